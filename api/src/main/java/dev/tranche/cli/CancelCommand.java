@@ -1,0 +1,48 @@
+package dev.tranche.cli;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.Experiment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+@Command(name = "cancel", description = "Cancel an experiment; running workers are stopped (they checkpoint first).")
+final class CancelCommand
+        implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions client;
+
+    @Parameters(paramLabel = "ID", description = "Experiment id.")
+    String id;
+
+    @Option(names = "--reason", description = "Why; shown in the experiment's timeline.")
+    String reason = "";
+
+    @Override
+    public Integer call()
+    {
+        Experiment experiment;
+        try (TrancheClient tranche = client.connect()) {
+            experiment = tranche.cancel(id, reason);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (client.output() == OutputFormat.json) {
+            out.println(Formats.json(experiment));
+        }
+        else {
+            out.printf("%s: %s (%s)%n", experiment.getId(), experiment.getState(), experiment.getReason());
+        }
+        out.flush();
+        return 0;
+    }
+}

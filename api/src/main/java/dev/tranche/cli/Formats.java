@@ -1,0 +1,106 @@
+package dev.tranche.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.JsonFormat;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.GpuRequest;
+import dev.tranche.proto.v1.Quota;
+
+import java.io.UncheckedIOException;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/** How the CLI shows values: one place, so every command shows a GPU request or an age alike. */
+final class Formats
+{
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
+
+    private Formats() {}
+
+    static String json(MessageOrBuilder message)
+    {
+        try {
+            return JsonFormat.printer().preservingProtoFieldNames().print(message);
+        }
+        catch (InvalidProtocolBufferException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+
+    /** "0.5 GPU", "2 GPUs", "12288 MiB GPU", "-" for none; replicas multiply it: "2 x 0.5 GPU". */
+    static String gpus(ExperimentSpec spec)
+    {
+        String one = gpu(spec.getResources().getGpu(), spec.getResources().hasGpu());
+        if (one.equals("-")) {
+            return one;
+        }
+        int replicas = Math.max(1, spec.getReplicas());
+        return replicas == 1 ? one : replicas + " x " + one;
+    }
+
+    static String gpu(GpuRequest gpu, boolean present)
+    {
+        if (!present) {
+            return "-";
+        }
+        String amount = switch (gpu.getAmountCase()) {
+            case FRACTION -> number(gpu.getFraction()) + " GPU";
+            case COUNT -> gpu.getCount() + (gpu.getCount() == 1 ? " GPU" : " GPUs");
+            case MEMORY_MIB -> gpu.getMemoryMib() + " MiB GPU";
+            case AMOUNT_NOT_SET -> "-";
+        };
+        return gpu.getModelsCount() == 0 ? amount : amount + " (" + String.join("|", gpu.getModelsList()) + ")";
+    }
+
+    static String quota(Quota quota)
+    {
+        return "deserved " + number(quota.getDeservedGpus())
+                + ", limit " + (quota.hasLimitGpus() ? number(quota.getLimitGpus()) : "none")
+                + ", weight " + number(quota.hasOverQuotaWeight() ? quota.getOverQuotaWeight() : 1);
+    }
+
+    static String number(double value)
+    {
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+            return Long.toString((long) value);
+        }
+        return Double.toString(value);
+    }
+
+    static String time(Timestamp timestamp)
+    {
+        return TIME.format(instant(timestamp));
+    }
+
+    /** Age in the largest unit that fits, kubectl-style: 45s, 12m, 3h, 5d. */
+    static String age(Timestamp since, Instant now)
+    {
+        Duration age = Duration.between(instant(since), now);
+        long seconds = Math.max(0, age.getSeconds());
+        if (seconds < 120) {
+            return seconds + "s";
+        }
+        if (seconds < 2 * 3600) {
+            return seconds / 60 + "m";
+        }
+        if (seconds < 2 * 86400) {
+            return seconds / 3600 + "h";
+        }
+        return seconds / 86400 + "d";
+    }
+
+    static String shorten(String text, int max)
+    {
+        return text.length() <= max ? text : text.substring(0, max - 3) + "...";
+    }
+
+    private static Instant instant(Timestamp timestamp)
+    {
+        return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+    }
+}

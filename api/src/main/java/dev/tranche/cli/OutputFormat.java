@@ -1,0 +1,7 @@
+package dev.tranche.cli;
+
+public enum OutputFormat
+{
+    table,
+    json
+}

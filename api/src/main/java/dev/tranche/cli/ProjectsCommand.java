@@ -1,0 +1,87 @@
+package dev.tranche.cli;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.ListProjectsResponse;
+import dev.tranche.proto.v1.Project;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "projects", description = "List projects and their GPU quotas; 'projects create' adds one.",
+        subcommands = ProjectsCommand.Create.class)
+final class ProjectsCommand
+        implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions client;
+
+    @Override
+    public Integer call()
+    {
+        List<Project> projects;
+        try (TrancheClient tranche = client.connect()) {
+            projects = tranche.listProjects();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (client.output() == OutputFormat.json) {
+            out.println(Formats.json(ListProjectsResponse.newBuilder().addAllProjects(projects).build()));
+            out.flush();
+            return 0;
+        }
+        Table table = new Table("NAME", "DESERVED GPUS", "LIMIT GPUS", "WEIGHT", "DESCRIPTION");
+        for (Project project : projects) {
+            table.row(project.getName(),
+                    Formats.number(project.getQuota().getDeservedGpus()),
+                    project.getQuota().hasLimitGpus() ? Formats.number(project.getQuota().getLimitGpus()) : "none",
+                    Formats.number(project.getQuota().hasOverQuotaWeight() ? project.getQuota().getOverQuotaWeight() : 1),
+                    project.getDescription());
+        }
+        table.print(out);
+        return 0;
+    }
+
+    @Command(name = "create", description = "Create a project (admins).")
+    static final class Create
+            implements Callable<Integer>
+    {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "NAME", description = "Lower-case letters, digits and '-', at most 63.")
+        String name;
+
+        @Option(names = "--description", description = "What the project is for.")
+        String description = "";
+
+        @Override
+        public Integer call()
+        {
+            Project project;
+            try (TrancheClient tranche = client.connect()) {
+                project = tranche.createProject(Project.newBuilder().setName(name).setDescription(description).build());
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (client.output() == OutputFormat.json) {
+                out.println(Formats.json(project));
+            }
+            else {
+                out.printf("created project %s (%s)%n", project.getName(), Formats.quota(project.getQuota()));
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}

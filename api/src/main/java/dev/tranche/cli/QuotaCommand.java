@@ -1,0 +1,89 @@
+package dev.tranche.cli;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+@Command(name = "quota", description = "Show or set a project's GPU quota.",
+        subcommands = {QuotaCommand.Get.class, QuotaCommand.Set.class})
+final class QuotaCommand
+{
+    @Command(name = "get", description = "Show a project's quota.")
+    static final class Get
+            implements Callable<Integer>
+    {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "PROJECT")
+        String project;
+
+        @Override
+        public Integer call()
+        {
+            Quota quota;
+            try (TrancheClient tranche = client.connect()) {
+                quota = tranche.getQuota(project);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(client.output() == OutputFormat.json ? Formats.json(quota) : project + ": " + Formats.quota(quota));
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "set", description = "Set a project's quota (admins).")
+    static final class Set
+            implements Callable<Integer>
+    {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "PROJECT")
+        String project;
+
+        @Option(names = "--deserved", required = true, paramLabel = "GPUS", description = "Guaranteed GPUs (fractions allowed).")
+        double deserved;
+
+        @Option(names = "--limit", paramLabel = "GPUS", description = "Hard cap including borrowed idle GPUs (default: none).")
+        Double limit;
+
+        @Option(names = "--weight", paramLabel = "W", description = "Share of idle GPUs relative to other projects (default: 1).")
+        Double weight;
+
+        @Override
+        public Integer call()
+        {
+            Quota.Builder quota = Quota.newBuilder().setDeservedGpus(deserved);
+            if (limit != null) {
+                quota.setLimitGpus(limit);
+            }
+            if (weight != null) {
+                quota.setOverQuotaWeight(weight);
+            }
+            Project updated;
+            try (TrancheClient tranche = client.connect()) {
+                updated = tranche.setQuota(project, quota.build());
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(client.output() == OutputFormat.json ? Formats.json(updated) : project + ": " + Formats.quota(updated.getQuota()));
+            out.flush();
+            return 0;
+        }
+    }
+}

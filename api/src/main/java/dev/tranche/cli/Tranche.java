@@ -1,0 +1,114 @@
+package dev.tranche.cli;
+
+import dev.tranche.spec.InvalidSpecException;
+import dev.tranche.spec.SpecFormatException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.ParseResult;
+
+import java.io.PrintWriter;
+import java.util.ServiceLoader;
+
+/**
+ * The {@code tranche} command. Client commands live here; modules on the class path add theirs
+ * through {@link CommandProvider} (the launcher script puts the scheduler's on it).
+ *
+ * <p>Exit codes: 0 success, 1 the server refused the request (its message is printed), 2 bad usage or
+ * a bad spec file, 3 the server could not be reached.
+ */
+@Command(name = "tranche",
+        scope = CommandLine.ScopeType.INHERIT,
+        mixinStandardHelpOptions = true,
+        versionProvider = Tranche.Version.class,
+        description = "Tranche: GPU training orchestration with fractional GPUs, quotas and gangs.",
+        subcommands = {
+                SubmitCommand.class,
+                ListCommand.class,
+                DescribeCommand.class,
+                CancelCommand.class,
+                WatchCommand.class,
+                ProjectsCommand.class,
+                QuotaCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class Tranche
+{
+    public static final int EXIT_SERVER_ERROR = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_UNREACHABLE = 3;
+
+    public static void main(String[] args)
+    {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The full command tree, including commands contributed through {@link CommandProvider}. */
+    public static CommandLine commandLine()
+    {
+        CommandLine commandLine = new CommandLine(new Tranche());
+        for (CommandProvider provider : ServiceLoader.load(CommandProvider.class)) {
+            for (Object command : provider.commands()) {
+                commandLine.addSubcommand(command);
+            }
+        }
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setExecutionExceptionHandler(new ErrorHandler());
+        return commandLine;
+    }
+
+    private static final class ErrorHandler
+            implements IExecutionExceptionHandler
+    {
+        @Override
+        public int handleExecutionException(Exception exception, CommandLine commandLine, ParseResult parseResult)
+        {
+            PrintWriter err = commandLine.getErr();
+            int code;
+            if (exception instanceof StatusRuntimeException status) {
+                code = serverError(err, status.getStatus());
+            }
+            else if (exception instanceof SpecFormatException || exception instanceof InvalidSpecException) {
+                err.println("error: " + exception.getMessage());
+                code = EXIT_USAGE;
+            }
+            else if (exception instanceof CommandLine.ParameterException) {
+                throw (CommandLine.ParameterException) exception;
+            }
+            else {
+                err.println("error: " + (exception.getMessage() == null ? exception.toString() : exception.getMessage()));
+                code = EXIT_SERVER_ERROR;
+            }
+            err.flush();
+            return code;
+        }
+
+        private static int serverError(PrintWriter err, Status status)
+        {
+            if (status.getCode() == Status.Code.UNAVAILABLE) {
+                err.println("error: cannot reach the Tranche server (" + status.getDescription()
+                        + "). Is it running? Start one with './tranche server', or point --server / $TRANCHE_SERVER at it.");
+                return EXIT_UNREACHABLE;
+            }
+            if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                err.println("error: the server did not answer in time (" + status.getDescription() + ")");
+                return EXIT_UNREACHABLE;
+            }
+            err.println("error: " + status.getCode() + ": " + status.getDescription());
+            return EXIT_SERVER_ERROR;
+        }
+    }
+
+    static final class Version
+            implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            String version = Tranche.class.getPackage().getImplementationVersion();
+            return new String[] {"tranche " + (version == null ? "development build" : version)};
+        }
+    }
+}

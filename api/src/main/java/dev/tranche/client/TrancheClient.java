@@ -1,0 +1,148 @@
+package dev.tranche.client;
+
+import dev.tranche.proto.v1.AdminServiceGrpc;
+import dev.tranche.proto.v1.CancelExperimentRequest;
+import dev.tranche.proto.v1.CreateProjectRequest;
+import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.ExperimentEvent;
+import dev.tranche.proto.v1.ExperimentServiceGrpc;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.GetQuotaRequest;
+import dev.tranche.proto.v1.ListExperimentsRequest;
+import dev.tranche.proto.v1.ListExperimentsResponse;
+import dev.tranche.proto.v1.ListNodesRequest;
+import dev.tranche.proto.v1.ListNodesResponse;
+import dev.tranche.proto.v1.ListProjectsRequest;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
+import dev.tranche.proto.v1.SetQuotaRequest;
+import dev.tranche.proto.v1.SubmitExperimentRequest;
+import dev.tranche.proto.v1.SubmitExperimentResponse;
+import dev.tranche.proto.v1.WatchExperimentsRequest;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The Java client of a Tranche scheduler. Failed calls throw {@link io.grpc.StatusRuntimeException}
+ * whose description is the server's message, for example
+ * {@code INVALID_ARGUMENT: resources.gpu.fraction must be in (0, 1]: got 1.5}.
+ */
+public final class TrancheClient
+        implements AutoCloseable
+{
+    public static final String DEFAULT_SERVER = "localhost:50051";
+
+    private final ManagedChannel channel;
+    private final Duration deadline;
+    private final ExperimentServiceGrpc.ExperimentServiceBlockingStub experiments;
+    private final AdminServiceGrpc.AdminServiceBlockingStub admin;
+
+    public TrancheClient(ManagedChannel channel, Duration deadline)
+    {
+        this.channel = requireNonNull(channel, "channel is null");
+        this.deadline = requireNonNull(deadline, "deadline is null");
+        this.experiments = ExperimentServiceGrpc.newBlockingStub(channel);
+        this.admin = AdminServiceGrpc.newBlockingStub(channel);
+    }
+
+    /** A plaintext connection to {@code host:port}. */
+    public static TrancheClient connect(String target)
+    {
+        requireNonNull(target, "target is null");
+        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        return new TrancheClient(channel, Duration.ofSeconds(30));
+    }
+
+    /** Submits with a fresh request id; see {@link #submit(ExperimentSpec, String)}. */
+    public SubmitExperimentResponse submit(ExperimentSpec spec)
+    {
+        return submit(spec, UUID.randomUUID().toString());
+    }
+
+    /** Submits once per request id: a retry with the same id returns the experiment created first. */
+    public SubmitExperimentResponse submit(ExperimentSpec spec, String requestId)
+    {
+        return experiments().submit(SubmitExperimentRequest.newBuilder().setSpec(spec).setRequestId(requestId).build());
+    }
+
+    public Experiment get(String id)
+    {
+        return experiments().get(GetExperimentRequest.newBuilder().setId(id).build());
+    }
+
+    public ListExperimentsResponse list(ListExperimentsRequest request)
+    {
+        return experiments().list(request);
+    }
+
+    public Experiment cancel(String id, String reason)
+    {
+        return experiments().cancel(CancelExperimentRequest.newBuilder().setId(id).setReason(reason).build());
+    }
+
+    /** Blocks between events; the iterator ends when the server ends the stream. No deadline. */
+    public Iterator<ExperimentEvent> watch(WatchExperimentsRequest request)
+    {
+        return ExperimentServiceGrpc.newBlockingStub(channel).watch(request);
+    }
+
+    public Project createProject(Project project)
+    {
+        return admin().createProject(CreateProjectRequest.newBuilder().setProject(project).build());
+    }
+
+    public List<Project> listProjects()
+    {
+        return admin().listProjects(ListProjectsRequest.getDefaultInstance()).getProjectsList();
+    }
+
+    public Project setQuota(String project, Quota quota)
+    {
+        return admin().setQuota(SetQuotaRequest.newBuilder().setProject(project).setQuota(quota).build());
+    }
+
+    public Quota getQuota(String project)
+    {
+        return admin().getQuota(GetQuotaRequest.newBuilder().setProject(project).build());
+    }
+
+    public ListNodesResponse listNodes()
+    {
+        return admin().listNodes(ListNodesRequest.getDefaultInstance());
+    }
+
+    private ExperimentServiceGrpc.ExperimentServiceBlockingStub experiments()
+    {
+        return experiments.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private AdminServiceGrpc.AdminServiceBlockingStub admin()
+    {
+        return admin.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close()
+    {
+        channel.shutdown();
+        try {
+            if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+                channel.shutdownNow();
+            }
+        }
+        catch (InterruptedException e) {
+            channel.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

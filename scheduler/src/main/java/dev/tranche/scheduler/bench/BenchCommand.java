@@ -1,0 +1,9 @@
+package dev.tranche.scheduler.bench;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "bench", description = "Benchmarks; results and how to read them are in docs/benchmarks.md.",
+        subcommands = {SubmitBenchCommand.class})
+public final class BenchCommand
+{
+}

@@ -1,0 +1,56 @@
+package dev.tranche.scheduler.experiment;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Tells watchers about committed changes, in the thread that committed them. Listeners must not
+ * block: a watch stream queues what it receives and sends it on its own.
+ */
+public final class ExperimentEventBus
+{
+    private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+
+    public Subscription subscribe(Predicate<ExperimentChange> filter, Consumer<ExperimentChange> listener)
+    {
+        Subscription subscription = new Subscription(requireNonNull(filter, "filter is null"), requireNonNull(listener, "listener is null"));
+        subscriptions.add(subscription);
+        return subscription;
+    }
+
+    public void publish(ExperimentChange change)
+    {
+        for (Subscription subscription : subscriptions) {
+            if (subscription.filter.test(change)) {
+                subscription.listener.accept(change);
+            }
+        }
+    }
+
+    public int subscriberCount()
+    {
+        return subscriptions.size();
+    }
+
+    public final class Subscription
+            implements AutoCloseable
+    {
+        private final Predicate<ExperimentChange> filter;
+        private final Consumer<ExperimentChange> listener;
+
+        private Subscription(Predicate<ExperimentChange> filter, Consumer<ExperimentChange> listener)
+        {
+            this.filter = filter;
+            this.listener = listener;
+        }
+
+        @Override
+        public void close()
+        {
+            subscriptions.remove(this);
+        }
+    }
+}

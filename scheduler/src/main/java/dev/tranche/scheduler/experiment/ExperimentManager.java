@@ -1,0 +1,122 @@
+package dev.tranche.scheduler.experiment;
+
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.scheduler.errors.AlreadyExistsException;
+import dev.tranche.scheduler.errors.NotFoundException;
+import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.spec.ExperimentSpecValidator;
+
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What users do with experiments: submit, look, list, cancel. Validates before anything is stored,
+ * stores before anything is acknowledged, and tells watchers after the commit.
+ */
+public final class ExperimentManager
+{
+    private static final int MAX_REQUEST_ID = 128;
+    private static final int MAX_REASON = 1024;
+    private static final char[] ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
+
+    private final ExperimentRepository experiments;
+    private final ExperimentEventBus events;
+    private final ExperimentSpecValidator validator;
+    private final SecureRandom random = new SecureRandom();
+
+    public ExperimentManager(ExperimentRepository experiments, ExperimentEventBus events, ExperimentSpecValidator validator)
+    {
+        this.experiments = requireNonNull(experiments, "experiments is null");
+        this.events = requireNonNull(events, "events is null");
+        this.validator = requireNonNull(validator, "validator is null");
+    }
+
+    public record Submission(ExperimentRecord experiment, boolean created) {}
+
+    public Submission submit(ExperimentSpec spec, String requestId)
+    {
+        requireNonNull(spec, "spec is null");
+        requireNonNull(requestId, "requestId is null");
+        if (requestId.length() > MAX_REQUEST_ID || requestId.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException("request_id must be at most " + MAX_REQUEST_ID + " printable characters: got " + requestId.length() + " characters");
+        }
+        ExperimentSpec normalized = validator.validateAndNormalize(spec);
+        Optional<String> request = requestId.isEmpty() ? Optional.empty() : Optional.of(requestId);
+        String reason = "submitted; waiting for the scheduler";
+        for (int attempt = 0; ; attempt++) {
+            try {
+                ExperimentRepository.Inserted inserted = experiments.insert(newId(), normalized, request, reason);
+                if (!inserted.created()) {
+                    if (!inserted.experiment().spec().equals(normalized)) {
+                        throw new AlreadyExistsException("request_id " + requestId + " was used for experiment " + inserted.experiment().id()
+                                + " with a different spec; use a new request id for a new experiment");
+                    }
+                    return new Submission(inserted.experiment(), false);
+                }
+                ExperimentRecord record = inserted.experiment();
+                events.publish(new ExperimentChange(record, new Transition(record.id(), Optional.empty(), ExperimentState.PENDING, reason, record.createdAt())));
+                return new Submission(record, true);
+            }
+            catch (ExperimentRepository.IdClashException e) {
+                if (attempt >= 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    public ExperimentRecord get(String id)
+    {
+        return experiments.find(checkId(id)).orElseThrow(() -> new NotFoundException("experiment " + id + " does not exist"));
+    }
+
+    public List<Transition> history(String id)
+    {
+        return experiments.history(id);
+    }
+
+    public ExperimentPage list(ExperimentQuery query)
+    {
+        return experiments.list(query);
+    }
+
+    public ExperimentRecord cancel(String id, String reason)
+    {
+        checkId(id);
+        if (reason.length() > MAX_REASON) {
+            throw new IllegalArgumentException("reason must be at most " + MAX_REASON + " characters: got " + reason.length());
+        }
+        ExperimentRecord current = get(id);
+        if (current.state() == ExperimentState.CANCELLED) {
+            return current;
+        }
+        String why = reason.isBlank() ? "cancelled by user" : "cancelled by user: " + reason.strip();
+        ExperimentChange change = experiments.transition(id, ExperimentState.cancellable(), ExperimentState.CANCELLED, why);
+        events.publish(change);
+        return change.experiment();
+    }
+
+    private static String checkId(String id)
+    {
+        if (id.isEmpty()) {
+            throw new IllegalArgumentException("id is required");
+        }
+        if (id.length() > 64) {
+            throw new IllegalArgumentException("id must be at most 64 characters: got " + id.length());
+        }
+        return id;
+    }
+
+    /** "exp-" and 10 random base-32 characters: 50 bits, short enough to type. */
+    private String newId()
+    {
+        char[] id = new char[10];
+        for (int i = 0; i < id.length; i++) {
+            id[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
+        }
+        return "exp-" + new String(id);
+    }
+}

@@ -1,0 +1,40 @@
+package dev.tranche.scheduler.experiment;
+
+import dev.tranche.proto.v1.ExperimentSpec;
+
+import java.time.Instant;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** An experiment as stored: its validated spec (defaults filled in) and where it is in its life. */
+public record ExperimentRecord(
+        String id,
+        long sequence,
+        ExperimentSpec spec,
+        ExperimentState state,
+        String reason,
+        Optional<String> requestId,
+        long version,
+        Instant createdAt,
+        Instant updatedAt)
+{
+    public ExperimentRecord
+    {
+        requireNonNull(id, "id is null");
+        requireNonNull(spec, "spec is null");
+        requireNonNull(state, "state is null");
+        requireNonNull(reason, "reason is null");
+        requireNonNull(requestId, "requestId is null");
+        requireNonNull(createdAt, "createdAt is null");
+        requireNonNull(updatedAt, "updatedAt is null");
+        if (version < 1) {
+            throw new IllegalArgumentException("version must be at least 1: got " + version);
+        }
+    }
+
+    public String project()
+    {
+        return spec.getProject();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.tranche.scheduler.project;
+
+import dev.tranche.scheduler.errors.NotFoundException;
+import dev.tranche.scheduler.store.ProjectRepository;
+import dev.tranche.spec.ExperimentSpecValidator;
+import dev.tranche.spec.InvalidSpecException;
+import dev.tranche.spec.Violation;
+
+import java.math.BigDecimal;
+import java.util.List;
+
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+import static java.util.Objects.requireNonNull;
+
+/** Creating projects and setting quotas, with the rules for names and GPU amounts. */
+public final class ProjectManager
+{
+    private static final int MAX_DESCRIPTION = 1024;
+
+    private final ProjectRepository projects;
+
+    public ProjectManager(ProjectRepository projects)
+    {
+        this.projects = requireNonNull(projects, "projects is null");
+    }
+
+    public ProjectRecord create(String name, String description)
+    {
+        List<Violation> violations = ExperimentSpecValidator.checkName("project.name", name);
+        if (!violations.isEmpty()) {
+            throw new InvalidSpecException(violations);
+        }
+        if (description.length() > MAX_DESCRIPTION) {
+            throw new IllegalArgumentException("project.description must be at most " + MAX_DESCRIPTION + " characters: got " + description.length());
+        }
+        return projects.create(name, description);
+    }
+
+    public List<ProjectRecord> list()
+    {
+        return projects.list();
+    }
+
+    public ProjectRecord get(String name)
+    {
+        return projects.find(name).orElseThrow(() -> new NotFoundException("project " + name + " does not exist"));
+    }
+
+    /** GPUs may be fractional with up to 3 decimals; unset limit means none, unset weight means 1. */
+    public ProjectRecord setQuota(String name, double deservedGpus, OptionalDouble limitGpus, OptionalDouble weight)
+    {
+        long deserved = milli("quota.deserved_gpus", deservedGpus);
+        OptionalLong limit = limitGpus.isPresent() ? OptionalLong.of(milli("quota.limit_gpus", limitGpus.getAsDouble())) : OptionalLong.empty();
+        // the record checks the ranges and that the limit is not below what is deserved
+        new ProjectRecord(name, "", deserved, limit, weight.orElse(1), java.time.Instant.EPOCH);
+        return projects.setQuota(name, deserved, limit, weight.orElse(1));
+    }
+
+    private static long milli(String field, double gpus)
+    {
+        if (!Double.isFinite(gpus) || gpus < 0) {
+            throw new IllegalArgumentException(field + " must be a number of GPUs, 0 or more: got " + gpus);
+        }
+        if (gpus > ProjectRecord.MAX_MILLI / 1000.0) {
+            throw new IllegalArgumentException(field + " must be at most " + ProjectRecord.MAX_MILLI / 1000 + ": got " + gpus);
+        }
+        BigDecimal exact = new BigDecimal(Double.toString(gpus));
+        if (exact.stripTrailingZeros().scale() > 3) {
+            throw new IllegalArgumentException(field + " must have at most 3 decimals (milli-GPUs): got " + gpus);
+        }
+        return exact.movePointRight(3).longValueExact();
+    }
+
+}

@@ -1,0 +1,93 @@
+package dev.tranche.scheduler.server;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.ListExperimentsRequest;
+import dev.tranche.proto.v1.SubmitExperimentResponse;
+import dev.tranche.spec.ExperimentSpecFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "demo", description = {
+        "Start a scheduler with an embedded PostgreSQL, submit the example experiment and show the queue.",
+        "Stops cleanly on Ctrl-C; the data stays under --home for the next run."})
+public final class DemoCommand
+        implements Callable<Integer>
+{
+    private static final Path EXAMPLE = Path.of("docs", "examples", "fashion-mnist-lenet.yaml");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: $TRANCHE_HOME, else ~/.tranche).")
+    Path home;
+
+    @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "50051", description = "gRPC port (default: ${DEFAULT-VALUE}).")
+    int grpcPort;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Override
+    public Integer call()
+            throws Exception
+    {
+        PrintWriter out = spec.commandLine().getOut();
+        SchedulerConfig config = SchedulerConfig.fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home")))
+                .withPorts(grpcPort, httpPort)
+                .withBindAddress("127.0.0.1");
+        if (home != null) {
+            config = config.withHome(home);
+        }
+        out.printf("Starting the Tranche scheduler (state in %s) ...%n", config.home());
+        out.flush();
+        SchedulerServer server = SchedulerServer.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            System.out.println("Tranche demo stopped; its data stays in " + server.config().home());
+        }, "tranche-demo-shutdown"));
+
+        ExperimentSpec example = example();
+        try (TrancheClient client = TrancheClient.connect("localhost:" + server.grpcPort())) {
+            SubmitExperimentResponse response = client.submit(example);
+            out.printf("Submitted %s: %s (%s)%n%n", response.getExperiment().getId(), example.getName(), response.getExperiment().getState());
+            out.println("Queue:");
+            for (Experiment experiment : client.list(ListExperimentsRequest.newBuilder().setPageSize(10).build()).getExperimentsList()) {
+                out.printf("  %-16s %-24s %-10s %s%n", experiment.getId(), experiment.getSpec().getName(), experiment.getState(), experiment.getReason());
+            }
+        }
+        out.printf("%nDashboard: http://localhost:%d/%n", server.httpPort());
+        out.printf("Try, in another terminal:  ./tranche list   ./tranche describe ID   ./tranche projects%n");
+        out.println("Placement and training of queued experiments arrive with the scheduling core and the workers.");
+        out.println("Press Ctrl-C to stop.");
+        out.flush();
+        server.awaitTermination();
+        return 0;
+    }
+
+    /** The example from docs/ when run from the repository, else the copy packed in the jar. */
+    private static ExperimentSpec example()
+            throws IOException
+    {
+        if (Files.isRegularFile(EXAMPLE)) {
+            return ExperimentSpecFiles.read(EXAMPLE);
+        }
+        try (InputStream in = DemoCommand.class.getResourceAsStream("/examples/fashion-mnist-lenet.yaml")) {
+            if (in == null) {
+                throw new IOException("the example spec is missing from this build");
+            }
+            return ExperimentSpecFiles.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "fashion-mnist-lenet.yaml");
+        }
+    }
+}

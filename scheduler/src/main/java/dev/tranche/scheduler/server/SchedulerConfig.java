@@ -1,0 +1,138 @@
+package dev.tranche.scheduler.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Everything the scheduler process is configured with, validated in one place. Command-line flags
+ * win over environment variables, which win over the defaults (see docs/admin-guide.md).
+ *
+ * @param home directory for the embedded database and other state ($TRANCHE_HOME, default ~/.tranche)
+ * @param bindAddress address the gRPC and HTTP servers listen on
+ * @param grpcPort gRPC port, 0 for any free port
+ * @param httpPort HTTP port (health, later the dashboard), 0 for any free port
+ * @param databaseUrl JDBC URL of an external PostgreSQL; empty starts the embedded one under home
+ * @param databaseUser user for the external database
+ * @param databasePassword password for the external database ($TRANCHE_DB_PASSWORD; never logged)
+ * @param databasePoolSize connections kept open to the database
+ * @param shutdownGrace how long in-flight calls get to finish on shutdown
+ */
+public record SchedulerConfig(
+        Path home,
+        String bindAddress,
+        int grpcPort,
+        int httpPort,
+        Optional<String> databaseUrl,
+        Optional<String> databaseUser,
+        Optional<String> databasePassword,
+        int databasePoolSize,
+        Duration shutdownGrace)
+{
+    public static final int DEFAULT_GRPC_PORT = 50051;
+    public static final int DEFAULT_HTTP_PORT = 8080;
+    public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
+    public static final int DEFAULT_POOL_SIZE = 16;
+
+    public SchedulerConfig
+    {
+        requireNonNull(home, "home is null");
+        requireNonNull(bindAddress, "bindAddress is null");
+        requireNonNull(databaseUrl, "databaseUrl is null");
+        requireNonNull(databaseUser, "databaseUser is null");
+        requireNonNull(databasePassword, "databasePassword is null");
+        requireNonNull(shutdownGrace, "shutdownGrace is null");
+        checkPort("--grpc-port", grpcPort);
+        checkPort("--http-port", httpPort);
+        if (grpcPort != 0 && grpcPort == httpPort) {
+            throw new IllegalArgumentException("--grpc-port and --http-port must differ: both are " + grpcPort);
+        }
+        if (bindAddress.isBlank()) {
+            throw new IllegalArgumentException("--bind must be an address such as 0.0.0.0 or 127.0.0.1");
+        }
+        databaseUrl.ifPresent(url -> {
+            if (!url.startsWith("jdbc:postgresql:")) {
+                throw new IllegalArgumentException("--db-url must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB): got " + redact(url));
+            }
+        });
+        if (databaseUrl.isEmpty() && (databaseUser.isPresent() || databasePassword.isPresent())) {
+            throw new IllegalArgumentException("--db-user and a database password only apply with --db-url");
+        }
+        if (databasePoolSize < 1 || databasePoolSize > 500) {
+            throw new IllegalArgumentException("--db-pool-size must be in [1, 500]: got " + databasePoolSize);
+        }
+        if (shutdownGrace.isNegative() || shutdownGrace.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new IllegalArgumentException("shutdown grace must be between 0 and 10 minutes: got " + shutdownGrace);
+        }
+    }
+
+    /** Defaults with the environment applied: TRANCHE_HOME, TRANCHE_DB_URL, TRANCHE_DB_USER, TRANCHE_DB_PASSWORD. */
+    public static SchedulerConfig fromEnvironment(Map<String, String> environment, Path userHome)
+    {
+        Path home = nonBlank(environment.get("TRANCHE_HOME")).map(Path::of).orElse(userHome.resolve(".tranche"));
+        return new SchedulerConfig(
+                home,
+                DEFAULT_BIND_ADDRESS,
+                DEFAULT_GRPC_PORT,
+                DEFAULT_HTTP_PORT,
+                nonBlank(environment.get("TRANCHE_DB_URL")),
+                nonBlank(environment.get("TRANCHE_DB_USER")),
+                nonBlank(environment.get("TRANCHE_DB_PASSWORD")),
+                DEFAULT_POOL_SIZE,
+                Duration.ofSeconds(10));
+    }
+
+    public SchedulerConfig withHome(Path home)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+    }
+
+    public SchedulerConfig withPorts(int grpcPort, int httpPort)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+    }
+
+    public SchedulerConfig withBindAddress(String bindAddress)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+    }
+
+    public SchedulerConfig withDatabase(Optional<String> url, Optional<String> user, Optional<String> password)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace);
+    }
+
+    public SchedulerConfig withDatabasePoolSize(int databasePoolSize)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+    }
+
+    @Override
+    public String toString()
+    {
+        return "SchedulerConfig[home=" + home + ", bind=" + bindAddress + ", grpcPort=" + grpcPort + ", httpPort=" + httpPort
+                + ", database=" + databaseUrl.map(SchedulerConfig::redact).orElse("embedded") + ", user=" + databaseUser.orElse("-")
+                + ", password=" + (databasePassword.isPresent() ? "(set)" : "-") + ", poolSize=" + databasePoolSize + "]";
+    }
+
+    /** A JDBC URL with any password parameter hidden, for messages and logs. */
+    static String redact(String url)
+    {
+        return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
+    }
+
+    private static void checkPort(String flag, int port)
+    {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(flag + " must be in [0, 65535]: got " + port);
+        }
+    }
+
+    private static Optional<String> nonBlank(String value)
+    {
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.strip());
+    }
+}

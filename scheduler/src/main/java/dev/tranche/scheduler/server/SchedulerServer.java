@@ -1,0 +1,181 @@
+package dev.tranche.scheduler.server;
+
+import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.http.StatusHttpServer;
+import dev.tranche.scheduler.project.ProjectManager;
+import dev.tranche.scheduler.service.AdminGrpcService;
+import dev.tranche.scheduler.service.ExperimentGrpcService;
+import dev.tranche.scheduler.store.Database;
+import dev.tranche.scheduler.store.EmbeddedPostgresServer;
+import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.scheduler.store.ProjectRepository;
+import dev.tranche.spec.ExperimentSpecValidator;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The scheduler process's composition root: builds every part from its constructor, starts the
+ * database, gRPC (with health and reflection) and HTTP, and takes them down in reverse order.
+ */
+public final class SchedulerServer
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
+    private static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+    private final SchedulerConfig config;
+    private final HomeLock homeLock;
+    private final Database database;
+    private final ExecutorService watchExecutor;
+    private final HealthStatusManager health;
+    private final ExperimentGrpcService experimentService;
+    private final Server grpc;
+    private final StatusHttpServer http;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
+            HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http)
+    {
+        this.experimentService = experimentService;
+        this.config = config;
+        this.homeLock = homeLock;
+        this.database = database;
+        this.watchExecutor = watchExecutor;
+        this.health = health;
+        this.grpc = grpc;
+        this.http = http;
+    }
+
+    public static SchedulerServer start(SchedulerConfig config)
+    {
+        HomeLock homeLock = HomeLock.acquire(config.home());
+        Database database = null;
+        ExecutorService watchExecutor = null;
+        Server grpc = null;
+        try {
+            database = openDatabase(config);
+            ExperimentEventBus events = new ExperimentEventBus();
+            ExperimentManager experiments = new ExperimentManager(new ExperimentRepository(database.dataSource()), events, new ExperimentSpecValidator());
+            ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
+
+            AtomicInteger watchThreads = new AtomicInteger();
+            watchExecutor = Executors.newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "tranche-watch-" + watchThreads.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+            HealthStatusManager health = new HealthStatusManager();
+            ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, events, watchExecutor);
+            grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+                    .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                    .addService(experimentService)
+                    .addService(new AdminGrpcService(projects))
+                    .addService(health.getHealthService())
+                    .addService(ProtoReflectionServiceV1.newInstance())
+                    .build();
+            try {
+                grpc.start();
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot listen for gRPC on " + config.bindAddress() + ":" + config.grpcPort()
+                        + " (is another scheduler running? use --grpc-port)", e);
+            }
+            StatusHttpServer http = new StatusHttpServer(config.bindAddress(), config.httpPort(), database.dataSource());
+            health.setStatus("", ServingStatus.SERVING);
+            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, health, experimentService, grpc, http);
+            log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
+                    config.bindAddress(), server.httpPort(), database.description());
+            return server;
+        }
+        catch (RuntimeException e) {
+            if (grpc != null) {
+                grpc.shutdownNow();
+            }
+            if (watchExecutor != null) {
+                watchExecutor.shutdownNow();
+            }
+            if (database != null) {
+                database.close();
+            }
+            homeLock.close();
+            throw e;
+        }
+    }
+
+    private static Database openDatabase(SchedulerConfig config)
+    {
+        if (config.databaseUrl().isPresent()) {
+            String url = config.databaseUrl().get();
+            return Database.connect(url, config.databaseUser(), config.databasePassword(), config.databasePoolSize(), Optional.empty(),
+                    SchedulerConfig.redact(url));
+        }
+        EmbeddedPostgresServer embedded = EmbeddedPostgresServer.start(config.home().resolve("postgres"), config.home().resolve("logs").resolve("postgres.log"));
+        return Database.connect(embedded.jdbcUrl(), Optional.empty(), Optional.empty(), config.databasePoolSize(), Optional.of(embedded),
+                "embedded PostgreSQL in " + embedded.dataDirectory());
+    }
+
+    public int grpcPort()
+    {
+        return grpc.getPort();
+    }
+
+    public int httpPort()
+    {
+        return http.port();
+    }
+
+    public SchedulerConfig config()
+    {
+        return config;
+    }
+
+    public void awaitTermination()
+            throws InterruptedException
+    {
+        grpc.awaitTermination();
+    }
+
+    /** Stops taking calls, lets running ones finish within the grace period, then stops the rest. */
+    @Override
+    public void close()
+    {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        log.info("Tranche scheduler shutting down");
+        health.enterTerminalState();
+        http.close();
+        grpc.shutdown();
+        experimentService.endWatches();
+        try {
+            if (!grpc.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                grpc.shutdownNow();
+                grpc.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+        catch (InterruptedException e) {
+            grpc.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        watchExecutor.shutdownNow();
+        database.close();
+        homeLock.close();
+        log.info("Tranche scheduler stopped");
+    }
+}

@@ -1,0 +1,201 @@
+package dev.tranche.scheduler.service;
+
+import dev.tranche.proto.v1.CancelExperimentRequest;
+import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.ExperimentEvent;
+import dev.tranche.proto.v1.ExperimentServiceGrpc;
+import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.ListExperimentsRequest;
+import dev.tranche.proto.v1.ListExperimentsResponse;
+import dev.tranche.proto.v1.SubmitExperimentRequest;
+import dev.tranche.proto.v1.SubmitExperimentResponse;
+import dev.tranche.proto.v1.WatchExperimentsRequest;
+import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.experiment.ExperimentPage;
+import dev.tranche.scheduler.experiment.ExperimentQuery;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.experiment.ExperimentState;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+import static java.util.Objects.requireNonNull;
+
+/** tranche.v1.ExperimentService over {@link ExperimentManager}: translation only. */
+public final class ExperimentGrpcService
+        extends ExperimentServiceGrpc.ExperimentServiceImplBase
+{
+    static final int DEFAULT_PAGE_SIZE = 50;
+    private static final int WATCH_QUEUE = 10_000;
+    private static final String PAGE_TOKEN_PREFIX = "before:";
+
+    private final ExperimentManager experiments;
+    private final ExperimentEventBus events;
+    private final Executor watchExecutor;
+    private final Set<WatchStream<ExperimentEvent>> openWatches = ConcurrentHashMap.newKeySet();
+
+    public ExperimentGrpcService(ExperimentManager experiments, ExperimentEventBus events, Executor watchExecutor)
+    {
+        this.experiments = requireNonNull(experiments, "experiments is null");
+        this.events = requireNonNull(events, "events is null");
+        this.watchExecutor = requireNonNull(watchExecutor, "watchExecutor is null");
+    }
+
+    @Override
+    public void submit(SubmitExperimentRequest request, StreamObserver<SubmitExperimentResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            if (!request.hasSpec()) {
+                throw new IllegalArgumentException("spec is required");
+            }
+            ExperimentManager.Submission submission = experiments.submit(request.getSpec(), request.getRequestId());
+            return SubmitExperimentResponse.newBuilder()
+                    .setExperiment(ProtoMapper.experiment(submission.experiment(), List.of()))
+                    .setCreated(submission.created())
+                    .build();
+        });
+    }
+
+    @Override
+    public void get(GetExperimentRequest request, StreamObserver<Experiment> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            ExperimentRecord record = experiments.get(request.getId());
+            return ProtoMapper.experiment(record, experiments.history(record.id()));
+        });
+    }
+
+    @Override
+    public void list(ListExperimentsRequest request, StreamObserver<ListExperimentsResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            if (request.getPageSize() < 0 || request.getPageSize() > ExperimentQuery.MAX_LIMIT) {
+                throw new IllegalArgumentException("page_size must be in [1, " + ExperimentQuery.MAX_LIMIT + "] (0 for " + DEFAULT_PAGE_SIZE + "): got " + request.getPageSize());
+            }
+            Set<ExperimentState> states = EnumSet.noneOf(ExperimentState.class);
+            request.getStatesList().forEach(state -> states.add(ProtoMapper.state(state)));
+            ExperimentQuery query = new ExperimentQuery(
+                    request.getProject().isEmpty() ? Optional.empty() : Optional.of(request.getProject()),
+                    states,
+                    request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize(),
+                    pageCursor(request.getPageToken()));
+            ExperimentPage page = experiments.list(query);
+            ListExperimentsResponse.Builder response = ListExperimentsResponse.newBuilder();
+            page.experiments().forEach(record -> response.addExperiments(ProtoMapper.experiment(record, List.of())));
+            page.nextBeforeSequence().ifPresent(sequence -> response.setNextPageToken(pageToken(sequence)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public void cancel(CancelExperimentRequest request, StreamObserver<Experiment> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            ExperimentRecord record = experiments.cancel(request.getId(), request.getReason());
+            return ProtoMapper.experiment(record, experiments.history(record.id()));
+        });
+    }
+
+    @Override
+    public void watch(WatchExperimentsRequest request, StreamObserver<ExperimentEvent> observer)
+    {
+        ServerCallStreamObserver<ExperimentEvent> call = (ServerCallStreamObserver<ExperimentEvent>) observer;
+        WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE, openWatches::remove);
+        openWatches.add(stream);
+        if (!request.getId().isEmpty()) {
+            watchOne(request.getId(), call, stream);
+            return;
+        }
+        String project = request.getProject();
+        ExperimentEventBus.Subscription subscription = events.subscribe(
+                change -> project.isEmpty() || change.experiment().project().equals(project),
+                change -> stream.send(ProtoMapper.event(change)));
+        call.setOnCancelHandler(() -> {
+            subscription.close();
+            stream.cancelled();
+        });
+    }
+
+    /** Current state first, then each later change once; ends when the experiment ends. */
+    private void watchOne(String id, ServerCallStreamObserver<ExperimentEvent> call, WatchStream<ExperimentEvent> stream)
+    {
+        Object lock = new Object();
+        long[] lastVersion = {0};
+        ExperimentEventBus.Subscription subscription = events.subscribe(
+                change -> change.experiment().id().equals(id),
+                change -> {
+                    synchronized (lock) {
+                        if (change.experiment().version() <= lastVersion[0]) {
+                            return;
+                        }
+                        lastVersion[0] = change.experiment().version();
+                        stream.send(ProtoMapper.event(change));
+                        if (change.experiment().state().isTerminal()) {
+                            stream.complete();
+                        }
+                    }
+                });
+        call.setOnCancelHandler(() -> {
+            subscription.close();
+            stream.cancelled();
+        });
+        synchronized (lock) {
+            ExperimentRecord record;
+            try {
+                record = experiments.get(id);
+            }
+            catch (RuntimeException e) {
+                subscription.close();
+                stream.fail(GrpcErrors.toStatus(e).getStatus());
+                return;
+            }
+            lastVersion[0] = record.version();
+            stream.send(ExperimentEvent.newBuilder().setExperiment(ProtoMapper.experiment(record, experiments.history(id))).build());
+            if (record.state().isTerminal()) {
+                subscription.close();
+                stream.complete();
+            }
+        }
+    }
+
+    /** On shutdown: ends every open watch so clients reconnect instead of waiting on a closing server. */
+    public void endWatches()
+    {
+        for (WatchStream<ExperimentEvent> stream : openWatches) {
+            stream.fail(io.grpc.Status.UNAVAILABLE.withDescription("the scheduler is shutting down; watch again when it is back"));
+        }
+        openWatches.clear();
+    }
+
+    private static String pageToken(long beforeSequence)
+    {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString((PAGE_TOKEN_PREFIX + beforeSequence).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static OptionalLong pageCursor(String token)
+    {
+        if (token.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        try {
+            String decoded = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+            if (decoded.startsWith(PAGE_TOKEN_PREFIX)) {
+                return OptionalLong.of(Long.parseLong(decoded.substring(PAGE_TOKEN_PREFIX.length())));
+            }
+        }
+        catch (IllegalArgumentException e) {
+            // falls through to the error below
+        }
+        throw new IllegalArgumentException("page_token is not one this server issued: got \"" + (token.length() > 40 ? token.substring(0, 40) + "..." : token) + "\"");
+    }
+}

@@ -1,0 +1,55 @@
+package dev.tranche.scheduler.service;
+
+import dev.tranche.scheduler.errors.AlreadyExistsException;
+import dev.tranche.scheduler.errors.NotFoundException;
+import dev.tranche.scheduler.errors.StateConflictException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Supplier;
+
+/** Runs a unary call and turns domain failures into gRPC statuses with the domain's message. */
+final class GrpcErrors
+{
+    private static final Logger log = LoggerFactory.getLogger(GrpcErrors.class);
+
+    private GrpcErrors() {}
+
+    static <T> void unary(StreamObserver<T> observer, Supplier<T> call)
+    {
+        T response;
+        try {
+            response = call.get();
+        }
+        catch (RuntimeException e) {
+            observer.onError(toStatus(e));
+            return;
+        }
+        observer.onNext(response);
+        observer.onCompleted();
+    }
+
+    static StatusRuntimeException toStatus(RuntimeException e)
+    {
+        if (e instanceof StatusRuntimeException status) {
+            return status;
+        }
+        if (e instanceof NotFoundException) {
+            return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof AlreadyExistsException) {
+            return Status.ALREADY_EXISTS.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof StateConflictException) {
+            return Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof IllegalArgumentException) {
+            return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+        }
+        log.error("internal error", e);
+        return Status.INTERNAL.withDescription("internal error; the scheduler's log has the details").asRuntimeException();
+    }
+}

@@ -1,0 +1,87 @@
+package dev.tranche.scheduler.service;
+
+import com.google.protobuf.Timestamp;
+import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.ExperimentEvent;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
+import dev.tranche.proto.v1.StateTransition;
+import dev.tranche.scheduler.experiment.ExperimentChange;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.experiment.Transition;
+import dev.tranche.scheduler.project.ProjectRecord;
+
+import java.time.Instant;
+import java.util.List;
+
+/** Domain records to tranche.v1 messages and back; the only place that knows both. */
+final class ProtoMapper
+{
+    private ProtoMapper() {}
+
+    static Experiment experiment(ExperimentRecord record, List<Transition> history)
+    {
+        Experiment.Builder experiment = Experiment.newBuilder()
+                .setId(record.id())
+                .setSpec(record.spec())
+                .setState(state(record.state()))
+                .setReason(record.reason())
+                .setRequestId(record.requestId().orElse(""))
+                .setCreatedAt(timestamp(record.createdAt()))
+                .setUpdatedAt(timestamp(record.updatedAt()))
+                .setVersion(record.version());
+        history.forEach(transition -> experiment.addHistory(transition(transition)));
+        return experiment.build();
+    }
+
+    static ExperimentEvent event(ExperimentChange change)
+    {
+        return ExperimentEvent.newBuilder()
+                .setExperiment(experiment(change.experiment(), List.of()))
+                .setTransition(transition(change.transition()))
+                .build();
+    }
+
+    static StateTransition transition(Transition transition)
+    {
+        StateTransition.Builder builder = StateTransition.newBuilder()
+                .setTo(state(transition.to()))
+                .setReason(transition.reason())
+                .setAt(timestamp(transition.at()));
+        transition.from().ifPresent(from -> builder.setFrom(state(from)));
+        return builder.build();
+    }
+
+    static dev.tranche.proto.v1.ExperimentState state(ExperimentState state)
+    {
+        return dev.tranche.proto.v1.ExperimentState.valueOf(state.name());
+    }
+
+    static ExperimentState state(dev.tranche.proto.v1.ExperimentState state)
+    {
+        if (state == dev.tranche.proto.v1.ExperimentState.EXPERIMENT_STATE_UNSPECIFIED || state == dev.tranche.proto.v1.ExperimentState.UNRECOGNIZED) {
+            throw new IllegalArgumentException("states must name real states (PENDING, RUNNING, ...): got " + state);
+        }
+        return ExperimentState.valueOf(state.name());
+    }
+
+    static Project project(ProjectRecord record)
+    {
+        Quota.Builder quota = Quota.newBuilder()
+                .setDeservedGpus(record.deservedMilli() / 1000.0)
+                .setOverQuotaWeight(record.overQuotaWeight());
+        record.limitMilli().ifPresent(limit -> quota.setLimitGpus(limit / 1000.0));
+        return Project.newBuilder()
+                .setName(record.name())
+                .setDescription(record.description())
+                .setQuota(quota)
+                .setCreatedAt(timestamp(record.createdAt()))
+                .build();
+    }
+
+    static Timestamp timestamp(Instant instant)
+    {
+        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    }
+}

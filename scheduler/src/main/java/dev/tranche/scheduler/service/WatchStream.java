@@ -1,0 +1,149 @@
+package dev.tranche.scheduler.service;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A server stream that respects gRPC flow control: events queue here (bounded) and are sent only
+ * while the client keeps up. A client that falls too far behind is told so (RESOURCE_EXHAUSTED)
+ * rather than letting the scheduler buffer for it without end.
+ */
+final class WatchStream<T>
+{
+    private final ServerCallStreamObserver<T> call;
+    private final Executor executor;
+    private final int capacity;
+    private final Consumer<WatchStream<T>> onFinished;
+    private final Object lock = new Object();
+    private final ArrayDeque<T> queue = new ArrayDeque<>();
+    private boolean draining;
+    private boolean completeWhenDrained;
+    private boolean finished;
+    private Status failure;
+
+    WatchStream(ServerCallStreamObserver<T> call, Executor executor, int capacity, Consumer<WatchStream<T>> onFinished)
+    {
+        this.onFinished = requireNonNull(onFinished, "onFinished is null");
+        this.call = requireNonNull(call, "call is null");
+        this.executor = requireNonNull(executor, "executor is null");
+        this.capacity = capacity;
+        call.setOnReadyHandler(this::scheduleDrain);
+    }
+
+    void send(T event)
+    {
+        synchronized (lock) {
+            if (finished || failure != null || completeWhenDrained) {
+                return;
+            }
+            if (queue.size() >= capacity) {
+                queue.clear();
+                failure = Status.RESOURCE_EXHAUSTED.withDescription("the watcher fell more than " + capacity + " events behind; watch again");
+            }
+            else {
+                queue.add(event);
+            }
+        }
+        scheduleDrain();
+    }
+
+    /** Ends the stream once everything queued has been sent. */
+    void complete()
+    {
+        synchronized (lock) {
+            completeWhenDrained = true;
+        }
+        scheduleDrain();
+    }
+
+    void fail(Status status)
+    {
+        synchronized (lock) {
+            if (failure == null) {
+                queue.clear();
+                failure = status;
+            }
+        }
+        scheduleDrain();
+    }
+
+    /** The client went away: drop what is queued and send nothing more. */
+    void cancelled()
+    {
+        synchronized (lock) {
+            finished = true;
+            queue.clear();
+        }
+        onFinished.accept(this);
+    }
+
+    private void scheduleDrain()
+    {
+        synchronized (lock) {
+            if (draining || finished) {
+                return;
+            }
+            draining = true;
+        }
+        executor.execute(this::drain);
+    }
+
+    private void drain()
+    {
+        while (true) {
+            T next = null;
+            Status error = null;
+            boolean done = false;
+            synchronized (lock) {
+                if (finished) {
+                    draining = false;
+                    return;
+                }
+                if (failure != null) {
+                    error = failure;
+                    finished = true;
+                }
+                else if (!queue.isEmpty() && call.isReady()) {
+                    next = queue.poll();
+                }
+                else if (queue.isEmpty() && completeWhenDrained) {
+                    done = true;
+                    finished = true;
+                }
+                if (next == null) {
+                    draining = false;
+                }
+            }
+            try {
+                if (error != null) {
+                    call.onError(error.asRuntimeException());
+                    onFinished.accept(this);
+                    return;
+                }
+                if (done) {
+                    call.onCompleted();
+                    onFinished.accept(this);
+                    return;
+                }
+                if (next == null) {
+                    return;
+                }
+                call.onNext(next);
+            }
+            catch (IllegalStateException | io.grpc.StatusRuntimeException e) {
+                // the call was cancelled under us
+                cancelled();
+                synchronized (lock) {
+                    draining = false;
+                }
+                return;
+            }
+        }
+    }
+}

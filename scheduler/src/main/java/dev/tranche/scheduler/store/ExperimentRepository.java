@@ -1,0 +1,299 @@
+package dev.tranche.scheduler.store;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.scheduler.errors.NotFoundException;
+import dev.tranche.scheduler.errors.StateConflictException;
+import dev.tranche.scheduler.errors.StoreException;
+import dev.tranche.scheduler.experiment.ExperimentChange;
+import dev.tranche.scheduler.experiment.ExperimentPage;
+import dev.tranche.scheduler.experiment.ExperimentQuery;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.experiment.Transition;
+
+import javax.sql.DataSource;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Experiments and their timelines in PostgreSQL. Every write is one transaction that changes the
+ * experiment and appends its transition together, so the timeline never disagrees with the state.
+ */
+public final class ExperimentRepository
+{
+    private static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at";
+    private static final String FOREIGN_KEY_VIOLATION = "23503";
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    // One round trip: the experiment and its first transition, or nothing when the request id was seen.
+    private static final String INSERT = """
+            WITH inserted AS (
+                INSERT INTO experiments (id, project, name, request_id, spec, state, reason)
+                VALUES (?, ?, ?, ?, ?, 'PENDING', ?)
+                ON CONFLICT (project, request_id) DO NOTHING
+                RETURNING id, seq, version, created_at, updated_at),
+            timeline AS (
+                INSERT INTO experiment_transitions (experiment_id, from_state, to_state, reason, at)
+                SELECT id, NULL, 'PENDING', ?, created_at FROM inserted)
+            SELECT seq, version, created_at, updated_at FROM inserted""";
+
+    private final DataSource dataSource;
+
+    public ExperimentRepository(DataSource dataSource)
+    {
+        this.dataSource = requireNonNull(dataSource, "dataSource is null");
+    }
+
+    /** Outcome of an insert: the stored experiment, or the one stored earlier under the same request id. */
+    public record Inserted(ExperimentRecord experiment, boolean created) {}
+
+    /**
+     * Stores a new PENDING experiment. With a request id already used in the project, stores nothing
+     * and returns the earlier experiment. Unknown project: {@link NotFoundException}. A clash of the
+     * random id: retried by the caller with a new id ({@link IdClashException}).
+     */
+    public Inserted insert(String id, ExperimentSpec spec, Optional<String> requestId, String reason)
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement insert = connection.prepareStatement(INSERT)) {
+            insert.setString(1, id);
+            insert.setString(2, spec.getProject());
+            insert.setString(3, spec.getName());
+            insert.setString(4, requestId.orElse(null));
+            insert.setBytes(5, spec.toByteArray());
+            insert.setString(6, reason);
+            insert.setString(7, reason);
+            try (ResultSet row = insert.executeQuery()) {
+                if (row.next()) {
+                    ExperimentRecord record = new ExperimentRecord(id, row.getLong(1), spec, ExperimentState.PENDING, reason, requestId,
+                            row.getLong(2), instant(row, 3), instant(row, 4));
+                    return new Inserted(record, true);
+                }
+            }
+            // only a repeated request id gets here
+            return new Inserted(findByRequestId(connection, spec.getProject(), requestId.orElseThrow()), false);
+        }
+        catch (SQLException e) {
+            if (FOREIGN_KEY_VIOLATION.equals(e.getSQLState())) {
+                throw new NotFoundException("project " + spec.getProject() + " does not exist");
+            }
+            if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                throw new IdClashException(id);
+            }
+            throw new StoreException("could not store experiment " + spec.getName(), e);
+        }
+    }
+
+    /** The random experiment id is taken already; the caller draws another. */
+    public static final class IdClashException
+            extends RuntimeException
+    {
+        IdClashException(String id)
+        {
+            super("experiment id " + id + " is taken");
+        }
+    }
+
+    public Optional<ExperimentRecord> find(String id)
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM experiments WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? Optional.of(record(row)) : Optional.empty();
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read experiment " + id, e);
+        }
+    }
+
+    public List<Transition> history(String id)
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(
+                        "SELECT from_state, to_state, reason, at FROM experiment_transitions WHERE experiment_id = ? ORDER BY id")) {
+            select.setString(1, id);
+            List<Transition> history = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    String from = row.getString(1);
+                    history.add(new Transition(id,
+                            from == null ? Optional.empty() : Optional.of(ExperimentState.valueOf(from)),
+                            ExperimentState.valueOf(row.getString(2)),
+                            row.getString(3),
+                            instant(row, 4)));
+                }
+            }
+            return history;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the timeline of experiment " + id, e);
+        }
+    }
+
+    public ExperimentPage list(ExperimentQuery query)
+    {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM experiments WHERE true");
+        List<Object> parameters = new ArrayList<>();
+        query.project().ifPresent(project -> {
+            sql.append(" AND project = ?");
+            parameters.add(project);
+        });
+        if (!query.states().isEmpty()) {
+            sql.append(" AND state = ANY (?)");
+            parameters.add(query.states().stream().map(Enum::name).toArray(String[]::new));
+        }
+        if (query.beforeSequence().isPresent()) {
+            sql.append(" AND seq < ?");
+            parameters.add(query.beforeSequence().getAsLong());
+        }
+        sql.append(" ORDER BY seq DESC LIMIT ?");
+        parameters.add(query.limit() + 1);
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < parameters.size(); i++) {
+                Object parameter = parameters.get(i);
+                if (parameter instanceof String[] array) {
+                    select.setArray(i + 1, connection.createArrayOf("text", array));
+                }
+                else {
+                    select.setObject(i + 1, parameter);
+                }
+            }
+            List<ExperimentRecord> experiments = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    experiments.add(record(row));
+                }
+            }
+            if (experiments.size() > query.limit()) {
+                experiments.remove(experiments.size() - 1);
+                return new ExperimentPage(experiments, OptionalLong.of(experiments.get(experiments.size() - 1).sequence()));
+            }
+            return new ExperimentPage(experiments, OptionalLong.empty());
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not list experiments", e);
+        }
+    }
+
+    /**
+     * Moves an experiment to {@code to} if its current state is one of {@code from}; the row is locked
+     * so concurrent transitions of one experiment serialise. Returns the change for watchers.
+     */
+    public ExperimentChange transition(String id, Set<ExperimentState> from, ExperimentState to, String reason)
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                ExperimentRecord current;
+                try (PreparedStatement lock = connection.prepareStatement("SELECT " + COLUMNS + " FROM experiments WHERE id = ? FOR UPDATE")) {
+                    lock.setString(1, id);
+                    try (ResultSet row = lock.executeQuery()) {
+                        if (!row.next()) {
+                            throw new NotFoundException("experiment " + id + " does not exist");
+                        }
+                        current = record(row);
+                    }
+                }
+                if (!from.contains(current.state()) || !current.state().canMoveTo(to)) {
+                    throw new StateConflictException("experiment " + id + " is " + current.state() + "; it cannot become " + to);
+                }
+                Instant updatedAt;
+                try (PreparedStatement update = connection.prepareStatement(
+                        "UPDATE experiments SET state = ?, reason = ?, version = version + 1, updated_at = now() WHERE id = ? RETURNING updated_at")) {
+                    update.setString(1, to.name());
+                    update.setString(2, reason);
+                    update.setString(3, id);
+                    try (ResultSet row = update.executeQuery()) {
+                        row.next();
+                        updatedAt = instant(row, 1);
+                    }
+                }
+                try (PreparedStatement append = connection.prepareStatement(
+                        "INSERT INTO experiment_transitions (experiment_id, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?)")) {
+                    append.setString(1, id);
+                    append.setString(2, current.state().name());
+                    append.setString(3, to.name());
+                    append.setString(4, reason);
+                    append.setTimestamp(5, Timestamp.from(updatedAt));
+                    append.executeUpdate();
+                }
+                connection.commit();
+                ExperimentRecord after = new ExperimentRecord(current.id(), current.sequence(), current.spec(), to, reason, current.requestId(),
+                        current.version() + 1, current.createdAt(), updatedAt);
+                return new ExperimentChange(after, new Transition(id, Optional.of(current.state()), to, reason, updatedAt));
+            }
+            catch (RuntimeException | SQLException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not change the state of experiment " + id, e);
+        }
+    }
+
+    private static ExperimentRecord findByRequestId(Connection connection, String project, String requestId)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM experiments WHERE project = ? AND request_id = ?")) {
+            select.setString(1, project);
+            select.setString(2, requestId);
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    throw new SQLException("request id " + requestId + " clashed but no experiment holds it");
+                }
+                return record(row);
+            }
+        }
+    }
+
+    private static ExperimentRecord record(ResultSet row)
+            throws SQLException
+    {
+        ExperimentSpec spec;
+        try {
+            spec = ExperimentSpec.parseFrom(row.getBytes("spec"));
+        }
+        catch (InvalidProtocolBufferException e) {
+            throw new SQLException("stored spec of experiment " + row.getString("id") + " is unreadable", e);
+        }
+        return new ExperimentRecord(
+                row.getString("id"),
+                row.getLong("seq"),
+                spec,
+                ExperimentState.valueOf(row.getString("state")),
+                row.getString("reason"),
+                Optional.ofNullable(row.getString("request_id")),
+                row.getLong("version"),
+                instant(row, "created_at"),
+                instant(row, "updated_at"));
+    }
+
+    private static Instant instant(ResultSet row, int column)
+            throws SQLException
+    {
+        return row.getTimestamp(column).toInstant();
+    }
+
+    private static Instant instant(ResultSet row, String column)
+            throws SQLException
+    {
+        return row.getTimestamp(column).toInstant();
+    }
+}
