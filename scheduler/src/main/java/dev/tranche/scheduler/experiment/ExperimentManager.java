@@ -23,13 +23,15 @@ public final class ExperimentManager
     private static final char[] ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
 
     private final ExperimentRepository experiments;
+    private final SubmissionWriter writer;
     private final ExperimentEventBus events;
     private final ExperimentSpecValidator validator;
     private final SecureRandom random = new SecureRandom();
 
-    public ExperimentManager(ExperimentRepository experiments, ExperimentEventBus events, ExperimentSpecValidator validator)
+    public ExperimentManager(ExperimentRepository experiments, SubmissionWriter writer, ExperimentEventBus events, ExperimentSpecValidator validator)
     {
         this.experiments = requireNonNull(experiments, "experiments is null");
+        this.writer = requireNonNull(writer, "writer is null");
         this.events = requireNonNull(events, "events is null");
         this.validator = requireNonNull(validator, "validator is null");
     }
@@ -48,7 +50,7 @@ public final class ExperimentManager
         String reason = "submitted; waiting for the scheduler";
         for (int attempt = 0; ; attempt++) {
             try {
-                ExperimentRepository.Inserted inserted = experiments.insert(newId(), normalized, request, reason);
+                ExperimentRepository.Inserted inserted = writer.write(new ExperimentRepository.NewExperiment(newId(), normalized, request, reason));
                 if (!inserted.created()) {
                     if (!inserted.experiment().spec().equals(normalized)) {
                         throw new AlreadyExistsException("request_id " + requestId + " was used for experiment " + inserted.experiment().id()

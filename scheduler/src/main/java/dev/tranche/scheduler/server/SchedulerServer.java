@@ -2,6 +2,7 @@ package dev.tranche.scheduler.server;
 
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.experiment.SubmissionWriter;
 import dev.tranche.scheduler.http.StatusHttpServer;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.service.AdminGrpcService;
@@ -38,11 +39,16 @@ public final class SchedulerServer
 {
     private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
     private static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+    // Two writers: one gathers the next batch while the other waits for its commit.
+    private static final int WRITER_THREADS = 2;
+    private static final int MAX_SUBMISSION_BATCH = 256;
+    private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
 
     private final SchedulerConfig config;
     private final HomeLock homeLock;
     private final Database database;
     private final ExecutorService watchExecutor;
+    private final SubmissionWriter submissionWriter;
     private final HealthStatusManager health;
     private final ExperimentGrpcService experimentService;
     private final Server grpc;
@@ -50,9 +56,10 @@ public final class SchedulerServer
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
-            HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http)
+            SubmissionWriter submissionWriter, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http)
     {
         this.experimentService = experimentService;
+        this.submissionWriter = submissionWriter;
         this.config = config;
         this.homeLock = homeLock;
         this.database = database;
@@ -66,12 +73,15 @@ public final class SchedulerServer
     {
         HomeLock homeLock = HomeLock.acquire(config.home());
         Database database = null;
+        SubmissionWriter submissionWriter = null;
         ExecutorService watchExecutor = null;
         Server grpc = null;
         try {
             database = openDatabase(config);
             ExperimentEventBus events = new ExperimentEventBus();
-            ExperimentManager experiments = new ExperimentManager(new ExperimentRepository(database.dataSource()), events, new ExperimentSpecValidator());
+            ExperimentRepository experimentRepository = new ExperimentRepository(database.dataSource());
+            submissionWriter = new SubmissionWriter(experimentRepository, WRITER_THREADS, MAX_SUBMISSION_BATCH, MAX_QUEUED_SUBMISSIONS);
+            ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, new ExperimentSpecValidator());
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
 
             AtomicInteger watchThreads = new AtomicInteger();
@@ -98,7 +108,7 @@ public final class SchedulerServer
             }
             StatusHttpServer http = new StatusHttpServer(config.bindAddress(), config.httpPort(), database.dataSource());
             health.setStatus("", ServingStatus.SERVING);
-            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, health, experimentService, grpc, http);
+            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, health, experimentService, grpc, http);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
@@ -109,6 +119,9 @@ public final class SchedulerServer
             }
             if (watchExecutor != null) {
                 watchExecutor.shutdownNow();
+            }
+            if (submissionWriter != null) {
+                submissionWriter.close();
             }
             if (database != null) {
                 database.close();
@@ -174,6 +187,7 @@ public final class SchedulerServer
             Thread.currentThread().interrupt();
         }
         watchExecutor.shutdownNow();
+        submissionWriter.close();
         database.close();
         homeLock.close();
         log.info("Tranche scheduler stopped");

@@ -10,6 +10,7 @@ import dev.tranche.proto.v1.ListExperimentsResponse;
 import dev.tranche.proto.v1.SubmitExperimentRequest;
 import dev.tranche.proto.v1.SubmitExperimentResponse;
 import dev.tranche.proto.v1.WatchExperimentsRequest;
+import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
 import dev.tranche.scheduler.experiment.ExperimentPage;
@@ -21,13 +22,18 @@ import io.grpc.stub.StreamObserver;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
 
@@ -38,6 +44,8 @@ public final class ExperimentGrpcService
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final int WATCH_QUEUE = 10_000;
     private static final String PAGE_TOKEN_PREFIX = "before:";
+    private static final Set<ExperimentState> ACTIVE_STATES = EnumSet.of(ExperimentState.PENDING, ExperimentState.SCHEDULED,
+            ExperimentState.RUNNING, ExperimentState.PREEMPTED);
 
     private final ExperimentManager experiments;
     private final ExperimentEventBus events;
@@ -116,14 +124,67 @@ public final class ExperimentGrpcService
             watchOne(request.getId(), call, stream);
             return;
         }
-        String project = request.getProject();
+        watchMany(request.getProject(), call, stream);
+    }
+
+    /**
+     * The active experiments of a project (or of all) first, then every change. Changes that race
+     * with reading that first list are held back and sent after it, each experiment at most once per
+     * version.
+     */
+    private void watchMany(String project, ServerCallStreamObserver<ExperimentEvent> call, WatchStream<ExperimentEvent> stream)
+    {
+        Object lock = new Object();
+        List<ExperimentChange> early = new ArrayList<>();
+        Map<String, Long> snapshotVersions = new HashMap<>();
+        boolean[] live = {false};
+        Consumer<ExperimentChange> forward = change -> {
+            Long seen = snapshotVersions.get(change.experiment().id());
+            if (seen != null) {
+                if (change.experiment().version() <= seen) {
+                    return;
+                }
+                snapshotVersions.remove(change.experiment().id());
+            }
+            stream.send(ProtoMapper.event(change));
+        };
         ExperimentEventBus.Subscription subscription = events.subscribe(
                 change -> project.isEmpty() || change.experiment().project().equals(project),
-                change -> stream.send(ProtoMapper.event(change)));
+                change -> {
+                    synchronized (lock) {
+                        if (live[0]) {
+                            forward.accept(change);
+                        }
+                        else {
+                            early.add(change);
+                        }
+                    }
+                });
         call.setOnCancelHandler(() -> {
             subscription.close();
             stream.cancelled();
         });
+        ExperimentPage active;
+        try {
+            active = experiments.list(new ExperimentQuery(project.isEmpty() ? Optional.empty() : Optional.of(project), ACTIVE_STATES,
+                    ExperimentQuery.MAX_LIMIT, OptionalLong.empty()));
+        }
+        catch (RuntimeException e) {
+            subscription.close();
+            stream.fail(GrpcErrors.toStatus(e).getStatus());
+            return;
+        }
+        synchronized (lock) {
+            List<ExperimentRecord> oldestFirst = new ArrayList<>(active.experiments());
+            Collections.reverse(oldestFirst);
+            for (ExperimentRecord record : oldestFirst) {
+                snapshotVersions.put(record.id(), record.version());
+                stream.send(ExperimentEvent.newBuilder().setExperiment(ProtoMapper.experiment(record, List.of())).build());
+            }
+            live[0] = true;
+            early.forEach(forward);
+            early.clear();
+        }
     }
 
     /** Current state first, then each later change once; ends when the experiment ends. */

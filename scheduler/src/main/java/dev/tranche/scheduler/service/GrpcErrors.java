@@ -2,6 +2,7 @@ package dev.tranche.scheduler.service;
 
 import dev.tranche.scheduler.errors.AlreadyExistsException;
 import dev.tranche.scheduler.errors.NotFoundException;
+import dev.tranche.scheduler.errors.OverloadedException;
 import dev.tranche.scheduler.errors.StateConflictException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -45,6 +46,9 @@ final class GrpcErrors
         }
         if (e instanceof StateConflictException) {
             return Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof OverloadedException) {
+            return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
         }
         if (e instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();

@@ -50,6 +50,19 @@ public final class ExperimentRepository
                 SELECT id, NULL, 'PENDING', ?, created_at FROM inserted)
             SELECT seq, version, created_at, updated_at FROM inserted""";
 
+    // The same for many at once (group commit): one statement, one transaction, one WAL flush.
+    private static final String INSERT_MANY = """
+            WITH inserted AS (
+                INSERT INTO experiments (id, project, name, request_id, spec, state, reason)
+                SELECT id, project, name, request_id, spec, 'PENDING', reason
+                FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::text[]) AS n (id, project, name, request_id, spec, reason)
+                ON CONFLICT (project, request_id) DO NOTHING
+                RETURNING id, seq, version, created_at, updated_at, reason),
+            timeline AS (
+                INSERT INTO experiment_transitions (experiment_id, from_state, to_state, reason, at)
+                SELECT id, NULL, 'PENDING', reason, created_at FROM inserted)
+            SELECT id, seq, version, created_at, updated_at FROM inserted""";
+
     private final DataSource dataSource;
 
     public ExperimentRepository(DataSource dataSource)
@@ -94,6 +107,74 @@ public final class ExperimentRepository
                 throw new IdClashException(id);
             }
             throw new StoreException("could not store experiment " + spec.getName(), e);
+        }
+    }
+
+    /** A new experiment waiting to be stored. */
+    public record NewExperiment(String id, ExperimentSpec spec, Optional<String> requestId, String reason)
+    {
+        public NewExperiment
+        {
+            requireNonNull(id, "id is null");
+            requireNonNull(spec, "spec is null");
+            requireNonNull(requestId, "requestId is null");
+            requireNonNull(reason, "reason is null");
+        }
+    }
+
+    /**
+     * Stores many new experiments in one transaction; the result has one entry per input, in order.
+     * Throws if any row breaks a constraint (an unknown project, an id clash): the caller then stores
+     * them one by one with {@link #insert} to learn which.
+     */
+    public List<Inserted> insertAll(List<NewExperiment> batch)
+    {
+        int n = batch.size();
+        String[] ids = new String[n];
+        String[] projects = new String[n];
+        String[] names = new String[n];
+        String[] requestIds = new String[n];
+        byte[][] specs = new byte[n][];
+        String[] reasons = new String[n];
+        for (int i = 0; i < n; i++) {
+            NewExperiment experiment = batch.get(i);
+            ids[i] = experiment.id();
+            projects[i] = experiment.spec().getProject();
+            names[i] = experiment.spec().getName();
+            requestIds[i] = experiment.requestId().orElse(null);
+            specs[i] = experiment.spec().toByteArray();
+            reasons[i] = experiment.reason();
+        }
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement insert = connection.prepareStatement(INSERT_MANY)) {
+            insert.setArray(1, connection.createArrayOf("text", ids));
+            insert.setArray(2, connection.createArrayOf("text", projects));
+            insert.setArray(3, connection.createArrayOf("text", names));
+            insert.setArray(4, connection.createArrayOf("text", requestIds));
+            insert.setArray(5, connection.createArrayOf("bytea", specs));
+            insert.setArray(6, connection.createArrayOf("text", reasons));
+            java.util.Map<String, ExperimentRecord> stored = new java.util.HashMap<>();
+            try (ResultSet row = insert.executeQuery()) {
+                java.util.Map<String, NewExperiment> byId = new java.util.HashMap<>();
+                batch.forEach(experiment -> byId.put(experiment.id(), experiment));
+                while (row.next()) {
+                    NewExperiment experiment = byId.get(row.getString(1));
+                    stored.put(experiment.id(), new ExperimentRecord(experiment.id(), row.getLong(2), experiment.spec(), ExperimentState.PENDING,
+                            experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5)));
+                }
+            }
+            List<Inserted> results = new ArrayList<>(n);
+            for (NewExperiment experiment : batch) {
+                ExperimentRecord record = stored.get(experiment.id());
+                results.add(record != null
+                        ? new Inserted(record, true)
+                        // a request id seen before (or twice in this batch): the experiment that holds it
+                        : new Inserted(findByRequestId(connection, experiment.spec().getProject(), experiment.requestId().orElseThrow()), false));
+            }
+            return results;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not store " + n + " experiments", e);
         }
     }
 

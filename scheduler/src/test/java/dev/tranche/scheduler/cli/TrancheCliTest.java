@@ -1,0 +1,183 @@
+package dev.tranche.scheduler.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tranche.cli.Tranche;
+import dev.tranche.scheduler.testing.TestingScheduler;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The tranche CLI against a real scheduler: output, JSON, exit codes and the server's messages. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class TrancheCliTest
+{
+    private static final Path EXAMPLE = Path.of("..", "docs", "examples", "fashion-mnist-lenet.yaml");
+
+    private TestingScheduler scheduler;
+
+    @TempDir
+    Path files;
+
+    @BeforeAll
+    void start()
+    {
+        scheduler = new TestingScheduler();
+    }
+
+    @AfterAll
+    void stop()
+    {
+        scheduler.close();
+    }
+
+    record Run(int exitCode, String out, String err) {}
+
+    private Run tranche(String... args)
+    {
+        List<String> all = new ArrayList<>(List.of(args));
+        boolean needsServer = !all.isEmpty() && !all.contains("--server") && !all.get(0).equals("help") && !all.contains("--help");
+        if (needsServer) {
+            all.add("--server");
+            all.add(scheduler.target());
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = Tranche.commandLine();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        int code = commandLine.execute(all.toArray(String[]::new));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void submitListDescribeCancel()
+    {
+        Run submit = tranche("submit", "-f", EXAMPLE.toString());
+        assertThat(submit.exitCode()).as(submit.err()).isZero();
+        assertThat(submit.out()).matches("submitted exp-[0-9a-z]{10}: fashion-mnist-lenet in project default, PENDING \\(0.5 GPU\\)\\n");
+        String id = submit.out().substring("submitted ".length(), "submitted ".length() + 14);
+
+        Run list = tranche("list");
+        assertThat(list.exitCode()).isZero();
+        assertThat(list.out()).startsWith("ID").contains(id).contains("fashion-mnist-lenet").contains("PENDING").contains("0.5 GPU");
+
+        Run describe = tranche("describe", id);
+        assertThat(describe.exitCode()).isZero();
+        assertThat(describe.out()).contains("ID:          " + id).contains("Replicas:    1, each 0.5 GPU, 2 CPU, 4096 MiB")
+                .contains("Timeline:").contains("submitted; waiting for the scheduler");
+
+        Run cancel = tranche("cancel", id, "--reason", "testing");
+        assertThat(cancel.exitCode()).isZero();
+        assertThat(cancel.out()).isEqualTo(id + ": CANCELLED (cancelled by user: testing)\n");
+
+        Run cancelled = tranche("list", "--state", "cancelled", "-o", "json");
+        assertThat(cancelled.exitCode()).isZero();
+        JsonObject json = JsonParser.parseString(cancelled.out()).getAsJsonObject();
+        assertThat(json.getAsJsonArray("experiments")).hasSize(1);
+        assertThat(json.getAsJsonArray("experiments").get(0).getAsJsonObject().get("id").getAsString()).isEqualTo(id);
+    }
+
+    @Test
+    void submitPrintsJsonOnRequestAndIsIdempotentWithRequestId()
+    {
+        Run first = tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1", "-o", "json");
+        Run second = tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1", "-o", "json");
+        JsonObject a = JsonParser.parseString(first.out()).getAsJsonObject();
+        JsonObject b = JsonParser.parseString(second.out()).getAsJsonObject();
+        assertThat(a.get("created").getAsBoolean()).isTrue();
+        assertThat(b.has("created")).isFalse();   // false is the default, left out of proto JSON
+        assertThat(b.getAsJsonObject("experiment").get("id")).isEqualTo(a.getAsJsonObject("experiment").get("id"));
+        assertThat(tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1").out()).startsWith("already submitted ");
+    }
+
+    @Test
+    void serverRefusalsExitOneWithTheServersMessage()
+            throws IOException
+    {
+        Path spec = files.resolve("too-much.yaml");
+        Files.writeString(spec, Files.readString(EXAMPLE).replace("fraction: 0.5", "fraction: 1.5"));
+        Run run = tranche("submit", "-f", spec.toString());
+        assertThat(run.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        assertThat(run.err()).isEqualTo("error: INVALID_ARGUMENT: resources.gpu.fraction must be in (0, 1]: got 1.5\n");
+
+        Run missing = tranche("describe", "exp-0000000000");
+        assertThat(missing.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        assertThat(missing.err()).isEqualTo("error: NOT_FOUND: experiment exp-0000000000 does not exist\n");
+    }
+
+    @Test
+    void badFilesAndUsageExitTwo()
+            throws IOException
+    {
+        Path unknownField = files.resolve("unknown.yaml");
+        Files.writeString(unknownField, "name: x\nproject: default\ngpus: 3\n");
+        Run run = tranche("submit", "-f", unknownField.toString());
+        assertThat(run.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(run.err()).contains(unknownField + ": Cannot find field: gpus in message ExperimentSpec");
+
+        Path wrongType = files.resolve("wrong-type.yaml");
+        Files.writeString(wrongType, "name: x\nreplicas: many\n");
+        assertThat(tranche("submit", "-f", wrongType.toString()).err()).contains(wrongType + ": Not an int32 value: \"many\"");
+
+        Path brokenYaml = files.resolve("broken.yaml");
+        Files.writeString(brokenYaml, "name: [unclosed\n");
+        Run broken = tranche("submit", "-f", brokenYaml.toString());
+        assertThat(broken.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(broken.err()).contains(brokenYaml + ": is not valid YAML");
+
+        Run absent = tranche("submit", "-f", files.resolve("absent.yaml").toString());
+        assertThat(absent.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(absent.err()).contains("absent.yaml: no such file");
+
+        Run badState = tranche("list", "--state", "sleeping");
+        assertThat(badState.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(badState.err()).contains("unknown state 'sleeping'");
+
+        Run noFile = tranche("submit");
+        assertThat(noFile.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(noFile.err()).contains("Missing required option: '--file=SPEC'");
+    }
+
+    @Test
+    void unreachableServerExitsThreeAndSaysHowToStartOne()
+            throws IOException
+    {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Run run = tranche("list", "--server", "127.0.0.1:" + closedPort);
+        assertThat(run.exitCode()).isEqualTo(Tranche.EXIT_UNREACHABLE);
+        assertThat(run.err()).startsWith("error: cannot reach the Tranche server").contains("./tranche server");
+    }
+
+    @Test
+    void projectsAndQuotas()
+    {
+        assertThat(tranche("projects", "create", "cli-team", "--description", "from the CLI").out())
+                .isEqualTo("created project cli-team (deserved 0, limit none, weight 1)\n");
+        assertThat(tranche("quota", "set", "cli-team", "--deserved", "4", "--limit", "8", "--weight", "2").out())
+                .isEqualTo("cli-team: deserved 4, limit 8, weight 2\n");
+        assertThat(tranche("quota", "get", "cli-team").out()).isEqualTo("cli-team: deserved 4, limit 8, weight 2\n");
+        Run projects = tranche("projects");
+        assertThat(projects.out()).contains("default").containsPattern("cli-team\\s+4\\s+8\\s+2\\s+from the CLI");
+        Run bad = tranche("quota", "set", "cli-team", "--deserved", "4", "--limit", "2");
+        assertThat(bad.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        assertThat(bad.err()).contains("quota.limit_gpus must be at least deserved_gpus");
+    }
+}

@@ -1,0 +1,181 @@
+package dev.tranche.scheduler.service;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
+import dev.tranche.scheduler.testing.TestingScheduler;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
+import io.grpc.stub.StreamObserver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** AdminService, health, reflection and the HTTP health endpoint, over real loopback connections. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class AdminServiceTest
+{
+    private TestingScheduler scheduler;
+    private TrancheClient client;
+
+    @BeforeAll
+    void start()
+    {
+        scheduler = new TestingScheduler();
+        client = scheduler.client();
+    }
+
+    @AfterAll
+    void stop()
+    {
+        scheduler.close();
+    }
+
+    @Test
+    void defaultProjectExistsFromTheFirstStart()
+    {
+        assertThat(client.listProjects()).extracting(Project::getName).contains("default");
+    }
+
+    @Test
+    void createsProjectsAndRefusesDuplicatesAndBadNames()
+    {
+        Project created = client.createProject(Project.newBuilder().setName("nlp-team").setDescription("language models").build());
+        assertThat(created.getName()).isEqualTo("nlp-team");
+        assertThat(created.getQuota().getDeservedGpus()).isZero();
+        assertThat(client.listProjects()).extracting(Project::getName).contains("nlp-team");
+
+        assertStatus(() -> client.createProject(Project.newBuilder().setName("nlp-team").build()), Status.Code.ALREADY_EXISTS,
+                "project nlp-team already exists");
+        assertStatus(() -> client.createProject(Project.newBuilder().setName("NLP Team").build()), Status.Code.INVALID_ARGUMENT,
+                "project.name must be lower-case letters, digits and '-'");
+        assertStatus(() -> client.createProject(Project.newBuilder().setName("").build()), Status.Code.INVALID_ARGUMENT, "project.name is required");
+        assertStatus(() -> client.createProject(Project.newBuilder().setName("with-quota").setQuota(Quota.newBuilder().setDeservedGpus(1)).build()),
+                Status.Code.INVALID_ARGUMENT, "project.quota is set with SetQuota");
+        assertThat(scheduler.count("SELECT count(*) FROM projects WHERE name = 'with-quota'")).isZero();
+    }
+
+    @Test
+    void setsAndGetsQuotas()
+    {
+        client.createProject(Project.newBuilder().setName("quota-team").build());
+        Project updated = client.setQuota("quota-team", Quota.newBuilder().setDeservedGpus(4).setLimitGpus(8.5).setOverQuotaWeight(2).build());
+        assertThat(updated.getQuota().getDeservedGpus()).isEqualTo(4);
+        assertThat(updated.getQuota().getLimitGpus()).isEqualTo(8.5);
+        assertThat(updated.getQuota().getOverQuotaWeight()).isEqualTo(2);
+        assertThat(client.getQuota("quota-team")).isEqualTo(updated.getQuota());
+
+        Quota noLimit = client.setQuota("quota-team", Quota.newBuilder().setDeservedGpus(0.25).build()).getQuota();
+        assertThat(noLimit.hasLimitGpus()).isFalse();
+        assertThat(noLimit.getOverQuotaWeight()).isEqualTo(1);
+    }
+
+    @Test
+    void refusesBadQuotasAndKeepsTheOldOne()
+    {
+        client.createProject(Project.newBuilder().setName("strict-team").build());
+        Quota good = client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(2).setLimitGpus(4).build()).getQuota();
+        assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(4).setLimitGpus(2).build()), Status.Code.INVALID_ARGUMENT,
+                "quota.limit_gpus must be at least deserved_gpus (4.0)");
+        assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(-1).build()), Status.Code.INVALID_ARGUMENT,
+                "quota.deserved_gpus must be a number of GPUs, 0 or more: got -1.0");
+        assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(Double.NaN).build()), Status.Code.INVALID_ARGUMENT,
+                "quota.deserved_gpus must be a number of GPUs, 0 or more: got NaN");
+        assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(0.0001).build()), Status.Code.INVALID_ARGUMENT,
+                "quota.deserved_gpus must have at most 3 decimals (milli-GPUs): got 1.0E-4");
+        assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(1).setOverQuotaWeight(0).build()), Status.Code.INVALID_ARGUMENT,
+                "quota.over_quota_weight must be in (0, 1000]: got 0.0");
+        assertStatus(() -> client.setQuota("missing-team", Quota.newBuilder().setDeservedGpus(1).build()), Status.Code.NOT_FOUND,
+                "project missing-team does not exist");
+        assertStatus(() -> client.getQuota("missing-team"), Status.Code.NOT_FOUND, "project missing-team does not exist");
+        assertThat(client.getQuota("strict-team")).isEqualTo(good);
+    }
+
+    @Test
+    void nodesAreNotServedUntilABackendExists()
+    {
+        assertStatus(client::listNodes, Status.Code.UNIMPLEMENTED, "node inventory arrives with the execution backends");
+    }
+
+    @Test
+    void healthServiceAndReflectionAreOn()
+            throws Exception
+    {
+        ManagedChannel channel = Grpc.newChannelBuilder(scheduler.target(), InsecureChannelCredentials.create()).build();
+        try {
+            HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
+            assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+            CompletableFuture<List<String>> services = new CompletableFuture<>();
+            StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(new StreamObserver<>()
+            {
+                @Override
+                public void onNext(ServerReflectionResponse response)
+                {
+                    services.complete(response.getListServicesResponse().getServiceList().stream().map(ServiceResponse::getName).toList());
+                }
+
+                @Override
+                public void onError(Throwable t)
+                {
+                    services.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {}
+            });
+            requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+            assertThat(services.get(10, TimeUnit.SECONDS)).contains("tranche.v1.ExperimentService", "tranche.v1.AdminService", "grpc.health.v1.Health");
+            requests.onCompleted();
+        }
+        finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void httpHealthEndpointAnswers()
+            throws Exception
+    {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + "/healthz")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("ok\n");
+        HttpResponse<String> missing = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + "/../etc/passwd")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(missing.statusCode()).isEqualTo(404);
+    }
+
+    private static void assertStatus(Runnable call, Status.Code code, String message)
+    {
+        assertThatThrownBy(call::run)
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(code);
+                    assertThat(e.getStatus().getDescription()).contains(message);
+                });
+    }
+}

@@ -1,0 +1,99 @@
+package dev.tranche.scheduler.testing;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.scheduler.server.SchedulerConfig;
+import dev.tranche.scheduler.server.SchedulerServer;
+
+import javax.sql.DataSource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A real scheduler for tests: real gRPC on a loopback port, real PostgreSQL (a fresh database on the
+ * shared test server), built by the same composition root as production.
+ */
+public final class TestingScheduler
+        implements AutoCloseable
+{
+    private final SchedulerServer server;
+    private final String jdbcUrl;
+    private final TrancheClient client;
+
+    public TestingScheduler()
+    {
+        this.jdbcUrl = TestingPostgres.newDatabase();
+        Path home;
+        try {
+            home = Files.createTempDirectory("tranche-test-home-");
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        SchedulerConfig config = SchedulerConfig.fromEnvironment(Map.of(), home)
+                .withHome(home)
+                .withBindAddress("127.0.0.1")
+                .withPorts(0, 0)
+                .withDatabase(Optional.of(jdbcUrl), Optional.empty(), Optional.empty())
+                .withDatabasePoolSize(8);
+        this.server = SchedulerServer.start(config);
+        this.client = TrancheClient.connect(target());
+    }
+
+    public String target()
+    {
+        return "127.0.0.1:" + server.grpcPort();
+    }
+
+    public int httpPort()
+    {
+        return server.httpPort();
+    }
+
+    public TrancheClient client()
+    {
+        return client;
+    }
+
+    public String jdbcUrl()
+    {
+        return jdbcUrl;
+    }
+
+    /** A number from the database, for checking what is (or is not) stored. */
+    public long count(String sql)
+    {
+        try (Connection connection = DriverManager.getConnection(jdbcUrl);
+                Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery(sql)) {
+            row.next();
+            return row.getLong(1);
+        }
+        catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+
+    public DataSource dataSource()
+    {
+        org.postgresql.ds.PGSimpleDataSource dataSource = new org.postgresql.ds.PGSimpleDataSource();
+        dataSource.setURL(jdbcUrl);
+        return dataSource;
+    }
+
+    @Override
+    public void close()
+    {
+        client.close();
+        server.close();
+    }
+}
