@@ -7,6 +7,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.GpuRequest;
 import dev.tranche.proto.v1.Quota;
+import dev.tranche.spec.Numbers;
 
 import java.io.UncheckedIOException;
 import java.io.IOException;
@@ -66,10 +67,7 @@ final class Formats
 
     static String number(double value)
     {
-        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
-            return Long.toString((long) value);
-        }
-        return Double.toString(value);
+        return Numbers.plain(value);
     }
 
     static String time(Timestamp timestamp)

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.tranche.proto.v1.ExperimentSpec;
@@ -86,7 +87,7 @@ public final class ExperimentSpecFiles
         }
         ExperimentSpec.Builder builder = ExperimentSpec.newBuilder();
         try {
-            JsonFormat.parser().merge(toJson(document, source, "").toString(), builder);
+            JsonFormat.parser().merge(message((Map<?, ?>) document, source, "", ExperimentSpec.getDescriptor()).toString(), builder);
         }
         catch (InvalidProtocolBufferException e) {
             throw new SpecFormatException(source + ": " + e.getMessage().replace("tranche.v1.", ""), e);
@@ -94,25 +95,79 @@ public final class ExperimentSpecFiles
         return builder.build();
     }
 
-    private static JsonElement toJson(Object value, String source, String path)
+    /**
+     * A YAML mapping to a JSON object for {@code message}, checking each value's shape against its
+     * field on the way: protobuf's JSON parser would quietly take a one-element list for a single value.
+     * Unknown field names pass through, for the parser's own "Cannot find field" message.
+     */
+    private static JsonObject message(Map<?, ?> map, String source, String path, Descriptors.Descriptor message)
+    {
+        JsonObject object = new JsonObject();
+        for (Map.Entry<?, ?> entry : map.entrySet()) {
+            if (!(entry.getKey() instanceof String key)) {
+                throw new SpecFormatException(source + ": " + (path.isEmpty() ? "" : path + ": ") + "keys must be text: got " + entry.getKey());
+            }
+            String childPath = path.isEmpty() ? key : path + "." + key;
+            Descriptors.FieldDescriptor field = message == null ? null : fieldNamed(message, key);
+            object.add(key, field == null ? plain(entry.getValue(), source, childPath) : field(entry.getValue(), source, childPath, field));
+        }
+        return object;
+    }
+
+    private static JsonElement field(Object value, String source, String path, Descriptors.FieldDescriptor field)
+    {
+        if (value == null) {
+            return JsonNull.INSTANCE;
+        }
+        if (field.isMapField()) {
+            if (!(value instanceof Map<?, ?> map)) {
+                throw new SpecFormatException(source + ": " + path + " takes a mapping of keys to values");
+            }
+            return message(map, source, path, null);
+        }
+        if (field.isRepeated()) {
+            if (!(value instanceof List<?> list)) {
+                throw new SpecFormatException(source + ": " + path + " takes a list, e.g. [" + value + "]");
+            }
+            JsonArray array = new JsonArray();
+            for (int i = 0; i < list.size(); i++) {
+                array.add(single(list.get(i), source, path + "[" + i + "]", field));
+            }
+            return array;
+        }
+        return single(value, source, path, field);
+    }
+
+    private static JsonElement single(Object value, String source, String path, Descriptors.FieldDescriptor field)
+    {
+        if (value instanceof List<?>) {
+            throw new SpecFormatException(source + ": " + path + " takes a single value, not a list");
+        }
+        boolean isMessage = field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE;
+        if (value instanceof Map<?, ?> map) {
+            if (!isMessage) {
+                throw new SpecFormatException(source + ": " + path + " takes a single value, not a mapping");
+            }
+            return message(map, source, path, field.getMessageType());
+        }
+        if (isMessage && value != null) {
+            throw new SpecFormatException(source + ": " + path + " takes a mapping of fields, not " + describe(value));
+        }
+        return plain(value, source, path);
+    }
+
+    private static JsonElement plain(Object value, String source, String path)
     {
         if (value == null) {
             return JsonNull.INSTANCE;
         }
         if (value instanceof Map<?, ?> map) {
-            JsonObject object = new JsonObject();
-            for (Map.Entry<?, ?> entry : map.entrySet()) {
-                if (!(entry.getKey() instanceof String key)) {
-                    throw new SpecFormatException(source + ": " + (path.isEmpty() ? "" : path + ": ") + "keys must be text: got " + entry.getKey());
-                }
-                object.add(key, toJson(entry.getValue(), source, path.isEmpty() ? key : path + "." + key));
-            }
-            return object;
+            return message(map, source, path, null);
         }
         if (value instanceof List<?> list) {
             JsonArray array = new JsonArray();
             for (int i = 0; i < list.size(); i++) {
-                array.add(toJson(list.get(i), source, path + "[" + i + "]"));
+                array.add(plain(list.get(i), source, path + "[" + i + "]"));
             }
             return array;
         }
@@ -126,6 +181,21 @@ public final class ExperimentSpecFiles
             return new JsonPrimitive((Number) value);
         }
         throw new SpecFormatException(source + ": " + path + ": unsupported value " + describe(value));
+    }
+
+    /** By protobuf name or JSON (camelCase) name; unknown names are left to the parser's own message. */
+    private static Descriptors.FieldDescriptor fieldNamed(Descriptors.Descriptor message, String key)
+    {
+        Descriptors.FieldDescriptor field = message.findFieldByName(key);
+        if (field != null) {
+            return field;
+        }
+        for (Descriptors.FieldDescriptor candidate : message.getFields()) {
+            if (candidate.getJsonName().equals(key)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     private static String describe(Object value)

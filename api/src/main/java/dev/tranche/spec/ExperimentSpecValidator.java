@@ -333,7 +333,7 @@ public final class ExperimentSpecValidator
 
     private static String format(double value)
     {
-        return value == Math.rint(value) && !Double.isInfinite(value) ? Long.toString((long) value) : Double.toString(value);
+        return Numbers.plain(value);
     }
 
     /** Quotes a user value, cut short so a huge value cannot flood an error message. */

@@ -4,6 +4,7 @@ import dev.tranche.scheduler.errors.NotFoundException;
 import dev.tranche.scheduler.store.ProjectRepository;
 import dev.tranche.spec.ExperimentSpecValidator;
 import dev.tranche.spec.InvalidSpecException;
+import dev.tranche.spec.Numbers;
 import dev.tranche.spec.Violation;
 
 import java.math.BigDecimal;
@@ -61,14 +62,14 @@ public final class ProjectManager
     private static long milli(String field, double gpus)
     {
         if (!Double.isFinite(gpus) || gpus < 0) {
-            throw new IllegalArgumentException(field + " must be a number of GPUs, 0 or more: got " + gpus);
+            throw new IllegalArgumentException(field + " must be a number of GPUs, 0 or more: got " + Numbers.plain(gpus));
         }
         if (gpus > ProjectRecord.MAX_MILLI / 1000.0) {
-            throw new IllegalArgumentException(field + " must be at most " + ProjectRecord.MAX_MILLI / 1000 + ": got " + gpus);
+            throw new IllegalArgumentException(field + " must be at most " + ProjectRecord.MAX_MILLI / 1000 + ": got " + Numbers.plain(gpus));
         }
         BigDecimal exact = new BigDecimal(Double.toString(gpus));
         if (exact.stripTrailingZeros().scale() > 3) {
-            throw new IllegalArgumentException(field + " must have at most 3 decimals (milli-GPUs): got " + gpus);
+            throw new IllegalArgumentException(field + " must have at most 3 decimals (milli-GPUs): got " + Numbers.plain(gpus));
         }
         return exact.movePointRight(3).longValueExact();
     }

@@ -1,5 +1,7 @@
 package dev.tranche.scheduler.project;
 
+import dev.tranche.spec.Numbers;
+
 import java.time.Instant;
 import java.util.OptionalLong;
 
@@ -24,8 +26,8 @@ public record ProjectRecord(String name, String description, long deservedMilli,
             throw new IllegalArgumentException("quota.deserved_gpus must be in [0, " + MAX_MILLI / 1000 + "]: got " + deservedMilli / 1000.0);
         }
         if (limitMilli.isPresent() && (limitMilli.getAsLong() < deservedMilli || limitMilli.getAsLong() > MAX_MILLI)) {
-            throw new IllegalArgumentException("quota.limit_gpus must be at least deserved_gpus (" + deservedMilli / 1000.0
-                    + ") and at most " + MAX_MILLI / 1000 + ": got " + limitMilli.getAsLong() / 1000.0);
+            throw new IllegalArgumentException("quota.limit_gpus must be at least deserved_gpus (" + Numbers.plain(deservedMilli / 1000.0)
+                    + ") and at most " + MAX_MILLI / 1000 + ": got " + Numbers.plain(limitMilli.getAsLong() / 1000.0));
         }
         if (!(overQuotaWeight > 0 && overQuotaWeight <= MAX_WEIGHT)) {
             throw new IllegalArgumentException("quota.over_quota_weight must be in (0, " + (int) MAX_WEIGHT + "]: got " + overQuotaWeight);

@@ -98,15 +98,15 @@ final class AdminServiceTest
         client.createProject(Project.newBuilder().setName("strict-team").build());
         Quota good = client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(2).setLimitGpus(4).build()).getQuota();
         assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(4).setLimitGpus(2).build()), Status.Code.INVALID_ARGUMENT,
-                "quota.limit_gpus must be at least deserved_gpus (4.0)");
+                "quota.limit_gpus must be at least deserved_gpus (4)");
         assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(-1).build()), Status.Code.INVALID_ARGUMENT,
-                "quota.deserved_gpus must be a number of GPUs, 0 or more: got -1.0");
+                "quota.deserved_gpus must be a number of GPUs, 0 or more: got -1");
         assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(Double.NaN).build()), Status.Code.INVALID_ARGUMENT,
                 "quota.deserved_gpus must be a number of GPUs, 0 or more: got NaN");
         assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(0.0001).build()), Status.Code.INVALID_ARGUMENT,
-                "quota.deserved_gpus must have at most 3 decimals (milli-GPUs): got 1.0E-4");
+                "quota.deserved_gpus must have at most 3 decimals (milli-GPUs): got 0.0001");
         assertStatus(() -> client.setQuota("strict-team", Quota.newBuilder().setDeservedGpus(1).setOverQuotaWeight(0).build()), Status.Code.INVALID_ARGUMENT,
-                "quota.over_quota_weight must be in (0, 1000]: got 0.0");
+                "quota.over_quota_weight must be in (0, 1000]: got 0");
         assertStatus(() -> client.setQuota("missing-team", Quota.newBuilder().setDeservedGpus(1).build()), Status.Code.NOT_FOUND,
                 "project missing-team does not exist");
         assertStatus(() -> client.getQuota("missing-team"), Status.Code.NOT_FOUND, "project missing-team does not exist");

@@ -96,7 +96,7 @@ final class InvalidSubmissionTest
                 bad("fraction zero", s -> gpu(s, GpuRequest.newBuilder().setFraction(0)), Status.Code.INVALID_ARGUMENT,
                         "resources.gpu.fraction must be in (0, 1]: got 0"),
                 bad("fraction finer than milli", s -> gpu(s, GpuRequest.newBuilder().setFraction(0.0005)), Status.Code.INVALID_ARGUMENT,
-                        "resources.gpu.fraction must have at most 3 decimals (milli-GPUs): got 5.0E-4"),
+                        "resources.gpu.fraction must have at most 3 decimals (milli-GPUs): got 0.0005"),
                 bad("too many whole GPUs", s -> gpu(s, GpuRequest.newBuilder().setCount(17)), Status.Code.INVALID_ARGUMENT,
                         "resources.gpu.count must be in [1, 16]: got 17"),
                 bad("zero GPU memory", s -> gpu(s, GpuRequest.newBuilder().setMemoryMib(0)), Status.Code.INVALID_ARGUMENT,

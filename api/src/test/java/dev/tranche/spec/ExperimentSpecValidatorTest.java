@@ -1,0 +1,150 @@
+package dev.tranche.spec;
+
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.GpuRequest;
+import dev.tranche.proto.v1.ResourceRequest;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+final class ExperimentSpecValidatorTest
+{
+    private final ExperimentSpecValidator validator = new ExperimentSpecValidator();
+
+    private static ExperimentSpec example()
+    {
+        return ExperimentSpecFiles.read(ExperimentSpecFilesTest.EXAMPLE);
+    }
+
+    @Test
+    void fillsDefaultsForWhatIsLeftOut()
+    {
+        ExperimentSpec minimal = ExperimentSpecFiles.parse("""
+                name: minimal
+                project: default
+                model: {architecture: resnet}
+                dataset: {kind: cifar10}
+                """, "minimal");
+        ExperimentSpec normalized = validator.validateAndNormalize(minimal);
+        assertThat(normalized.getReplicas()).isEqualTo(1);
+        assertThat(normalized.getPriority()).isEqualTo("normal");
+        assertThat(normalized.getPreemptible()).isTrue();
+        assertThat(normalized.getMaxRetries()).isEqualTo(2);
+        assertThat(normalized.getModel().getConvFiltersList()).containsExactly(16, 32, 64);
+        assertThat(normalized.getModel().getBlocksPerStage()).isEqualTo(2);
+        assertThat(normalized.getModel().getDenseUnits()).isEqualTo(256);
+        assertThat(normalized.getTraining().getEpochs()).isEqualTo(10);
+        assertThat(normalized.getTraining().getBatchSize()).isEqualTo(64);
+        assertThat(normalized.getTraining().getOptimizer()).isEqualTo("adam");
+        assertThat(normalized.getTraining().getLearningRate()).isEqualTo(0.001);
+        assertThat(normalized.getTraining().getDataParallelism()).isEqualTo("parameter-averaging");
+        assertThat(normalized.getResources().getCpuMilli()).isEqualTo(1000);
+        assertThat(normalized.getResources().getMemoryMib()).isEqualTo(2048);
+        assertThat(normalized.getResources().hasGpu()).isFalse();
+    }
+
+    @Test
+    void keepsWhatTheUserSaid()
+    {
+        ExperimentSpec spec = example().toBuilder().setPreemptible(false).setMaxRetries(0).build();
+        ExperimentSpec normalized = validator.validateAndNormalize(spec);
+        assertThat(normalized.getPreemptible()).isFalse();
+        assertThat(normalized.getMaxRetries()).isZero();
+        assertThat(normalized.getModel()).isEqualTo(spec.getModel());
+    }
+
+    @Test
+    void listsEveryViolationInFieldOrder()
+    {
+        ExperimentSpec spec = example().toBuilder()
+                .setName("")
+                .setResources(ResourceRequest.newBuilder().setGpu(GpuRequest.newBuilder().setFraction(1.5)))
+                .setPriority("urgent")
+                .build();
+        assertThatThrownBy(() -> validator.validateAndNormalize(spec))
+                .isInstanceOfSatisfying(InvalidSpecException.class, e -> {
+                    assertThat(e.violations()).extracting(Violation::field).containsExactly("name", "resources.gpu.fraction", "priority");
+                    assertThat(e.getMessage()).isEqualTo("name is required; resources.gpu.fraction must be in (0, 1]: got 1.5; "
+                            + "priority must be one of critical, high, low, normal: got \"urgent\"");
+                });
+    }
+
+    @Test
+    void cutsHugeValuesShortInMessages()
+    {
+        ExperimentSpec spec = example().toBuilder().setPriority("x".repeat(10_000)).build();
+        assertThat(validator.validate(spec)).singleElement().satisfies(violation -> assertThat(violation.message()).hasSizeLessThan(200));
+    }
+
+    @Test
+    void refusesOversizedSpecs()
+    {
+        ExperimentSpec spec = example().toBuilder().setDataset(example().getDataset().toBuilder().setLocation("/" + "a".repeat(70_000))).build();
+        assertThat(validator.validate(spec)).singleElement().satisfies(violation -> {
+            assertThat(violation.field()).isEqualTo("spec");
+            assertThat(violation.message()).startsWith("must be at most 65536 bytes");
+        });
+    }
+
+    @Property
+    void milliGpuFractionsAreAcceptedAndFinerOnesRefused(@ForAll("milli") int milli)
+    {
+        ExperimentSpec spec = withGpu(GpuRequest.newBuilder().setFraction(milli / 1000.0));
+        assertThat(validator.validate(spec)).isEmpty();
+        ExperimentSpec finer = withGpu(GpuRequest.newBuilder().setFraction(milli / 1000.0 - 0.0004));
+        assertThat(validator.validate(finer)).isNotEmpty();
+    }
+
+    @Property
+    void normalizingIsIdempotentAndKeepsSpecsValid(@ForAll("validSpecs") ExperimentSpec spec)
+    {
+        assertThat(validator.validate(spec)).isEmpty();
+        ExperimentSpec normalized = validator.normalize(spec);
+        assertThat(validator.validate(normalized)).isEmpty();
+        assertThat(validator.normalize(normalized)).isEqualTo(normalized);
+    }
+
+    @Provide
+    Arbitrary<Integer> milli()
+    {
+        return Arbitraries.integers().between(1, 1000);
+    }
+
+    @Provide
+    Arbitrary<ExperimentSpec> validSpecs()
+    {
+        Arbitrary<GpuRequest> gpu = Arbitraries.oneOf(
+                Arbitraries.integers().between(1, 1000).map(m -> GpuRequest.newBuilder().setFraction(m / 1000.0).build()),
+                Arbitraries.integers().between(1, 16).map(n -> GpuRequest.newBuilder().setCount(n).build()),
+                Arbitraries.longs().between(1, 1_048_576).map(mib -> GpuRequest.newBuilder().setMemoryMib(mib).build()));
+        return Combinators.combine(
+                        Arbitraries.of("lenet", "vgg", "resnet"),
+                        Arbitraries.integers().between(0, 64),
+                        Arbitraries.integers().between(0, 1000),
+                        Arbitraries.of("", "low", "normal", "high", "critical"),
+                        gpu)
+                .as((architecture, replicas, epochs, priority, request) -> {
+                    ExperimentSpec base = example();
+                    return base.toBuilder()
+                            .setModel(base.getModel().toBuilder().setArchitecture(architecture).clearConvFilters().clearDenseUnits())
+                            .setReplicas(replicas)
+                            .setTraining(base.getTraining().toBuilder().setEpochs(epochs))
+                            .setPriority(priority)
+                            .setResources(base.getResources().toBuilder().setGpu(request))
+                            .build();
+                });
+    }
+
+    private static ExperimentSpec withGpu(GpuRequest.Builder gpu)
+    {
+        ExperimentSpec base = example();
+        return base.toBuilder().setResources(base.getResources().toBuilder().setGpu(gpu)).build();
+    }
+}
