@@ -5,9 +5,9 @@ import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.proto.v1.ListExperimentsResponse;
 import dev.tranche.proto.v1.Project;
+import dev.tranche.scheduler.server.ExampleSpec;
 import dev.tranche.scheduler.server.SchedulerConfig;
 import dev.tranche.scheduler.server.SchedulerServer;
-import dev.tranche.spec.ExperimentSpecFiles;
 import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,9 +16,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,7 +99,7 @@ public final class SubmitBenchCommand
     private Result measure(String target)
     {
         String project = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        ExperimentSpec template = example().toBuilder().setProject(project).build();
+        ExperimentSpec template = ExampleSpec.fashionMnistLenet().toBuilder().setProject(project).build();
         try (TrancheClient admin = TrancheClient.connect(target)) {
             admin.createProject(Project.newBuilder().setName(project).setDescription("tranche bench submit").build());
         }
@@ -207,19 +205,6 @@ public final class SubmitBenchCommand
         out.flush();
         if (result.stored() != result.acknowledged()) {
             throw new IllegalStateException("acknowledged " + result.acknowledged() + " submissions but " + result.stored() + " are stored");
-        }
-    }
-
-    private static ExperimentSpec example()
-    {
-        try (InputStream in = SubmitBenchCommand.class.getResourceAsStream("/examples/fashion-mnist-lenet.yaml")) {
-            if (in == null) {
-                throw new IllegalStateException("the example spec is missing from this build");
-            }
-            return ExperimentSpecFiles.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "fashion-mnist-lenet.yaml");
-        }
-        catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -5,17 +5,12 @@ import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.proto.v1.SubmitExperimentResponse;
-import dev.tranche.spec.ExperimentSpecFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -25,8 +20,6 @@ import java.util.concurrent.Callable;
 public final class DemoCommand
         implements Callable<Integer>
 {
-    private static final Path EXAMPLE = Path.of("docs", "examples", "fashion-mnist-lenet.yaml");
-
     @Spec
     CommandSpec spec;
 
@@ -58,7 +51,7 @@ public final class DemoCommand
             System.out.println("Tranche demo stopped; its data stays in " + server.config().home());
         }, "tranche-demo-shutdown"));
 
-        ExperimentSpec example = example();
+        ExperimentSpec example = ExampleSpec.fashionMnistLenet();
         try (TrancheClient client = TrancheClient.connect("localhost:" + server.grpcPort())) {
             SubmitExperimentResponse response = client.submit(example);
             out.printf("Submitted %s: %s (%s)%n%n", response.getExperiment().getId(), example.getName(), response.getExperiment().getState());
@@ -74,20 +67,5 @@ public final class DemoCommand
         out.flush();
         server.awaitTermination();
         return 0;
-    }
-
-    /** The example from docs/ when run from the repository, else the copy packed in the jar. */
-    private static ExperimentSpec example()
-            throws IOException
-    {
-        if (Files.isRegularFile(EXAMPLE)) {
-            return ExperimentSpecFiles.read(EXAMPLE);
-        }
-        try (InputStream in = DemoCommand.class.getResourceAsStream("/examples/fashion-mnist-lenet.yaml")) {
-            if (in == null) {
-                throw new IOException("the example spec is missing from this build");
-            }
-            return ExperimentSpecFiles.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "fashion-mnist-lenet.yaml");
-        }
     }
 }
