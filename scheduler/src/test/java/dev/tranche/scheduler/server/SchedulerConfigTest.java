@@ -1,0 +1,89 @@
+package dev.tranche.scheduler.server;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+final class SchedulerConfigTest
+{
+    private static final Path USER_HOME = Path.of("/home/ada");
+
+    @Test
+    void defaults()
+    {
+        SchedulerConfig config = SchedulerConfig.fromEnvironment(Map.of(), USER_HOME);
+        assertThat(config.home()).isEqualTo(USER_HOME.resolve(".tranche"));
+        assertThat(config.bindAddress()).isEqualTo("0.0.0.0");
+        assertThat(config.grpcPort()).isEqualTo(50051);
+        assertThat(config.httpPort()).isEqualTo(8080);
+        assertThat(config.databaseUrl()).isEmpty();
+        assertThat(config.databaseUser()).isEmpty();
+        assertThat(config.databasePassword()).isEmpty();
+        assertThat(config.databasePoolSize()).isEqualTo(16);
+        assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void environmentMapping()
+    {
+        SchedulerConfig config = SchedulerConfig.fromEnvironment(Map.of(
+                "TRANCHE_HOME", "/var/lib/tranche",
+                "TRANCHE_DB_URL", "jdbc:postgresql://db:5432/tranche",
+                "TRANCHE_DB_USER", "tranche",
+                "TRANCHE_DB_PASSWORD", "s3cret"), USER_HOME);
+        assertThat(config.home()).isEqualTo(Path.of("/var/lib/tranche"));
+        assertThat(config.databaseUrl()).contains("jdbc:postgresql://db:5432/tranche");
+        assertThat(config.databaseUser()).contains("tranche");
+        assertThat(config.databasePassword()).contains("s3cret");
+        assertThat(config.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void flagsWinOverEnvironment()
+    {
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--home", "/srv/tranche", "--bind", "127.0.0.1", "--grpc-port", "6000", "--http-port", "6001",
+                "--db-url", "jdbc:postgresql://other/db?password=hunter2", "--db-user", "admin", "--db-pool-size", "4");
+        SchedulerConfig config = command.config();
+        assertThat(config.home()).isEqualTo(Path.of("/srv/tranche"));
+        assertThat(config.bindAddress()).isEqualTo("127.0.0.1");
+        assertThat(config.grpcPort()).isEqualTo(6000);
+        assertThat(config.httpPort()).isEqualTo(6001);
+        assertThat(config.databaseUrl()).contains("jdbc:postgresql://other/db?password=hunter2");
+        assertThat(config.databaseUser()).contains("admin");
+        assertThat(config.databasePoolSize()).isEqualTo(4);
+        assertThat(config.toString()).doesNotContain("hunter2").contains("password=***");
+    }
+
+    @Test
+    void refusesBadValuesNamingTheFlag()
+    {
+        SchedulerConfig config = SchedulerConfig.fromEnvironment(Map.of(), USER_HOME);
+        assertThatThrownBy(() -> config.withPorts(70_000, 8080)).hasMessage("--grpc-port must be in [0, 65535]: got 70000");
+        assertThatThrownBy(() -> config.withPorts(9000, 9000)).hasMessage("--grpc-port and --http-port must differ: both are 9000");
+        assertThatThrownBy(() -> config.withDatabasePoolSize(0)).hasMessage("--db-pool-size must be in [1, 500]: got 0");
+        assertThatThrownBy(() -> config.withBindAddress(" ")).hasMessage("--bind must be an address such as 0.0.0.0 or 127.0.0.1");
+        assertThatThrownBy(() -> config.withDatabase(Optional.of("jdbc:mysql://db/x?password=pw"), Optional.empty(), Optional.empty()))
+                .hasMessage("--db-url must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB): got jdbc:mysql://db/x?password=***");
+        assertThatThrownBy(() -> config.withDatabase(Optional.empty(), Optional.of("someone"), Optional.empty()))
+                .hasMessage("--db-user and a database password only apply with --db-url");
+    }
+
+    @Test
+    void badFlagIsAUsageError()
+    {
+        ServerCommand command = new ServerCommand();
+        CommandLine commandLine = new CommandLine(command);
+        commandLine.parseArgs("--grpc-port", "-1");
+        assertThatThrownBy(command::config)
+                .isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessage("--grpc-port must be in [0, 65535]: got -1");
+    }
+}

@@ -1,0 +1,138 @@
+package dev.tranche.scheduler.service;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Flow control of watch streams, with a hand-written call whose readiness the test controls. */
+final class WatchStreamTest
+{
+    @Test
+    void sendsOnlyWhileTheClientIsReadyAndResumesInOrder()
+    {
+        FakeCall call = new FakeCall();
+        AtomicInteger finished = new AtomicInteger();
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 100, s -> finished.incrementAndGet());
+        call.ready = false;
+        stream.send("a");
+        stream.send("b");
+        assertThat(call.sent).isEmpty();
+        call.becomeReady();
+        assertThat(call.sent).containsExactly("a", "b");
+        stream.send("c");
+        stream.complete();
+        assertThat(call.sent).containsExactly("a", "b", "c");
+        assertThat(call.completed).isTrue();
+        assertThat(finished).hasValue(1);
+        stream.send("after the end");
+        assertThat(call.sent).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void aClientThatFallsTooFarBehindIsToldToWatchAgain()
+    {
+        FakeCall call = new FakeCall();
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 3, s -> {});
+        call.ready = false;
+        for (int i = 0; i < 10; i++) {
+            stream.send("event-" + i);
+        }
+        call.becomeReady();
+        assertThat(call.sent).isEmpty();
+        assertThat(call.error).isNotNull();
+        assertThat(Status.fromThrowable(call.error).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(Status.fromThrowable(call.error).getDescription()).isEqualTo("the watcher fell more than 3 events behind; watch again");
+    }
+
+    @Test
+    void nothingIsSentAfterTheClientCancels()
+    {
+        FakeCall call = new FakeCall();
+        AtomicInteger finished = new AtomicInteger();
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 10, s -> finished.incrementAndGet());
+        stream.send("a");
+        stream.cancelled();
+        stream.send("b");
+        stream.complete();
+        assertThat(call.sent).containsExactly("a");
+        assertThat(call.completed).isFalse();
+        assertThat(finished).hasValue(1);
+    }
+
+    private static final class FakeCall
+            extends ServerCallStreamObserver<String>
+    {
+        final List<String> sent = new ArrayList<>();
+        boolean ready = true;
+        boolean completed;
+        Throwable error;
+        private Runnable onReady = () -> {};
+
+        void becomeReady()
+        {
+            ready = true;
+            onReady.run();
+        }
+
+        @Override
+        public boolean isReady()
+        {
+            return ready;
+        }
+
+        @Override
+        public void setOnReadyHandler(Runnable onReadyHandler)
+        {
+            this.onReady = onReadyHandler;
+        }
+
+        @Override
+        public void onNext(String value)
+        {
+            if (completed || error != null) {
+                throw new IllegalStateException("call already closed");
+            }
+            sent.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t)
+        {
+            error = t;
+        }
+
+        @Override
+        public void onCompleted()
+        {
+            completed = true;
+        }
+
+        @Override
+        public boolean isCancelled()
+        {
+            return false;
+        }
+
+        @Override
+        public void setOnCancelHandler(Runnable onCancelHandler) {}
+
+        @Override
+        public void setCompression(String compression) {}
+
+        @Override
+        public void disableAutoInboundFlowControl() {}
+
+        @Override
+        public void request(int count) {}
+
+        @Override
+        public void setMessageCompression(boolean enable) {}
+    }
+}
