@@ -12,13 +12,14 @@ public final class PlacementPolicies
 
     public static List<String> names()
     {
-        return List.of(FgdPolicy.NAME, BestFitPolicy.NAME, SpreadPolicy.NAME);
+        return List.of(FgdPolicy.NAME, FgdPolicy.CLASSIC_NAME, BestFitPolicy.NAME, SpreadPolicy.NAME);
     }
 
     public static PlacementPolicy byName(String name)
     {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case FgdPolicy.NAME -> new FgdPolicy();
+            case FgdPolicy.CLASSIC_NAME -> new FgdPolicy(0);
             case BestFitPolicy.NAME, "bestfit" -> new BestFitPolicy();
             case SpreadPolicy.NAME -> new SpreadPolicy();
             default -> throw new IllegalArgumentException("unknown placement policy '" + name + "'; known: " + String.join(", ", names()));
