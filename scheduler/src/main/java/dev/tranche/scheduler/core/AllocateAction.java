@@ -39,10 +39,11 @@ final class AllocateAction
                 deferred.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
                 return;
             }
-            if (tryPlace(session, job, true)) {
+            Outcome outcome = tryPlace(session, job, true);
+            if (outcome == Outcome.PLACED) {
                 return;
             }
-            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, session.noFitMessage(job)));
+            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome)));
             session.starvedInQuota.add(job);
             holdIfStarving(session, job);
         });
@@ -63,10 +64,11 @@ final class AllocateAction
                 session.unplaced.put(job.id(), limit.get());
                 return;
             }
-            if (tryPlace(session, job, false)) {
+            Outcome outcome = tryPlace(session, job, false);
+            if (outcome == Outcome.PLACED) {
                 return;
             }
-            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, session.noFitMessage(job) + String.format(
+            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome) + String.format(
                     "; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
                     job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()))));
             holdIfStarving(session, job);
@@ -103,13 +105,29 @@ final class AllocateAction
         }
     }
 
-    /** Places the gang if its actual GPU use keeps the project within deserved (in-quota) or its limits. */
-    private static boolean tryPlace(Session session, PendingExperiment job, boolean inQuota)
+    private enum Outcome { PLACED, NO_ROOM, QUOTA }
+
+    private static String noRoomMessage(Session session, PendingExperiment job, Outcome outcome)
     {
+        String message = session.noRoom.get(Session.GangShape.of(job));
+        if (outcome == Outcome.QUOTA || message == null) {
+            return session.noFitMessage(job);
+        }
+        return message;
+    }
+
+    /** Places the gang if its actual GPU use keeps the project within deserved (in-quota) or its limits. */
+    private static Outcome tryPlace(Session session, PendingExperiment job, boolean inQuota)
+    {
+        Session.GangShape shape = Session.GangShape.of(job);
+        if (session.noRoom.containsKey(shape)) {
+            return Outcome.NO_ROOM;
+        }
         int checkpoint = session.statement.checkpoint();
         Optional<List<ReplicaPlacement>> gang = session.statement.placeGang(job.request(), job.replicas());
         if (gang.isEmpty()) {
-            return false;
+            session.noRoom.put(shape, session.noFitMessage(job));
+            return Outcome.NO_ROOM;
         }
         long actual = gang.get().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
         // memory-sized requests are only known in milli once placed: check the quota again
@@ -118,10 +136,10 @@ final class AllocateAction
                 : session.ledger.limitViolation(job.id(), job.project(), actual).isEmpty();
         if (!allowed) {
             session.statement.rollback(checkpoint);
-            return false;
+            return Outcome.QUOTA;
         }
         session.recordPlacement(job, gang.get(), List.of());
-        return true;
+        return Outcome.PLACED;
     }
 
     private static void holdIfStarving(Session session, PendingExperiment job)

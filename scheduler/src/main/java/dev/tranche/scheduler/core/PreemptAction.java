@@ -6,7 +6,11 @@ import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Within a project, higher-priority work that did not fit may evict the project's lower-priority,
@@ -32,16 +36,28 @@ final class PreemptAction
             }
         }
         waiting.sort(session.jobOrder);
+        if (waiting.isEmpty()) {
+            return;
+        }
+        Map<String, List<RunningAllocation>> byProject = new HashMap<>();
+        session.running.values().stream()
+                .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
+                .sorted(ReclaimAction.VICTIM_ORDER)
+                .forEach(allocation -> byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation));
+        Set<List<Object>> failed = new HashSet<>();
         for (PendingExperiment job : waiting) {
-            List<RunningAllocation> candidates = session.running.values().stream()
-                    .filter(allocation -> allocation.project().equals(job.project()) && allocation.priority() < job.priority())
-                    .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
+            List<Object> key = List.of(job.project(), job.priority(), job.request(), job.replicas());
+            if (failed.contains(key)) {
+                continue;
+            }
+            List<RunningAllocation> candidates = byProject.getOrDefault(job.project(), List.of()).stream()
+                    .filter(allocation -> allocation.priority() < job.priority())
                     .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
-                    .sorted(ReclaimAction.VICTIM_ORDER)
                     .toList();
             int checkpoint = session.statement.checkpoint();
             Optional<VictimSearch.Plan> plan = VictimSearch.find(session, job, candidates);
             if (plan.isEmpty()) {
+                failed.add(key);
                 continue;
             }
             long freed = plan.get().victims().stream().mapToLong(RunningAllocation::gpuMilli).sum();

@@ -5,7 +5,9 @@ import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * In-quota work that did not fit takes back GPUs that other projects borrowed: it may evict their
@@ -29,18 +31,28 @@ final class ReclaimAction
     public void execute(Session session)
     {
         List<PendingExperiment> starved = session.starvedInQuota.stream().sorted(session.jobOrder).toList();
+        if (starved.isEmpty()) {
+            return;
+        }
+        List<RunningAllocation> borrowed = session.running.values().stream()
+                .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
+                .sorted(VICTIM_ORDER)
+                .toList();
+        // a gang shape that found no victims for a project will not find them later in this round:
+        // each success only evicts work the next search could have used
+        Set<List<Object>> failed = new HashSet<>();
         for (PendingExperiment job : starved) {
             if (session.placements.containsKey(job.id()) || !session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
                 continue;
             }
-            List<RunningAllocation> candidates = session.running.values().stream()
+            List<Object> key = List.of(job.project(), job.request(), job.replicas());
+            List<RunningAllocation> candidates = borrowed.stream()
                     .filter(allocation -> !allocation.project().equals(job.project()))
-                    .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
                     .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
-                    .sorted(VICTIM_ORDER)
                     .toList();
-            Optional<VictimSearch.Plan> plan = VictimSearch.find(session, job, candidates);
+            Optional<VictimSearch.Plan> plan = failed.contains(key) ? Optional.empty() : VictimSearch.find(session, job, candidates);
             if (plan.isEmpty()) {
+                failed.add(key);
                 Unplaced before = session.unplaced.get(job.id());
                 if (before != null && !candidates.isEmpty()) {
                     session.unplaced.put(job.id(), new Unplaced(job.id(), before.reason(),

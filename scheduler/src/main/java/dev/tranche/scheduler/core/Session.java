@@ -14,6 +14,7 @@ import dev.tranche.scheduler.core.placement.Placer;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,10 +37,11 @@ final class Session
     final Placer placer;
     final Statement statement;
     final QuotaLedger ledger;
-    final Map<String, RunningAllocation> running = new LinkedHashMap<>();
+    final Map<String, RunningAllocation> running;
     /** Running work within its project's deserved share: never preempted. */
     final Set<String> protectedRunning = new HashSet<>();
     final Set<String> evicted = new HashSet<>();
+    final Map<String, Long> runningGpuMilli;
     final Map<String, Placement> placements = new LinkedHashMap<>();
     final List<Preemption> preemptions = new ArrayList<>();
     final Map<String, Unplaced> unplaced = new LinkedHashMap<>();
@@ -47,12 +49,29 @@ final class Session
     final List<PendingExperiment> starvedInQuota = new ArrayList<>();
     /** Projects whose later work waits for a starving experiment, by the experiment it waits for. */
     final Map<String, PendingExperiment> heldFor = new LinkedHashMap<>();
+    /**
+     * Gangs that found no room during allocate, with the explanation. Allocate only takes resources,
+     * so a gang shape that did not fit once will not fit later in the same round: later experiments
+     * of that shape skip the search.
+     */
+    final Map<GangShape, String> noRoom = new HashMap<>();
     private final long referenceGpuMemoryMib;
+
+    record GangShape(dev.tranche.scheduler.core.model.ResourceRequest request, int replicas)
+    {
+        static GangShape of(PendingExperiment job)
+        {
+            return new GangShape(job.request(), job.replicas());
+        }
+    }
 
     Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy)
     {
         this.snapshot = snapshot;
         this.options = options;
+        int expected = snapshot.running().size() * 4 / 3 + 16;
+        this.running = new LinkedHashMap<>(expected);
+        this.runningGpuMilli = new HashMap<>(expected);
         this.state = new ClusterState(snapshot.nodes());
         long cpu = 0;
         long memory = 0;
@@ -76,7 +95,9 @@ final class Session
                 }
             }
             running.put(allocation.experimentId(), allocation);
-            ledger.add(allocation.project(), allocation.gpuMilli(), allocation.cpuMilli(), allocation.memoryMib());
+            long gpu = allocation.gpuMilli();
+            runningGpuMilli.put(allocation.experimentId(), gpu);
+            ledger.add(allocation.project(), gpu, allocation.cpuMilli(), allocation.memoryMib());
         }
         classifyRunning();
         List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot) : snapshot.workload();
@@ -108,7 +129,7 @@ final class Session
             long deserved = ledger.quota(project).deservedMilliGpu();
             long cumulative = 0;
             for (RunningAllocation allocation : allocations) {
-                cumulative += allocation.gpuMilli();
+                cumulative += runningGpuMilli.get(allocation.experimentId());
                 if (!allocation.preemptible() || cumulative <= deserved) {
                     protectedRunning.add(allocation.experimentId());
                 }

@@ -31,11 +31,19 @@ public record RunningAllocation(String experimentId, String project, int priorit
 
     public long cpuMilli()
     {
-        return replicas.stream().mapToLong(ReplicaPlacement::cpuMilli).sum();
+        long total = 0;
+        for (ReplicaPlacement replica : replicas) {
+            total += replica.cpuMilli();
+        }
+        return total;
     }
 
     public long memoryMib()
     {
-        return replicas.stream().mapToLong(ReplicaPlacement::memoryMib).sum();
+        long total = 0;
+        for (ReplicaPlacement replica : replicas) {
+            total += replica.memoryMib();
+        }
+        return total;
     }
 }

@@ -57,8 +57,8 @@ public final class ClusterState
         canonical = new int[n][];
         shapeOf = new NodeShape[n];
         slotInShape = new int[n];
-        Map<String, Integer> kinds = new HashMap<>();
-        Map<List<Long>, Integer> hardwareTypes = new HashMap<>();
+        Map<GpuKind, Integer> kinds = new HashMap<>();
+        Map<HardwareKey, Integer> hardwareTypes = new HashMap<>();
         long gpuTotal = 0;
         for (int i = 0; i < n; i++) {
             Node node = this.nodes.get(i);
@@ -71,13 +71,10 @@ public final class ClusterState
             int gpus = node.gpus().size();
             gpuFree[i] = new int[gpus];
             gpuKind[i] = new int[gpus];
-            List<Long> hardwareKey = new ArrayList<>();
-            hardwareKey.add(node.cpuMilli());
-            hardwareKey.add(node.memoryMib());
             for (int g = 0; g < gpus; g++) {
                 Gpu gpu = node.gpus().get(g);
                 gpuFree[i][g] = GpuRequest.MILLI_PER_GPU;
-                gpuKind[i][g] = kinds.computeIfAbsent(gpu.model() + "\u0000" + gpu.memoryMib(), ignored -> {
+                gpuKind[i][g] = kinds.computeIfAbsent(new GpuKind(gpu.model(), gpu.memoryMib()), ignored -> {
                     kindModel.add(gpu.model());
                     kindMemory.add(gpu.memoryMib());
                     return kindModel.size() - 1;
@@ -86,14 +83,28 @@ public final class ClusterState
             }
             int[] sortedKinds = gpuKind[i].clone();
             Arrays.sort(sortedKinds);
-            for (int kind : sortedKinds) {
-                hardwareKey.add((long) kind);
-            }
-            hardware[i] = hardwareTypes.computeIfAbsent(hardwareKey, ignored -> hardwareTypes.size());
+            hardware[i] = hardwareTypes.computeIfAbsent(new HardwareKey(node.cpuMilli(), node.memoryMib(), sortedKinds), ignored -> hardwareTypes.size());
             canonical[i] = new int[gpus];
             enterShape(i);
         }
         totalGpuMilli = gpuTotal;
+    }
+
+    private record GpuKind(String model, long memoryMib) {}
+
+    private record HardwareKey(long cpuMilli, long memoryMib, int[] gpuKinds)
+    {
+        @Override
+        public boolean equals(Object o)
+        {
+            return o instanceof HardwareKey other && cpuMilli == other.cpuMilli && memoryMib == other.memoryMib && Arrays.equals(gpuKinds, other.gpuKinds);
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return 31 * (31 * Long.hashCode(cpuMilli) + Long.hashCode(memoryMib)) + Arrays.hashCode(gpuKinds);
+        }
     }
 
     /** A placer keeps per-shape caches, so only one may ever work on a state. */
@@ -204,17 +215,23 @@ public final class ClusterState
         if (!schedulable[node]) {
             return 0;
         }
-        long byCpu = request.cpuMilli() == 0 ? Integer.MAX_VALUE : cpuFree[node] / request.cpuMilli();
-        long byMemory = request.memoryMib() == 0 ? Integer.MAX_VALUE : memoryFree[node] / request.memoryMib();
+        return capacity(nodes.get(node), cpuFree[node], memoryFree[node], gpuFree[node], request);
+    }
+
+    /** Same as {@link #capacity(int, ResourceRequest)} for a node in a hypothetical state. */
+    public static int capacity(Node node, long cpuFree, long memoryFree, int[] gpuFree, ResourceRequest request)
+    {
+        long byCpu = request.cpuMilli() == 0 ? Integer.MAX_VALUE : cpuFree / request.cpuMilli();
+        long byMemory = request.memoryMib() == 0 ? Integer.MAX_VALUE : memoryFree / request.memoryMib();
         long byGpu;
         GpuRequest gpu = request.gpu();
-        List<Gpu> nodeGpus = nodes.get(node).gpus();
+        List<Gpu> nodeGpus = node.gpus();
         switch (gpu.kind()) {
             case NONE -> byGpu = Integer.MAX_VALUE;
             case WHOLE -> {
                 int full = 0;
                 for (int g = 0; g < nodeGpus.size(); g++) {
-                    if (gpuFree[node][g] == GpuRequest.MILLI_PER_GPU && gpu.allows(nodeGpus.get(g).model())) {
+                    if (gpuFree[g] == GpuRequest.MILLI_PER_GPU && gpu.allows(nodeGpus.get(g).model())) {
                         full++;
                     }
                 }
@@ -226,7 +243,7 @@ public final class ClusterState
                     Gpu device = nodeGpus.get(g);
                     int need = gpu.milliOn(device.memoryMib());
                     if (need <= GpuRequest.MILLI_PER_GPU && gpu.allows(device.model())) {
-                        slots += gpuFree[node][g] / need;
+                        slots += gpuFree[g] / need;
                     }
                 }
                 byGpu = slots;
@@ -235,10 +252,32 @@ public final class ClusterState
         return (int) Math.min(Math.min(byCpu, byMemory), byGpu);
     }
 
+    public boolean schedulable(int node)
+    {
+        return schedulable[node];
+    }
+
+    /** A copy of the free milli of each GPU of the node, in the order of the node's GPU list. */
+    public int[] gpuFreeCopy(int node)
+    {
+        return gpuFree[node].clone();
+    }
+
+    /** Position in the node's GPU list of the GPU with device index {@code gpuIndex}. */
+    public int gpuPosition(int node, int gpuIndex)
+    {
+        List<Gpu> nodeGpus = nodes.get(node).gpus();
+        for (int g = 0; g < nodeGpus.size(); g++) {
+            if (nodeGpus.get(g).index() == gpuIndex) {
+                return g;
+            }
+        }
+        throw new IllegalArgumentException("node " + nodes.get(node).name() + " has no GPU " + gpuIndex);
+    }
+
     private void change(ReplicaPlacement placement, int sign)
     {
         int node = indexOf(placement.node());
-        List<Gpu> nodeGpus = nodes.get(node).gpus();
         long cpu = cpuFree[node] + sign * placement.cpuMilli();
         long memory = memoryFree[node] + sign * placement.memoryMib();
         Node description = nodes.get(node);
@@ -247,17 +286,12 @@ public final class ClusterState
                     + " " + placement.cpuMilli() + " CPU milli and " + placement.memoryMib() + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
         }
         int[] newFree = gpuFree[node].clone();
+        long gpuChange = 0;
         for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
-            int position = -1;
-            for (int g = 0; g < nodeGpus.size(); g++) {
-                if (nodeGpus.get(g).index() == entry.getKey()) {
-                    position = g;
-                }
-            }
-            if (position < 0) {
-                throw new IllegalArgumentException("node " + description.name() + " has no GPU " + entry.getKey());
-            }
-            newFree[position] += sign * entry.getValue();
+            int position = gpuPosition(node, entry.getKey());
+            int milli = entry.getValue();
+            gpuChange += milli;
+            newFree[position] += sign * milli;
             if (newFree[position] < 0 || newFree[position] > GpuRequest.MILLI_PER_GPU) {
                 throw new IllegalArgumentException("GPU " + entry.getKey() + " of node " + description.name() + " would be "
                         + (sign < 0 ? "over-committed" : "over-released") + " (free " + gpuFree[node][position] + " milli, change " + entry.getValue() + ")");
@@ -267,7 +301,7 @@ public final class ClusterState
         cpuFree[node] = cpu;
         memoryFree[node] = memory;
         gpuFree[node] = newFree;
-        allocatedGpuMilli -= sign * placement.totalGpuMilli();
+        allocatedGpuMilli -= sign * gpuChange;
         enterShape(node);
     }
 
