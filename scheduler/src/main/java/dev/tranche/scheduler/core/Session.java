@@ -182,16 +182,24 @@ final class Session
         ledger.remove(victim.project(), victim.gpuMilli(), victim.cpuMilli(), victim.memoryMib());
     }
 
-    /** "no node fits 1 replica (1 GPU, 4.0 CPU, 8192 MiB): 12 nodes lack free GPU, 3 lack CPU". */
+    /**
+     * "no node fits 1 replica (1 GPU, 4.0 CPU, 8192 MiB): 12 nodes lack free GPU, 3 lack CPU", or for a
+     * gang that fits only in part "only 2 of 3 replicas (...) fit at once, on 2 nodes; 5 nodes lack CPU".
+     */
     String noFitMessage(PendingExperiment job)
     {
         FitReport report = placer.explain(job.request());
         if (job.replicas() > 1 && report.fittingNodes() > 0) {
             long fit = 0;
-            for (int node = 0; node < state.nodeCount() && fit < job.replicas(); node++) {
-                fit += state.capacity(node, job.request());
+            int nodes = 0;
+            for (int node = 0; node < state.nodeCount(); node++) {
+                int capacity = state.capacity(node, job.request());
+                fit += capacity;
+                nodes += capacity > 0 ? 1 : 0;
             }
-            return String.format("only %d of %d replicas (%s each) fit at once; %s", fit, job.replicas(), job.request(), report.summary());
+            String message = String.format("only %d of %d replicas (%s each) fit at once, on %d %s",
+                    fit, job.replicas(), job.request(), nodes, nodes == 1 ? "node" : "nodes");
+            return report.nodesByFailure().isEmpty() ? message : message + "; " + report.summary();
         }
         String replicas = job.replicas() == 1 ? "1 replica" : job.replicas() + " replicas";
         return String.format("no node fits %s (%s): %s", replicas, job.request(), report.summary());
