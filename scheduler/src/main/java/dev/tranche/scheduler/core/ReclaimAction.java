@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.core;
 
 import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.Comparator;
@@ -50,6 +51,7 @@ final class ReclaimAction
                     .filter(allocation -> !allocation.project().equals(job.project()))
                     .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
                     .toList();
+            int checkpoint = session.statement.checkpoint();
             Optional<VictimSearch.Plan> plan = failed.contains(key) ? Optional.empty() : VictimSearch.find(session, job, candidates);
             if (plan.isEmpty()) {
                 failed.add(key);
@@ -58,6 +60,11 @@ final class ReclaimAction
                     session.unplaced.put(job.id(), new Unplaced(job.id(), before.reason(),
                             before.message() + "; evicting other projects' over-quota work would not make room either"));
                 }
+                continue;
+            }
+            long actual = plan.get().placements().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
+            if (!session.ledger.withinDeserved(job.project(), actual)) {
+                session.statement.rollback(checkpoint);
                 continue;
             }
             long deserved = session.ledger.quota(job.project()).deservedMilliGpu();

@@ -80,7 +80,9 @@ final class Session
             cpu += node.cpuMilli();
             memory += node.memoryMib();
             for (Gpu gpu : node.gpus()) {
-                gpuMemory = Math.max(gpuMemory, gpu.memoryMib());
+                if (gpu.memoryMib() > 0 && (gpuMemory == 0 || gpu.memoryMib() < gpuMemory)) {
+                    gpuMemory = gpu.memoryMib();
+                }
             }
         }
         this.referenceGpuMemoryMib = gpuMemory;
@@ -149,6 +151,10 @@ final class Session
         return shapes;
     }
 
+    /**
+     * GPU milli the gang will count for. A memory-sized request is estimated against the smallest GPU,
+     * the most it can cost; the actual amount is checked again once placed.
+     */
     long demandMilli(PendingExperiment job)
     {
         return job.request().gpu().totalMilli(referenceGpuMemoryMib) * job.replicas();
