@@ -25,8 +25,10 @@ import static java.util.Objects.requireNonNull;
 /**
  * How fast the scheduling cycle is on a large synthetic cluster: {@code nodes} nodes of 8 GPUs and a
  * backlog of {@code pending} experiments (fractions, whole GPUs, gangs) drained by one cycle, then a
- * steady state where {@code submissionsPerSecond} experiments arrive each simulated second, finished
- * ones leave, and one cycle runs per second. Only {@link SchedulingCycle#run} is timed.
+ * steady state on the drained cluster where each simulated second {@code submissionsPerSecond}
+ * experiments arrive, as many running ones finish, and one cycle runs over the running work and the
+ * queue (new arrivals plus what is still waiting from earlier seconds). Only
+ * {@link SchedulingCycle#run} is timed; building the snapshot is the caller's cost.
  */
 public final class ScaleBenchmark
 {
@@ -91,10 +93,9 @@ public final class ScaleBenchmark
             PendingExperiment job = byId.get(placement.experimentId());
             running.put(job.id(), new RunningAllocation(job.id(), job.project(), job.priority(), job.preemptible(), startSequence++, placement.replicas()));
         }
+        // the steady state starts from the drained, busy cluster with an empty queue: what did not fit
+        // in the drain is dropped, so the latency is that of a cycle over the new arrivals
         List<PendingExperiment> waiting = new ArrayList<>();
-        for (var unplaced : drained.unplaced()) {
-            waiting.add(byId.get(unplaced.experimentId()));
-        }
         double[] latencies = new double[steadyCycles];
         for (int c = 0; c < steadyCycles; c++) {
             // as many finish as arrive, so the cluster stays busy

@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,7 @@ final class AllocateAction
             holdIfStarving(session, job);
         });
 
+        Map<List<Object>, String> overQuotaMessages = new HashMap<>();
         List<PendingExperiment> overQuotaJobs = new ArrayList<>();
         deferred.values().forEach(overQuotaJobs::addAll);
         drain(session, queuesByProject(session, overQuotaJobs), session.ledger::weightedDominantShare, job -> {
@@ -68,11 +70,19 @@ final class AllocateAction
             if (outcome == Outcome.PLACED) {
                 return;
             }
-            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome) + String.format(
-                    "; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
-                    job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()))));
+            // a long backlog repeats few shapes per project: build each sentence once
+            String message = outcome == Outcome.QUOTA
+                    ? overQuotaMessage(session, job, outcome)
+                    : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuotaMessage(session, job, outcome));
+            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, message));
             holdIfStarving(session, job);
         });
+    }
+
+    private static String overQuotaMessage(Session session, PendingExperiment job, Outcome outcome)
+    {
+        return noRoomMessage(session, job, outcome) + String.format("; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
+                job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()));
     }
 
     private interface JobHandler

@@ -87,15 +87,17 @@ final class Session
         }
         this.referenceGpuMemoryMib = gpuMemory;
         this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), cpu, memory);
+        List<ReplicaPlacement> replicas = new ArrayList<>();
         for (RunningAllocation allocation : snapshot.running()) {
-            for (ReplicaPlacement replica : allocation.replicas()) {
-                try {
-                    state.allocate(replica);
-                }
-                catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("running experiment " + allocation.experimentId() + ": " + e.getMessage(), e);
-                }
-            }
+            replicas.addAll(allocation.replicas());
+        }
+        try {
+            state.allocateAll(replicas);
+        }
+        catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(culprit(snapshot, e), e);
+        }
+        for (RunningAllocation allocation : snapshot.running()) {
             running.put(allocation.experimentId(), allocation);
             long gpu = allocation.gpuMilli();
             runningGpuMilli.put(allocation.experimentId(), gpu);
@@ -111,6 +113,21 @@ final class Session
                 .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
                 .thenComparingLong(PendingExperiment::arrivalSequence)
                 .thenComparing(PendingExperiment::id);
+    }
+
+    /** Slow path for a broken snapshot: replays the running work one experiment at a time to name the first that does not fit. */
+    private static String culprit(ClusterSnapshot snapshot, IllegalArgumentException failure)
+    {
+        ClusterState replay = new ClusterState(snapshot.nodes());
+        for (RunningAllocation allocation : snapshot.running()) {
+            try {
+                allocation.replicas().forEach(replay::allocate);
+            }
+            catch (IllegalArgumentException e) {
+                return "running experiment " + allocation.experimentId() + ": " + e.getMessage();
+            }
+        }
+        return failure.getMessage();
     }
 
     /**

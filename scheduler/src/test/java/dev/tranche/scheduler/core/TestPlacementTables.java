@@ -237,4 +237,14 @@ class TestPlacementTables
 
         assertThat(Fixtures.cycle("fgd").run(snapshot)).isEqualTo(Fixtures.cycle("fgd").run(snapshot));
     }
+
+    @Test
+    void aSnapshotThatOvercommitsIsRejectedByName()
+    {
+        List<RunningAllocation> running = List.of(runningFraction("r1", "team-a", "n1", 0, 700), runningFraction("r2", "team-a", "n1", 0, 400));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> schedule(List.of(node("n1", 1)), ONE_PROJECT, running, List.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("running experiment r2: GPU 0 of node n1 would be over-committed (free 300 milli, change 400)");
+    }
 }

@@ -275,9 +275,43 @@ public final class ClusterState
         throw new IllegalArgumentException("node " + nodes.get(node).name() + " has no GPU " + gpuIndex);
     }
 
+    /**
+     * Takes the resources of many replicas at once, moving each touched node between shapes only
+     * once: how a cycle loads the running work. On an error the state must be thrown away.
+     */
+    public void allocateAll(List<ReplicaPlacement> placements)
+    {
+        boolean[] touched = new boolean[nodes.size()];
+        List<Integer> order = new ArrayList<>();
+        for (ReplicaPlacement placement : placements) {
+            int node = indexOf(placement.node());
+            if (!touched[node]) {
+                touched[node] = true;
+                order.add(node);
+                leaveShape(node);
+            }
+            apply(node, placement, -1);
+        }
+        for (int node : order) {
+            enterShape(node);
+        }
+    }
+
     private void change(ReplicaPlacement placement, int sign)
     {
         int node = indexOf(placement.node());
+        leaveShape(node);
+        try {
+            apply(node, placement, sign);
+        }
+        finally {
+            enterShape(node);
+        }
+    }
+
+    /** Changes the free resources of a node that is out of its shape; checks before changing anything. */
+    private void apply(int node, ReplicaPlacement placement, int sign)
+    {
         long cpu = cpuFree[node] + sign * placement.cpuMilli();
         long memory = memoryFree[node] + sign * placement.memoryMib();
         Node description = nodes.get(node);
@@ -285,24 +319,23 @@ public final class ClusterState
             throw new IllegalArgumentException("node " + description.name() + " cannot " + (sign < 0 ? "take" : "give back")
                     + " " + placement.cpuMilli() + " CPU milli and " + placement.memoryMib() + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
         }
-        int[] newFree = gpuFree[node].clone();
+        int[] free = gpuFree[node];
         long gpuChange = 0;
         for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
             int position = gpuPosition(node, entry.getKey());
-            int milli = entry.getValue();
-            gpuChange += milli;
-            newFree[position] += sign * milli;
-            if (newFree[position] < 0 || newFree[position] > GpuRequest.MILLI_PER_GPU) {
+            int after = free[position] + sign * entry.getValue();
+            if (after < 0 || after > GpuRequest.MILLI_PER_GPU) {
                 throw new IllegalArgumentException("GPU " + entry.getKey() + " of node " + description.name() + " would be "
-                        + (sign < 0 ? "over-committed" : "over-released") + " (free " + gpuFree[node][position] + " milli, change " + entry.getValue() + ")");
+                        + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + entry.getValue() + ")");
             }
         }
-        leaveShape(node);
+        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
+            free[gpuPosition(node, entry.getKey())] += sign * entry.getValue();
+            gpuChange += entry.getValue();
+        }
         cpuFree[node] = cpu;
         memoryFree[node] = memory;
-        gpuFree[node] = newFree;
         allocatedGpuMilli -= sign * gpuChange;
-        enterShape(node);
     }
 
     private void leaveShape(int node)
