@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.core.model;
 
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -106,7 +107,8 @@ public record GpuRequest(Kind kind, int milli, int count, long memoryMib, Set<St
     /** 1500 milli reads "1.5", 8000 reads "8.0". */
     public static String formatGpus(long milli)
     {
-        return milli % 100 == 0 ? String.format("%.1f", milli / 1000.0) : String.format("%.3f", milli / 1000.0).replaceAll("0+$", "");
+        // Locale.ROOT: reasons read "1.5 GPUs" whatever the JVM's locale
+        return milli % 100 == 0 ? String.format(Locale.ROOT, "%.1f", milli / 1000.0) : String.format(Locale.ROOT, "%.3f", milli / 1000.0).replaceAll("0+$", "");
     }
 
     private static void check(boolean condition, String message)
