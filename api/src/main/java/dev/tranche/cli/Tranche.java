@@ -32,6 +32,7 @@ import java.util.ServiceLoader;
                 WatchCommand.class,
                 ProjectsCommand.class,
                 QuotaCommand.class,
+                NodesCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Tranche

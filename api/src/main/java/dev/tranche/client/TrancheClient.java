@@ -14,6 +14,8 @@ import dev.tranche.proto.v1.ListExperimentsResponse;
 import dev.tranche.proto.v1.ListNodesRequest;
 import dev.tranche.proto.v1.ListNodesResponse;
 import dev.tranche.proto.v1.ListProjectsRequest;
+import dev.tranche.proto.v1.ListQuotasRequest;
+import dev.tranche.proto.v1.ListQuotasResponse;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.SetQuotaRequest;
@@ -114,6 +116,11 @@ public final class TrancheClient
     public Quota getQuota(String project)
     {
         return admin().getQuota(GetQuotaRequest.newBuilder().setProject(project).build());
+    }
+
+    public ListQuotasResponse listQuotas()
+    {
+        return admin().listQuotas(ListQuotasRequest.getDefaultInstance());
     }
 
     public ListNodesResponse listNodes()
