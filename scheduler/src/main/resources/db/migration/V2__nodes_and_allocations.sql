@@ -30,6 +30,8 @@ CREATE TABLE replica_placements (
     node          text NOT NULL REFERENCES nodes (name),
     cpu_milli     bigint NOT NULL CHECK (cpu_milli >= 0),
     memory_mib    bigint NOT NULL CHECK (memory_mib >= 0),
+    -- when the gang was placed, for "most recent first" when choosing what to preempt
+    placed_seq    bigserial NOT NULL,
     PRIMARY KEY (experiment_id, replica)
 );
 
@@ -49,33 +51,34 @@ CREATE INDEX gpu_allocations_by_gpu ON gpu_allocations (node, gpu_index);
 
 CREATE FUNCTION track_gpu_use() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE gpus SET used_milli = used_milli - OLD.milli WHERE node = OLD.node AND index = OLD.gpu_index;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
         UPDATE gpus SET used_milli = used_milli + NEW.milli WHERE node = NEW.node AND index = NEW.gpu_index;
         RETURN NEW;
     END IF;
-    UPDATE gpus SET used_milli = used_milli - OLD.milli WHERE node = OLD.node AND index = OLD.gpu_index;
     RETURN OLD;
 END $$;
 
-CREATE TRIGGER gpu_allocations_track AFTER INSERT OR DELETE ON gpu_allocations
+CREATE TRIGGER gpu_allocations_track AFTER INSERT OR UPDATE OR DELETE ON gpu_allocations
     FOR EACH ROW EXECUTE FUNCTION track_gpu_use();
 
 CREATE FUNCTION track_node_use() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE nodes SET used_cpu_milli = used_cpu_milli - OLD.cpu_milli, used_memory_mib = used_memory_mib - OLD.memory_mib
+        WHERE name = OLD.node;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
         UPDATE nodes SET used_cpu_milli = used_cpu_milli + NEW.cpu_milli, used_memory_mib = used_memory_mib + NEW.memory_mib
         WHERE name = NEW.node;
         RETURN NEW;
     END IF;
-    UPDATE nodes SET used_cpu_milli = used_cpu_milli - OLD.cpu_milli, used_memory_mib = used_memory_mib - OLD.memory_mib
-    WHERE name = OLD.node;
     RETURN OLD;
 END $$;
 
-CREATE TRIGGER replica_placements_track AFTER INSERT OR DELETE ON replica_placements
+CREATE TRIGGER replica_placements_track AFTER INSERT OR UPDATE OR DELETE ON replica_placements
     FOR EACH ROW EXECUTE FUNCTION track_node_use();
 
 CREATE INDEX replica_placements_by_node ON replica_placements (node);
-
--- When a gang was placed, for "most recent first" when choosing what to preempt.
-ALTER TABLE replica_placements ADD COLUMN placed_seq bigserial NOT NULL;
