@@ -28,6 +28,20 @@ import java.util.SplittableRandom;
  */
 final class Session
 {
+    /** Which running work of a project counts against its deserved share first. */
+    private static final Comparator<RunningAllocation> PROTECTION_ORDER = (left, right) -> {
+        if (left.preemptible() != right.preemptible()) {
+            return left.preemptible() ? 1 : -1;
+        }
+        if (left.priority() != right.priority()) {
+            return Integer.compare(right.priority(), left.priority());
+        }
+        if (left.startSequence() != right.startSequence()) {
+            return Long.compare(left.startSequence(), right.startSequence());
+        }
+        return left.experimentId().compareTo(right.experimentId());
+    };
+
     /** Within a project: higher priority, then starving (oldest first), then arrival. */
     final Comparator<PendingExperiment> jobOrder;
 
@@ -97,12 +111,17 @@ final class Session
         catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(culprit(snapshot, e), e);
         }
+        Map<String, long[]> use = new LinkedHashMap<>();
         for (RunningAllocation allocation : snapshot.running()) {
             running.put(allocation.experimentId(), allocation);
             long gpu = allocation.gpuMilli();
             runningGpuMilli.put(allocation.experimentId(), gpu);
-            ledger.add(allocation.project(), gpu, allocation.cpuMilli(), allocation.memoryMib());
+            long[] total = use.computeIfAbsent(allocation.project(), ignored -> new long[3]);
+            total[0] += gpu;
+            total[1] += allocation.cpuMilli();
+            total[2] += allocation.memoryMib();
         }
+        use.forEach((project, total) -> ledger.add(project, total[0], total[1], total[2]));
         classifyRunning();
         List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot) : snapshot.workload();
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
@@ -141,11 +160,13 @@ final class Session
             byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation);
         }
         byProject.forEach((project, allocations) -> {
-            allocations.sort(Comparator.comparing(RunningAllocation::preemptible)
-                    .thenComparing(Comparator.comparingInt(RunningAllocation::priority).reversed())
-                    .thenComparingLong(RunningAllocation::startSequence)
-                    .thenComparing(RunningAllocation::experimentId));
             long deserved = ledger.quota(project).deservedMilliGpu();
+            if (ledger.used(project) <= deserved) {
+                // the whole project fits its deserved share: no need to rank
+                allocations.forEach(allocation -> protectedRunning.add(allocation.experimentId()));
+                return;
+            }
+            allocations.sort(PROTECTION_ORDER);
             long cumulative = 0;
             for (RunningAllocation allocation : allocations) {
                 cumulative += runningGpuMilli.get(allocation.experimentId());
