@@ -33,6 +33,7 @@ import java.util.ServiceLoader;
                 ProjectsCommand.class,
                 QuotaCommand.class,
                 NodesCommand.class,
+                DepartmentsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Tranche

@@ -140,7 +140,7 @@ public final class SchedulingLoop
                     held.placedSequence(), held.replicas()));
         }
         List<Node> nodes = stored.nodes().stream().map(ClusterRepository.NodeUsage::node).toList();
-        Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), running, pending));
+        Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, pending, List.of()));
 
         Map<String, Preemption> preemptions = new LinkedHashMap<>();
         decisions.preemptions().forEach(preemption -> preemptions.put(preemption.victimId(), preemption));

@@ -1,7 +1,12 @@
 package dev.tranche.scheduler.service;
 
 import dev.tranche.proto.v1.AdminServiceGrpc;
+import dev.tranche.proto.v1.CreateDepartmentRequest;
 import dev.tranche.proto.v1.CreateProjectRequest;
+import dev.tranche.proto.v1.Department;
+import dev.tranche.proto.v1.ListDepartmentsRequest;
+import dev.tranche.proto.v1.ListDepartmentsResponse;
+import dev.tranche.proto.v1.SetDepartmentQuotaRequest;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.Gpu;
 import dev.tranche.proto.v1.GpuShare;
@@ -25,6 +30,7 @@ import io.grpc.stub.StreamObserver;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 import static java.util.Objects.requireNonNull;
@@ -51,7 +57,46 @@ public final class AdminGrpcService
             if (request.getProject().hasQuota()) {
                 throw new IllegalArgumentException("project.quota is set with SetQuota after the project exists; leave it out here");
             }
-            return ProtoMapper.project(projects.create(request.getProject().getName(), request.getProject().getDescription()));
+            String department = request.getProject().getDepartment();
+            return ProtoMapper.project(projects.create(request.getProject().getName(), request.getProject().getDescription(),
+                    department.isEmpty() ? Optional.empty() : Optional.of(department)));
+        });
+    }
+
+    @Override
+    public void createDepartment(CreateDepartmentRequest request, StreamObserver<Department> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            if (request.getDepartment().hasQuota()) {
+                throw new IllegalArgumentException("department.quota is set with SetDepartmentQuota after the department exists; leave it out here");
+            }
+            return ProtoMapper.department(projects.createDepartment(request.getDepartment().getName(), request.getDepartment().getDescription()));
+        });
+    }
+
+    @Override
+    public void listDepartments(ListDepartmentsRequest request, StreamObserver<ListDepartmentsResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            ListDepartmentsResponse.Builder response = ListDepartmentsResponse.newBuilder();
+            projects.listDepartments().forEach(department -> response.addDepartments(ProtoMapper.department(department)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public void setDepartmentQuota(SetDepartmentQuotaRequest request, StreamObserver<Department> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            if (!request.hasQuota()) {
+                throw new IllegalArgumentException("quota is required");
+            }
+            if (request.getQuota().hasOverQuotaWeight()) {
+                throw new IllegalArgumentException("quota.over_quota_weight applies to projects, not departments");
+            }
+            Quota quota = request.getQuota();
+            return ProtoMapper.department(projects.setDepartmentQuota(request.getDepartment(), quota.getDeservedGpus(),
+                    quota.hasLimitGpus() ? OptionalDouble.of(quota.getLimitGpus()) : OptionalDouble.empty()));
         });
     }
 

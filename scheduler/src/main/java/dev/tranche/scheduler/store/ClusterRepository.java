@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.store;
 
+import dev.tranche.scheduler.core.model.DepartmentQuota;
 import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ProjectQuota;
@@ -104,7 +105,8 @@ public final class ClusterRepository
     public record Held(ExperimentRecord experiment, long placedSequence, List<ReplicaPlacement> replicas) {}
 
     /** Everything a cycle needs, read in one repeatable-read transaction so it is self-consistent. */
-    public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<Held> held, List<ExperimentRecord> pending, long nowEpochSecond) {}
+    public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<ExperimentRecord> pending,
+            long nowEpochSecond) {}
 
     public Snapshot snapshot(int maxPending)
     {
@@ -115,6 +117,7 @@ public final class ClusterRepository
             try {
                 List<NodeUsage> nodes = nodes(connection);
                 List<ProjectQuota> quotas = quotas(connection);
+                List<DepartmentQuota> departments = departments(connection);
                 List<Held> held = held(connection);
                 List<ExperimentRecord> pending = new ArrayList<>();
                 try (PreparedStatement select = connection.prepareStatement(
@@ -133,7 +136,7 @@ public final class ClusterRepository
                     now = row.getLong(1);
                 }
                 connection.commit();
-                return new Snapshot(nodes, quotas, held, pending, now);
+                return new Snapshot(nodes, quotas, departments, held, pending, now);
             }
             catch (SQLException | RuntimeException e) {
                 connection.rollback();
@@ -230,15 +233,31 @@ public final class ClusterRepository
             throws SQLException
     {
         List<ProjectQuota> quotas = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT name, deserved_milli, limit_milli, over_quota_weight FROM projects ORDER BY name");
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT name, deserved_milli, limit_milli, over_quota_weight, department FROM projects ORDER BY name");
                 ResultSet row = select.executeQuery()) {
             while (row.next()) {
                 long limit = row.getLong(3);
                 OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
-                quotas.add(new ProjectQuota(row.getString(1), Optional.empty(), row.getLong(2), limitMilli, row.getDouble(4)));
+                quotas.add(new ProjectQuota(row.getString(1), Optional.ofNullable(row.getString(5)), row.getLong(2), limitMilli, row.getDouble(4)));
             }
         }
         return quotas;
+    }
+
+    private static List<DepartmentQuota> departments(Connection connection)
+            throws SQLException
+    {
+        List<DepartmentQuota> departments = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT name, deserved_milli, limit_milli FROM departments ORDER BY name");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                long limit = row.getLong(3);
+                OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
+                departments.add(new DepartmentQuota(row.getString(1), row.getLong(2), limitMilli));
+            }
+        }
+        return departments;
     }
 
     private static List<Held> held(Connection connection)

@@ -181,6 +181,25 @@ final class ReclaimEndToEndTest
         }
     }
 
+    @Test
+    void aDepartmentLimitCapsAllOfItsProjectsTogether()
+    {
+        client.createDepartment(dev.tranche.proto.v1.Department.newBuilder().setName("research").build());
+        client.setDepartmentQuota("research", Quota.newBuilder().setDeservedGpus(1).setLimitGpus(2).build());
+        client.createProject(Project.newBuilder().setName("vision").setDepartment("research").build());
+        client.createProject(Project.newBuilder().setName("speech").setDepartment("research").build());
+        String first = client.submit(wholeGpus("vision-run", "vision", 2)).getExperiment().getId();
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.get(first).getState() == ExperimentState.SCHEDULED);
+        String second = client.submit(wholeGpus("speech-run", "speech", 1)).getExperiment().getId();
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.get(second).getReason().startsWith("waiting: "));
+        assertThat(client.get(second).getState()).isEqualTo(ExperimentState.PENDING);
+        assertThat(client.get(second).getReason()).contains("department research");
+        assertThat(client.listProjects()).filteredOn(project -> project.getName().equals("speech")).singleElement()
+                .satisfies(project -> assertThat(project.getDepartment()).isEqualTo("research"));
+        assertThatThrownBy(() -> client.createProject(Project.newBuilder().setName("orphan").setDepartment("nowhere").build()))
+                .hasMessageContaining("NOT_FOUND: department nowhere does not exist");
+    }
+
     private QuotaUsage usage(String project)
     {
         return client.listQuotas().getQuotasList().stream().filter(quota -> quota.getProject().equals(project)).findFirst().orElseThrow();
