@@ -49,9 +49,12 @@ public final class SchedulingLoop
     private final SchedulingCycle cycle;
     private final SpecTranslator translator;
     private final Duration interval;
+    private final Duration minimumGap;
     private final int maxPending;
     private final Object signal = new Object();
     private final ExperimentEventBus.Subscription queueChanges;
+    // The waiting reasons last stored, so a cycle writes only those that changed (the loop is their only writer).
+    private final Map<String, String> storedReasons = new HashMap<>();
     private boolean wakeUp;
     private volatile boolean running;
     private Thread thread;
@@ -60,8 +63,9 @@ public final class SchedulingLoop
     public record CycleReport(int placed, int preempted, int waiting, int failed, long nanos) {}
 
     public SchedulingLoop(ClusterRepository cluster, PlacementWriter writer, ExperimentEventBus events, SchedulingCycle cycle, SpecTranslator translator,
-            Duration interval, int maxPending)
+            Duration interval, Duration minimumGap, int maxPending)
     {
+        this.minimumGap = requireNonNull(minimumGap, "minimumGap is null");
         this.cluster = requireNonNull(cluster, "cluster is null");
         this.writer = requireNonNull(writer, "writer is null");
         this.events = requireNonNull(events, "events is null");
@@ -105,17 +109,19 @@ public final class SchedulingLoop
             catch (RuntimeException e) {
                 log.error("scheduling cycle failed; retrying at the next tick", e);
             }
-            synchronized (signal) {
-                if (!wakeUp && running) {
-                    try {
-                        signal.wait(interval.toMillis());
+            try {
+                // a burst of submissions wakes the loop many times: one cycle per gap serves them all
+                Thread.sleep(minimumGap.toMillis());
+                synchronized (signal) {
+                    if (!wakeUp && running) {
+                        signal.wait(Math.max(1, interval.toMillis() - minimumGap.toMillis()));
                     }
-                    catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
+                    wakeUp = false;
                 }
-                wakeUp = false;
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
@@ -176,14 +182,27 @@ public final class SchedulingLoop
                 log.warn("could not preempt {}: {}", preemption.victimId(), e.getMessage());
             }
         }
-        Map<String, String> waiting = new HashMap<>();
+        Map<String, String> changedReasons = new HashMap<>();
+        int waiting = 0;
         for (Unplaced unplaced : decisions.unplaced()) {
-            if (pendingById.containsKey(unplaced.experimentId())) {
-                waiting.put(unplaced.experimentId(), "waiting: " + unplaced.message());
+            ExperimentRecord record = pendingById.get(unplaced.experimentId());
+            if (record == null) {
+                continue;
+            }
+            waiting++;
+            String reason = "waiting: " + unplaced.message();
+            if (!reason.equals(record.reason()) && !reason.equals(storedReasons.get(record.id()))) {
+                changedReasons.put(record.id(), reason);
             }
         }
-        writer.explainWaiting(waiting);
-        return new CycleReport(placed, evicted.size(), waiting.size(), failed, System.nanoTime() - start);
+        writer.explainWaiting(changedReasons);
+        storedReasons.keySet().retainAll(pendingById.keySet());
+        storedReasons.putAll(changedReasons);
+        long nanos = System.nanoTime() - start;
+        if (nanos > TimeUnit.MILLISECONDS.toNanos(250)) {
+            log.info("slow scheduling cycle: {} ms for {} pending and {} placed experiments", TimeUnit.NANOSECONDS.toMillis(nanos), pending.size(), running.size());
+        }
+        return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
     }
 
     private void publish(List<ExperimentChange> changes)

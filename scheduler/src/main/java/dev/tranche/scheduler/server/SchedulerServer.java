@@ -52,6 +52,7 @@ public final class SchedulerServer
     private static final int MAX_SUBMISSION_BATCH = 256;
     private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
     private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
     private static final int MAX_PENDING_PER_CYCLE = 100_000;
     // The core counts age in whatever unit it is given; the loop gives seconds waited.
     private static final long STARVATION_SECONDS = 300;
@@ -103,7 +104,8 @@ public final class SchedulerServer
             SpecTranslator translator = new SpecTranslator();
             SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(config.placementPolicy()),
                     SchedulingOptions.defaults().withStarvationAge(STARVATION_SECONDS));
-            schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, CYCLE_INTERVAL, MAX_PENDING_PER_CYCLE);
+            schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, CYCLE_INTERVAL,
+                    CYCLE_MINIMUM_GAP, MAX_PENDING_PER_CYCLE);
 
             AtomicInteger watchThreads = new AtomicInteger();
             watchExecutor = Executors.newCachedThreadPool(runnable -> {
