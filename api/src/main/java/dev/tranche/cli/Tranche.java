@@ -34,6 +34,7 @@ import java.util.ServiceLoader;
                 QuotaCommand.class,
                 NodesCommand.class,
                 DepartmentsCommand.class,
+                MetricsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Tranche

@@ -12,6 +12,9 @@ import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.GetMetricsRequest;
+import dev.tranche.proto.v1.GetMetricsResponse;
+import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.GetQuotaRequest;
 import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.proto.v1.ListExperimentsResponse;
@@ -52,6 +55,7 @@ public final class TrancheClient
     private final Duration deadline;
     private final ExperimentServiceGrpc.ExperimentServiceBlockingStub experiments;
     private final AdminServiceGrpc.AdminServiceBlockingStub admin;
+    private final MetricsServiceGrpc.MetricsServiceBlockingStub metrics;
 
     public TrancheClient(ManagedChannel channel, Duration deadline)
     {
@@ -59,6 +63,7 @@ public final class TrancheClient
         this.deadline = requireNonNull(deadline, "deadline is null");
         this.experiments = ExperimentServiceGrpc.newBlockingStub(channel);
         this.admin = AdminServiceGrpc.newBlockingStub(channel);
+        this.metrics = MetricsServiceGrpc.newBlockingStub(channel);
     }
 
     /** A plaintext connection to {@code host:port}. */
@@ -100,6 +105,17 @@ public final class TrancheClient
     public Iterator<ExperimentEvent> watch(WatchExperimentsRequest request)
     {
         return ExperimentServiceGrpc.newBlockingStub(channel).watch(request);
+    }
+
+    public GetMetricsResponse metrics(GetMetricsRequest request)
+    {
+        return metrics.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).get(request);
+    }
+
+    /** The channel, for the asynchronous stubs (a worker's metric stream). */
+    public ManagedChannel channel()
+    {
+        return channel;
     }
 
     public Project createProject(Project project)

@@ -10,6 +10,8 @@ import dev.tranche.scheduler.http.StatusHttpServer;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.service.AdminGrpcService;
 import dev.tranche.scheduler.service.ExperimentGrpcService;
+import dev.tranche.scheduler.service.MetricsGrpcService;
+import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.scheduling.SchedulingLoop;
 import dev.tranche.scheduler.scheduling.SpecTranslator;
 import dev.tranche.scheduler.store.ClusterRepository;
@@ -17,7 +19,9 @@ import dev.tranche.scheduler.store.Database;
 import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.EmbeddedPostgresServer;
 import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.scheduler.store.MetricsRepository;
 import dev.tranche.scheduler.store.ProjectRepository;
+import dev.tranche.scheduler.store.SecretRepository;
 import dev.tranche.spec.ExperimentSpecValidator;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -51,6 +55,7 @@ public final class SchedulerServer
     private static final int WRITER_THREADS = 2;
     private static final int MAX_SUBMISSION_BATCH = 256;
     private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
+    private static final String CREDENTIAL_SECRET = "worker-credentials";
     private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
     private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
     private static final int MAX_PENDING_PER_CYCLE = 100_000;
@@ -63,6 +68,7 @@ public final class SchedulerServer
     private final ExecutorService watchExecutor;
     private final SubmissionWriter submissionWriter;
     private final SchedulingLoop schedulingLoop;
+    private final WorkerCredentials credentials;
     private final HealthStatusManager health;
     private final ExperimentGrpcService experimentService;
     private final Server grpc;
@@ -70,8 +76,10 @@ public final class SchedulerServer
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
-            SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http)
+            SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http,
+            WorkerCredentials credentials)
     {
+        this.credentials = credentials;
         this.experimentService = experimentService;
         this.submissionWriter = submissionWriter;
         this.schedulingLoop = schedulingLoop;
@@ -100,6 +108,7 @@ public final class SchedulerServer
             ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, new ExperimentSpecValidator());
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
+            WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(CREDENTIAL_SECRET));
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.toNodes()));
             SpecTranslator translator = new SpecTranslator();
             SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(config.placementPolicy()),
@@ -119,6 +128,7 @@ public final class SchedulerServer
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
                     .addService(experimentService)
                     .addService(new AdminGrpcService(projects, cluster, translator))
+                    .addService(new MetricsGrpcService(experiments, new MetricsRepository(database.dataSource()), credentials))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
                     .build();
@@ -132,12 +142,14 @@ public final class SchedulerServer
             StatusHttpServer http = new StatusHttpServer(config.bindAddress(), config.httpPort(), database.dataSource());
             schedulingLoop.start();
             health.setStatus("", ServingStatus.SERVING);
-            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http);
+            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
+                    credentials);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
         }
-        catch (RuntimeException e) {
+        catch (RuntimeException | Error e) {
+            // whatever failed, nothing started here may outlive it (an embedded PostgreSQL above all)
             if (schedulingLoop != null) {
                 schedulingLoop.close();
             }
@@ -183,6 +195,12 @@ public final class SchedulerServer
     public SchedulerConfig config()
     {
         return config;
+    }
+
+    /** Issues the credential a worker of {@code experimentId} reports with (the execution backend hands it over). */
+    public String workerCredential(String experimentId)
+    {
+        return credentials.issue(experimentId);
     }
 
     /** The loop, so tests can run a cycle when they choose. */

@@ -1,0 +1,146 @@
+package dev.tranche.scheduler.service;
+
+import dev.tranche.proto.v1.GetMetricsRequest;
+import dev.tranche.proto.v1.GetMetricsResponse;
+import dev.tranche.proto.v1.MetricBatch;
+import dev.tranche.proto.v1.MetricPoint;
+import dev.tranche.proto.v1.MetricsServiceGrpc;
+import dev.tranche.proto.v1.ReportAck;
+import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.metrics.MetricSample;
+import dev.tranche.scheduler.metrics.WorkerCredentials;
+import dev.tranche.scheduler.store.MetricsRepository;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * tranche.v1.MetricsService: workers stream metric batches, each stored as it arrives (gRPC asks for
+ * the next batch only when the last is stored, so a fast worker cannot flood the scheduler); a
+ * stream is bound to one experiment and needs that experiment's credential.
+ */
+public final class MetricsGrpcService
+        extends MetricsServiceGrpc.MetricsServiceImplBase
+{
+    static final int MAX_POINTS_PER_BATCH = 10_000;
+    private static final int DEFAULT_MAX_POINTS = 10_000;
+    private static final int MAX_POINTS = 100_000;
+
+    private final ExperimentManager experiments;
+    private final MetricsRepository metrics;
+    private final WorkerCredentials credentials;
+
+    public MetricsGrpcService(ExperimentManager experiments, MetricsRepository metrics, WorkerCredentials credentials)
+    {
+        this.experiments = requireNonNull(experiments, "experiments is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
+        this.credentials = requireNonNull(credentials, "credentials is null");
+    }
+
+    @Override
+    public StreamObserver<MetricBatch> report(StreamObserver<ReportAck> response)
+    {
+        return new StreamObserver<>()
+        {
+            private String experimentId;
+            private long stored;
+            private boolean failed;
+
+            @Override
+            public void onNext(MetricBatch batch)
+            {
+                if (failed) {
+                    return;
+                }
+                try {
+                    if (experimentId == null) {
+                        admit(batch);
+                        experimentId = batch.getExperimentId();
+                    }
+                    else if (!experimentId.equals(batch.getExperimentId())) {
+                        throw new IllegalArgumentException("experiment_id must stay " + experimentId + " for the whole stream: got " + batch.getExperimentId());
+                    }
+                    if (batch.getPointsCount() > MAX_POINTS_PER_BATCH) {
+                        throw new IllegalArgumentException("a batch may hold at most " + MAX_POINTS_PER_BATCH + " points: got " + batch.getPointsCount());
+                    }
+                    List<MetricSample> samples = new ArrayList<>(batch.getPointsCount());
+                    for (MetricPoint point : batch.getPointsList()) {
+                        samples.add(new MetricSample(experimentId, point.getName(), point.getStep(), point.getEpoch(), point.getValue(),
+                                point.hasAt() ? Instant.ofEpochSecond(point.getAt().getSeconds(), point.getAt().getNanos()) : Instant.now()));
+                    }
+                    stored += metrics.store(experimentId, samples);
+                }
+                catch (RuntimeException e) {
+                    failed = true;
+                    response.onError(GrpcErrors.toStatus(e));
+                }
+            }
+
+            @Override
+            public void onError(Throwable t)
+            {
+                // the worker went away; what arrived is stored, and it resends the rest
+            }
+
+            @Override
+            public void onCompleted()
+            {
+                if (!failed) {
+                    response.onNext(ReportAck.newBuilder().setStored(stored).build());
+                    response.onCompleted();
+                }
+            }
+        };
+    }
+
+    /** The first batch must name an experiment that is still going and carry its credential. */
+    private void admit(MetricBatch batch)
+    {
+        if (batch.getExperimentId().isEmpty()) {
+            throw new IllegalArgumentException("experiment_id is required");
+        }
+        if (batch.getCredential().isEmpty() || !credentials.verify(batch.getExperimentId(), batch.getCredential())) {
+            // the same answer for an unknown experiment, so a guess learns nothing
+            throw new StatusRuntimeException(Status.PERMISSION_DENIED.withDescription("the credential is not valid for experiment " + batch.getExperimentId()));
+        }
+        ExperimentRecord experiment = experiments.get(batch.getExperimentId());
+        if (experiment.state().isTerminal()) {
+            throw new StatusRuntimeException(Status.FAILED_PRECONDITION.withDescription(
+                    "experiment " + experiment.id() + " is " + experiment.state() + "; it takes no more metrics"));
+        }
+    }
+
+    @Override
+    public void get(GetMetricsRequest request, StreamObserver<GetMetricsResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            if (request.getMaxPoints() < 0 || request.getMaxPoints() > MAX_POINTS) {
+                throw new IllegalArgumentException("max_points must be in [1, " + MAX_POINTS + "] (0 for " + DEFAULT_MAX_POINTS + "): got " + request.getMaxPoints());
+            }
+            if (request.getNamesCount() > 100) {
+                throw new IllegalArgumentException("names may list at most 100 series: got " + request.getNamesCount());
+            }
+            ExperimentRecord experiment = experiments.get(request.getExperimentId());
+            GetMetricsResponse.Builder response = GetMetricsResponse.newBuilder();
+            List<MetricSample> samples = request.getLatestOnly()
+                    ? metrics.latest(experiment.id(), request.getNamesList())
+                    : metrics.read(experiment.id(), request.getNamesList(), request.getAfterStep(), request.getMaxPoints() == 0 ? DEFAULT_MAX_POINTS : request.getMaxPoints());
+            for (MetricSample sample : samples) {
+                response.addPoints(MetricPoint.newBuilder()
+                        .setName(sample.name())
+                        .setValue(sample.value())
+                        .setStep(sample.step())
+                        .setEpoch(sample.epoch())
+                        .setAt(ProtoMapper.timestamp(sample.at())));
+            }
+            return response.build();
+        });
+    }
+}

@@ -1,0 +1,162 @@
+package dev.tranche.scheduler.store;
+
+import dev.tranche.scheduler.errors.StoreException;
+import dev.tranche.scheduler.metrics.MetricSample;
+
+import javax.sql.DataSource;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/** Metric points in PostgreSQL, written a batch per statement. */
+public final class MetricsRepository
+{
+    // One statement per batch; a step seen again (after a resume) takes the new value.
+    private static final String UPSERT = """
+            INSERT INTO metrics (experiment_id, name, step, epoch, value, at)
+            SELECT ?, name, step, epoch, value, at
+            FROM unnest(?::text[], ?::bigint[], ?::int[], ?::float8[], ?::timestamptz[]) AS p (name, step, epoch, value, at)
+            ON CONFLICT (experiment_id, name, step) DO UPDATE SET epoch = EXCLUDED.epoch, value = EXCLUDED.value, at = EXCLUDED.at""";
+
+    private final DataSource dataSource;
+
+    public MetricsRepository(DataSource dataSource)
+    {
+        this.dataSource = requireNonNull(dataSource, "dataSource is null");
+    }
+
+    /** Stores the points of one experiment; the same (name, step) twice in one batch keeps the last. */
+    public int store(String experimentId, List<MetricSample> points)
+    {
+        if (points.isEmpty()) {
+            return 0;
+        }
+        // ON CONFLICT may not touch one row twice in a statement: keep the last of each (name, step)
+        java.util.Collection<MetricSample> unique = distinctSteps(points);
+        int n = unique.size();
+        String[] names = new String[n];
+        Long[] steps = new Long[n];
+        Integer[] epochs = new Integer[n];
+        Double[] values = new Double[n];
+        Timestamp[] times = new Timestamp[n];
+        int i = 0;
+        for (MetricSample point : unique) {
+            names[i] = point.name();
+            steps[i] = point.step();
+            epochs[i] = point.epoch();
+            values[i] = point.value();
+            times[i] = Timestamp.from(point.at());
+            i++;
+        }
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement upsert = connection.prepareStatement(UPSERT)) {
+            upsert.setString(1, experimentId);
+            upsert.setArray(2, connection.createArrayOf("text", names));
+            upsert.setArray(3, connection.createArrayOf("bigint", steps));
+            upsert.setArray(4, connection.createArrayOf("int4", epochs));
+            upsert.setArray(5, connection.createArrayOf("float8", values));
+            upsert.setArray(6, connection.createArrayOf("timestamptz", times));
+            upsert.executeUpdate();
+            return points.size();
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not store " + n + " metric points of experiment " + experimentId, e);
+        }
+    }
+
+    private static java.util.Collection<MetricSample> distinctSteps(List<MetricSample> points)
+    {
+        // the usual batch has rising steps per series: nothing to do
+        java.util.Map<String, Long> lastStep = new java.util.HashMap<>();
+        boolean rising = true;
+        for (MetricSample point : points) {
+            Long last = lastStep.put(point.name(), point.step());
+            if (last != null && last >= point.step()) {
+                rising = false;
+                break;
+            }
+        }
+        if (rising) {
+            return points;
+        }
+        java.util.LinkedHashMap<String, MetricSample> unique = new java.util.LinkedHashMap<>();
+        for (MetricSample point : points) {
+            unique.remove(point.name() + "\0" + point.step());
+            unique.put(point.name() + "\0" + point.step(), point);
+        }
+        return unique.values();
+    }
+
+    /** Points after {@code afterStep}, by name then step, at most {@code limit}. */
+    public List<MetricSample> read(String experimentId, List<String> names, long afterStep, int limit)
+    {
+        String sql = "SELECT name, step, epoch, value, at FROM metrics WHERE experiment_id = ? AND step > ?"
+                + (names.isEmpty() ? "" : " AND name = ANY (?)") + " ORDER BY name, step LIMIT ?";
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(sql)) {
+            int parameter = 1;
+            select.setString(parameter++, experimentId);
+            select.setLong(parameter++, afterStep);
+            if (!names.isEmpty()) {
+                select.setArray(parameter++, connection.createArrayOf("text", names.toArray(String[]::new)));
+            }
+            select.setInt(parameter, limit);
+            List<MetricSample> points = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    points.add(new MetricSample(experimentId, row.getString(1), row.getLong(2), row.getInt(3), row.getDouble(4), row.getTimestamp(5).toInstant()));
+                }
+            }
+            return points;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the metrics of experiment " + experimentId, e);
+        }
+    }
+
+    /** The newest point of each series. */
+    public List<MetricSample> latest(String experimentId, List<String> names)
+    {
+        String sql = "SELECT DISTINCT ON (name) name, step, epoch, value, at FROM metrics WHERE experiment_id = ?"
+                + (names.isEmpty() ? "" : " AND name = ANY (?)") + " ORDER BY name, step DESC";
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(sql)) {
+            select.setString(1, experimentId);
+            if (!names.isEmpty()) {
+                select.setArray(2, connection.createArrayOf("text", names.toArray(String[]::new)));
+            }
+            List<MetricSample> points = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    points.add(new MetricSample(experimentId, row.getString(1), row.getLong(2), row.getInt(3), row.getDouble(4), row.getTimestamp(5).toInstant()));
+                }
+            }
+            return points;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the latest metrics of experiment " + experimentId, e);
+        }
+    }
+
+    public long count(String experimentId)
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("SELECT count(*) FROM metrics WHERE experiment_id = ?")) {
+            select.setString(1, experimentId);
+            try (ResultSet row = select.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not count the metrics of experiment " + experimentId, e);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.tranche.scheduler.service;
+
+import com.google.protobuf.Timestamp;
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.GetMetricsRequest;
+import dev.tranche.proto.v1.MetricBatch;
+import dev.tranche.proto.v1.MetricPoint;
+import dev.tranche.proto.v1.MetricsServiceGrpc;
+import dev.tranche.proto.v1.ReportAck;
+import dev.tranche.scheduler.testing.Specs;
+import dev.tranche.scheduler.testing.TestingScheduler;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Metric streams from workers into PostgreSQL, over real gRPC, with per-experiment credentials. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class MetricsServiceTest
+{
+    private TestingScheduler scheduler;
+    private TrancheClient client;
+
+    @BeforeAll
+    void start()
+    {
+        scheduler = new TestingScheduler();
+        client = scheduler.client();
+    }
+
+    @AfterAll
+    void stop()
+    {
+        scheduler.close();
+    }
+
+    @Test
+    void storesStreamedBatchesAndAResumedStepReplacesItsFirstValue()
+            throws Exception
+    {
+        String id = submit("streamed");
+        String credential = scheduler.server().workerCredential(id);
+        ReportAck ack = report(List.of(
+                batch(id, credential, points("loss", 1, 1, 100, 2.0)),
+                batch(id, credential, points("loss", 1, 101, 200, 1.0)),
+                batch(id, credential, List.of(point("test_accuracy", 1, 200, 0.81)))));
+        assertThat(ack.getStored()).isEqualTo(201);
+        // killed in epoch 2 at step 250, resumed from the epoch-1 checkpoint: steps 201..300 come again
+        report(List.of(batch(id, credential, points("loss", 2, 201, 250, 0.9))));
+        report(List.of(batch(id, credential, points("loss", 2, 201, 300, 0.5)), batch(id, credential, List.of(point("test_accuracy", 2, 300, 0.86)))));
+
+        assertThat(scheduler.count("SELECT count(*) FROM metrics WHERE experiment_id = '" + id + "'")).isEqualTo(302);
+        assertThat(scheduler.count("SELECT count(*) FROM metrics WHERE experiment_id = '" + id + "' AND name = 'loss' AND step BETWEEN 201 AND 250 AND value = 0.5"))
+                .isEqualTo(50);
+        List<MetricPoint> accuracy = client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").build()).getPointsList();
+        assertThat(accuracy).extracting(MetricPoint::getEpoch).containsExactly(1, 2);
+        List<MetricPoint> latest = client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).setLatestOnly(true).build()).getPointsList();
+        assertThat(latest).extracting(MetricPoint::getName).containsExactly("loss", "test_accuracy");
+        assertThat(latest.get(0).getStep()).isEqualTo(300);
+        List<MetricPoint> after = client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setAfterStep(290).build()).getPointsList();
+        assertThat(after).extracting(MetricPoint::getStep).containsExactly(291L, 292L, 293L, 294L, 295L, 296L, 297L, 298L, 299L, 300L);
+    }
+
+    @Test
+    void aCredentialIsGoodForItsOwnExperimentOnly()
+    {
+        String mine = submit("mine");
+        String other = submit("other");
+        assertReportFails(List.of(batch(other, scheduler.server().workerCredential(mine), points("loss", 1, 1, 10, 1.0))), Status.Code.PERMISSION_DENIED,
+                "the credential is not valid for experiment " + other);
+        assertReportFails(List.of(batch(mine, "tw1.forged", points("loss", 1, 1, 10, 1.0))), Status.Code.PERMISSION_DENIED, "not valid");
+        assertReportFails(List.of(batch(mine, "", points("loss", 1, 1, 10, 1.0))), Status.Code.PERMISSION_DENIED, "not valid");
+        // switching experiments in the middle of a stream is refused too
+        assertReportFails(List.of(batch(mine, scheduler.server().workerCredential(mine), points("loss", 1, 1, 10, 1.0)),
+                batch(other, scheduler.server().workerCredential(mine), points("loss", 1, 11, 20, 1.0))), Status.Code.INVALID_ARGUMENT, "experiment_id must stay " + mine);
+        assertThat(scheduler.count("SELECT count(*) FROM metrics WHERE experiment_id = '" + other + "'")).isZero();
+    }
+
+    @Test
+    void refusesBadPointsAndFinishedExperiments()
+    {
+        String id = submit("strict");
+        String credential = scheduler.server().workerCredential(id);
+        assertReportFails(List.of(batch(id, credential, List.of(point("Loss!", 1, 1, 1.0)))), Status.Code.INVALID_ARGUMENT,
+                "points.name must be 1 to 64 lower-case letters, digits or '_': got \"Loss!\"");
+        assertReportFails(List.of(batch(id, credential, List.of(point("loss", 1, 1, Double.NaN)))), Status.Code.INVALID_ARGUMENT,
+                "points.value must be a finite number: got NaN (loss at step 1)");
+        assertReportFails(List.of(batch(id, credential, List.of(point("loss", 1, -5, 1.0)))), Status.Code.INVALID_ARGUMENT, "points.step must not be negative");
+        assertReportFails(List.of(batch(id, credential, points("loss", 1, 1, 10_001, 1.0))), Status.Code.INVALID_ARGUMENT,
+                "a batch may hold at most 10000 points: got 10001");
+        assertThat(scheduler.count("SELECT count(*) FROM metrics WHERE experiment_id = '" + id + "'")).isZero();
+        client.cancel(id, "");
+        assertReportFails(List.of(batch(id, credential, points("loss", 1, 1, 10, 1.0))), Status.Code.FAILED_PRECONDITION,
+                "experiment " + id + " is CANCELLED; it takes no more metrics");
+        assertThatThrownBy(() -> client.metrics(GetMetricsRequest.newBuilder().setExperimentId("exp-none000000").build()))
+                .hasMessageContaining("NOT_FOUND");
+    }
+
+    private String submit(String name)
+    {
+        return client.submit(Specs.named(name, "default")).getExperiment().getId();
+    }
+
+    private ReportAck report(List<MetricBatch> batches)
+            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException
+    {
+        CompletableFuture<ReportAck> result = new CompletableFuture<>();
+        StreamObserver<MetricBatch> stream = MetricsServiceGrpc.newStub(client.channel()).report(new StreamObserver<>()
+        {
+            @Override
+            public void onNext(ReportAck value)
+            {
+                result.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t)
+            {
+                result.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        batches.forEach(stream::onNext);
+        stream.onCompleted();
+        return result.get(30, TimeUnit.SECONDS);
+    }
+
+    private void assertReportFails(List<MetricBatch> batches, Status.Code code, String message)
+    {
+        assertThatThrownBy(() -> report(batches))
+                .isInstanceOf(ExecutionException.class)
+                .satisfies(e -> {
+                    Status status = Status.fromThrowable(e.getCause());
+                    assertThat(status.getCode()).isEqualTo(code);
+                    assertThat(status.getDescription()).contains(message);
+                });
+    }
+
+    private static MetricBatch batch(String id, String credential, List<MetricPoint> points)
+    {
+        return MetricBatch.newBuilder().setExperimentId(id).setCredential(credential).addAllPoints(points).build();
+    }
+
+    private static List<MetricPoint> points(String name, int epoch, long fromStep, long toStep, double value)
+    {
+        List<MetricPoint> points = new ArrayList<>();
+        for (long step = fromStep; step <= toStep; step++) {
+            points.add(point(name, epoch, step, value));
+        }
+        return points;
+    }
+
+    private static MetricPoint point(String name, int epoch, long step, double value)
+    {
+        return MetricPoint.newBuilder().setName(name).setEpoch(epoch).setStep(step).setValue(value)
+                .setAt(Timestamp.newBuilder().setSeconds(1_790_000_000L + step)).build();
+    }
+}
