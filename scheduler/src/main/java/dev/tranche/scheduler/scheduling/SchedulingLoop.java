@@ -16,6 +16,7 @@ import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.PlacementWriter.Eviction;
+import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import dev.tranche.spec.Numbers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,7 @@ public final class SchedulingLoop
     private final ExperimentEventBus events;
     private final SchedulingCycle cycle;
     private final SpecTranslator translator;
+    private final SchedulerMetrics metrics;
     private final Duration interval;
     private final Duration minimumGap;
     private final int maxPending;
@@ -63,8 +65,9 @@ public final class SchedulingLoop
     public record CycleReport(int placed, int preempted, int waiting, int failed, long nanos) {}
 
     public SchedulingLoop(ClusterRepository cluster, PlacementWriter writer, ExperimentEventBus events, SchedulingCycle cycle, SpecTranslator translator,
-            Duration interval, Duration minimumGap, int maxPending)
+            SchedulerMetrics metrics, Duration interval, Duration minimumGap, int maxPending)
     {
+        this.metrics = requireNonNull(metrics, "metrics is null");
         this.minimumGap = requireNonNull(minimumGap, "minimumGap is null");
         this.cluster = requireNonNull(cluster, "cluster is null");
         this.writer = requireNonNull(writer, "writer is null");
@@ -199,10 +202,43 @@ public final class SchedulingLoop
         storedReasons.keySet().retainAll(pendingById.keySet());
         storedReasons.putAll(changedReasons);
         long nanos = System.nanoTime() - start;
+        recordMetrics(nanos, stored, decisions, pending);
         if (nanos > TimeUnit.MILLISECONDS.toNanos(250)) {
             log.info("slow scheduling cycle: {} ms for {} pending and {} placed experiments", TimeUnit.NANOSECONDS.toMillis(nanos), pending.size(), running.size());
         }
         return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
+    }
+
+    private void recordMetrics(long nanos, ClusterRepository.Snapshot stored, Decisions decisions, List<PendingExperiment> pending)
+    {
+        Map<String, Long> queue = new HashMap<>();
+        Map<String, String> projectOf = new HashMap<>();
+        for (PendingExperiment experiment : pending) {
+            queue.merge(experiment.project(), 1L, Long::sum);
+            projectOf.put(experiment.id(), experiment.project());
+        }
+        for (Placement placement : decisions.placements()) {
+            String project = projectOf.get(placement.experimentId());
+            if (project != null) {
+                queue.merge(project, -1L, Long::sum);
+            }
+        }
+        long allocated = 0;
+        long idle = 0;
+        for (ClusterRepository.NodeUsage node : stored.nodes()) {
+            long used = node.usedMilliByGpu().values().stream().mapToLong(Integer::longValue).sum();
+            allocated += used;
+            if (node.node().schedulable()) {
+                idle += node.node().gpus().size() * 1000L - used;
+            }
+        }
+        for (Placement placement : decisions.placements()) {
+            long milli = placement.replicas().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
+            allocated += milli;
+            idle -= milli;
+        }
+        metrics.recordCycle(nanos, queue, allocated, Math.max(0, idle));
+        decisions.unplaced().forEach(unplaced -> metrics.placementFailed(unplaced.reason().name()));
     }
 
     private void publish(List<ExperimentChange> changes)

@@ -6,7 +6,7 @@ import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
 import dev.tranche.scheduler.experiment.SubmissionWriter;
-import dev.tranche.scheduler.http.StatusHttpServer;
+import dev.tranche.scheduler.http.HttpApi;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.service.AdminGrpcService;
 import dev.tranche.scheduler.service.ExperimentGrpcService;
@@ -22,8 +22,13 @@ import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.scheduler.store.MetricsRepository;
 import dev.tranche.scheduler.store.ProjectRepository;
 import dev.tranche.scheduler.store.SecretRepository;
+import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import dev.tranche.spec.ExperimentSpecValidator;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -35,7 +40,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -72,13 +79,17 @@ public final class SchedulerServer
     private final HealthStatusManager health;
     private final ExperimentGrpcService experimentService;
     private final Server grpc;
-    private final StatusHttpServer http;
+    private final HttpApi http;
+    private final Server internal;
+    private final ManagedChannel internalChannel;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
-            SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http,
-            WorkerCredentials credentials)
+            SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, HttpApi http,
+            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel)
     {
+        this.internal = internal;
+        this.internalChannel = internalChannel;
         this.credentials = credentials;
         this.experimentService = experimentService;
         this.submissionWriter = submissionWriter;
@@ -98,6 +109,8 @@ public final class SchedulerServer
         Database database = null;
         SubmissionWriter submissionWriter = null;
         SchedulingLoop schedulingLoop = null;
+        Server internal = null;
+        ManagedChannel internalChannel = null;
         ExecutorService watchExecutor = null;
         Server grpc = null;
         try {
@@ -108,12 +121,13 @@ public final class SchedulerServer
             ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, new ExperimentSpecValidator());
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
+            SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(CREDENTIAL_SECRET));
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.toNodes()));
             SpecTranslator translator = new SpecTranslator();
             SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(config.placementPolicy()),
                     SchedulingOptions.defaults().withStarvationAge(STARVATION_SECONDS));
-            schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, CYCLE_INTERVAL,
+            schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, telemetry, CYCLE_INTERVAL,
                     CYCLE_MINIMUM_GAP, MAX_PENDING_PER_CYCLE);
 
             AtomicInteger watchThreads = new AtomicInteger();
@@ -124,14 +138,18 @@ public final class SchedulerServer
             });
             HealthStatusManager health = new HealthStatusManager();
             ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, events, watchExecutor);
-            grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+            MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
+            List<BindableService> services = List.of(
+                    experimentService,
+                    new AdminGrpcService(projects, cluster, translator),
+                    new MetricsGrpcService(experiments, metricsRepository, credentials));
+            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
-                    .addService(experimentService)
-                    .addService(new AdminGrpcService(projects, cluster, translator))
-                    .addService(new MetricsGrpcService(experiments, new MetricsRepository(database.dataSource()), credentials))
+                    .intercept(telemetry.grpcInterceptor())
                     .addService(health.getHealthService())
-                    .addService(ProtoReflectionServiceV1.newInstance())
-                    .build();
+                    .addService(ProtoReflectionServiceV1.newInstance());
+            services.forEach(builder::addService);
+            grpc = builder.build();
             try {
                 grpc.start();
             }
@@ -139,11 +157,23 @@ public final class SchedulerServer
                 throw new UncheckedIOException("cannot listen for gRPC on " + config.bindAddress() + ":" + config.grpcPort()
                         + " (is another scheduler running? use --grpc-port)", e);
             }
-            StatusHttpServer http = new StatusHttpServer(config.bindAddress(), config.httpPort(), database.dataSource());
+            // the HTTP API calls the same services in-process
+            String internalName = "tranche-internal-" + UUID.randomUUID();
+            InProcessServerBuilder internalBuilder = InProcessServerBuilder.forName(internalName).maxInboundMessageSize(MAX_REQUEST_BYTES);
+            services.forEach(internalBuilder::addService);
+            internal = internalBuilder.build();
+            try {
+                internal.start();
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot start the in-process gRPC server", e);
+            }
+            internalChannel = InProcessChannelBuilder.forName(internalName).build();
+            HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), internalChannel, database.dataSource(), metricsRepository, telemetry);
             schedulingLoop.start();
             health.setStatus("", ServingStatus.SERVING);
             SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
-                    credentials);
+                    credentials, internal, internalChannel);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
@@ -155,6 +185,12 @@ public final class SchedulerServer
             }
             if (grpc != null) {
                 grpc.shutdownNow();
+            }
+            if (internalChannel != null) {
+                internalChannel.shutdownNow();
+            }
+            if (internal != null) {
+                internal.shutdownNow();
             }
             if (watchExecutor != null) {
                 watchExecutor.shutdownNow();
@@ -227,6 +263,7 @@ public final class SchedulerServer
         schedulingLoop.close();
         http.close();
         grpc.shutdown();
+        internal.shutdown();
         experimentService.endWatches();
         try {
             if (!grpc.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -238,6 +275,8 @@ public final class SchedulerServer
             grpc.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        internalChannel.shutdownNow();
+        internal.shutdownNow();
         watchExecutor.shutdownNow();
         submissionWriter.close();
         database.close();

@@ -124,7 +124,7 @@ public final class ExperimentGrpcService
             watchOne(request.getId(), call, stream);
             return;
         }
-        watchMany(request.getProject(), call, stream);
+        watchMany(request.getProject(), request.getSkipCurrent(), call, stream);
     }
 
     /**
@@ -132,7 +132,7 @@ public final class ExperimentGrpcService
      * with reading that first list are held back and sent after it, each experiment at most once per
      * version.
      */
-    private void watchMany(String project, ServerCallStreamObserver<ExperimentEvent> call, WatchStream<ExperimentEvent> stream)
+    private void watchMany(String project, boolean skipCurrent, ServerCallStreamObserver<ExperimentEvent> call, WatchStream<ExperimentEvent> stream)
     {
         Object lock = new Object();
         List<ExperimentChange> early = new ArrayList<>();
@@ -164,6 +164,12 @@ public final class ExperimentGrpcService
             subscription.close();
             stream.cancelled();
         });
+        if (skipCurrent) {
+            synchronized (lock) {
+                live[0] = true;
+            }
+            return;
+        }
         ExperimentPage active;
         try {
             active = experiments.list(new ExperimentQuery(project.isEmpty() ? Optional.empty() : Optional.of(project), ACTIVE_STATES,

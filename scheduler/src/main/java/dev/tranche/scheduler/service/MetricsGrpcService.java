@@ -8,6 +8,7 @@ import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.ReportAck;
 import dev.tranche.scheduler.experiment.ExperimentManager;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.metrics.Lttb;
 import dev.tranche.scheduler.metrics.MetricSample;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.store.MetricsRepository;
@@ -32,6 +33,7 @@ public final class MetricsGrpcService
     static final int MAX_POINTS_PER_BATCH = 10_000;
     private static final int DEFAULT_MAX_POINTS = 10_000;
     private static final int MAX_POINTS = 100_000;
+    private static final int MAX_SERIES_READ = 5_000_000;
 
     private final ExperimentManager experiments;
     private final MetricsRepository metrics;
@@ -129,9 +131,28 @@ public final class MetricsGrpcService
             }
             ExperimentRecord experiment = experiments.get(request.getExperimentId());
             GetMetricsResponse.Builder response = GetMetricsResponse.newBuilder();
-            List<MetricSample> samples = request.getLatestOnly()
-                    ? metrics.latest(experiment.id(), request.getNamesList())
-                    : metrics.read(experiment.id(), request.getNamesList(), request.getAfterStep(), request.getMaxPoints() == 0 ? DEFAULT_MAX_POINTS : request.getMaxPoints());
+            if (request.getDownsampleTo() != 0 && (request.getDownsampleTo() < 3 || request.getDownsampleTo() > MAX_POINTS)) {
+                throw new IllegalArgumentException("downsample_to must be in [3, " + MAX_POINTS + "] (0 for none): got " + request.getDownsampleTo());
+            }
+            List<MetricSample> samples;
+            if (request.getLatestOnly()) {
+                samples = metrics.latest(experiment.id(), request.getNamesList());
+            }
+            else if (request.getDownsampleTo() > 0) {
+                // the whole series, then LTTB per series: a million-point run still charts from 2000 points
+                samples = new ArrayList<>();
+                List<MetricSample> all = metrics.read(experiment.id(), request.getNamesList(), request.getAfterStep(), MAX_SERIES_READ);
+                int from = 0;
+                for (int i = 1; i <= all.size(); i++) {
+                    if (i == all.size() || !all.get(i).name().equals(all.get(from).name())) {
+                        samples.addAll(Lttb.downsample(all.subList(from, i), request.getDownsampleTo()));
+                        from = i;
+                    }
+                }
+            }
+            else {
+                samples = metrics.read(experiment.id(), request.getNamesList(), request.getAfterStep(), request.getMaxPoints() == 0 ? DEFAULT_MAX_POINTS : request.getMaxPoints());
+            }
             for (MetricSample sample : samples) {
                 response.addPoints(MetricPoint.newBuilder()
                         .setName(sample.name())

@@ -145,6 +145,32 @@ public final class MetricsRepository
         }
     }
 
+    /** The newest epoch each experiment has reported anything for; experiments without metrics are left out. */
+    public java.util.Map<String, Integer> latestEpochs(java.util.Collection<String> experimentIds)
+    {
+        if (experimentIds.isEmpty()) {
+            return java.util.Map.of();
+        }
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(
+                        "SELECT e.id, (SELECT max(m.epoch) FROM metrics m WHERE m.experiment_id = e.id) FROM unnest(?::text[]) AS e (id)")) {
+            select.setArray(1, connection.createArrayOf("text", experimentIds.toArray(String[]::new)));
+            java.util.Map<String, Integer> epochs = new java.util.HashMap<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    int epoch = row.getInt(2);
+                    if (!row.wasNull()) {
+                        epochs.put(row.getString(1), epoch);
+                    }
+                }
+            }
+            return epochs;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the progress of " + experimentIds.size() + " experiments", e);
+        }
+    }
+
     public long count(String experimentId)
     {
         try (Connection connection = dataSource.getConnection();

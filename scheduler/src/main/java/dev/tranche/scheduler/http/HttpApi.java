@@ -1,0 +1,318 @@
+package dev.tranche.scheduler.http;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import dev.tranche.proto.v1.AdminServiceGrpc;
+import dev.tranche.proto.v1.CancelExperimentRequest;
+import dev.tranche.proto.v1.ExperimentEvent;
+import dev.tranche.proto.v1.ExperimentServiceGrpc;
+import dev.tranche.proto.v1.ExperimentState;
+import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.GetMetricsRequest;
+import dev.tranche.proto.v1.ListExperimentsRequest;
+import dev.tranche.proto.v1.ListExperimentsResponse;
+import dev.tranche.proto.v1.ListNodesRequest;
+import dev.tranche.proto.v1.ListProjectsRequest;
+import dev.tranche.proto.v1.ListQuotasRequest;
+import dev.tranche.proto.v1.MetricsServiceGrpc;
+import dev.tranche.proto.v1.Quota;
+import dev.tranche.proto.v1.SetQuotaRequest;
+import dev.tranche.proto.v1.SubmitExperimentRequest;
+import dev.tranche.proto.v1.WatchExperimentsRequest;
+import dev.tranche.scheduler.store.MetricsRepository;
+import dev.tranche.scheduler.telemetry.SchedulerMetrics;
+import io.grpc.Channel;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.javalin.Javalin;
+
+import io.javalin.http.staticfiles.Location;
+
+import javax.sql.DataSource;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The scheduler's HTTP side: the dashboard's static pages, a JSON API under {@code /api/v1/} that
+ * calls the gRPC services in-process (the same validation and the same messages as gRPC), Server-Sent
+ * Events for live changes, {@code /metrics} for Prometheus and {@code /healthz} for probes.
+ */
+public final class HttpApi
+        implements AutoCloseable
+{
+    private static final long MAX_REQUEST_BYTES = 1024 * 1024;
+    private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
+
+    private final Javalin app;
+    private final Channel internal;
+    private final DataSource dataSource;
+    private final MetricsRepository metrics;
+    private final SchedulerMetrics telemetry;
+
+    public HttpApi(String bindAddress, int port, Channel internal, DataSource dataSource, MetricsRepository metrics, SchedulerMetrics telemetry)
+    {
+        this.internal = requireNonNull(internal, "internal is null");
+        this.dataSource = requireNonNull(dataSource, "dataSource is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
+        this.telemetry = requireNonNull(telemetry, "telemetry is null");
+        this.app = Javalin.create(config -> {
+            config.showJavalinBanner = false;
+            config.http.maxRequestSize = MAX_REQUEST_BYTES;
+            config.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = "/tranche-web";
+                files.location = Location.CLASSPATH;
+            });
+            config.staticFiles.enableWebjars();
+        });
+        routes();
+        try {
+            app.start(bindAddress, port);
+        }
+        catch (RuntimeException e) {
+            throw new IllegalStateException("cannot listen for HTTP on " + bindAddress + ":" + port + " (is the port taken? use --http-port): " + e.getMessage(), e);
+        }
+    }
+
+    public int port()
+    {
+        return app.port();
+    }
+
+    private void routes()
+    {
+        app.get("/healthz", this::health);
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(telemetry.scrape()));
+
+        app.get("/api/v1/experiments", this::listExperiments);
+        app.post("/api/v1/experiments", ctx -> {
+            SubmitExperimentRequest.Builder request = SubmitExperimentRequest.newBuilder();
+            parse(ctx, request);
+            ctx.status(201);
+            json(ctx, experiments().submit(request.build()));
+        });
+        app.get("/api/v1/experiments/{id}", ctx -> json(ctx, experiments().get(GetExperimentRequest.newBuilder().setId(ctx.pathParam("id")).build())));
+        app.post("/api/v1/experiments/{id}/cancel", ctx -> {
+            CancelExperimentRequest.Builder request = CancelExperimentRequest.newBuilder();
+            if (!ctx.body().isBlank()) {
+                parse(ctx, request);
+            }
+            json(ctx, experiments().cancel(request.setId(ctx.pathParam("id")).build()));
+        });
+        app.get("/api/v1/experiments/{id}/metrics", ctx -> {
+            GetMetricsRequest.Builder request = GetMetricsRequest.newBuilder().setExperimentId(ctx.pathParam("id"));
+            String names = ctx.queryParam("names");
+            if (names != null && !names.isBlank()) {
+                request.addAllNames(List.of(names.split(",")));
+            }
+            request.setDownsampleTo(intParam(ctx, "downsample", 2000));
+            request.setAfterStep(longParam(ctx, "after_step", -1));
+            json(ctx, MetricsServiceGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS).get(request.build()));
+        });
+        app.get("/api/v1/projects", ctx -> json(ctx, admin().listProjects(ListProjectsRequest.getDefaultInstance())));
+        app.get("/api/v1/quotas", ctx -> json(ctx, admin().listQuotas(ListQuotasRequest.getDefaultInstance())));
+        app.put("/api/v1/projects/{name}/quota", ctx -> {
+            Quota.Builder quota = Quota.newBuilder();
+            parse(ctx, quota);
+            json(ctx, admin().setQuota(SetQuotaRequest.newBuilder().setProject(ctx.pathParam("name")).setQuota(quota).build()));
+        });
+        app.get("/api/v1/nodes", ctx -> json(ctx, admin().listNodes(ListNodesRequest.getDefaultInstance())));
+        app.sse("/api/v1/events", client -> {
+            client.keepAlive();
+            WatchExperimentsRequest request = WatchExperimentsRequest.newBuilder()
+                    .setProject(orEmpty(client.ctx().queryParam("project")))
+                    .setSkipCurrent("true".equals(client.ctx().queryParam("skip_current")))
+                    .build();
+            Context.CancellableContext call = Context.current().withCancellation();
+            client.onClose(() -> call.cancel(null));
+            call.run(() -> ExperimentServiceGrpc.newStub(internal).watch(request, new StreamObserver<>()
+            {
+                @Override
+                public void onNext(ExperimentEvent event)
+                {
+                    client.sendEvent("experiment", print(event));
+                }
+
+                @Override
+                public void onError(Throwable t)
+                {
+                    client.close();
+                }
+
+                @Override
+                public void onCompleted()
+                {
+                    client.close();
+                }
+            }));
+        });
+
+        app.exception(StatusRuntimeException.class, (e, ctx) -> error(ctx, e.getStatus()));
+        app.exception(BadRequest.class, (e, ctx) -> error(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
+        app.error(404, ctx -> {
+            if (ctx.path().startsWith("/api/")) {
+                error(ctx, Status.NOT_FOUND.withDescription("no such API route: " + ctx.method() + " " + ctx.path()));
+            }
+        });
+    }
+
+    private void listExperiments(io.javalin.http.Context ctx)
+    {
+        ListExperimentsRequest.Builder request = ListExperimentsRequest.newBuilder()
+                .setProject(orEmpty(ctx.queryParam("project")))
+                .setPageSize(intParam(ctx, "page_size", 50))
+                .setPageToken(orEmpty(ctx.queryParam("page_token")));
+        String states = ctx.queryParam("state");
+        if (states != null && !states.isBlank()) {
+            for (String state : states.split(",")) {
+                try {
+                    request.addStates(ExperimentState.valueOf(state.strip().toUpperCase(Locale.ROOT)));
+                }
+                catch (IllegalArgumentException e) {
+                    throw new BadRequest("state must be one of pending, scheduled, running, succeeded, failed, cancelled, preempted: got \"" + state + "\"");
+                }
+            }
+        }
+        ListExperimentsResponse response = experiments().list(request.build());
+        // progress: the newest epoch each experiment on the page has reported
+        List<String> ids = new ArrayList<>();
+        response.getExperimentsList().forEach(experiment -> ids.add(experiment.getId()));
+        Map<String, Integer> epochs = metrics.latestEpochs(ids);
+        JsonObject body = JsonParser.parseString(print(response)).getAsJsonObject();
+        JsonObject progress = new JsonObject();
+        epochs.forEach(progress::addProperty);
+        body.add("epochs_reported", progress);
+        ctx.contentType("application/json").result(body.toString());
+    }
+
+    private void health(io.javalin.http.Context ctx)
+    {
+        boolean healthy;
+        try (Connection connection = dataSource.getConnection()) {
+            healthy = connection.isValid(2);
+        }
+        catch (SQLException e) {
+            healthy = false;
+        }
+        ctx.status(healthy ? 200 : 503).contentType("text/plain; charset=utf-8").result(healthy ? "ok\n" : "database unreachable\n");
+    }
+
+    private ExperimentServiceGrpc.ExperimentServiceBlockingStub experiments()
+    {
+        return ExperimentServiceGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    private AdminServiceGrpc.AdminServiceBlockingStub admin()
+    {
+        return AdminServiceGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    private static void parse(io.javalin.http.Context ctx, Message.Builder builder)
+    {
+        try {
+            JsonFormat.parser().merge(ctx.body(), builder);
+        }
+        catch (InvalidProtocolBufferException | RuntimeException e) {
+            throw new BadRequest("the request body is not a valid " + builder.getDescriptorForType().getName() + " in JSON: "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage().replace("tranche.v1.", "").lines().findFirst().orElse("")
+                    .replace("com.google.gson.stream.MalformedJsonException: ", "")));
+        }
+    }
+
+    private static void json(io.javalin.http.Context ctx, MessageOrBuilder message)
+    {
+        ctx.contentType("application/json").result(print(message));
+    }
+
+    private static String print(MessageOrBuilder message)
+    {
+        try {
+            return JSON.print(message);
+        }
+        catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void error(io.javalin.http.Context ctx, Status status)
+    {
+        JsonObject body = new JsonObject();
+        body.addProperty("code", status.getCode().name());
+        body.addProperty("message", status.getDescription() == null ? status.getCode().name() : status.getDescription());
+        ctx.status(httpStatus(status.getCode())).contentType("application/json").result(body.toString());
+    }
+
+    static int httpStatus(Status.Code code)
+    {
+        return switch (code) {
+            case INVALID_ARGUMENT, OUT_OF_RANGE -> 400;
+            case UNAUTHENTICATED -> 401;
+            case PERMISSION_DENIED -> 403;
+            case NOT_FOUND -> 404;
+            case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED -> 409;
+            case RESOURCE_EXHAUSTED -> 429;
+            case UNIMPLEMENTED -> 501;
+            case UNAVAILABLE -> 503;
+            case DEADLINE_EXCEEDED -> 504;
+            default -> 500;
+        };
+    }
+
+    private static int intParam(io.javalin.http.Context ctx, String name, int fallback)
+    {
+        return (int) longParam(ctx, name, fallback);
+    }
+
+    private static long longParam(io.javalin.http.Context ctx, String name, long fallback)
+    {
+        String value = ctx.queryParam(name);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value.strip());
+            if (parsed < Integer.MIN_VALUE || parsed > Integer.MAX_VALUE && !name.equals("after_step")) {
+                throw new NumberFormatException();
+            }
+            return parsed;
+        }
+        catch (NumberFormatException e) {
+            throw new BadRequest(name + " must be a whole number: got \"" + value + "\"");
+        }
+    }
+
+    private static String orEmpty(String value)
+    {
+        return value == null ? "" : value;
+    }
+
+    /** A malformed HTTP request (bad JSON, a non-number where a number belongs): 400 with the reason. */
+    private static final class BadRequest
+            extends RuntimeException
+    {
+        BadRequest(String message)
+        {
+            super(message);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        app.stop();
+    }
+}

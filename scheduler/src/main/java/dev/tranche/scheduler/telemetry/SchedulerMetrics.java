@@ -1,0 +1,94 @@
+package dev.tranche.scheduler.telemetry;
+
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The scheduler's Prometheus metrics, in one place: queue length per project, allocated and idle
+ * milli-GPUs, cycle duration, placement failures by reason, and gRPC latency per method and status.
+ */
+public final class SchedulerMetrics
+{
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer cycleDuration;
+    private final AtomicLong allocatedMilli = new AtomicLong();
+    private final AtomicLong idleMilli = new AtomicLong();
+    private final Map<String, AtomicLong> queueLength = new ConcurrentHashMap<>();
+
+    public SchedulerMetrics()
+    {
+        cycleDuration = Timer.builder("tranche.scheduling.cycle")
+                .description("Time of one scheduling cycle: snapshot, decisions, stored")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        Gauge.builder("tranche.gpu.allocated.milli", allocatedMilli, AtomicLong::get).description("Milli-GPUs held by experiments").register(registry);
+        Gauge.builder("tranche.gpu.idle.milli", idleMilli, AtomicLong::get).description("Milli-GPUs on schedulable nodes held by nobody").register(registry);
+    }
+
+    public void recordCycle(long nanos, Map<String, Long> pendingByProject, long allocated, long idle)
+    {
+        cycleDuration.record(nanos, TimeUnit.NANOSECONDS);
+        allocatedMilli.set(allocated);
+        idleMilli.set(idle);
+        queueLength.forEach((project, length) -> length.set(pendingByProject.getOrDefault(project, 0L)));
+        pendingByProject.forEach((project, length) -> queueLength.computeIfAbsent(project, name -> {
+            AtomicLong gauge = new AtomicLong();
+            Gauge.builder("tranche.queue.length", gauge, AtomicLong::get).description("Experiments waiting, per project").tag("project", name).register(registry);
+            return gauge;
+        }).set(length));
+    }
+
+    public void placementFailed(String reason)
+    {
+        Counter.builder("tranche.placement.failures").description("Pending experiments a cycle could not place, by reason")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /** Times every gRPC call by method and status code. */
+    public ServerInterceptor grpcInterceptor()
+    {
+        return new ServerInterceptor()
+        {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next)
+            {
+                long start = System.nanoTime();
+                String method = call.getMethodDescriptor().getFullMethodName();
+                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call)
+                {
+                    @Override
+                    public void close(Status status, Metadata trailers)
+                    {
+                        Timer.builder("tranche.grpc.server.calls").description("gRPC calls served, by method and status")
+                                .tag("method", method).tag("status", status.getCode().name())
+                                .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                        super.close(status, trailers);
+                    }
+                }, headers);
+            }
+        };
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape()
+    {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,213 @@
+package dev.tranche.scheduler.http;
+
+import com.google.protobuf.Timestamp;
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.ExperimentState;
+import dev.tranche.proto.v1.GpuRequest;
+import dev.tranche.proto.v1.MetricBatch;
+import dev.tranche.proto.v1.MetricPoint;
+import dev.tranche.proto.v1.MetricsServiceGrpc;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.ReportAck;
+import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.testing.Browser;
+import dev.tranche.scheduler.testing.Specs;
+import dev.tranche.scheduler.testing.TestingScheduler;
+import io.grpc.stub.StreamObserver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The dashboard in real headless Chromium against a real scheduler (gRPC, HTTP, PostgreSQL). With
+ * -Dtranche.screenshots=DIR each page is also saved there (that is how docs/screenshots/ is made).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class DashboardBrowserTest
+{
+    @RegisterExtension
+    final Browser browser = new Browser();
+
+    private TestingScheduler scheduler;
+    private TrancheClient client;
+    private String base;
+
+    @BeforeAll
+    void start()
+    {
+        scheduler = new TestingScheduler(Optional.of(DeclaredInventory.of(2, 4, 80 * 1024)));
+        client = scheduler.client();
+        base = "http://127.0.0.1:" + scheduler.httpPort();
+        client.createProject(Project.newBuilder().setName("vision").build());
+    }
+
+    @AfterAll
+    void stop()
+    {
+        browser.close();
+        scheduler.close();
+    }
+
+    @Test
+    void experimentsTableListsASubmittedRun()
+    {
+        String id = client.submit(Specs.named("listed-run", "vision")).getExperiment().getId();
+        ChromeDriver page = open("/index.html");
+        WebElement row = waitFor(page, By.cssSelector("tr[data-id='" + id + "']"));
+        assertThat(row.getText()).contains("listed-run").contains("vision").contains("0.5 GPU");
+        save("experiments");
+    }
+
+    @Test
+    void detailPageDrawsACurveThatGrowsAsMetricsArrive()
+            throws Exception
+    {
+        String id = client.submit(Specs.named("curved-run", "vision")).getExperiment().getId();
+        report(id, 1, 100);
+        ChromeDriver page = open("/experiment.html?id=" + id);
+        WebElement chart = waitFor(page, By.cssSelector("#chart-loss canvas"));
+        assertThat(chart.isDisplayed()).isTrue();
+        await().atMost(Duration.ofSeconds(20)).until(() -> points(page) == 100);
+        report(id, 101, 250);
+        await().atMost(Duration.ofSeconds(20)).until(() -> points(page) == 250);
+        assertThat(page.findElement(By.id("timeline")).getText()).contains("submitted; waiting for the scheduler");
+        save("experiment");
+    }
+
+    @Test
+    void clusterPageShowsTheFractionAnExperimentHolds()
+    {
+        ExperimentSpec spec = Specs.named("quarter-run", "vision");
+        spec = spec.toBuilder().setResources(spec.getResources().toBuilder().setGpu(GpuRequest.newBuilder().setFraction(0.25))).build();
+        String id = client.submit(spec).getExperiment().getId();
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.get(id).getState() == ExperimentState.SCHEDULED);
+        ChromeDriver page = open("/cluster.html");
+        WebElement share = waitFor(page, By.cssSelector(".share[data-experiment='" + id + "']"));
+        assertThat(share.getAttribute("data-milli")).isEqualTo("250");
+        assertThat(share.getAttribute("style")).contains("width: 25%");
+        assertThat(page.findElement(By.id("total-gpus")).getText()).isEqualTo("8");
+        save("cluster");
+    }
+
+    @Test
+    void anAdminChangesAQuotaAndThePageAndTheApiAgree()
+    {
+        client.createProject(Project.newBuilder().setName("speech").build());
+        ChromeDriver page = open("/quotas.html");
+        waitFor(page, By.cssSelector("tr[data-project='speech'] button.edit")).click();
+        page.findElement(By.id("quota-deserved")).clear();
+        page.findElement(By.id("quota-deserved")).sendKeys("3");
+        page.findElement(By.id("quota-limit")).clear();
+        page.findElement(By.id("quota-limit")).sendKeys("5.5");
+        page.findElement(By.id("quota-save")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> page.findElement(By.cssSelector("tr[data-project='speech'] .deserved")).getText().equals("3"));
+        assertThat(page.findElement(By.cssSelector("tr[data-project='speech'] .limit")).getText()).isEqualTo("5.5");
+        assertThat(client.getQuota("speech").getDeservedGpus()).isEqualTo(3);
+        assertThat(client.getQuota("speech").getLimitGpus()).isEqualTo(5.5);
+        save("quotas");
+    }
+
+    @Test
+    void aBadFormValueShowsTheApisMessage()
+    {
+        long before = scheduler.count("SELECT count(*) FROM experiments");
+        ChromeDriver page = open("/index.html");
+        new Select(page.findElement(By.name("gpu_kind"))).selectByValue("fraction");
+        WebElement amount = page.findElement(By.name("gpu_amount"));
+        amount.clear();
+        amount.sendKeys("1.5");
+        page.findElement(By.id("submit")).click();
+        WebElement result = new WebDriverWait(page, Duration.ofSeconds(10)).until(driver -> {
+            WebElement element = driver.findElement(By.id("submit-result"));
+            return element.getText().contains("must") ? element : null;
+        });
+        assertThat(result.getText()).isEqualTo("resources.gpu.fraction must be in (0, 1]: got 1.5");
+        assertThat(result.getAttribute("class")).contains("error");
+        assertThat(scheduler.count("SELECT count(*) FROM experiments")).isEqualTo(before);
+    }
+
+    private ChromeDriver open(String path)
+    {
+        ChromeDriver page = browser.driver();
+        page.get(base + path);
+        return page;
+    }
+
+    private static WebElement waitFor(ChromeDriver page, By selector)
+    {
+        return new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> {
+            List<WebElement> found = driver.findElements(selector);
+            return found.isEmpty() ? null : found.get(0);
+        });
+    }
+
+    private static int points(ChromeDriver page)
+    {
+        String points = page.findElement(By.id("chart-loss")).getAttribute("data-points");
+        return points == null ? -1 : Integer.parseInt(points);
+    }
+
+    private void save(String name)
+    {
+        String directory = System.getProperty("tranche.screenshots");
+        if (directory != null) {
+            browser.screenshot(Path.of(directory, name + ".png"));
+        }
+    }
+
+    private void report(String id, long fromStep, long toStep)
+            throws Exception
+    {
+        List<MetricPoint> points = new ArrayList<>();
+        for (long step = fromStep; step <= toStep; step++) {
+            points.add(MetricPoint.newBuilder().setName("loss").setStep(step).setEpoch((int) ((step - 1) / 125) + 1)
+                    .setValue(2.3 * Math.exp(-step / 80.0) + 0.3).setAt(Timestamp.newBuilder().setSeconds(1_790_000_000L + step)).build());
+            points.add(MetricPoint.newBuilder().setName("images_per_second").setStep(step).setEpoch((int) ((step - 1) / 125) + 1)
+                    .setValue(320 + (step % 7)).setAt(Timestamp.newBuilder().setSeconds(1_790_000_000L + step)).build());
+            if (step % 125 == 0) {
+                points.add(MetricPoint.newBuilder().setName("test_accuracy").setStep(step).setEpoch((int) (step / 125))
+                        .setValue(0.8 + step / 5000.0).setAt(Timestamp.newBuilder().setSeconds(1_790_000_000L + step)).build());
+            }
+        }
+        CompletableFuture<ReportAck> done = new CompletableFuture<>();
+        StreamObserver<MetricBatch> stream = MetricsServiceGrpc.newStub(client.channel()).report(new StreamObserver<>()
+        {
+            @Override
+            public void onNext(ReportAck value)
+            {
+                done.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t)
+            {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        stream.onNext(MetricBatch.newBuilder().setExperimentId(id).setCredential(scheduler.server().workerCredential(id)).addAllPoints(points).build());
+        stream.onCompleted();
+        done.get(30, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.tranche.scheduler.testing;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Debian's headless Chromium driven by Selenium through Debian's chromedriver (nothing is downloaded).
+ * Registered as an extension it saves a screenshot of every failing test under target/screenshots/.
+ */
+public final class Browser
+        implements TestWatcher, AutoCloseable
+{
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    private ChromeDriver driver;
+
+    public ChromeDriver driver()
+    {
+        if (driver == null) {
+            Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                    "browser tests need Debian's chromium and chromium-driver (.ci/run installs them)");
+            ChromeOptions options = new ChromeOptions();
+            options.setBinary(CHROMIUM.toFile());
+            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1000");
+            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+            driver = new ChromeDriver(service, options);
+        }
+        return driver;
+    }
+
+    /** Saves what the browser shows now as a PNG. */
+    public void screenshot(Path file)
+    {
+        if (driver == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+            Files.copy(shot.toPath(), file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause)
+    {
+        screenshot(Path.of("target", "screenshots", context.getRequiredTestClass().getSimpleName() + "-" + context.getRequiredTestMethod().getName() + ".png"));
+    }
+
+    @Override
+    public void close()
+    {
+        if (driver != null) {
+            driver.quit();
+            driver = null;
+        }
+    }
+}

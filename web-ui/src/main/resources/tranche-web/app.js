@@ -1,0 +1,73 @@
+// Shared helpers for the Tranche dashboard: the API, formatting, navigation.
+"use strict";
+
+const Tranche = (() => {
+  async function api(path, options = {}) {
+    const response = await fetch(path, {
+      ...options,
+      headers: { "Content-Type": "application/json", ...(options.headers || {}) },
+    });
+    const text = await response.text();
+    const body = text ? JSON.parse(text) : {};
+    if (!response.ok) {
+      const error = new Error(body.message || response.statusText);
+      error.code = body.code;
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+
+  function nav(active) {
+    const pages = [["index.html", "Experiments"], ["cluster.html", "Cluster"], ["quotas.html", "Quotas"]];
+    const header = document.createElement("header");
+    header.innerHTML = `<span class="brand">Tranche</span>` +
+      pages.map(([href, title]) => `<a href="/${href}" class="${active === href ? "active" : ""}">${title}</a>`).join("");
+    document.body.prepend(header);
+  }
+
+  function escape(text) {
+    return String(text ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]);
+  }
+
+  function gpus(spec) {
+    const gpu = spec.resources && spec.resources.gpu;
+    if (!gpu) return "-";
+    let one = "-";
+    if (gpu.fraction) one = `${gpu.fraction} GPU`;
+    else if (gpu.count) one = `${gpu.count} GPU${gpu.count > 1 ? "s" : ""}`;
+    else if (gpu.memory_mib) one = `${gpu.memory_mib} MiB GPU`;
+    const replicas = spec.replicas || 1;
+    return replicas > 1 ? `${replicas} x ${one}` : one;
+  }
+
+  function age(timestamp) {
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(timestamp)) / 1000));
+    if (seconds < 120) return `${seconds}s`;
+    if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+    if (seconds < 172800) return `${Math.floor(seconds / 3600)}h`;
+    return `${Math.floor(seconds / 86400)}d`;
+  }
+
+  function time(timestamp) {
+    return timestamp ? new Date(timestamp).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "";
+  }
+
+  function state(name) {
+    return `<span class="state ${escape(name)}">${escape(name)}</span>`;
+  }
+
+  // One colour per project, stable across pages.
+  const palette = ["#2f6fdb", "#e07b39", "#2e9e6a", "#b5457a", "#7b5cd6", "#c9a227", "#2aa1b3", "#8d6e63", "#d64545", "#5c7c8a"];
+  function colour(project) {
+    let hash = 0;
+    for (const c of project) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+    return palette[hash % palette.length];
+  }
+
+  function param(name) {
+    return new URLSearchParams(location.search).get(name);
+  }
+
+  return { api, nav, escape, gpus, age, time, state, colour, param };
+})();
