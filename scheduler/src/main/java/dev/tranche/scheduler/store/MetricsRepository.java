@@ -121,6 +121,91 @@ public final class MetricsRepository
         }
     }
 
+    /**
+     * Points for a chart of at most about {@code threshold} points per series. A long series is first
+     * reduced in the database to the lowest and highest value of each of {@code 2 x threshold} step
+     * buckets (so a million-point series costs one aggregate, not a million rows); the caller then
+     * picks the final points with LTTB. Short series come back whole.
+     */
+    public List<MetricSample> forChart(String experimentId, List<String> names, long afterStep, int threshold)
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            // each series' step range: with names given, two index probes per series instead of a scan
+            java.util.Map<String, long[]> ranges = new java.util.TreeMap<>();
+            List<String> seriesNames = names.isEmpty() ? seriesNames(connection, experimentId) : names;
+            try (PreparedStatement range = connection.prepareStatement(
+                    "SELECT min(step), max(step) FROM metrics WHERE experiment_id = ? AND name = ? AND step > ?")) {
+                for (String name : seriesNames) {
+                    range.setString(1, experimentId);
+                    range.setString(2, name);
+                    range.setLong(3, afterStep);
+                    try (ResultSet row = range.executeQuery()) {
+                        row.next();
+                        long low = row.getLong(1);
+                        if (!row.wasNull()) {
+                            ranges.put(name, new long[] {low, row.getLong(2)});
+                        }
+                    }
+                }
+            }
+            List<String> small = new ArrayList<>();
+            List<String> large = new ArrayList<>();
+            ranges.forEach((name, range) -> (range[1] - range[0] + 1 <= 4L * threshold ? small : large).add(name));
+            List<MetricSample> points = new ArrayList<>();
+            if (!small.isEmpty()) {
+                points.addAll(read(experimentId, small, afterStep, Integer.MAX_VALUE));
+            }
+            if (!large.isEmpty()) {
+                try (PreparedStatement buckets = connection.prepareStatement("""
+                        SELECT m.name, width_bucket(m.step, b.low, b.high + 1, ?) AS bucket, min(m.step), max(m.step), min(m.value), max(m.value),
+                               max(m.epoch), max(m.at)
+                        FROM metrics m JOIN unnest(?::text[], ?::bigint[], ?::bigint[]) AS b (name, low, high) ON b.name = m.name
+                        WHERE m.experiment_id = ? AND m.step > ?
+                        GROUP BY m.name, bucket""")) {
+                    buckets.setInt(1, 2 * threshold);
+                    buckets.setArray(2, connection.createArrayOf("text", large.toArray(String[]::new)));
+                    buckets.setArray(3, connection.createArrayOf("bigint", large.stream().map(name -> ranges.get(name)[0]).toArray(Long[]::new)));
+                    buckets.setArray(4, connection.createArrayOf("bigint", large.stream().map(name -> ranges.get(name)[1]).toArray(Long[]::new)));
+                    buckets.setString(5, experimentId);
+                    buckets.setLong(6, afterStep);
+                    try (ResultSet row = buckets.executeQuery()) {
+                        while (row.next()) {
+                            // the bucket's envelope: its lowest and highest value, at its first and last step
+                            String name = row.getString(1);
+                            long firstStep = row.getLong(3);
+                            long lastStep = row.getLong(4);
+                            java.time.Instant at = row.getTimestamp(8).toInstant();
+                            points.add(new MetricSample(experimentId, name, firstStep, row.getInt(7), row.getDouble(5), at));
+                            if (lastStep != firstStep) {
+                                points.add(new MetricSample(experimentId, name, lastStep, row.getInt(7), row.getDouble(6), at));
+                            }
+                        }
+                    }
+                }
+            }
+            points.sort(java.util.Comparator.comparing(MetricSample::name).thenComparingLong(MetricSample::step));
+            return points;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the metrics of experiment " + experimentId + " for a chart", e);
+        }
+    }
+
+    private static List<String> seriesNames(Connection connection, String experimentId)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement("SELECT DISTINCT name FROM metrics WHERE experiment_id = ? ORDER BY name")) {
+            select.setString(1, experimentId);
+            List<String> names = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    names.add(row.getString(1));
+                }
+            }
+            return names;
+        }
+    }
+
     /** The newest point of each series. */
     public List<MetricSample> latest(String experimentId, List<String> names)
     {

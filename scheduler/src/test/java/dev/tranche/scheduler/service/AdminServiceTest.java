@@ -194,7 +194,9 @@ final class AdminServiceTest
         HttpResponse<String> missing = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + "/../etc/passwd")).build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(missing.statusCode()).isEqualTo(404);
+        // Jetty refuses the path outright (400); either way nothing outside the web root is served
+        assertThat(missing.statusCode()).isIn(400, 404);
+        assertThat(missing.body()).doesNotContain("root:");
     }
 
     private static void assertStatus(Runnable call, Status.Code code, String message)
