@@ -1,0 +1,27 @@
+package dev.tranche.scheduler.backend;
+
+import static java.util.Objects.requireNonNull;
+
+/** What the workers of one experiment are doing, as a backend sees it, with a reason for people. */
+public record GangStatus(String experimentId, Phase phase, String reason)
+{
+    public enum Phase
+    {
+        /** Created, not all running yet (image pull, scheduling of the pod). */
+        STARTING,
+        RUNNING,
+        /** Every replica exited 0. */
+        SUCCEEDED,
+        /** A replica failed; the reason names it and its exit code. */
+        FAILED,
+        /** No worker exists for it (never launched, or deleted). */
+        GONE,
+    }
+
+    public GangStatus
+    {
+        requireNonNull(experimentId, "experimentId is null");
+        requireNonNull(phase, "phase is null");
+        requireNonNull(reason, "reason is null");
+    }
+}

@@ -1,0 +1,25 @@
+package dev.tranche.scheduler.backend;
+
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What an execution backend needs to start a placed gang: the experiment, its spec (JSON), where each
+ * replica goes, and what the workers need to report back (docs/worker.md, the environment contract).
+ */
+public record LaunchRequest(String experimentId, String project, String specJson, List<ReplicaLaunch> replicas, String schedulerAddress, String credential)
+{
+    public LaunchRequest
+    {
+        requireNonNull(experimentId, "experimentId is null");
+        requireNonNull(project, "project is null");
+        requireNonNull(specJson, "specJson is null");
+        replicas = List.copyOf(requireNonNull(replicas, "replicas is null"));
+        requireNonNull(schedulerAddress, "schedulerAddress is null");
+        requireNonNull(credential, "credential is null");
+        if (replicas.isEmpty()) {
+            throw new IllegalArgumentException("a launch needs at least one replica");
+        }
+    }
+}

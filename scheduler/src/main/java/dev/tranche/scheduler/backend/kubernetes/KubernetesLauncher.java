@@ -1,0 +1,223 @@
+package dev.tranche.scheduler.backend.kubernetes;
+
+import dev.tranche.scheduler.backend.GangStatus;
+import dev.tranche.scheduler.backend.LaunchRequest;
+import dev.tranche.scheduler.backend.ReplicaLaunch;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Runs a placed gang as pods: one pod per replica, bound to the node the scheduler chose (the
+ * kube-scheduler is not asked), with the worker's environment contract. A ConfigMap per experiment
+ * holds the spec and owns the pods and the headless Service through which the replicas find each
+ * other, so deleting it cleans everything up.
+ */
+public final class KubernetesLauncher
+{
+    static final String EXPERIMENT_LABEL = "tranche.dev/experiment";
+    static final String PROJECT_LABEL = "tranche.dev/project";
+    static final String RANK_LABEL = "tranche.dev/rank";
+    private static final int SPARK_MASTER_PORT = 7077;
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final String workerImage;
+    private final String checkpointRoot;
+
+    public KubernetesLauncher(KubernetesClient client, String namespace, String workerImage, String checkpointRoot)
+    {
+        this.client = requireNonNull(client, "client is null");
+        this.namespace = requireNonNull(namespace, "namespace is null");
+        this.workerImage = requireNonNull(workerImage, "workerImage is null");
+        this.checkpointRoot = requireNonNull(checkpointRoot, "checkpointRoot is null");
+    }
+
+    public void launch(LaunchRequest request)
+    {
+        String id = request.experimentId();
+        String group = "tranche-" + id;
+        ConfigMap owner = client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
+                        .withNewMetadata().withName(group).withLabels(labels(request, -1)).endMetadata()
+                        .addToData("spec.json", request.specJson())
+                        .build())
+                .createOr(existing -> existing.update());
+        OwnerReference ownedBy = new OwnerReferenceBuilder()
+                .withApiVersion("v1").withKind("ConfigMap").withName(group).withUid(owner.getMetadata().getUid())
+                .withController(true).withBlockOwnerDeletion(true)
+                .build();
+        client.services().inNamespace(namespace).resource(new ServiceBuilder()
+                        .withNewMetadata().withName(group).withLabels(labels(request, -1)).withOwnerReferences(ownedBy).endMetadata()
+                        .withNewSpec().withClusterIP("None").withSelector(Map.of(EXPERIMENT_LABEL, id)).withPublishNotReadyAddresses(true)
+                        .addNewPort().withName("spark").withPort(SPARK_MASTER_PORT).endPort().endSpec()
+                        .build())
+                .createOr(existing -> existing.update());
+        List<String> peers = new ArrayList<>();
+        for (ReplicaLaunch replica : request.replicas()) {
+            peers.add(podName(id, replica.rank()) + "." + group + "." + namespace + ".svc");
+        }
+        for (ReplicaLaunch replica : request.replicas()) {
+            client.pods().inNamespace(namespace).resource(pod(request, replica, ownedBy, peers)).create();
+        }
+    }
+
+    private Pod pod(LaunchRequest request, ReplicaLaunch replica, OwnerReference ownedBy, List<String> peers)
+    {
+        String id = request.experimentId();
+        List<EnvVar> env = new ArrayList<>();
+        env.add(env("TRANCHE_EXPERIMENT_ID", id));
+        env.add(env("TRANCHE_RANK", Integer.toString(replica.rank())));
+        env.add(env("TRANCHE_WORLD_SIZE", Integer.toString(request.replicas().size())));
+        env.add(env("TRANCHE_MASTER_ADDRESS", peers.get(0) + ":" + SPARK_MASTER_PORT));
+        env.add(env("TRANCHE_PEERS", String.join(",", peers)));
+        env.add(env("TRANCHE_GPU_IDS", replica.gpuIds()));
+        env.add(env("TRANCHE_GPU_FRACTION", Double.toString(replica.gpuFraction())));
+        if (replica.gpuMemoryMib() > 0 && !replica.gpuMilli().isEmpty()) {
+            long share = replica.wholeGpus() ? replica.gpuMemoryMib() : replica.gpuMemoryMib() * replica.gpuMilli().values().iterator().next() / 1000;
+            env.add(env("TRANCHE_GPU_MEMORY_MIB", Long.toString(share)));
+        }
+        env.add(env("TRANCHE_SCHEDULER_ADDRESS", request.schedulerAddress()));
+        env.add(env("TRANCHE_CREDENTIAL", request.credential()));
+        env.add(env("TRANCHE_CHECKPOINT_DIR", checkpointRoot + "/" + id));
+        // the device plugin hands out whole GPUs only: fractional replicas get their GPU by index instead
+        env.add(env("NVIDIA_VISIBLE_DEVICES", replica.gpuMilli().isEmpty() ? "void" : replica.gpuIds()));
+        Map<String, Quantity> requests = new HashMap<>();
+        requests.put("cpu", new Quantity(replica.cpuMilli() + "m"));
+        requests.put("memory", new Quantity(replica.memoryMib() + "Mi"));
+        Map<String, Quantity> limits = new HashMap<>(Map.of("memory", new Quantity(replica.memoryMib() + "Mi")));
+        if (replica.wholeGpus()) {
+            limits.put(KubernetesInventory.GPU_RESOURCE, new Quantity(Integer.toString(replica.gpuMilli().size())));
+        }
+        return new PodBuilder()
+                .withNewMetadata()
+                .withName(podName(id, replica.rank()))
+                .withLabels(labels(request, replica.rank()))
+                .withOwnerReferences(ownedBy)
+                .endMetadata()
+                .withNewSpec()
+                .withNodeName(replica.node())
+                .withHostname(podName(id, replica.rank()))
+                .withSubdomain("tranche-" + id)
+                .withRestartPolicy("Never")
+                .withTerminationGracePeriodSeconds(60L)
+                .addNewContainer()
+                .withName("worker")
+                .withImage(workerImage)
+                .withArgs("worker", "-f", "/etc/tranche/spec.json")
+                .withEnv(env)
+                .withNewResources().withRequests(requests).withLimits(limits).endResources()
+                .addNewVolumeMount().withName("spec").withMountPath("/etc/tranche").withReadOnly(true).endVolumeMount()
+                .endContainer()
+                .addNewVolume().withName("spec").withNewConfigMap().withName("tranche-" + id).endConfigMap().endVolume()
+                .endSpec()
+                .build();
+    }
+
+    /** Stops the gang: SIGTERM, {@code grace} to checkpoint, then the kubelet kills what is left. */
+    public void stop(String experimentId, Duration grace)
+    {
+        client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).withGracePeriod(grace.toSeconds()).delete();
+        client.configMaps().inNamespace(namespace).withName("tranche-" + experimentId).delete();
+    }
+
+    /** The gang's state from its pods' phases and exit codes. */
+    public GangStatus status(String experimentId)
+    {
+        return gangStatus(experimentId, client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).list().getItems());
+    }
+
+    static GangStatus gangStatus(String experimentId, List<Pod> pods)
+    {
+        if (pods.isEmpty()) {
+            return new GangStatus(experimentId, GangStatus.Phase.GONE, "no worker pods exist");
+        }
+        int running = 0;
+        int succeeded = 0;
+        for (Pod pod : pods) {
+            String phase = pod.getStatus() == null || pod.getStatus().getPhase() == null ? "Pending" : pod.getStatus().getPhase();
+            switch (phase) {
+                case "Failed" -> {
+                    return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker " + pod.getMetadata().getName() + " failed: " + exit(pod));
+                }
+                case "Running" -> running++;
+                case "Succeeded" -> succeeded++;
+                default -> { }
+            }
+        }
+        if (succeeded == pods.size()) {
+            return new GangStatus(experimentId, GangStatus.Phase.SUCCEEDED, "all " + pods.size() + " workers finished");
+        }
+        if (running + succeeded == pods.size()) {
+            return new GangStatus(experimentId, GangStatus.Phase.RUNNING, running + " of " + pods.size() + " workers running");
+        }
+        return new GangStatus(experimentId, GangStatus.Phase.STARTING, (running + succeeded) + " of " + pods.size() + " workers started");
+    }
+
+    private static String exit(Pod pod)
+    {
+        if (pod.getStatus().getContainerStatuses() != null) {
+            for (ContainerStatus status : pod.getStatus().getContainerStatuses()) {
+                ContainerStateTerminated terminated = status.getState() == null ? null : status.getState().getTerminated();
+                if (terminated != null) {
+                    return "exit code " + terminated.getExitCode() + (terminated.getReason() == null ? "" : " (" + terminated.getReason() + ")")
+                            + (terminated.getMessage() == null ? "" : ": " + terminated.getMessage());
+                }
+            }
+        }
+        return pod.getStatus().getReason() == null ? "no exit code reported" : pod.getStatus().getReason();
+    }
+
+    /** Experiments with a worker on {@code node}: when the node is lost they go back to the queue. */
+    public Set<String> experimentsOn(String node)
+    {
+        Set<String> experiments = new TreeSet<>();
+        for (Pod pod : client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL).list().getItems()) {
+            if (node.equals(pod.getSpec().getNodeName())) {
+                experiments.add(pod.getMetadata().getLabels().get(EXPERIMENT_LABEL));
+            }
+        }
+        return experiments;
+    }
+
+    static String podName(String experimentId, int rank)
+    {
+        return experimentId + "-" + rank;
+    }
+
+    private static Map<String, String> labels(LaunchRequest request, int rank)
+    {
+        Map<String, String> labels = new HashMap<>();
+        labels.put("app.kubernetes.io/name", "tranche-worker");
+        labels.put("app.kubernetes.io/managed-by", "tranche");
+        labels.put(EXPERIMENT_LABEL, request.experimentId());
+        labels.put(PROJECT_LABEL, request.project());
+        if (rank >= 0) {
+            labels.put(RANK_LABEL, Integer.toString(rank));
+        }
+        return labels;
+    }
+
+    private static EnvVar env(String name, String value)
+    {
+        return new EnvVar(name, value, null);
+    }
+}

@@ -1,0 +1,238 @@
+package dev.tranche.scheduler.backend.kubernetes;
+
+import dev.tranche.scheduler.backend.GangStatus;
+import dev.tranche.scheduler.backend.LaunchRequest;
+import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.core.model.Node;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The Kubernetes backend against fabric8's mock API server in CRUD mode, with realistic node objects. */
+@EnableKubernetesMockClient(crud = true)
+final class KubernetesBackendTest
+{
+    private static final String NAMESPACE = "tranche";
+
+    KubernetesClient client;
+
+    @BeforeEach
+    void nodes()
+    {
+        client.nodes().list().getItems().forEach(node -> client.nodes().resource(node).delete());
+        client.pods().inAnyNamespace().list().getItems().forEach(pod -> client.pods().resource(pod).delete());
+        client.nodes().resource(gpuNode("gpu-a", 8, "NVIDIA-H100-80GB-HBM3", "81559", true, false)).create();
+        client.nodes().resource(gpuNode("gpu-b", 4, "NVIDIA-A100-SXM4-40GB", "40960", true, false)).create();
+        client.nodes().resource(gpuNode("cordoned", 8, "NVIDIA-H100-80GB-HBM3", "81559", true, true)).create();
+        client.nodes().resource(gpuNode("not-ready", 8, "NVIDIA-H100-80GB-HBM3", "81559", false, false)).create();
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("cpu-only").endMetadata()
+                .withNewStatus().withAllocatable(Map.of("cpu", new Quantity("16"), "memory", new Quantity("64Gi")))
+                .addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build()).create();
+    }
+
+    @Test
+    void discoversGpuCapacityModelsAndMemoryFromNodeObjects()
+    {
+        Map<String, Node> nodes = new KubernetesInventory(client).discover().stream().collect(Collectors.toMap(Node::name, node -> node));
+        Node h100 = nodes.get("gpu-a");
+        assertThat(h100.gpus()).hasSize(8).allSatisfy(gpu -> {
+            assertThat(gpu.model()).isEqualTo("NVIDIA-H100-80GB-HBM3");
+            assertThat(gpu.memoryMib()).isEqualTo(81559);
+        });
+        assertThat(h100.cpuMilli()).isEqualTo(63_500);
+        assertThat(h100.memoryMib()).isEqualTo(500 * 1024);
+        assertThat(h100.schedulable()).isTrue();
+        assertThat(nodes.get("gpu-b").gpus()).hasSize(4).allSatisfy(gpu -> assertThat(gpu.memoryMib()).isEqualTo(40960));
+        assertThat(nodes.get("cordoned").schedulable()).isFalse();
+        assertThat(nodes.get("not-ready").schedulable()).isFalse();
+        assertThat(nodes.get("cpu-only").gpus()).isEmpty();
+        assertThat(nodes.get("cpu-only").schedulable()).isTrue();
+    }
+
+    @Test
+    void theWatchedInventoryFollowsNewCordonedNotReadyAndDeletedNodes()
+    {
+        AtomicReference<List<Node>> latest = new AtomicReference<>(List.of());
+        try (KubernetesInventory inventory = new KubernetesInventory(client)) {
+            inventory.watch(latest::set);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(names(latest.get())).hasSize(5));
+
+            client.nodes().resource(gpuNode("gpu-new", 2, "NVIDIA-L4", "23034", true, false)).create();
+            await().atMost(Duration.ofSeconds(10)).until(() -> names(latest.get()).contains("gpu-new"));
+
+            client.nodes().withName("gpu-a").edit(node -> new NodeBuilder(node).editOrNewSpec().withUnschedulable(true).endSpec().build());
+            await().atMost(Duration.ofSeconds(10)).until(() -> !node(latest.get(), "gpu-a").schedulable());
+
+            // the kubelet reports NotReady through the status subresource
+            io.fabric8.kubernetes.api.model.Node notReady = new NodeBuilder(client.nodes().withName("gpu-b").get())
+                    .editStatus().editFirstCondition().withStatus("False").endCondition().endStatus().build();
+            client.nodes().resource(notReady).updateStatus();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !node(latest.get(), "gpu-b").schedulable());
+
+            client.nodes().withName("gpu-new").delete();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !names(latest.get()).contains("gpu-new"));
+        }
+    }
+
+    @Test
+    void launchCreatesOnePodPerReplicaBoundToItsNodeWithTheEnvironmentContract()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launcher.launch(new LaunchRequest("exp-gang000001", "vision", "{\"name\": \"gang\"}", List.of(
+                new ReplicaLaunch(0, "gpu-a", Map.of(3, 500), 2000, 4096, 81559),
+                new ReplicaLaunch(1, "gpu-b", Map.of(0, 1000, 1, 1000), 4000, 8192, 40960)),
+                "tranche-scheduler.tranche.svc:50051", "tw1.credential"));
+
+        Pod rank0 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-0").get();
+        Pod rank1 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-1").get();
+        assertThat(rank0.getSpec().getNodeName()).isEqualTo("gpu-a");
+        assertThat(rank1.getSpec().getNodeName()).isEqualTo("gpu-b");
+        assertThat(rank0.getMetadata().getLabels()).containsEntry("tranche.dev/experiment", "exp-gang000001")
+                .containsEntry("tranche.dev/project", "vision").containsEntry("tranche.dev/rank", "0");
+        assertThat(rank0.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+            assertThat(owner.getKind()).isEqualTo("ConfigMap");
+            assertThat(owner.getName()).isEqualTo("tranche-exp-gang000001");
+        });
+        Map<String, String> env0 = env(rank0);
+        assertThat(env0).containsEntry("TRANCHE_EXPERIMENT_ID", "exp-gang000001")
+                .containsEntry("TRANCHE_RANK", "0")
+                .containsEntry("TRANCHE_WORLD_SIZE", "2")
+                .containsEntry("TRANCHE_MASTER_ADDRESS", "exp-gang000001-0.tranche-exp-gang000001.tranche.svc:7077")
+                .containsEntry("TRANCHE_GPU_IDS", "3")
+                .containsEntry("TRANCHE_GPU_FRACTION", "0.5")
+                .containsEntry("TRANCHE_GPU_MEMORY_MIB", "40779")
+                .containsEntry("TRANCHE_SCHEDULER_ADDRESS", "tranche-scheduler.tranche.svc:50051")
+                .containsEntry("TRANCHE_CREDENTIAL", "tw1.credential")
+                .containsEntry("TRANCHE_CHECKPOINT_DIR", "/checkpoints/exp-gang000001")
+                .containsEntry("NVIDIA_VISIBLE_DEVICES", "3");
+        assertThat(env(rank1)).containsEntry("TRANCHE_RANK", "1").containsEntry("TRANCHE_GPU_IDS", "0,1").containsEntry("TRANCHE_GPU_FRACTION", "1.0");
+        // whole GPUs go through the device plugin; a fraction cannot
+        assertThat(rank1.getSpec().getContainers().get(0).getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("2"));
+        assertThat(rank0.getSpec().getContainers().get(0).getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
+        assertThat(rank0.getSpec().getContainers().get(0).getArgs()).containsExactly("worker", "-f", "/etc/tranche/spec.json");
+        assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-exp-gang000001").get().getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-gang000001").get().getData()).containsEntry("spec.json", "{\"name\": \"gang\"}");
+    }
+
+    @Test
+    void podPhasesAndExitCodesMapToTheGangsState()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.GONE);
+        launcher.launch(twoReplicas("exp-phases0001", "gpu-a"));
+        assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.STARTING);
+
+        phase("exp-phases0001-0", "Running", null);
+        assertThat(launcher.status("exp-phases0001")).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.STARTING);
+            assertThat(status.reason()).isEqualTo("1 of 2 workers started");
+        });
+        phase("exp-phases0001-1", "Running", null);
+        assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.RUNNING);
+
+        phase("exp-phases0001-1", "Failed", 137);
+        assertThat(launcher.status("exp-phases0001")).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.FAILED);
+            assertThat(status.reason()).isEqualTo("worker exp-phases0001-1 failed: exit code 137 (OOMKilled)");
+        });
+
+        launcher.launch(twoReplicas("exp-phases0002", "gpu-a"));
+        phase("exp-phases0002-0", "Succeeded", 0);
+        phase("exp-phases0002-1", "Succeeded", 0);
+        assertThat(launcher.status("exp-phases0002").phase()).isEqualTo(GangStatus.Phase.SUCCEEDED);
+    }
+
+    @Test
+    void aLostNodeNamesTheExperimentsToRequeue()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launcher.launch(twoReplicas("exp-onnodea001", "gpu-a"));
+        launcher.launch(twoReplicas("exp-onnodeb001", "gpu-b"));
+        client.nodes().withName("gpu-a").delete();
+        assertThat(launcher.experimentsOn("gpu-a")).containsExactly("exp-onnodea001");
+        assertThat(launcher.experimentsOn("gpu-b")).containsExactly("exp-onnodeb001");
+    }
+
+    @Test
+    void preemptionDeletesTheGangsPodsWithAGracePeriod()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launcher.launch(twoReplicas("exp-preempt001", "gpu-a"));
+        launcher.launch(twoReplicas("exp-survivor01", "gpu-a"));
+        launcher.stop("exp-preempt001", Duration.ofSeconds(45));
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-preempt001").list().getItems().isEmpty());
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-preempt001").get()).isNull();
+        assertThat(launcher.status("exp-preempt001").phase()).isEqualTo(GangStatus.Phase.GONE);
+        assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-survivor01").list().getItems()).hasSize(2);
+    }
+
+    private void phase(String pod, String phase, Integer exitCode)
+    {
+        Pod current = client.pods().inNamespace(NAMESPACE).withName(pod).get();
+        PodStatusBuilder status = new PodStatusBuilder().withPhase(phase);
+        if (exitCode != null) {
+            status.withContainerStatuses(new ContainerStatusBuilder().withName("worker")
+                    .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exitCode).withReason(exitCode == 137 ? "OOMKilled" : "Completed").endTerminated().build())
+                    .build());
+        }
+        current.setStatus(status.build());
+        client.pods().inNamespace(NAMESPACE).resource(current).updateStatus();
+    }
+
+    private static LaunchRequest twoReplicas(String id, String node)
+    {
+        return new LaunchRequest(id, "vision", "{}", List.of(
+                new ReplicaLaunch(0, node, Map.of(0, 250), 1000, 2048, 81559),
+                new ReplicaLaunch(1, node, Map.of(0, 250), 1000, 2048, 81559)),
+                "scheduler:50051", "tw1.x");
+    }
+
+    private static Map<String, String> env(Pod pod)
+    {
+        return pod.getSpec().getContainers().get(0).getEnv().stream().collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+    }
+
+    private static List<String> names(List<Node> nodes)
+    {
+        return nodes.stream().map(Node::name).toList();
+    }
+
+    private static Node node(List<Node> nodes, String name)
+    {
+        return nodes.stream().filter(node -> node.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static io.fabric8.kubernetes.api.model.Node gpuNode(String name, int gpus, String product, String memoryMib, boolean ready, boolean cordoned)
+    {
+        return new NodeBuilder()
+                .withNewMetadata().withName(name)
+                .addToLabels("nvidia.com/gpu.product", product)
+                .addToLabels("nvidia.com/gpu.memory", memoryMib)
+                .addToLabels("nvidia.com/gpu.count", Integer.toString(gpus))
+                .endMetadata()
+                .withNewSpec().withUnschedulable(cordoned).endSpec()
+                .withNewStatus()
+                .withCapacity(Map.of("cpu", new Quantity("64"), "memory", new Quantity("512Gi"), "nvidia.com/gpu", new Quantity(Integer.toString(gpus))))
+                .withAllocatable(Map.of("cpu", new Quantity("63500m"), "memory", new Quantity("500Gi"), "nvidia.com/gpu", new Quantity(Integer.toString(gpus))))
+                .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
+                .endStatus()
+                .build();
+    }
+}
