@@ -254,4 +254,27 @@ class TestQuotaActions
         assertThat(new SchedulingCycle(new dev.tranche.scheduler.core.placement.BestFitPolicy(), new SchedulingOptions(1, 10, false, false)).actionNames())
                 .containsExactly("allocate");
     }
+
+    @Test
+    void idleGpusAreSharedBetweenDepartmentsFirst()
+    {
+        List<ProjectQuota> quotas = List.of(
+                ProjectQuota.of("vision-1", 0).inDepartment("vision"),
+                ProjectQuota.of("vision-2", 0).inDepartment("vision"),
+                ProjectQuota.of("speech", 0).inDepartment("audio"));
+        List<DepartmentQuota> departments = List.of(new DepartmentQuota("vision", 0, OptionalLong.empty()), new DepartmentQuota("audio", 0, OptionalLong.empty()));
+        List<PendingExperiment> pending = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            for (String project : List.of("vision-1", "vision-2", "speech")) {
+                pending.add(new PendingExperiment(project + "-" + i, project, 0, true, 1, ONE_GPU, pending.size(), 0));
+            }
+        }
+
+        Decisions decisions = new SchedulingCycle(new dev.tranche.scheduler.core.placement.FgdPolicy(), SchedulingOptions.defaults())
+                .run(new ClusterSnapshot(List.of(node("n1", 6)), quotas, departments, List.of(), pending, List.of()));
+
+        // per project it would be 2/2/2; per department it is 3 for vision (split 2/1) and 3 for audio
+        assertThat(decisions.placements().stream().filter(placement -> placement.experimentId().startsWith("speech"))).hasSize(3);
+        assertThat(decisions.placements().stream().filter(placement -> placement.experimentId().startsWith("vision"))).hasSize(3);
+    }
 }
