@@ -2,9 +2,11 @@ package dev.tranche.scheduler.core;
 
 import dev.tranche.scheduler.core.model.ClusterSnapshot;
 import dev.tranche.scheduler.core.model.Gpu;
+import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.model.WorkloadShape;
 import dev.tranche.scheduler.core.placement.ClusterState;
@@ -71,7 +73,7 @@ final class Session
     final Map<GangShape, String> noRoom = new HashMap<>();
     private final long referenceGpuMemoryMib;
 
-    record GangShape(dev.tranche.scheduler.core.model.ResourceRequest request, int replicas)
+    record GangShape(ResourceRequest request, int replicas)
     {
         static GangShape of(PendingExperiment job)
         {
@@ -177,16 +179,41 @@ final class Session
         });
     }
 
-    /** Without a given workload, expect more of what is pending and running now. */
+    /**
+     * Without a given workload, expect more of what is pending and running now: each pending replica
+     * and each running replica counts once (a running replica's request is read back from what it
+     * holds). Running work keeps the estimate stable when the queue is short.
+     */
     private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot)
     {
-        Map<dev.tranche.scheduler.core.model.ResourceRequest, Double> counts = new LinkedHashMap<>();
+        Map<ResourceRequest, Double> counts = new LinkedHashMap<>();
         for (PendingExperiment job : snapshot.pending()) {
             counts.merge(job.request(), (double) job.replicas(), Double::sum);
+        }
+        for (RunningAllocation allocation : snapshot.running()) {
+            for (ReplicaPlacement replica : allocation.replicas()) {
+                counts.merge(requestOf(replica), 1.0, Double::sum);
+            }
         }
         List<WorkloadShape> shapes = new ArrayList<>();
         counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
         return shapes;
+    }
+
+    private static ResourceRequest requestOf(ReplicaPlacement replica)
+    {
+        Map<Integer, Integer> gpus = replica.gpuMilli();
+        GpuRequest gpu;
+        if (gpus.isEmpty()) {
+            gpu = GpuRequest.none();
+        }
+        else if (gpus.size() == 1 && gpus.values().iterator().next() < GpuRequest.MILLI_PER_GPU) {
+            gpu = GpuRequest.fraction(gpus.values().iterator().next());
+        }
+        else {
+            gpu = GpuRequest.whole(gpus.size());
+        }
+        return new ResourceRequest(gpu, replica.cpuMilli(), replica.memoryMib());
     }
 
     /**

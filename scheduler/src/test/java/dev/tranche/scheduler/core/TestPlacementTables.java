@@ -97,13 +97,29 @@ class TestPlacementTables
     void fgdLeavesRoomForTheFractionsItExpects(String policy)
     {
         // only 0.3 GPU tasks expected: a GPU with 0.4 free stays useful, 0.1 would be a fragment
+        List<WorkloadShape> workload = List.of(new WorkloadShape(gpus(GpuRequest.fraction(300)), 1));
         Decisions decisions = Fixtures.cycle(policy).run(new ClusterSnapshot(
+                List.of(node("n1", 2)),
+                ONE_PROJECT,
+                List.of(),
+                List.of(runningFraction("r", "team-a", "n1", 1, 600)),
+                List.of(pending("a", "team-a", gpus(GpuRequest.fraction(300)))),
+                workload));
+
+        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(0, 300));
+    }
+
+    @Test
+    void fgdLearnsTheWorkloadFromPendingAndRunningWork()
+    {
+        // the running 0.6 says 0.6 tasks come too: keep GPU 0 able to take one, finish GPU 1
+        Decisions decisions = Fixtures.cycle("fgd").run(new ClusterSnapshot(
                 List.of(node("n1", 2)),
                 ONE_PROJECT,
                 List.of(runningFraction("r", "team-a", "n1", 1, 600)),
                 List.of(pending("a", "team-a", gpus(GpuRequest.fraction(300))))));
 
-        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(0, 300));
+        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(1, 300));
     }
 
     @Test
