@@ -190,11 +190,19 @@ final class Session
         for (PendingExperiment job : snapshot.pending()) {
             counts.merge(job.request(), (double) job.replicas(), Double::sum);
         }
+        // many running replicas look alike: count them by what they hold, then read the request back once per kind
+        Map<List<Long>, Double> held = new LinkedHashMap<>();
+        Map<List<Long>, ReplicaPlacement> example = new HashMap<>();
         for (RunningAllocation allocation : snapshot.running()) {
             for (ReplicaPlacement replica : allocation.replicas()) {
-                counts.merge(requestOf(replica), 1.0, Double::sum);
+                Map<Integer, Integer> gpus = replica.gpuMilli();
+                long firstMilli = gpus.isEmpty() ? 0 : gpus.values().iterator().next();
+                List<Long> key = List.of((long) gpus.size(), firstMilli, replica.cpuMilli(), replica.memoryMib());
+                held.merge(key, 1.0, Double::sum);
+                example.putIfAbsent(key, replica);
             }
         }
+        held.forEach((key, count) -> counts.merge(requestOf(example.get(key)), count, Double::sum));
         List<WorkloadShape> shapes = new ArrayList<>();
         counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
         return shapes;
