@@ -203,7 +203,7 @@ class TestPlacementTables
                         pending("b", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("H100"))))));
 
         assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).node()).isEqualTo("t4-node");
-        assertThat(decisions.unplacedOf("b").orElseThrow().message()).endsWith("2 nodes have no allowed GPU");
+        assertThat(decisions.unplacedOf("b").orElseThrow().message()).endsWith("2 nodes have no GPU of an allowed model");
     }
 
     @Test
@@ -214,6 +214,10 @@ class TestPlacementTables
 
         // 8000 / 16384 = 0.48828..., rounded up to whole milli
         assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(0, 489));
+
+        Decisions tooBig = schedule(List.of(small), ONE_PROJECT, List.of(), List.of(pending("b", "team-a", gpus(GpuRequest.memory(20_000)))));
+        assertThat(tooBig.unplacedOf("b").orElseThrow().message())
+                .isEqualTo("no node fits 1 replica (20000 MiB of GPU memory, 1.0 CPU, 1024 MiB): 1 node has no GPU with enough memory");
     }
 
     @Test

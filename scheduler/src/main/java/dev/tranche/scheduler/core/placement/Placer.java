@@ -121,19 +121,27 @@ public final class Placer
             return null;
         }
         int usable = 0;
-        int allowed = 0;
+        int allowedModel = 0;
+        int bigEnough = 0;
         for (int g = 0; g < shape.gpuCount(); g++) {
-            int need = gpu.milliOn(shape.gpuMemoryMib(g));
-            if (!gpu.allows(shape.gpuModel(g)) || need > GpuRequest.MILLI_PER_GPU) {
+            if (!gpu.allows(shape.gpuModel(g))) {
                 continue;
             }
-            allowed++;
+            allowedModel++;
+            int need = gpu.milliOn(shape.gpuMemoryMib(g));
+            if (need > GpuRequest.MILLI_PER_GPU) {
+                continue;
+            }
+            bigEnough++;
             if (shape.gpuFree(g) >= need) {
                 usable++;
             }
         }
-        if (allowed < gpu.count()) {
+        if (allowedModel < gpu.count()) {
             return FitFailure.NO_ALLOWED_GPU;
+        }
+        if (bigEnough < gpu.count()) {
+            return FitFailure.GPU_MEMORY_TOO_SMALL;
         }
         return usable >= gpu.count() ? null : FitFailure.INSUFFICIENT_GPU;
     }
