@@ -84,7 +84,7 @@ final class QuotaLedger
         long used = used(project);
         if (limit.isPresent() && used + gpuMilli > limit.getAsLong()) {
             return Optional.of(new Unplaced(experimentId, UnplacedReason.PROJECT_LIMIT, String.format(
-                    "project %s at its limit %s GPUs (uses %s, asks %s)", project, gpus(limit.getAsLong()), gpus(used), gpus(gpuMilli))));
+                    "project %s would exceed its limit of %s GPUs (uses %s, asks %s)", project, gpus(limit.getAsLong()), gpus(used), gpus(gpuMilli))));
         }
         if (quota.department().isPresent()) {
             DepartmentQuota department = departments.get(quota.department().get());
@@ -93,7 +93,7 @@ final class QuotaLedger
                 long departmentLimit = department.limitMilliGpu().getAsLong();
                 if (departmentUsed + gpuMilli > departmentLimit) {
                     return Optional.of(new Unplaced(experimentId, UnplacedReason.DEPARTMENT_LIMIT, String.format(
-                            "department %s of project %s at its limit %s GPUs (uses %s, asks %s)",
+                            "department %s of project %s would exceed its limit of %s GPUs (uses %s, asks %s)",
                             department.department(), project, gpus(departmentLimit), gpus(departmentUsed), gpus(gpuMilli))));
                 }
             }

@@ -70,7 +70,7 @@ class TestQuotaActions
         assertThat(decisions.placements()).hasSize(2);
         Unplaced unplaced = decisions.unplaced().get(0);
         assertThat(unplaced.reason()).isEqualTo(UnplacedReason.PROJECT_LIMIT);
-        assertThat(unplaced.message()).isEqualTo("project team-a at its limit 2.0 GPUs (uses 2.0, asks 1.0)");
+        assertThat(unplaced.message()).isEqualTo("project team-a would exceed its limit of 2.0 GPUs (uses 2.0, asks 1.0)");
     }
 
     @Test
