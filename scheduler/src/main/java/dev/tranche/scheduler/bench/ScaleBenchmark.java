@@ -9,6 +9,7 @@ import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ProjectQuota;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
@@ -165,7 +166,7 @@ public final class ScaleBenchmark
             for (int g = 0; g < gpus; g++) {
                 gpuMilli.put(nextGpu[node]++, 1000);
             }
-            var replica = new dev.tranche.scheduler.core.model.ReplicaPlacement(cluster.get(node).name(), gpuMilli, 8_000L * gpus, 65_536L * gpus);
+            ReplicaPlacement replica = new ReplicaPlacement(cluster.get(node).name(), gpuMilli, 8_000L * gpus, 65_536L * gpus);
             allocations.add(new RunningAllocation("borrowed-" + i, "borrower", random.nextInt(3), true, i, List.of(replica)));
         }
         List<ProjectQuota> quotas = List.of(ProjectQuota.of("borrower", 0), ProjectQuota.of("owner", (long) nodes * GPUS_PER_NODE * 1000 / 2));

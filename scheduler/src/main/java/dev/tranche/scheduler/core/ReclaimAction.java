@@ -5,10 +5,10 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.Comparator;
-import java.util.List;
 import java.util.HashMap;
-import java.util.Optional;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * In-quota work that did not fit takes back GPUs that other projects borrowed: it may evict their

@@ -8,6 +8,8 @@ import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ProjectQuota;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.core.placement.BestFitPolicy;
+import dev.tranche.scheduler.core.placement.FgdPolicy;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -82,7 +84,7 @@ class TestQuotaActions
                 new PendingExperiment("a0", "team-a", 0, true, 1, TWO_GPUS, 0, 0),
                 new PendingExperiment("b0", "team-b", 0, true, 1, TWO_GPUS, 1, 0));
 
-        Decisions decisions = new SchedulingCycle(new dev.tranche.scheduler.core.placement.FgdPolicy(), SchedulingOptions.defaults())
+        Decisions decisions = new SchedulingCycle(new FgdPolicy(), SchedulingOptions.defaults())
                 .run(new ClusterSnapshot(List.of(node("n1", 8)), quotas, departments, List.of(), pending, List.of()));
 
         assertThat(decisions.placements()).hasSize(1);
@@ -251,7 +253,7 @@ class TestQuotaActions
     void configuredActionsRunInOrder()
     {
         assertThat(Fixtures.cycle("fgd").actionNames()).containsExactly("allocate", "reclaim", "preempt");
-        assertThat(new SchedulingCycle(new dev.tranche.scheduler.core.placement.BestFitPolicy(), new SchedulingOptions(1, 10, false, false)).actionNames())
+        assertThat(new SchedulingCycle(new BestFitPolicy(), new SchedulingOptions(1, 10, false, false)).actionNames())
                 .containsExactly("allocate");
     }
 
@@ -270,7 +272,7 @@ class TestQuotaActions
             }
         }
 
-        Decisions decisions = new SchedulingCycle(new dev.tranche.scheduler.core.placement.FgdPolicy(), SchedulingOptions.defaults())
+        Decisions decisions = new SchedulingCycle(new FgdPolicy(), SchedulingOptions.defaults())
                 .run(new ClusterSnapshot(List.of(node("n1", 6)), quotas, departments, List.of(), pending, List.of()));
 
         // per project it would be 2/2/2; per department it is 3 for vision (split 2/1) and 3 for audio

@@ -5,6 +5,7 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -198,7 +199,7 @@ public final class Placer
                 }
                 if (found == positions.length) {
                     int[] milli = new int[found];
-                    java.util.Arrays.fill(milli, GpuRequest.MILLI_PER_GPU);
+                    Arrays.fill(milli, GpuRequest.MILLI_PER_GPU);
                     bestChoice = new GpuChoice(positions, milli);
                     best = scorer.score(shape, request, bestChoice);
                 }
