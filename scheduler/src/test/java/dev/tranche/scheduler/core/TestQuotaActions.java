@@ -70,6 +70,7 @@ class TestQuotaActions
         Decisions decisions = schedule(List.of(node("n1", 8)), List.of(ProjectQuota.of("team-a", 1000).withLimit(2000)), List.of(), pending);
 
         assertThat(decisions.placements()).hasSize(2);
+        assertThat(decisions.summary()).isEqualTo("placed 2, preempting 0, pending 1 (PROJECT_LIMIT 1)");
         Unplaced unplaced = decisions.unplaced().get(0);
         assertThat(unplaced.reason()).isEqualTo(UnplacedReason.PROJECT_LIMIT);
         assertThat(unplaced.message()).isEqualTo("project team-a would exceed its limit of 2.0 GPUs (uses 2.0, asks 1.0)");
