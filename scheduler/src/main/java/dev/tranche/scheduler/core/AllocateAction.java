@@ -43,7 +43,7 @@ final class AllocateAction
                 return;
             }
             Outcome outcome = tryPlace(session, job, true);
-            if (outcome == Outcome.PLACED) {
+            if (outcome == Outcome.PLACED || neverFits(session, job)) {
                 return;
             }
             session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome)));
@@ -69,7 +69,7 @@ final class AllocateAction
                 return;
             }
             Outcome outcome = tryPlace(session, job, false);
-            if (outcome == Outcome.PLACED) {
+            if (outcome == Outcome.PLACED || neverFits(session, job)) {
                 return;
             }
             // a long backlog repeats few shapes per project: build each sentence once
@@ -79,6 +79,14 @@ final class AllocateAction
             session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, message));
             holdIfStarving(session, job);
         });
+    }
+
+    /** Records NEVER_FITS and returns true when the cluster could not hold the gang even empty. */
+    private static boolean neverFits(Session session, PendingExperiment job)
+    {
+        Optional<String> never = session.neverFits(job);
+        never.ifPresent(message -> session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NEVER_FITS, message)));
+        return never.isPresent();
     }
 
     private static String overQuotaMessage(Session session, PendingExperiment job, Outcome outcome)

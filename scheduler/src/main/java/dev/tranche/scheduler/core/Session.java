@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -71,6 +72,8 @@ final class Session
      * of that shape skip the search.
      */
     final Map<GangShape, String> noRoom = new HashMap<>();
+    /** Gang shapes the cluster could not hold even empty, with the explanation; empty when it could. */
+    private final Map<GangShape, Optional<String>> neverFits = new HashMap<>();
     private final long referenceGpuMemoryMib;
 
     record GangShape(ResourceRequest request, int replicas)
@@ -284,13 +287,37 @@ final class Session
         return String.format("no node fits %s (%s): %s", replicas, job.request(), report.summary());
     }
 
+    /** A sentence when no node (or, for a gang, not the whole cluster) could take the gang even if empty. */
+    Optional<String> neverFits(PendingExperiment job)
+    {
+        return neverFits.computeIfAbsent(GangShape.of(job), shape -> {
+            Placer.EmptyFit empty = placer.explainEmpty(job.request());
+            if (empty.replicas() >= job.replicas()) {
+                return Optional.empty();
+            }
+            String failures = empty.report().nodesByFailure().isEmpty() ? "" : ": " + empty.report().summary();
+            if (empty.replicas() == 0) {
+                String replicas = job.replicas() == 1 ? "1 replica" : "a replica";
+                return Optional.of(String.format("no node could ever fit %s (%s), even when empty%s", replicas, job.request(), failures));
+            }
+            return Optional.of(String.format("even the empty cluster holds only %d of %d replicas (%s each)%s",
+                    empty.replicas(), job.replicas(), job.request(), failures.isEmpty() ? "" : ";" + failures.substring(1)));
+        });
+    }
+
     Decisions decisions()
     {
         List<Unplaced> reasons = new ArrayList<>();
         for (PendingExperiment job : snapshot.pending()) {
             if (!placements.containsKey(job.id())) {
                 Unplaced reason = unplaced.get(job.id());
-                reasons.add(reason != null ? reason : new Unplaced(job.id(), UnplacedReason.NO_FIT, noFitMessage(job)));
+                if (reason == null) {
+                    Optional<String> never = neverFits(job);
+                    reason = never.isPresent()
+                            ? new Unplaced(job.id(), UnplacedReason.NEVER_FITS, never.get())
+                            : new Unplaced(job.id(), UnplacedReason.NO_FIT, noFitMessage(job));
+                }
+                reasons.add(reason);
             }
         }
         return new Decisions(new ArrayList<>(placements.values()), preemptions, reasons);

@@ -179,16 +179,35 @@ class TestPlacementTables
     void aGangThatDoesNotFitWholeTakesNothing()
     {
         Decisions decisions = schedule(
-                List.of(node("n1", 4), node("n2", 4)),
+                List.of(node("n1", 4), node("n2", 4), node("n3", 4)),
                 ONE_PROJECT,
-                List.of(),
+                List.of(running("busy", "team-a", 0, false, 0, "n3", 0)),
                 List.of(pending("gang", "team-a", 0, 3, gpus(GpuRequest.whole(4))), pending("small", "team-a", 0, 1, gpus(GpuRequest.whole(1)))));
 
         assertThat(decisions.placementOf("gang")).isEmpty();
+        assertThat(decisions.unplacedOf("gang").orElseThrow().reason()).isEqualTo(UnplacedReason.NO_FIT);
         assertThat(decisions.unplacedOf("gang").orElseThrow().message())
-                .isEqualTo("only 2 of 3 replicas (4 GPUs, 1.0 CPU, 1024 MiB each) fit at once, on 2 nodes");
+                .isEqualTo("only 2 of 3 replicas (4 GPUs, 1.0 CPU, 1024 MiB each) fit at once, on 2 nodes; 1 node lacks free GPU");
         // the rolled-back gang left the room for later work
         assertThat(decisions.placementOf("small")).isPresent();
+    }
+
+    @Test
+    void requestsTheClusterCouldNeverHoldSaySo()
+    {
+        List<Node> nodes = List.of(node("n1", 4), node("n2", 8));
+        Decisions decisions = schedule(nodes, ONE_PROJECT, List.of(), List.of(
+                pending("huge", "team-a", gpus(GpuRequest.whole(16))),
+                pending("gang", "team-a", 0, 3, gpus(GpuRequest.whole(8))),
+                pending("h100", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("H100"))))));
+
+        assertThat(decisions.unplaced()).extracting(Unplaced::reason).containsOnly(UnplacedReason.NEVER_FITS);
+        assertThat(decisions.unplacedOf("huge").orElseThrow().message())
+                .isEqualTo("no node could ever fit 1 replica (16 GPUs, 1.0 CPU, 1024 MiB), even when empty: 2 nodes have too few GPUs");
+        assertThat(decisions.unplacedOf("gang").orElseThrow().message())
+                .isEqualTo("even the empty cluster holds only 1 of 3 replicas (8 GPUs, 1.0 CPU, 1024 MiB each); 1 node has too few GPUs");
+        assertThat(decisions.unplacedOf("h100").orElseThrow().message())
+                .isEqualTo("no node could ever fit 1 replica (1 GPU (H100), 1.0 CPU, 1024 MiB), even when empty: 2 nodes have no GPU of an allowed model");
     }
 
     @Test
@@ -198,12 +217,13 @@ class TestPlacementTables
         Decisions decisions = schedule(
                 List.of(node("a100-node", 2), t4),
                 ONE_PROJECT,
-                List.of(),
-                List.of(pending("a", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("T4")))),
-                        pending("b", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("H100"))))));
+                List.of(running("busy", "team-a", 0, false, 0, "t4-node", 0, 1)),
+                List.of(pending("a", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("A100")))),
+                        pending("b", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("T4"))))));
 
-        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).node()).isEqualTo("t4-node");
-        assertThat(decisions.unplacedOf("b").orElseThrow().message()).endsWith("2 nodes have no GPU of an allowed model");
+        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).node()).isEqualTo("a100-node");
+        assertThat(decisions.unplacedOf("b").orElseThrow().message())
+                .isEqualTo("no node fits 1 replica (1 GPU (T4), 1.0 CPU, 1024 MiB): 1 node has no GPU of an allowed model, 1 lacks free GPU");
     }
 
     @Test
@@ -217,7 +237,7 @@ class TestPlacementTables
 
         Decisions tooBig = schedule(List.of(small), ONE_PROJECT, List.of(), List.of(pending("b", "team-a", gpus(GpuRequest.memory(20_000)))));
         assertThat(tooBig.unplacedOf("b").orElseThrow().message())
-                .isEqualTo("no node fits 1 replica (20000 MiB of GPU memory, 1.0 CPU, 1024 MiB): 1 node has no GPU with enough memory");
+                .isEqualTo("no node could ever fit 1 replica (20000 MiB of GPU memory, 1.0 CPU, 1024 MiB), even when empty: 1 node has no GPU with enough memory");
     }
 
     @Test

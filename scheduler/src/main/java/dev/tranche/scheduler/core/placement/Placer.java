@@ -1,6 +1,8 @@
 package dev.tranche.scheduler.core.placement;
 
+import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
+import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 
@@ -106,6 +108,64 @@ public final class Placer
         return new FitReport(counts, fitting);
     }
 
+    /**
+     * How many replicas of {@code request} the cluster could hold if every node, cordoned ones too,
+     * were empty, and why the nodes that could not take even one would refuse it. A gang bigger than
+     * that count can never be placed as asked.
+     */
+    public EmptyFit explainEmpty(ResourceRequest request)
+    {
+        Map<FitFailure, Integer> counts = new EnumMap<>(FitFailure.class);
+        long replicas = 0;
+        int fitting = 0;
+        for (Node node : state.nodes()) {
+            FitFailure failure = firstFailureWhenEmpty(node, request);
+            if (failure != null) {
+                counts.merge(failure, 1, Integer::sum);
+                continue;
+            }
+            int[] free = new int[node.gpus().size()];
+            Arrays.fill(free, GpuRequest.MILLI_PER_GPU);
+            replicas += ClusterState.capacity(node, node.cpuMilli(), node.memoryMib(), free, request);
+            fitting++;
+        }
+        return new EmptyFit(replicas, new FitReport(counts, fitting));
+    }
+
+    /** @param replicas how many replicas the empty cluster would hold */
+    public record EmptyFit(long replicas, FitReport report) {}
+
+    private static FitFailure firstFailureWhenEmpty(Node node, ResourceRequest request)
+    {
+        if (node.cpuMilli() < request.cpuMilli()) {
+            return FitFailure.INSUFFICIENT_CPU;
+        }
+        if (node.memoryMib() < request.memoryMib()) {
+            return FitFailure.INSUFFICIENT_MEMORY;
+        }
+        GpuRequest gpu = request.gpu();
+        if (gpu.isNone()) {
+            return null;
+        }
+        if (node.gpus().size() < gpu.count()) {
+            return FitFailure.TOO_FEW_GPUS;
+        }
+        int allowedModel = 0;
+        int bigEnough = 0;
+        for (Gpu device : node.gpus()) {
+            if (gpu.allows(device.model())) {
+                allowedModel++;
+                if (gpu.milliOn(device.memoryMib()) <= GpuRequest.MILLI_PER_GPU) {
+                    bigEnough++;
+                }
+            }
+        }
+        if (allowedModel < gpu.count()) {
+            return FitFailure.NO_ALLOWED_GPU;
+        }
+        return bigEnough < gpu.count() ? FitFailure.GPU_MEMORY_TOO_SMALL : null;
+    }
+
     private static FitFailure firstFailure(NodeShape shape, ResourceRequest request)
     {
         if (!shape.schedulable()) {
@@ -120,6 +180,9 @@ public final class Placer
         GpuRequest gpu = request.gpu();
         if (gpu.isNone()) {
             return null;
+        }
+        if (shape.gpuCount() < gpu.count()) {
+            return FitFailure.TOO_FEW_GPUS;
         }
         int usable = 0;
         int allowedModel = 0;
