@@ -194,13 +194,12 @@ final class Session
             counts.merge(job.request(), (double) job.replicas(), Double::sum);
         }
         // many running replicas look alike: count them by what they hold, then read the request back once per kind
-        Map<List<Long>, Double> held = new LinkedHashMap<>();
-        Map<List<Long>, ReplicaPlacement> example = new HashMap<>();
+        Map<HeldKind, Double> held = new LinkedHashMap<>();
+        Map<HeldKind, ReplicaPlacement> example = new HashMap<>();
         for (RunningAllocation allocation : snapshot.running()) {
             for (ReplicaPlacement replica : allocation.replicas()) {
                 Map<Integer, Integer> gpus = replica.gpuMilli();
-                long firstMilli = gpus.isEmpty() ? 0 : gpus.values().iterator().next();
-                List<Long> key = List.of((long) gpus.size(), firstMilli, replica.cpuMilli(), replica.memoryMib());
+                HeldKind key = new HeldKind(gpus.size(), gpus.isEmpty() ? 0 : gpus.values().iterator().next(), replica.cpuMilli(), replica.memoryMib());
                 held.merge(key, 1.0, Double::sum);
                 example.putIfAbsent(key, replica);
             }
@@ -210,6 +209,8 @@ final class Session
         counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
         return shapes;
     }
+
+    private record HeldKind(int gpus, int firstGpuMilli, long cpuMilli, long memoryMib) {}
 
     private static ResourceRequest requestOf(ReplicaPlacement replica)
     {

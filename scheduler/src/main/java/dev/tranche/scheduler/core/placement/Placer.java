@@ -118,15 +118,18 @@ public final class Placer
         Map<FitFailure, Integer> counts = new EnumMap<>(FitFailure.class);
         long replicas = 0;
         int fitting = 0;
+        int[] full = new int[0];
         for (Node node : state.nodes()) {
             FitFailure failure = firstFailureWhenEmpty(node, request);
             if (failure != null) {
                 counts.merge(failure, 1, Integer::sum);
                 continue;
             }
-            int[] free = new int[node.gpus().size()];
-            Arrays.fill(free, GpuRequest.MILLI_PER_GPU);
-            replicas += ClusterState.capacity(node, node.cpuMilli(), node.memoryMib(), free, request);
+            if (full.length != node.gpus().size()) {
+                full = new int[node.gpus().size()];
+                Arrays.fill(full, GpuRequest.MILLI_PER_GPU);
+            }
+            replicas += ClusterState.capacity(node, node.cpuMilli(), node.memoryMib(), full, request);
             fitting++;
         }
         return new EmptyFit(replicas, new FitReport(counts, fitting));
