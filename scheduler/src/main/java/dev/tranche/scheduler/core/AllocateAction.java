@@ -37,7 +37,8 @@ final class AllocateAction
     {
         Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session, session.snapshot.pending());
         Map<String, List<PendingExperiment>> deferred = new LinkedHashMap<>();
-        drain(session, inQuota, project -> project, project -> session.ledger.deservedRatio(project), session.ledger::deservedRatio, job -> {
+        // in quota every project is its own group: the guaranteed share needs no department level
+        drain(session, inQuota, project -> project, session.ledger::deservedRatio, session.ledger::deservedRatio, job -> {
             if (!session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
                 deferred.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
                 return;
