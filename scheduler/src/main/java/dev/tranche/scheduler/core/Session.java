@@ -194,13 +194,16 @@ final class Session
             counts.merge(job.request(), (double) job.replicas(), Double::sum);
         }
         // many running replicas look alike: count them by what they hold, then read the request back once per kind
+        // a large cluster is sampled with a fixed stride: the mix is what matters, and the stride keeps it deterministic
+        int stride = Math.max(1, snapshot.running().size() / RUNNING_SAMPLE);
         Map<HeldKind, Double> held = new LinkedHashMap<>();
         Map<HeldKind, ReplicaPlacement> example = new HashMap<>();
-        for (RunningAllocation allocation : snapshot.running()) {
-            for (ReplicaPlacement replica : allocation.replicas()) {
+        List<RunningAllocation> running = snapshot.running();
+        for (int i = 0; i < running.size(); i += stride) {
+            for (ReplicaPlacement replica : running.get(i).replicas()) {
                 Map<Integer, Integer> gpus = replica.gpuMilli();
                 HeldKind key = new HeldKind(gpus.size(), gpus.isEmpty() ? 0 : gpus.values().iterator().next(), replica.cpuMilli(), replica.memoryMib());
-                held.merge(key, 1.0, Double::sum);
+                held.merge(key, (double) stride, Double::sum);
                 example.putIfAbsent(key, replica);
             }
         }
@@ -209,6 +212,8 @@ final class Session
         counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
         return shapes;
     }
+
+    private static final int RUNNING_SAMPLE = 4096;
 
     private record HeldKind(int gpus, int firstGpuMilli, long cpuMilli, long memoryMib) {}
 
