@@ -57,7 +57,8 @@ public final class ScaleBenchmark
             int steadyCycles,
             double cycleP50Millis,
             double cycleP99Millis,
-            double cycleMaxMillis) {}
+            double cycleMaxMillis,
+            double cycleCpuP50Millis) {}
 
     private ScaleBenchmark() {}
 
@@ -106,6 +107,7 @@ public final class ScaleBenchmark
         // in the drain is dropped, so the latency is that of a cycle over the new arrivals
         List<PendingExperiment> waiting = new ArrayList<>();
         double[] latencies = new double[steadyCycles];
+        double[] cpuLatencies = new double[steadyCycles];
         for (int c = 0; c < steadyCycles; c++) {
             // as many finish as arrive, so the cluster stays busy
             List<String> ids = new ArrayList<>(running.keySet());
@@ -120,9 +122,11 @@ public final class ScaleBenchmark
                 aged.add(new PendingExperiment(job.id(), job.project(), job.priority(), job.preemptible(), job.replicas(), job.request(), job.arrivalSequence(), job.age() + 1));
             }
             ClusterSnapshot steady = new ClusterSnapshot(cluster, quotas, new ArrayList<>(running.values()), aged);
+            long cycleCpuStart = threads.getCurrentThreadCpuTime();
             long cycleStart = System.nanoTime();
             Decisions decisions = cycle.run(steady);
             latencies[c] = (System.nanoTime() - cycleStart) / 1e6;
+            cpuLatencies[c] = (threads.getCurrentThreadCpuTime() - cycleCpuStart) / 1e6;
             Map<String, PendingExperiment> agedById = new LinkedHashMap<>();
             aged.forEach(job -> agedById.put(job.id(), job));
             for (var preemption : decisions.preemptions()) {
@@ -135,9 +139,10 @@ public final class ScaleBenchmark
             waiting = new ArrayList<>(agedById.values());
         }
         Arrays.sort(latencies);
+        Arrays.sort(cpuLatencies);
         return new Result(nodes, pending, placed, drainSeconds, drainCpuSeconds,
                 pending / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
-                steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1]);
+                steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1], percentile(cpuLatencies, 0.50));
     }
 
     /**
