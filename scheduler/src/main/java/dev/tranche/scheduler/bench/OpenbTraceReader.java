@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -164,7 +165,7 @@ public final class OpenbTraceReader
             }
         }
 
-        <T> T build(java.util.function.Supplier<T> builder)
+        <T> T build(Supplier<T> builder)
         {
             try {
                 return builder.get();

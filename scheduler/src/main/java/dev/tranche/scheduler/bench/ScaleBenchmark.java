@@ -9,10 +9,13 @@ import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ProjectQuota;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -40,18 +43,22 @@ public final class ScaleBenchmark
 
     /**
      * @param decisionsPerSecond pending experiments decided (placed or explained) per second of cycle time
+     * @param drainCpuSeconds CPU time of the scheduling thread during the drain: on a machine shared with
+     *         other work this, not the wall time, says what one core can do (garbage collection excluded)
      */
     public record Result(
             int nodes,
             int pending,
             int placed,
             double drainSeconds,
+            double drainCpuSeconds,
             double decisionsPerSecond,
             double placementsPerSecond,
             int steadyCycles,
             double cycleP50Millis,
             double cycleP99Millis,
-            double cycleMaxMillis) {}
+            double cycleMaxMillis,
+            double cycleCpuP50Millis) {}
 
     private ScaleBenchmark() {}
 
@@ -79,9 +86,12 @@ public final class ScaleBenchmark
             backlog.add(experiment(random, sequence++));
         }
         ClusterSnapshot snapshot = new ClusterSnapshot(cluster, quotas, List.of(), backlog);
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpuStart = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         Decisions drained = cycle.run(snapshot);
         double drainSeconds = (System.nanoTime() - start) / 1e9;
+        double drainCpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         int placed = drained.placements().size();
 
         // steady state: what the drain placed runs; each simulated second some finish and new ones arrive
@@ -97,6 +107,7 @@ public final class ScaleBenchmark
         // in the drain is dropped, so the latency is that of a cycle over the new arrivals
         List<PendingExperiment> waiting = new ArrayList<>();
         double[] latencies = new double[steadyCycles];
+        double[] cpuLatencies = new double[steadyCycles];
         for (int c = 0; c < steadyCycles; c++) {
             // as many finish as arrive, so the cluster stays busy
             List<String> ids = new ArrayList<>(running.keySet());
@@ -111,9 +122,11 @@ public final class ScaleBenchmark
                 aged.add(new PendingExperiment(job.id(), job.project(), job.priority(), job.preemptible(), job.replicas(), job.request(), job.arrivalSequence(), job.age() + 1));
             }
             ClusterSnapshot steady = new ClusterSnapshot(cluster, quotas, new ArrayList<>(running.values()), aged);
+            long cycleCpuStart = threads.getCurrentThreadCpuTime();
             long cycleStart = System.nanoTime();
             Decisions decisions = cycle.run(steady);
             latencies[c] = (System.nanoTime() - cycleStart) / 1e6;
+            cpuLatencies[c] = (threads.getCurrentThreadCpuTime() - cycleCpuStart) / 1e6;
             Map<String, PendingExperiment> agedById = new LinkedHashMap<>();
             aged.forEach(job -> agedById.put(job.id(), job));
             for (var preemption : decisions.preemptions()) {
@@ -126,16 +139,17 @@ public final class ScaleBenchmark
             waiting = new ArrayList<>(agedById.values());
         }
         Arrays.sort(latencies);
-        return new Result(nodes, pending, placed, drainSeconds,
+        Arrays.sort(cpuLatencies);
+        return new Result(nodes, pending, placed, drainSeconds, drainCpuSeconds,
                 pending / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
-                steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1]);
+                steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1], percentile(cpuLatencies, 0.50));
     }
 
     /**
      * @param cycleMillis median wall time of one full cycle (snapshot to decisions) that must reclaim
      * @param victims how many experiments that cycle preempted
      */
-    public record ReclaimResult(int nodes, int running, double cycleMillis, int victims, boolean placed) {}
+    public record ReclaimResult(int nodes, int running, double cycleMillis, double cycleCpuMillis, int victims, boolean placed) {}
 
     /**
      * A full cluster of {@code nodes} 8-GPU nodes where a borrowing project (deserved 0) runs
@@ -165,7 +179,7 @@ public final class ScaleBenchmark
             for (int g = 0; g < gpus; g++) {
                 gpuMilli.put(nextGpu[node]++, 1000);
             }
-            var replica = new dev.tranche.scheduler.core.model.ReplicaPlacement(cluster.get(node).name(), gpuMilli, 8_000L * gpus, 65_536L * gpus);
+            ReplicaPlacement replica = new ReplicaPlacement(cluster.get(node).name(), gpuMilli, 8_000L * gpus, 65_536L * gpus);
             allocations.add(new RunningAllocation("borrowed-" + i, "borrower", random.nextInt(3), true, i, List.of(replica)));
         }
         List<ProjectQuota> quotas = List.of(ProjectQuota.of("borrower", 0), ProjectQuota.of("owner", (long) nodes * GPUS_PER_NODE * 1000 / 2));
@@ -173,17 +187,22 @@ public final class ScaleBenchmark
         PendingExperiment gang = new PendingExperiment("owner-gang", "owner", 0, false, 2, wholeNode, 0, 0);
         ClusterSnapshot snapshot = new ClusterSnapshot(cluster, quotas, allocations, List.of(gang));
         SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults().withSeed(seed));
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         double[] millis = new double[repetitions];
+        double[] cpuMillis = new double[repetitions];
         Decisions decisions = null;
         for (int r = 0; r < 2 * repetitions; r++) {
+            long cpuStart = threads.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             decisions = cycle.run(snapshot);
             if (r >= repetitions) {
                 millis[r - repetitions] = (System.nanoTime() - start) / 1e6;
+                cpuMillis[r - repetitions] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
             }
         }
         Arrays.sort(millis);
-        return new ReclaimResult(nodes, running, percentile(millis, 0.5), decisions.preemptions().size(), !decisions.placements().isEmpty());
+        Arrays.sort(cpuMillis);
+        return new ReclaimResult(nodes, running, percentile(millis, 0.5), percentile(cpuMillis, 0.5), decisions.preemptions().size(), !decisions.placements().isEmpty());
     }
 
     private static double percentile(double[] sorted, double quantile)

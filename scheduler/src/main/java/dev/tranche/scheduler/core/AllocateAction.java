@@ -13,13 +13,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
  * Places pending gangs on free resources, in two rounds. First in-quota work (the project stays
  * within its deserved GPUs), the most starved project first: this is the guaranteed share. Then
- * over-quota work shares what is still idle, the project with the lowest weighted dominant share
- * first, never above a hard limit. Within a project, the session's job order applies.
+ * over-quota work shares what is still idle in two levels: the department (or lone project) with the
+ * lowest dominant share first, and within it the project with the lowest weighted dominant share,
+ * never above a hard limit. Within a project, the session's job order applies.
  */
 final class AllocateAction
         implements Action
@@ -35,13 +37,14 @@ final class AllocateAction
     {
         Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session, session.snapshot.pending());
         Map<String, List<PendingExperiment>> deferred = new LinkedHashMap<>();
-        drain(session, inQuota, session.ledger::deservedRatio, job -> {
+        // in quota every project is its own group: the guaranteed share needs no department level
+        drain(session, inQuota, project -> project, session.ledger::deservedRatio, session.ledger::deservedRatio, job -> {
             if (!session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
                 deferred.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
                 return;
             }
             Outcome outcome = tryPlace(session, job, true);
-            if (outcome == Outcome.PLACED) {
+            if (outcome == Outcome.PLACED || neverFits(session, job)) {
                 return;
             }
             session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome)));
@@ -52,7 +55,7 @@ final class AllocateAction
         Map<List<Object>, String> overQuotaMessages = new HashMap<>();
         List<PendingExperiment> overQuotaJobs = new ArrayList<>();
         deferred.values().forEach(overQuotaJobs::addAll);
-        drain(session, queuesByProject(session, overQuotaJobs), session.ledger::weightedDominantShare, job -> {
+        drain(session, queuesByProject(session, overQuotaJobs), session.ledger::fairShareGroup, session.ledger::groupShare, session.ledger::weightedDominantShare, job -> {
             long demand = session.demandMilli(job);
             if (!job.preemptible()) {
                 session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NON_PREEMPTIBLE_OVER_QUOTA, String.format(
@@ -67,7 +70,7 @@ final class AllocateAction
                 return;
             }
             Outcome outcome = tryPlace(session, job, false);
-            if (outcome == Outcome.PLACED) {
+            if (outcome == Outcome.PLACED || neverFits(session, job)) {
                 return;
             }
             // a long backlog repeats few shapes per project: build each sentence once
@@ -77,6 +80,14 @@ final class AllocateAction
             session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, message));
             holdIfStarving(session, job);
         });
+    }
+
+    /** Records NEVER_FITS and returns true when the cluster could not hold the gang even empty. */
+    private static boolean neverFits(Session session, PendingExperiment job)
+    {
+        Optional<String> never = session.neverFits(job);
+        never.ifPresent(message -> session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NEVER_FITS, message)));
+        return never.isPresent();
     }
 
     private static String overQuotaMessage(Session session, PendingExperiment job, Outcome outcome)
@@ -90,12 +101,29 @@ final class AllocateAction
         void handle(PendingExperiment job);
     }
 
-    /** Takes one job at a time from the project that ranks first now, until every queue is empty. */
-    private static void drain(Session session, Map<String, Deque<PendingExperiment>> queues, ToDoubleFunction<String> rank, JobHandler handler)
+    /**
+     * Takes one job at a time from the project that ranks first now, within the group (department)
+     * that ranks first now, until every queue is empty. Placing a job changes only the ranks of its
+     * own project and group, which are out of their queues at that moment, so the heaps stay valid.
+     */
+    private static void drain(
+            Session session,
+            Map<String, Deque<PendingExperiment>> queues,
+            Function<String, String> groupOf,
+            ToDoubleFunction<String> groupRank,
+            ToDoubleFunction<String> projectRank,
+            JobHandler handler)
     {
-        PriorityQueue<String> projects = new PriorityQueue<>(Comparator.comparingDouble(rank).thenComparing(Comparator.naturalOrder()));
-        projects.addAll(queues.keySet());
-        while (!projects.isEmpty()) {
+        Comparator<String> projectOrder = Comparator.comparingDouble(projectRank).thenComparing(Comparator.naturalOrder());
+        Map<String, PriorityQueue<String>> projectsByGroup = new LinkedHashMap<>();
+        for (String project : queues.keySet()) {
+            projectsByGroup.computeIfAbsent(groupOf.apply(project), ignored -> new PriorityQueue<>(projectOrder)).add(project);
+        }
+        PriorityQueue<String> groups = new PriorityQueue<>(Comparator.comparingDouble(groupRank).thenComparing(Comparator.naturalOrder()));
+        groups.addAll(projectsByGroup.keySet());
+        while (!groups.isEmpty()) {
+            String group = groups.poll();
+            PriorityQueue<String> projects = projectsByGroup.get(group);
             String project = projects.poll();
             Deque<PendingExperiment> queue = queues.get(project);
             PendingExperiment job = queue.poll();
@@ -109,8 +137,10 @@ final class AllocateAction
                 handler.handle(job);
             }
             if (!queue.isEmpty()) {
-                // the rank changed if the job was placed; re-queue the project to be ranked again
                 projects.add(project);
+            }
+            if (!projects.isEmpty()) {
+                groups.add(group);
             }
         }
     }

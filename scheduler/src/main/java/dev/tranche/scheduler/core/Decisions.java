@@ -1,7 +1,10 @@
 package dev.tranche.scheduler.core;
 
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.StringJoiner;
 
 import static java.util.Objects.requireNonNull;
 
@@ -27,5 +30,15 @@ public record Decisions(List<Placement> placements, List<Preemption> preemptions
     public Optional<Unplaced> unplacedOf(String experimentId)
     {
         return unplaced.stream().filter(entry -> entry.experimentId().equals(experimentId)).findFirst();
+    }
+
+    /** One line for a log: "placed 3, preempting 1, pending 5 (NO_FIT 4, PROJECT_LIMIT 1)". */
+    public String summary()
+    {
+        Map<UnplacedReason, Integer> reasons = new EnumMap<>(UnplacedReason.class);
+        unplaced.forEach(entry -> reasons.merge(entry.reason(), 1, Integer::sum));
+        StringJoiner counts = new StringJoiner(", ", " (", ")").setEmptyValue("");
+        reasons.forEach((reason, count) -> counts.add(reason + " " + count));
+        return "placed " + placements.size() + ", preempting " + preemptions.size() + ", pending " + unplaced.size() + counts;
     }
 }

@@ -20,7 +20,7 @@ final class QuotaLedger
     private final Map<String, ProjectQuota> quotas = new HashMap<>();
     private final Map<String, DepartmentQuota> departments = new HashMap<>();
     private final Map<String, long[]> projectUse = new HashMap<>();
-    private final Map<String, Long> departmentUse = new HashMap<>();
+    private final Map<String, long[]> departmentUse = new HashMap<>();
     private final double totalGpu;
     private final double totalCpu;
     private final double totalMemory;
@@ -52,7 +52,12 @@ final class QuotaLedger
         use[0] += gpuMilli;
         use[1] += cpuMilli;
         use[2] += memoryMib;
-        quota(project).department().ifPresent(department -> departmentUse.merge(department, gpuMilli, Long::sum));
+        quota(project).department().ifPresent(department -> {
+            long[] departmentTotal = departmentUse.computeIfAbsent(department, ignored -> new long[3]);
+            departmentTotal[0] += gpuMilli;
+            departmentTotal[1] += cpuMilli;
+            departmentTotal[2] += memoryMib;
+        });
     }
 
     void remove(String project, long gpuMilli, long cpuMilli, long memoryMib)
@@ -68,7 +73,7 @@ final class QuotaLedger
             return false;
         }
         Optional<DepartmentQuota> department = quota.department().map(departments::get);
-        return department.isEmpty() || departmentUse.getOrDefault(department.get().department(), 0L) + gpuMilli <= department.get().deservedMilliGpu();
+        return department.isEmpty() || departmentGpu(department.get().department()) + gpuMilli <= department.get().deservedMilliGpu();
     }
 
     /** The limit that {@code gpuMilli} more would break, as a typed reason and sentence; empty if none. */
@@ -79,16 +84,16 @@ final class QuotaLedger
         long used = used(project);
         if (limit.isPresent() && used + gpuMilli > limit.getAsLong()) {
             return Optional.of(new Unplaced(experimentId, UnplacedReason.PROJECT_LIMIT, String.format(
-                    "project %s at its limit %s GPUs (uses %s, asks %s)", project, gpus(limit.getAsLong()), gpus(used), gpus(gpuMilli))));
+                    "project %s would exceed its limit of %s GPUs (uses %s, asks %s)", project, gpus(limit.getAsLong()), gpus(used), gpus(gpuMilli))));
         }
         if (quota.department().isPresent()) {
             DepartmentQuota department = departments.get(quota.department().get());
             if (department != null && department.limitMilliGpu().isPresent()) {
-                long departmentUsed = departmentUse.getOrDefault(department.department(), 0L);
+                long departmentUsed = departmentGpu(department.department());
                 long departmentLimit = department.limitMilliGpu().getAsLong();
                 if (departmentUsed + gpuMilli > departmentLimit) {
                     return Optional.of(new Unplaced(experimentId, UnplacedReason.DEPARTMENT_LIMIT, String.format(
-                            "department %s of project %s at its limit %s GPUs (uses %s, asks %s)",
+                            "department %s of project %s would exceed its limit of %s GPUs (uses %s, asks %s)",
                             department.department(), project, gpus(departmentLimit), gpus(departmentUsed), gpus(gpuMilli))));
                 }
             }
@@ -96,15 +101,43 @@ final class QuotaLedger
         return Optional.empty();
     }
 
+    private long departmentGpu(String department)
+    {
+        long[] use = departmentUse.get(department);
+        return use == null ? 0 : use[0];
+    }
+
     /** Dominant share over GPU, CPU and memory, divided by the over-quota weight: lower goes first. */
     double weightedDominantShare(String project)
     {
-        long[] use = projectUse.get(project);
+        return dominantShare(projectUse.get(project)) / quota(project).overQuotaWeight();
+    }
+
+    /**
+     * The upper level of two-level fair share: a project's department, or the project alone when it
+     * has none. Idle GPUs are shared between these groups first, then between the group's projects.
+     */
+    String fairShareGroup(String project)
+    {
+        Optional<String> department = quota(project).department();
+        return department.isPresent() ? "department " + department.get() : "project " + project;
+    }
+
+    /** Dominant share of a fair-share group; a department counts with weight 1. */
+    double groupShare(String group)
+    {
+        if (group.startsWith("department ")) {
+            return dominantShare(departmentUse.get(group.substring("department ".length())));
+        }
+        return weightedDominantShare(group.substring("project ".length()));
+    }
+
+    private double dominantShare(long[] use)
+    {
         if (use == null) {
             return 0;
         }
-        double dominant = Math.max(use[0] / totalGpu, Math.max(use[1] / totalCpu, use[2] / totalMemory));
-        return dominant / quota(project).overQuotaWeight();
+        return Math.max(use[0] / totalGpu, Math.max(use[1] / totalCpu, use[2] / totalMemory));
     }
 
     /** Used / deserved GPUs, for ordering in-quota work: the most starved project first. */

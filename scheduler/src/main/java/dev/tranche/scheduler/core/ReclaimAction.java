@@ -5,10 +5,10 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
-import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * In-quota work that did not fit takes back GPUs that other projects borrowed: it may evict their
@@ -41,22 +41,28 @@ final class ReclaimAction
                 .toList();
         // a gang shape that found no victims for a project will not find them later in this round:
         // each success only evicts work the next search could have used
-        Set<List<Object>> failed = new HashSet<>();
+        // value: whether there was anything to evict, which decides what the reason says
+        Map<List<Object>, Boolean> failed = new HashMap<>();
         for (PendingExperiment job : starved) {
             if (session.placements.containsKey(job.id()) || !session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
                 continue;
             }
             List<Object> key = List.of(job.project(), job.request(), job.replicas());
-            List<RunningAllocation> candidates = borrowed.stream()
-                    .filter(allocation -> !allocation.project().equals(job.project()))
-                    .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
-                    .toList();
+            Optional<VictimSearch.Plan> plan = Optional.empty();
             int checkpoint = session.statement.checkpoint();
-            Optional<VictimSearch.Plan> plan = failed.contains(key) ? Optional.empty() : VictimSearch.find(session, job, candidates);
+            Boolean hadCandidates = failed.get(key);
+            if (hadCandidates == null) {
+                List<RunningAllocation> candidates = borrowed.stream()
+                        .filter(allocation -> !allocation.project().equals(job.project()))
+                        .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
+                        .toList();
+                hadCandidates = !candidates.isEmpty();
+                plan = VictimSearch.find(session, job, candidates);
+            }
             if (plan.isEmpty()) {
-                failed.add(key);
+                failed.put(key, hadCandidates);
                 Unplaced before = session.unplaced.get(job.id());
-                if (before != null && !candidates.isEmpty()) {
+                if (before != null && hadCandidates) {
                     session.unplaced.put(job.id(), new Unplaced(job.id(), before.reason(),
                             before.message() + "; evicting other projects' over-quota work would not make room either"));
                 }

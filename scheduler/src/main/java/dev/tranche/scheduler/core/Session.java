@@ -2,9 +2,11 @@ package dev.tranche.scheduler.core;
 
 import dev.tranche.scheduler.core.model.ClusterSnapshot;
 import dev.tranche.scheduler.core.model.Gpu;
+import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.model.WorkloadShape;
 import dev.tranche.scheduler.core.placement.ClusterState;
@@ -19,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -69,9 +72,11 @@ final class Session
      * of that shape skip the search.
      */
     final Map<GangShape, String> noRoom = new HashMap<>();
+    /** Gang shapes the cluster could not hold even empty, with the explanation; empty when it could. */
+    private final Map<GangShape, Optional<String>> neverFits = new HashMap<>();
     private final long referenceGpuMemoryMib;
 
-    record GangShape(dev.tranche.scheduler.core.model.ResourceRequest request, int replicas)
+    record GangShape(ResourceRequest request, int replicas)
     {
         static GangShape of(PendingExperiment job)
         {
@@ -177,16 +182,55 @@ final class Session
         });
     }
 
-    /** Without a given workload, expect more of what is pending and running now. */
+    /**
+     * Without a given workload, expect more of what is pending and running now: each pending replica
+     * and each running replica counts once (a running replica's request is read back from what it
+     * holds). Running work keeps the estimate stable when the queue is short.
+     */
     private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot)
     {
-        Map<dev.tranche.scheduler.core.model.ResourceRequest, Double> counts = new LinkedHashMap<>();
+        Map<ResourceRequest, Double> counts = new LinkedHashMap<>();
         for (PendingExperiment job : snapshot.pending()) {
             counts.merge(job.request(), (double) job.replicas(), Double::sum);
         }
+        // many running replicas look alike: count them by what they hold, then read the request back once per kind
+        // a large cluster is sampled with a fixed stride: the mix is what matters, and the stride keeps it deterministic
+        int stride = Math.max(1, snapshot.running().size() / RUNNING_SAMPLE);
+        Map<HeldKind, Double> held = new LinkedHashMap<>();
+        Map<HeldKind, ReplicaPlacement> example = new HashMap<>();
+        List<RunningAllocation> running = snapshot.running();
+        for (int i = 0; i < running.size(); i += stride) {
+            for (ReplicaPlacement replica : running.get(i).replicas()) {
+                Map<Integer, Integer> gpus = replica.gpuMilli();
+                HeldKind key = new HeldKind(gpus.size(), gpus.isEmpty() ? 0 : gpus.values().iterator().next(), replica.cpuMilli(), replica.memoryMib());
+                held.merge(key, (double) stride, Double::sum);
+                example.putIfAbsent(key, replica);
+            }
+        }
+        held.forEach((key, count) -> counts.merge(requestOf(example.get(key)), count, Double::sum));
         List<WorkloadShape> shapes = new ArrayList<>();
         counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
         return shapes;
+    }
+
+    private static final int RUNNING_SAMPLE = 4096;
+
+    private record HeldKind(int gpus, int firstGpuMilli, long cpuMilli, long memoryMib) {}
+
+    private static ResourceRequest requestOf(ReplicaPlacement replica)
+    {
+        Map<Integer, Integer> gpus = replica.gpuMilli();
+        GpuRequest gpu;
+        if (gpus.isEmpty()) {
+            gpu = GpuRequest.none();
+        }
+        else if (gpus.size() == 1 && gpus.values().iterator().next() < GpuRequest.MILLI_PER_GPU) {
+            gpu = GpuRequest.fraction(gpus.values().iterator().next());
+        }
+        else {
+            gpu = GpuRequest.whole(gpus.size());
+        }
+        return new ResourceRequest(gpu, replica.cpuMilli(), replica.memoryMib());
     }
 
     /**
@@ -249,13 +293,37 @@ final class Session
         return String.format("no node fits %s (%s): %s", replicas, job.request(), report.summary());
     }
 
+    /** A sentence when no node (or, for a gang, not the whole cluster) could take the gang even if empty. */
+    Optional<String> neverFits(PendingExperiment job)
+    {
+        return neverFits.computeIfAbsent(GangShape.of(job), shape -> {
+            Placer.EmptyFit empty = placer.explainEmpty(job.request());
+            if (empty.replicas() >= job.replicas()) {
+                return Optional.empty();
+            }
+            String failures = empty.report().nodesByFailure().isEmpty() ? "" : ": " + empty.report().summary();
+            if (empty.replicas() == 0) {
+                String replicas = job.replicas() == 1 ? "1 replica" : "a replica";
+                return Optional.of(String.format("no node could ever fit %s (%s), even when empty%s", replicas, job.request(), failures));
+            }
+            return Optional.of(String.format("even the empty cluster holds only %d of %d replicas (%s each)%s",
+                    empty.replicas(), job.replicas(), job.request(), failures.isEmpty() ? "" : ";" + failures.substring(1)));
+        });
+    }
+
     Decisions decisions()
     {
         List<Unplaced> reasons = new ArrayList<>();
         for (PendingExperiment job : snapshot.pending()) {
             if (!placements.containsKey(job.id())) {
                 Unplaced reason = unplaced.get(job.id());
-                reasons.add(reason != null ? reason : new Unplaced(job.id(), UnplacedReason.NO_FIT, noFitMessage(job)));
+                if (reason == null) {
+                    Optional<String> never = neverFits(job);
+                    reason = never.isPresent()
+                            ? new Unplaced(job.id(), UnplacedReason.NEVER_FITS, never.get())
+                            : new Unplaced(job.id(), UnplacedReason.NO_FIT, noFitMessage(job));
+                }
+                reasons.add(reason);
             }
         }
         return new Decisions(new ArrayList<>(placements.values()), preemptions, reasons);

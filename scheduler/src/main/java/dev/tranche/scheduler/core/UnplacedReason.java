@@ -5,6 +5,8 @@ public enum UnplacedReason
 {
     /** No set of nodes has room for the whole gang now, even after any allowed preemption. */
     NO_FIT,
+    /** The cluster could not hold the gang even if it were empty: the request has to change. */
+    NEVER_FITS,
     /** The project would pass its hard GPU limit. */
     PROJECT_LIMIT,
     /** The project's department would pass its hard GPU limit. */

@@ -9,9 +9,9 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.model.WorkloadShape;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
@@ -97,13 +97,29 @@ class TestPlacementTables
     void fgdLeavesRoomForTheFractionsItExpects(String policy)
     {
         // only 0.3 GPU tasks expected: a GPU with 0.4 free stays useful, 0.1 would be a fragment
+        List<WorkloadShape> workload = List.of(new WorkloadShape(gpus(GpuRequest.fraction(300)), 1));
         Decisions decisions = Fixtures.cycle(policy).run(new ClusterSnapshot(
+                List.of(node("n1", 2)),
+                ONE_PROJECT,
+                List.of(),
+                List.of(runningFraction("r", "team-a", "n1", 1, 600)),
+                List.of(pending("a", "team-a", gpus(GpuRequest.fraction(300)))),
+                workload));
+
+        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(0, 300));
+    }
+
+    @Test
+    void fgdLearnsTheWorkloadFromPendingAndRunningWork()
+    {
+        // the running 0.6 says 0.6 tasks come too: keep GPU 0 able to take one, finish GPU 1
+        Decisions decisions = Fixtures.cycle("fgd").run(new ClusterSnapshot(
                 List.of(node("n1", 2)),
                 ONE_PROJECT,
                 List.of(runningFraction("r", "team-a", "n1", 1, 600)),
                 List.of(pending("a", "team-a", gpus(GpuRequest.fraction(300))))));
 
-        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(0, 300));
+        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(1, 300));
     }
 
     @Test
@@ -163,16 +179,35 @@ class TestPlacementTables
     void aGangThatDoesNotFitWholeTakesNothing()
     {
         Decisions decisions = schedule(
-                List.of(node("n1", 4), node("n2", 4)),
+                List.of(node("n1", 4), node("n2", 4), node("n3", 4)),
                 ONE_PROJECT,
-                List.of(),
+                List.of(running("busy", "team-a", 0, false, 0, "n3", 0)),
                 List.of(pending("gang", "team-a", 0, 3, gpus(GpuRequest.whole(4))), pending("small", "team-a", 0, 1, gpus(GpuRequest.whole(1)))));
 
         assertThat(decisions.placementOf("gang")).isEmpty();
+        assertThat(decisions.unplacedOf("gang").orElseThrow().reason()).isEqualTo(UnplacedReason.NO_FIT);
         assertThat(decisions.unplacedOf("gang").orElseThrow().message())
-                .isEqualTo("only 2 of 3 replicas (4 GPUs, 1.0 CPU, 1024 MiB each) fit at once, on 2 nodes");
+                .isEqualTo("only 2 of 3 replicas (4 GPUs, 1.0 CPU, 1024 MiB each) fit at once, on 2 nodes; 1 node lacks free GPU");
         // the rolled-back gang left the room for later work
         assertThat(decisions.placementOf("small")).isPresent();
+    }
+
+    @Test
+    void requestsTheClusterCouldNeverHoldSaySo()
+    {
+        List<Node> nodes = List.of(node("n1", 4), node("n2", 8));
+        Decisions decisions = schedule(nodes, ONE_PROJECT, List.of(), List.of(
+                pending("huge", "team-a", gpus(GpuRequest.whole(16))),
+                pending("gang", "team-a", 0, 3, gpus(GpuRequest.whole(8))),
+                pending("h100", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("H100"))))));
+
+        assertThat(decisions.unplaced()).extracting(Unplaced::reason).containsOnly(UnplacedReason.NEVER_FITS);
+        assertThat(decisions.unplacedOf("huge").orElseThrow().message())
+                .isEqualTo("no node could ever fit 1 replica (16 GPUs, 1.0 CPU, 1024 MiB), even when empty: 2 nodes have too few GPUs");
+        assertThat(decisions.unplacedOf("gang").orElseThrow().message())
+                .isEqualTo("even the empty cluster holds only 1 of 3 replicas (8 GPUs, 1.0 CPU, 1024 MiB each); 1 node has too few GPUs");
+        assertThat(decisions.unplacedOf("h100").orElseThrow().message())
+                .isEqualTo("no node could ever fit 1 replica (1 GPU (H100), 1.0 CPU, 1024 MiB), even when empty: 2 nodes have no GPU of an allowed model");
     }
 
     @Test
@@ -182,12 +217,13 @@ class TestPlacementTables
         Decisions decisions = schedule(
                 List.of(node("a100-node", 2), t4),
                 ONE_PROJECT,
-                List.of(),
-                List.of(pending("a", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("T4")))),
-                        pending("b", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("H100"))))));
+                List.of(running("busy", "team-a", 0, false, 0, "t4-node", 0, 1)),
+                List.of(pending("a", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("A100")))),
+                        pending("b", "team-a", gpus(GpuRequest.whole(1).onModels(Set.of("T4"))))));
 
-        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).node()).isEqualTo("t4-node");
-        assertThat(decisions.unplacedOf("b").orElseThrow().message()).endsWith("2 nodes have no allowed GPU");
+        assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).node()).isEqualTo("a100-node");
+        assertThat(decisions.unplacedOf("b").orElseThrow().message())
+                .isEqualTo("no node fits 1 replica (1 GPU (T4), 1.0 CPU, 1024 MiB): 1 node has no GPU of an allowed model, 1 lacks free GPU");
     }
 
     @Test
@@ -198,6 +234,10 @@ class TestPlacementTables
 
         // 8000 / 16384 = 0.48828..., rounded up to whole milli
         assertThat(decisions.placementOf("a").orElseThrow().replicas().get(0).gpuMilli()).isEqualTo(Map.of(0, 489));
+
+        Decisions tooBig = schedule(List.of(small), ONE_PROJECT, List.of(), List.of(pending("b", "team-a", gpus(GpuRequest.memory(20_000)))));
+        assertThat(tooBig.unplacedOf("b").orElseThrow().message())
+                .isEqualTo("no node could ever fit 1 replica (20000 MiB of GPU memory, 1.0 CPU, 1024 MiB), even when empty: 1 node has no GPU with enough memory");
     }
 
     @Test

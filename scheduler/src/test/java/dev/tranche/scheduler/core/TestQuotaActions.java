@@ -8,6 +8,8 @@ import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ProjectQuota;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.core.placement.BestFitPolicy;
+import dev.tranche.scheduler.core.placement.FgdPolicy;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -68,9 +70,10 @@ class TestQuotaActions
         Decisions decisions = schedule(List.of(node("n1", 8)), List.of(ProjectQuota.of("team-a", 1000).withLimit(2000)), List.of(), pending);
 
         assertThat(decisions.placements()).hasSize(2);
+        assertThat(decisions.summary()).isEqualTo("placed 2, preempting 0, pending 1 (PROJECT_LIMIT 1)");
         Unplaced unplaced = decisions.unplaced().get(0);
         assertThat(unplaced.reason()).isEqualTo(UnplacedReason.PROJECT_LIMIT);
-        assertThat(unplaced.message()).isEqualTo("project team-a at its limit 2.0 GPUs (uses 2.0, asks 1.0)");
+        assertThat(unplaced.message()).isEqualTo("project team-a would exceed its limit of 2.0 GPUs (uses 2.0, asks 1.0)");
     }
 
     @Test
@@ -82,7 +85,7 @@ class TestQuotaActions
                 new PendingExperiment("a0", "team-a", 0, true, 1, TWO_GPUS, 0, 0),
                 new PendingExperiment("b0", "team-b", 0, true, 1, TWO_GPUS, 1, 0));
 
-        Decisions decisions = new SchedulingCycle(new dev.tranche.scheduler.core.placement.FgdPolicy(), SchedulingOptions.defaults())
+        Decisions decisions = new SchedulingCycle(new FgdPolicy(), SchedulingOptions.defaults())
                 .run(new ClusterSnapshot(List.of(node("n1", 8)), quotas, departments, List.of(), pending, List.of()));
 
         assertThat(decisions.placements()).hasSize(1);
@@ -251,7 +254,30 @@ class TestQuotaActions
     void configuredActionsRunInOrder()
     {
         assertThat(Fixtures.cycle("fgd").actionNames()).containsExactly("allocate", "reclaim", "preempt");
-        assertThat(new SchedulingCycle(new dev.tranche.scheduler.core.placement.BestFitPolicy(), new SchedulingOptions(1, 10, false, false)).actionNames())
+        assertThat(new SchedulingCycle(new BestFitPolicy(), new SchedulingOptions(1, 10, false, false)).actionNames())
                 .containsExactly("allocate");
+    }
+
+    @Test
+    void idleGpusAreSharedBetweenDepartmentsFirst()
+    {
+        List<ProjectQuota> quotas = List.of(
+                ProjectQuota.of("vision-1", 0).inDepartment("vision"),
+                ProjectQuota.of("vision-2", 0).inDepartment("vision"),
+                ProjectQuota.of("speech", 0).inDepartment("audio"));
+        List<DepartmentQuota> departments = List.of(new DepartmentQuota("vision", 0, OptionalLong.empty()), new DepartmentQuota("audio", 0, OptionalLong.empty()));
+        List<PendingExperiment> pending = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            for (String project : List.of("vision-1", "vision-2", "speech")) {
+                pending.add(new PendingExperiment(project + "-" + i, project, 0, true, 1, ONE_GPU, pending.size(), 0));
+            }
+        }
+
+        Decisions decisions = new SchedulingCycle(new FgdPolicy(), SchedulingOptions.defaults())
+                .run(new ClusterSnapshot(List.of(node("n1", 6)), quotas, departments, List.of(), pending, List.of()));
+
+        // per project it would be 2/2/2; per department it is 3 for vision (split 2/1) and 3 for audio
+        assertThat(decisions.placements().stream().filter(placement -> placement.experimentId().startsWith("speech"))).hasSize(3);
+        assertThat(decisions.placements().stream().filter(placement -> placement.experimentId().startsWith("vision"))).hasSize(3);
     }
 }

@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.core;
 
 import dev.tranche.scheduler.core.model.ClusterSnapshot;
+import dev.tranche.scheduler.core.model.DepartmentQuota;
 import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
@@ -111,6 +112,23 @@ class TestSchedulingProperties
         });
         gpuUse.values().forEach(milli -> assertThat(milli).isBetween(0, 1000));
 
+        // department limits the same way
+        Map<String, Long> departmentGpu = new HashMap<>();
+        Map<String, Long> departmentGpuBefore = new HashMap<>();
+        for (ProjectQuota quota : snapshot.quotas()) {
+            quota.department().ifPresent(department -> {
+                departmentGpu.merge(department, projectGpu.getOrDefault(quota.project(), 0L), Long::sum);
+                departmentGpuBefore.merge(department, projectGpuBefore.getOrDefault(quota.project(), 0L), Long::sum);
+            });
+        }
+        for (DepartmentQuota department : snapshot.departments()) {
+            if (department.limitMilliGpu().isPresent()) {
+                long after = departmentGpu.getOrDefault(department.department(), 0L);
+                long before = departmentGpuBefore.getOrDefault(department.department(), 0L);
+                assertThat(after).isLessThanOrEqualTo(Math.max(department.limitMilliGpu().getAsLong(), before));
+            }
+        }
+
         // limits: nobody goes above a hard limit (a project already above it may only shrink)
         for (ProjectQuota quota : snapshot.quotas()) {
             if (quota.limitMilliGpu().isPresent()) {
@@ -192,11 +210,17 @@ class TestSchedulingProperties
                 nodes.add(new Node("n" + i, 4_000 + random.nextInt(60) * 1_000L, 8_192 + random.nextInt(256) * 1_024L, gpus, random.nextInt(10) > 0));
             }
             List<ProjectQuota> quotas = new ArrayList<>();
-            int projects = 1 + random.nextInt(3);
+            List<DepartmentQuota> departments = new ArrayList<>();
+            for (int d = 0; d < 2; d++) {
+                long deserved = random.nextInt(9) * 1000L;
+                departments.add(new DepartmentQuota("d" + d, deserved, random.nextBoolean() ? OptionalLong.of(deserved + random.nextInt(9) * 1000L) : OptionalLong.empty()));
+            }
+            int projects = 1 + random.nextInt(4);
             for (int p = 0; p < projects; p++) {
                 long deserved = random.nextInt(9) * 1000L;
                 OptionalLong limit = random.nextBoolean() ? OptionalLong.of(deserved + random.nextInt(9) * 1000L) : OptionalLong.empty();
-                quotas.add(new ProjectQuota("p" + p, Optional.empty(), deserved, limit, 0.5 + random.nextInt(6) * 0.5));
+                Optional<String> department = random.nextInt(3) == 0 ? Optional.empty() : Optional.of("d" + random.nextInt(2));
+                quotas.add(new ProjectQuota("p" + p, department, deserved, limit, 0.5 + random.nextInt(6) * 0.5));
             }
             // running work: whatever a first cycle placed from an earlier batch
             List<PendingExperiment> earlier = new ArrayList<>();
@@ -204,7 +228,7 @@ class TestSchedulingProperties
                 earlier.add(experiment(random, "old" + i, projects, i));
             }
             SchedulingCycle first = new SchedulingCycle(PlacementPolicies.byName(policy), new SchedulingOptions(random.nextLong(), 50, false, false));
-            Decisions placed = first.run(new ClusterSnapshot(nodes, quotas, List.of(), earlier));
+            Decisions placed = first.run(new ClusterSnapshot(nodes, quotas, departments, List.of(), earlier, List.of()));
             List<RunningAllocation> running = new ArrayList<>();
             long start = 0;
             for (Placement placement : placed.placements()) {
@@ -215,7 +239,7 @@ class TestSchedulingProperties
             for (int i = 0; i < pendingCount; i++) {
                 pending.add(experiment(random, "new" + i, projects, 100 + i));
             }
-            return new Scenario(new ClusterSnapshot(nodes, quotas, running, pending));
+            return new Scenario(new ClusterSnapshot(nodes, quotas, departments, running, pending, List.of()));
         }
 
         private static PendingExperiment experiment(SplittableRandom random, String id, int projects, long sequence)

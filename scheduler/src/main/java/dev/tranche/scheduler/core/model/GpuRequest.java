@@ -26,7 +26,7 @@ public record GpuRequest(Kind kind, int milli, int count, long memoryMib, Set<St
         requireNonNull(kind, "kind is null");
         requireNonNull(allowedModels, "allowedModels is null");
         // sorted copy: equal requests hash equally and print the same way every time
-        allowedModels = Set.copyOf(new TreeSet<>(allowedModels));
+        allowedModels = allowedModels.isEmpty() ? Set.of() : Set.copyOf(new TreeSet<>(allowedModels));
         switch (kind) {
             case NONE -> check(milli == 0 && count == 0 && memoryMib == 0 && allowedModels.isEmpty(), "a request for no GPU carries no amounts or models");
             case FRACTION -> check(milli >= 1 && milli <= MILLI_PER_GPU && count == 1 && memoryMib == 0, "a fractional GPU request needs milli in 1..1000, got " + milli);

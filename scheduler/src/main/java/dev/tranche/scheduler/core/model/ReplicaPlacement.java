@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.core.model;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -18,7 +19,7 @@ public record ReplicaPlacement(String node, Map<Integer, Integer> gpuMilli, long
                 throw new IllegalArgumentException("replica on " + node + " holds " + milli + " milli of GPU " + index + "; must be 1..1000");
             }
         });
-        gpuMilli = java.util.Collections.unmodifiableMap(sorted);
+        gpuMilli = Collections.unmodifiableMap(sorted);
         if (cpuMilli < 0 || memoryMib < 0) {
             throw new IllegalArgumentException("replica on " + node + " has negative CPU or memory");
         }

@@ -1,7 +1,6 @@
 package dev.tranche.scheduler.core.placement;
 
 import dev.tranche.scheduler.core.model.Node;
-import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.WorkloadShape;
 
 import java.util.List;

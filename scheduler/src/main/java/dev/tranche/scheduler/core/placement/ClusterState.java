@@ -267,6 +267,10 @@ public final class ClusterState
     public int gpuPosition(int node, int gpuIndex)
     {
         List<Gpu> nodeGpus = nodes.get(node).gpus();
+        if (gpuIndex >= 0 && gpuIndex < nodeGpus.size() && nodeGpus.get(gpuIndex).index() == gpuIndex) {
+            // devices listed in index order, the usual case
+            return gpuIndex;
+        }
         for (int g = 0; g < nodeGpus.size(); g++) {
             if (nodeGpus.get(g).index() == gpuIndex) {
                 return g;
@@ -320,7 +324,10 @@ public final class ClusterState
                     + " " + placement.cpuMilli() + " CPU milli and " + placement.memoryMib() + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
         }
         int[] free = gpuFree[node];
-        long gpuChange = 0;
+        int changes = placement.gpuMilli().size();
+        int[] positions = new int[changes];
+        int[] milli = new int[changes];
+        int i = 0;
         for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
             int position = gpuPosition(node, entry.getKey());
             int after = free[position] + sign * entry.getValue();
@@ -328,10 +335,13 @@ public final class ClusterState
                 throw new IllegalArgumentException("GPU " + entry.getKey() + " of node " + description.name() + " would be "
                         + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + entry.getValue() + ")");
             }
+            positions[i] = position;
+            milli[i++] = entry.getValue();
         }
-        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
-            free[gpuPosition(node, entry.getKey())] += sign * entry.getValue();
-            gpuChange += entry.getValue();
+        long gpuChange = 0;
+        for (int change = 0; change < changes; change++) {
+            free[positions[change]] += sign * milli[change];
+            gpuChange += milli[change];
         }
         cpuFree[node] = cpu;
         memoryFree[node] = memory;

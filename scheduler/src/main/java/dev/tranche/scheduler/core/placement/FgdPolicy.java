@@ -5,6 +5,7 @@ import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.WorkloadShape;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +61,12 @@ public final class FgdPolicy
         return new FragmentationScorer(workload, strandedWeight);
     }
 
-    /** One GPU demand of the workload and the CPU/memory variants that come with it. */
-    private record DemandGroup(GpuRequest gpu, long[] cpu, long[] memory, double[] weight, double totalWeight) {}
+    /**
+     * One GPU demand of the workload and the CPU/memory variants that come with it. {@code plainMilli}
+     * is the milli needed per GPU when that does not depend on the GPU (no model list, not sized by
+     * memory), which is the common case and the fast path; -1 otherwise.
+     */
+    private record DemandGroup(GpuRequest gpu, int plainMilli, long[] cpu, long[] memory, double[] weight, double totalWeight) {}
 
     private static final class FragmentationScorer
             implements Scorer
@@ -104,7 +109,9 @@ public final class FgdPolicy
             cpuPerGpuMilli = gpuSum == 0 || cpuSum == 0 ? Double.NaN : cpuSum / gpuSum;
             List<DemandGroup> built = new ArrayList<>();
             for (Map.Entry<GpuRequest, List<Map.Entry<ResourceRequest, Double>>> group : byGpu.entrySet()) {
-                List<Map.Entry<ResourceRequest, Double>> members = group.getValue();
+                List<Map.Entry<ResourceRequest, Double>> members = new ArrayList<>(group.getValue());
+                // by CPU ascending, so that the fit loop can stop at the first variant that needs too much
+                members.sort(Comparator.comparingLong(entry -> entry.getKey().cpuMilli()));
                 long[] cpu = new long[members.size()];
                 long[] memory = new long[members.size()];
                 double[] weight = new double[members.size()];
@@ -115,7 +122,9 @@ public final class FgdPolicy
                     weight[i] = members.get(i).getValue() / total;
                     sum += weight[i];
                 }
-                built.add(new DemandGroup(group.getKey(), cpu, memory, weight, sum));
+                GpuRequest gpu = group.getKey();
+                boolean plain = gpu.allowedModels().isEmpty() && gpu.kind() != GpuRequest.Kind.MEMORY;
+                built.add(new DemandGroup(gpu, plain ? gpu.milli() : -1, cpu, memory, weight, sum));
             }
             groups = built.toArray(DemandGroup[]::new);
         }
@@ -171,17 +180,36 @@ public final class FgdPolicy
                 long[] cpu = group.cpu();
                 long[] memory = group.memory();
                 double[] weight = group.weight();
-                for (int i = 0; i < cpu.length; i++) {
-                    if (cpu[i] <= cpuFree && memory[i] <= memoryFree) {
+                for (int i = 0; i < cpu.length && cpu[i] <= cpuFree; i++) {
+                    if (memory[i] <= memoryFree) {
                         fits += weight[i];
                     }
                 }
                 fragments += (group.totalWeight() - fits) * total;
                 if (fits > 0) {
-                    fragments += fits * unusable(group.gpu(), shape, free, gpus, total);
+                    long unusable = group.plainMilli() > 0
+                            ? unusable(group.gpu().kind() == GpuRequest.Kind.WHOLE ? group.gpu().count() : 1, group.plainMilli(), free, gpus, total)
+                            : unusable(group.gpu(), shape, free, gpus, total);
+                    fragments += fits * unusable;
                 }
             }
             return fragments;
+        }
+
+        /** The fast path of {@link #unusable(GpuRequest, NodeShape, int[], int, long)}: any GPU, {@code milli} on each of {@code count}. */
+        private static long unusable(int count, int milli, int[] free, int gpus, long total)
+        {
+            long unusable = 0;
+            int usable = 0;
+            for (int g = 0; g < gpus; g++) {
+                if (free[g] >= milli) {
+                    usable++;
+                }
+                else {
+                    unusable += free[g];
+                }
+            }
+            return usable >= count ? unusable : total;
         }
 
         /** Free milli on the node that a task with this GPU demand could not use, given it fits CPU and memory. */

@@ -6,7 +6,9 @@ public enum FitFailure
     UNSCHEDULABLE("is not schedulable", "are not schedulable"),
     INSUFFICIENT_CPU("lacks CPU", "lack CPU"),
     INSUFFICIENT_MEMORY("lacks memory", "lack memory"),
-    NO_ALLOWED_GPU("has no allowed GPU", "have no allowed GPU"),
+    TOO_FEW_GPUS("has too few GPUs", "have too few GPUs"),
+    NO_ALLOWED_GPU("has no GPU of an allowed model", "have no GPU of an allowed model"),
+    GPU_MEMORY_TOO_SMALL("has no GPU with enough memory", "have no GPU with enough memory"),
     INSUFFICIENT_GPU("lacks free GPU", "lack free GPU");
 
     private final String singular;

@@ -1,10 +1,13 @@
 package dev.tranche.scheduler.core.placement;
 
+import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
+import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -105,6 +108,67 @@ public final class Placer
         return new FitReport(counts, fitting);
     }
 
+    /**
+     * How many replicas of {@code request} the cluster could hold if every node, cordoned ones too,
+     * were empty, and why the nodes that could not take even one would refuse it. A gang bigger than
+     * that count can never be placed as asked.
+     */
+    public EmptyFit explainEmpty(ResourceRequest request)
+    {
+        Map<FitFailure, Integer> counts = new EnumMap<>(FitFailure.class);
+        long replicas = 0;
+        int fitting = 0;
+        int[] full = new int[0];
+        for (Node node : state.nodes()) {
+            FitFailure failure = firstFailureWhenEmpty(node, request);
+            if (failure != null) {
+                counts.merge(failure, 1, Integer::sum);
+                continue;
+            }
+            if (full.length != node.gpus().size()) {
+                full = new int[node.gpus().size()];
+                Arrays.fill(full, GpuRequest.MILLI_PER_GPU);
+            }
+            replicas += ClusterState.capacity(node, node.cpuMilli(), node.memoryMib(), full, request);
+            fitting++;
+        }
+        return new EmptyFit(replicas, new FitReport(counts, fitting));
+    }
+
+    /** @param replicas how many replicas the empty cluster would hold */
+    public record EmptyFit(long replicas, FitReport report) {}
+
+    private static FitFailure firstFailureWhenEmpty(Node node, ResourceRequest request)
+    {
+        if (node.cpuMilli() < request.cpuMilli()) {
+            return FitFailure.INSUFFICIENT_CPU;
+        }
+        if (node.memoryMib() < request.memoryMib()) {
+            return FitFailure.INSUFFICIENT_MEMORY;
+        }
+        GpuRequest gpu = request.gpu();
+        if (gpu.isNone()) {
+            return null;
+        }
+        if (node.gpus().size() < gpu.count()) {
+            return FitFailure.TOO_FEW_GPUS;
+        }
+        int allowedModel = 0;
+        int bigEnough = 0;
+        for (Gpu device : node.gpus()) {
+            if (gpu.allows(device.model())) {
+                allowedModel++;
+                if (gpu.milliOn(device.memoryMib()) <= GpuRequest.MILLI_PER_GPU) {
+                    bigEnough++;
+                }
+            }
+        }
+        if (allowedModel < gpu.count()) {
+            return FitFailure.NO_ALLOWED_GPU;
+        }
+        return bigEnough < gpu.count() ? FitFailure.GPU_MEMORY_TOO_SMALL : null;
+    }
+
     private static FitFailure firstFailure(NodeShape shape, ResourceRequest request)
     {
         if (!shape.schedulable()) {
@@ -120,20 +184,31 @@ public final class Placer
         if (gpu.isNone()) {
             return null;
         }
+        if (shape.gpuCount() < gpu.count()) {
+            return FitFailure.TOO_FEW_GPUS;
+        }
         int usable = 0;
-        int allowed = 0;
+        int allowedModel = 0;
+        int bigEnough = 0;
         for (int g = 0; g < shape.gpuCount(); g++) {
-            int need = gpu.milliOn(shape.gpuMemoryMib(g));
-            if (!gpu.allows(shape.gpuModel(g)) || need > GpuRequest.MILLI_PER_GPU) {
+            if (!gpu.allows(shape.gpuModel(g))) {
                 continue;
             }
-            allowed++;
+            allowedModel++;
+            int need = gpu.milliOn(shape.gpuMemoryMib(g));
+            if (need > GpuRequest.MILLI_PER_GPU) {
+                continue;
+            }
+            bigEnough++;
             if (shape.gpuFree(g) >= need) {
                 usable++;
             }
         }
-        if (allowed < gpu.count()) {
+        if (allowedModel < gpu.count()) {
             return FitFailure.NO_ALLOWED_GPU;
+        }
+        if (bigEnough < gpu.count()) {
+            return FitFailure.GPU_MEMORY_TOO_SMALL;
         }
         return usable >= gpu.count() ? null : FitFailure.INSUFFICIENT_GPU;
     }
@@ -190,7 +265,7 @@ public final class Placer
                 }
                 if (found == positions.length) {
                     int[] milli = new int[found];
-                    java.util.Arrays.fill(milli, GpuRequest.MILLI_PER_GPU);
+                    Arrays.fill(milli, GpuRequest.MILLI_PER_GPU);
                     bestChoice = new GpuChoice(positions, milli);
                     best = scorer.score(shape, request, bestChoice);
                 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -101,7 +102,7 @@ class TestClusterStateProperties
             default -> GpuRequest.memory(1 + random.nextInt(30_000));
         };
         if (!gpu.isNone() && random.nextInt(5) == 0) {
-            gpu = gpu.onModels(java.util.Set.of("B"));
+            gpu = gpu.onModels(Set.of("B"));
         }
         return request(gpu, random.nextInt(9) * 1_000L);
     }
