@@ -12,7 +12,7 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
-import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.PlacementWriter.Eviction;
@@ -57,6 +57,8 @@ public final class SchedulingLoop
     private final ExperimentEventBus.Subscription queueChanges;
     // The waiting reasons last stored, so a cycle writes only those that changed (the loop is their only writer).
     private final Map<String, String> storedReasons = new HashMap<>();
+    private final Map<String, ExperimentSpec> specs = new HashMap<>();
+    private static final int SPEC_BATCH = 10_000;
     private boolean wakeUp;
     private volatile boolean running;
     private Thread thread;
@@ -101,9 +103,11 @@ public final class SchedulingLoop
 
     private void loop()
     {
+        long lastCycleNanos = 0;
         while (running) {
             try {
                 CycleReport report = runOnce();
+                lastCycleNanos = report.nanos();
                 if (report.placed() + report.preempted() + report.failed() > 0) {
                     log.info("scheduling cycle: {} placed, {} preempted, {} waiting, {} failed to store, {} ms",
                             report.placed(), report.preempted(), report.waiting(), report.failed(), TimeUnit.NANOSECONDS.toMillis(report.nanos()));
@@ -113,8 +117,9 @@ public final class SchedulingLoop
                 log.error("scheduling cycle failed; retrying at the next tick", e);
             }
             try {
-                // a burst of submissions wakes the loop many times: one cycle per gap serves them all
-                Thread.sleep(minimumGap.toMillis());
+                // a burst of submissions wakes the loop many times: one cycle per gap serves them all, and
+                // the gap grows with the cycle so that scheduling never takes more than a third of a core
+                Thread.sleep(Math.max(minimumGap.toMillis(), TimeUnit.NANOSECONDS.toMillis(2 * lastCycleNanos)));
                 synchronized (signal) {
                     if (!wakeUp && running) {
                         signal.wait(Math.max(1, interval.toMillis() - minimumGap.toMillis()));
@@ -134,18 +139,27 @@ public final class SchedulingLoop
     {
         long start = System.nanoTime();
         ClusterRepository.Snapshot stored = cluster.snapshot(maxPending);
-        Map<String, ExperimentRecord> pendingById = new HashMap<>();
+        refreshSpecs(stored);
+        Map<String, ClusterRepository.Queued> pendingById = new HashMap<>();
         List<PendingExperiment> pending = new ArrayList<>();
-        for (ExperimentRecord record : stored.pending()) {
-            pendingById.put(record.id(), record);
-            pending.add(new PendingExperiment(record.id(), record.project(), translator.priority(record.spec()), record.spec().getPreemptible(),
-                    record.spec().getReplicas(), translator.resources(record.spec()), record.sequence(),
-                    Math.max(0, stored.nowEpochSecond() - record.createdAt().getEpochSecond())));
+        for (ClusterRepository.Queued queued : stored.pending()) {
+            ExperimentSpec spec = specs.get(queued.id());
+            if (spec == null) {
+                continue;   // gone between the snapshot and the spec read; the next cycle sees it right
+            }
+            pendingById.put(queued.id(), queued);
+            pending.add(new PendingExperiment(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(),
+                    spec.getReplicas(), translator.resources(spec), queued.sequence(),
+                    Math.max(0, stored.nowEpochSecond() - queued.createdAt().getEpochSecond())));
         }
         List<RunningAllocation> running = new ArrayList<>();
         for (ClusterRepository.Held held : stored.held()) {
-            ExperimentRecord record = held.experiment();
-            running.add(new RunningAllocation(record.id(), record.project(), translator.priority(record.spec()), record.spec().getPreemptible(),
+            ClusterRepository.Queued queued = held.experiment();
+            ExperimentSpec spec = specs.get(queued.id());
+            if (spec == null) {
+                continue;
+            }
+            running.add(new RunningAllocation(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(),
                     held.placedSequence(), held.replicas()));
         }
         List<Node> nodes = stored.nodes().stream().map(ClusterRepository.NodeUsage::node).toList();
@@ -188,7 +202,7 @@ public final class SchedulingLoop
         Map<String, String> changedReasons = new HashMap<>();
         int waiting = 0;
         for (Unplaced unplaced : decisions.unplaced()) {
-            ExperimentRecord record = pendingById.get(unplaced.experimentId());
+            ClusterRepository.Queued record = pendingById.get(unplaced.experimentId());
             if (record == null) {
                 continue;
             }
@@ -207,6 +221,19 @@ public final class SchedulingLoop
             log.info("slow scheduling cycle: {} ms for {} pending and {} placed experiments", TimeUnit.NANOSECONDS.toMillis(nanos), pending.size(), running.size());
         }
         return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
+    }
+
+    /** Specs never change once stored: read only those of experiments this loop has not seen yet. */
+    private void refreshSpecs(ClusterRepository.Snapshot stored)
+    {
+        Set<String> wanted = new HashSet<>();
+        stored.pending().forEach(queued -> wanted.add(queued.id()));
+        stored.held().forEach(held -> wanted.add(held.experiment().id()));
+        specs.keySet().retainAll(wanted);
+        List<String> missing = wanted.stream().filter(id -> !specs.containsKey(id)).toList();
+        for (int from = 0; from < missing.size(); from += SPEC_BATCH) {
+            specs.putAll(cluster.specs(missing.subList(from, Math.min(missing.size(), from + SPEC_BATCH))));
+        }
     }
 
     private void recordMetrics(long nanos, ClusterRepository.Snapshot stored, Decisions decisions, List<PendingExperiment> pending)

@@ -6,7 +6,6 @@ import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ProjectQuota;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.errors.StoreException;
-import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,11 +100,17 @@ public final class ClusterRepository
     /** Who holds how much of which GPU. */
     public record GpuHolder(int gpuIndex, String experimentId, String project, int replica, int milli) {}
 
+    /**
+     * An experiment as a cycle needs it, without its spec: specs never change after submission, so the
+     * loop keeps them and asks for the ones it has not seen ({@link #specs}).
+     */
+    public record Queued(String id, String project, long sequence, ExperimentState state, String reason, java.time.Instant createdAt) {}
+
     /** A placed experiment and where its replicas are. */
-    public record Held(ExperimentRecord experiment, long placedSequence, List<ReplicaPlacement> replicas) {}
+    public record Held(Queued experiment, long placedSequence, List<ReplicaPlacement> replicas) {}
 
     /** Everything a cycle needs, read in one repeatable-read transaction so it is self-consistent. */
-    public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<ExperimentRecord> pending,
+    public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<Queued> pending,
             long nowEpochSecond) {}
 
     public Snapshot snapshot(int maxPending)
@@ -119,13 +124,13 @@ public final class ClusterRepository
                 List<ProjectQuota> quotas = quotas(connection);
                 List<DepartmentQuota> departments = departments(connection);
                 List<Held> held = held(connection);
-                List<ExperimentRecord> pending = new ArrayList<>();
+                List<Queued> pending = new ArrayList<>();
                 try (PreparedStatement select = connection.prepareStatement(
-                        "SELECT " + ExperimentRepository.COLUMNS + " FROM experiments WHERE state = 'PENDING' ORDER BY seq LIMIT ?")) {
+                        "SELECT " + QUEUED_COLUMNS + " FROM experiments WHERE state = 'PENDING' ORDER BY seq LIMIT ?")) {
                     select.setInt(1, maxPending);
                     try (ResultSet row = select.executeQuery()) {
                         while (row.next()) {
-                            pending.add(ExperimentRepository.record(row));
+                            pending.add(queued(row));
                         }
                     }
                 }
@@ -192,6 +197,37 @@ public final class ClusterRepository
         catch (SQLException | com.google.protobuf.InvalidProtocolBufferException e) {
             throw new StoreException("could not read pending specs", e);
         }
+    }
+
+    /** The specs of these experiments (as stored: validated, defaults filled in). */
+    public Map<String, dev.tranche.proto.v1.ExperimentSpec> specs(java.util.Collection<String> ids)
+    {
+        Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
+        if (ids.isEmpty()) {
+            return specs;
+        }
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("SELECT id, spec FROM experiments WHERE id = ANY (?)")) {
+            select.setArray(1, connection.createArrayOf("text", ids.toArray(String[]::new)));
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    specs.put(row.getString(1), dev.tranche.proto.v1.ExperimentSpec.parseFrom(row.getBytes(2)));
+                }
+            }
+            return specs;
+        }
+        catch (SQLException | com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new StoreException("could not read the specs of " + ids.size() + " experiments", e);
+        }
+    }
+
+    private static final String QUEUED_COLUMNS = "id, project, seq, state, reason, created_at";
+
+    private static Queued queued(ResultSet row)
+            throws SQLException
+    {
+        return new Queued(row.getString("id"), row.getString("project"), row.getLong("seq"), ExperimentState.valueOf(row.getString("state")),
+                row.getString("reason"), row.getTimestamp("created_at").toInstant());
     }
 
     private static List<NodeUsage> nodes(Connection connection)
@@ -263,13 +299,13 @@ public final class ClusterRepository
     private static List<Held> held(Connection connection)
             throws SQLException
     {
-        Map<String, ExperimentRecord> experiments = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT " + ExperimentRepository.COLUMNS
+        Map<String, Queued> experiments = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT " + QUEUED_COLUMNS
                 + " FROM experiments WHERE id IN (SELECT DISTINCT experiment_id FROM replica_placements) ORDER BY seq");
                 ResultSet row = select.executeQuery()) {
             while (row.next()) {
-                ExperimentRecord record = ExperimentRepository.record(row);
-                experiments.put(record.id(), record);
+                Queued queued = queued(row);
+                experiments.put(queued.id(), queued);
             }
         }
         Map<String, Map<Integer, Map<Integer, Integer>>> gpuMilli = new LinkedHashMap<>();
@@ -294,7 +330,7 @@ public final class ClusterRepository
             }
         }
         List<Held> held = new ArrayList<>();
-        for (ExperimentRecord experiment : experiments.values()) {
+        for (Queued experiment : experiments.values()) {
             if (experiment.state() != ExperimentState.SCHEDULED && experiment.state() != ExperimentState.RUNNING) {
                 log.warn("experiment {} is {} but still holds GPUs; they are freed when it next changes state", experiment.id(), experiment.state());
             }
