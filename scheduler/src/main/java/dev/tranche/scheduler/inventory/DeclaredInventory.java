@@ -11,7 +11,8 @@ import static java.util.Objects.requireNonNull;
  * Nodes and GPUs declared on the command line ({@code --local-nodes 2 --gpus-per-node 4 --gpu-memory 24GiB}):
  * the inventory of a laptop demo or a test, named local-1, local-2, ...
  */
-public record DeclaredInventory(int nodes, int gpusPerNode, long gpuMemoryMib, String gpuModel, long cpuMilliPerNode, long memoryMibPerNode)
+public record DeclaredInventory(int nodeCount, int gpusPerNode, long gpuMemoryMib, String gpuModel, long cpuMilliPerNode, long memoryMibPerNode)
+        implements Inventory
 {
     public static final int MAX_NODES = 10_000;
     public static final int MAX_GPUS_PER_NODE = 64;
@@ -19,8 +20,8 @@ public record DeclaredInventory(int nodes, int gpusPerNode, long gpuMemoryMib, S
     public DeclaredInventory
     {
         requireNonNull(gpuModel, "gpuModel is null");
-        if (nodes < 1 || nodes > MAX_NODES) {
-            throw new IllegalArgumentException("--local-nodes must be in [1, " + MAX_NODES + "]: got " + nodes);
+        if (nodeCount < 1 || nodeCount > MAX_NODES) {
+            throw new IllegalArgumentException("--local-nodes must be in [1, " + MAX_NODES + "]: got " + nodeCount);
         }
         if (gpusPerNode < 0 || gpusPerNode > MAX_GPUS_PER_NODE) {
             throw new IllegalArgumentException("--gpus-per-node must be in [0, " + MAX_GPUS_PER_NODE + "]: got " + gpusPerNode);
@@ -41,10 +42,11 @@ public record DeclaredInventory(int nodes, int gpusPerNode, long gpuMemoryMib, S
         return new DeclaredInventory(nodes, gpusPerNode, gpuMemoryMib, "SIM-" + gpuMemoryMib / 1024 + "G", 32_000, 128 * 1024);
     }
 
-    public List<Node> toNodes()
+    @Override
+    public List<Node> nodes()
     {
         List<Node> declared = new ArrayList<>();
-        for (int i = 1; i <= nodes; i++) {
+        for (int i = 1; i <= nodeCount; i++) {
             declared.add(Node.of("local-" + i, cpuMilliPerNode, memoryMibPerNode, gpusPerNode, gpuModel, gpuMemoryMib));
         }
         return declared;

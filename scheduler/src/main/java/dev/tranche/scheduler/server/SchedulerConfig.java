@@ -1,7 +1,7 @@
 package dev.tranche.scheduler.server;
 
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
-import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.inventory.Inventory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +23,7 @@ import static java.util.Objects.requireNonNull;
  * @param databasePassword password for the external database ($TRANCHE_DB_PASSWORD; never logged)
  * @param databasePoolSize connections kept open to the database
  * @param shutdownGrace how long in-flight calls get to finish on shutdown
- * @param inventory nodes and GPUs declared on the command line, if any
+ * @param inventory nodes and GPUs declared on the command line or detected on this machine, if any
  * @param placementPolicy the placement policy's name (fgd, best-fit, spread)
  */
 public record SchedulerConfig(
@@ -36,7 +36,7 @@ public record SchedulerConfig(
         Optional<String> databasePassword,
         int databasePoolSize,
         Duration shutdownGrace,
-        Optional<DeclaredInventory> inventory,
+        Optional<Inventory> inventory,
         String placementPolicy)
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
@@ -119,7 +119,7 @@ public record SchedulerConfig(
         return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy);
     }
 
-    public SchedulerConfig withInventory(Optional<DeclaredInventory> inventory)
+    public SchedulerConfig withInventory(Optional<Inventory> inventory)
     {
         return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
     }

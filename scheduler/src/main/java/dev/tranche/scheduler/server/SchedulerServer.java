@@ -123,7 +123,7 @@ public final class SchedulerServer
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(CREDENTIAL_SECRET));
-            config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.toNodes()));
+            config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
             SpecTranslator translator = new SpecTranslator();
             SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(config.placementPolicy()),
                     SchedulingOptions.defaults().withStarvationAge(STARVATION_SECONDS));

@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.server;
 
 import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.inventory.DetectedInventory;
 import dev.tranche.scheduler.inventory.Sizes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,6 +62,9 @@ public final class ServerCommand
     @Option(names = "--node-memory", paramLabel = "SIZE", defaultValue = "128GiB", description = "Memory of each declared node (default: ${DEFAULT-VALUE}).")
     String nodeMemory;
 
+    @Option(names = "--detect-gpus", description = "Use this machine's GPUs (found with nvidia-smi) as the inventory.")
+    boolean detectGpus;
+
     @Option(names = "--placement-policy", paramLabel = "NAME", description = "fgd (default), best-fit or spread.")
     String placementPolicy;
 
@@ -98,6 +102,12 @@ public final class ServerCommand
             if (databasePoolSize != null) {
                 config = config.withDatabasePoolSize(databasePoolSize);
             }
+            if (detectGpus && localNodes != null) {
+                throw new IllegalArgumentException("--detect-gpus and --local-nodes both set the inventory: choose one");
+            }
+            if (detectGpus) {
+                config = config.withInventory(Optional.of(new DetectedInventory(java.net.InetAddress.getLocalHost().getHostName())));
+            }
             if (localNodes != null) {
                 long gpuMemoryMib = Sizes.parseMib("--gpu-memory", gpuMemory);
                 config = config.withInventory(Optional.of(new DeclaredInventory(localNodes, gpusPerNode, gpuMemoryMib,
@@ -110,6 +120,9 @@ public final class ServerCommand
         }
         catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("cannot name this machine for --detect-gpus: " + e.getMessage(), e);
         }
     }
 }

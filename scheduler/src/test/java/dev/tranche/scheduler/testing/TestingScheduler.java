@@ -1,7 +1,7 @@
 package dev.tranche.scheduler.testing;
 
 import dev.tranche.client.TrancheClient;
-import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.inventory.Inventory;
 import dev.tranche.scheduler.server.SchedulerConfig;
 import dev.tranche.scheduler.server.SchedulerServer;
 
@@ -36,7 +36,7 @@ public final class TestingScheduler
     }
 
     /** With a declared inventory; its scheduling loop runs on its own timer as in production. */
-    public TestingScheduler(Optional<DeclaredInventory> inventory)
+    public TestingScheduler(Optional<? extends Inventory> inventory)
     {
         this.jdbcUrl = TestingPostgres.newDatabase();
         Path home;
@@ -52,7 +52,7 @@ public final class TestingScheduler
                 .withPorts(0, 0)
                 .withDatabase(Optional.of(jdbcUrl), Optional.empty(), Optional.empty())
                 .withDatabasePoolSize(8)
-                .withInventory(inventory);
+                .withInventory(inventory.map(Inventory.class::cast));
         this.server = SchedulerServer.start(config);
         this.client = TrancheClient.connect(target());
     }
