@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.inventory.Inventory;
 
@@ -25,6 +26,7 @@ import static java.util.Objects.requireNonNull;
  * @param shutdownGrace how long in-flight calls get to finish on shutdown
  * @param inventory nodes and GPUs declared on the command line or detected on this machine, if any
  * @param placementPolicy the placement policy's name (fgd, best-fit, spread)
+ * @param kubernetes run workers as pods, with the cluster's nodes as the inventory
  */
 public record SchedulerConfig(
         Path home,
@@ -37,7 +39,8 @@ public record SchedulerConfig(
         int databasePoolSize,
         Duration shutdownGrace,
         Optional<Inventory> inventory,
-        String placementPolicy)
+        String placementPolicy,
+        Optional<KubernetesSettings> kubernetes)
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -54,6 +57,10 @@ public record SchedulerConfig(
         requireNonNull(shutdownGrace, "shutdownGrace is null");
         requireNonNull(inventory, "inventory is null");
         requireNonNull(placementPolicy, "placementPolicy is null");
+        requireNonNull(kubernetes, "kubernetes is null");
+        if (kubernetes.isPresent() && inventory.isPresent()) {
+            throw new IllegalArgumentException("--kubernetes takes its nodes from the cluster: leave out --local-nodes and --detect-gpus");
+        }
         if (!PlacementPolicies.names().contains(placementPolicy)) {
             throw new IllegalArgumentException("--placement-policy must be one of " + String.join(", ", PlacementPolicies.names()) + ": got \"" + placementPolicy + "\"");
         }
@@ -96,42 +103,48 @@ public record SchedulerConfig(
                 DEFAULT_POOL_SIZE,
                 Duration.ofSeconds(10),
                 Optional.empty(),
-                PlacementPolicies.DEFAULT);
+                PlacementPolicies.DEFAULT,
+                Optional.empty());
     }
 
     public SchedulerConfig withHome(Path home)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
     }
 
     public SchedulerConfig withPorts(int grpcPort, int httpPort)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
     }
 
     public SchedulerConfig withBindAddress(String bindAddress)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
     }
 
     public SchedulerConfig withDatabase(Optional<String> url, Optional<String> user, Optional<String> password)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
     }
 
     public SchedulerConfig withInventory(Optional<Inventory> inventory)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
     }
 
     public SchedulerConfig withPlacementPolicy(String placementPolicy)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+    }
+
+    public SchedulerConfig withKubernetes(Optional<KubernetesSettings> kubernetes)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
     }
 
     public SchedulerConfig withDatabasePoolSize(int databasePoolSize)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
     }
 
     @Override
@@ -140,7 +153,8 @@ public record SchedulerConfig(
         return "SchedulerConfig[home=" + home + ", bind=" + bindAddress + ", grpcPort=" + grpcPort + ", httpPort=" + httpPort
                 + ", database=" + databaseUrl.map(SchedulerConfig::redact).orElse("embedded") + ", user=" + databaseUser.orElse("-")
                 + ", password=" + (databasePassword.isPresent() ? "(set)" : "-") + ", poolSize=" + databasePoolSize
-                + ", inventory=" + inventory.map(Object::toString).orElse("none") + ", placementPolicy=" + placementPolicy + "]";
+                + ", inventory=" + inventory.map(Object::toString).orElse("none") + ", placementPolicy=" + placementPolicy
+                + ", kubernetes=" + kubernetes.map(Object::toString).orElse("off") + "]";
     }
 
     /** A JDBC URL with any password parameter hidden, for messages and logs. */

@@ -1,11 +1,18 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.backend.kubernetes.KubernetesInventory;
+import dev.tranche.scheduler.backend.kubernetes.KubernetesLauncher;
+import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
 import dev.tranche.scheduler.core.SchedulingCycle;
 import dev.tranche.scheduler.core.SchedulingOptions;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
 import dev.tranche.scheduler.experiment.SubmissionWriter;
+import dev.tranche.scheduler.execution.ExecutionController;
+import dev.tranche.scheduler.execution.ExecutionLoop;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import dev.tranche.scheduler.http.HttpApi;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.service.AdminGrpcService;
@@ -42,7 +49,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +72,8 @@ public final class SchedulerServer
     private static final int MAX_SUBMISSION_BATCH = 256;
     private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
     private static final String CREDENTIAL_SECRET = "worker-credentials";
+    // workers get this long to checkpoint after SIGTERM before they are killed
+    private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
     private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
     private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
     private static final int MAX_PENDING_PER_CYCLE = 100_000;
@@ -76,6 +87,7 @@ public final class SchedulerServer
     private final SubmissionWriter submissionWriter;
     private final SchedulingLoop schedulingLoop;
     private final WorkerCredentials credentials;
+    private final AutoCloseable execution;
     private final HealthStatusManager health;
     private final ExperimentGrpcService experimentService;
     private final Server grpc;
@@ -86,8 +98,9 @@ public final class SchedulerServer
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
             SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, HttpApi http,
-            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel)
+            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution)
     {
+        this.execution = execution;
         this.internal = internal;
         this.internalChannel = internalChannel;
         this.credentials = credentials;
@@ -109,6 +122,7 @@ public final class SchedulerServer
         Database database = null;
         SubmissionWriter submissionWriter = null;
         SchedulingLoop schedulingLoop = null;
+        AutoCloseable execution = null;
         Server internal = null;
         ManagedChannel internalChannel = null;
         ExecutorService watchExecutor = null;
@@ -171,15 +185,19 @@ public final class SchedulerServer
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
             HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), internalChannel, database.dataSource(), metricsRepository, telemetry);
             schedulingLoop.start();
+            if (config.kubernetes().isPresent()) {
+                execution = startKubernetes(config.kubernetes().get(), cluster, experimentRepository, events, credentials);
+            }
             health.setStatus("", ServingStatus.SERVING);
             SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
-                    credentials, internal, internalChannel);
+                    credentials, internal, internalChannel, execution);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
         }
         catch (RuntimeException | Error e) {
             // whatever failed, nothing started here may outlive it (an embedded PostgreSQL above all)
+            closeQuietly(execution);
             if (schedulingLoop != null) {
                 schedulingLoop.close();
             }
@@ -203,6 +221,45 @@ public final class SchedulerServer
             }
             homeLock.close();
             throw e;
+        }
+    }
+
+    /** The Kubernetes backend: the cluster's nodes as the inventory (kept current by a watch), workers as pods. */
+    private static AutoCloseable startKubernetes(KubernetesSettings settings, ClusterRepository cluster, ExperimentRepository experiments,
+            ExperimentEventBus events, WorkerCredentials credentials)
+    {
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        KubernetesInventory inventory = new KubernetesInventory(client);
+        Set<String> liveNodes = ConcurrentHashMap.newKeySet();
+        List<dev.tranche.scheduler.core.model.Node> nodes = inventory.discover();
+        nodes.forEach(node -> liveNodes.add(node.name()));
+        cluster.registerNodes(nodes);
+        inventory.watch(current -> {
+            cluster.registerNodes(current);
+            liveNodes.retainAll(current.stream().map(dev.tranche.scheduler.core.model.Node::name).toList());
+            current.forEach(node -> liveNodes.add(node.name()));
+        });
+        ExecutionController controller = new ExecutionController(new KubernetesLauncher(client, settings.namespace(), settings.workerImage(), settings.checkpointRoot()),
+                cluster, experiments, events, credentials, settings.schedulerAddress(), WORKER_GRACE, liveNodes::contains);
+        ExecutionLoop loop = new ExecutionLoop(controller, Duration.ofSeconds(1));
+        log.info("running workers as pods in namespace {} (image {}), {} nodes in the inventory", settings.namespace(), settings.workerImage(), nodes.size());
+        return () -> {
+            loop.close();
+            inventory.close();
+            client.close();
+        };
+    }
+
+    private static void closeQuietly(AutoCloseable closeable)
+    {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        }
+        catch (Exception e) {
+            log.warn("could not stop cleanly: {}", e.getMessage());
         }
     }
 
@@ -260,6 +317,7 @@ public final class SchedulerServer
         }
         log.info("Tranche scheduler shutting down");
         health.enterTerminalState();
+        closeQuietly(execution);
         schedulingLoop.close();
         http.close();
         grpc.shutdown();

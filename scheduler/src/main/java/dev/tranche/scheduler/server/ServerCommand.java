@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
 import dev.tranche.scheduler.inventory.DetectedInventory;
 import dev.tranche.scheduler.inventory.Sizes;
@@ -65,6 +66,12 @@ public final class ServerCommand
     @Option(names = "--detect-gpus", description = "Use this machine's GPUs (found with nvidia-smi) as the inventory.")
     boolean detectGpus;
 
+    @Option(names = "--kubernetes", description = "Run workers as pods in this Kubernetes cluster, whose nodes become the inventory (in-cluster config or ~/.kube/config).")
+    boolean kubernetes;
+
+    @Option(names = "--kubernetes-namespace", paramLabel = "NAMESPACE", defaultValue = "tranche", description = "Namespace of the worker pods (default: ${DEFAULT-VALUE}).")
+    String kubernetesNamespace;
+
     @Option(names = "--placement-policy", paramLabel = "NAME", description = "fgd (default), best-fit or spread.")
     String placementPolicy;
 
@@ -112,6 +119,9 @@ public final class ServerCommand
                 long gpuMemoryMib = Sizes.parseMib("--gpu-memory", gpuMemory);
                 config = config.withInventory(Optional.of(new DeclaredInventory(localNodes, gpusPerNode, gpuMemoryMib,
                         gpuModel != null ? gpuModel : "SIM-" + gpuMemoryMib / 1024 + "G", nodeCpu * 1000L, Sizes.parseMib("--node-memory", nodeMemory))));
+            }
+            if (kubernetes) {
+                config = config.withKubernetes(Optional.of(KubernetesSettings.fromEnvironment(System.getenv(), kubernetesNamespace)));
             }
             if (placementPolicy != null) {
                 config = config.withPlacementPolicy(placementPolicy);

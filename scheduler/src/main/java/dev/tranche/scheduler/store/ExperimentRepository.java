@@ -295,6 +295,44 @@ public final class ExperimentRepository
         }
     }
 
+    /** Like {@link #transition}, and counts one more failed attempt in the same transaction. */
+    public ExperimentChange transitionAfterFailure(String id, Set<ExperimentState> from, ExperimentState to, String reason)
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                ExperimentChange change = transition(connection, id, from, to, reason);
+                try (PreparedStatement count = connection.prepareStatement("UPDATE experiments SET failed_attempts = failed_attempts + 1 WHERE id = ?")) {
+                    count.setString(1, id);
+                    count.executeUpdate();
+                }
+                connection.commit();
+                return change;
+            }
+            catch (RuntimeException | SQLException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not change the state of experiment " + id, e);
+        }
+    }
+
+    public int failedAttempts(String id)
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("SELECT failed_attempts FROM experiments WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? row.getInt(1) : 0;
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the attempts of experiment " + id, e);
+        }
+    }
+
     /**
      * The same inside the caller's transaction. Leaving the states that hold GPUs gives them back in the
      * same transaction, so an experiment never holds GPUs it is not entitled to.

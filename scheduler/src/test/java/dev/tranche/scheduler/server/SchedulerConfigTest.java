@@ -77,6 +77,23 @@ final class SchedulerConfigTest
     }
 
     @Test
+    void kubernetesTakesItsSettingsFromTheWorkerSettingsAndExcludesOtherInventories()
+    {
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--kubernetes", "--kubernetes-namespace", "ml");
+        assertThat(command.config().kubernetes()).hasValueSatisfying(settings -> {
+            assertThat(settings.namespace()).isEqualTo("ml");
+            assertThat(settings.checkpointRoot()).startsWith("/");
+        });
+        ServerCommand both = new ServerCommand();
+        new CommandLine(both).parseArgs("--kubernetes", "--local-nodes", "2");
+        assertThatThrownBy(both::config).hasMessage("--kubernetes takes its nodes from the cluster: leave out --local-nodes and --detect-gpus");
+        ServerCommand badNamespace = new ServerCommand();
+        new CommandLine(badNamespace).parseArgs("--kubernetes", "--kubernetes-namespace", "Not_A_Label");
+        assertThatThrownBy(badNamespace::config).hasMessage("--kubernetes-namespace must be a DNS label: got \"Not_A_Label\"");
+    }
+
+    @Test
     void badFlagIsAUsageError()
     {
         ServerCommand command = new ServerCommand();

@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.backend.kubernetes;
 
+import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
@@ -33,6 +34,7 @@ import static java.util.Objects.requireNonNull;
  * other, so deleting it cleans everything up.
  */
 public final class KubernetesLauncher
+        implements ExecutionBackend
 {
     static final String EXPERIMENT_LABEL = "tranche.dev/experiment";
     static final String PROJECT_LABEL = "tranche.dev/project";
@@ -52,6 +54,7 @@ public final class KubernetesLauncher
         this.checkpointRoot = requireNonNull(checkpointRoot, "checkpointRoot is null");
     }
 
+    @Override
     public void launch(LaunchRequest request)
     {
         String id = request.experimentId();
@@ -133,6 +136,7 @@ public final class KubernetesLauncher
     }
 
     /** Stops the gang: SIGTERM, {@code grace} to checkpoint, then the kubelet kills what is left. */
+    @Override
     public void stop(String experimentId, Duration grace)
     {
         client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).withGracePeriod(grace.toSeconds()).delete();
@@ -140,6 +144,7 @@ public final class KubernetesLauncher
     }
 
     /** The gang's state from its pods' phases and exit codes. */
+    @Override
     public GangStatus status(String experimentId)
     {
         return gangStatus(experimentId, client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).list().getItems());
@@ -184,6 +189,17 @@ public final class KubernetesLauncher
             }
         }
         return pod.getStatus().getReason() == null ? "no exit code reported" : pod.getStatus().getReason();
+    }
+
+    @Override
+    public Map<String, Set<String>> workers()
+    {
+        Map<String, Set<String>> workers = new java.util.TreeMap<>();
+        for (Pod pod : client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL).list().getItems()) {
+            workers.computeIfAbsent(pod.getMetadata().getLabels().get(EXPERIMENT_LABEL), id -> new TreeSet<>())
+                    .add(pod.getSpec().getNodeName() == null ? "" : pod.getSpec().getNodeName());
+        }
+        return workers;
     }
 
     /** Experiments with a worker on {@code node}: when the node is lost they go back to the queue. */

@@ -1,0 +1,24 @@
+package dev.tranche.scheduler.backend;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs the workers of placed gangs: local child processes, or pods on Kubernetes. The scheduler's
+ * {@code ExecutionController} is the only caller; it decides, a backend only does and reports.
+ */
+public interface ExecutionBackend
+{
+    /** Starts every replica of a placed gang. */
+    void launch(LaunchRequest request);
+
+    /** SIGTERM to every worker of the experiment (they checkpoint), then a kill after {@code grace}. */
+    void stop(String experimentId, Duration grace);
+
+    /** What the experiment's workers are doing. */
+    GangStatus status(String experimentId);
+
+    /** Every experiment that has workers, with the nodes they are on: to find orphans after a restart. */
+    Map<String, Set<String>> workers();
+}

@@ -1,0 +1,191 @@
+package dev.tranche.scheduler.execution;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.scheduler.backend.ExecutionBackend;
+import dev.tranche.scheduler.backend.GangStatus;
+import dev.tranche.scheduler.backend.LaunchRequest;
+import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.core.model.Gpu;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.experiment.ExperimentChange;
+import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.metrics.WorkerCredentials;
+import dev.tranche.scheduler.store.ClusterRepository;
+import dev.tranche.scheduler.store.ExperimentRepository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Makes the backend's reality and the database agree, one pass at a time: placed gangs without
+ * workers are launched, workers whose experiment no longer holds GPUs (cancelled, preempted,
+ * finished) are stopped, and what the workers do becomes the experiment's state — RUNNING,
+ * SUCCEEDED, FAILED after its retries, or back to PENDING when its node is lost. Because a pass
+ * starts from both sides' current state, a restarted scheduler neither duplicates nor loses work.
+ */
+public final class ExecutionController
+{
+    private static final Logger log = LoggerFactory.getLogger(ExecutionController.class);
+
+    private final ExecutionBackend backend;
+    private final ClusterRepository cluster;
+    private final ExperimentRepository experiments;
+    private final ExperimentEventBus events;
+    private final WorkerCredentials credentials;
+    private final String schedulerAddress;
+    private final Duration grace;
+    private final Predicate<String> nodeAlive;
+
+    public ExecutionController(ExecutionBackend backend, ClusterRepository cluster, ExperimentRepository experiments, ExperimentEventBus events,
+            WorkerCredentials credentials, String schedulerAddress, Duration grace, Predicate<String> nodeAlive)
+    {
+        this.backend = requireNonNull(backend, "backend is null");
+        this.cluster = requireNonNull(cluster, "cluster is null");
+        this.experiments = requireNonNull(experiments, "experiments is null");
+        this.events = requireNonNull(events, "events is null");
+        this.credentials = requireNonNull(credentials, "credentials is null");
+        this.schedulerAddress = requireNonNull(schedulerAddress, "schedulerAddress is null");
+        this.grace = requireNonNull(grace, "grace is null");
+        this.nodeAlive = requireNonNull(nodeAlive, "nodeAlive is null");
+    }
+
+    /** One pass; returns how many experiments it changed or launched. */
+    public int reconcile()
+    {
+        ClusterRepository.Snapshot snapshot = cluster.snapshot(0);
+        Map<String, Set<String>> workers = backend.workers();
+        Set<String> held = new HashSet<>();
+        snapshot.held().forEach(each -> held.add(each.experiment().id()));
+
+        // workers of experiments that hold no GPUs any more: stop them, and keep their nodes free until they are gone
+        Set<String> busyNodes = new HashSet<>();
+        for (Map.Entry<String, Set<String>> orphan : workers.entrySet()) {
+            if (!held.contains(orphan.getKey())) {
+                backend.stop(orphan.getKey(), grace);
+                busyNodes.addAll(orphan.getValue());
+            }
+        }
+        Map<String, Map<Integer, Long>> gpuMemory = new HashMap<>();
+        for (ClusterRepository.NodeUsage node : snapshot.nodes()) {
+            Map<Integer, Long> memory = new HashMap<>();
+            for (Gpu gpu : node.node().gpus()) {
+                memory.put(gpu.index(), gpu.memoryMib());
+            }
+            gpuMemory.put(node.node().name(), memory);
+        }
+        Map<String, ExperimentSpec> specs = cluster.specs(held);
+        int changed = 0;
+        for (ClusterRepository.Held gang : snapshot.held()) {
+            try {
+                if (step(gang, specs.get(gang.experiment().id()), busyNodes, gpuMemory)) {
+                    changed++;
+                }
+            }
+            catch (RuntimeException e) {
+                log.warn("could not reconcile experiment {}: {}", gang.experiment().id(), e.getMessage());
+            }
+        }
+        return changed;
+    }
+
+    private boolean step(ClusterRepository.Held gang, ExperimentSpec spec, Set<String> busyNodes, Map<String, Map<Integer, Long>> gpuMemory)
+    {
+        String id = gang.experiment().id();
+        ExperimentState state = gang.experiment().state();
+        for (ReplicaPlacement replica : gang.replicas()) {
+            if (!nodeAlive.test(replica.node())) {
+                backend.stop(id, Duration.ZERO);
+                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
+                        "node " + replica.node() + " was lost; back in the queue, it resumes from its last checkpoint"));
+                return true;
+            }
+        }
+        GangStatus status = backend.status(id);
+        switch (status.phase()) {
+            case GONE -> {
+                if (state == ExperimentState.RUNNING) {
+                    publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
+                            "its workers are gone (" + status.reason() + "); back in the queue, it resumes from its last checkpoint"));
+                    return true;
+                }
+                for (ReplicaPlacement replica : gang.replicas()) {
+                    if (busyNodes.contains(replica.node())) {
+                        return false;   // preempted workers are still checkpointing there
+                    }
+                }
+                backend.launch(launchRequest(gang, spec, gpuMemory));
+                return true;
+            }
+            case STARTING -> {
+                return false;
+            }
+            case RUNNING -> {
+                if (state == ExperimentState.SCHEDULED) {
+                    publish(experiments.transition(id, EnumSet.of(state), ExperimentState.RUNNING, "workers running (" + status.reason() + ")"));
+                    return true;
+                }
+                return false;
+            }
+            case SUCCEEDED -> {
+                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.SUCCEEDED, "training finished: " + status.reason()));
+                backend.stop(id, Duration.ZERO);
+                return true;
+            }
+            case FAILED -> {
+                int failures = experiments.failedAttempts(id) + 1;
+                int attempts = spec.getMaxRetries() + 1;
+                if (failures < attempts) {
+                    publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.PENDING,
+                            "attempt " + failures + " of " + attempts + " failed: " + status.reason() + "; retrying from the last checkpoint"));
+                }
+                else {
+                    publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.FAILED,
+                            "failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + status.reason()));
+                }
+                backend.stop(id, Duration.ZERO);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private LaunchRequest launchRequest(ClusterRepository.Held gang, ExperimentSpec spec, Map<String, Map<Integer, Long>> gpuMemory)
+    {
+        List<ReplicaLaunch> replicas = new ArrayList<>();
+        for (int rank = 0; rank < gang.replicas().size(); rank++) {
+            ReplicaPlacement replica = gang.replicas().get(rank);
+            long memory = replica.gpuMilli().keySet().stream()
+                    .map(index -> gpuMemory.getOrDefault(replica.node(), Map.of()).getOrDefault(index, 0L))
+                    .findFirst().orElse(0L);
+            replicas.add(new ReplicaLaunch(rank, replica.node(), replica.gpuMilli(), replica.cpuMilli(), replica.memoryMib(), memory));
+        }
+        String json;
+        try {
+            json = JsonFormat.printer().preservingProtoFieldNames().print(spec);
+        }
+        catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+        String id = gang.experiment().id();
+        return new LaunchRequest(id, gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id));
+    }
+
+    private void publish(ExperimentChange change)
+    {
+        events.publish(change);
+    }
+}

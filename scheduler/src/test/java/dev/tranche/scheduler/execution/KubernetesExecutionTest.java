@@ -1,0 +1,192 @@
+package dev.tranche.scheduler.execution;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.ExperimentState;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
+import dev.tranche.scheduler.backend.kubernetes.KubernetesLauncher;
+import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.metrics.WorkerCredentials;
+import dev.tranche.scheduler.store.ClusterRepository;
+import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.scheduler.testing.Specs;
+import dev.tranche.scheduler.testing.TestingScheduler;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The experiment lifecycle through a real scheduler (gRPC, scheduling loop, PostgreSQL) and the
+ * Kubernetes backend on fabric8's CRUD mock: launch, RUNNING, SUCCEEDED, retries, cancel, preemption
+ * and node loss. The test plays the kubelet by writing pod phases.
+ */
+@EnableKubernetesMockClient(crud = true)
+final class KubernetesExecutionTest
+{
+    private static final String NAMESPACE = "tranche";
+
+    KubernetesClient kubernetes;
+
+    private TestingScheduler scheduler;
+    private TrancheClient client;
+    private ExecutionController controller;
+    private final Set<String> lostNodes = new HashSet<>();
+
+    @BeforeEach
+    void start()
+    {
+        scheduler = new TestingScheduler(Optional.of(DeclaredInventory.of(1, 2, 24 * 1024)));
+        client = scheduler.client();
+        controller = new ExecutionController(
+                new KubernetesLauncher(kubernetes, NAMESPACE, "tranche/worker:test", "/checkpoints"),
+                new ClusterRepository(scheduler.dataSource()),
+                new ExperimentRepository(scheduler.dataSource()),
+                new ExperimentEventBus(),
+                new WorkerCredentials(new byte[32]),
+                "tranche-scheduler:50051",
+                Duration.ofSeconds(30),
+                node -> !lostNodes.contains(node));
+    }
+
+    @AfterEach
+    void stop()
+    {
+        scheduler.close();
+        kubernetes.pods().inAnyNamespace().list().getItems().forEach(pod -> kubernetes.pods().resource(pod).delete());
+    }
+
+    @Test
+    void aPlacedExperimentRunsAsPodsAndSucceeds()
+    {
+        String id = placed(Specs.named("runs", "default"));
+        controller.reconcile();
+        List<Pod> pods = pods(id);
+        assertThat(pods).singleElement().satisfies(pod -> assertThat(pod.getSpec().getNodeName()).isEqualTo("local-1"));
+        // a second pass launches nothing more
+        controller.reconcile();
+        assertThat(pods(id)).hasSize(1);
+
+        phase(id + "-0", "Running", null);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
+
+        phase(id + "-0", "Succeeded", 0);
+        controller.reconcile();
+        Experiment done = client.get(id);
+        assertThat(done.getState()).isEqualTo(ExperimentState.SUCCEEDED);
+        assertThat(done.getReason()).isEqualTo("training finished: all 1 workers finished");
+        assertThat(scheduler.count("SELECT coalesce(sum(used_milli), 0) FROM gpus")).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
+    }
+
+    @Test
+    void aFailedWorkerIsRetriedThenTheExperimentFailsWithItsLastError()
+    {
+        ExperimentSpec spec = Specs.named("flaky", "default").toBuilder().setMaxRetries(1).build();
+        String id = placed(spec);
+        controller.reconcile();
+        phase(id + "-0", "Failed", 1);
+        controller.reconcile();
+        Experiment retried = client.get(id);
+        assertThat(retried.getState()).isEqualTo(ExperimentState.PENDING);
+        assertThat(retried.getReason()).isEqualTo("attempt 1 of 2 failed: worker " + id + "-0 failed: exit code 1 (Completed); retrying from the last checkpoint");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.get(id).getState() == ExperimentState.SCHEDULED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
+        controller.reconcile();
+        phase(id + "-0", "Failed", 137);
+        controller.reconcile();
+        Experiment failed = client.get(id);
+        assertThat(failed.getState()).isEqualTo(ExperimentState.FAILED);
+        assertThat(failed.getReason()).isEqualTo("failed after 2 attempts: worker " + id + "-0 failed: exit code 137 (OOMKilled)");
+    }
+
+    @Test
+    void cancellingStopsThePodsAndALostNodeRequeuesItsExperiments()
+    {
+        String cancelled = placed(Specs.named("cancelled", "default"));
+        String onLostNode = placed(Specs.named("on-lost-node", "default"));
+        controller.reconcile();
+        assertThat(pods(cancelled)).hasSize(1);
+        client.cancel(cancelled, "");
+        controller.reconcile();
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(cancelled).isEmpty());
+
+        phase(onLostNode + "-0", "Running", null);
+        controller.reconcile();
+        lostNodes.add("local-1");
+        controller.reconcile();
+        Experiment requeued = client.get(onLostNode);
+        assertThat(requeued.getHistoryList()).extracting(step -> step.getTo()).contains(ExperimentState.RUNNING, ExperimentState.PENDING);
+        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+                .isEqualTo("node local-1 was lost; back in the queue, it resumes from its last checkpoint");
+    }
+
+    @Test
+    void preemptionStopsTheVictimsPodsBeforeTheNewGangLaunchesThere()
+    {
+        client.createProject(Project.newBuilder().setName("owner").build());
+        client.setQuota("owner", Quota.newBuilder().setDeservedGpus(2).build());
+        String borrowed = placed(whole(Specs.named("borrowed", "default"), 2));
+        controller.reconcile();
+        phase(borrowed + "-0", "Running", null);
+        controller.reconcile();
+        assertThat(client.get(borrowed).getState()).isEqualTo(ExperimentState.RUNNING);
+
+        String owned = placed(whole(Specs.named("owned", "owner"), 2));
+        assertThat(client.get(borrowed).getState()).isEqualTo(ExperimentState.PENDING);
+        // the victim's pods are stopped (with the grace period) first; the new gang launches once they are gone
+        controller.reconcile();
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(borrowed).isEmpty());
+        controller.reconcile();
+        assertThat(pods(owned)).singleElement().satisfies(pod -> assertThat(pod.getSpec().getNodeName()).isEqualTo("local-1"));
+    }
+
+    private String placed(ExperimentSpec spec)
+    {
+        String id = client.submit(spec).getExperiment().getId();
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.get(id).getState() == ExperimentState.SCHEDULED);
+        return id;
+    }
+
+    private static ExperimentSpec whole(ExperimentSpec spec, int gpus)
+    {
+        return spec.toBuilder().setResources(spec.getResources().toBuilder().setGpu(dev.tranche.proto.v1.GpuRequest.newBuilder().setCount(gpus))).build();
+    }
+
+    private List<Pod> pods(String experimentId)
+    {
+        return kubernetes.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", experimentId).list().getItems();
+    }
+
+    private void phase(String pod, String phase, Integer exitCode)
+    {
+        Pod current = kubernetes.pods().inNamespace(NAMESPACE).withName(pod).get();
+        PodStatusBuilder status = new PodStatusBuilder().withPhase(phase);
+        if (exitCode != null) {
+            status.withContainerStatuses(new ContainerStatusBuilder().withName("worker")
+                    .withState(new ContainerStateBuilder().withNewTerminated().withExitCode(exitCode).withReason(exitCode == 137 ? "OOMKilled" : "Completed").endTerminated().build())
+                    .build());
+        }
+        current.setStatus(status.build());
+        kubernetes.pods().inNamespace(NAMESPACE).resource(current).updateStatus();
+    }
+}
