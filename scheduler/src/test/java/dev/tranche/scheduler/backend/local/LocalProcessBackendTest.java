@@ -1,0 +1,112 @@
+package dev.tranche.scheduler.backend.local;
+
+import dev.tranche.scheduler.backend.GangStatus;
+import dev.tranche.scheduler.backend.LaunchRequest;
+import dev.tranche.scheduler.backend.ReplicaLaunch;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Child-process workers, with a scripted worker standing in for `tranche worker` so that the tests
+ * control how long it runs and how it ends (the real worker is exercised by the worker module).
+ */
+final class LocalProcessBackendTest
+{
+    @TempDir
+    Path home;
+
+    private Path worker;
+
+    @BeforeEach
+    void scriptedWorker()
+            throws IOException
+    {
+        // prints its contract, then behaves as $WORKER_MODE in its spec directory says: run, fail or finish
+        worker = home.resolve("worker.sh");
+        Files.writeString(worker, """
+                #!/bin/sh
+                echo "rank $TRANCHE_RANK of $TRANCHE_WORLD_SIZE on $TRANCHE_NODE gpus $TRANCHE_GPU_IDS fraction $TRANCHE_GPU_FRACTION"
+                trap 'echo "checkpointed on SIGTERM"; exit 143' TERM
+                mode=$(cat "$(dirname "$2")/mode" 2>/dev/null || echo run)
+                case "$mode" in
+                  finish) echo done; exit 0 ;;
+                  fail) echo "CUDA out of memory" ; exit 3 ;;
+                esac
+                while true; do sleep 0.1; done
+                """);
+        Files.setPosixFilePermissions(worker, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    @Test
+    void runsOneProcessPerReplicaWithTheContractAndStopsThemWithSigterm()
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        backend.launch(gang("exp-running0001"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-running0001").phase() == GangStatus.Phase.RUNNING);
+        assertThat(backend.workers()).containsOnlyKeys("exp-running0001").containsEntry("exp-running0001", java.util.Set.of("local-1", "local-2"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.logTail("exp-running0001", 1, 5).contains("rank 1 of 2 on local-2 gpus 0,1 fraction 1.0"));
+        assertThat(backend.logTail("exp-running0001", 0, 5)).contains("rank 0 of 2 on local-1 gpus 3 fraction 0.5");
+
+        backend.stop("exp-running0001", Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
+        assertThat(backend.logTail("exp-running0001", 0, 5)).contains("checkpointed on SIGTERM");
+    }
+
+    @Test
+    void reportsSuccessAndFailureWithTheWorkersLastLine()
+            throws IOException
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        assertThat(backend.status("exp-never00001").phase()).isEqualTo(GangStatus.Phase.GONE);
+        Files.createDirectories(home.resolve("runs/exp-finished01"));
+        Files.writeString(home.resolve("runs/exp-finished01/mode"), "finish");
+        backend.launch(gang("exp-finished01"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-finished01").phase() == GangStatus.Phase.SUCCEEDED);
+
+        Files.createDirectories(home.resolve("runs/exp-failing001"));
+        Files.writeString(home.resolve("runs/exp-failing001/mode"), "fail");
+        backend.launch(gang("exp-failing001"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-failing001").phase() == GangStatus.Phase.FAILED);
+        assertThat(backend.status("exp-failing001").reason()).startsWith("worker rank 0 failed: exit code 3: CUDA out of memory");
+    }
+
+    @Test
+    void aRestartedSchedulerReadoptsRunningWorkersAndSeesHowTheOthersEnded()
+            throws IOException
+    {
+        LocalProcessBackend first = new LocalProcessBackend(home, List.of(worker.toString()));
+        first.launch(gang("exp-adopted001"));
+        Files.createDirectories(home.resolve("runs/exp-endedwhile"));
+        Files.writeString(home.resolve("runs/exp-endedwhile/mode"), "finish");
+        first.launch(gang("exp-endedwhile"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.status("exp-adopted001").phase() == GangStatus.Phase.RUNNING);
+
+        // a new backend over the same home: what a scheduler restarted after kill -9 sees
+        LocalProcessBackend second = new LocalProcessBackend(home, List.of(worker.toString()));
+        assertThat(second.workers()).containsOnlyKeys("exp-adopted001");
+        assertThat(second.status("exp-adopted001").phase()).isEqualTo(GangStatus.Phase.RUNNING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> second.status("exp-endedwhile").phase() == GangStatus.Phase.SUCCEEDED);
+        second.stop("exp-adopted001", Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> second.workers().isEmpty());
+    }
+
+    private static LaunchRequest gang(String id)
+    {
+        return new LaunchRequest(id, "vision", "{\"name\": \"x\"}", List.of(
+                new ReplicaLaunch(0, "local-1", Map.of(3, 500), 1000, 2048, 24576),
+                new ReplicaLaunch(1, "local-2", Map.of(0, 1000, 1, 1000), 1000, 2048, 24576)),
+                "127.0.0.1:50051", "tw1.x");
+    }
+}
