@@ -3,30 +3,45 @@ package dev.tranche.scheduler.server;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentSpec;
-import dev.tranche.proto.v1.ListExperimentsRequest;
-import dev.tranche.proto.v1.SubmitExperimentResponse;
+import dev.tranche.proto.v1.ExperimentState;
+import dev.tranche.proto.v1.GetMetricsRequest;
+import dev.tranche.proto.v1.GpuRequest;
+import dev.tranche.proto.v1.MetricPoint;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
+import dev.tranche.scheduler.inventory.DeclaredInventory;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import dev.tranche.scheduler.inventory.DeclaredInventory;
-
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", description = {
-        "Start a scheduler with an embedded PostgreSQL, submit the example experiment and show the queue.",
-        "Stops cleanly on Ctrl-C; the data stays under --home for the next run."})
+        "The whole platform on this machine: a scheduler with an embedded PostgreSQL and 2 simulated nodes x 4 GPUs,",
+        "two projects with quotas, and three experiments on a Fashion-MNIST subset (a 0.5-GPU LeNet, a 0.25-GPU",
+        "LeNet and a 2-replica gang) trained by local workers. Shows their progress; Ctrl-C stops it all."})
 public final class DemoCommand
         implements Callable<Integer>
 {
+    private static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: $TRANCHE_HOME, else ~/.tranche).")
+    @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: $TRANCHE_HOME, else ~/.tranche/demo).")
     Path home;
 
     @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "50051", description = "gRPC port (default: ${DEFAULT-VALUE}).")
@@ -44,33 +59,113 @@ public final class DemoCommand
                 .withPorts(grpcPort, httpPort)
                 .withBindAddress("127.0.0.1")
                 .withInventory(Optional.of(DeclaredInventory.of(2, 4, 24 * 1024)));
-        if (home != null) {
-            config = config.withHome(home);
+        config = config.withHome(home != null ? home : System.getenv("TRANCHE_HOME") != null ? config.home() : config.home().resolve("demo"));
+        boolean train = System.getProperty("tranche.launcher") != null && Files.isDirectory(FASHION_MNIST);
+        if (train) {
+            config = config.withLocalWorkers(Optional.of(SchedulerConfig.launcherWorkerCommand()));
         }
         out.printf("Starting the Tranche scheduler (state in %s) ...%n", config.home());
         out.flush();
         SchedulerServer server = SchedulerServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stopLocalWorkers(Duration.ofSeconds(10));
             server.close();
             System.out.println("Tranche demo stopped; its data stays in " + server.config().home());
         }, "tranche-demo-shutdown"));
-
-        ExperimentSpec example = ExampleSpec.fashionMnistLenet();
-        try (TrancheClient client = TrancheClient.connect("localhost:" + server.grpcPort())) {
-            SubmitExperimentResponse response = client.submit(example);
-            out.printf("Submitted %s: %s (%s)%n%n", response.getExperiment().getId(), example.getName(), response.getExperiment().getState());
-            server.schedulingLoop().runOnce();
-            out.println("Queue:");
-            for (Experiment experiment : client.list(ListExperimentsRequest.newBuilder().setPageSize(10).build()).getExperimentsList()) {
-                out.printf("  %-16s %-24s %-10s %s%n", experiment.getId(), experiment.getSpec().getName(), experiment.getState(), experiment.getReason());
-            }
+        if (!train) {
+            out.println(Files.isDirectory(FASHION_MNIST)
+                    ? "Workers need the tranche launcher: run ./tranche demo. Experiments are placed but not trained."
+                    : "Fashion-MNIST is not installed (Debian: sudo apt-get install dataset-fashion-mnist), so experiments are placed but not trained.");
         }
-        out.printf("%nDashboard: http://localhost:%d/%n", server.httpPort());
-        out.printf("Try, in another terminal:  ./tranche list   ./tranche nodes   ./tranche quota list   ./tranche describe ID%n");
-        out.println("Experiments are placed on 2 simulated nodes with 4 GPUs each; running them arrives with the execution backends.");
-        out.println("Press Ctrl-C to stop.");
-        out.flush();
+
+        List<String> ids = new ArrayList<>();
+        try (TrancheClient client = TrancheClient.connect("localhost:" + server.grpcPort())) {
+            project(client, "vision", 4, 6);
+            project(client, "speech", 2, 4);
+            ExperimentSpec example = ExampleSpec.fashionMnistLenet();
+            ExperimentSpec small = example.toBuilder()
+                    .setDataset(example.getDataset().toBuilder().setLimit(6000).setTestLimit(2000))
+                    .setTraining(example.getTraining().toBuilder().setEpochs(2))
+                    .build();
+            ids.add(client.submit(named(small, "lenet-half", "vision", GpuRequest.newBuilder().setFraction(0.5))).getExperiment().getId());
+            ids.add(client.submit(named(small, "lenet-quarter", "speech", GpuRequest.newBuilder().setFraction(0.25))).getExperiment().getId());
+            ids.add(client.submit(named(small, "lenet-gang", "vision", GpuRequest.newBuilder().setFraction(0.5)).toBuilder().setReplicas(2).build())
+                    .getExperiment().getId());
+            out.printf("%nSubmitted %s.%n", String.join(", ", ids));
+            out.printf("Dashboard: http://localhost:%d/   CLI, in another terminal: ./tranche list, ./tranche nodes, ./tranche quota list%n", server.httpPort());
+            out.println("Press Ctrl-C to stop.");
+            out.println();
+            out.flush();
+            progress(client, ids, out);
+        }
         server.awaitTermination();
         return 0;
+    }
+
+    /** Prints each experiment's state and newest metrics as they change, until all have ended. */
+    private static void progress(TrancheClient client, List<String> ids, PrintWriter out)
+            throws InterruptedException
+    {
+        Map<String, String> shown = new HashMap<>();
+        while (true) {
+            boolean allEnded = true;
+            for (String id : ids) {
+                Experiment experiment = client.get(id);
+                Map<String, MetricPoint> latest = new HashMap<>();
+                client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).setLatestOnly(true).build())
+                        .getPointsList().forEach(point -> latest.put(point.getName(), point));
+                String line = String.format(Locale.ROOT, "%-16s %-14s %-10s %s%s", id, experiment.getSpec().getName(), experiment.getState(),
+                        metrics(latest), latest.isEmpty() ? " " + experiment.getReason() : "");
+                if (!line.equals(shown.get(id))) {
+                    out.println(line);
+                    out.flush();
+                    shown.put(id, line);
+                }
+                ExperimentState state = experiment.getState();
+                allEnded &= state == ExperimentState.SUCCEEDED || state == ExperimentState.FAILED || state == ExperimentState.CANCELLED;
+            }
+            if (allEnded) {
+                out.println("All demo experiments have ended; the scheduler keeps running for more (Ctrl-C stops it).");
+                out.flush();
+                return;
+            }
+            Thread.sleep(2000);
+        }
+    }
+
+    private static String metrics(Map<String, MetricPoint> latest)
+    {
+        StringBuilder text = new StringBuilder();
+        MetricPoint loss = latest.get("loss");
+        if (loss != null) {
+            text.append(String.format(Locale.ROOT, "epoch %d step %d loss %.3f", loss.getEpoch(), loss.getStep(), loss.getValue()));
+        }
+        MetricPoint speed = latest.get("images_per_second");
+        if (speed != null) {
+            text.append(String.format(Locale.ROOT, "  %.0f img/s", speed.getValue()));
+        }
+        MetricPoint accuracy = latest.get("test_accuracy");
+        if (accuracy != null) {
+            text.append(String.format(Locale.ROOT, "  test accuracy %.3f", accuracy.getValue()));
+        }
+        return text.toString();
+    }
+
+    private static ExperimentSpec named(ExperimentSpec base, String name, String project, GpuRequest.Builder gpu)
+    {
+        return base.toBuilder().setName(name).setProject(project).setResources(base.getResources().toBuilder().setGpu(gpu)).build();
+    }
+
+    private static void project(TrancheClient client, String name, double deserved, double limit)
+    {
+        try {
+            client.createProject(Project.newBuilder().setName(name).setDescription("created by tranche demo").build());
+        }
+        catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS) {
+                throw e;
+            }
+        }
+        client.setQuota(name, Quota.newBuilder().setDeservedGpus(deserved).setLimitGpus(limit).build());
     }
 }

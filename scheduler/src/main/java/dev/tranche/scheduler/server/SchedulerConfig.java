@@ -6,6 +6,7 @@ import dev.tranche.scheduler.inventory.Inventory;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,6 +28,7 @@ import static java.util.Objects.requireNonNull;
  * @param inventory nodes and GPUs declared on the command line or detected on this machine, if any
  * @param placementPolicy the placement policy's name (fgd, best-fit, spread)
  * @param kubernetes run workers as pods, with the cluster's nodes as the inventory
+ * @param localWorkerCommand run workers as child processes of this machine with this command
  */
 public record SchedulerConfig(
         Path home,
@@ -40,7 +42,8 @@ public record SchedulerConfig(
         Duration shutdownGrace,
         Optional<Inventory> inventory,
         String placementPolicy,
-        Optional<KubernetesSettings> kubernetes)
+        Optional<KubernetesSettings> kubernetes,
+        Optional<List<String>> localWorkerCommand)
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -58,6 +61,10 @@ public record SchedulerConfig(
         requireNonNull(inventory, "inventory is null");
         requireNonNull(placementPolicy, "placementPolicy is null");
         requireNonNull(kubernetes, "kubernetes is null");
+        requireNonNull(localWorkerCommand, "localWorkerCommand is null");
+        if (kubernetes.isPresent() && localWorkerCommand.isPresent()) {
+            throw new IllegalArgumentException("workers run either as pods (--kubernetes) or as local processes (--run-workers), not both");
+        }
         if (kubernetes.isPresent() && inventory.isPresent()) {
             throw new IllegalArgumentException("--kubernetes takes its nodes from the cluster: leave out --local-nodes and --detect-gpus");
         }
@@ -104,47 +111,54 @@ public record SchedulerConfig(
                 Duration.ofSeconds(10),
                 Optional.empty(),
                 PlacementPolicies.DEFAULT,
+                Optional.empty(),
                 Optional.empty());
     }
 
     public SchedulerConfig withHome(Path home)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
     }
 
     public SchedulerConfig withPorts(int grpcPort, int httpPort)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
     }
 
     public SchedulerConfig withBindAddress(String bindAddress)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
     }
 
     public SchedulerConfig withDatabase(Optional<String> url, Optional<String> user, Optional<String> password)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
     }
 
     public SchedulerConfig withInventory(Optional<Inventory> inventory)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
     }
 
     public SchedulerConfig withPlacementPolicy(String placementPolicy)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
     }
 
     public SchedulerConfig withKubernetes(Optional<KubernetesSettings> kubernetes)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+    }
+
+    public SchedulerConfig withLocalWorkers(Optional<List<String>> localWorkerCommand)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
+                localWorkerCommand);
     }
 
     public SchedulerConfig withDatabasePoolSize(int databasePoolSize)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
     }
 
     @Override
@@ -155,6 +169,19 @@ public record SchedulerConfig(
                 + ", password=" + (databasePassword.isPresent() ? "(set)" : "-") + ", poolSize=" + databasePoolSize
                 + ", inventory=" + inventory.map(Object::toString).orElse("none") + ", placementPolicy=" + placementPolicy
                 + ", kubernetes=" + kubernetes.map(Object::toString).orElse("off") + "]";
+    }
+
+    /**
+     * How to start one worker here: the {@code tranche} launcher this process was started with (it
+     * sets {@code tranche.launcher}), running its {@code worker} command.
+     */
+    public static List<String> launcherWorkerCommand()
+    {
+        String launcher = System.getProperty("tranche.launcher");
+        if (launcher == null || launcher.isBlank()) {
+            throw new IllegalArgumentException("--run-workers needs the tranche launcher (start the scheduler with ./tranche server)");
+        }
+        return List.of(launcher, "worker");
     }
 
     /** A JDBC URL with any password parameter hidden, for messages and logs. */

@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.server;
 
 import dev.tranche.scheduler.backend.kubernetes.KubernetesInventory;
+import dev.tranche.scheduler.backend.local.LocalProcessBackend;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesLauncher;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
 import dev.tranche.scheduler.core.SchedulingCycle;
@@ -88,6 +89,7 @@ public final class SchedulerServer
     private final SchedulingLoop schedulingLoop;
     private final WorkerCredentials credentials;
     private final AutoCloseable execution;
+    private final Optional<LocalProcessBackend> localBackend;
     private final HealthStatusManager health;
     private final ExperimentGrpcService experimentService;
     private final Server grpc;
@@ -98,8 +100,9 @@ public final class SchedulerServer
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
             SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, HttpApi http,
-            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution)
+            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution, Optional<LocalProcessBackend> localBackend)
     {
+        this.localBackend = localBackend;
         this.execution = execution;
         this.internal = internal;
         this.internalChannel = internalChannel;
@@ -123,6 +126,7 @@ public final class SchedulerServer
         SubmissionWriter submissionWriter = null;
         SchedulingLoop schedulingLoop = null;
         AutoCloseable execution = null;
+        LocalProcessBackend localBackend = null;
         Server internal = null;
         ManagedChannel internalChannel = null;
         ExecutorService watchExecutor = null;
@@ -188,9 +192,15 @@ public final class SchedulerServer
             if (config.kubernetes().isPresent()) {
                 execution = startKubernetes(config.kubernetes().get(), cluster, experimentRepository, events, credentials);
             }
+            if (config.localWorkerCommand().isPresent()) {
+                localBackend = new LocalProcessBackend(config.home(), config.localWorkerCommand().get());
+                ExecutionController controller = new ExecutionController(localBackend,
+                        cluster, experimentRepository, events, credentials, "127.0.0.1:" + grpc.getPort(), WORKER_GRACE, node -> true);
+                execution = new ExecutionLoop(controller, Duration.ofSeconds(1));
+            }
             health.setStatus("", ServingStatus.SERVING);
             SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
-                    credentials, internal, internalChannel, execution);
+                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend));
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
@@ -294,6 +304,18 @@ public final class SchedulerServer
     public String workerCredential(String experimentId)
     {
         return credentials.issue(experimentId);
+    }
+
+    /** Stops every local worker (SIGTERM, then a kill after {@code grace}): for the demo, which takes its workers with it. */
+    public void stopLocalWorkers(Duration grace)
+    {
+        localBackend.ifPresent(backend -> backend.workers().keySet().forEach(id -> backend.stop(id, grace)));
+    }
+
+    /** The last lines of a local worker's log, when workers run on this machine. */
+    public List<String> localLogTail(String experimentId, int rank, int lines)
+    {
+        return localBackend.map(backend -> backend.logTail(experimentId, rank, lines)).orElse(List.of());
     }
 
     /** The loop, so tests can run a cycle when they choose. */

@@ -72,6 +72,9 @@ public final class ServerCommand
     @Option(names = "--kubernetes-namespace", paramLabel = "NAMESPACE", defaultValue = "tranche", description = "Namespace of the worker pods (default: ${DEFAULT-VALUE}).")
     String kubernetesNamespace;
 
+    @Option(names = "--run-workers", description = "Run the workers of placed experiments as child processes of this machine (with --local-nodes or --detect-gpus).")
+    boolean runWorkers;
+
     @Option(names = "--placement-policy", paramLabel = "NAME", description = "fgd (default), best-fit or spread.")
     String placementPolicy;
 
@@ -122,6 +125,9 @@ public final class ServerCommand
             }
             if (kubernetes) {
                 config = config.withKubernetes(Optional.of(KubernetesSettings.fromEnvironment(System.getenv(), kubernetesNamespace)));
+            }
+            if (runWorkers) {
+                config = config.withLocalWorkers(Optional.of(SchedulerConfig.launcherWorkerCommand()));
             }
             if (placementPolicy != null) {
                 config = config.withPlacementPolicy(placementPolicy);
