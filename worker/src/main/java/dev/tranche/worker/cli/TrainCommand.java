@@ -1,0 +1,163 @@
+package dev.tranche.worker.cli;
+
+import com.google.gson.GsonBuilder;
+import dev.tranche.cli.OutputFormat;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.spec.ExperimentSpecFiles;
+import dev.tranche.spec.ExperimentSpecValidator;
+import dev.tranche.worker.train.EpochResult;
+import dev.tranche.worker.train.StopSignal;
+import dev.tranche.worker.train.TrainOptions;
+import dev.tranche.worker.train.Trainer;
+import dev.tranche.worker.train.TrainingEvents;
+import dev.tranche.worker.train.TrainingResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", description = {
+        "Train one experiment here, stand-alone, without a scheduler: Spark local[k] in this process.",
+        "Progress goes to stdout (table) or stderr (json); with -o json stdout ends with one result object."})
+final class TrainCommand
+        implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-f", "--file"}, required = true, paramLabel = "SPEC", description = "The experiment spec, e.g. docs/examples/fashion-mnist-lenet.yaml.")
+    Path file;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Override training.epochs.")
+    Integer epochs;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Override dataset.limit: train on the first N images (0 = all).")
+    Integer limit;
+
+    @Option(names = "--test-limit", paramLabel = "N", description = "Override dataset.test_limit (0 = all).")
+    Integer testLimit;
+
+    @Option(names = "--data-parallelism", paramLabel = "MODE", description = "Override training.data_parallelism: parameter-averaging or gradient-sharing.")
+    String dataParallelism;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", paramLabel = "FORMAT", description = "table or json (default: ${DEFAULT-VALUE}).")
+    OutputFormat output;
+
+    @Option(names = "--workers", paramLabel = "K", description = "Spark workers, local[K] (default: the cores this process may use).")
+    Integer workers;
+
+    @Option(names = "--threads-per-worker", paramLabel = "T", description = "Native threads per worker (default: cores / workers, at least 1).")
+    Integer threadsPerWorker;
+
+    @Option(names = "--engine", defaultValue = "spark", paramLabel = "ENGINE",
+            description = "spark (data-parallel, default) or single (one DL4J network, no Spark: the benchmark's baseline).")
+    TrainOptions.Engine engine;
+
+    @Option(names = "--averaging-frequency", defaultValue = "5", paramLabel = "STEPS", description = "Steps between parameter averages (default: ${DEFAULT-VALUE}).")
+    int averagingFrequency;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: local[K]).")
+    String master;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Checkpoint after every epoch (and on SIGTERM) here; resume from the newest one found.")
+    Path checkpointDir;
+
+    @Option(names = "--grace-seconds", defaultValue = "30", paramLabel = "S", description = "How long a SIGTERM may take to checkpoint (default: ${DEFAULT-VALUE}).")
+    int graceSeconds;
+
+    @Override
+    public Integer call()
+    {
+        ExperimentSpec read = ExperimentSpecFiles.read(file);
+        ExperimentSpec.Builder builder = read.toBuilder();
+        if (epochs != null) {
+            builder.getTrainingBuilder().setEpochs(epochs);
+        }
+        if (limit != null) {
+            builder.getDatasetBuilder().setLimit(limit);
+        }
+        if (testLimit != null) {
+            builder.getDatasetBuilder().setTestLimit(testLimit);
+        }
+        if (dataParallelism != null) {
+            builder.getTrainingBuilder().setDataParallelism(dataParallelism);
+        }
+        ExperimentSpec experiment = new ExperimentSpecValidator().validateAndNormalize(builder.build());
+
+        int cores = Runtime.getRuntime().availableProcessors();
+        int k = workers != null ? workers : engine == TrainOptions.Engine.single ? 1 : cores;
+        int threads = threadsPerWorker != null ? threadsPerWorker : Math.max(1, cores / k);
+        if (engine == TrainOptions.Engine.single && threadsPerWorker == null && workers != null) {
+            // "--engine single --workers 2" means: the same cores as two workers, in one network
+            threads = Math.max(1, k * Math.max(1, cores / k));
+        }
+        TrainOptions options = new TrainOptions(experiment, engine, master != null ? master : "local[" + k + "]", k, threads,
+                averagingFrequency, Optional.ofNullable(checkpointDir));
+
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter progress = output == OutputFormat.json ? spec.commandLine().getErr() : out;
+        List<TrainingEvents> listeners = new ArrayList<>();
+        listeners.add(new ConsoleEvents(progress));
+        if (System.getenv("CUDA_VISIBLE_DEVICES") == null || System.getenv("CUDA_VISIBLE_DEVICES").isEmpty()) {
+            progress.println("device: CPU (nd4j-native); no GPU is assigned to this run");
+        }
+        StopSignal stop = StopSignal.install(Duration.ofSeconds(graceSeconds), System.err);
+        TrainingResult result = new Trainer(options, TrainingEvents.all(listeners), stop).run();
+
+        if (output == OutputFormat.json) {
+            out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(json(experiment, options, result)));
+        }
+        else {
+            out.printf("%s: test accuracy %.4f, test loss %.4f, %.0f images/s over %d training images, %d epochs%s%n",
+                    experiment.getName(), result.testAccuracy(), result.testLoss(), result.imagesPerSecond(), result.trainImages(),
+                    result.epochs(), result.stopped() ? " (stopped early, checkpointed)" : "");
+        }
+        out.flush();
+        return result.stopped() ? 143 : 0;
+    }
+
+    static Map<String, Object> json(ExperimentSpec experiment, TrainOptions options, TrainingResult result)
+    {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("name", experiment.getName());
+        map.put("architecture", experiment.getModel().getArchitecture());
+        map.put("dataset", experiment.getDataset().getKind());
+        map.put("mode", result.mode());
+        map.put("engine", options.engine().name());
+        map.put("workers", options.workers());
+        map.put("threads_per_worker", options.threadsPerWorker());
+        map.put("batch_size", experiment.getTraining().getBatchSize());
+        map.put("epochs", result.epochs());
+        map.put("resumed_from_epoch", result.resumedFromEpoch());
+        map.put("train_images", result.trainImages());
+        map.put("test_images", result.testImages());
+        map.put("test_accuracy", result.testAccuracy());
+        map.put("test_loss", result.testLoss());
+        map.put("images_per_second", result.imagesPerSecond());
+        map.put("training_seconds", result.trainingSeconds());
+        map.put("stopped", result.stopped());
+        List<Map<String, Object>> perEpoch = new ArrayList<>();
+        for (EpochResult r : result.epochResults()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("epoch", r.epoch());
+            e.put("train_loss", r.trainLoss());
+            e.put("test_loss", r.testLoss());
+            e.put("test_accuracy", r.testAccuracy());
+            e.put("seconds", r.seconds());
+            e.put("images_per_second", r.imagesPerSecond());
+            perEpoch.add(e);
+        }
+        map.put("per_epoch", perEpoch);
+        return map;
+    }
+}
