@@ -38,9 +38,10 @@ final class ProjectsCommand
             out.flush();
             return 0;
         }
-        Table table = new Table("NAME", "DESERVED GPUS", "LIMIT GPUS", "WEIGHT", "DESCRIPTION");
+        Table table = new Table("NAME", "DEPARTMENT", "DESERVED GPUS", "LIMIT GPUS", "WEIGHT", "DESCRIPTION");
         for (Project project : projects) {
             table.row(project.getName(),
+                    project.getDepartment().isEmpty() ? "-" : project.getDepartment(),
                     Formats.number(project.getQuota().getDeservedGpus()),
                     project.getQuota().hasLimitGpus() ? Formats.number(project.getQuota().getLimitGpus()) : "none",
                     Formats.number(project.getQuota().hasOverQuotaWeight() ? project.getQuota().getOverQuotaWeight() : 1),
@@ -66,12 +67,15 @@ final class ProjectsCommand
         @Option(names = "--description", description = "What the project is for.")
         String description = "";
 
+        @Option(names = "--department", description = "The department it belongs to (two-level quotas); it must exist.")
+        String department = "";
+
         @Override
         public Integer call()
         {
             Project project;
             try (TrancheClient tranche = client.connect()) {
-                project = tranche.createProject(Project.newBuilder().setName(name).setDescription(description).build());
+                project = tranche.createProject(Project.newBuilder().setName(name).setDescription(description).setDepartment(department).build());
             }
             PrintWriter out = spec.commandLine().getOut();
             if (client.output() == OutputFormat.json) {

@@ -1,8 +1,10 @@
 package dev.tranche.cli;
 
 import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.ListQuotasResponse;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
+import dev.tranche.proto.v1.QuotaUsage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,9 +16,47 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 @Command(name = "quota", description = "Show or set a project's GPU quota.",
-        subcommands = {QuotaCommand.Get.class, QuotaCommand.Set.class})
+        subcommands = {QuotaCommand.List.class, QuotaCommand.Get.class, QuotaCommand.Set.class})
 final class QuotaCommand
 {
+    @Command(name = "list", description = "Every project's quota and what it uses now: deserved, used, over quota, pending.")
+    static final class List
+            implements Callable<Integer>
+    {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Override
+        public Integer call()
+        {
+            ListQuotasResponse quotas;
+            try (TrancheClient tranche = client.connect()) {
+                quotas = tranche.listQuotas();
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (client.output() == OutputFormat.json) {
+                out.println(Formats.json(quotas));
+                out.flush();
+                return 0;
+            }
+            Table table = new Table("PROJECT", "DESERVED", "LIMIT", "WEIGHT", "USED", "OVER QUOTA", "PENDING");
+            for (QuotaUsage usage : quotas.getQuotasList()) {
+                table.row(usage.getProject(),
+                        Formats.number(usage.getQuota().getDeservedGpus()),
+                        usage.getQuota().hasLimitGpus() ? Formats.number(usage.getQuota().getLimitGpus()) : "none",
+                        Formats.number(usage.getQuota().getOverQuotaWeight()),
+                        Formats.number(usage.getUsedGpus()),
+                        Formats.number(usage.getOverQuotaGpus()),
+                        Formats.number(usage.getPendingGpus()));
+            }
+            table.print(out);
+            return 0;
+        }
+    }
+
     @Command(name = "get", description = "Show a project's quota.")
     static final class Get
             implements Callable<Integer>

@@ -32,6 +32,8 @@ import java.util.ServiceLoader;
                 WatchCommand.class,
                 ProjectsCommand.class,
                 QuotaCommand.class,
+                NodesCommand.class,
+                DepartmentsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Tranche

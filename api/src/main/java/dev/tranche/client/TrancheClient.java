@@ -2,6 +2,10 @@ package dev.tranche.client;
 
 import dev.tranche.proto.v1.AdminServiceGrpc;
 import dev.tranche.proto.v1.CancelExperimentRequest;
+import dev.tranche.proto.v1.CreateDepartmentRequest;
+import dev.tranche.proto.v1.Department;
+import dev.tranche.proto.v1.ListDepartmentsRequest;
+import dev.tranche.proto.v1.SetDepartmentQuotaRequest;
 import dev.tranche.proto.v1.CreateProjectRequest;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentEvent;
@@ -14,6 +18,8 @@ import dev.tranche.proto.v1.ListExperimentsResponse;
 import dev.tranche.proto.v1.ListNodesRequest;
 import dev.tranche.proto.v1.ListNodesResponse;
 import dev.tranche.proto.v1.ListProjectsRequest;
+import dev.tranche.proto.v1.ListQuotasRequest;
+import dev.tranche.proto.v1.ListQuotasResponse;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.SetQuotaRequest;
@@ -114,6 +120,26 @@ public final class TrancheClient
     public Quota getQuota(String project)
     {
         return admin().getQuota(GetQuotaRequest.newBuilder().setProject(project).build());
+    }
+
+    public Department createDepartment(Department department)
+    {
+        return admin().createDepartment(CreateDepartmentRequest.newBuilder().setDepartment(department).build());
+    }
+
+    public List<Department> listDepartments()
+    {
+        return admin().listDepartments(ListDepartmentsRequest.getDefaultInstance()).getDepartmentsList();
+    }
+
+    public Department setDepartmentQuota(String department, Quota quota)
+    {
+        return admin().setDepartmentQuota(SetDepartmentQuotaRequest.newBuilder().setDepartment(department).setQuota(quota).build());
+    }
+
+    public ListQuotasResponse listQuotas()
+    {
+        return admin().listQuotas(ListQuotasRequest.getDefaultInstance());
     }
 
     public ListNodesResponse listNodes()

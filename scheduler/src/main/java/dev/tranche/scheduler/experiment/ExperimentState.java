@@ -22,6 +22,12 @@ public enum ExperimentState
         return this == SUCCEEDED || this == FAILED || this == CANCELLED;
     }
 
+    /** SCHEDULED and RUNNING experiments hold their GPUs; every other state has given them back. */
+    public boolean holdsGpus()
+    {
+        return this == SCHEDULED || this == RUNNING;
+    }
+
     public boolean canMoveTo(ExperimentState next)
     {
         return successors().contains(next);

@@ -8,7 +8,9 @@ import dev.tranche.spec.Numbers;
 import dev.tranche.spec.Violation;
 
 import java.math.BigDecimal;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -27,16 +29,46 @@ public final class ProjectManager
         this.projects = requireNonNull(projects, "projects is null");
     }
 
-    public ProjectRecord create(String name, String description)
+    public ProjectRecord create(String name, String description, Optional<String> department)
     {
-        List<Violation> violations = ExperimentSpecValidator.checkName("project.name", name);
+        checkNameAndDescription("project", name, description);
+        department.ifPresent(value -> {
+            List<Violation> violations = ExperimentSpecValidator.checkName("project.department", value);
+            if (!violations.isEmpty()) {
+                throw new InvalidSpecException(violations);
+            }
+        });
+        return projects.create(name, description, department);
+    }
+
+    public DepartmentRecord createDepartment(String name, String description)
+    {
+        checkNameAndDescription("department", name, description);
+        return projects.createDepartment(name, description);
+    }
+
+    public List<DepartmentRecord> listDepartments()
+    {
+        return projects.listDepartments();
+    }
+
+    public DepartmentRecord setDepartmentQuota(String name, double deservedGpus, OptionalDouble limitGpus)
+    {
+        long deserved = milli("quota.deserved_gpus", deservedGpus);
+        OptionalLong limit = limitGpus.isPresent() ? OptionalLong.of(milli("quota.limit_gpus", limitGpus.getAsDouble())) : OptionalLong.empty();
+        new DepartmentRecord(name, "", deserved, limit, Instant.EPOCH);
+        return projects.setDepartmentQuota(name, deserved, limit);
+    }
+
+    private static void checkNameAndDescription(String kind, String name, String description)
+    {
+        List<Violation> violations = ExperimentSpecValidator.checkName(kind + ".name", name);
         if (!violations.isEmpty()) {
             throw new InvalidSpecException(violations);
         }
         if (description.length() > MAX_DESCRIPTION) {
-            throw new IllegalArgumentException("project.description must be at most " + MAX_DESCRIPTION + " characters: got " + description.length());
+            throw new IllegalArgumentException(kind + ".description must be at most " + MAX_DESCRIPTION + " characters: got " + description.length());
         }
-        return projects.create(name, description);
     }
 
     public List<ProjectRecord> list()
@@ -55,7 +87,7 @@ public final class ProjectManager
         long deserved = milli("quota.deserved_gpus", deservedGpus);
         OptionalLong limit = limitGpus.isPresent() ? OptionalLong.of(milli("quota.limit_gpus", limitGpus.getAsDouble())) : OptionalLong.empty();
         // the record checks the ranges and that the limit is not below what is deserved
-        new ProjectRecord(name, "", deserved, limit, weight.orElse(1), java.time.Instant.EPOCH);
+        new ProjectRecord(name, "", Optional.empty(), deserved, limit, weight.orElse(1), Instant.EPOCH);
         return projects.setQuota(name, deserved, limit, weight.orElse(1));
     }
 

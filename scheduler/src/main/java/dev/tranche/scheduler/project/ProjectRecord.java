@@ -3,6 +3,7 @@ package dev.tranche.scheduler.project;
 import dev.tranche.spec.Numbers;
 
 import java.time.Instant;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 import static java.util.Objects.requireNonNull;
@@ -11,7 +12,8 @@ import static java.util.Objects.requireNonNull;
  * A project and its GPU quota in milli-GPUs: what it is guaranteed ({@code deservedMilli}), an
  * optional hard cap, and its weight when idle GPUs are shared out.
  */
-public record ProjectRecord(String name, String description, long deservedMilli, OptionalLong limitMilli, double overQuotaWeight, Instant createdAt)
+public record ProjectRecord(String name, String description, Optional<String> department, long deservedMilli, OptionalLong limitMilli, double overQuotaWeight,
+        Instant createdAt)
 {
     public static final long MAX_MILLI = 1_000_000_000L;
     public static final double MAX_WEIGHT = 1000;
@@ -20,6 +22,7 @@ public record ProjectRecord(String name, String description, long deservedMilli,
     {
         requireNonNull(name, "name is null");
         requireNonNull(description, "description is null");
+        requireNonNull(department, "department is null");
         requireNonNull(limitMilli, "limitMilli is null");
         requireNonNull(createdAt, "createdAt is null");
         if (deservedMilli < 0 || deservedMilli > MAX_MILLI) {

@@ -11,7 +11,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import dev.tranche.scheduler.inventory.DeclaredInventory;
+
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", description = {
@@ -39,7 +42,8 @@ public final class DemoCommand
         PrintWriter out = spec.commandLine().getOut();
         SchedulerConfig config = SchedulerConfig.fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home")))
                 .withPorts(grpcPort, httpPort)
-                .withBindAddress("127.0.0.1");
+                .withBindAddress("127.0.0.1")
+                .withInventory(Optional.of(DeclaredInventory.of(2, 4, 24 * 1024)));
         if (home != null) {
             config = config.withHome(home);
         }
@@ -55,14 +59,15 @@ public final class DemoCommand
         try (TrancheClient client = TrancheClient.connect("localhost:" + server.grpcPort())) {
             SubmitExperimentResponse response = client.submit(example);
             out.printf("Submitted %s: %s (%s)%n%n", response.getExperiment().getId(), example.getName(), response.getExperiment().getState());
+            server.schedulingLoop().runOnce();
             out.println("Queue:");
             for (Experiment experiment : client.list(ListExperimentsRequest.newBuilder().setPageSize(10).build()).getExperimentsList()) {
                 out.printf("  %-16s %-24s %-10s %s%n", experiment.getId(), experiment.getSpec().getName(), experiment.getState(), experiment.getReason());
             }
         }
         out.printf("%nDashboard: http://localhost:%d/%n", server.httpPort());
-        out.printf("Try, in another terminal:  ./tranche list   ./tranche describe ID   ./tranche projects%n");
-        out.println("Placement and training of queued experiments arrive with the scheduling core and the workers.");
+        out.printf("Try, in another terminal:  ./tranche list   ./tranche nodes   ./tranche quota list   ./tranche describe ID%n");
+        out.println("Experiments are placed on 2 simulated nodes with 4 GPUs each; running them arrives with the execution backends.");
         out.println("Press Ctrl-C to stop.");
         out.flush();
         server.awaitTermination();

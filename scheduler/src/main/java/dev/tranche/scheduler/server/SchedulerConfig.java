@@ -1,5 +1,8 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
+import dev.tranche.scheduler.inventory.DeclaredInventory;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -20,6 +23,8 @@ import static java.util.Objects.requireNonNull;
  * @param databasePassword password for the external database ($TRANCHE_DB_PASSWORD; never logged)
  * @param databasePoolSize connections kept open to the database
  * @param shutdownGrace how long in-flight calls get to finish on shutdown
+ * @param inventory nodes and GPUs declared on the command line, if any
+ * @param placementPolicy the placement policy's name (fgd, best-fit, spread)
  */
 public record SchedulerConfig(
         Path home,
@@ -30,7 +35,9 @@ public record SchedulerConfig(
         Optional<String> databaseUser,
         Optional<String> databasePassword,
         int databasePoolSize,
-        Duration shutdownGrace)
+        Duration shutdownGrace,
+        Optional<DeclaredInventory> inventory,
+        String placementPolicy)
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -45,6 +52,11 @@ public record SchedulerConfig(
         requireNonNull(databaseUser, "databaseUser is null");
         requireNonNull(databasePassword, "databasePassword is null");
         requireNonNull(shutdownGrace, "shutdownGrace is null");
+        requireNonNull(inventory, "inventory is null");
+        requireNonNull(placementPolicy, "placementPolicy is null");
+        if (!PlacementPolicies.names().contains(placementPolicy)) {
+            throw new IllegalArgumentException("--placement-policy must be one of " + String.join(", ", PlacementPolicies.names()) + ": got \"" + placementPolicy + "\"");
+        }
         checkPort("--grpc-port", grpcPort);
         checkPort("--http-port", httpPort);
         if (grpcPort != 0 && grpcPort == httpPort) {
@@ -82,32 +94,44 @@ public record SchedulerConfig(
                 nonBlank(environment.get("TRANCHE_DB_USER")),
                 nonBlank(environment.get("TRANCHE_DB_PASSWORD")),
                 DEFAULT_POOL_SIZE,
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10),
+                Optional.empty(),
+                PlacementPolicies.DEFAULT);
     }
 
     public SchedulerConfig withHome(Path home)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
     }
 
     public SchedulerConfig withPorts(int grpcPort, int httpPort)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
     }
 
     public SchedulerConfig withBindAddress(String bindAddress)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
     }
 
     public SchedulerConfig withDatabase(Optional<String> url, Optional<String> user, Optional<String> password)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+    }
+
+    public SchedulerConfig withInventory(Optional<DeclaredInventory> inventory)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
+    }
+
+    public SchedulerConfig withPlacementPolicy(String placementPolicy)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
     }
 
     public SchedulerConfig withDatabasePoolSize(int databasePoolSize)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy);
     }
 
     @Override
@@ -115,7 +139,8 @@ public record SchedulerConfig(
     {
         return "SchedulerConfig[home=" + home + ", bind=" + bindAddress + ", grpcPort=" + grpcPort + ", httpPort=" + httpPort
                 + ", database=" + databaseUrl.map(SchedulerConfig::redact).orElse("embedded") + ", user=" + databaseUser.orElse("-")
-                + ", password=" + (databasePassword.isPresent() ? "(set)" : "-") + ", poolSize=" + databasePoolSize + "]";
+                + ", password=" + (databasePassword.isPresent() ? "(set)" : "-") + ", poolSize=" + databasePoolSize
+                + ", inventory=" + inventory.map(Object::toString).orElse("none") + ", placementPolicy=" + placementPolicy + "]";
     }
 
     /** A JDBC URL with any password parameter hidden, for messages and logs. */

@@ -1,5 +1,8 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.core.SchedulingCycle;
+import dev.tranche.scheduler.core.SchedulingOptions;
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
 import dev.tranche.scheduler.experiment.SubmissionWriter;
@@ -7,7 +10,11 @@ import dev.tranche.scheduler.http.StatusHttpServer;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.service.AdminGrpcService;
 import dev.tranche.scheduler.service.ExperimentGrpcService;
+import dev.tranche.scheduler.scheduling.SchedulingLoop;
+import dev.tranche.scheduler.scheduling.SpecTranslator;
+import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.Database;
+import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.EmbeddedPostgresServer;
 import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.scheduler.store.ProjectRepository;
@@ -23,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,12 +51,18 @@ public final class SchedulerServer
     private static final int WRITER_THREADS = 2;
     private static final int MAX_SUBMISSION_BATCH = 256;
     private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
+    private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
+    private static final int MAX_PENDING_PER_CYCLE = 100_000;
+    // The core counts age in whatever unit it is given; the loop gives seconds waited.
+    private static final long STARVATION_SECONDS = 300;
 
     private final SchedulerConfig config;
     private final HomeLock homeLock;
     private final Database database;
     private final ExecutorService watchExecutor;
     private final SubmissionWriter submissionWriter;
+    private final SchedulingLoop schedulingLoop;
     private final HealthStatusManager health;
     private final ExperimentGrpcService experimentService;
     private final Server grpc;
@@ -56,10 +70,11 @@ public final class SchedulerServer
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
-            SubmissionWriter submissionWriter, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http)
+            SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, StatusHttpServer http)
     {
         this.experimentService = experimentService;
         this.submissionWriter = submissionWriter;
+        this.schedulingLoop = schedulingLoop;
         this.config = config;
         this.homeLock = homeLock;
         this.database = database;
@@ -74,6 +89,7 @@ public final class SchedulerServer
         HomeLock homeLock = HomeLock.acquire(config.home());
         Database database = null;
         SubmissionWriter submissionWriter = null;
+        SchedulingLoop schedulingLoop = null;
         ExecutorService watchExecutor = null;
         Server grpc = null;
         try {
@@ -83,6 +99,13 @@ public final class SchedulerServer
             submissionWriter = new SubmissionWriter(experimentRepository, WRITER_THREADS, MAX_SUBMISSION_BATCH, MAX_QUEUED_SUBMISSIONS);
             ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, new ExperimentSpecValidator());
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
+            ClusterRepository cluster = new ClusterRepository(database.dataSource());
+            config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.toNodes()));
+            SpecTranslator translator = new SpecTranslator();
+            SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(config.placementPolicy()),
+                    SchedulingOptions.defaults().withStarvationAge(STARVATION_SECONDS));
+            schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, CYCLE_INTERVAL,
+                    CYCLE_MINIMUM_GAP, MAX_PENDING_PER_CYCLE);
 
             AtomicInteger watchThreads = new AtomicInteger();
             watchExecutor = Executors.newCachedThreadPool(runnable -> {
@@ -95,7 +118,7 @@ public final class SchedulerServer
             grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
                     .addService(experimentService)
-                    .addService(new AdminGrpcService(projects))
+                    .addService(new AdminGrpcService(projects, cluster, translator))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
                     .build();
@@ -107,13 +130,17 @@ public final class SchedulerServer
                         + " (is another scheduler running? use --grpc-port)", e);
             }
             StatusHttpServer http = new StatusHttpServer(config.bindAddress(), config.httpPort(), database.dataSource());
+            schedulingLoop.start();
             health.setStatus("", ServingStatus.SERVING);
-            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, health, experimentService, grpc, http);
+            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
         }
         catch (RuntimeException e) {
+            if (schedulingLoop != null) {
+                schedulingLoop.close();
+            }
             if (grpc != null) {
                 grpc.shutdownNow();
             }
@@ -158,6 +185,12 @@ public final class SchedulerServer
         return config;
     }
 
+    /** The loop, so tests can run a cycle when they choose. */
+    public SchedulingLoop schedulingLoop()
+    {
+        return schedulingLoop;
+    }
+
     public void awaitTermination()
             throws InterruptedException
     {
@@ -173,6 +206,7 @@ public final class SchedulerServer
         }
         log.info("Tranche scheduler shutting down");
         health.enterTerminalState();
+        schedulingLoop.close();
         http.close();
         grpc.shutdown();
         experimentService.endWatches();

@@ -1,5 +1,7 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.inventory.Sizes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -11,7 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "server", description = {
-        "Run the Tranche scheduler: gRPC API, HTTP health and dashboard.",
+        "Run the Tranche scheduler: gRPC API, scheduling loop, HTTP health and dashboard.",
         "With no --db-url it starts an embedded PostgreSQL whose data lives under --home."})
 public final class ServerCommand
         implements Callable<Integer>
@@ -40,6 +42,27 @@ public final class ServerCommand
 
     @Option(names = "--db-pool-size", paramLabel = "N", description = "Database connections (default: " + SchedulerConfig.DEFAULT_POOL_SIZE + ").")
     Integer databasePoolSize;
+
+    @Option(names = "--local-nodes", paramLabel = "N", description = "Declare N simulated nodes (local-1 ... local-N) as the GPU inventory.")
+    Integer localNodes;
+
+    @Option(names = "--gpus-per-node", paramLabel = "G", defaultValue = "4", description = "GPUs on each declared node (default: ${DEFAULT-VALUE}).")
+    int gpusPerNode;
+
+    @Option(names = "--gpu-memory", paramLabel = "SIZE", defaultValue = "24GiB", description = "Memory of each declared GPU (default: ${DEFAULT-VALUE}).")
+    String gpuMemory;
+
+    @Option(names = "--gpu-model", paramLabel = "MODEL", description = "Model name of the declared GPUs (default: SIM-<memory>G).")
+    String gpuModel;
+
+    @Option(names = "--node-cpu", paramLabel = "CORES", defaultValue = "32", description = "CPU cores of each declared node (default: ${DEFAULT-VALUE}).")
+    int nodeCpu;
+
+    @Option(names = "--node-memory", paramLabel = "SIZE", defaultValue = "128GiB", description = "Memory of each declared node (default: ${DEFAULT-VALUE}).")
+    String nodeMemory;
+
+    @Option(names = "--placement-policy", paramLabel = "NAME", description = "fgd (default), best-fit or spread.")
+    String placementPolicy;
 
     @Override
     public Integer call()
@@ -74,6 +97,14 @@ public final class ServerCommand
             }
             if (databasePoolSize != null) {
                 config = config.withDatabasePoolSize(databasePoolSize);
+            }
+            if (localNodes != null) {
+                long gpuMemoryMib = Sizes.parseMib("--gpu-memory", gpuMemory);
+                config = config.withInventory(Optional.of(new DeclaredInventory(localNodes, gpusPerNode, gpuMemoryMib,
+                        gpuModel != null ? gpuModel : "SIM-" + gpuMemoryMib / 1024 + "G", nodeCpu * 1000L, Sizes.parseMib("--node-memory", nodeMemory))));
+            }
+            if (placementPolicy != null) {
+                config = config.withPlacementPolicy(placementPolicy);
             }
             return config;
         }

@@ -1,7 +1,19 @@
 package dev.tranche.scheduler.service;
 
 import dev.tranche.proto.v1.AdminServiceGrpc;
+import dev.tranche.proto.v1.CreateDepartmentRequest;
 import dev.tranche.proto.v1.CreateProjectRequest;
+import dev.tranche.proto.v1.Department;
+import dev.tranche.proto.v1.ListDepartmentsRequest;
+import dev.tranche.proto.v1.ListDepartmentsResponse;
+import dev.tranche.proto.v1.SetDepartmentQuotaRequest;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.Gpu;
+import dev.tranche.proto.v1.GpuShare;
+import dev.tranche.proto.v1.ListQuotasRequest;
+import dev.tranche.proto.v1.ListQuotasResponse;
+import dev.tranche.proto.v1.Node;
+import dev.tranche.proto.v1.QuotaUsage;
 import dev.tranche.proto.v1.GetQuotaRequest;
 import dev.tranche.proto.v1.ListNodesRequest;
 import dev.tranche.proto.v1.ListNodesResponse;
@@ -11,22 +23,31 @@ import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.SetQuotaRequest;
 import dev.tranche.scheduler.project.ProjectManager;
-import io.grpc.Status;
+import dev.tranche.scheduler.project.ProjectRecord;
+import dev.tranche.scheduler.scheduling.SpecTranslator;
+import dev.tranche.scheduler.store.ClusterRepository;
 import io.grpc.stub.StreamObserver;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 import static java.util.Objects.requireNonNull;
 
-/** tranche.v1.AdminService over {@link ProjectManager}. Nodes come with the execution backends. */
+/** tranche.v1.AdminService over {@link ProjectManager} and the cluster's inventory. */
 public final class AdminGrpcService
         extends AdminServiceGrpc.AdminServiceImplBase
 {
     private final ProjectManager projects;
+    private final ClusterRepository cluster;
+    private final SpecTranslator translator;
 
-    public AdminGrpcService(ProjectManager projects)
+    public AdminGrpcService(ProjectManager projects, ClusterRepository cluster, SpecTranslator translator)
     {
         this.projects = requireNonNull(projects, "projects is null");
+        this.cluster = requireNonNull(cluster, "cluster is null");
+        this.translator = requireNonNull(translator, "translator is null");
     }
 
     @Override
@@ -36,7 +57,46 @@ public final class AdminGrpcService
             if (request.getProject().hasQuota()) {
                 throw new IllegalArgumentException("project.quota is set with SetQuota after the project exists; leave it out here");
             }
-            return ProtoMapper.project(projects.create(request.getProject().getName(), request.getProject().getDescription()));
+            String department = request.getProject().getDepartment();
+            return ProtoMapper.project(projects.create(request.getProject().getName(), request.getProject().getDescription(),
+                    department.isEmpty() ? Optional.empty() : Optional.of(department)));
+        });
+    }
+
+    @Override
+    public void createDepartment(CreateDepartmentRequest request, StreamObserver<Department> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            if (request.getDepartment().hasQuota()) {
+                throw new IllegalArgumentException("department.quota is set with SetDepartmentQuota after the department exists; leave it out here");
+            }
+            return ProtoMapper.department(projects.createDepartment(request.getDepartment().getName(), request.getDepartment().getDescription()));
+        });
+    }
+
+    @Override
+    public void listDepartments(ListDepartmentsRequest request, StreamObserver<ListDepartmentsResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            ListDepartmentsResponse.Builder response = ListDepartmentsResponse.newBuilder();
+            projects.listDepartments().forEach(department -> response.addDepartments(ProtoMapper.department(department)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public void setDepartmentQuota(SetDepartmentQuotaRequest request, StreamObserver<Department> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            if (!request.hasQuota()) {
+                throw new IllegalArgumentException("quota is required");
+            }
+            if (request.getQuota().hasOverQuotaWeight()) {
+                throw new IllegalArgumentException("quota.over_quota_weight applies to projects, not departments");
+            }
+            Quota quota = request.getQuota();
+            return ProtoMapper.department(projects.setDepartmentQuota(request.getDepartment(), quota.getDeservedGpus(),
+                    quota.hasLimitGpus() ? OptionalDouble.of(quota.getLimitGpus()) : OptionalDouble.empty()));
         });
     }
 
@@ -72,10 +132,59 @@ public final class AdminGrpcService
     }
 
     @Override
+    public void listQuotas(ListQuotasRequest request, StreamObserver<ListQuotasResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            Map<String, Long> used = cluster.usedMilliByProject();
+            Map<String, Long> pending = new HashMap<>();
+            for (ExperimentSpec spec : cluster.pendingSpecs()) {
+                pending.merge(spec.getProject(), translator.requestedMilli(spec), Long::sum);
+            }
+            ListQuotasResponse.Builder response = ListQuotasResponse.newBuilder();
+            for (ProjectRecord project : projects.list()) {
+                long usedMilli = used.getOrDefault(project.name(), 0L);
+                response.addQuotas(QuotaUsage.newBuilder()
+                        .setProject(project.name())
+                        .setQuota(ProtoMapper.project(project).getQuota())
+                        .setUsedGpus(usedMilli / 1000.0)
+                        .setOverQuotaGpus(Math.max(0, usedMilli - project.deservedMilli()) / 1000.0)
+                        .setPendingGpus(pending.getOrDefault(project.name(), 0L) / 1000.0));
+            }
+            return response.build();
+        });
+    }
+
+    @Override
     public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> observer)
     {
-        observer.onError(Status.UNIMPLEMENTED
-                .withDescription("node inventory arrives with the execution backends; this scheduler has none configured yet")
-                .asRuntimeException());
+        GrpcErrors.unary(observer, () -> {
+            ListNodesResponse.Builder response = ListNodesResponse.newBuilder();
+            for (ClusterRepository.NodeUsage usage : cluster.nodes()) {
+                Node.Builder node = Node.newBuilder()
+                        .setName(usage.node().name())
+                        .setCpuMilli(usage.node().cpuMilli())
+                        .setMemoryMib(usage.node().memoryMib())
+                        .setSchedulable(usage.node().schedulable())
+                        .setUsedCpuMilli(usage.usedCpuMilli())
+                        .setUsedMemoryMib(usage.usedMemoryMib());
+                for (dev.tranche.scheduler.core.model.Gpu gpu : usage.node().gpus()) {
+                    Gpu.Builder device = Gpu.newBuilder()
+                            .setIndex(gpu.index())
+                            .setModel(gpu.model())
+                            .setMemoryMib(gpu.memoryMib())
+                            .setUsedMilli(usage.usedMilliByGpu().getOrDefault(gpu.index(), 0));
+                    usage.holders().stream()
+                            .filter(holder -> holder.gpuIndex() == gpu.index())
+                            .forEach(holder -> device.addHolders(GpuShare.newBuilder()
+                                    .setExperimentId(holder.experimentId())
+                                    .setProject(holder.project())
+                                    .setReplica(holder.replica())
+                                    .setMilli(holder.milli())));
+                    node.addGpus(device);
+                }
+                response.addNodes(node);
+            }
+            return response.build();
+        });
     }
 }

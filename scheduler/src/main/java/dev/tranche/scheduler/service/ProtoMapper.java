@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.service;
 
 import com.google.protobuf.Timestamp;
+import dev.tranche.proto.v1.Department;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.Project;
@@ -10,6 +11,7 @@ import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.Transition;
+import dev.tranche.scheduler.project.DepartmentRecord;
 import dev.tranche.scheduler.project.ProjectRecord;
 
 import java.time.Instant;
@@ -73,6 +75,19 @@ final class ProtoMapper
                 .setOverQuotaWeight(record.overQuotaWeight());
         record.limitMilli().ifPresent(limit -> quota.setLimitGpus(limit / 1000.0));
         return Project.newBuilder()
+                .setName(record.name())
+                .setDescription(record.description())
+                .setDepartment(record.department().orElse(""))
+                .setQuota(quota)
+                .setCreatedAt(timestamp(record.createdAt()))
+                .build();
+    }
+
+    static Department department(DepartmentRecord record)
+    {
+        Quota.Builder quota = Quota.newBuilder().setDeservedGpus(record.deservedMilli() / 1000.0);
+        record.limitMilli().ifPresent(limit -> quota.setLimitGpus(limit / 1000.0));
+        return Department.newBuilder()
                 .setName(record.name())
                 .setDescription(record.description())
                 .setQuota(quota)

@@ -34,7 +34,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class ExperimentRepository
 {
-    private static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at";
+    static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at";
     private static final String FOREIGN_KEY_VIOLATION = "23503";
     private static final String UNIQUE_VIOLATION = "23505";
 
@@ -281,43 +281,9 @@ public final class ExperimentRepository
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
-                ExperimentRecord current;
-                try (PreparedStatement lock = connection.prepareStatement("SELECT " + COLUMNS + " FROM experiments WHERE id = ? FOR UPDATE")) {
-                    lock.setString(1, id);
-                    try (ResultSet row = lock.executeQuery()) {
-                        if (!row.next()) {
-                            throw new NotFoundException("experiment " + id + " does not exist");
-                        }
-                        current = record(row);
-                    }
-                }
-                if (!from.contains(current.state()) || !current.state().canMoveTo(to)) {
-                    throw new StateConflictException("experiment " + id + " is " + current.state() + "; it cannot become " + to);
-                }
-                Instant updatedAt;
-                try (PreparedStatement update = connection.prepareStatement(
-                        "UPDATE experiments SET state = ?, reason = ?, version = version + 1, updated_at = now() WHERE id = ? RETURNING updated_at")) {
-                    update.setString(1, to.name());
-                    update.setString(2, reason);
-                    update.setString(3, id);
-                    try (ResultSet row = update.executeQuery()) {
-                        row.next();
-                        updatedAt = instant(row, 1);
-                    }
-                }
-                try (PreparedStatement append = connection.prepareStatement(
-                        "INSERT INTO experiment_transitions (experiment_id, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?)")) {
-                    append.setString(1, id);
-                    append.setString(2, current.state().name());
-                    append.setString(3, to.name());
-                    append.setString(4, reason);
-                    append.setTimestamp(5, Timestamp.from(updatedAt));
-                    append.executeUpdate();
-                }
+                ExperimentChange change = transition(connection, id, from, to, reason);
                 connection.commit();
-                ExperimentRecord after = new ExperimentRecord(current.id(), current.sequence(), current.spec(), to, reason, current.requestId(),
-                        current.version() + 1, current.createdAt(), updatedAt);
-                return new ExperimentChange(after, new Transition(id, Optional.of(current.state()), to, reason, updatedAt));
+                return change;
             }
             catch (RuntimeException | SQLException e) {
                 connection.rollback();
@@ -327,6 +293,57 @@ public final class ExperimentRepository
         catch (SQLException e) {
             throw new StoreException("could not change the state of experiment " + id, e);
         }
+    }
+
+    /**
+     * The same inside the caller's transaction. Leaving the states that hold GPUs gives them back in the
+     * same transaction, so an experiment never holds GPUs it is not entitled to.
+     */
+    static ExperimentChange transition(Connection connection, String id, Set<ExperimentState> from, ExperimentState to, String reason)
+            throws SQLException
+    {
+        ExperimentRecord current;
+        try (PreparedStatement lock = connection.prepareStatement("SELECT " + COLUMNS + " FROM experiments WHERE id = ? FOR UPDATE")) {
+            lock.setString(1, id);
+            try (ResultSet row = lock.executeQuery()) {
+                if (!row.next()) {
+                    throw new NotFoundException("experiment " + id + " does not exist");
+                }
+                current = record(row);
+            }
+        }
+        if (!from.contains(current.state()) || !current.state().canMoveTo(to)) {
+            throw new StateConflictException("experiment " + id + " is " + current.state() + "; it cannot become " + to);
+        }
+        Instant updatedAt;
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE experiments SET state = ?, reason = ?, version = version + 1, updated_at = clock_timestamp() WHERE id = ? RETURNING updated_at")) {
+            update.setString(1, to.name());
+            update.setString(2, reason);
+            update.setString(3, id);
+            try (ResultSet row = update.executeQuery()) {
+                row.next();
+                updatedAt = instant(row, 1);
+            }
+        }
+        try (PreparedStatement append = connection.prepareStatement(
+                "INSERT INTO experiment_transitions (experiment_id, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?)")) {
+            append.setString(1, id);
+            append.setString(2, current.state().name());
+            append.setString(3, to.name());
+            append.setString(4, reason);
+            append.setTimestamp(5, Timestamp.from(updatedAt));
+            append.executeUpdate();
+        }
+        if (!to.holdsGpus()) {
+            try (PreparedStatement release = connection.prepareStatement("DELETE FROM replica_placements WHERE experiment_id = ?")) {
+                release.setString(1, id);
+                release.executeUpdate();
+            }
+        }
+        ExperimentRecord after = new ExperimentRecord(current.id(), current.sequence(), current.spec(), to, reason, current.requestId(),
+                current.version() + 1, current.createdAt(), updatedAt);
+        return new ExperimentChange(after, new Transition(id, Optional.of(current.state()), to, reason, updatedAt));
     }
 
     private static ExperimentRecord findByRequestId(Connection connection, String project, String requestId)
@@ -344,7 +361,7 @@ public final class ExperimentRepository
         }
     }
 
-    private static ExperimentRecord record(ResultSet row)
+    static ExperimentRecord record(ResultSet row)
             throws SQLException
     {
         ExperimentSpec spec;

@@ -175,7 +175,14 @@ final class TrancheCliTest
                 .isEqualTo("cli-team: deserved 4, limit 8, weight 2\n");
         assertThat(tranche("quota", "get", "cli-team").out()).isEqualTo("cli-team: deserved 4, limit 8, weight 2\n");
         Run projects = tranche("projects");
-        assertThat(projects.out()).contains("default").containsPattern("cli-team\\s+4\\s+8\\s+2\\s+from the CLI");
+        assertThat(projects.out()).contains("default").containsPattern("cli-team\\s+-\\s+4\\s+8\\s+2\\s+from the CLI");
+        assertThat(tranche("quota", "list").out()).containsPattern("PROJECT\\s+DESERVED\\s+LIMIT\\s+WEIGHT\\s+USED\\s+OVER QUOTA\\s+PENDING")
+                .containsPattern("cli-team\\s+4\\s+8\\s+2\\s+0\\s+0\\s+0");
+        assertThat(tranche("departments", "create", "research").out()).isEqualTo("created department research\n");
+        assertThat(tranche("departments", "quota", "research", "--deserved", "2", "--limit", "4").out()).isEqualTo("research: deserved 2, limit 4\n");
+        assertThat(tranche("projects", "create", "cli-member", "--department", "research").exitCode()).isZero();
+        assertThat(tranche("projects").out()).containsPattern("cli-member\\s+research");
+        assertThat(tranche("nodes").out()).startsWith("No nodes.");
         Run bad = tranche("quota", "set", "cli-team", "--deserved", "4", "--limit", "2");
         assertThat(bad.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(bad.err()).contains("quota.limit_gpus must be at least deserved_gpus");

@@ -114,9 +114,36 @@ final class AdminServiceTest
     }
 
     @Test
-    void nodesAreNotServedUntilABackendExists()
+    void noNodesWithoutAnInventoryAndQuotaUseForEveryProject()
     {
-        assertStatus(client::listNodes, Status.Code.UNIMPLEMENTED, "node inventory arrives with the execution backends");
+        assertThat(client.listNodes().getNodesList()).isEmpty();
+        client.createProject(Project.newBuilder().setName("usage-team").build());
+        assertThat(client.listQuotas().getQuotasList()).anySatisfy(usage -> {
+            assertThat(usage.getProject()).isEqualTo("usage-team");
+            assertThat(usage.getUsedGpus()).isZero();
+            assertThat(usage.getPendingGpus()).isZero();
+        });
+    }
+
+    @Test
+    void departmentsHoldProjectsAndTheirOwnQuota()
+    {
+        client.createDepartment(dev.tranche.proto.v1.Department.newBuilder().setName("platform").setDescription("infra teams").build());
+        var updated = client.setDepartmentQuota("platform", Quota.newBuilder().setDeservedGpus(8).setLimitGpus(16).build());
+        assertThat(updated.getQuota().getLimitGpus()).isEqualTo(16);
+        assertThat(client.listDepartments()).extracting(department -> department.getName()).contains("platform");
+        assertStatus(() -> client.createDepartment(dev.tranche.proto.v1.Department.newBuilder().setName("platform").build()), Status.Code.ALREADY_EXISTS,
+                "department platform already exists");
+        assertStatus(() -> client.setDepartmentQuota("platform", Quota.newBuilder().setDeservedGpus(8).setLimitGpus(4).build()), Status.Code.INVALID_ARGUMENT,
+                "quota.limit_gpus must be at least deserved_gpus (8)");
+        assertStatus(() -> client.setDepartmentQuota("platform", Quota.newBuilder().setDeservedGpus(1).setOverQuotaWeight(2).build()), Status.Code.INVALID_ARGUMENT,
+                "quota.over_quota_weight applies to projects, not departments");
+        assertStatus(() -> client.setDepartmentQuota("ghost", Quota.newBuilder().setDeservedGpus(1).build()), Status.Code.NOT_FOUND,
+                "department ghost does not exist");
+        assertStatus(() -> client.createProject(Project.newBuilder().setName("x").setDepartment("Bad Name").build()), Status.Code.INVALID_ARGUMENT,
+                "project.department must be lower-case letters");
+        Project member = client.createProject(Project.newBuilder().setName("infra").setDepartment("platform").build());
+        assertThat(member.getDepartment()).isEqualTo("platform");
     }
 
     @Test

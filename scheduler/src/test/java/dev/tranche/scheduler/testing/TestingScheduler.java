@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.testing;
 
 import dev.tranche.client.TrancheClient;
+import dev.tranche.scheduler.inventory.DeclaredInventory;
 import dev.tranche.scheduler.server.SchedulerConfig;
 import dev.tranche.scheduler.server.SchedulerServer;
 
@@ -31,6 +32,12 @@ public final class TestingScheduler
 
     public TestingScheduler()
     {
+        this(Optional.empty());
+    }
+
+    /** With a declared inventory; its scheduling loop runs on its own timer as in production. */
+    public TestingScheduler(Optional<DeclaredInventory> inventory)
+    {
         this.jdbcUrl = TestingPostgres.newDatabase();
         Path home;
         try {
@@ -44,7 +51,8 @@ public final class TestingScheduler
                 .withBindAddress("127.0.0.1")
                 .withPorts(0, 0)
                 .withDatabase(Optional.of(jdbcUrl), Optional.empty(), Optional.empty())
-                .withDatabasePoolSize(8);
+                .withDatabasePoolSize(8)
+                .withInventory(inventory);
         this.server = SchedulerServer.start(config);
         this.client = TrancheClient.connect(target());
     }
@@ -57,6 +65,11 @@ public final class TestingScheduler
     public int httpPort()
     {
         return server.httpPort();
+    }
+
+    public SchedulerServer server()
+    {
+        return server;
     }
 
     public TrancheClient client()

@@ -1,0 +1,119 @@
+package dev.tranche.cli;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.Department;
+import dev.tranche.proto.v1.ListDepartmentsResponse;
+import dev.tranche.proto.v1.Quota;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "departments", description = "List departments (the upper level of two-level quotas); 'create' and 'quota' change them.",
+        subcommands = {DepartmentsCommand.Create.class, DepartmentsCommand.SetQuota.class})
+final class DepartmentsCommand
+        implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions client;
+
+    @Override
+    public Integer call()
+    {
+        List<Department> departments;
+        try (TrancheClient tranche = client.connect()) {
+            departments = tranche.listDepartments();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (client.output() == OutputFormat.json) {
+            out.println(Formats.json(ListDepartmentsResponse.newBuilder().addAllDepartments(departments).build()));
+            out.flush();
+            return 0;
+        }
+        Table table = new Table("NAME", "DESERVED GPUS", "LIMIT GPUS", "DESCRIPTION");
+        for (Department department : departments) {
+            table.row(department.getName(), Formats.number(department.getQuota().getDeservedGpus()),
+                    department.getQuota().hasLimitGpus() ? Formats.number(department.getQuota().getLimitGpus()) : "none", department.getDescription());
+        }
+        table.print(out);
+        return 0;
+    }
+
+    @Command(name = "create", description = "Create a department (admins); put projects in it with 'projects create --department'.")
+    static final class Create
+            implements Callable<Integer>
+    {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--description")
+        String description = "";
+
+        @Override
+        public Integer call()
+        {
+            Department department;
+            try (TrancheClient tranche = client.connect()) {
+                department = tranche.createDepartment(Department.newBuilder().setName(name).setDescription(description).build());
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(client.output() == OutputFormat.json ? Formats.json(department) : "created department " + department.getName());
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "quota", description = "Set a department's GPU quota, shared by all its projects (admins).")
+    static final class SetQuota
+            implements Callable<Integer>
+    {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "DEPARTMENT")
+        String name;
+
+        @Option(names = "--deserved", required = true, paramLabel = "GPUS")
+        double deserved;
+
+        @Option(names = "--limit", paramLabel = "GPUS")
+        Double limit;
+
+        @Override
+        public Integer call()
+        {
+            Quota.Builder quota = Quota.newBuilder().setDeservedGpus(deserved);
+            if (limit != null) {
+                quota.setLimitGpus(limit);
+            }
+            Department department;
+            try (TrancheClient tranche = client.connect()) {
+                department = tranche.setDepartmentQuota(name, quota.build());
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(client.output() == OutputFormat.json ? Formats.json(department)
+                    : name + ": deserved " + Formats.number(department.getQuota().getDeservedGpus()) + ", limit "
+                    + (department.getQuota().hasLimitGpus() ? Formats.number(department.getQuota().getLimitGpus()) : "none"));
+            out.flush();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.tranche.scheduler.bench;
+
+import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "placement", description = {
+        "Replays a GPU-sharing trace (the openb format of Weng et al., ATC'23) through the scheduling core with",
+        "the published protocol: every task, then random copies up to --tune x the cluster's GPUs, shuffled per",
+        "seed, placed one at a time, nothing departs. Prints the mean cluster GPU allocation at 100% and 130%",
+        "arrived workload, and the wall time of the whole sweep."})
+public final class PlacementBenchCommand
+        implements Callable<Integer>
+{
+    private static final Path SHARED_TRACE = Path.of("..", "shared", "traces", "alibaba-openb");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--pods", paramLabel = "FILE", description = "Pod list CSV (default: ../shared/traces/alibaba-openb/openb_pod_list_default.csv).")
+    Path pods;
+
+    @Option(names = "--nodes", paramLabel = "FILE", description = "Node list CSV (default: ../shared/traces/alibaba-openb/openb_node_list_gpu_node.csv).")
+    Path nodes;
+
+    @Option(names = "--policy", paramLabel = "NAME", defaultValue = "all", description = "A placement policy, or all (default: ${DEFAULT-VALUE}).")
+    String policy;
+
+    @Option(names = "--tune", defaultValue = "1.3", description = "Workload as a multiple of the cluster's GPUs (default: ${DEFAULT-VALUE}).")
+    double tune;
+
+    @Option(names = "--seeds", defaultValue = "42-51", description = "Seeds: a range 42-51 or a list 42,43 (default: ${DEFAULT-VALUE}).")
+    String seeds;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+    String output;
+
+    @Override
+    public Integer call()
+    {
+        if (!output.equals("table") && !output.equals("json")) {
+            throw new ParameterException(spec.commandLine(), "--output must be table or json: got " + output);
+        }
+        if (!(tune > 0 && tune <= 10)) {
+            throw new ParameterException(spec.commandLine(), "--tune must be in (0, 10]: got " + tune);
+        }
+        List<Long> seedList = parseSeeds(seeds);
+        List<String> policies = policy.equals("all") ? PlacementPolicies.names() : List.of(policy);
+        for (String name : policies) {
+            if (!PlacementPolicies.names().contains(name)) {
+                throw new ParameterException(spec.commandLine(), "--policy must be one of " + String.join(", ", PlacementPolicies.names()) + " or all: got " + name);
+            }
+        }
+        Path podFile = existing("--pods", pods, SHARED_TRACE.resolve("openb_pod_list_default.csv"));
+        Path nodeFile = existing("--nodes", nodes, SHARED_TRACE.resolve("openb_node_list_gpu_node.csv"));
+        List<Node> cluster = OpenbTraceReader.readNodes(nodeFile);
+        List<TraceTask> tasks = OpenbTraceReader.readTasks(podFile);
+
+        List<PlacementBenchmark.Result> results = new ArrayList<>();
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.equals("table")) {
+            out.printf(Locale.ROOT, "%d nodes, %d tasks, tune %s, seeds %s%n", cluster.size(), tasks.size(), tune, seeds);
+            out.printf(Locale.ROOT, "%-12s %14s %14s %10s%n", "POLICY", "ALLOC@100%", "ALLOC@130%", "WALL (s)");
+            out.flush();
+        }
+        for (String name : policies) {
+            PlacementBenchmark.Result result = PlacementBenchmark.run(cluster, tasks, name, tune, seedList);
+            results.add(result);
+            if (output.equals("table")) {
+                out.printf(Locale.ROOT, "%-12s %14.2f %14.2f %10.2f%n", result.policy(), result.allocAt100(), result.allocAt130(), result.wallSeconds());
+                out.flush();
+            }
+        }
+        if (output.equals("json")) {
+            List<String> objects = new ArrayList<>();
+            for (PlacementBenchmark.Result result : results) {
+                objects.add(String.format(Locale.ROOT, "{\"policy\": \"%s\", \"alloc_at_100\": %.2f, \"alloc_at_130\": %.2f, \"wall_seconds\": %.3f}",
+                        result.policy(), result.allocAt100(), result.allocAt130(), result.wallSeconds()));
+            }
+            out.println("[" + String.join(",\n ", objects) + "]");
+            out.flush();
+        }
+        return 0;
+    }
+
+    private Path existing(String flag, Path given, Path fallback)
+    {
+        Path file = given != null ? given : fallback;
+        if (!Files.isRegularFile(file)) {
+            throw new ParameterException(spec.commandLine(), given != null
+                    ? flag + " " + file + ": no such file"
+                    : flag + " is required (the openb trace lives in the team's shared folder, ../shared/traces/alibaba-openb/)");
+        }
+        return file;
+    }
+
+    private List<Long> parseSeeds(String text)
+    {
+        List<Long> list = new ArrayList<>();
+        try {
+            for (String part : text.split(",")) {
+                String trimmed = part.strip();
+                int dash = trimmed.indexOf('-', 1);
+                if (dash > 0) {
+                    long from = Long.parseLong(trimmed.substring(0, dash));
+                    long to = Long.parseLong(trimmed.substring(dash + 1));
+                    if (to < from || to - from > 1000) {
+                        throw new ParameterException(spec.commandLine(), "--seeds range must go up, by at most 1000 seeds: got " + trimmed);
+                    }
+                    for (long seed = from; seed <= to; seed++) {
+                        list.add(seed);
+                    }
+                }
+                else {
+                    list.add(Long.parseLong(trimmed));
+                }
+            }
+        }
+        catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), "--seeds must be a range such as 42-51 or a list such as 42,43: got \"" + text + "\"");
+        }
+        return list;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.tranche.scheduler.bench;
+
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "scale", description = {
+        "A synthetic cluster of N nodes x 8 GPUs and M pending experiments (fractions, whole GPUs, gangs):",
+        "placement decisions per second while draining the backlog on one thread, then cycle latency while",
+        "experiments arrive and finish at --arrivals per second; then a reclaim on a full cluster."})
+public final class ScaleBenchCommand
+        implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--nodes", defaultValue = "10000", description = "Nodes of 8 GPUs (default: ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--pending", defaultValue = "100000", description = "Experiments waiting at the start (default: ${DEFAULT-VALUE}).")
+    int pending;
+
+    @Option(names = "--arrivals", defaultValue = "1000", description = "Submissions (and completions) per second in the steady phase (default: ${DEFAULT-VALUE}).")
+    int arrivals;
+
+    @Option(names = "--steady-cycles", defaultValue = "30", description = "One-second cycles measured in the steady phase (default: ${DEFAULT-VALUE}).")
+    int steadyCycles;
+
+    @Option(names = "--policy", defaultValue = "fgd", description = "Placement policy (default: ${DEFAULT-VALUE}).")
+    String policy;
+
+    @Option(names = "--reclaim-nodes", defaultValue = "500", description = "Nodes of the full cluster in the reclaim case (default: ${DEFAULT-VALUE}; 0 skips it).")
+    int reclaimNodes;
+
+    @Option(names = "--reclaim-running", defaultValue = "4000", description = "Over-quota experiments running there (default: ${DEFAULT-VALUE}).")
+    int reclaimRunning;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+    String output;
+
+    @Override
+    public Integer call()
+    {
+        if (!output.equals("table") && !output.equals("json")) {
+            throw new ParameterException(spec.commandLine(), "--output must be table or json: got " + output);
+        }
+        if (!PlacementPolicies.names().contains(policy)) {
+            throw new ParameterException(spec.commandLine(), "--policy must be one of " + String.join(", ", PlacementPolicies.names()) + ": got " + policy);
+        }
+        if (nodes < 1 || nodes > 100_000 || pending < 0 || pending > 1_000_000 || arrivals < 0 || steadyCycles < 0 || steadyCycles > 3600) {
+            throw new ParameterException(spec.commandLine(), "need 1..100000 nodes, 0..1000000 pending, arrivals >= 0 and 0..3600 steady cycles");
+        }
+        ScaleBenchmark.Result result = ScaleBenchmark.run(nodes, pending, arrivals, steadyCycles, policy, seed);
+        ScaleBenchmark.ReclaimResult reclaim = reclaimNodes > 0 ? ScaleBenchmark.reclaim(reclaimNodes, reclaimRunning, 50, seed) : null;
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.equals("json")) {
+            out.printf(Locale.ROOT, "{\"nodes\": %d, \"pending\": %d, \"placed\": %d, \"drain_seconds\": %.3f, \"decisions_per_second\": %.0f, "
+                            + "\"placements_per_second\": %.0f, \"steady_cycles\": %d, \"cycle_p50_ms\": %.2f, \"cycle_p99_ms\": %.2f, \"cycle_max_ms\": %.2f%s}%n",
+                    result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.decisionsPerSecond(), result.placementsPerSecond(),
+                    result.steadyCycles(), result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(),
+                    reclaim == null ? "" : String.format(Locale.ROOT, ", \"reclaim_nodes\": %d, \"reclaim_running\": %d, \"reclaim_cycle_ms\": %.2f, \"reclaim_victims\": %d",
+                            reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.victims()));
+        }
+        else {
+            out.printf(Locale.ROOT, "drain: %d nodes x 8 GPUs, %d pending -> %d placed in %.2f s: %.0f decisions/s (%.0f placements/s)%n",
+                    result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.decisionsPerSecond(), result.placementsPerSecond());
+            out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions: cycle p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+                    result.steadyCycles(), arrivals, result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis());
+            if (reclaim != null) {
+                out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: %.2f ms per cycle, %d victims, placed: %s%n",
+                        reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.victims(), reclaim.placed());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

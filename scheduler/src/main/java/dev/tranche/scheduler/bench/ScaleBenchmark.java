@@ -1,0 +1,224 @@
+package dev.tranche.scheduler.bench;
+
+import dev.tranche.scheduler.core.Decisions;
+import dev.tranche.scheduler.core.Placement;
+import dev.tranche.scheduler.core.SchedulingCycle;
+import dev.tranche.scheduler.core.SchedulingOptions;
+import dev.tranche.scheduler.core.model.ClusterSnapshot;
+import dev.tranche.scheduler.core.model.GpuRequest;
+import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ProjectQuota;
+import dev.tranche.scheduler.core.model.ResourceRequest;
+import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * How fast the scheduling cycle is on a large synthetic cluster: {@code nodes} nodes of 8 GPUs and a
+ * backlog of {@code pending} experiments (fractions, whole GPUs, gangs) drained by one cycle, then a
+ * steady state on the drained cluster where each simulated second {@code submissionsPerSecond}
+ * experiments arrive, as many running ones finish, and one cycle runs over the running work and the
+ * queue (new arrivals plus what is still waiting from earlier seconds). Only
+ * {@link SchedulingCycle#run} is timed; building the snapshot is the caller's cost.
+ */
+public final class ScaleBenchmark
+{
+    private static final int GPUS_PER_NODE = 8;
+    private static final long NODE_CPU_MILLI = 128_000;
+    private static final long NODE_MEMORY_MIB = 1_048_576;
+    private static final String PROJECT_PREFIX = "project-";
+    private static final int PROJECTS = 8;
+
+    /**
+     * @param decisionsPerSecond pending experiments decided (placed or explained) per second of cycle time
+     */
+    public record Result(
+            int nodes,
+            int pending,
+            int placed,
+            double drainSeconds,
+            double decisionsPerSecond,
+            double placementsPerSecond,
+            int steadyCycles,
+            double cycleP50Millis,
+            double cycleP99Millis,
+            double cycleMaxMillis) {}
+
+    private ScaleBenchmark() {}
+
+    public static Result run(int nodes, int pending, int submissionsPerSecond, int steadyCycles, String policyName, long seed)
+    {
+        requireNonNull(policyName, "policyName is null");
+        if (nodes < 1 || pending < 0 || submissionsPerSecond < 0 || steadyCycles < 0) {
+            throw new IllegalArgumentException("nodes must be >= 1 and the counts >= 0");
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Node> cluster = new ArrayList<>(nodes);
+        for (int i = 0; i < nodes; i++) {
+            cluster.add(Node.of(String.format("node-%05d", i), NODE_CPU_MILLI, NODE_MEMORY_MIB, GPUS_PER_NODE, "H100", 81_920));
+        }
+        List<ProjectQuota> quotas = new ArrayList<>();
+        long share = (long) nodes * GPUS_PER_NODE * 1000 / PROJECTS;
+        for (int p = 0; p < PROJECTS; p++) {
+            quotas.add(ProjectQuota.of(PROJECT_PREFIX + p, share));
+        }
+        SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(policyName), SchedulingOptions.defaults().withSeed(seed));
+
+        long sequence = 0;
+        List<PendingExperiment> backlog = new ArrayList<>(pending);
+        for (int i = 0; i < pending; i++) {
+            backlog.add(experiment(random, sequence++));
+        }
+        ClusterSnapshot snapshot = new ClusterSnapshot(cluster, quotas, List.of(), backlog);
+        long start = System.nanoTime();
+        Decisions drained = cycle.run(snapshot);
+        double drainSeconds = (System.nanoTime() - start) / 1e9;
+        int placed = drained.placements().size();
+
+        // steady state: what the drain placed runs; each simulated second some finish and new ones arrive
+        Map<String, RunningAllocation> running = new LinkedHashMap<>();
+        Map<String, PendingExperiment> byId = new LinkedHashMap<>();
+        backlog.forEach(job -> byId.put(job.id(), job));
+        long startSequence = 0;
+        for (Placement placement : drained.placements()) {
+            PendingExperiment job = byId.get(placement.experimentId());
+            running.put(job.id(), new RunningAllocation(job.id(), job.project(), job.priority(), job.preemptible(), startSequence++, placement.replicas()));
+        }
+        // the steady state starts from the drained, busy cluster with an empty queue: what did not fit
+        // in the drain is dropped, so the latency is that of a cycle over the new arrivals
+        List<PendingExperiment> waiting = new ArrayList<>();
+        double[] latencies = new double[steadyCycles];
+        for (int c = 0; c < steadyCycles; c++) {
+            // as many finish as arrive, so the cluster stays busy
+            List<String> ids = new ArrayList<>(running.keySet());
+            for (int k = 0; k < submissionsPerSecond && !ids.isEmpty(); k++) {
+                running.remove(ids.remove(random.nextInt(ids.size())));
+            }
+            for (int k = 0; k < submissionsPerSecond; k++) {
+                waiting.add(experiment(random, sequence++));
+            }
+            List<PendingExperiment> aged = new ArrayList<>(waiting.size());
+            for (PendingExperiment job : waiting) {
+                aged.add(new PendingExperiment(job.id(), job.project(), job.priority(), job.preemptible(), job.replicas(), job.request(), job.arrivalSequence(), job.age() + 1));
+            }
+            ClusterSnapshot steady = new ClusterSnapshot(cluster, quotas, new ArrayList<>(running.values()), aged);
+            long cycleStart = System.nanoTime();
+            Decisions decisions = cycle.run(steady);
+            latencies[c] = (System.nanoTime() - cycleStart) / 1e6;
+            Map<String, PendingExperiment> agedById = new LinkedHashMap<>();
+            aged.forEach(job -> agedById.put(job.id(), job));
+            for (var preemption : decisions.preemptions()) {
+                running.remove(preemption.victimId());
+            }
+            for (Placement placement : decisions.placements()) {
+                PendingExperiment job = agedById.remove(placement.experimentId());
+                running.put(job.id(), new RunningAllocation(job.id(), job.project(), job.priority(), job.preemptible(), startSequence++, placement.replicas()));
+            }
+            waiting = new ArrayList<>(agedById.values());
+        }
+        Arrays.sort(latencies);
+        return new Result(nodes, pending, placed, drainSeconds,
+                pending / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
+                steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1]);
+    }
+
+    /**
+     * @param cycleMillis median wall time of one full cycle (snapshot to decisions) that must reclaim
+     * @param victims how many experiments that cycle preempted
+     */
+    public record ReclaimResult(int nodes, int running, double cycleMillis, int victims, boolean placed) {}
+
+    /**
+     * A full cluster of {@code nodes} 8-GPU nodes where a borrowing project (deserved 0) runs
+     * {@code running} preemptible experiments of whole GPUs, and a project with a deserved share
+     * submits a gang of two whole nodes: the cycle must reclaim. Median of {@code repetitions}
+     * cycles after as many warm-up cycles.
+     */
+    public static ReclaimResult reclaim(int nodes, int running, int repetitions, long seed)
+    {
+        if (nodes < 2 || running < 1 || repetitions < 1) {
+            throw new IllegalArgumentException("need at least 2 nodes, 1 running experiment and 1 repetition");
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Node> cluster = new ArrayList<>(nodes);
+        for (int i = 0; i < nodes; i++) {
+            cluster.add(Node.of(String.format("node-%05d", i), NODE_CPU_MILLI, NODE_MEMORY_MIB, GPUS_PER_NODE, "H100", 81_920));
+        }
+        // fill every GPU: split the node's GPUs over the experiments that land there
+        List<RunningAllocation> allocations = new ArrayList<>(running);
+        int[] nextGpu = new int[nodes];
+        for (int i = 0; i < running; i++) {
+            int node = i % nodes;
+            int gpusLeft = GPUS_PER_NODE - nextGpu[node];
+            int jobsLeftOnNode = (running - 1 - i) / nodes + 1;
+            int gpus = Math.max(0, Math.min(gpusLeft, gpusLeft / jobsLeftOnNode));
+            Map<Integer, Integer> gpuMilli = new LinkedHashMap<>();
+            for (int g = 0; g < gpus; g++) {
+                gpuMilli.put(nextGpu[node]++, 1000);
+            }
+            var replica = new dev.tranche.scheduler.core.model.ReplicaPlacement(cluster.get(node).name(), gpuMilli, 8_000L * gpus, 65_536L * gpus);
+            allocations.add(new RunningAllocation("borrowed-" + i, "borrower", random.nextInt(3), true, i, List.of(replica)));
+        }
+        List<ProjectQuota> quotas = List.of(ProjectQuota.of("borrower", 0), ProjectQuota.of("owner", (long) nodes * GPUS_PER_NODE * 1000 / 2));
+        ResourceRequest wholeNode = new ResourceRequest(GpuRequest.whole(GPUS_PER_NODE), 64_000, 524_288);
+        PendingExperiment gang = new PendingExperiment("owner-gang", "owner", 0, false, 2, wholeNode, 0, 0);
+        ClusterSnapshot snapshot = new ClusterSnapshot(cluster, quotas, allocations, List.of(gang));
+        SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults().withSeed(seed));
+        double[] millis = new double[repetitions];
+        Decisions decisions = null;
+        for (int r = 0; r < 2 * repetitions; r++) {
+            long start = System.nanoTime();
+            decisions = cycle.run(snapshot);
+            if (r >= repetitions) {
+                millis[r - repetitions] = (System.nanoTime() - start) / 1e6;
+            }
+        }
+        Arrays.sort(millis);
+        return new ReclaimResult(nodes, running, percentile(millis, 0.5), decisions.preemptions().size(), !decisions.placements().isEmpty());
+    }
+
+    private static double percentile(double[] sorted, double quantile)
+    {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int index = (int) Math.ceil(quantile * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+
+    /** Half fractions, a third single GPUs, the rest multi-GPU jobs and gangs of whole nodes. */
+    private static PendingExperiment experiment(SplittableRandom random, long sequence)
+    {
+        double draw = random.nextDouble();
+        GpuRequest gpu;
+        int replicas = 1;
+        if (draw < 0.5) {
+            gpu = GpuRequest.fraction(random.nextBoolean() ? 250 : 500);
+        }
+        else if (draw < 0.85) {
+            gpu = GpuRequest.whole(1);
+        }
+        else if (draw < 0.95) {
+            gpu = GpuRequest.whole(random.nextBoolean() ? 2 : 4);
+        }
+        else {
+            gpu = GpuRequest.whole(GPUS_PER_NODE);
+            replicas = 2;
+        }
+        // CPU and memory in proportion to the GPU share: 8 cores and 64 GiB per GPU
+        long milli = gpu.totalMilli(0);
+        ResourceRequest request = new ResourceRequest(gpu, 8 * milli, 64 * milli);
+        String project = PROJECT_PREFIX + random.nextInt(PROJECTS);
+        int priority = random.nextInt(3);
+        return new PendingExperiment("exp-" + sequence, project, priority, true, replicas, request, sequence, 0);
+    }
+}

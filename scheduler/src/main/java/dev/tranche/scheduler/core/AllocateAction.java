@@ -1,0 +1,175 @@
+package dev.tranche.scheduler.core;
+
+import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Places pending gangs on free resources, in two rounds. First in-quota work (the project stays
+ * within its deserved GPUs), the most starved project first: this is the guaranteed share. Then
+ * over-quota work shares what is still idle, the project with the lowest weighted dominant share
+ * first, never above a hard limit. Within a project, the session's job order applies.
+ */
+final class AllocateAction
+        implements Action
+{
+    @Override
+    public String name()
+    {
+        return "allocate";
+    }
+
+    @Override
+    public void execute(Session session)
+    {
+        Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session, session.snapshot.pending());
+        Map<String, List<PendingExperiment>> deferred = new LinkedHashMap<>();
+        drain(session, inQuota, session.ledger::deservedRatio, job -> {
+            if (!session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
+                deferred.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
+                return;
+            }
+            Outcome outcome = tryPlace(session, job, true);
+            if (outcome == Outcome.PLACED) {
+                return;
+            }
+            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome)));
+            session.starvedInQuota.add(job);
+            holdIfStarving(session, job);
+        });
+
+        Map<List<Object>, String> overQuotaMessages = new HashMap<>();
+        List<PendingExperiment> overQuotaJobs = new ArrayList<>();
+        deferred.values().forEach(overQuotaJobs::addAll);
+        drain(session, queuesByProject(session, overQuotaJobs), session.ledger::weightedDominantShare, job -> {
+            long demand = session.demandMilli(job);
+            if (!job.preemptible()) {
+                session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NON_PREEMPTIBLE_OVER_QUOTA, String.format(
+                        "non-preemptible work runs only within the deserved GPUs of project %s: deserved %s, uses %s, asks %s",
+                        job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()),
+                        QuotaLedger.gpus(session.ledger.used(job.project())), QuotaLedger.gpus(demand))));
+                return;
+            }
+            Optional<Unplaced> limit = session.ledger.limitViolation(job.id(), job.project(), demand);
+            if (limit.isPresent()) {
+                session.unplaced.put(job.id(), limit.get());
+                return;
+            }
+            Outcome outcome = tryPlace(session, job, false);
+            if (outcome == Outcome.PLACED) {
+                return;
+            }
+            // a long backlog repeats few shapes per project: build each sentence once
+            String message = outcome == Outcome.QUOTA
+                    ? overQuotaMessage(session, job, outcome)
+                    : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuotaMessage(session, job, outcome));
+            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, message));
+            holdIfStarving(session, job);
+        });
+    }
+
+    private static String overQuotaMessage(Session session, PendingExperiment job, Outcome outcome)
+    {
+        return noRoomMessage(session, job, outcome) + String.format("; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
+                job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()));
+    }
+
+    private interface JobHandler
+    {
+        void handle(PendingExperiment job);
+    }
+
+    /** Takes one job at a time from the project that ranks first now, until every queue is empty. */
+    private static void drain(Session session, Map<String, Deque<PendingExperiment>> queues, ToDoubleFunction<String> rank, JobHandler handler)
+    {
+        PriorityQueue<String> projects = new PriorityQueue<>(Comparator.comparingDouble(rank).thenComparing(Comparator.naturalOrder()));
+        projects.addAll(queues.keySet());
+        while (!projects.isEmpty()) {
+            String project = projects.poll();
+            Deque<PendingExperiment> queue = queues.get(project);
+            PendingExperiment job = queue.poll();
+            PendingExperiment starving = session.heldFor.get(project);
+            if (starving != null) {
+                session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.HELD_FOR_STARVING, String.format(
+                        "held back so that starving experiment %s of project %s (waited %d, starvation age %d) gets room first",
+                        starving.id(), project, starving.age(), session.options.starvationAge())));
+            }
+            else {
+                handler.handle(job);
+            }
+            if (!queue.isEmpty()) {
+                // the rank changed if the job was placed; re-queue the project to be ranked again
+                projects.add(project);
+            }
+        }
+    }
+
+    private enum Outcome { PLACED, NO_ROOM, QUOTA }
+
+    private static String noRoomMessage(Session session, PendingExperiment job, Outcome outcome)
+    {
+        String message = session.noRoom.get(Session.GangShape.of(job));
+        if (outcome == Outcome.QUOTA || message == null) {
+            return session.noFitMessage(job);
+        }
+        return message;
+    }
+
+    /** Places the gang if its actual GPU use keeps the project within deserved (in-quota) or its limits. */
+    private static Outcome tryPlace(Session session, PendingExperiment job, boolean inQuota)
+    {
+        Session.GangShape shape = Session.GangShape.of(job);
+        if (session.noRoom.containsKey(shape)) {
+            return Outcome.NO_ROOM;
+        }
+        int checkpoint = session.statement.checkpoint();
+        Optional<List<ReplicaPlacement>> gang = session.statement.placeGang(job.request(), job.replicas());
+        if (gang.isEmpty()) {
+            session.noRoom.put(shape, session.noFitMessage(job));
+            return Outcome.NO_ROOM;
+        }
+        long actual = gang.get().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
+        // memory-sized requests are only known in milli once placed: check the quota again
+        boolean allowed = inQuota
+                ? session.ledger.withinDeserved(job.project(), actual)
+                : session.ledger.limitViolation(job.id(), job.project(), actual).isEmpty();
+        if (!allowed) {
+            session.statement.rollback(checkpoint);
+            return Outcome.QUOTA;
+        }
+        session.recordPlacement(job, gang.get(), List.of());
+        return Outcome.PLACED;
+    }
+
+    private static void holdIfStarving(Session session, PendingExperiment job)
+    {
+        if (session.isStarving(job)) {
+            session.heldFor.putIfAbsent(job.project(), job);
+        }
+    }
+
+    private static Map<String, Deque<PendingExperiment>> queuesByProject(Session session, List<PendingExperiment> jobs)
+    {
+        Map<String, List<PendingExperiment>> lists = new LinkedHashMap<>();
+        for (PendingExperiment job : jobs) {
+            lists.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
+        }
+        Map<String, Deque<PendingExperiment>> queues = new LinkedHashMap<>();
+        lists.forEach((project, list) -> {
+            list.sort(session.jobOrder);
+            queues.put(project, new ArrayDeque<>(list));
+        });
+        return queues;
+    }
+}

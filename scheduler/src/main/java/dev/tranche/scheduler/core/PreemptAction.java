@@ -1,0 +1,80 @@
+package dev.tranche.scheduler.core;
+
+import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.RunningAllocation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Within a project, higher-priority work that did not fit may evict the project's lower-priority,
+ * preemptible work that runs beyond the deserved share. Quota limits still hold.
+ */
+final class PreemptAction
+        implements Action
+{
+    @Override
+    public String name()
+    {
+        return "preempt";
+    }
+
+    @Override
+    public void execute(Session session)
+    {
+        List<PendingExperiment> waiting = new ArrayList<>();
+        for (PendingExperiment job : session.snapshot.pending()) {
+            Unplaced reason = session.unplaced.get(job.id());
+            if (reason != null && reason.reason() == UnplacedReason.NO_FIT) {
+                waiting.add(job);
+            }
+        }
+        waiting.sort(session.jobOrder);
+        if (waiting.isEmpty()) {
+            return;
+        }
+        Map<String, List<RunningAllocation>> byProject = new HashMap<>();
+        session.running.values().stream()
+                .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
+                .sorted(ReclaimAction.VICTIM_ORDER)
+                .forEach(allocation -> byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation));
+        Set<List<Object>> failed = new HashSet<>();
+        for (PendingExperiment job : waiting) {
+            List<Object> key = List.of(job.project(), job.priority(), job.request(), job.replicas());
+            if (failed.contains(key)) {
+                continue;
+            }
+            List<RunningAllocation> candidates = byProject.getOrDefault(job.project(), List.of()).stream()
+                    .filter(allocation -> allocation.priority() < job.priority())
+                    .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
+                    .toList();
+            int checkpoint = session.statement.checkpoint();
+            Optional<VictimSearch.Plan> plan = VictimSearch.find(session, job, candidates);
+            if (plan.isEmpty()) {
+                failed.add(key);
+                continue;
+            }
+            long freed = plan.get().victims().stream().mapToLong(RunningAllocation::gpuMilli).sum();
+            long taken = plan.get().placements().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
+            boolean allowed = job.preemptible()
+                    ? session.ledger.limitViolation(job.id(), job.project(), taken - freed).isEmpty()
+                    : session.ledger.withinDeserved(job.project(), taken - freed);
+            if (!allowed) {
+                session.statement.rollback(checkpoint);
+                continue;
+            }
+            for (RunningAllocation victim : plan.get().victims()) {
+                session.recordEviction(victim, job, Preemption.Kind.PRIORITY, String.format(
+                        "preempted by higher-priority %s (priority %d > %d) of project %s",
+                        job.id(), job.priority(), victim.priority(), job.project()));
+            }
+            session.recordPlacement(job, plan.get().placements(), plan.get().victims().stream().map(RunningAllocation::experimentId).toList());
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.tranche.scheduler.core;
+
+import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.RunningAllocation;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * In-quota work that did not fit takes back GPUs that other projects borrowed: it may evict their
+ * over-quota, preemptible work, lowest priority first and then the most recently started, as few as
+ * make the gang fit. In-quota and non-preemptible work is never touched.
+ */
+final class ReclaimAction
+        implements Action
+{
+    static final Comparator<RunningAllocation> VICTIM_ORDER = Comparator.comparingInt(RunningAllocation::priority)
+            .thenComparing(Comparator.comparingLong(RunningAllocation::startSequence).reversed())
+            .thenComparing(RunningAllocation::experimentId);
+
+    @Override
+    public String name()
+    {
+        return "reclaim";
+    }
+
+    @Override
+    public void execute(Session session)
+    {
+        List<PendingExperiment> starved = session.starvedInQuota.stream().sorted(session.jobOrder).toList();
+        if (starved.isEmpty()) {
+            return;
+        }
+        List<RunningAllocation> borrowed = session.running.values().stream()
+                .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
+                .sorted(VICTIM_ORDER)
+                .toList();
+        // a gang shape that found no victims for a project will not find them later in this round:
+        // each success only evicts work the next search could have used
+        Set<List<Object>> failed = new HashSet<>();
+        for (PendingExperiment job : starved) {
+            if (session.placements.containsKey(job.id()) || !session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
+                continue;
+            }
+            List<Object> key = List.of(job.project(), job.request(), job.replicas());
+            List<RunningAllocation> candidates = borrowed.stream()
+                    .filter(allocation -> !allocation.project().equals(job.project()))
+                    .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
+                    .toList();
+            int checkpoint = session.statement.checkpoint();
+            Optional<VictimSearch.Plan> plan = failed.contains(key) ? Optional.empty() : VictimSearch.find(session, job, candidates);
+            if (plan.isEmpty()) {
+                failed.add(key);
+                Unplaced before = session.unplaced.get(job.id());
+                if (before != null && !candidates.isEmpty()) {
+                    session.unplaced.put(job.id(), new Unplaced(job.id(), before.reason(),
+                            before.message() + "; evicting other projects' over-quota work would not make room either"));
+                }
+                continue;
+            }
+            long actual = plan.get().placements().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
+            if (!session.ledger.withinDeserved(job.project(), actual)) {
+                session.statement.rollback(checkpoint);
+                continue;
+            }
+            long deserved = session.ledger.quota(job.project()).deservedMilliGpu();
+            for (RunningAllocation victim : plan.get().victims()) {
+                long victimDeserved = session.ledger.quota(victim.project()).deservedMilliGpu();
+                session.recordEviction(victim, job, Preemption.Kind.RECLAIM, String.format(
+                        "project %s reclaims GPUs within its deserved %s for %s; project %s uses %s GPUs, beyond its deserved %s",
+                        job.project(), QuotaLedger.gpus(deserved), job.id(), victim.project(),
+                        QuotaLedger.gpus(session.ledger.used(victim.project())), QuotaLedger.gpus(victimDeserved)));
+            }
+            session.recordPlacement(job, plan.get().placements(), plan.get().victims().stream().map(RunningAllocation::experimentId).toList());
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.tranche.scheduler.core;
+
+import dev.tranche.scheduler.core.model.ClusterSnapshot;
+import dev.tranche.scheduler.core.placement.PlacementPolicy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One pass of the scheduler over a snapshot: allocate, then reclaim, then preempt, each over the
+ * same session, and the decisions with a reason for every experiment left pending. Pure: no clock,
+ * no I/O, no threads; the same snapshot and options give the same decisions.
+ */
+public final class SchedulingCycle
+{
+    private final PlacementPolicy policy;
+    private final SchedulingOptions options;
+    private final List<Action> actions;
+
+    public SchedulingCycle(PlacementPolicy policy, SchedulingOptions options)
+    {
+        this.policy = requireNonNull(policy, "policy is null");
+        this.options = requireNonNull(options, "options is null");
+        List<Action> configured = new ArrayList<>();
+        configured.add(new AllocateAction());
+        if (options.reclaim()) {
+            configured.add(new ReclaimAction());
+        }
+        if (options.preempt()) {
+            configured.add(new PreemptAction());
+        }
+        this.actions = List.copyOf(configured);
+    }
+
+    public PlacementPolicy policy()
+    {
+        return policy;
+    }
+
+    public SchedulingOptions options()
+    {
+        return options;
+    }
+
+    /** Names of the actions this cycle runs, in order. */
+    public List<String> actionNames()
+    {
+        return actions.stream().map(Action::name).toList();
+    }
+
+    /**
+     * @throws IllegalArgumentException when the snapshot contradicts itself, e.g. running work on an
+     *         unknown node or more than a GPU's 1000 milli
+     */
+    public Decisions run(ClusterSnapshot snapshot)
+    {
+        requireNonNull(snapshot, "snapshot is null");
+        Session session = new Session(snapshot, options, policy);
+        for (Action action : actions) {
+            action.execute(session);
+        }
+        return session.decisions();
+    }
+}

@@ -1,0 +1,396 @@
+package dev.tranche.scheduler.core.placement;
+
+import dev.tranche.scheduler.core.model.Gpu;
+import dev.tranche.scheduler.core.model.GpuRequest;
+import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.ResourceRequest;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The free resources of every node, kept up to date as replicas are placed and released, and indexed
+ * by {@link NodeShape} so that a decision looks at each distinct node state once. Mutable and
+ * single-threaded: one scheduling cycle or one benchmark run owns it.
+ */
+public final class ClusterState
+{
+    private final List<Node> nodes;
+    private final Map<String, Integer> nodeIndex = new HashMap<>();
+    private final int[] hardware;
+    private final boolean[] schedulable;
+    private final long[] cpuFree;
+    private final long[] memoryFree;
+    private final int[][] gpuFree;
+    private final int[][] gpuKind;
+    // canonical position -> GPU position in the node's GPU list, recomputed on every change
+    private final int[][] canonical;
+    private final List<String> kindModel = new ArrayList<>();
+    private final List<Long> kindMemory = new ArrayList<>();
+
+    private final Map<NodeShape.ShapeKey, NodeShape> shapes = new HashMap<>();
+    private final ArrayList<NodeShape> live = new ArrayList<>();
+    private final NodeShape[] shapeOf;
+    private final int[] slotInShape;
+
+    private final long totalGpuMilli;
+    private long allocatedGpuMilli;
+    private Object owner;
+
+    public ClusterState(List<Node> nodes)
+    {
+        this.nodes = List.copyOf(requireNonNull(nodes, "nodes is null"));
+        int n = this.nodes.size();
+        hardware = new int[n];
+        schedulable = new boolean[n];
+        cpuFree = new long[n];
+        memoryFree = new long[n];
+        gpuFree = new int[n][];
+        gpuKind = new int[n][];
+        canonical = new int[n][];
+        shapeOf = new NodeShape[n];
+        slotInShape = new int[n];
+        Map<GpuKind, Integer> kinds = new HashMap<>();
+        Map<HardwareKey, Integer> hardwareTypes = new HashMap<>();
+        long gpuTotal = 0;
+        for (int i = 0; i < n; i++) {
+            Node node = this.nodes.get(i);
+            if (nodeIndex.put(node.name(), i) != null) {
+                throw new IllegalArgumentException("node " + node.name() + " appears twice");
+            }
+            schedulable[i] = node.schedulable();
+            cpuFree[i] = node.cpuMilli();
+            memoryFree[i] = node.memoryMib();
+            int gpus = node.gpus().size();
+            gpuFree[i] = new int[gpus];
+            gpuKind[i] = new int[gpus];
+            for (int g = 0; g < gpus; g++) {
+                Gpu gpu = node.gpus().get(g);
+                gpuFree[i][g] = GpuRequest.MILLI_PER_GPU;
+                gpuKind[i][g] = kinds.computeIfAbsent(new GpuKind(gpu.model(), gpu.memoryMib()), ignored -> {
+                    kindModel.add(gpu.model());
+                    kindMemory.add(gpu.memoryMib());
+                    return kindModel.size() - 1;
+                });
+                gpuTotal += GpuRequest.MILLI_PER_GPU;
+            }
+            int[] sortedKinds = gpuKind[i].clone();
+            Arrays.sort(sortedKinds);
+            hardware[i] = hardwareTypes.computeIfAbsent(new HardwareKey(node.cpuMilli(), node.memoryMib(), sortedKinds), ignored -> hardwareTypes.size());
+            canonical[i] = new int[gpus];
+            enterShape(i);
+        }
+        totalGpuMilli = gpuTotal;
+    }
+
+    private record GpuKind(String model, long memoryMib) {}
+
+    private record HardwareKey(long cpuMilli, long memoryMib, int[] gpuKinds)
+    {
+        @Override
+        public boolean equals(Object o)
+        {
+            return o instanceof HardwareKey other && cpuMilli == other.cpuMilli && memoryMib == other.memoryMib && Arrays.equals(gpuKinds, other.gpuKinds);
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return 31 * (31 * Long.hashCode(cpuMilli) + Long.hashCode(memoryMib)) + Arrays.hashCode(gpuKinds);
+        }
+    }
+
+    /** A placer keeps per-shape caches, so only one may ever work on a state. */
+    void claim(Object placer)
+    {
+        if (owner != null && owner != placer) {
+            throw new IllegalStateException("this cluster state already has a placer");
+        }
+        owner = placer;
+    }
+
+    public int nodeCount()
+    {
+        return nodes.size();
+    }
+
+    public Node node(int index)
+    {
+        return nodes.get(index);
+    }
+
+    public List<Node> nodes()
+    {
+        return nodes;
+    }
+
+    public int indexOf(String nodeName)
+    {
+        Integer index = nodeIndex.get(nodeName);
+        if (index == null) {
+            throw new IllegalArgumentException("unknown node " + nodeName);
+        }
+        return index;
+    }
+
+    /** The distinct node states present now; do not keep it across changes. */
+    public List<NodeShape> shapes()
+    {
+        return Collections.unmodifiableList(live);
+    }
+
+    ArrayList<NodeShape> liveShapes()
+    {
+        return live;
+    }
+
+    public NodeShape shapeOf(int node)
+    {
+        return shapeOf[node];
+    }
+
+    public long totalGpuMilli()
+    {
+        return totalGpuMilli;
+    }
+
+    public long allocatedGpuMilli()
+    {
+        return allocatedGpuMilli;
+    }
+
+    public long cpuFree(int node)
+    {
+        return cpuFree[node];
+    }
+
+    public long memoryFree(int node)
+    {
+        return memoryFree[node];
+    }
+
+    public int gpuFree(int node, int gpuPosition)
+    {
+        return gpuFree[node][gpuPosition];
+    }
+
+    /** Takes the resources of a replica that already runs (or was just decided). */
+    public void allocate(ReplicaPlacement placement)
+    {
+        change(placement, -1);
+    }
+
+    /** Gives back the resources of a replica (a preemption victim, or a rollback). */
+    public void release(ReplicaPlacement placement)
+    {
+        change(placement, +1);
+    }
+
+    /** Puts a replica on a node of its shape: canonical positions become this node's GPU indexes. */
+    ReplicaPlacement place(int node, GpuChoice choice, long cpuMilli, long memoryMib)
+    {
+        Map<Integer, Integer> gpus = new HashMap<>();
+        List<Gpu> nodeGpus = nodes.get(node).gpus();
+        for (int i = 0; i < choice.count(); i++) {
+            gpus.put(nodeGpus.get(canonical[node][choice.position(i)]).index(), choice.milli(i));
+        }
+        ReplicaPlacement placement = new ReplicaPlacement(nodes.get(node).name(), gpus, cpuMilli, memoryMib);
+        allocate(placement);
+        return placement;
+    }
+
+    /**
+     * How many more replicas of {@code request} this node could take as it is now; exact, because
+     * replicas of one request are alike and never share a GPU beyond its 1000 milli.
+     */
+    public int capacity(int node, ResourceRequest request)
+    {
+        if (!schedulable[node]) {
+            return 0;
+        }
+        return capacity(nodes.get(node), cpuFree[node], memoryFree[node], gpuFree[node], request);
+    }
+
+    /** Same as {@link #capacity(int, ResourceRequest)} for a node in a hypothetical state. */
+    public static int capacity(Node node, long cpuFree, long memoryFree, int[] gpuFree, ResourceRequest request)
+    {
+        long byCpu = request.cpuMilli() == 0 ? Integer.MAX_VALUE : cpuFree / request.cpuMilli();
+        long byMemory = request.memoryMib() == 0 ? Integer.MAX_VALUE : memoryFree / request.memoryMib();
+        long byGpu;
+        GpuRequest gpu = request.gpu();
+        List<Gpu> nodeGpus = node.gpus();
+        switch (gpu.kind()) {
+            case NONE -> byGpu = Integer.MAX_VALUE;
+            case WHOLE -> {
+                int full = 0;
+                for (int g = 0; g < nodeGpus.size(); g++) {
+                    if (gpuFree[g] == GpuRequest.MILLI_PER_GPU && gpu.allows(nodeGpus.get(g).model())) {
+                        full++;
+                    }
+                }
+                byGpu = full / gpu.count();
+            }
+            default -> {
+                long slots = 0;
+                for (int g = 0; g < nodeGpus.size(); g++) {
+                    Gpu device = nodeGpus.get(g);
+                    int need = gpu.milliOn(device.memoryMib());
+                    if (need <= GpuRequest.MILLI_PER_GPU && gpu.allows(device.model())) {
+                        slots += gpuFree[g] / need;
+                    }
+                }
+                byGpu = slots;
+            }
+        }
+        return (int) Math.min(Math.min(byCpu, byMemory), byGpu);
+    }
+
+    public boolean schedulable(int node)
+    {
+        return schedulable[node];
+    }
+
+    /** A copy of the free milli of each GPU of the node, in the order of the node's GPU list. */
+    public int[] gpuFreeCopy(int node)
+    {
+        return gpuFree[node].clone();
+    }
+
+    /** Position in the node's GPU list of the GPU with device index {@code gpuIndex}. */
+    public int gpuPosition(int node, int gpuIndex)
+    {
+        List<Gpu> nodeGpus = nodes.get(node).gpus();
+        for (int g = 0; g < nodeGpus.size(); g++) {
+            if (nodeGpus.get(g).index() == gpuIndex) {
+                return g;
+            }
+        }
+        throw new IllegalArgumentException("node " + nodes.get(node).name() + " has no GPU " + gpuIndex);
+    }
+
+    /**
+     * Takes the resources of many replicas at once, moving each touched node between shapes only
+     * once: how a cycle loads the running work. On an error the state must be thrown away.
+     */
+    public void allocateAll(List<ReplicaPlacement> placements)
+    {
+        boolean[] touched = new boolean[nodes.size()];
+        List<Integer> order = new ArrayList<>();
+        for (ReplicaPlacement placement : placements) {
+            int node = indexOf(placement.node());
+            if (!touched[node]) {
+                touched[node] = true;
+                order.add(node);
+                leaveShape(node);
+            }
+            apply(node, placement, -1);
+        }
+        for (int node : order) {
+            enterShape(node);
+        }
+    }
+
+    private void change(ReplicaPlacement placement, int sign)
+    {
+        int node = indexOf(placement.node());
+        leaveShape(node);
+        try {
+            apply(node, placement, sign);
+        }
+        finally {
+            enterShape(node);
+        }
+    }
+
+    /** Changes the free resources of a node that is out of its shape; checks before changing anything. */
+    private void apply(int node, ReplicaPlacement placement, int sign)
+    {
+        long cpu = cpuFree[node] + sign * placement.cpuMilli();
+        long memory = memoryFree[node] + sign * placement.memoryMib();
+        Node description = nodes.get(node);
+        if (cpu < 0 || memory < 0 || cpu > description.cpuMilli() || memory > description.memoryMib()) {
+            throw new IllegalArgumentException("node " + description.name() + " cannot " + (sign < 0 ? "take" : "give back")
+                    + " " + placement.cpuMilli() + " CPU milli and " + placement.memoryMib() + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
+        }
+        int[] free = gpuFree[node];
+        long gpuChange = 0;
+        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
+            int position = gpuPosition(node, entry.getKey());
+            int after = free[position] + sign * entry.getValue();
+            if (after < 0 || after > GpuRequest.MILLI_PER_GPU) {
+                throw new IllegalArgumentException("GPU " + entry.getKey() + " of node " + description.name() + " would be "
+                        + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + entry.getValue() + ")");
+            }
+        }
+        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
+            free[gpuPosition(node, entry.getKey())] += sign * entry.getValue();
+            gpuChange += entry.getValue();
+        }
+        cpuFree[node] = cpu;
+        memoryFree[node] = memory;
+        allocatedGpuMilli -= sign * gpuChange;
+    }
+
+    private void leaveShape(int node)
+    {
+        NodeShape shape = shapeOf[node];
+        int moved = shape.removeAt(slotInShape[node]);
+        if (moved >= 0) {
+            slotInShape[moved] = slotInShape[node];
+        }
+        if (shape.size() == 0) {
+            shapes.remove(shape.key());
+            int index = shape.liveIndex;
+            NodeShape last = live.remove(live.size() - 1);
+            if (last != shape) {
+                live.set(index, last);
+                last.liveIndex = index;
+            }
+            shape.liveIndex = -1;
+        }
+        shapeOf[node] = null;
+    }
+
+    private void enterShape(int node)
+    {
+        int gpus = gpuFree[node].length;
+        long[] packed = new long[gpus];
+        for (int g = 0; g < gpus; g++) {
+            // kind, then free milli, then position: sorting this gives the canonical order
+            packed[g] = ((long) gpuKind[node][g] << 32) | ((long) gpuFree[node][g] << 8) | g;
+        }
+        Arrays.sort(packed);
+        long[] key = new long[gpus];
+        for (int c = 0; c < gpus; c++) {
+            canonical[node][c] = (int) (packed[c] & 0xFF);
+            key[c] = packed[c] >>> 8;
+        }
+        NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(hardware[node], schedulable[node], cpuFree[node], memoryFree[node], key);
+        NodeShape shape = shapes.get(shapeKey);
+        if (shape == null) {
+            String[] models = new String[gpus];
+            long[] memories = new long[gpus];
+            int[] free = new int[gpus];
+            for (int c = 0; c < gpus; c++) {
+                int kind = (int) (key[c] >>> 24);
+                models[c] = kindModel.get(kind);
+                memories[c] = kindMemory.get(kind);
+                free[c] = (int) (key[c] & 0xFFFFFF);
+            }
+            Node description = nodes.get(node);
+            shape = new NodeShape(shapeKey, schedulable[node], description.cpuMilli(), description.memoryMib(), models, memories, free);
+            shapes.put(shapeKey, shape);
+            shape.liveIndex = live.size();
+            live.add(shape);
+        }
+        slotInShape[node] = shape.add(node);
+        shapeOf[node] = shape;
+    }
+}

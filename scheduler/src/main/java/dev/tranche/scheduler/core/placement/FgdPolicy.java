@@ -1,0 +1,215 @@
+package dev.tranche.scheduler.core.placement;
+
+import dev.tranche.scheduler.core.model.GpuRequest;
+import dev.tranche.scheduler.core.model.ResourceRequest;
+import dev.tranche.scheduler.core.model.WorkloadShape;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fragmentation gradient descent (after Weng et al., "Beware of Fragmentation", USENIX ATC'23), plus
+ * a CPU-stranding term.
+ *
+ * <p>A node's fragmentation is the free GPU milli that the expected workload could not use there,
+ * averaged over the workload's typical task shapes weighted by popularity: for a shape that cannot
+ * land on the node at all (CPU, memory, GPU model, not enough GPU) every free milli is a fragment;
+ * for one that can, the GPUs it could not use are. The policy picks the candidate that increases
+ * that measure the least, so it keeps GPUs whole for the shapes that need them whole.
+ *
+ * <p>Fragmentation looks one task ahead. Over many tasks a node also strands GPUs when its free CPU
+ * runs out first: with the workload's mean CPU per GPU milli {@code rho}, a node with free GPU
+ * {@code g} and free CPU {@code c} strands about {@code max(0, g - c / rho)} GPU milli. The default
+ * policy adds the increase of that estimate, weighted by {@code strandedWeight}; it steers CPU-heavy
+ * tasks to CPU-rich nodes. On the openb trace it lifts allocation at 130% arrived from about 94.8%
+ * (plain FGD here) to about 95.9%. {@code fgd-classic} is the plain measure (weight 0).
+ */
+public final class FgdPolicy
+        implements PlacementPolicy
+{
+    public static final String NAME = "fgd";
+    public static final String CLASSIC_NAME = "fgd-classic";
+    public static final double DEFAULT_STRANDED_WEIGHT = 1.0;
+
+    private final double strandedWeight;
+
+    public FgdPolicy()
+    {
+        this(DEFAULT_STRANDED_WEIGHT);
+    }
+
+    public FgdPolicy(double strandedWeight)
+    {
+        if (!(strandedWeight >= 0) || Double.isInfinite(strandedWeight)) {
+            throw new IllegalArgumentException("strandedWeight must be finite and >= 0, got " + strandedWeight);
+        }
+        this.strandedWeight = strandedWeight;
+    }
+
+    @Override
+    public String name()
+    {
+        return strandedWeight == 0 ? CLASSIC_NAME : NAME;
+    }
+
+    @Override
+    public Scorer open(ClusterState cluster, List<WorkloadShape> workload)
+    {
+        return new FragmentationScorer(workload, strandedWeight);
+    }
+
+    /** One GPU demand of the workload and the CPU/memory variants that come with it. */
+    private record DemandGroup(GpuRequest gpu, long[] cpu, long[] memory, double[] weight, double totalWeight) {}
+
+    private static final class FragmentationScorer
+            implements Scorer
+    {
+        // memory requests are counted against a 16 GiB GPU when estimating CPU per GPU milli
+        private static final long REFERENCE_GPU_MEMORY_MIB = 16_384;
+
+        private final DemandGroup[] groups;
+        private final double strandedWeight;
+        private final double cpuPerGpuMilli;
+        private int[] scratch = new int[8];
+
+        FragmentationScorer(List<WorkloadShape> workload, double strandedWeight)
+        {
+            this.strandedWeight = strandedWeight;
+            Map<ResourceRequest, Double> merged = new LinkedHashMap<>();
+            double total = 0;
+            for (WorkloadShape shape : workload) {
+                merged.merge(shape.request(), shape.weight(), Double::sum);
+                total += shape.weight();
+            }
+            if (merged.isEmpty()) {
+                // nothing known about the workload: assume single whole GPUs, the most common ask
+                merged.put(new ResourceRequest(GpuRequest.whole(1), 0, 0), 1.0);
+                total = 1;
+            }
+            double cpuSum = 0;
+            double gpuSum = 0;
+            Map<GpuRequest, List<Map.Entry<ResourceRequest, Double>>> byGpu = new LinkedHashMap<>();
+            for (Map.Entry<ResourceRequest, Double> entry : merged.entrySet()) {
+                GpuRequest gpu = entry.getKey().gpu();
+                if (gpu.isNone()) {
+                    // a CPU-only shape can use no GPU, so it adds no fragmentation
+                    continue;
+                }
+                byGpu.computeIfAbsent(gpu, ignored -> new ArrayList<>()).add(entry);
+                cpuSum += entry.getValue() * entry.getKey().cpuMilli();
+                gpuSum += entry.getValue() * gpu.totalMilli(REFERENCE_GPU_MEMORY_MIB);
+            }
+            cpuPerGpuMilli = gpuSum == 0 || cpuSum == 0 ? Double.NaN : cpuSum / gpuSum;
+            List<DemandGroup> built = new ArrayList<>();
+            for (Map.Entry<GpuRequest, List<Map.Entry<ResourceRequest, Double>>> group : byGpu.entrySet()) {
+                List<Map.Entry<ResourceRequest, Double>> members = group.getValue();
+                long[] cpu = new long[members.size()];
+                long[] memory = new long[members.size()];
+                double[] weight = new double[members.size()];
+                double sum = 0;
+                for (int i = 0; i < members.size(); i++) {
+                    cpu[i] = members.get(i).getKey().cpuMilli();
+                    memory[i] = members.get(i).getKey().memoryMib();
+                    weight[i] = members.get(i).getValue() / total;
+                    sum += weight[i];
+                }
+                built.add(new DemandGroup(group.getKey(), cpu, memory, weight, sum));
+            }
+            groups = built.toArray(DemandGroup[]::new);
+        }
+
+        @Override
+        public double score(NodeShape shape, ResourceRequest request, GpuChoice choice)
+        {
+            int gpus = shape.gpuCount();
+            if (scratch.length < gpus) {
+                scratch = new int[gpus];
+            }
+            int[] free = scratch;
+            double before = shape.scorerMemo;
+            if (Double.isNaN(before)) {
+                for (int g = 0; g < gpus; g++) {
+                    free[g] = shape.gpuFree(g);
+                }
+                before = fragmentation(shape, shape.cpuFree(), shape.memoryFree(), free);
+                shape.scorerMemo = before;
+            }
+            for (int g = 0; g < gpus; g++) {
+                free[g] = shape.gpuFree(g);
+            }
+            for (int i = 0; i < choice.count(); i++) {
+                free[choice.position(i)] -= choice.milli(i);
+            }
+            long cpuAfter = shape.cpuFree() - request.cpuMilli();
+            double after = fragmentation(shape, cpuAfter, shape.memoryFree() - request.memoryMib(), free);
+            double score = before - after;
+            if (strandedWeight > 0 && !Double.isNaN(cpuPerGpuMilli)) {
+                double gpuBefore = shape.totalGpuFree();
+                double gpuAfter = gpuBefore - choice.totalMilli();
+                double strandedBefore = Math.max(0, gpuBefore - shape.cpuFree() / cpuPerGpuMilli);
+                double strandedAfter = Math.max(0, gpuAfter - cpuAfter / cpuPerGpuMilli);
+                score -= strandedWeight * (strandedAfter - strandedBefore);
+            }
+            return score;
+        }
+
+        private double fragmentation(NodeShape shape, long cpuFree, long memoryFree, int[] free)
+        {
+            int gpus = shape.gpuCount();
+            long total = 0;
+            for (int g = 0; g < gpus; g++) {
+                total += free[g];
+            }
+            if (total == 0) {
+                return 0;
+            }
+            double fragments = 0;
+            for (DemandGroup group : groups) {
+                double fits = 0;
+                long[] cpu = group.cpu();
+                long[] memory = group.memory();
+                double[] weight = group.weight();
+                for (int i = 0; i < cpu.length; i++) {
+                    if (cpu[i] <= cpuFree && memory[i] <= memoryFree) {
+                        fits += weight[i];
+                    }
+                }
+                fragments += (group.totalWeight() - fits) * total;
+                if (fits > 0) {
+                    fragments += fits * unusable(group.gpu(), shape, free, gpus, total);
+                }
+            }
+            return fragments;
+        }
+
+        /** Free milli on the node that a task with this GPU demand could not use, given it fits CPU and memory. */
+        private static long unusable(GpuRequest gpu, NodeShape shape, int[] free, int gpus, long total)
+        {
+            long unusable = 0;
+            if (gpu.kind() == GpuRequest.Kind.WHOLE) {
+                int whole = 0;
+                for (int g = 0; g < gpus; g++) {
+                    if (free[g] == GpuRequest.MILLI_PER_GPU && gpu.allows(shape.gpuModel(g))) {
+                        whole++;
+                    }
+                    else {
+                        unusable += free[g];
+                    }
+                }
+                return whole >= gpu.count() ? unusable : total;
+            }
+            boolean any = false;
+            for (int g = 0; g < gpus; g++) {
+                if (gpu.allows(shape.gpuModel(g)) && gpu.milliOn(shape.gpuMemoryMib(g)) <= free[g]) {
+                    any = true;
+                }
+                else {
+                    unusable += free[g];
+                }
+            }
+            return any ? unusable : total;
+        }
+    }
+}

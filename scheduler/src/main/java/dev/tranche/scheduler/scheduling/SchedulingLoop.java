@@ -1,0 +1,252 @@
+package dev.tranche.scheduler.scheduling;
+
+import dev.tranche.scheduler.core.Decisions;
+import dev.tranche.scheduler.core.Placement;
+import dev.tranche.scheduler.core.Preemption;
+import dev.tranche.scheduler.core.SchedulingCycle;
+import dev.tranche.scheduler.core.Unplaced;
+import dev.tranche.scheduler.core.model.ClusterSnapshot;
+import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.experiment.ExperimentChange;
+import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.store.ClusterRepository;
+import dev.tranche.scheduler.store.PlacementWriter;
+import dev.tranche.scheduler.store.PlacementWriter.Eviction;
+import dev.tranche.spec.Numbers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The adapter around the pure scheduling core: reads a consistent snapshot from PostgreSQL, runs one
+ * {@link SchedulingCycle}, and stores its decisions (each placement with its evictions in one
+ * transaction), then tells watchers. Runs on one thread, on a timer and whenever the queue changes.
+ */
+public final class SchedulingLoop
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(SchedulingLoop.class);
+
+    private final ClusterRepository cluster;
+    private final PlacementWriter writer;
+    private final ExperimentEventBus events;
+    private final SchedulingCycle cycle;
+    private final SpecTranslator translator;
+    private final Duration interval;
+    private final Duration minimumGap;
+    private final int maxPending;
+    private final Object signal = new Object();
+    private final ExperimentEventBus.Subscription queueChanges;
+    // The waiting reasons last stored, so a cycle writes only those that changed (the loop is their only writer).
+    private final Map<String, String> storedReasons = new HashMap<>();
+    private boolean wakeUp;
+    private volatile boolean running;
+    private Thread thread;
+
+    /** What one cycle did. */
+    public record CycleReport(int placed, int preempted, int waiting, int failed, long nanos) {}
+
+    public SchedulingLoop(ClusterRepository cluster, PlacementWriter writer, ExperimentEventBus events, SchedulingCycle cycle, SpecTranslator translator,
+            Duration interval, Duration minimumGap, int maxPending)
+    {
+        this.minimumGap = requireNonNull(minimumGap, "minimumGap is null");
+        this.cluster = requireNonNull(cluster, "cluster is null");
+        this.writer = requireNonNull(writer, "writer is null");
+        this.events = requireNonNull(events, "events is null");
+        this.cycle = requireNonNull(cycle, "cycle is null");
+        this.translator = requireNonNull(translator, "translator is null");
+        this.interval = requireNonNull(interval, "interval is null");
+        this.maxPending = maxPending;
+        // new work, or capacity given back: worth a cycle now rather than at the next tick
+        this.queueChanges = events.subscribe(change -> !change.experiment().state().holdsGpus(), change -> wakeUp());
+    }
+
+    public synchronized void start()
+    {
+        if (thread != null) {
+            return;
+        }
+        running = true;
+        thread = new Thread(this::loop, "tranche-scheduling-loop");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public void wakeUp()
+    {
+        synchronized (signal) {
+            wakeUp = true;
+            signal.notifyAll();
+        }
+    }
+
+    private void loop()
+    {
+        while (running) {
+            try {
+                CycleReport report = runOnce();
+                if (report.placed() + report.preempted() + report.failed() > 0) {
+                    log.info("scheduling cycle: {} placed, {} preempted, {} waiting, {} failed to store, {} ms",
+                            report.placed(), report.preempted(), report.waiting(), report.failed(), TimeUnit.NANOSECONDS.toMillis(report.nanos()));
+                }
+            }
+            catch (RuntimeException e) {
+                log.error("scheduling cycle failed; retrying at the next tick", e);
+            }
+            try {
+                // a burst of submissions wakes the loop many times: one cycle per gap serves them all
+                Thread.sleep(minimumGap.toMillis());
+                synchronized (signal) {
+                    if (!wakeUp && running) {
+                        signal.wait(Math.max(1, interval.toMillis() - minimumGap.toMillis()));
+                    }
+                    wakeUp = false;
+                }
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** One cycle, on the caller's thread (the loop's, or a test's). */
+    public CycleReport runOnce()
+    {
+        long start = System.nanoTime();
+        ClusterRepository.Snapshot stored = cluster.snapshot(maxPending);
+        Map<String, ExperimentRecord> pendingById = new HashMap<>();
+        List<PendingExperiment> pending = new ArrayList<>();
+        for (ExperimentRecord record : stored.pending()) {
+            pendingById.put(record.id(), record);
+            pending.add(new PendingExperiment(record.id(), record.project(), translator.priority(record.spec()), record.spec().getPreemptible(),
+                    record.spec().getReplicas(), translator.resources(record.spec()), record.sequence(),
+                    Math.max(0, stored.nowEpochSecond() - record.createdAt().getEpochSecond())));
+        }
+        List<RunningAllocation> running = new ArrayList<>();
+        for (ClusterRepository.Held held : stored.held()) {
+            ExperimentRecord record = held.experiment();
+            running.add(new RunningAllocation(record.id(), record.project(), translator.priority(record.spec()), record.spec().getPreemptible(),
+                    held.placedSequence(), held.replicas()));
+        }
+        List<Node> nodes = stored.nodes().stream().map(ClusterRepository.NodeUsage::node).toList();
+        Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, pending, List.of()));
+
+        Map<String, Preemption> preemptions = new LinkedHashMap<>();
+        decisions.preemptions().forEach(preemption -> preemptions.put(preemption.victimId(), preemption));
+        Set<String> evicted = new HashSet<>();
+        int placed = 0;
+        int failed = 0;
+        for (Placement placement : decisions.placements()) {
+            List<Eviction> evictions = new ArrayList<>();
+            for (String victim : placement.afterEvicting()) {
+                Preemption preemption = preemptions.get(victim);
+                evictions.add(new Eviction(victim, preemption != null ? preemption.reason() : "preempted to make room for " + placement.experimentId()));
+            }
+            try {
+                publish(writer.place(placement.experimentId(), placement.replicas(), describe(placement), evictions));
+                evicted.addAll(placement.afterEvicting());
+                placed++;
+            }
+            catch (RuntimeException e) {
+                failed++;
+                log.warn("could not store the placement of {}: {}", placement.experimentId(), e.getMessage());
+            }
+        }
+        for (Preemption preemption : preemptions.values()) {
+            if (evicted.contains(preemption.victimId()) || decisions.placementOf(preemption.forExperimentId()).isPresent()) {
+                continue;   // done with its placement, or that placement failed and the victim keeps running
+            }
+            try {
+                publish(writer.evict(List.of(new Eviction(preemption.victimId(), preemption.reason()))));
+                evicted.add(preemption.victimId());
+            }
+            catch (RuntimeException e) {
+                failed++;
+                log.warn("could not preempt {}: {}", preemption.victimId(), e.getMessage());
+            }
+        }
+        Map<String, String> changedReasons = new HashMap<>();
+        int waiting = 0;
+        for (Unplaced unplaced : decisions.unplaced()) {
+            ExperimentRecord record = pendingById.get(unplaced.experimentId());
+            if (record == null) {
+                continue;
+            }
+            waiting++;
+            String reason = "waiting: " + unplaced.message();
+            if (!reason.equals(record.reason()) && !reason.equals(storedReasons.get(record.id()))) {
+                changedReasons.put(record.id(), reason);
+            }
+        }
+        writer.explainWaiting(changedReasons);
+        storedReasons.keySet().retainAll(pendingById.keySet());
+        storedReasons.putAll(changedReasons);
+        long nanos = System.nanoTime() - start;
+        if (nanos > TimeUnit.MILLISECONDS.toNanos(250)) {
+            log.info("slow scheduling cycle: {} ms for {} pending and {} placed experiments", TimeUnit.NANOSECONDS.toMillis(nanos), pending.size(), running.size());
+        }
+        return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
+    }
+
+    private void publish(List<ExperimentChange> changes)
+    {
+        changes.forEach(events::publish);
+    }
+
+    /** "placed on node-1 GPU 0 (0.5 GPU)", "placed 2 replicas: node-1 GPU 0 (0.5 GPU); node-2 GPUs 0,1 (2 GPUs)". */
+    static String describe(Placement placement)
+    {
+        List<String> replicas = new ArrayList<>();
+        for (ReplicaPlacement replica : placement.replicas()) {
+            replicas.add(describe(replica));
+        }
+        String where = replicas.size() == 1 ? "placed on " + replicas.get(0) : "placed " + replicas.size() + " replicas: " + String.join("; ", replicas);
+        return placement.afterEvicting().isEmpty() ? where : where + ", after preempting " + String.join(", ", placement.afterEvicting());
+    }
+
+    private static String describe(ReplicaPlacement replica)
+    {
+        Map<Integer, Integer> gpus = new TreeMap<>(replica.gpuMilli());
+        if (gpus.isEmpty()) {
+            return replica.node() + " (no GPU)";
+        }
+        long milli = gpus.values().stream().mapToLong(Integer::longValue).sum();
+        String amount = Numbers.plain(milli / 1000.0) + (milli == 1000 || milli < 1000 ? " GPU" : " GPUs");
+        String indexes = String.join(",", gpus.keySet().stream().map(String::valueOf).toList());
+        return replica.node() + (gpus.size() == 1 ? " GPU " : " GPUs ") + indexes + " (" + amount + ")";
+    }
+
+    @Override
+    public void close()
+    {
+        queueChanges.close();
+        running = false;
+        wakeUp();
+        Thread current = thread;
+        if (current != null) {
+            try {
+                current.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

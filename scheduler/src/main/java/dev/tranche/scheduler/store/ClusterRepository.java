@@ -1,0 +1,305 @@
+package dev.tranche.scheduler.store;
+
+import dev.tranche.scheduler.core.model.DepartmentQuota;
+import dev.tranche.scheduler.core.model.Gpu;
+import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.model.ProjectQuota;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.errors.StoreException;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.experiment.ExperimentState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+
+import static java.util.Objects.requireNonNull;
+
+/** The GPU inventory, who holds what, and the consistent view of both that a scheduling cycle reads. */
+public final class ClusterRepository
+{
+    private static final Logger log = LoggerFactory.getLogger(ClusterRepository.class);
+
+    private final DataSource dataSource;
+
+    public ClusterRepository(DataSource dataSource)
+    {
+        this.dataSource = requireNonNull(dataSource, "dataSource is null");
+    }
+
+    /**
+     * Makes the inventory match what a backend reports: new nodes are added, known ones updated, and
+     * nodes no longer reported are kept (allocations may point at them) but marked unschedulable.
+     */
+    public void registerNodes(List<Node> nodes)
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                try (PreparedStatement cordonAll = connection.prepareStatement("UPDATE nodes SET schedulable = false, updated_at = now()")) {
+                    cordonAll.executeUpdate();
+                }
+                try (PreparedStatement node = connection.prepareStatement("""
+                        INSERT INTO nodes (name, cpu_milli, memory_mib, schedulable) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (name) DO UPDATE SET cpu_milli = EXCLUDED.cpu_milli, memory_mib = EXCLUDED.memory_mib,
+                            schedulable = EXCLUDED.schedulable, updated_at = now()""");
+                        PreparedStatement gpu = connection.prepareStatement("""
+                                INSERT INTO gpus (node, index, model, memory_mib) VALUES (?, ?, ?, ?)
+                                ON CONFLICT (node, index) DO UPDATE SET model = EXCLUDED.model, memory_mib = EXCLUDED.memory_mib""")) {
+                    for (Node each : nodes) {
+                        node.setString(1, each.name());
+                        node.setLong(2, each.cpuMilli());
+                        node.setLong(3, each.memoryMib());
+                        node.setBoolean(4, each.schedulable());
+                        node.addBatch();
+                        for (Gpu device : each.gpus()) {
+                            gpu.setString(1, each.name());
+                            gpu.setInt(2, device.index());
+                            gpu.setString(3, device.model());
+                            gpu.setLong(4, device.memoryMib());
+                            gpu.addBatch();
+                        }
+                    }
+                    node.executeBatch();
+                    gpu.executeBatch();
+                }
+                connection.commit();
+            }
+            catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not register " + nodes.size() + " nodes", e);
+        }
+    }
+
+    /** A node as stored, with what is in use on it. */
+    public record NodeUsage(Node node, long usedCpuMilli, long usedMemoryMib, Map<Integer, Integer> usedMilliByGpu, List<GpuHolder> holders)
+    {
+        public NodeUsage
+        {
+            requireNonNull(node, "node is null");
+            usedMilliByGpu = Map.copyOf(usedMilliByGpu);
+            holders = List.copyOf(holders);
+        }
+    }
+
+    /** Who holds how much of which GPU. */
+    public record GpuHolder(int gpuIndex, String experimentId, String project, int replica, int milli) {}
+
+    /** A placed experiment and where its replicas are. */
+    public record Held(ExperimentRecord experiment, long placedSequence, List<ReplicaPlacement> replicas) {}
+
+    /** Everything a cycle needs, read in one repeatable-read transaction so it is self-consistent. */
+    public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<ExperimentRecord> pending,
+            long nowEpochSecond) {}
+
+    public Snapshot snapshot(int maxPending)
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            connection.setReadOnly(true);
+            connection.setAutoCommit(false);
+            try {
+                List<NodeUsage> nodes = nodes(connection);
+                List<ProjectQuota> quotas = quotas(connection);
+                List<DepartmentQuota> departments = departments(connection);
+                List<Held> held = held(connection);
+                List<ExperimentRecord> pending = new ArrayList<>();
+                try (PreparedStatement select = connection.prepareStatement(
+                        "SELECT " + ExperimentRepository.COLUMNS + " FROM experiments WHERE state = 'PENDING' ORDER BY seq LIMIT ?")) {
+                    select.setInt(1, maxPending);
+                    try (ResultSet row = select.executeQuery()) {
+                        while (row.next()) {
+                            pending.add(ExperimentRepository.record(row));
+                        }
+                    }
+                }
+                long now;
+                try (PreparedStatement select = connection.prepareStatement("SELECT extract(epoch FROM now())::bigint");
+                        ResultSet row = select.executeQuery()) {
+                    row.next();
+                    now = row.getLong(1);
+                }
+                connection.commit();
+                return new Snapshot(nodes, quotas, departments, held, pending, now);
+            }
+            catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the cluster snapshot", e);
+        }
+    }
+
+    /** The inventory with use and holders, for `tranche nodes` and the dashboard. */
+    public List<NodeUsage> nodes()
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            return nodes(connection);
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the nodes", e);
+        }
+    }
+
+    /** Milli-GPUs held per project (experiments SCHEDULED or RUNNING). */
+    public Map<String, Long> usedMilliByProject()
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("""
+                        SELECT e.project, sum(a.milli) FROM gpu_allocations a JOIN experiments e ON e.id = a.experiment_id GROUP BY e.project""");
+                ResultSet row = select.executeQuery()) {
+            Map<String, Long> used = new TreeMap<>();
+            while (row.next()) {
+                used.put(row.getString(1), row.getLong(2));
+            }
+            return used;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not sum GPU use per project", e);
+        }
+    }
+
+    /** The specs of every PENDING experiment, for demand figures. */
+    public List<dev.tranche.proto.v1.ExperimentSpec> pendingSpecs()
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("SELECT spec FROM experiments WHERE state = 'PENDING'");
+                ResultSet row = select.executeQuery()) {
+            List<dev.tranche.proto.v1.ExperimentSpec> specs = new ArrayList<>();
+            while (row.next()) {
+                specs.add(dev.tranche.proto.v1.ExperimentSpec.parseFrom(row.getBytes(1)));
+            }
+            return specs;
+        }
+        catch (SQLException | com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new StoreException("could not read pending specs", e);
+        }
+    }
+
+    private static List<NodeUsage> nodes(Connection connection)
+            throws SQLException
+    {
+        Map<String, List<Gpu>> gpus = new LinkedHashMap<>();
+        Map<String, Map<Integer, Integer>> used = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT node, index, model, memory_mib, used_milli FROM gpus ORDER BY node, index");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                gpus.computeIfAbsent(row.getString(1), ignored -> new ArrayList<>()).add(new Gpu(row.getInt(2), row.getString(3), row.getLong(4)));
+                used.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>()).put(row.getInt(2), row.getInt(5));
+            }
+        }
+        Map<String, List<GpuHolder>> holders = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT a.node, a.gpu_index, a.experiment_id, e.project, a.replica, a.milli
+                FROM gpu_allocations a JOIN experiments e ON e.id = a.experiment_id ORDER BY a.node, a.gpu_index, a.experiment_id, a.replica""");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                holders.computeIfAbsent(row.getString(1), ignored -> new ArrayList<>())
+                        .add(new GpuHolder(row.getInt(2), row.getString(3), row.getString(4), row.getInt(5), row.getInt(6)));
+            }
+        }
+        List<NodeUsage> nodes = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT name, cpu_milli, memory_mib, schedulable, used_cpu_milli, used_memory_mib FROM nodes ORDER BY name");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                String name = row.getString(1);
+                Node node = new Node(name, row.getLong(2), row.getLong(3), gpus.getOrDefault(name, List.of()), row.getBoolean(4));
+                nodes.add(new NodeUsage(node, row.getLong(5), row.getLong(6), used.getOrDefault(name, Map.of()), holders.getOrDefault(name, List.of())));
+            }
+        }
+        return nodes;
+    }
+
+    private static List<ProjectQuota> quotas(Connection connection)
+            throws SQLException
+    {
+        List<ProjectQuota> quotas = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT name, deserved_milli, limit_milli, over_quota_weight, department FROM projects ORDER BY name");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                long limit = row.getLong(3);
+                OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
+                quotas.add(new ProjectQuota(row.getString(1), Optional.ofNullable(row.getString(5)), row.getLong(2), limitMilli, row.getDouble(4)));
+            }
+        }
+        return quotas;
+    }
+
+    private static List<DepartmentQuota> departments(Connection connection)
+            throws SQLException
+    {
+        List<DepartmentQuota> departments = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT name, deserved_milli, limit_milli FROM departments ORDER BY name");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                long limit = row.getLong(3);
+                OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
+                departments.add(new DepartmentQuota(row.getString(1), row.getLong(2), limitMilli));
+            }
+        }
+        return departments;
+    }
+
+    private static List<Held> held(Connection connection)
+            throws SQLException
+    {
+        Map<String, ExperimentRecord> experiments = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT " + ExperimentRepository.COLUMNS
+                + " FROM experiments WHERE id IN (SELECT DISTINCT experiment_id FROM replica_placements) ORDER BY seq");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                ExperimentRecord record = ExperimentRepository.record(row);
+                experiments.put(record.id(), record);
+            }
+        }
+        Map<String, Map<Integer, Map<Integer, Integer>>> gpuMilli = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT experiment_id, replica, gpu_index, milli FROM gpu_allocations");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                gpuMilli.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>())
+                        .computeIfAbsent(row.getInt(2), ignored -> new TreeMap<>())
+                        .put(row.getInt(3), row.getInt(4));
+            }
+        }
+        Map<String, List<ReplicaPlacement>> replicas = new LinkedHashMap<>();
+        Map<String, Long> placedSequence = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq FROM replica_placements ORDER BY experiment_id, replica");
+                ResultSet row = select.executeQuery()) {
+            while (row.next()) {
+                String id = row.getString(1);
+                Map<Integer, Integer> milli = gpuMilli.getOrDefault(id, Map.of()).getOrDefault(row.getInt(2), Map.of());
+                replicas.computeIfAbsent(id, ignored -> new ArrayList<>()).add(new ReplicaPlacement(row.getString(3), milli, row.getLong(4), row.getLong(5)));
+                placedSequence.merge(id, row.getLong(6), Math::max);
+            }
+        }
+        List<Held> held = new ArrayList<>();
+        for (ExperimentRecord experiment : experiments.values()) {
+            if (experiment.state() != ExperimentState.SCHEDULED && experiment.state() != ExperimentState.RUNNING) {
+                log.warn("experiment {} is {} but still holds GPUs; they are freed when it next changes state", experiment.id(), experiment.state());
+            }
+            held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id())));
+        }
+        return held;
+    }
+}

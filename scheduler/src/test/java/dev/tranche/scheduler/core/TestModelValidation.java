@@ -1,0 +1,61 @@
+package dev.tranche.scheduler.core;
+
+import dev.tranche.scheduler.core.model.ClusterSnapshot;
+import dev.tranche.scheduler.core.model.GpuRequest;
+import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ProjectQuota;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.ResourceRequest;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.tranche.scheduler.core.Fixtures.gpus;
+import static dev.tranche.scheduler.core.Fixtures.node;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The model rejects what cannot be scheduled, with messages that say why. */
+class TestModelValidation
+{
+    @Test
+    void gpuRequests()
+    {
+        assertThatThrownBy(() -> GpuRequest.fraction(0)).hasMessage("a fractional GPU request needs milli in 1..1000, got 0");
+        assertThatThrownBy(() -> GpuRequest.fraction(1001)).hasMessage("a fractional GPU request needs milli in 1..1000, got 1001");
+        assertThatThrownBy(() -> GpuRequest.whole(0)).hasMessage("a whole-GPU request needs count >= 1, got 0");
+        assertThatThrownBy(() -> GpuRequest.memory(0)).hasMessage("a GPU memory request needs memoryMib >= 1, got 0");
+        assertThatThrownBy(() -> GpuRequest.none().onModels(Set.of("T4"))).hasMessage("a request for no GPU cannot name GPU models");
+        assertThat(GpuRequest.memory(8_000).milliOn(16_384)).isEqualTo(489);
+        assertThat(GpuRequest.memory(40_000).milliOn(16_384)).isGreaterThan(1000);
+        assertThat(GpuRequest.fraction(250).toString()).isEqualTo("0.25 GPU");
+        assertThat(GpuRequest.whole(2).onModels(Set.of("T4", "A10")).toString()).isEqualTo("2 GPUs (A10|T4)");
+    }
+
+    @Test
+    void quotas()
+    {
+        assertThatThrownBy(() -> ProjectQuota.of("team-a", 2000).withLimit(1000)).hasMessage("project team-a: limit 1000 is below deserved 2000");
+        assertThatThrownBy(() -> ProjectQuota.of("team-a", 0).withWeight(0)).hasMessage("project team-a: over-quota weight must be > 0, got 0.0");
+    }
+
+    @Test
+    void experimentsAndPlacements()
+    {
+        assertThatThrownBy(() -> new PendingExperiment("e", "p", 0, true, 0, gpus(GpuRequest.whole(1)), 0, 0)).hasMessage("experiment e needs at least 1 replica, got 0");
+        assertThatThrownBy(() -> new ReplicaPlacement("n1", Map.of(0, 1200), 0, 0)).hasMessage("replica on n1 holds 1200 milli of GPU 0; must be 1..1000");
+        assertThatThrownBy(() -> new ResourceRequest(GpuRequest.none(), -1, 0)).hasMessage("cpuMilli must not be negative, got -1");
+    }
+
+    @Test
+    void snapshotsRejectDuplicates()
+    {
+        PendingExperiment job = new PendingExperiment("e", "p", 0, true, 1, gpus(GpuRequest.whole(1)), 0, 0);
+        assertThatThrownBy(() -> new ClusterSnapshot(List.of(node("n1", 1), node("n1", 2)), List.of(), List.of(), List.of()))
+                .hasMessage("node n1 appears twice in the snapshot");
+        assertThatThrownBy(() -> new ClusterSnapshot(List.of(node("n1", 1)), List.of(), List.of(), List.of(job, job)))
+                .hasMessage("experiment e appears twice in the snapshot");
+    }
+}
