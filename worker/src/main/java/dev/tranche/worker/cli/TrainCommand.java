@@ -5,7 +5,12 @@ import dev.tranche.cli.OutputFormat;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.spec.ExperimentSpecFiles;
 import dev.tranche.spec.ExperimentSpecValidator;
+import dev.tranche.worker.env.WorkerEnvironment;
+import dev.tranche.worker.metrics.MetricsClient;
+import dev.tranche.worker.metrics.MetricsClientConfig;
 import dev.tranche.worker.train.EpochResult;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import dev.tranche.worker.train.StopSignal;
 import dev.tranche.worker.train.TrainOptions;
 import dev.tranche.worker.train.Trainer;
@@ -18,6 +23,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,8 +75,13 @@ final class TrainCommand
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: local[K]).")
     String master;
 
-    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Checkpoint after every epoch (and on SIGTERM) here; resume from the newest one found.")
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "Checkpoint after every epoch (and on SIGTERM) here; resume from the newest one found (default: $TRANCHE_CHECKPOINT_DIR; none when unset).")
     Path checkpointDir;
+
+    @Option(names = "--metrics-server", paramLabel = "HOST:PORT",
+            description = "Send metrics to this MetricsService (default: $TRANCHE_SCHEDULER_ADDRESS; none when unset).")
+    String metricsServer;
 
     @Option(names = "--grace-seconds", defaultValue = "30", paramLabel = "S", description = "How long a SIGTERM may take to checkpoint (default: ${DEFAULT-VALUE}).")
     int graceSeconds;
@@ -78,6 +89,10 @@ final class TrainCommand
     @Override
     public Integer call()
     {
+        WorkerEnvironment environment = WorkerEnvironment.of(System.getenv());
+        if (checkpointDir == null) {
+            checkpointDir = environment.checkpointDir().orElse(null);
+        }
         ExperimentSpec read = ExperimentSpecFiles.read(file);
         ExperimentSpec.Builder builder = read.toBuilder();
         if (epochs != null) {
@@ -108,11 +123,28 @@ final class TrainCommand
         PrintWriter progress = output == OutputFormat.json ? spec.commandLine().getErr() : out;
         List<TrainingEvents> listeners = new ArrayList<>();
         listeners.add(new ConsoleEvents(progress));
-        if (System.getenv("CUDA_VISIBLE_DEVICES") == null || System.getenv("CUDA_VISIBLE_DEVICES").isEmpty()) {
-            progress.println("device: CPU (nd4j-native); no GPU is assigned to this run");
-        }
+        progress.println(environment.deviceLine());
+        progress.flush();
         StopSignal stop = StopSignal.install(Duration.ofSeconds(graceSeconds), System.err);
-        TrainingResult result = new Trainer(options, TrainingEvents.all(listeners), stop).run();
+        TrainingResult result;
+        Optional<String> metricsTarget = Optional.ofNullable(metricsServer).or(environment::schedulerAddress);
+        if (metricsTarget.isPresent()) {
+            ManagedChannel channel = ManagedChannelBuilder.forTarget(metricsTarget.get()).usePlaintext().build();
+            MetricsClient metrics = new MetricsClient(channel, MetricsClientConfig.defaults(
+                    environment.experimentId().orElse(experiment.getName()), environment.credential().orElse(""), environment.rank()),
+                    System.err, Clock.systemUTC());
+            listeners.add(metrics);
+            try {
+                result = new Trainer(options, TrainingEvents.all(listeners), stop).run();
+            }
+            finally {
+                metrics.close();
+                channel.shutdownNow();
+            }
+        }
+        else {
+            result = new Trainer(options, TrainingEvents.all(listeners), stop).run();
+        }
 
         if (output == OutputFormat.json) {
             out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(json(experiment, options, result)));
