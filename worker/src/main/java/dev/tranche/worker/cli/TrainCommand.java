@@ -5,6 +5,8 @@ import dev.tranche.cli.OutputFormat;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.spec.ExperimentSpecFiles;
 import dev.tranche.spec.ExperimentSpecValidator;
+import dev.tranche.worker.cluster.Gang;
+import dev.tranche.worker.cluster.SparkHome;
 import dev.tranche.worker.env.WorkerEnvironment;
 import dev.tranche.worker.metrics.MetricsClient;
 import dev.tranche.worker.metrics.MetricsClientConfig;
@@ -16,12 +18,14 @@ import dev.tranche.worker.train.TrainOptions;
 import dev.tranche.worker.train.Trainer;
 import dev.tranche.worker.train.TrainingEvents;
 import dev.tranche.worker.train.TrainingResult;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,13 +39,13 @@ import java.util.concurrent.Callable;
 @Command(name = "train", description = {
         "Train one experiment here, stand-alone, without a scheduler: Spark local[k] in this process.",
         "Progress goes to stdout (table) or stderr (json); with -o json stdout ends with one result object."})
-final class TrainCommand
+class TrainCommand
         implements Callable<Integer>
 {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-f", "--file"}, required = true, paramLabel = "SPEC", description = "The experiment spec, e.g. docs/examples/fashion-mnist-lenet.yaml.")
+    @Option(names = {"-f", "--file"}, paramLabel = "SPEC", description = "The experiment spec, e.g. docs/examples/fashion-mnist-lenet.yaml.")
     Path file;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Override training.epochs.")
@@ -79,6 +83,10 @@ final class TrainCommand
             description = "Checkpoint after every epoch (and on SIGTERM) here; resume from the newest one found (default: $TRANCHE_CHECKPOINT_DIR; none when unset).")
     Path checkpointDir;
 
+    @Option(names = "--replicas", defaultValue = "1", paramLabel = "N",
+            description = "Run N replicas as local processes forming one Spark standalone cluster: this one is rank 0 (master and driver), the others run executors (default: ${DEFAULT-VALUE}: Spark local[K] in this process).")
+    int replicas;
+
     @Option(names = "--metrics-server", paramLabel = "HOST:PORT",
             description = "Send metrics to this MetricsService (default: $TRANCHE_SCHEDULER_ADDRESS; none when unset).")
     String metricsServer;
@@ -86,10 +94,23 @@ final class TrainCommand
     @Option(names = "--grace-seconds", defaultValue = "30", paramLabel = "S", description = "How long a SIGTERM may take to checkpoint (default: ${DEFAULT-VALUE}).")
     int graceSeconds;
 
+    /** The replica's environment, as the execution backend sets it; none for a stand-alone run. */
+    WorkerEnvironment environment()
+    {
+        return WorkerEnvironment.of(System.getenv());
+    }
+
     @Override
     public Integer call()
+            throws Exception
     {
-        WorkerEnvironment environment = WorkerEnvironment.of(System.getenv());
+        WorkerEnvironment environment = environment();
+        if (environment.worldSize() > 1 && environment.rank() > 0) {
+            return executorHost(environment);
+        }
+        if (file == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--file=SPEC'");
+        }
         if (checkpointDir == null) {
             checkpointDir = environment.checkpointDir().orElse(null);
         }
@@ -126,24 +147,39 @@ final class TrainCommand
         progress.println(environment.deviceLine());
         progress.flush();
         StopSignal stop = StopSignal.install(Duration.ofSeconds(graceSeconds), System.err);
-        TrainingResult result;
-        Optional<String> metricsTarget = Optional.ofNullable(metricsServer).or(environment::schedulerAddress);
-        if (metricsTarget.isPresent()) {
-            ManagedChannel channel = ManagedChannelBuilder.forTarget(metricsTarget.get()).usePlaintext().build();
-            MetricsClient metrics = new MetricsClient(channel, MetricsClientConfig.defaults(
-                    environment.experimentId().orElse(experiment.getName()), environment.credential().orElse(""), environment.rank()),
-                    System.err, Clock.systemUTC());
-            listeners.add(metrics);
-            try {
-                result = new Trainer(options, TrainingEvents.all(listeners), stop).run();
-            }
-            finally {
-                metrics.close();
-                channel.shutdownNow();
-            }
+
+        List<Process> children = List.of();
+        org.apache.spark.rpc.RpcEnv sparkMaster = null;
+        if (replicas > 1 && environment.worldSize() == 1) {
+            // a gang on this machine: rank 0 here, ranks 1..N-1 as child processes
+            environment = new WorkerEnvironment(environment.experimentId(), 0, replicas, Optional.of("127.0.0.1:" + freePort()), List.of(),
+                    environment.gpuIds(), environment.gpuFraction(), environment.gpuMemoryMib(), environment.schedulerAddress(),
+                    environment.credential(), environment.checkpointDir());
         }
-        else {
-            result = new Trainer(options, TrainingEvents.all(listeners), stop).run();
+        TrainingResult result;
+        try {
+            if (environment.worldSize() > 1) {
+                Path scratch = Files.createTempDirectory("tranche-gang-");
+                SparkHome home = SparkHome.create(scratch);
+                sparkMaster = Gang.startMaster(environment);
+                if (replicas > 1) {
+                    children = Gang.startLocalReplicas(replicas, Gang.Address.parse(environment.masterAddress().orElseThrow()), home,
+                            environment, k, scratch.resolve("logs"));
+                    progress.println("started ranks 1.." + (replicas - 1) + " as local processes; their logs are in " + scratch.resolve("logs"));
+                    progress.flush();
+                }
+                long executorMemory = Math.max(512, experiment.getResources().getMemoryMib() * 3 / 4);
+                options = Gang.driverOptions(options, environment, home, k, executorMemory);
+            }
+            result = train(experiment, options, environment, listeners, stop);
+        }
+        finally {
+            for (Process child : children) {
+                child.toHandle().destroy();
+            }
+            if (sparkMaster != null) {
+                sparkMaster.shutdown();
+            }
         }
 
         if (output == OutputFormat.json) {
@@ -156,6 +192,59 @@ final class TrainCommand
         }
         out.flush();
         return result.stopped() ? 143 : 0;
+    }
+
+    private TrainingResult train(ExperimentSpec experiment, TrainOptions options, WorkerEnvironment environment, List<TrainingEvents> listeners, StopSignal stop)
+    {
+        Optional<String> metricsTarget = Optional.ofNullable(metricsServer).or(environment::schedulerAddress);
+        if (metricsTarget.isEmpty()) {
+            return new Trainer(options, TrainingEvents.all(listeners), stop).run();
+        }
+        ManagedChannel channel = ManagedChannelBuilder.forTarget(metricsTarget.get()).usePlaintext().build();
+        MetricsClient metrics = new MetricsClient(channel, MetricsClientConfig.defaults(
+                environment.experimentId().orElse(experiment.getName()), environment.credential().orElse(""), environment.rank()),
+                System.err, Clock.systemUTC());
+        List<TrainingEvents> all = new ArrayList<>(listeners);
+        all.add(metrics);
+        try {
+            return new Trainer(options, TrainingEvents.all(all), stop).run();
+        }
+        finally {
+            metrics.close();
+            channel.shutdownNow();
+        }
+    }
+
+    /** Rank > 0 of a gang: a Spark Worker that joins rank 0's master; SPARK_HOME is laid out first if missing. */
+    private int executorHost(WorkerEnvironment environment)
+            throws Exception
+    {
+        int cores = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+        Path scratch = Files.createTempDirectory("tranche-replica-");
+        String sparkHome = System.getenv("SPARK_HOME");
+        if (sparkHome == null || sparkHome.isEmpty()) {
+            // a Spark Worker finds its executors' jars through $SPARK_HOME: start again with one
+            SparkHome home = SparkHome.create(scratch);
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche"));
+            command.addAll(spec.commandLine().getParseResult().originalArgs());
+            ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+            builder.environment().put("SPARK_HOME", home.home().toString());
+            builder.environment().put("SPARK_SCALA_VERSION", "2.12");
+            return builder.start().waitFor();
+        }
+        System.err.println(environment.deviceLine());
+        return Gang.runExecutorHost(environment, cores, 4096, scratch.resolve("work"), System.err);
+    }
+
+    private static int freePort()
+            throws java.io.IOException
+    {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     static Map<String, Object> json(ExperimentSpec experiment, TrainOptions options, TrainingResult result)

@@ -3,6 +3,7 @@ package dev.tranche.worker.train;
 import dev.tranche.proto.v1.ExperimentSpec;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
@@ -17,6 +18,8 @@ import static java.util.Objects.requireNonNull;
  * @param threadsPerWorker native (OpenMP) threads each worker's operations use
  * @param averagingFrequency steps each worker takes between parameter averages
  * @param checkpointDir where checkpoints go; empty for none
+ * @param sparkConf extra Spark settings (a standalone gang's executor class path and JVM flags)
+ * @param expectedExecutors executors to wait for before training (0 in local mode)
  */
 public record TrainOptions(
         ExperimentSpec spec,
@@ -25,12 +28,20 @@ public record TrainOptions(
         int workers,
         int threadsPerWorker,
         int averagingFrequency,
-        Optional<Path> checkpointDir)
+        Optional<Path> checkpointDir,
+        Map<String, String> sparkConf,
+        int expectedExecutors)
 {
     public enum Engine
     {
         spark,
         single
+    }
+
+    /** Local mode: nothing extra. */
+    public TrainOptions(ExperimentSpec spec, Engine engine, String master, int workers, int threadsPerWorker, int averagingFrequency, Optional<Path> checkpointDir)
+    {
+        this(spec, engine, master, workers, threadsPerWorker, averagingFrequency, checkpointDir, Map.of(), 0);
     }
 
     public TrainOptions
@@ -39,6 +50,7 @@ public record TrainOptions(
         requireNonNull(engine, "engine is null");
         requireNonNull(master, "master is null");
         requireNonNull(checkpointDir, "checkpointDir is null");
+        sparkConf = Map.copyOf(sparkConf);
         if (workers < 1 || threadsPerWorker < 1 || averagingFrequency < 1) {
             throw new IllegalArgumentException("workers, threads per worker and averaging frequency must be at least 1");
         }

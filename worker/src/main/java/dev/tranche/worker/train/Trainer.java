@@ -286,7 +286,9 @@ public final class Trainer
                     .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                     .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
                     .set("spark.locality.wait", "0");
+            options.sparkConf().forEach(conf::set);
             this.sc = new JavaSparkContext(conf);
+            awaitExecutors(sc, options.expectedExecutors());
             int batchSize = options.spec().getTraining().getBatchSize();
             TrainingMaster<?, ?> master = options.spec().getTraining().getDataParallelism().equals("gradient-sharing")
                     ? gradientSharing(options, batchSize)
@@ -307,6 +309,26 @@ public final class Trainer
             else {
                 this.stack = new SparkDl4jMultiLayer(sc, ((Net.Stack) net).network(), master);
                 this.graph = null;
+            }
+        }
+
+        /** In a standalone gang, training starts once every replica's executor has joined. */
+        private static void awaitExecutors(JavaSparkContext sc, int expected)
+        {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+            // the driver counts as one entry in the status tracker
+            while (sc.sc().statusTracker().getExecutorInfos().length - 1 < expected) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("only " + (sc.sc().statusTracker().getExecutorInfos().length - 1) + " of " + expected
+                            + " executors joined within 5 minutes; are all replicas running and able to reach the master?");
+                }
+                try {
+                    Thread.sleep(200);
+                }
+                catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for executors", e);
+                }
             }
         }
 

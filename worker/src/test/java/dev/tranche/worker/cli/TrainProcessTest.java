@@ -38,7 +38,7 @@ class TrainProcessTest
         Path spec = spec(3);
         Path checkpoints = dir.resolve("checkpoints");
 
-        Run killed = start(spec, checkpoints, "table");
+        Run killed = start(spec, checkpoints, "table", "--workers", "2");
         killed.awaitLine(line -> line.startsWith("epoch 2/3  batch"));
         killed.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         assertThat(killed.process.exitValue()).isEqualTo(137);
@@ -46,7 +46,7 @@ class TrainProcessTest
             assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".ckpt"))).containsExactly("epoch-0001-batch-000000.ckpt");
         }
 
-        Run resumed = start(spec, checkpoints, "json");
+        Run resumed = start(spec, checkpoints, "json", "--workers", "2");
         assertThat(resumed.process.waitFor(180, TimeUnit.SECONDS)).isTrue();
         assertThat(resumed.process.exitValue()).as(resumed.output()).isZero();
         assertThat(resumed.stderr()).contains("resuming from checkpoint epoch-0001-batch-000000.ckpt");
@@ -64,7 +64,7 @@ class TrainProcessTest
     {
         Path spec = spec(2);
         Path checkpoints = dir.resolve("checkpoints");
-        Run run = start(spec, checkpoints, "table");
+        Run run = start(spec, checkpoints, "table", "--workers", "2");
         run.awaitLine(line -> line.startsWith("epoch 2/2  batch"));
         // the handle, not Process.destroy(): that also closes our ends of the pipes and we would miss the rest
         run.process.toHandle().destroy();
@@ -75,6 +75,20 @@ class TrainProcessTest
                     .anyMatch(name -> name.matches("epoch-0001-batch-0000(0[1-9]|[1-9]\\d)\\.ckpt"));
         }
         assertThat(run.stdout()).as(run.output()).contains("stopped early, checkpointed");
+    }
+
+    @Test
+    void twoReplicasFormOneStandaloneClusterAndTrain()
+            throws Exception
+    {
+        Path spec = spec(1);
+        Run run = start(spec, dir.resolve("checkpoints"), "json", "--replicas", "2", "--workers", "1");
+        assertThat(run.process.waitFor(240, TimeUnit.SECONDS)).as(run.output()).isTrue();
+        assertThat(run.process.exitValue()).as(run.output()).isZero();
+        assertThat(run.stderr()).contains("started ranks 1..1 as local processes").contains("Spark spark://127.0.0.1:");
+        JsonObject result = JsonParser.parseString(run.lastLine()).getAsJsonObject();
+        assertThat(result.get("epochs").getAsInt()).isEqualTo(1);
+        assertThat(result.get("test_accuracy").getAsDouble()).isGreaterThan(0.3);
     }
 
     private Path spec(int epochs)
@@ -93,7 +107,7 @@ class TrainProcessTest
         return spec;
     }
 
-    private static Run start(Path spec, Path checkpoints, String output)
+    private static Run start(Path spec, Path checkpoints, String output, String... extra)
             throws IOException
     {
         List<String> command = new ArrayList<>();
@@ -105,8 +119,9 @@ class TrainProcessTest
             }
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche", "train",
-                "-f", spec.toString(), "--checkpoint-dir", checkpoints.toString(), "--workers", "2", "--threads-per-worker", "1",
+                "-f", spec.toString(), "--checkpoint-dir", checkpoints.toString(), "--threads-per-worker", "1",
                 "--averaging-frequency", "1", "-o", output));
+        command.addAll(List.of(extra));
         Process process = new ProcessBuilder(command).start();
         return new Run(process);
     }
