@@ -35,6 +35,6 @@ PY
 
 if [[ "$full_epochs" != "0" ]]; then
   echo "== accuracy: full Fashion-MNIST, Spark local[2], $full_epochs epochs" >&2
-  ./tranche train -f "$spec" --epochs "$full_epochs" --limit 0 --test-limit 0 --workers 2 --threads-per-worker 1 -o json > "$out/full.json"
+  ./tranche train -f bench/fashion-mnist-lenet-full.yaml --epochs "$full_epochs" --workers 2 --threads-per-worker 1 --averaging-frequency 2 -o json > "$out/full.json"
   "$python" -c "import json; r = json.load(open('$out/full.json')); print(f\"full Fashion-MNIST: test accuracy {r['test_accuracy']:.4f} on {r['test_images']} test images after {r['epochs']} epochs, {r['images_per_second']:.0f} images/s\")"
 fi
