@@ -92,9 +92,8 @@ public final class Trainer
         events.info(String.format("model: %s, %,d parameters; %s", spec.getModel().getArchitecture(), net.numParams(), describeEngine()));
 
         int batches = Batches.batchCount(train.size(), batchSize);
-        int segment = options.engine() == TrainOptions.Engine.single
-                ? options.workers() * options.averagingFrequency() * ROUNDS_PER_SEGMENT
-                : options.workers() * options.averagingFrequency() * ROUNDS_PER_SEGMENT;
+        // the single-process engine reports at the same points as Spark would with as many workers
+        int segment = options.workers() * options.averagingFrequency() * ROUNDS_PER_SEGMENT;
         List<EpochResult> results = new ArrayList<>();
         double trainingNanos = 0;
         long trainedImages = 0;
