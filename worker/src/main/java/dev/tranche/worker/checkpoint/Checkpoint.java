@@ -1,0 +1,25 @@
+package dev.tranche.worker.checkpoint;
+
+import dev.tranche.worker.model.Net;
+
+import java.nio.file.Path;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A restored training state: the network with its updater state, and where training stood.
+ * {@code epochsDone} epochs are complete and {@code batchesDone} batches of the next one; the data
+ * order and the random streams are derived from {@code seed}, the epoch and the batch, so they need
+ * no more than these numbers to continue exactly.
+ */
+public record Checkpoint(Path file, Net net, int epochsDone, int batchesDone, long seed, long rngState)
+{
+    public Checkpoint
+    {
+        requireNonNull(file, "file is null");
+        requireNonNull(net, "net is null");
+        if (epochsDone < 0 || batchesDone < 0) {
+            throw new IllegalArgumentException("negative position: epoch " + epochsDone + ", batch " + batchesDone);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package dev.tranche.worker.checkpoint;
+
+import dev.tranche.worker.model.Net;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Checkpoints in one directory, one file each: {@code epoch-0003-batch-000000.ckpt}, a zip of the
+ * DL4J model (with updater state), the position and a CRC of the model. A file is written under a
+ * temporary name, forced to disk and renamed, so a crash leaves either the old set or the new file,
+ * never half a file under a checkpoint's name; one that is damaged anyway is skipped with a warning.
+ */
+public final class CheckpointStore
+{
+    private static final Pattern NAME = Pattern.compile("epoch-(\\d{4,})-batch-(\\d{6,})\\.ckpt");
+    private static final String STATE = "state.properties";
+    private static final String MODEL = "model.zip";
+    /** Older complete checkpoints kept besides the newest, in case the newest is damaged later. */
+    private static final int KEEP = 2;
+
+    private final Path directory;
+    private final PrintStream warnings;
+
+    public CheckpointStore(Path directory, PrintStream warnings)
+    {
+        this.directory = requireNonNull(directory, "directory is null");
+        this.warnings = requireNonNull(warnings, "warnings is null");
+    }
+
+    public Path directory()
+    {
+        return directory;
+    }
+
+    /** Writes a checkpoint atomically and returns its file; older ones beyond the kept few are removed. */
+    public Path save(Net net, boolean graph, int epochsDone, int batchesDone, long seed, long rngState)
+            throws IOException
+    {
+        Files.createDirectories(directory);
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        net.write(model);
+        byte[] modelBytes = model.toByteArray();
+        CRC32 crc = new CRC32();
+        crc.update(modelBytes);
+
+        Properties state = new Properties();
+        state.setProperty("epochs_done", Integer.toString(epochsDone));
+        state.setProperty("batches_done", Integer.toString(batchesDone));
+        state.setProperty("seed", Long.toString(seed));
+        state.setProperty("rng_state", Long.toString(rngState));
+        state.setProperty("graph", Boolean.toString(graph));
+        state.setProperty("model_crc32", Long.toString(crc.getValue()));
+        state.setProperty("model_bytes", Integer.toString(modelBytes.length));
+
+        String name = String.format("epoch-%04d-batch-%06d.ckpt", epochsDone, batchesDone);
+        Path target = directory.resolve(name);
+        Path temp = directory.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid());
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            try (OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
+                    ZipOutputStream zip = new ZipOutputStream(out)) {
+                zip.putNextEntry(new ZipEntry(MODEL));
+                zip.write(modelBytes);
+                zip.closeEntry();
+                // the state goes last: a file cut short anywhere lacks it and is refused
+                zip.putNextEntry(new ZipEntry(STATE));
+                state.store(zip, "tranche checkpoint");
+                zip.closeEntry();
+                zip.finish();
+                channel.force(true);
+            }
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory();
+        prune();
+        return target;
+    }
+
+    /** The newest checkpoint that loads; damaged ones are skipped with a warning. */
+    public Optional<Checkpoint> latest()
+    {
+        for (Path file : candidates()) {
+            try {
+                return Optional.of(load(file));
+            }
+            catch (IOException | RuntimeException e) {
+                warnings.println("warning: skipping damaged checkpoint " + file + ": " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    static Checkpoint load(Path file)
+            throws IOException
+    {
+        byte[] model = null;
+        Properties state = null;
+        try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
+            for (ZipEntry entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
+                byte[] bytes = zip.readAllBytes();
+                if (entry.getName().equals(MODEL)) {
+                    model = bytes;
+                }
+                else if (entry.getName().equals(STATE)) {
+                    state = new Properties();
+                    state.load(new java.io.InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.ISO_8859_1));
+                }
+            }
+        }
+        if (model == null || state == null) {
+            throw new IOException("incomplete (no " + (model == null ? MODEL : STATE) + " entry)");
+        }
+        CRC32 crc = new CRC32();
+        crc.update(model);
+        if (crc.getValue() != Long.parseLong(state.getProperty("model_crc32"))) {
+            throw new IOException("model CRC mismatch");
+        }
+        boolean graph = Boolean.parseBoolean(state.getProperty("graph"));
+        Net net = Net.read(new ByteArrayInputStream(model), graph);
+        return new Checkpoint(file, net,
+                Integer.parseInt(state.getProperty("epochs_done")),
+                Integer.parseInt(state.getProperty("batches_done")),
+                Long.parseLong(state.getProperty("seed")),
+                Long.parseLong(state.getProperty("rng_state")));
+    }
+
+    /** Checkpoint files, newest position first. */
+    List<Path> candidates()
+    {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> s = Files.list(directory)) {
+            s.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).forEach(files::add);
+        }
+        catch (IOException e) {
+            warnings.println("warning: cannot list checkpoints in " + directory + ": " + e.getMessage());
+            return List.of();
+        }
+        files.sort(Comparator.comparing(CheckpointStore::position).reversed());
+        return files;
+    }
+
+    private static Long position(Path file)
+    {
+        Matcher m = NAME.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(file.toString());
+        }
+        return Long.parseLong(m.group(1)) * 1_000_000_000L + Long.parseLong(m.group(2));
+    }
+
+    private void prune()
+    {
+        List<Path> files = candidates();
+        for (int i = KEEP + 1; i < files.size(); i++) {
+            try {
+                Files.deleteIfExists(files.get(i));
+            }
+            catch (IOException e) {
+                warnings.println("warning: cannot remove old checkpoint " + files.get(i) + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private void forceDirectory()
+    {
+        // makes the rename itself durable; some file systems refuse to open a directory, which is fine
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+        catch (IOException | UnsupportedOperationException ignored) {
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package dev.tranche.worker.cli;
+
+import com.google.gson.GsonBuilder;
+import dev.tranche.cli.OutputFormat;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.spec.ExperimentSpecFiles;
+import dev.tranche.spec.ExperimentSpecValidator;
+import dev.tranche.worker.cluster.Gang;
+import dev.tranche.worker.cluster.SparkHome;
+import dev.tranche.worker.env.WorkerEnvironment;
+import dev.tranche.worker.metrics.MetricsClient;
+import dev.tranche.worker.metrics.MetricsClientConfig;
+import dev.tranche.worker.train.EpochResult;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import dev.tranche.worker.train.StopSignal;
+import dev.tranche.worker.train.TrainOptions;
+import dev.tranche.worker.train.Trainer;
+import dev.tranche.worker.train.TrainingEvents;
+import dev.tranche.worker.train.TrainingResult;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", description = {
+        "Train one experiment here, stand-alone, without a scheduler: Spark local[k] in this process.",
+        "Progress goes to stdout (table) or stderr (json); with -o json stdout ends with one result object."})
+class TrainCommand
+        implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "SPEC", description = "The experiment spec, e.g. docs/examples/fashion-mnist-lenet.yaml.")
+    Path file;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Override training.epochs.")
+    Integer epochs;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Override dataset.limit: train on the first N images (0 = all).")
+    Integer limit;
+
+    @Option(names = "--test-limit", paramLabel = "N", description = "Override dataset.test_limit (0 = all).")
+    Integer testLimit;
+
+    @Option(names = "--data-parallelism", paramLabel = "MODE", description = "Override training.data_parallelism: parameter-averaging or gradient-sharing.")
+    String dataParallelism;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", paramLabel = "FORMAT", description = "table or json (default: ${DEFAULT-VALUE}).")
+    OutputFormat output;
+
+    @Option(names = "--workers", paramLabel = "K", description = "Spark workers, local[K] (default: the cores this process may use).")
+    Integer workers;
+
+    @Option(names = "--threads-per-worker", paramLabel = "T", description = "Native threads per worker (default: cores / workers, at least 1).")
+    Integer threadsPerWorker;
+
+    @Option(names = "--engine", defaultValue = "spark", paramLabel = "ENGINE",
+            description = "spark (data-parallel, default) or single (one DL4J network, no Spark: the benchmark's baseline).")
+    TrainOptions.Engine engine;
+
+    @Option(names = "--averaging-frequency", defaultValue = "5", paramLabel = "STEPS", description = "Steps between parameter averages (default: ${DEFAULT-VALUE}).")
+    int averagingFrequency;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: local[K]).")
+    String master;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "Checkpoint after every epoch (and on SIGTERM) here; resume from the newest one found (default: $TRANCHE_CHECKPOINT_DIR; none when unset).")
+    Path checkpointDir;
+
+    @Option(names = "--replicas", defaultValue = "1", paramLabel = "N",
+            description = "Run N replicas as local processes forming one Spark standalone cluster: this one is rank 0 (master and driver), the others run executors (default: ${DEFAULT-VALUE}: Spark local[K] in this process).")
+    int replicas;
+
+    @Option(names = "--metrics-server", paramLabel = "HOST:PORT",
+            description = "Send metrics to this MetricsService (default: $TRANCHE_SCHEDULER_ADDRESS; none when unset).")
+    String metricsServer;
+
+    @Option(names = "--grace-seconds", defaultValue = "30", paramLabel = "S", description = "How long a SIGTERM may take to checkpoint (default: ${DEFAULT-VALUE}).")
+    int graceSeconds;
+
+    /** The replica's environment, as the execution backend sets it; none for a stand-alone run. */
+    WorkerEnvironment environment()
+    {
+        return WorkerEnvironment.of(System.getenv());
+    }
+
+    @Override
+    public Integer call()
+            throws Exception
+    {
+        WorkerEnvironment environment = environment();
+        if (environment.worldSize() > 1 && environment.rank() > 0) {
+            return executorHost(environment);
+        }
+        if (file == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--file=SPEC'");
+        }
+        if (checkpointDir == null) {
+            checkpointDir = environment.checkpointDir().orElse(null);
+        }
+        ExperimentSpec read = ExperimentSpecFiles.read(file);
+        ExperimentSpec.Builder builder = read.toBuilder();
+        if (epochs != null) {
+            builder.getTrainingBuilder().setEpochs(epochs);
+        }
+        if (limit != null) {
+            builder.getDatasetBuilder().setLimit(limit);
+        }
+        if (testLimit != null) {
+            builder.getDatasetBuilder().setTestLimit(testLimit);
+        }
+        if (dataParallelism != null) {
+            builder.getTrainingBuilder().setDataParallelism(dataParallelism);
+        }
+        ExperimentSpec experiment = new ExperimentSpecValidator().validateAndNormalize(builder.build());
+
+        int cores = Runtime.getRuntime().availableProcessors();
+        int k = workers != null ? workers : engine == TrainOptions.Engine.single ? 1 : cores;
+        int threads = threadsPerWorker != null ? threadsPerWorker : Math.max(1, cores / k);
+        if (engine == TrainOptions.Engine.single && threadsPerWorker == null && workers != null) {
+            // "--engine single --workers 2" means: the same cores as two workers, in one network
+            threads = Math.max(1, k * Math.max(1, cores / k));
+        }
+        TrainOptions options = new TrainOptions(experiment, engine, master != null ? master : "local[" + k + "]", k, threads,
+                averagingFrequency, Optional.ofNullable(checkpointDir));
+
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter progress = output == OutputFormat.json ? spec.commandLine().getErr() : out;
+        List<TrainingEvents> listeners = new ArrayList<>();
+        listeners.add(new ConsoleEvents(progress));
+        progress.println(environment.deviceLine());
+        progress.flush();
+        StopSignal stop = StopSignal.install(Duration.ofSeconds(graceSeconds), System.err);
+
+        List<Process> children = List.of();
+        org.apache.spark.rpc.RpcEnv sparkMaster = null;
+        if (replicas > 1 && environment.worldSize() == 1) {
+            // a gang on this machine: rank 0 here, ranks 1..N-1 as child processes
+            environment = new WorkerEnvironment(environment.experimentId(), 0, replicas, Optional.of("127.0.0.1:" + freePort()), List.of(),
+                    environment.gpuIds(), environment.gpuFraction(), environment.gpuMemoryMib(), environment.schedulerAddress(),
+                    environment.credential(), environment.checkpointDir());
+        }
+        TrainingResult result;
+        try {
+            if (environment.worldSize() > 1) {
+                Path scratch = Files.createTempDirectory("tranche-gang-");
+                SparkHome home = SparkHome.create(scratch);
+                sparkMaster = Gang.startMaster(environment);
+                if (replicas > 1) {
+                    children = Gang.startLocalReplicas(replicas, Gang.Address.parse(environment.masterAddress().orElseThrow()), home,
+                            environment, k, scratch.resolve("logs"));
+                    progress.println("started ranks 1.." + (replicas - 1) + " as local processes; their logs are in " + scratch.resolve("logs"));
+                    progress.flush();
+                }
+                long executorMemory = Math.max(512, experiment.getResources().getMemoryMib() * 3 / 4);
+                options = Gang.driverOptions(options, environment, home, k, executorMemory);
+            }
+            result = train(experiment, options, environment, listeners, stop);
+        }
+        finally {
+            for (Process child : children) {
+                child.toHandle().destroy();
+            }
+            if (sparkMaster != null) {
+                sparkMaster.shutdown();
+            }
+        }
+
+        if (output == OutputFormat.json) {
+            out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(json(experiment, options, result)));
+        }
+        else {
+            out.printf("%s: test accuracy %.4f, test loss %.4f, %.0f images/s over %d training images, %d epochs%s%n",
+                    experiment.getName(), result.testAccuracy(), result.testLoss(), result.imagesPerSecond(), result.trainImages(),
+                    result.epochs(), result.stopped() ? " (stopped early, checkpointed)" : "");
+        }
+        out.flush();
+        return result.stopped() ? 143 : 0;
+    }
+
+    private TrainingResult train(ExperimentSpec experiment, TrainOptions options, WorkerEnvironment environment, List<TrainingEvents> listeners, StopSignal stop)
+    {
+        Optional<String> metricsTarget = Optional.ofNullable(metricsServer).or(environment::schedulerAddress);
+        if (metricsTarget.isEmpty()) {
+            return new Trainer(options, TrainingEvents.all(listeners), stop).run();
+        }
+        ManagedChannel channel = ManagedChannelBuilder.forTarget(metricsTarget.get()).usePlaintext().build();
+        MetricsClient metrics = new MetricsClient(channel, MetricsClientConfig.defaults(
+                environment.experimentId().orElse(experiment.getName()), environment.credential().orElse(""), environment.rank()),
+                System.err, Clock.systemUTC());
+        List<TrainingEvents> all = new ArrayList<>(listeners);
+        all.add(metrics);
+        try {
+            return new Trainer(options, TrainingEvents.all(all), stop).run();
+        }
+        finally {
+            metrics.close();
+            channel.shutdownNow();
+        }
+    }
+
+    /** Rank > 0 of a gang: a Spark Worker that joins rank 0's master; SPARK_HOME is laid out first if missing. */
+    private int executorHost(WorkerEnvironment environment)
+            throws Exception
+    {
+        int cores = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+        Path scratch = Files.createTempDirectory("tranche-replica-");
+        String sparkHome = System.getenv("SPARK_HOME");
+        if (sparkHome == null || sparkHome.isEmpty()) {
+            // a Spark Worker finds its executors' jars through $SPARK_HOME: start again with one
+            SparkHome home = SparkHome.create(scratch);
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche"));
+            command.addAll(spec.commandLine().getParseResult().originalArgs());
+            ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+            builder.environment().put("SPARK_HOME", home.home().toString());
+            builder.environment().put("SPARK_SCALA_VERSION", "2.12");
+            return builder.start().waitFor();
+        }
+        System.err.println(environment.deviceLine());
+        return Gang.runExecutorHost(environment, cores, 4096, scratch.resolve("work"), System.err);
+    }
+
+    private static int freePort()
+            throws java.io.IOException
+    {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static Map<String, Object> json(ExperimentSpec experiment, TrainOptions options, TrainingResult result)
+    {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("name", experiment.getName());
+        map.put("architecture", experiment.getModel().getArchitecture());
+        map.put("dataset", experiment.getDataset().getKind());
+        map.put("mode", result.mode());
+        map.put("engine", options.engine().name());
+        map.put("workers", options.workers());
+        map.put("threads_per_worker", options.threadsPerWorker());
+        map.put("batch_size", experiment.getTraining().getBatchSize());
+        map.put("epochs", result.epochs());
+        map.put("resumed_from_epoch", result.resumedFromEpoch());
+        map.put("train_images", result.trainImages());
+        map.put("test_images", result.testImages());
+        map.put("test_accuracy", result.testAccuracy());
+        map.put("test_loss", result.testLoss());
+        map.put("images_per_second", result.imagesPerSecond());
+        map.put("training_seconds", result.trainingSeconds());
+        map.put("stopped", result.stopped());
+        List<Map<String, Object>> perEpoch = new ArrayList<>();
+        for (EpochResult r : result.epochResults()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("epoch", r.epoch());
+            e.put("train_loss", r.trainLoss());
+            e.put("test_loss", r.testLoss());
+            e.put("test_accuracy", r.testAccuracy());
+            e.put("seconds", r.seconds());
+            e.put("images_per_second", r.imagesPerSecond());
+            perEpoch.add(e);
+        }
+        map.put("per_epoch", perEpoch);
+        return map;
+    }
+}

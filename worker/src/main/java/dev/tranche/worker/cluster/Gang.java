@@ -1,0 +1,156 @@
+package dev.tranche.worker.cluster;
+
+import dev.tranche.worker.env.WorkerEnvironment;
+import dev.tranche.worker.train.TrainOptions;
+import org.apache.spark.rpc.RpcEnv;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The replicas of one experiment as one Spark standalone cluster: rank 0 runs the master and the
+ * driver, every other rank runs a Spark Worker whose executor trains. With one replica none of this
+ * runs: Spark is {@code local[k]} in the one process.
+ */
+public final class Gang
+{
+    private Gang() {}
+
+    /** host:port of {@code TRANCHE_MASTER_ADDRESS}. */
+    public record Address(String host, int port)
+    {
+        public Address
+        {
+            requireNonNull(host, "host is null");
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("bad port " + port);
+            }
+        }
+
+        public static Address parse(String text)
+        {
+            int colon = text.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException(WorkerEnvironment.MASTER_ADDRESS + " must be host:port: got '" + text + "'");
+            }
+            try {
+                return new Address(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+            }
+            catch (NumberFormatException e) {
+                throw new IllegalArgumentException(WorkerEnvironment.MASTER_ADDRESS + " must be host:port: got '" + text + "'");
+            }
+        }
+
+        public String sparkUrl()
+        {
+            return "spark://" + host + ":" + port;
+        }
+    }
+
+    /** This replica's own address: its entry in {@code TRANCHE_PEERS}, or loopback on one machine. */
+    public static String ownHost(WorkerEnvironment env)
+    {
+        return env.peers().size() == env.worldSize() ? env.peers().get(env.rank()) : "127.0.0.1";
+    }
+
+    /**
+     * Rank 0: starts the master and returns the driver's options: the standalone master, one
+     * executor of {@code coresPerReplica} cores per other rank, and the executors' class path and flags.
+     */
+    public static RpcEnv startMaster(WorkerEnvironment env)
+    {
+        Address master = Address.parse(env.masterAddress().orElseThrow());
+        return StandaloneCluster.startMaster(master.host(), master.port());
+    }
+
+    public static TrainOptions driverOptions(TrainOptions local, WorkerEnvironment env, SparkHome home, int coresPerReplica, long executorMemoryMib)
+    {
+        Address master = Address.parse(env.masterAddress().orElseThrow());
+        int executors = env.worldSize() - 1;
+        Map<String, String> conf = new HashMap<>();
+        conf.put("spark.driver.host", master.host());
+        conf.put("spark.driver.bindAddress", master.host());
+        conf.put("spark.executor.cores", Integer.toString(coresPerReplica));
+        conf.put("spark.cores.max", Integer.toString(executors * coresPerReplica));
+        conf.put("spark.executor.memory", executorMemoryMib + "m");
+        conf.put("spark.executor.extraClassPath", home.extraClassPath());
+        // Spark adds its own --add-opens list; DL4J's gradient sharing (Aeron) needs these too
+        conf.put("spark.executor.extraJavaOptions", String.join(" ", aeronFlags()));
+        conf.put("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(local.threadsPerWorker()));
+        if (!env.gpuIds().isEmpty()) {
+            conf.put("spark.executorEnv.CUDA_VISIBLE_DEVICES", env.cudaVisibleDevices());
+        }
+        return new TrainOptions(local.spec(), local.engine(), master.sparkUrl(), executors * coresPerReplica, local.threadsPerWorker(),
+                local.averagingFrequency(), local.checkpointDir(), conf, executors);
+    }
+
+    static List<String> aeronFlags()
+    {
+        return List.of("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Daeron.publication.unblock.timeout=60000000000");
+    }
+
+    /**
+     * Rank > 0: joins the master with a Spark Worker of {@code cores} cores and waits until the
+     * master is gone. Needs SPARK_HOME set (the worker command re-executes itself with it).
+     */
+    public static int runExecutorHost(WorkerEnvironment env, int cores, int memoryMib, Path workDir, PrintStream log)
+            throws InterruptedException
+    {
+        Address master = Address.parse(env.masterAddress().orElseThrow());
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+        while (!StandaloneCluster.reachable(master.host(), master.port())) {
+            if (System.nanoTime() > deadline) {
+                log.println("error: the master " + master.host() + ":" + master.port() + " did not come up within 5 minutes");
+                return 3;
+            }
+            Thread.sleep(500);
+        }
+        RpcEnv worker = StandaloneCluster.startWorker(ownHost(env), master.sparkUrl(), cores, memoryMib, workDir);
+        log.println("rank " + env.rank() + "/" + env.worldSize() + ": Spark worker with " + cores + " cores joined " + master.sparkUrl());
+        try {
+            StandaloneCluster.awaitMasterGone(master.host(), master.port(), 3, log);
+        }
+        finally {
+            worker.shutdown();
+        }
+        return 0;
+    }
+
+    /**
+     * {@code tranche train --replicas N} on one machine: starts ranks 1..N-1 as child processes
+     * ({@code tranche worker}) with the environment a backend would give them.
+     */
+    public static List<Process> startLocalReplicas(int replicas, Address master, SparkHome home, WorkerEnvironment parent, int cores, Path logDir)
+            throws IOException
+    {
+        Files.createDirectories(logDir);
+        List<Process> children = new ArrayList<>();
+        for (int rank = 1; rank < replicas; rank++) {
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche", "worker", "--workers", Integer.toString(cores)));
+            ProcessBuilder builder = new ProcessBuilder(command);
+            Map<String, String> env = builder.environment();
+            env.put(WorkerEnvironment.RANK, Integer.toString(rank));
+            env.put(WorkerEnvironment.WORLD_SIZE, Integer.toString(replicas));
+            env.put(WorkerEnvironment.MASTER_ADDRESS, master.host() + ":" + master.port());
+            parent.experimentId().ifPresent(id -> env.put(WorkerEnvironment.EXPERIMENT_ID, id));
+            env.put("SPARK_HOME", home.home().toString());
+            env.put("SPARK_SCALA_VERSION", "2.12");
+            env.put("CUDA_VISIBLE_DEVICES", parent.cudaVisibleDevices());
+            builder.redirectErrorStream(true).redirectOutput(logDir.resolve("rank-" + rank + ".log").toFile());
+            children.add(builder.start());
+        }
+        return children;
+    }
+}

@@ -1,0 +1,164 @@
+package dev.tranche.worker.env;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What the execution backend tells a worker replica, through environment variables (docs/worker.md
+ * lists them). Everything is optional for a stand-alone {@code tranche train}: one replica, rank 0,
+ * no scheduler, CPU.
+ */
+public record WorkerEnvironment(
+        Optional<String> experimentId,
+        int rank,
+        int worldSize,
+        Optional<String> masterAddress,
+        List<String> peers,
+        List<Integer> gpuIds,
+        OptionalDouble gpuFraction,
+        OptionalLong gpuMemoryMib,
+        Optional<String> schedulerAddress,
+        Optional<String> credential,
+        Optional<Path> checkpointDir)
+{
+    public static final String EXPERIMENT_ID = "TRANCHE_EXPERIMENT_ID";
+    public static final String RANK = "TRANCHE_RANK";
+    public static final String WORLD_SIZE = "TRANCHE_WORLD_SIZE";
+    public static final String MASTER_ADDRESS = "TRANCHE_MASTER_ADDRESS";
+    public static final String PEERS = "TRANCHE_PEERS";
+    public static final String GPU_IDS = "TRANCHE_GPU_IDS";
+    public static final String GPU_FRACTION = "TRANCHE_GPU_FRACTION";
+    public static final String GPU_MEMORY_MIB = "TRANCHE_GPU_MEMORY_MIB";
+    public static final String SCHEDULER_ADDRESS = "TRANCHE_SCHEDULER_ADDRESS";
+    public static final String CREDENTIAL = "TRANCHE_CREDENTIAL";
+    public static final String CHECKPOINT_DIR = "TRANCHE_CHECKPOINT_DIR";
+
+    public WorkerEnvironment
+    {
+        requireNonNull(experimentId, "experimentId is null");
+        requireNonNull(masterAddress, "masterAddress is null");
+        requireNonNull(gpuFraction, "gpuFraction is null");
+        requireNonNull(gpuMemoryMib, "gpuMemoryMib is null");
+        requireNonNull(schedulerAddress, "schedulerAddress is null");
+        requireNonNull(credential, "credential is null");
+        requireNonNull(checkpointDir, "checkpointDir is null");
+        peers = List.copyOf(peers);
+        gpuIds = List.copyOf(gpuIds);
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+            throw new IllegalArgumentException(RANK + " must be in [0, " + WORLD_SIZE + "): got rank " + rank + " of " + worldSize);
+        }
+        if (worldSize > 1 && masterAddress.isEmpty()) {
+            throw new IllegalArgumentException(MASTER_ADDRESS + " is required when " + WORLD_SIZE + " is " + worldSize);
+        }
+        if (gpuFraction.isPresent() && !(gpuFraction.getAsDouble() > 0 && gpuFraction.getAsDouble() <= 1)) {
+            throw new IllegalArgumentException(GPU_FRACTION + " must be in (0, 1]: got " + gpuFraction.getAsDouble());
+        }
+        if (gpuMemoryMib.isPresent() && gpuMemoryMib.getAsLong() < 1) {
+            throw new IllegalArgumentException(GPU_MEMORY_MIB + " must be positive: got " + gpuMemoryMib.getAsLong());
+        }
+        if (schedulerAddress.isPresent() && (experimentId.isEmpty() || credential.isEmpty())) {
+            throw new IllegalArgumentException(SCHEDULER_ADDRESS + " needs " + EXPERIMENT_ID + " and " + CREDENTIAL + " too");
+        }
+    }
+
+    /** Stand-alone: one replica, no scheduler, CPU. */
+    public static WorkerEnvironment standalone()
+    {
+        return of(Map.of());
+    }
+
+    public static WorkerEnvironment of(Map<String, String> env)
+    {
+        return new WorkerEnvironment(
+                text(env, EXPERIMENT_ID),
+                integer(env, RANK, 0),
+                integer(env, WORLD_SIZE, 1),
+                text(env, MASTER_ADDRESS),
+                list(env, PEERS),
+                list(env, GPU_IDS).stream().map(id -> parseInt(GPU_IDS, id)).toList(),
+                text(env, GPU_FRACTION).map(v -> OptionalDouble.of(parseDouble(GPU_FRACTION, v))).orElse(OptionalDouble.empty()),
+                text(env, GPU_MEMORY_MIB).map(v -> OptionalLong.of(parseLong(GPU_MEMORY_MIB, v))).orElse(OptionalLong.empty()),
+                text(env, SCHEDULER_ADDRESS),
+                text(env, CREDENTIAL),
+                text(env, CHECKPOINT_DIR).map(Path::of));
+    }
+
+    /** {@code CUDA_VISIBLE_DEVICES} for the processes this replica starts: its GPUs only, or none. */
+    public String cudaVisibleDevices()
+    {
+        return String.join(",", gpuIds.stream().map(String::valueOf).toList());
+    }
+
+    /** One line for the log saying which device trains, and why. */
+    public String deviceLine()
+    {
+        if (gpuIds.isEmpty()) {
+            return "device: CPU (nd4j-native); no GPU is assigned to this replica";
+        }
+        String share = gpuFraction.isPresent() ? String.format(", fraction %.3f", gpuFraction.getAsDouble())
+                : gpuMemoryMib.isPresent() ? ", memory cap " + gpuMemoryMib.getAsLong() + " MiB" : "";
+        return "device: CPU (nd4j-native): GPUs " + cudaVisibleDevices() + share
+                + " are assigned, but this build carries no CUDA backend; children see CUDA_VISIBLE_DEVICES=" + cudaVisibleDevices();
+    }
+
+    private static Optional<String> text(Map<String, String> env, String name)
+    {
+        String value = env.get(name);
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
+    private static int integer(Map<String, String> env, String name, int otherwise)
+    {
+        return text(env, name).map(v -> parseInt(name, v)).orElse(otherwise);
+    }
+
+    private static List<String> list(Map<String, String> env, String name)
+    {
+        List<String> out = new ArrayList<>();
+        text(env, name).ifPresent(v -> {
+            for (String part : v.split(",")) {
+                if (!part.isBlank()) {
+                    out.add(part.trim());
+                }
+            }
+        });
+        return out;
+    }
+
+    private static int parseInt(String name, String value)
+    {
+        try {
+            return Integer.parseInt(value.trim());
+        }
+        catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be an integer: got '" + value + "'");
+        }
+    }
+
+    private static long parseLong(String name, String value)
+    {
+        try {
+            return Long.parseLong(value.trim());
+        }
+        catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be an integer: got '" + value + "'");
+        }
+    }
+
+    private static double parseDouble(String name, String value)
+    {
+        try {
+            return Double.parseDouble(value.trim());
+        }
+        catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a number: got '" + value + "'");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.tranche.worker.train;
+
+import sun.misc.Signal;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * SIGTERM (and SIGINT) ask training to stop at the next step boundary after a checkpoint. A plain
+ * shutdown hook would not do: Spark's own hook stops the SparkContext at the same time. If training
+ * has not stopped within the grace period, the process halts with 143 as the default handler would.
+ */
+public final class StopSignal
+{
+    private final AtomicBoolean requested = new AtomicBoolean();
+
+    public boolean requested()
+    {
+        return requested.get();
+    }
+
+    public void request()
+    {
+        requested.set(true);
+    }
+
+    /** Installs the handlers for this process; call once from the command that trains. */
+    public static StopSignal install(Duration grace, PrintStream log)
+    {
+        requireNonNull(grace, "grace is null");
+        StopSignal stop = new StopSignal();
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), signal -> {
+                if (!stop.requested.getAndSet(true)) {
+                    log.println("SIG" + name + ": checkpointing and stopping (grace " + grace.toSeconds() + " s)");
+                    Thread watchdog = new Thread(() -> {
+                        try {
+                            Thread.sleep(grace.toMillis());
+                        }
+                        catch (InterruptedException e) {
+                            return;
+                        }
+                        log.println("grace period over: exiting without a final checkpoint");
+                        Runtime.getRuntime().halt(128 + signal.getNumber());
+                    }, "stop-watchdog");
+                    watchdog.setDaemon(true);
+                    watchdog.start();
+                }
+            });
+        }
+        return stop;
+    }
+}

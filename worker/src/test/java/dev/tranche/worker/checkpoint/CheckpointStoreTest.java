@@ -1,0 +1,102 @@
+package dev.tranche.worker.checkpoint;
+
+import dev.tranche.proto.v1.ModelSpec;
+import dev.tranche.proto.v1.TrainingSpec;
+import dev.tranche.worker.model.Models;
+import dev.tranche.worker.model.Net;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CheckpointStoreTest
+{
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+    private final CheckpointStore store = new CheckpointStore(dir(), new PrintStream(warnings, true, StandardCharsets.UTF_8));
+
+    private Path dir()
+    {
+        return Path.of(System.getProperty("java.io.tmpdir"), "tranche-ckpt-" + System.nanoTime());
+    }
+
+    @Test
+    void roundTripKeepsParametersUpdaterStateAndPosition()
+            throws IOException
+    {
+        Net net = trainedNet();
+        store.save(net, false, 3, 17, 42, 99);
+        Checkpoint restored = store.latest().orElseThrow();
+        assertThat(restored.epochsDone()).isEqualTo(3);
+        assertThat(restored.batchesDone()).isEqualTo(17);
+        assertThat(restored.seed()).isEqualTo(42);
+        assertThat(restored.rngState()).isEqualTo(99);
+        MultiLayerNetwork before = ((Net.Stack) net).network();
+        MultiLayerNetwork after = ((Net.Stack) restored.net()).network();
+        assertThat(after.params()).isEqualTo(before.params());
+        assertThat(after.getUpdater().getStateViewArray()).isEqualTo(before.getUpdater().getStateViewArray());
+        assertThat(store.directory()).isDirectoryNotContaining("glob:**.tmp-*");
+    }
+
+    @Test
+    void newestCompleteWinsAndDamagedOnesAreSkippedWithAWarning()
+            throws IOException
+    {
+        Net net = trainedNet();
+        store.save(net, false, 1, 0, 1, 1);
+        store.save(net, false, 2, 0, 1, 1);
+        Path third = store.save(net, false, 2, 40, 1, 1);
+        assertThat(store.latest().orElseThrow().batchesDone()).isEqualTo(40);
+
+        byte[] bytes = Files.readAllBytes(third);
+        Files.write(third, Arrays.copyOf(bytes, bytes.length / 2));
+        Checkpoint fallback = store.latest().orElseThrow();
+        assertThat(fallback.epochsDone()).isEqualTo(2);
+        assertThat(fallback.batchesDone()).isZero();
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).contains("skipping damaged checkpoint").contains(third.getFileName().toString());
+
+        // a half-written temporary file from a crash is never taken for a checkpoint
+        Files.write(store.directory().resolve(".tmp-epoch-0009-batch-000000.ckpt-1"), new byte[10]);
+        assertThat(store.latest().orElseThrow().epochsDone()).isEqualTo(2);
+    }
+
+    @Test
+    void keepsOnlyTheNewestFew()
+            throws IOException
+    {
+        Net net = trainedNet();
+        for (int epoch = 1; epoch <= 6; epoch++) {
+            store.save(net, false, epoch, 0, 1, 1);
+        }
+        assertThat(store.candidates()).hasSize(3);
+        assertThat(store.candidates().get(0).getFileName().toString()).isEqualTo("epoch-0006-batch-000000.ckpt");
+    }
+
+    @Test
+    void emptyOrMissingDirectoryHasNone()
+    {
+        assertThat(store.latest()).isEmpty();
+    }
+
+    private static Net trainedNet()
+    {
+        ModelSpec model = ModelSpec.newBuilder().setArchitecture("lenet").addConvFilters(2).addConvFilters(4).setDenseUnits(8).build();
+        TrainingSpec training = TrainingSpec.newBuilder().setOptimizer("adam").setLearningRate(0.01).setSeed(3).build();
+        Net net = Models.build(model, training, new Models.Shape(1, 28, 28, 10));
+        net.fit(new DataSet(Nd4j.rand(4, 1, 28, 28), Nd4j.eye(10).getRows(0, 1, 2, 3)));
+        return net;
+    }
+}

@@ -1,0 +1,209 @@
+package dev.tranche.worker.e2e;
+
+import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.ExperimentState;
+import dev.tranche.proto.v1.GetMetricsRequest;
+import dev.tranche.proto.v1.MetricPoint;
+import dev.tranche.proto.v1.StateTransition;
+import dev.tranche.spec.ExperimentSpecFiles;
+import dev.tranche.worker.data.Fixtures;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole platform on this machine: `./tranche server --run-workers` (embedded PostgreSQL, the
+ * scheduling loop, the local execution backend) trains real experiments with real `tranche worker`
+ * processes (Spark local mode, DL4J) on a small IDX data set; metrics land in PostgreSQL. A worker
+ * killed with SIGKILL is retried and resumes from its checkpoint, and the metric series has every
+ * epoch exactly once.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class PlatformEndToEndTest
+{
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    private Process scheduler;
+    private TrancheClient client;
+    private Path home;
+
+    @BeforeAll
+    void start()
+            throws Exception
+    {
+        Assumptions.assumeTrue(Files.exists(ROOT.resolve("scheduler/target/classpath.txt")) && Files.exists(ROOT.resolve("worker/target/classpath.txt")),
+                "the end-to-end test runs in the full build (./mvnw verify), after the scheduler is packaged");
+        Fixtures.idx(dir.resolve("data"), 1600, 200, true);
+        home = dir.resolve("home");
+        int grpcPort = freePort();
+        scheduler = new ProcessBuilder(ROOT.resolve("tranche").toString(), "server", "--home", home.toString(), "--bind", "127.0.0.1",
+                "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(freePort()),
+                "--local-nodes", "1", "--gpus-per-node", "2", "--run-workers")
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("scheduler.log").toFile())
+                .start();
+        ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + grpcPort, InsecureChannelCredentials.create()).build();
+        try {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() ->
+                    scheduler.isAlive() && HealthGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+                            .check(HealthCheckRequest.getDefaultInstance()).getStatus() == HealthCheckResponse.ServingStatus.SERVING);
+        }
+        finally {
+            channel.shutdownNow();
+        }
+        client = TrancheClient.connect("127.0.0.1:" + grpcPort);
+    }
+
+    @AfterAll
+    void stop()
+            throws InterruptedException
+    {
+        if (client != null) {
+            client.close();
+        }
+        if (scheduler != null) {
+            scheduler.destroy();
+            scheduler.waitFor(60, TimeUnit.SECONDS);
+        }
+        // workers the scheduler started (it leaves them running by design: a restarted scheduler re-adopts them)
+        if (home != null && Files.isDirectory(home.resolve("runs"))) {
+            try (var pids = Files.walk(home.resolve("runs"))) {
+                pids.filter(path -> path.toString().endsWith(".pid")).forEach(path -> {
+                    try {
+                        ProcessHandle.of(Long.parseLong(Files.readString(path).strip())).ifPresent(process -> {
+                            process.descendants().forEach(ProcessHandle::destroyForcibly);
+                            process.destroyForcibly();
+                        });
+                    }
+                    catch (IOException | NumberFormatException ignored) {
+                        // already gone
+                    }
+                });
+            }
+            catch (IOException ignored) {
+                // a temporary directory
+            }
+        }
+    }
+
+    @Test
+    void aSubmittedExperimentTrainsToSucceededWithItsMetricsInPostgres()
+            throws IOException
+    {
+        String id = client.submit(spec("e2e-trains", 2)).getExperiment().getId();
+        Experiment done = awaitEnd(id, Duration.ofMinutes(4));
+        assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+        assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
+                .containsSubsequence(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
+        assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2);
+        assertThat(client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
+    }
+
+    @Test
+    void aWorkerKilledWithSigkillIsRetriedAndResumesFromItsCheckpoint()
+            throws IOException
+    {
+        String id = client.submit(spec("e2e-killed", 3)).getExperiment().getId();
+        // wait for epoch 2, then kill the worker's JVM the hard way
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> latestEpoch(id) >= 2);
+        Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
+        ProcessHandle supervisor = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
+        List<ProcessHandle> workers = supervisor.children().toList();
+        assertThat(workers).isNotEmpty();
+        workers.forEach(worker -> {
+            worker.descendants().forEach(ProcessHandle::destroyForcibly);
+            worker.destroyForcibly();
+        });
+
+        Experiment done = awaitEnd(id, Duration.ofMinutes(5));
+        assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+        assertThat(done.getHistoryList()).extracting(StateTransition::getReason).anySatisfy(reason -> assertThat(reason).startsWith("attempt 1 of 3 failed"));
+        // every epoch once: the resumed run replaced what the killed one had sent for epoch 2
+        assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2, 3);
+        assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3);
+        assertThat(log()).contains("resuming from checkpoint");
+    }
+
+    private Experiment awaitEnd(String id, Duration timeout)
+    {
+        await().atMost(timeout).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            ExperimentState state = client.get(id).getState();
+            return state == ExperimentState.SUCCEEDED || state == ExperimentState.FAILED || state == ExperimentState.CANCELLED;
+        });
+        return client.get(id);
+    }
+
+    private int latestEpoch(String id)
+    {
+        return client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setLatestOnly(true).build())
+                .getPointsList().stream().mapToInt(MetricPoint::getEpoch).max().orElse(0);
+    }
+
+    private List<Integer> epochs(String id, String series)
+    {
+        return client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames(series).build())
+                .getPointsList().stream().map(MetricPoint::getEpoch).sorted().toList();
+    }
+
+    private ExperimentSpec spec(String name, int epochs)
+    {
+        return ExperimentSpecFiles.parse("""
+                name: %s
+                project: default
+                model: {architecture: lenet, conv_filters: [8, 16], dense_units: 64}
+                dataset: {kind: mnist, location: %s}
+                training: {epochs: %d, batch_size: 32, optimizer: adam, learning_rate: 0.001, seed: 7}
+                resources: {gpu: {fraction: 0.5}, cpu_milli: 1000, memory_mib: 2048}
+                max_retries: 2
+                """.formatted(name, dir.resolve("data"), epochs), name);
+    }
+
+    /** What the workers printed, for failure messages. */
+    private String log()
+            throws IOException
+    {
+        StringBuilder text = new StringBuilder();
+        if (Files.isDirectory(home.resolve("runs"))) {
+            try (var logs = Files.walk(home.resolve("runs"))) {
+                for (Path file : logs.filter(path -> path.toString().endsWith(".log")).toList()) {
+                    text.append("== ").append(file).append('\n').append(Files.readString(file));
+                }
+            }
+        }
+        return text.toString();
+    }
+
+    private static int freePort()
+            throws IOException
+    {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

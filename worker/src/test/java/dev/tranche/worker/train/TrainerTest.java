@@ -1,0 +1,122 @@
+package dev.tranche.worker.train;
+
+import dev.tranche.proto.v1.DatasetSpec;
+import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.ModelSpec;
+import dev.tranche.worker.data.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Real Spark in local mode, real DL4J, real files. */
+class TrainerTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void parameterAveragingOnSparkLearnsFashionMnist()
+    {
+        assumeTrue(Specs.haveFashionMnist(), "Fashion-MNIST is installed by .ci/run (dataset-fashion-mnist)");
+        ExperimentSpec spec = Specs.spec(Specs.lenet(),
+                DatasetSpec.newBuilder().setKind("fashion-mnist").setLimit(3000).setTestLimit(1000).build(),
+                Specs.training(1, 64));
+        List<String> steps = new ArrayList<>();
+        TrainingEvents events = new TrainingEvents()
+        {
+            @Override
+            public void step(int epoch, int epochs, int batch, int batches, long step, double loss, double imagesPerSecond, double learningRate, double etaSeconds)
+            {
+                steps.add(epoch + ":" + batch + "/" + batches);
+                assertThat(loss).isFinite().isPositive();
+                assertThat(imagesPerSecond).isPositive();
+            }
+        };
+        TrainingResult result = new Trainer(Specs.spark(spec, 2, Optional.empty()), events, new StopSignal()).run();
+        assertThat(result.epochs()).isEqualTo(1);
+        assertThat(result.testImages()).isEqualTo(1000);
+        assertThat(result.testAccuracy()).isGreaterThan(0.6);
+        assertThat(result.imagesPerSecond()).isPositive();
+        // 47 batches in segments of 2 workers x 2 steps x 4 rounds = 16
+        assertThat(steps).containsExactly("1:16/47", "1:32/47", "1:47/47");
+    }
+
+    @Test
+    void gradientSharingTrainsToo()
+            throws IOException
+    {
+        Fixtures.idx(dir, 600, 200, true);
+        ExperimentSpec spec = Specs.spec(Specs.lenet(),
+                DatasetSpec.newBuilder().setKind("mnist").setLocation(dir.toString()).build(),
+                Specs.training(1, 32).toBuilder().setDataParallelism("gradient-sharing").build());
+        TrainingResult result = new Trainer(Specs.spark(spec, 5, Optional.empty()), new TrainingEvents() {}, new StopSignal()).run();
+        assertThat(result.mode()).isEqualTo("gradient-sharing");
+        // the fixture's classes are bands of bright rows: easy once anything is learned
+        assertThat(result.testAccuracy()).isGreaterThan(0.5);
+    }
+
+    @Test
+    void resnetTrainsAsAGraphOnCifarFormat()
+            throws IOException
+    {
+        Fixtures.cifar(dir, 40);
+        ExperimentSpec spec = Specs.spec(
+                ModelSpec.newBuilder().setArchitecture("resnet").addConvFilters(4).addConvFilters(8).setBlocksPerStage(1).setDenseUnits(16).build(),
+                DatasetSpec.newBuilder().setKind("cifar10").setLocation(dir.toString()).setLimit(128).setTestLimit(32).build(),
+                Specs.training(1, 16));
+        TrainingResult result = new Trainer(Specs.spark(spec, 2, Optional.empty()), new TrainingEvents() {}, new StopSignal()).run();
+        assertThat(result.epochResults()).hasSize(1);
+        assertThat(result.testLoss()).isFinite();
+    }
+
+    @Test
+    void stopRequestCheckpointsMidEpochAndAResumeFinishesTheRun()
+            throws IOException
+    {
+        Fixtures.idx(dir.resolve("data"), 640, 100, false);
+        Path checkpoints = dir.resolve("checkpoints");
+        ExperimentSpec spec = Specs.spec(Specs.lenet(),
+                DatasetSpec.newBuilder().setKind("mnist").setLocation(dir.resolve("data").toString()).build(),
+                Specs.training(2, 32));
+        StopSignal stop = new StopSignal();
+        TrainingEvents stopInEpochTwo = new TrainingEvents()
+        {
+            @Override
+            public void step(int epoch, int epochs, int batch, int batches, long step, double loss, double imagesPerSecond, double learningRate, double etaSeconds)
+            {
+                if (epoch == 2) {
+                    stop.request();
+                }
+            }
+        };
+        TrainingResult first = new Trainer(Specs.spark(spec, 1, Optional.of(checkpoints)), stopInEpochTwo, stop).run();
+        assertThat(first.stopped()).isTrue();
+        assertThat(first.epochResults()).hasSize(1);
+        // 20 batches an epoch in segments of 2 x 1 x 4 = 8: stopped after batch 8 of epoch 2
+        assertThat(checkpoints.resolve("epoch-0001-batch-000008.ckpt")).exists();
+
+        List<String> info = new ArrayList<>();
+        TrainingResult second = new Trainer(Specs.spark(spec, 1, Optional.of(checkpoints)), new TrainingEvents()
+        {
+            @Override
+            public void info(String message)
+            {
+                info.add(message);
+            }
+        }, new StopSignal()).run();
+        assertThat(info).anyMatch(m -> m.contains("resuming from checkpoint epoch-0001-batch-000008.ckpt"));
+        assertThat(second.stopped()).isFalse();
+        assertThat(second.resumedFromEpoch()).isEqualTo(1);
+        assertThat(second.epochResults()).extracting(EpochResult::epoch).containsExactly(2);
+        assertThat(Files.exists(checkpoints.resolve("epoch-0002-batch-000000.ckpt"))).isTrue();
+    }
+}
