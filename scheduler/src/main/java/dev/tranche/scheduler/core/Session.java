@@ -15,6 +15,9 @@ import dev.tranche.scheduler.core.placement.PlacementPolicy;
 import dev.tranche.scheduler.core.placement.Placer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -54,11 +57,10 @@ final class Session
     final Placer placer;
     final Statement statement;
     final QuotaLedger ledger;
-    final Map<String, RunningAllocation> running;
-    /** Running work within its project's deserved share: never preempted. */
-    final Set<String> protectedRunning = new HashSet<>();
+    /** Whether the running experiment at that position of the snapshot is within its project's deserved share: never preempted. */
+    private final boolean[] protectedAt;
+    private List<RunningAllocation> borrowable;
     final Set<String> evicted = new HashSet<>();
-    final Map<String, Long> runningGpuMilli;
     final Map<String, Placement> placements = new LinkedHashMap<>();
     final List<Preemption> preemptions = new ArrayList<>();
     final Map<String, Unplaced> unplaced = new LinkedHashMap<>();
@@ -86,12 +88,15 @@ final class Session
 
     Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy)
     {
+        this(snapshot, options, policy, new CycleMemo());
+    }
+
+    /** @param memo what earlier cycles resolved; gives the same session as a fresh memo, only faster */
+    Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy, CycleMemo memo)
+    {
         this.snapshot = snapshot;
         this.options = options;
-        int expected = snapshot.running().size() * 4 / 3 + 16;
-        this.running = new LinkedHashMap<>(expected);
-        this.runningGpuMilli = new HashMap<>(expected);
-        this.state = new ClusterState(snapshot.nodes());
+        this.state = memo.emptyCluster(snapshot.nodes());
         long cpu = 0;
         long memory = 0;
         long gpuMemory = 0;
@@ -106,28 +111,33 @@ final class Session
         }
         this.referenceGpuMemoryMib = gpuMemory;
         this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), cpu, memory);
-        List<ReplicaPlacement> replicas = new ArrayList<>();
-        for (RunningAllocation allocation : snapshot.running()) {
-            replicas.addAll(allocation.replicas());
-        }
+        List<RunningAllocation> running = snapshot.running();
+        CycleMemo.Loaded[] loaded = new CycleMemo.Loaded[running.size()];
+        List<ClusterState.Holding> replicas = new ArrayList<>(running.size() + running.size() / 4);
+        // per project: use, and the positions of its running work, in order of first appearance
+        Map<String, ProjectRunning> byProject = new LinkedHashMap<>();
+        ProjectRunning last = null;
         try {
-            state.allocateAll(replicas);
+            for (int i = 0; i < loaded.length; i++) {
+                RunningAllocation allocation = running.get(i);
+                CycleMemo.Loaded entry = memo.load(allocation, state);
+                loaded[i] = entry;
+                Collections.addAll(replicas, entry.replicas());
+                // running work usually comes grouped by project: skip the lookup while it stays the same
+                if (last == null || !last.project.equals(allocation.project())) {
+                    last = byProject.computeIfAbsent(allocation.project(), ProjectRunning::new);
+                }
+                last.add(i, entry);
+            }
+            state.allocateAllResolved(replicas);
         }
         catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(culprit(snapshot, e), e);
         }
-        Map<String, long[]> use = new LinkedHashMap<>();
-        for (RunningAllocation allocation : snapshot.running()) {
-            running.put(allocation.experimentId(), allocation);
-            long gpu = allocation.gpuMilli();
-            runningGpuMilli.put(allocation.experimentId(), gpu);
-            long[] total = use.computeIfAbsent(allocation.project(), ignored -> new long[3]);
-            total[0] += gpu;
-            total[1] += allocation.cpuMilli();
-            total[2] += allocation.memoryMib();
-        }
-        use.forEach((project, total) -> ledger.add(project, total[0], total[1], total[2]));
-        classifyRunning();
+        memo.endCycle(running);
+        byProject.values().forEach(project -> ledger.add(project.project, project.gpu, project.cpu, project.memory));
+        this.protectedAt = new boolean[loaded.length];
+        classifyRunning(byProject.values(), loaded);
         List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot) : snapshot.workload();
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
         this.statement = new Statement(state, placer);
@@ -137,6 +147,33 @@ final class Session
                 .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
                 .thenComparingLong(PendingExperiment::arrivalSequence)
                 .thenComparing(PendingExperiment::id);
+    }
+
+    /** One project's running work while loading: totals and positions in the snapshot. */
+    private static final class ProjectRunning
+    {
+        final String project;
+        long gpu;
+        long cpu;
+        long memory;
+        int[] positions = new int[16];
+        int size;
+
+        ProjectRunning(String project)
+        {
+            this.project = project;
+        }
+
+        void add(int position, CycleMemo.Loaded entry)
+        {
+            gpu += entry.gpuMilli();
+            cpu += entry.cpuMilli();
+            memory += entry.memoryMib();
+            if (size == positions.length) {
+                positions = Arrays.copyOf(positions, size * 2);
+            }
+            positions[size++] = position;
+        }
     }
 
     /** Slow path for a broken snapshot: replays the running work one experiment at a time to name the first that does not fit. */
@@ -158,28 +195,51 @@ final class Session
      * Marks each project's running work that fits in its deserved share as protected: non-preemptible
      * first, then higher priority, then the longest running.
      */
-    private void classifyRunning()
+    private void classifyRunning(Collection<ProjectRunning> projects, CycleMemo.Loaded[] loaded)
     {
-        Map<String, List<RunningAllocation>> byProject = new LinkedHashMap<>();
-        for (RunningAllocation allocation : running.values()) {
-            byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation);
-        }
-        byProject.forEach((project, allocations) -> {
-            long deserved = ledger.quota(project).deservedMilliGpu();
-            if (ledger.used(project) <= deserved) {
+        List<RunningAllocation> running = snapshot.running();
+        for (ProjectRunning project : projects) {
+            long deserved = ledger.quota(project.project).deservedMilliGpu();
+            if (ledger.used(project.project) <= deserved) {
                 // the whole project fits its deserved share: no need to rank
-                allocations.forEach(allocation -> protectedRunning.add(allocation.experimentId()));
-                return;
+                for (int i = 0; i < project.size; i++) {
+                    protectedAt[project.positions[i]] = true;
+                }
+                continue;
             }
-            allocations.sort(PROTECTION_ORDER);
+            Integer[] order = new Integer[project.size];
+            for (int i = 0; i < project.size; i++) {
+                order[i] = project.positions[i];
+            }
+            Arrays.sort(order, (left, right) -> PROTECTION_ORDER.compare(running.get(left), running.get(right)));
             long cumulative = 0;
-            for (RunningAllocation allocation : allocations) {
-                cumulative += runningGpuMilli.get(allocation.experimentId());
-                if (!allocation.preemptible() || cumulative <= deserved) {
-                    protectedRunning.add(allocation.experimentId());
+            for (int position : order) {
+                cumulative += loaded[position].gpuMilli();
+                if (!running.get(position).preemptible() || cumulative <= deserved) {
+                    protectedAt[position] = true;
                 }
             }
-        });
+        }
+    }
+
+    /**
+     * Running work that reclaim and preemption may take: preemptible and not protected, cheapest to
+     * lose first (lowest priority, then the most recently started). Computed once per cycle.
+     */
+    List<RunningAllocation> borrowable()
+    {
+        if (borrowable == null) {
+            List<RunningAllocation> running = snapshot.running();
+            List<RunningAllocation> candidates = new ArrayList<>();
+            for (int i = 0; i < running.size(); i++) {
+                if (running.get(i).preemptible() && !protectedAt[i]) {
+                    candidates.add(running.get(i));
+                }
+            }
+            candidates.sort(ReclaimAction.VICTIM_ORDER);
+            borrowable = Collections.unmodifiableList(candidates);
+        }
+        return borrowable;
     }
 
     /**

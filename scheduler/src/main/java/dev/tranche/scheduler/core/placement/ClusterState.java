@@ -23,7 +23,9 @@ import static java.util.Objects.requireNonNull;
 public final class ClusterState
 {
     private final List<Node> nodes;
-    private final Map<String, Integer> nodeIndex = new HashMap<>();
+    // nodeIndex, hardware, schedulable, gpuKind and the kind lists are written only while constructing,
+    // so a copy shares them
+    private final Map<String, Integer> nodeIndex;
     private final int[] hardware;
     private final boolean[] schedulable;
     private final long[] cpuFree;
@@ -32,10 +34,10 @@ public final class ClusterState
     private final int[][] gpuKind;
     // canonical position -> GPU position in the node's GPU list, recomputed on every change
     private final int[][] canonical;
-    private final List<String> kindModel = new ArrayList<>();
-    private final List<Long> kindMemory = new ArrayList<>();
+    private final List<String> kindModel;
+    private final List<Long> kindMemory;
 
-    private final Map<NodeShape.ShapeKey, NodeShape> shapes = new HashMap<>();
+    private final Map<NodeShape.ShapeKey, NodeShape> shapes;
     private final ArrayList<NodeShape> live = new ArrayList<>();
     private final NodeShape[] shapeOf;
     private final int[] slotInShape;
@@ -48,6 +50,10 @@ public final class ClusterState
     {
         this.nodes = List.copyOf(requireNonNull(nodes, "nodes is null"));
         int n = this.nodes.size();
+        nodeIndex = new HashMap<>(n * 4 / 3 + 16);
+        kindModel = new ArrayList<>();
+        kindMemory = new ArrayList<>();
+        shapes = new HashMap<>();
         hardware = new int[n];
         schedulable = new boolean[n];
         cpuFree = new long[n];
@@ -88,6 +94,47 @@ public final class ClusterState
             enterShape(i);
         }
         totalGpuMilli = gpuTotal;
+    }
+
+    /**
+     * An exact copy of {@code other}: same free resources, same shapes in the same order with the same
+     * members in the same order, so a placer on the copy decides exactly as one on the original would.
+     * Per-shape caches start empty and no placer owns the copy. This is how a scheduling cycle starts
+     * from an empty cluster without sorting and hashing every node again.
+     */
+    public ClusterState(ClusterState other)
+    {
+        nodes = other.nodes;
+        nodeIndex = other.nodeIndex;
+        hardware = other.hardware;
+        schedulable = other.schedulable;
+        gpuKind = other.gpuKind;
+        kindModel = other.kindModel;
+        kindMemory = other.kindMemory;
+        int n = nodes.size();
+        cpuFree = other.cpuFree.clone();
+        memoryFree = other.memoryFree.clone();
+        gpuFree = new int[n][];
+        canonical = new int[n][];
+        for (int i = 0; i < n; i++) {
+            gpuFree[i] = other.gpuFree[i].clone();
+            canonical[i] = other.canonical[i].clone();
+        }
+        shapes = new HashMap<>(Math.max(16, other.shapes.size() * 4 / 3 + 1));
+        live.ensureCapacity(other.live.size());
+        shapeOf = new NodeShape[n];
+        slotInShape = other.slotInShape.clone();
+        for (NodeShape original : other.live) {
+            NodeShape copy = new NodeShape(original);
+            copy.liveIndex = live.size();
+            live.add(copy);
+            shapes.put(copy.key(), copy);
+            for (int m = 0; m < copy.size(); m++) {
+                shapeOf[copy.member(m)] = copy;
+            }
+        }
+        totalGpuMilli = other.totalGpuMilli;
+        allocatedGpuMilli = other.allocatedGpuMilli;
     }
 
     private record GpuKind(String model, long memoryMib) {}
@@ -179,6 +226,31 @@ public final class ClusterState
     public int gpuFree(int node, int gpuPosition)
     {
         return gpuFree[node][gpuPosition];
+    }
+
+    /**
+     * A replica resolved against this cluster's nodes: node and GPU positions instead of names and
+     * device indexes. Valid for every state that shares this one's node list (a copy, see
+     * {@link #ClusterState(ClusterState)}); a cycle keeps them across snapshots so that loading the
+     * running work does not look up names and walk maps again.
+     */
+    public record Holding(int node, int[] positions, int[] milli, long cpuMilli, long memoryMib, long gpuMilli) {}
+
+    /** @throws IllegalArgumentException for an unknown node or GPU */
+    public Holding resolve(ReplicaPlacement placement)
+    {
+        int node = indexOf(placement.node());
+        int changes = placement.gpuMilli().size();
+        int[] positions = new int[changes];
+        int[] milli = new int[changes];
+        int i = 0;
+        long gpu = 0;
+        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
+            positions[i] = gpuPosition(node, entry.getKey());
+            milli[i++] = entry.getValue();
+            gpu += entry.getValue();
+        }
+        return new Holding(node, positions, milli, placement.cpuMilli(), placement.memoryMib(), gpu);
     }
 
     /** Takes the resources of a replica that already runs (or was just decided). */
@@ -285,28 +357,40 @@ public final class ClusterState
      */
     public void allocateAll(List<ReplicaPlacement> placements)
     {
-        boolean[] touched = new boolean[nodes.size()];
-        List<Integer> order = new ArrayList<>();
+        List<Holding> holdings = new ArrayList<>(placements.size());
         for (ReplicaPlacement placement : placements) {
-            int node = indexOf(placement.node());
+            holdings.add(resolve(placement));
+        }
+        allocateAllResolved(holdings);
+    }
+
+    /** {@link #allocateAll(List)} for replicas already resolved against this cluster's nodes. */
+    public void allocateAllResolved(List<Holding> holdings)
+    {
+        boolean[] touched = new boolean[nodes.size()];
+        int[] order = new int[Math.min(nodes.size(), holdings.size())];
+        int touchedCount = 0;
+        for (Holding holding : holdings) {
+            int node = holding.node();
             if (!touched[node]) {
                 touched[node] = true;
-                order.add(node);
+                order[touchedCount++] = node;
                 leaveShape(node);
             }
-            apply(node, placement, -1);
+            apply(holding, -1);
         }
-        for (int node : order) {
-            enterShape(node);
+        for (int i = 0; i < touchedCount; i++) {
+            enterShape(order[i]);
         }
     }
 
     private void change(ReplicaPlacement placement, int sign)
     {
-        int node = indexOf(placement.node());
+        Holding holding = resolve(placement);
+        int node = holding.node();
         leaveShape(node);
         try {
-            apply(node, placement, sign);
+            apply(holding, sign);
         }
         finally {
             enterShape(node);
@@ -314,8 +398,9 @@ public final class ClusterState
     }
 
     /** Changes the free resources of a node that is out of its shape; checks before changing anything. */
-    private void apply(int node, ReplicaPlacement placement, int sign)
+    private void apply(Holding placement, int sign)
     {
+        int node = placement.node();
         long cpu = cpuFree[node] + sign * placement.cpuMilli();
         long memory = memoryFree[node] + sign * placement.memoryMib();
         Node description = nodes.get(node);
@@ -324,19 +409,16 @@ public final class ClusterState
                     + " " + placement.cpuMilli() + " CPU milli and " + placement.memoryMib() + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
         }
         int[] free = gpuFree[node];
-        int changes = placement.gpuMilli().size();
-        int[] positions = new int[changes];
-        int[] milli = new int[changes];
-        int i = 0;
-        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
-            int position = gpuPosition(node, entry.getKey());
-            int after = free[position] + sign * entry.getValue();
+        int[] positions = placement.positions();
+        int[] milli = placement.milli();
+        int changes = positions.length;
+        for (int i = 0; i < changes; i++) {
+            int position = positions[i];
+            int after = free[position] + sign * milli[i];
             if (after < 0 || after > GpuRequest.MILLI_PER_GPU) {
-                throw new IllegalArgumentException("GPU " + entry.getKey() + " of node " + description.name() + " would be "
-                        + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + entry.getValue() + ")");
+                throw new IllegalArgumentException("GPU " + description.gpus().get(position).index() + " of node " + description.name() + " would be "
+                        + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + milli[i] + ")");
             }
-            positions[i] = position;
-            milli[i++] = entry.getValue();
         }
         long gpuChange = 0;
         for (int change = 0; change < changes; change++) {
