@@ -1,45 +1,190 @@
 package dev.tranche.scheduler.core;
 
+import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.placement.ClusterState;
 
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What one cycle may hand to the next so that loading a snapshot does not start from nothing: the
- * empty cluster (shapes sorted and hashed once) and every running experiment already resolved to
- * node and GPU positions. Both are pure functions of immutable snapshot parts (the node list; one
- * {@link RunningAllocation} record), checked on reuse, so a cycle with a memo decides exactly as one
- * without. A memo is used by one cycle at a time.
+ * What one cycle hands to the next so that loading a snapshot does not start from nothing: the empty
+ * cluster (shapes sorted and hashed once) and the running work of the last snapshot resolved to node
+ * and GPU positions in flat arrays. Everything here is a pure function of immutable snapshot parts
+ * (the node list, checked by equality; a {@link RunningAllocation} or {@link ReplicaPlacement} record,
+ * reused only for the very same object), so a cycle with a memo decides exactly as one without; only
+ * loading gets cheaper. A memo is used by one cycle at a time.
+ *
+ * <p>Why flat arrays and identity: a steady cluster keeps almost all of its running work from one
+ * cycle to the next, in the same order. Walking the new list against the old one compares references
+ * and copies rows, instead of reading ~50,000 records, their replica maps and node names, which was
+ * most of a cycle's cost.
  */
 final class CycleMemo
 {
-    /** A running experiment resolved against the node list of {@link #empty}, with its totals. */
-    record Loaded(RunningAllocation allocation, ClusterState.Holding[] replicas, long gpuMilli, long cpuMilli, long memoryMib)
-    {
-        static Loaded of(RunningAllocation allocation, ClusterState state)
-        {
-            ClusterState.Holding[] replicas = new ClusterState.Holding[allocation.replicas().size()];
-            long gpu = 0;
-            long cpu = 0;
-            long memory = 0;
-            for (int r = 0; r < replicas.length; r++) {
-                replicas[r] = state.resolve(allocation.replicas().get(r));
-                gpu += replicas[r].gpuMilli();
-                cpu += replicas[r].cpuMilli();
-                memory += replicas[r].memoryMib();
-            }
-            return new Loaded(allocation, replicas, gpu, cpu, memory);
-        }
-    }
+    /** How far ahead in the last list to look for an allocation before resolving it anew. */
+    private static final int SEARCH_AHEAD = 1024;
+
+    /** Sums over the node list: CPU, memory, and the smallest GPU memory (0 if none). */
+    record NodeTotals(long cpuMilli, long memoryMib, long smallestGpuMemoryMib) {}
 
     private List<Node> nodes;
     /** Never changed: each cycle works on a copy. */
     private ClusterState empty;
-    private final Map<String, Loaded> loaded = new HashMap<>();
+    private NodeTotals totals;
+
+    // project names seen, by index; the tables below name projects by index
+    private final Map<String, Integer> projectIds = new HashMap<>();
+    private String[] projectNames = new String[8];
+
+    /** The running work of the last snapshot loaded, and of the one being loaded. */
+    private Table last = new Table();
+    private Table next = new Table();
+    /** Replicas the last cycle placed, resolved: the next snapshot usually lists them as running. */
+    private final Map<ReplicaPlacement, ClusterState.Holding> placedLastCycle = new IdentityHashMap<>();
+
+    /**
+     * Running work in snapshot order. Allocation {@code a} holds replica rows
+     * {@code firstRow[a] <= r < firstRow[a + 1]}; row {@code r} holds GPU entries
+     * {@code gpuStart[r] <= i < gpuStart[r + 1]}.
+     */
+    static final class Table
+    {
+        RunningAllocation[] allocations = new RunningAllocation[16];
+        int[] project = new int[16];
+        long[] gpuOf = new long[16];
+        long[] cpuOf = new long[16];
+        long[] memoryOf = new long[16];
+        int[] firstRow = new int[17];
+        int count;
+
+        int[] node = new int[16];
+        long[] cpu = new long[16];
+        long[] memory = new long[16];
+        int[] gpuStart = new int[17];
+        int rows;
+
+        int[] gpuPosition = new int[64];
+        int[] gpuMilli = new int[64];
+        int gpuEntries;
+
+        void clear()
+        {
+            Arrays.fill(allocations, 0, count, null);
+            count = 0;
+            rows = 0;
+            gpuEntries = 0;
+            firstRow[0] = 0;
+            gpuStart[0] = 0;
+        }
+
+        private void ensureAllocations(int more)
+        {
+            int need = count + more;
+            if (need > allocations.length) {
+                int size = Math.max(need, allocations.length * 2);
+                allocations = Arrays.copyOf(allocations, size);
+                project = Arrays.copyOf(project, size);
+                gpuOf = Arrays.copyOf(gpuOf, size);
+                cpuOf = Arrays.copyOf(cpuOf, size);
+                memoryOf = Arrays.copyOf(memoryOf, size);
+                firstRow = Arrays.copyOf(firstRow, size + 1);
+            }
+        }
+
+        private void ensureRows(int more)
+        {
+            int need = rows + more;
+            if (need > node.length) {
+                int size = Math.max(need, node.length * 2);
+                node = Arrays.copyOf(node, size);
+                cpu = Arrays.copyOf(cpu, size);
+                memory = Arrays.copyOf(memory, size);
+                gpuStart = Arrays.copyOf(gpuStart, size + 1);
+            }
+        }
+
+        private void ensureGpuEntries(int more)
+        {
+            int need = gpuEntries + more;
+            if (need > gpuPosition.length) {
+                int size = Math.max(need, gpuPosition.length * 2);
+                gpuPosition = Arrays.copyOf(gpuPosition, size);
+                gpuMilli = Arrays.copyOf(gpuMilli, size);
+            }
+        }
+
+        /** Appends allocation {@code a} of {@code from}, rows and all. */
+        void copy(Table from, int a)
+        {
+            int rowFrom = from.firstRow[a];
+            int rowTo = from.firstRow[a + 1];
+            int gpuFrom = from.gpuStart[rowFrom];
+            int gpuTo = from.gpuStart[rowTo];
+            ensureAllocations(1);
+            ensureRows(rowTo - rowFrom);
+            ensureGpuEntries(gpuTo - gpuFrom);
+            allocations[count] = from.allocations[a];
+            project[count] = from.project[a];
+            gpuOf[count] = from.gpuOf[a];
+            cpuOf[count] = from.cpuOf[a];
+            memoryOf[count] = from.memoryOf[a];
+            for (int r = rowFrom; r < rowTo; r++) {
+                node[rows] = from.node[r];
+                cpu[rows] = from.cpu[r];
+                memory[rows] = from.memory[r];
+                rows++;
+                gpuStart[rows] = gpuStart[rows - 1] + (from.gpuStart[r + 1] - from.gpuStart[r]);
+            }
+            System.arraycopy(from.gpuPosition, gpuFrom, gpuPosition, gpuEntries, gpuTo - gpuFrom);
+            System.arraycopy(from.gpuMilli, gpuFrom, gpuMilli, gpuEntries, gpuTo - gpuFrom);
+            gpuEntries += gpuTo - gpuFrom;
+            count++;
+            firstRow[count] = rows;
+        }
+
+        /** Appends an allocation from its resolved replicas. */
+        void add(RunningAllocation allocation, int projectId, ClusterState.Holding[] replicas)
+        {
+            ensureAllocations(1);
+            ensureRows(replicas.length);
+            long gpu = 0;
+            long cpuTotal = 0;
+            long memoryTotal = 0;
+            for (ClusterState.Holding holding : replicas) {
+                int entries = holding.positions().length;
+                ensureGpuEntries(entries);
+                System.arraycopy(holding.positions(), 0, gpuPosition, gpuEntries, entries);
+                System.arraycopy(holding.milli(), 0, gpuMilli, gpuEntries, entries);
+                gpuEntries += entries;
+                node[rows] = holding.node();
+                cpu[rows] = holding.cpuMilli();
+                memory[rows] = holding.memoryMib();
+                rows++;
+                gpuStart[rows] = gpuEntries;
+                gpu += holding.gpuMilli();
+                cpuTotal += holding.cpuMilli();
+                memoryTotal += holding.memoryMib();
+            }
+            allocations[count] = allocation;
+            project[count] = projectId;
+            gpuOf[count] = gpu;
+            cpuOf[count] = cpuTotal;
+            memoryOf[count] = memoryTotal;
+            count++;
+            firstRow[count] = rows;
+        }
+    }
+
+    NodeTotals nodeTotals()
+    {
+        return totals;
+    }
 
     /** A fresh copy of the empty cluster for {@code nodes}; forgets everything else when the nodes changed. */
     ClusterState emptyCluster(List<Node> nodes)
@@ -47,40 +192,108 @@ final class CycleMemo
         if (empty == null || !this.nodes.equals(nodes)) {
             this.nodes = nodes;
             this.empty = new ClusterState(nodes);
-            loaded.clear();
+            this.totals = totalsOf(nodes);
+            last.clear();
+            placedLastCycle.clear();
         }
         return new ClusterState(empty);
     }
 
+    private static NodeTotals totalsOf(List<Node> nodes)
+    {
+        long cpu = 0;
+        long memory = 0;
+        long gpuMemory = 0;
+        for (Node node : nodes) {
+            cpu += node.cpuMilli();
+            memory += node.memoryMib();
+            for (Gpu gpu : node.gpus()) {
+                if (gpu.memoryMib() > 0 && (gpuMemory == 0 || gpu.memoryMib() < gpuMemory)) {
+                    gpuMemory = gpu.memoryMib();
+                }
+            }
+        }
+        return new NodeTotals(cpu, memory, gpuMemory);
+    }
+
+    String projectName(int id)
+    {
+        return projectNames[id];
+    }
+
+    int projectCount()
+    {
+        return projectIds.size();
+    }
+
+    private int projectId(String project)
+    {
+        Integer id = projectIds.get(project);
+        if (id == null) {
+            id = projectIds.size();
+            projectIds.put(project, id);
+            if (id == projectNames.length) {
+                projectNames = Arrays.copyOf(projectNames, id * 2);
+            }
+            projectNames[id] = project;
+        }
+        return id;
+    }
+
     /**
-     * The allocation resolved against the node list last given to {@link #emptyCluster}; reused only
-     * while the snapshot holds the very same record (the records are immutable).
+     * The snapshot's running work as a table, in snapshot order; {@code state} must come from
+     * {@link #emptyCluster} for the same snapshot. The table stays valid until the next call.
      *
      * @throws IllegalArgumentException for an unknown node or GPU
      */
-    Loaded load(RunningAllocation allocation, ClusterState state)
+    Table load(List<RunningAllocation> running, ClusterState state)
     {
-        Loaded known = loaded.get(allocation.experimentId());
-        if (known == null || known.allocation() != allocation) {
-            known = Loaded.of(allocation, state);
-            loaded.put(allocation.experimentId(), known);
-        }
-        return known;
-    }
-
-    /** Drops allocations that the cycle just loaded did not hold, once they outnumber the live ones. */
-    void endCycle(List<RunningAllocation> running)
-    {
-        if (loaded.size() > 2 * running.size() + 1024) {
-            Map<String, Loaded> keep = new HashMap<>(running.size() * 4 / 3 + 16);
-            for (RunningAllocation allocation : running) {
-                Loaded known = loaded.get(allocation.experimentId());
-                if (known != null) {
-                    keep.put(allocation.experimentId(), known);
+        Table from = last;
+        Table to = next;
+        to.clear();
+        int j = 0;
+        // look far ahead only right after a hit (a gap of finished work); after a miss (new work, or
+        // a list in another order) look a few places, so that a list of all-new records costs little
+        int ahead = SEARCH_AHEAD;
+        for (int i = 0, n = running.size(); i < n; i++) {
+            RunningAllocation allocation = running.get(i);
+            int found = -1;
+            for (int k = j, end = Math.min(from.count, j + ahead); k < end; k++) {
+                if (from.allocations[k] == allocation) {
+                    found = k;
+                    break;
                 }
             }
-            loaded.clear();
-            loaded.putAll(keep);
+            if (found >= 0) {
+                to.copy(from, found);
+                j = found + 1;
+                ahead = SEARCH_AHEAD;
+                continue;
+            }
+            ahead = 8;
+            List<ReplicaPlacement> replicas = allocation.replicas();
+            ClusterState.Holding[] holdings = new ClusterState.Holding[replicas.size()];
+            for (int r = 0; r < holdings.length; r++) {
+                ReplicaPlacement replica = replicas.get(r);
+                ClusterState.Holding holding = placedLastCycle.get(replica);
+                holdings[r] = holding != null ? holding : state.resolve(replica);
+            }
+            to.add(allocation, projectId(allocation.project()), holdings);
+        }
+        from.clear();
+        last = to;
+        next = from;
+        placedLastCycle.clear();
+        return to;
+    }
+
+    /** Remembers the replicas a cycle placed: the next snapshot usually lists them as running. */
+    void remember(Decisions decisions, ClusterState state)
+    {
+        for (Placement placement : decisions.placements()) {
+            for (ReplicaPlacement replica : placement.replicas()) {
+                placedLastCycle.put(replica, state.resolve(replica));
+            }
         }
     }
 }

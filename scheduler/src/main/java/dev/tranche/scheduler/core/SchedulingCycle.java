@@ -23,7 +23,7 @@ public final class SchedulingCycle
      * Handed from one run to the next: the empty cluster and the running work already resolved to node
      * and GPU positions (see {@link CycleMemo}). It changes no decision, only the cost of loading a
      * snapshot. A run takes it out while it works, so two overlapping runs never share one (the
-     * second simply starts without).
+     * second simply starts without); a run that throws drops it.
      */
     private final AtomicReference<CycleMemo> memo = new AtomicReference<>();
 
@@ -70,11 +70,12 @@ public final class SchedulingCycle
             taken = new CycleMemo();
         }
         Session session = new Session(snapshot, options, policy, taken);
-        // the session has its own copy of the cluster: the memo is free for the next run
-        memo.set(taken);
         for (Action action : actions) {
             action.execute(session);
         }
-        return session.decisions();
+        Decisions decisions = session.decisions();
+        taken.remember(decisions, session.state);
+        memo.set(taken);
+        return decisions;
     }
 }

@@ -1,9 +1,7 @@
 package dev.tranche.scheduler.core;
 
 import dev.tranche.scheduler.core.model.ClusterSnapshot;
-import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
-import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
@@ -97,47 +95,36 @@ final class Session
         this.snapshot = snapshot;
         this.options = options;
         this.state = memo.emptyCluster(snapshot.nodes());
-        long cpu = 0;
-        long memory = 0;
-        long gpuMemory = 0;
-        for (Node node : snapshot.nodes()) {
-            cpu += node.cpuMilli();
-            memory += node.memoryMib();
-            for (Gpu gpu : node.gpus()) {
-                if (gpu.memoryMib() > 0 && (gpuMemory == 0 || gpu.memoryMib() < gpuMemory)) {
-                    gpuMemory = gpu.memoryMib();
-                }
-            }
-        }
-        this.referenceGpuMemoryMib = gpuMemory;
-        this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), cpu, memory);
-        List<RunningAllocation> running = snapshot.running();
-        CycleMemo.Loaded[] loaded = new CycleMemo.Loaded[running.size()];
-        List<ClusterState.Holding> replicas = new ArrayList<>(running.size() + running.size() / 4);
-        // per project: use, and the positions of its running work, in order of first appearance
-        Map<String, ProjectRunning> byProject = new LinkedHashMap<>();
-        ProjectRunning last = null;
+        CycleMemo.NodeTotals totals = memo.nodeTotals();
+        this.referenceGpuMemoryMib = totals.smallestGpuMemoryMib();
+        this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), totals.cpuMilli(), totals.memoryMib());
+        CycleMemo.Table table;
         try {
-            for (int i = 0; i < loaded.length; i++) {
-                RunningAllocation allocation = running.get(i);
-                CycleMemo.Loaded entry = memo.load(allocation, state);
-                loaded[i] = entry;
-                Collections.addAll(replicas, entry.replicas());
-                // running work usually comes grouped by project: skip the lookup while it stays the same
-                if (last == null || !last.project.equals(allocation.project())) {
-                    last = byProject.computeIfAbsent(allocation.project(), ProjectRunning::new);
-                }
-                last.add(i, entry);
-            }
-            state.allocateAllResolved(replicas);
+            table = memo.load(snapshot.running(), state);
+            state.allocateRows(table.rows, table.node, table.cpu, table.memory, table.gpuStart, table.gpuPosition, table.gpuMilli);
         }
         catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(culprit(snapshot, e), e);
         }
-        memo.endCycle(running);
-        byProject.values().forEach(project -> ledger.add(project.project, project.gpu, project.cpu, project.memory));
-        this.protectedAt = new boolean[loaded.length];
-        classifyRunning(byProject.values(), loaded);
+        int projects = memo.projectCount();
+        long[][] use = new long[projects][];
+        for (int a = 0; a < table.count; a++) {
+            long[] total = use[table.project[a]];
+            if (total == null) {
+                total = new long[3];
+                use[table.project[a]] = total;
+            }
+            total[0] += table.gpuOf[a];
+            total[1] += table.cpuOf[a];
+            total[2] += table.memoryOf[a];
+        }
+        for (int p = 0; p < projects; p++) {
+            if (use[p] != null) {
+                ledger.add(memo.projectName(p), use[p][0], use[p][1], use[p][2]);
+            }
+        }
+        this.protectedAt = new boolean[table.count];
+        classifyRunning(table, memo);
         List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot) : snapshot.workload();
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
         this.statement = new Statement(state, placer);
@@ -147,33 +134,6 @@ final class Session
                 .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
                 .thenComparingLong(PendingExperiment::arrivalSequence)
                 .thenComparing(PendingExperiment::id);
-    }
-
-    /** One project's running work while loading: totals and positions in the snapshot. */
-    private static final class ProjectRunning
-    {
-        final String project;
-        long gpu;
-        long cpu;
-        long memory;
-        int[] positions = new int[16];
-        int size;
-
-        ProjectRunning(String project)
-        {
-            this.project = project;
-        }
-
-        void add(int position, CycleMemo.Loaded entry)
-        {
-            gpu += entry.gpuMilli();
-            cpu += entry.cpuMilli();
-            memory += entry.memoryMib();
-            if (size == positions.length) {
-                positions = Arrays.copyOf(positions, size * 2);
-            }
-            positions[size++] = position;
-        }
     }
 
     /** Slow path for a broken snapshot: replays the running work one experiment at a time to name the first that does not fit. */
@@ -195,26 +155,44 @@ final class Session
      * Marks each project's running work that fits in its deserved share as protected: non-preemptible
      * first, then higher priority, then the longest running.
      */
-    private void classifyRunning(Collection<ProjectRunning> projects, CycleMemo.Loaded[] loaded)
+    private void classifyRunning(CycleMemo.Table table, CycleMemo memo)
     {
         List<RunningAllocation> running = snapshot.running();
-        for (ProjectRunning project : projects) {
-            long deserved = ledger.quota(project.project).deservedMilliGpu();
-            if (ledger.used(project.project) <= deserved) {
-                // the whole project fits its deserved share: no need to rank
-                for (int i = 0; i < project.size; i++) {
-                    protectedAt[project.positions[i]] = true;
-                }
+        int projects = memo.projectCount();
+        boolean[] ranked = new boolean[projects];
+        boolean anyRanked = false;
+        for (int p = 0; p < projects; p++) {
+            String project = memo.projectName(p);
+            // a project that fits its deserved share whole needs no ranking
+            ranked[p] = ledger.used(project) > ledger.quota(project).deservedMilliGpu();
+            anyRanked |= ranked[p];
+        }
+        List<List<Integer>> members = new ArrayList<>(projects);
+        for (int p = 0; p < projects; p++) {
+            members.add(ranked[p] ? new ArrayList<>() : null);
+        }
+        for (int a = 0; a < table.count; a++) {
+            int project = table.project[a];
+            if (!ranked[project]) {
+                protectedAt[a] = true;
+            }
+            else {
+                members.get(project).add(a);
+            }
+        }
+        if (!anyRanked) {
+            return;
+        }
+        for (int p = 0; p < projects; p++) {
+            if (!ranked[p]) {
                 continue;
             }
-            Integer[] order = new Integer[project.size];
-            for (int i = 0; i < project.size; i++) {
-                order[i] = project.positions[i];
-            }
-            Arrays.sort(order, (left, right) -> PROTECTION_ORDER.compare(running.get(left), running.get(right)));
+            long deserved = ledger.quota(memo.projectName(p)).deservedMilliGpu();
+            List<Integer> order = members.get(p);
+            order.sort((left, right) -> PROTECTION_ORDER.compare(running.get(left), running.get(right)));
             long cumulative = 0;
             for (int position : order) {
-                cumulative += loaded[position].gpuMilli();
+                cumulative += table.gpuOf[position];
                 if (!running.get(position).preemptible() || cumulative <= deserved) {
                     protectedAt[position] = true;
                 }

@@ -23,11 +23,13 @@ import static java.util.Objects.requireNonNull;
 public final class ClusterState
 {
     private final List<Node> nodes;
-    // nodeIndex, hardware, schedulable, gpuKind and the kind lists are written only while constructing,
+    // nodeIndex, hardware, schedulable, the totals, gpuKind and the kind lists are written only while constructing,
     // so a copy shares them
     private final Map<String, Integer> nodeIndex;
     private final int[] hardware;
     private final boolean[] schedulable;
+    private final long[] cpuTotal;
+    private final long[] memoryTotal;
     private final long[] cpuFree;
     private final long[] memoryFree;
     private final int[][] gpuFree;
@@ -56,6 +58,8 @@ public final class ClusterState
         shapes = new HashMap<>();
         hardware = new int[n];
         schedulable = new boolean[n];
+        cpuTotal = new long[n];
+        memoryTotal = new long[n];
         cpuFree = new long[n];
         memoryFree = new long[n];
         gpuFree = new int[n][];
@@ -72,6 +76,8 @@ public final class ClusterState
                 throw new IllegalArgumentException("node " + node.name() + " appears twice");
             }
             schedulable[i] = node.schedulable();
+            cpuTotal[i] = node.cpuMilli();
+            memoryTotal[i] = node.memoryMib();
             cpuFree[i] = node.cpuMilli();
             memoryFree[i] = node.memoryMib();
             int gpus = node.gpus().size();
@@ -108,6 +114,8 @@ public final class ClusterState
         nodeIndex = other.nodeIndex;
         hardware = other.hardware;
         schedulable = other.schedulable;
+        cpuTotal = other.cpuTotal;
+        memoryTotal = other.memoryTotal;
         gpuKind = other.gpuKind;
         kindModel = other.kindModel;
         kindMemory = other.kindMemory;
@@ -397,31 +405,61 @@ public final class ClusterState
         }
     }
 
-    /** Changes the free resources of a node that is out of its shape; checks before changing anything. */
     private void apply(Holding placement, int sign)
     {
-        int node = placement.node();
-        long cpu = cpuFree[node] + sign * placement.cpuMilli();
-        long memory = memoryFree[node] + sign * placement.memoryMib();
-        Node description = nodes.get(node);
-        if (cpu < 0 || memory < 0 || cpu > description.cpuMilli() || memory > description.memoryMib()) {
+        apply(placement.node(), placement.cpuMilli(), placement.memoryMib(), placement.positions(), placement.milli(), 0, placement.positions().length, sign);
+    }
+
+    /**
+     * {@link #allocateAll(List)} for replicas laid out in flat arrays, one row per replica in order:
+     * row {@code r} takes {@code cpu[r]} and {@code memory[r]} on node {@code node[r]}, and
+     * {@code gpuMilli[i]} on GPU position {@code gpuPosition[i]} for {@code gpuStart[r] <= i < gpuStart[r + 1]}.
+     * Rows must come from {@link #resolve} on this state or one sharing its node list.
+     */
+    public void allocateRows(int rows, int[] node, long[] cpu, long[] memory, int[] gpuStart, int[] gpuPosition, int[] gpuMilli)
+    {
+        boolean[] touched = new boolean[nodes.size()];
+        int[] order = new int[Math.min(nodes.size(), rows)];
+        int touchedCount = 0;
+        for (int r = 0; r < rows; r++) {
+            int at = node[r];
+            if (!touched[at]) {
+                touched[at] = true;
+                order[touchedCount++] = at;
+                leaveShape(at);
+            }
+            apply(at, cpu[r], memory[r], gpuPosition, gpuMilli, gpuStart[r], gpuStart[r + 1], -1);
+        }
+        for (int i = 0; i < touchedCount; i++) {
+            enterShape(order[i]);
+        }
+    }
+
+    /**
+     * Changes the free resources of a node that is out of its shape by {@code milli[i]} on GPU
+     * {@code positions[i]} for {@code from <= i < to}; checks before changing anything.
+     */
+    private void apply(int node, long cpuMilli, long memoryMib, int[] positions, int[] milli, int from, int to, int sign)
+    {
+        long cpu = cpuFree[node] + sign * cpuMilli;
+        long memory = memoryFree[node] + sign * memoryMib;
+        if (cpu < 0 || memory < 0 || cpu > cpuTotal[node] || memory > memoryTotal[node]) {
+            Node description = nodes.get(node);
             throw new IllegalArgumentException("node " + description.name() + " cannot " + (sign < 0 ? "take" : "give back")
-                    + " " + placement.cpuMilli() + " CPU milli and " + placement.memoryMib() + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
+                    + " " + cpuMilli + " CPU milli and " + memoryMib + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
         }
         int[] free = gpuFree[node];
-        int[] positions = placement.positions();
-        int[] milli = placement.milli();
-        int changes = positions.length;
-        for (int i = 0; i < changes; i++) {
+        for (int i = from; i < to; i++) {
             int position = positions[i];
             int after = free[position] + sign * milli[i];
             if (after < 0 || after > GpuRequest.MILLI_PER_GPU) {
+                Node description = nodes.get(node);
                 throw new IllegalArgumentException("GPU " + description.gpus().get(position).index() + " of node " + description.name() + " would be "
                         + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + milli[i] + ")");
             }
         }
         long gpuChange = 0;
-        for (int change = 0; change < changes; change++) {
+        for (int change = from; change < to; change++) {
             free[positions[change]] += sign * milli[change];
             gpuChange += milli[change];
         }
