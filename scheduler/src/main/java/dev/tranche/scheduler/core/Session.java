@@ -125,7 +125,7 @@ final class Session
         }
         this.protectedAt = new boolean[table.count];
         classifyRunning(table, memo);
-        List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot) : snapshot.workload();
+        List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot, table) : snapshot.workload();
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
         this.statement = new Statement(state, placer);
         long starvationAge = options.starvationAge();
@@ -225,7 +225,7 @@ final class Session
      * and each running replica counts once (a running replica's request is read back from what it
      * holds). Running work keeps the estimate stable when the queue is short.
      */
-    private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot)
+    private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot, CycleMemo.Table table)
     {
         Map<ResourceRequest, Double> counts = new LinkedHashMap<>();
         for (PendingExperiment job : snapshot.pending()) {
@@ -233,19 +233,19 @@ final class Session
         }
         // many running replicas look alike: count them by what they hold, then read the request back once per kind
         // a large cluster is sampled with a fixed stride: the mix is what matters, and the stride keeps it deterministic
-        int stride = Math.max(1, snapshot.running().size() / RUNNING_SAMPLE);
+        // the table has what each replica holds in flat arrays (GPU entries in device index order), so
+        // sampling reads no records
+        int stride = Math.max(1, table.count / RUNNING_SAMPLE);
         Map<HeldKind, Double> held = new LinkedHashMap<>();
-        Map<HeldKind, ReplicaPlacement> example = new HashMap<>();
-        List<RunningAllocation> running = snapshot.running();
-        for (int i = 0; i < running.size(); i += stride) {
-            for (ReplicaPlacement replica : running.get(i).replicas()) {
-                Map<Integer, Integer> gpus = replica.gpuMilli();
-                HeldKind key = new HeldKind(gpus.size(), gpus.isEmpty() ? 0 : gpus.values().iterator().next(), replica.cpuMilli(), replica.memoryMib());
+        for (int a = 0; a < table.count; a += stride) {
+            for (int r = table.firstRow[a]; r < table.firstRow[a + 1]; r++) {
+                int from = table.gpuStart[r];
+                int gpus = table.gpuStart[r + 1] - from;
+                HeldKind key = new HeldKind(gpus, gpus == 0 ? 0 : table.gpuMilli[from], table.cpu[r], table.memory[r]);
                 held.merge(key, (double) stride, Double::sum);
-                example.putIfAbsent(key, replica);
             }
         }
-        held.forEach((key, count) -> counts.merge(requestOf(example.get(key)), count, Double::sum));
+        held.forEach((key, count) -> counts.merge(key.request(), count, Double::sum));
         List<WorkloadShape> shapes = new ArrayList<>();
         counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
         return shapes;
@@ -253,22 +253,24 @@ final class Session
 
     private static final int RUNNING_SAMPLE = 4096;
 
-    private record HeldKind(int gpus, int firstGpuMilli, long cpuMilli, long memoryMib) {}
-
-    private static ResourceRequest requestOf(ReplicaPlacement replica)
+    /** What a running replica holds: how many GPUs, the milli on the first (by device index), CPU and memory. */
+    private record HeldKind(int gpus, int firstGpuMilli, long cpuMilli, long memoryMib)
     {
-        Map<Integer, Integer> gpus = replica.gpuMilli();
-        GpuRequest gpu;
-        if (gpus.isEmpty()) {
-            gpu = GpuRequest.none();
+        /** The request that would hold this: a fraction of one GPU, whole GPUs, or none. */
+        ResourceRequest request()
+        {
+            GpuRequest gpu;
+            if (gpus == 0) {
+                gpu = GpuRequest.none();
+            }
+            else if (gpus == 1 && firstGpuMilli < GpuRequest.MILLI_PER_GPU) {
+                gpu = GpuRequest.fraction(firstGpuMilli);
+            }
+            else {
+                gpu = GpuRequest.whole(gpus);
+            }
+            return new ResourceRequest(gpu, cpuMilli, memoryMib);
         }
-        else if (gpus.size() == 1 && gpus.values().iterator().next() < GpuRequest.MILLI_PER_GPU) {
-            gpu = GpuRequest.fraction(gpus.values().iterator().next());
-        }
-        else {
-            gpu = GpuRequest.whole(gpus.size());
-        }
-        return new ResourceRequest(gpu, replica.cpuMilli(), replica.memoryMib());
     }
 
     /**

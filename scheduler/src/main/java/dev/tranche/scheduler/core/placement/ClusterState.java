@@ -46,6 +46,8 @@ public final class ClusterState
 
     private final long totalGpuMilli;
     private long allocatedGpuMilli;
+    // scratch for enterShape, which runs for every node a cycle loads
+    private long[] packed = new long[8];
     private Object owner;
 
     public ClusterState(List<Node> nodes)
@@ -491,12 +493,17 @@ public final class ClusterState
     private void enterShape(int node)
     {
         int gpus = gpuFree[node].length;
-        long[] packed = new long[gpus];
+        if (packed.length < gpus) {
+            packed = new long[gpus];
+        }
+        long[] packed = this.packed;
+        int[] kinds = gpuKind[node];
+        int[] nodeFree = gpuFree[node];
         for (int g = 0; g < gpus; g++) {
             // kind, then free milli, then position: sorting this gives the canonical order
-            packed[g] = ((long) gpuKind[node][g] << 32) | ((long) gpuFree[node][g] << 8) | g;
+            packed[g] = ((long) kinds[g] << 32) | ((long) nodeFree[g] << 8) | g;
         }
-        Arrays.sort(packed);
+        Arrays.sort(packed, 0, gpus);
         long[] key = new long[gpus];
         for (int c = 0; c < gpus; c++) {
             canonical[node][c] = (int) (packed[c] & 0xFF);
