@@ -8,7 +8,6 @@ import dev.tranche.scheduler.core.placement.ClusterState;
 
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,8 +44,15 @@ final class CycleMemo
     /** The running work of the last snapshot loaded, and of the one being loaded. */
     private Table last = new Table();
     private Table next = new Table();
-    /** Replicas the last cycle placed, resolved: the next snapshot usually lists them as running. */
-    private final Map<ReplicaPlacement, ClusterState.Holding> placedLastCycle = new IdentityHashMap<>();
+    /**
+     * Replicas the last cycle placed, resolved, one row per replica in decision order; placement
+     * {@code p} has rows {@code placedFirstRow[p] <= r < placedFirstRow[p + 1]}. The next snapshot
+     * usually lists them as running, in that order.
+     */
+    private ReplicaPlacement[] placedReplica = new ReplicaPlacement[16];
+    private ClusterState.Holding[] placedHolding = new ClusterState.Holding[16];
+    private int[] placedFirstRow = new int[17];
+    private int placedCount;
 
     /**
      * Running work in snapshot order. Allocation {@code a} holds replica rows
@@ -60,8 +66,13 @@ final class CycleMemo
         long[] gpuOf = new long[16];
         long[] cpuOf = new long[16];
         long[] memoryOf = new long[16];
+        boolean[] preemptible = new boolean[16];
         int[] firstRow = new int[17];
         int count;
+        /** GPU milli, CPU milli and memory per project index, summed over the allocations. */
+        long[] projectGpu = new long[8];
+        long[] projectCpu = new long[8];
+        long[] projectMemory = new long[8];
 
         int[] node = new int[16];
         long[] cpu = new long[16];
@@ -83,6 +94,24 @@ final class CycleMemo
             gpuStart[0] = 0;
         }
 
+        void startProjects(int projects)
+        {
+            growProjects(projects);
+            Arrays.fill(projectGpu, 0);
+            Arrays.fill(projectCpu, 0);
+            Arrays.fill(projectMemory, 0);
+        }
+
+        void growProjects(int projects)
+        {
+            if (projects > projectGpu.length) {
+                int size = Math.max(projects, projectGpu.length * 2);
+                projectGpu = Arrays.copyOf(projectGpu, size);
+                projectCpu = Arrays.copyOf(projectCpu, size);
+                projectMemory = Arrays.copyOf(projectMemory, size);
+            }
+        }
+
         private void ensureAllocations(int more)
         {
             int need = count + more;
@@ -93,6 +122,7 @@ final class CycleMemo
                 gpuOf = Arrays.copyOf(gpuOf, size);
                 cpuOf = Arrays.copyOf(cpuOf, size);
                 memoryOf = Arrays.copyOf(memoryOf, size);
+                preemptible = Arrays.copyOf(preemptible, size);
                 firstRow = Arrays.copyOf(firstRow, size + 1);
             }
         }
@@ -134,6 +164,10 @@ final class CycleMemo
             gpuOf[count] = from.gpuOf[a];
             cpuOf[count] = from.cpuOf[a];
             memoryOf[count] = from.memoryOf[a];
+            preemptible[count] = from.preemptible[a];
+            projectGpu[project[count]] += gpuOf[count];
+            projectCpu[project[count]] += cpuOf[count];
+            projectMemory[project[count]] += memoryOf[count];
             for (int r = rowFrom; r < rowTo; r++) {
                 node[rows] = from.node[r];
                 cpu[rows] = from.cpu[r];
@@ -176,6 +210,10 @@ final class CycleMemo
             gpuOf[count] = gpu;
             cpuOf[count] = cpuTotal;
             memoryOf[count] = memoryTotal;
+            preemptible[count] = allocation.preemptible();
+            projectGpu[projectId] += gpu;
+            projectCpu[projectId] += cpuTotal;
+            projectMemory[projectId] += memoryTotal;
             count++;
             firstRow[count] = rows;
         }
@@ -194,7 +232,7 @@ final class CycleMemo
             this.empty = new ClusterState(nodes);
             this.totals = totalsOf(nodes);
             last.clear();
-            placedLastCycle.clear();
+            forgetPlaced();
         }
         return new ClusterState(empty);
     }
@@ -228,6 +266,12 @@ final class CycleMemo
 
     private int projectId(String project)
     {
+        // a handful of projects, usually the very same strings every cycle: compare references first
+        for (int id = 0, n = Math.min(projectIds.size(), 16); id < n; id++) {
+            if (projectNames[id] == project) {
+                return id;
+            }
+        }
         Integer id = projectIds.get(project);
         if (id == null) {
             id = projectIds.size();
@@ -248,52 +292,112 @@ final class CycleMemo
      */
     Table load(List<RunningAllocation> running, ClusterState state)
     {
-        Table from = last;
-        Table to = next;
-        to.clear();
-        int j = 0;
-        // look far ahead only right after a hit (a gap of finished work); after a miss (new work, or
-        // a list in another order) look a few places, so that a list of all-new records costs little
-        int ahead = SEARCH_AHEAD;
+        next.clear();
+        next.startProjects(projectIds.size());
+        lastAt = 0;
+        lastAhead = SEARCH_AHEAD;
+        placedAt = 0;
+        placedAhead = SEARCH_AHEAD;
+        // one call per allocation: the JIT compiles a method called often long before it compiles a
+        // long loop run once, and the first cycle after start has ~50,000 allocations to load
         for (int i = 0, n = running.size(); i < n; i++) {
-            RunningAllocation allocation = running.get(i);
-            int found = -1;
-            for (int k = j, end = Math.min(from.count, j + ahead); k < end; k++) {
-                if (from.allocations[k] == allocation) {
-                    found = k;
-                    break;
-                }
+            loadOne(running.get(i), state);
+        }
+        Table loaded = next;
+        last.clear();
+        next = last;
+        last = loaded;
+        forgetPlaced();
+        return loaded;
+    }
+
+    // where the walks over the last table and the last placements stand, and how far they look ahead:
+    // far only right after a hit (a gap of finished work); after a miss (new work, or a list in
+    // another order) a few places, so that a list of all-new records costs little
+    private int lastAt;
+    private int lastAhead;
+    private int placedAt;
+    private int placedAhead;
+
+    private void loadOne(RunningAllocation allocation, ClusterState state)
+    {
+        Table from = last;
+        for (int k = lastAt, end = Math.min(from.count, lastAt + lastAhead); k < end; k++) {
+            if (from.allocations[k] == allocation) {
+                next.copy(from, k);
+                lastAt = k + 1;
+                lastAhead = SEARCH_AHEAD;
+                return;
             }
-            if (found >= 0) {
-                to.copy(from, found);
-                j = found + 1;
-                ahead = SEARCH_AHEAD;
+        }
+        lastAhead = 8;
+        List<ReplicaPlacement> replicas = allocation.replicas();
+        ClusterState.Holding[] holdings = new ClusterState.Holding[replicas.size()];
+        int placement = findPlaced(replicas, placedAt, placedAhead);
+        if (placement >= 0) {
+            System.arraycopy(placedHolding, placedFirstRow[placement], holdings, 0, holdings.length);
+            placedAt = placement + 1;
+            placedAhead = SEARCH_AHEAD;
+        }
+        else {
+            placedAhead = 8;
+            for (int r = 0; r < holdings.length; r++) {
+                holdings[r] = state.resolve(replicas.get(r));
+            }
+        }
+        int project = projectId(allocation.project());
+        next.growProjects(project + 1);
+        next.add(allocation, project, holdings);
+    }
+
+    /** The placement of the last cycle whose replicas are exactly these records, or -1. */
+    private int findPlaced(List<ReplicaPlacement> replicas, int from, int ahead)
+    {
+        int size = replicas.size();
+        ReplicaPlacement first = replicas.get(0);
+        for (int p = from, end = Math.min(placedCount, from + ahead); p < end; p++) {
+            int row = placedFirstRow[p];
+            if (placedReplica[row] != first || placedFirstRow[p + 1] - row != size) {
                 continue;
             }
-            ahead = 8;
-            List<ReplicaPlacement> replicas = allocation.replicas();
-            ClusterState.Holding[] holdings = new ClusterState.Holding[replicas.size()];
-            for (int r = 0; r < holdings.length; r++) {
-                ReplicaPlacement replica = replicas.get(r);
-                ClusterState.Holding holding = placedLastCycle.get(replica);
-                holdings[r] = holding != null ? holding : state.resolve(replica);
+            boolean same = true;
+            for (int r = 1; r < size && same; r++) {
+                same = placedReplica[row + r] == replicas.get(r);
             }
-            to.add(allocation, projectId(allocation.project()), holdings);
+            if (same) {
+                return p;
+            }
         }
-        from.clear();
-        last = to;
-        next = from;
-        placedLastCycle.clear();
-        return to;
+        return -1;
+    }
+
+    private void forgetPlaced()
+    {
+        Arrays.fill(placedReplica, 0, placedFirstRow[placedCount], null);
+        Arrays.fill(placedHolding, 0, placedFirstRow[placedCount], null);
+        placedCount = 0;
     }
 
     /** Remembers the replicas a cycle placed: the next snapshot usually lists them as running. */
     void remember(Decisions decisions, ClusterState state)
     {
-        for (Placement placement : decisions.placements()) {
+        forgetPlaced();
+        List<Placement> placements = decisions.placements();
+        if (placements.size() + 1 > placedFirstRow.length) {
+            placedFirstRow = new int[placements.size() + 1];
+        }
+        int rows = 0;
+        for (Placement placement : placements) {
             for (ReplicaPlacement replica : placement.replicas()) {
-                placedLastCycle.put(replica, state.resolve(replica));
+                if (rows == placedReplica.length) {
+                    placedReplica = Arrays.copyOf(placedReplica, rows * 2);
+                    placedHolding = Arrays.copyOf(placedHolding, rows * 2);
+                }
+                placedReplica[rows] = replica;
+                placedHolding[rows] = state.resolve(replica);
+                rows++;
             }
+            placedFirstRow[++placedCount] = rows;
         }
     }
 }

@@ -57,6 +57,7 @@ final class Session
     final QuotaLedger ledger;
     /** Whether the running experiment at that position of the snapshot is within its project's deserved share: never preempted. */
     private final boolean[] protectedAt;
+    private final boolean[] preemptibleAt;
     private List<RunningAllocation> borrowable;
     final Set<String> evicted = new HashSet<>();
     final Map<String, Placement> placements = new LinkedHashMap<>();
@@ -107,23 +108,15 @@ final class Session
             throw new IllegalArgumentException(culprit(snapshot, e), e);
         }
         int projects = memo.projectCount();
-        long[][] use = new long[projects][];
-        for (int a = 0; a < table.count; a++) {
-            long[] total = use[table.project[a]];
-            if (total == null) {
-                total = new long[3];
-                use[table.project[a]] = total;
-            }
-            total[0] += table.gpuOf[a];
-            total[1] += table.cpuOf[a];
-            total[2] += table.memoryOf[a];
-        }
         for (int p = 0; p < projects; p++) {
-            if (use[p] != null) {
-                ledger.add(memo.projectName(p), use[p][0], use[p][1], use[p][2]);
+            // a project without running work (or only work that holds nothing) adds zeros: no need
+            if (table.projectGpu[p] != 0 || table.projectCpu[p] != 0 || table.projectMemory[p] != 0) {
+                ledger.add(memo.projectName(p), table.projectGpu[p], table.projectCpu[p], table.projectMemory[p]);
             }
         }
         this.protectedAt = new boolean[table.count];
+        // the table is the memo's and changes next cycle: keep what borrowable() needs
+        this.preemptibleAt = Arrays.copyOf(table.preemptible, table.count);
         classifyRunning(table, memo);
         List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot, table) : snapshot.workload();
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
@@ -171,6 +164,10 @@ final class Session
         for (int p = 0; p < projects; p++) {
             members.add(ranked[p] ? new ArrayList<>() : null);
         }
+        if (!anyRanked) {
+            Arrays.fill(protectedAt, true);
+            return;
+        }
         for (int a = 0; a < table.count; a++) {
             int project = table.project[a];
             if (!ranked[project]) {
@@ -179,9 +176,6 @@ final class Session
             else {
                 members.get(project).add(a);
             }
-        }
-        if (!anyRanked) {
-            return;
         }
         for (int p = 0; p < projects; p++) {
             if (!ranked[p]) {
@@ -193,7 +187,7 @@ final class Session
             long cumulative = 0;
             for (int position : order) {
                 cumulative += table.gpuOf[position];
-                if (!running.get(position).preemptible() || cumulative <= deserved) {
+                if (!table.preemptible[position] || cumulative <= deserved) {
                     protectedAt[position] = true;
                 }
             }
@@ -210,7 +204,7 @@ final class Session
             List<RunningAllocation> running = snapshot.running();
             List<RunningAllocation> candidates = new ArrayList<>();
             for (int i = 0; i < running.size(); i++) {
-                if (running.get(i).preemptible() && !protectedAt[i]) {
+                if (preemptibleAt[i] && !protectedAt[i]) {
                     candidates.add(running.get(i));
                 }
             }
