@@ -14,7 +14,6 @@ import dev.tranche.scheduler.core.placement.Placer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -28,7 +27,8 @@ import java.util.SplittableRandom;
 
 /**
  * The working state of one cycle: the cluster with running work applied, quota use, and the
- * decisions so far. Actions read and change it in order; nothing outlives the cycle.
+ * decisions so far. Actions read and change it in order; nothing outlives the cycle except what the
+ * {@link CycleMemo} keeps to load the next snapshot faster, which never changes a decision.
  */
 final class Session
 {
