@@ -40,10 +40,7 @@ final class PreemptAction
             return;
         }
         Map<String, List<RunningAllocation>> byProject = new HashMap<>();
-        session.running.values().stream()
-                .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
-                .sorted(ReclaimAction.VICTIM_ORDER)
-                .forEach(allocation -> byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation));
+        session.borrowable().forEach(allocation -> byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation));
         Set<List<Object>> failed = new HashSet<>();
         for (PendingExperiment job : waiting) {
             List<Object> key = List.of(job.project(), job.priority(), job.request(), job.replicas());

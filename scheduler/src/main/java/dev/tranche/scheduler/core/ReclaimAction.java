@@ -35,10 +35,7 @@ final class ReclaimAction
         if (starved.isEmpty()) {
             return;
         }
-        List<RunningAllocation> borrowed = session.running.values().stream()
-                .filter(allocation -> allocation.preemptible() && !session.protectedRunning.contains(allocation.experimentId()))
-                .sorted(VICTIM_ORDER)
-                .toList();
+        List<RunningAllocation> borrowed = session.borrowable();
         // a gang shape that found no victims for a project will not find them later in this round:
         // each success only evicts work the next search could have used
         // value: whether there was anything to evict, which decides what the reason says

@@ -5,6 +5,7 @@ import dev.tranche.scheduler.core.placement.PlacementPolicy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static java.util.Objects.requireNonNull;
 
@@ -18,6 +19,13 @@ public final class SchedulingCycle
     private final PlacementPolicy policy;
     private final SchedulingOptions options;
     private final List<Action> actions;
+    /**
+     * Handed from one run to the next: the empty cluster and the running work already resolved to node
+     * and GPU positions (see {@link CycleMemo}). It changes no decision, only the cost of loading a
+     * snapshot. A run takes it out while it works, so two overlapping runs never share one (the
+     * second simply starts without); a run that throws drops it.
+     */
+    private final AtomicReference<CycleMemo> memo = new AtomicReference<>();
 
     public SchedulingCycle(PlacementPolicy policy, SchedulingOptions options)
     {
@@ -57,10 +65,17 @@ public final class SchedulingCycle
     public Decisions run(ClusterSnapshot snapshot)
     {
         requireNonNull(snapshot, "snapshot is null");
-        Session session = new Session(snapshot, options, policy);
+        CycleMemo taken = memo.getAndSet(null);
+        if (taken == null) {
+            taken = new CycleMemo();
+        }
+        Session session = new Session(snapshot, options, policy, taken);
         for (Action action : actions) {
             action.execute(session);
         }
-        return session.decisions();
+        Decisions decisions = session.decisions();
+        taken.remember(decisions, session.state);
+        memo.set(taken);
+        return decisions;
     }
 }

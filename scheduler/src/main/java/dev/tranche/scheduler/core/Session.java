@@ -1,9 +1,7 @@
 package dev.tranche.scheduler.core;
 
 import dev.tranche.scheduler.core.model.ClusterSnapshot;
-import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
-import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
@@ -15,6 +13,8 @@ import dev.tranche.scheduler.core.placement.PlacementPolicy;
 import dev.tranche.scheduler.core.placement.Placer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,7 +27,8 @@ import java.util.SplittableRandom;
 
 /**
  * The working state of one cycle: the cluster with running work applied, quota use, and the
- * decisions so far. Actions read and change it in order; nothing outlives the cycle.
+ * decisions so far. Actions read and change it in order; nothing outlives the cycle except what the
+ * {@link CycleMemo} keeps to load the next snapshot faster, which never changes a decision.
  */
 final class Session
 {
@@ -54,11 +55,11 @@ final class Session
     final Placer placer;
     final Statement statement;
     final QuotaLedger ledger;
-    final Map<String, RunningAllocation> running;
-    /** Running work within its project's deserved share: never preempted. */
-    final Set<String> protectedRunning = new HashSet<>();
+    /** Whether the running experiment at that position of the snapshot is within its project's deserved share: never preempted. */
+    private final boolean[] protectedAt;
+    private final boolean[] preemptibleAt;
+    private List<RunningAllocation> borrowable;
     final Set<String> evicted = new HashSet<>();
-    final Map<String, Long> runningGpuMilli;
     final Map<String, Placement> placements = new LinkedHashMap<>();
     final List<Preemption> preemptions = new ArrayList<>();
     final Map<String, Unplaced> unplaced = new LinkedHashMap<>();
@@ -86,49 +87,38 @@ final class Session
 
     Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy)
     {
+        this(snapshot, options, policy, new CycleMemo());
+    }
+
+    /** @param memo what earlier cycles resolved; gives the same session as a fresh memo, only faster */
+    Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy, CycleMemo memo)
+    {
         this.snapshot = snapshot;
         this.options = options;
-        int expected = snapshot.running().size() * 4 / 3 + 16;
-        this.running = new LinkedHashMap<>(expected);
-        this.runningGpuMilli = new HashMap<>(expected);
-        this.state = new ClusterState(snapshot.nodes());
-        long cpu = 0;
-        long memory = 0;
-        long gpuMemory = 0;
-        for (Node node : snapshot.nodes()) {
-            cpu += node.cpuMilli();
-            memory += node.memoryMib();
-            for (Gpu gpu : node.gpus()) {
-                if (gpu.memoryMib() > 0 && (gpuMemory == 0 || gpu.memoryMib() < gpuMemory)) {
-                    gpuMemory = gpu.memoryMib();
-                }
-            }
-        }
-        this.referenceGpuMemoryMib = gpuMemory;
-        this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), cpu, memory);
-        List<ReplicaPlacement> replicas = new ArrayList<>();
-        for (RunningAllocation allocation : snapshot.running()) {
-            replicas.addAll(allocation.replicas());
-        }
+        this.state = memo.emptyCluster(snapshot.nodes());
+        CycleMemo.NodeTotals totals = memo.nodeTotals();
+        this.referenceGpuMemoryMib = totals.smallestGpuMemoryMib();
+        this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), totals.cpuMilli(), totals.memoryMib());
+        CycleMemo.Table table;
         try {
-            state.allocateAll(replicas);
+            table = memo.load(snapshot.running(), state);
+            state.allocateRows(table.rows, table.node, table.cpu, table.memory, table.gpuStart, table.gpuPosition, table.gpuMilli);
         }
         catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(culprit(snapshot, e), e);
         }
-        Map<String, long[]> use = new LinkedHashMap<>();
-        for (RunningAllocation allocation : snapshot.running()) {
-            running.put(allocation.experimentId(), allocation);
-            long gpu = allocation.gpuMilli();
-            runningGpuMilli.put(allocation.experimentId(), gpu);
-            long[] total = use.computeIfAbsent(allocation.project(), ignored -> new long[3]);
-            total[0] += gpu;
-            total[1] += allocation.cpuMilli();
-            total[2] += allocation.memoryMib();
+        int projects = memo.projectCount();
+        for (int p = 0; p < projects; p++) {
+            // a project without running work (or only work that holds nothing) adds zeros: no need
+            if (table.projectGpu[p] != 0 || table.projectCpu[p] != 0 || table.projectMemory[p] != 0) {
+                ledger.add(memo.projectName(p), table.projectGpu[p], table.projectCpu[p], table.projectMemory[p]);
+            }
         }
-        use.forEach((project, total) -> ledger.add(project, total[0], total[1], total[2]));
-        classifyRunning();
-        List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot) : snapshot.workload();
+        this.protectedAt = new boolean[table.count];
+        // the table is the memo's and changes next cycle: keep what borrowable() needs
+        this.preemptibleAt = Arrays.copyOf(table.preemptible, table.count);
+        classifyRunning(table, memo);
+        List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot, table) : snapshot.workload();
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
         this.statement = new Statement(state, placer);
         long starvationAge = options.starvationAge();
@@ -158,28 +148,70 @@ final class Session
      * Marks each project's running work that fits in its deserved share as protected: non-preemptible
      * first, then higher priority, then the longest running.
      */
-    private void classifyRunning()
+    private void classifyRunning(CycleMemo.Table table, CycleMemo memo)
     {
-        Map<String, List<RunningAllocation>> byProject = new LinkedHashMap<>();
-        for (RunningAllocation allocation : running.values()) {
-            byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation);
+        List<RunningAllocation> running = snapshot.running();
+        int projects = memo.projectCount();
+        boolean[] ranked = new boolean[projects];
+        boolean anyRanked = false;
+        for (int p = 0; p < projects; p++) {
+            String project = memo.projectName(p);
+            // a project that fits its deserved share whole needs no ranking
+            ranked[p] = ledger.used(project) > ledger.quota(project).deservedMilliGpu();
+            anyRanked |= ranked[p];
         }
-        byProject.forEach((project, allocations) -> {
-            long deserved = ledger.quota(project).deservedMilliGpu();
-            if (ledger.used(project) <= deserved) {
-                // the whole project fits its deserved share: no need to rank
-                allocations.forEach(allocation -> protectedRunning.add(allocation.experimentId()));
-                return;
+        List<List<Integer>> members = new ArrayList<>(projects);
+        for (int p = 0; p < projects; p++) {
+            members.add(ranked[p] ? new ArrayList<>() : null);
+        }
+        if (!anyRanked) {
+            Arrays.fill(protectedAt, true);
+            return;
+        }
+        for (int a = 0; a < table.count; a++) {
+            int project = table.project[a];
+            if (!ranked[project]) {
+                protectedAt[a] = true;
             }
-            allocations.sort(PROTECTION_ORDER);
+            else {
+                members.get(project).add(a);
+            }
+        }
+        for (int p = 0; p < projects; p++) {
+            if (!ranked[p]) {
+                continue;
+            }
+            long deserved = ledger.quota(memo.projectName(p)).deservedMilliGpu();
+            List<Integer> order = members.get(p);
+            order.sort((left, right) -> PROTECTION_ORDER.compare(running.get(left), running.get(right)));
             long cumulative = 0;
-            for (RunningAllocation allocation : allocations) {
-                cumulative += runningGpuMilli.get(allocation.experimentId());
-                if (!allocation.preemptible() || cumulative <= deserved) {
-                    protectedRunning.add(allocation.experimentId());
+            for (int position : order) {
+                cumulative += table.gpuOf[position];
+                if (!table.preemptible[position] || cumulative <= deserved) {
+                    protectedAt[position] = true;
                 }
             }
-        });
+        }
+    }
+
+    /**
+     * Running work that reclaim and preemption may take: preemptible and not protected, cheapest to
+     * lose first (lowest priority, then the most recently started). Computed once per cycle.
+     */
+    List<RunningAllocation> borrowable()
+    {
+        if (borrowable == null) {
+            List<RunningAllocation> running = snapshot.running();
+            List<RunningAllocation> candidates = new ArrayList<>();
+            for (int i = 0; i < running.size(); i++) {
+                if (preemptibleAt[i] && !protectedAt[i]) {
+                    candidates.add(running.get(i));
+                }
+            }
+            candidates.sort(ReclaimAction.VICTIM_ORDER);
+            borrowable = Collections.unmodifiableList(candidates);
+        }
+        return borrowable;
     }
 
     /**
@@ -187,7 +219,7 @@ final class Session
      * and each running replica counts once (a running replica's request is read back from what it
      * holds). Running work keeps the estimate stable when the queue is short.
      */
-    private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot)
+    private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot, CycleMemo.Table table)
     {
         Map<ResourceRequest, Double> counts = new LinkedHashMap<>();
         for (PendingExperiment job : snapshot.pending()) {
@@ -195,19 +227,19 @@ final class Session
         }
         // many running replicas look alike: count them by what they hold, then read the request back once per kind
         // a large cluster is sampled with a fixed stride: the mix is what matters, and the stride keeps it deterministic
-        int stride = Math.max(1, snapshot.running().size() / RUNNING_SAMPLE);
+        // the table has what each replica holds in flat arrays (GPU entries in device index order), so
+        // sampling reads no records
+        int stride = Math.max(1, table.count / RUNNING_SAMPLE);
         Map<HeldKind, Double> held = new LinkedHashMap<>();
-        Map<HeldKind, ReplicaPlacement> example = new HashMap<>();
-        List<RunningAllocation> running = snapshot.running();
-        for (int i = 0; i < running.size(); i += stride) {
-            for (ReplicaPlacement replica : running.get(i).replicas()) {
-                Map<Integer, Integer> gpus = replica.gpuMilli();
-                HeldKind key = new HeldKind(gpus.size(), gpus.isEmpty() ? 0 : gpus.values().iterator().next(), replica.cpuMilli(), replica.memoryMib());
+        for (int a = 0; a < table.count; a += stride) {
+            for (int r = table.firstRow[a]; r < table.firstRow[a + 1]; r++) {
+                int from = table.gpuStart[r];
+                int gpus = table.gpuStart[r + 1] - from;
+                HeldKind key = new HeldKind(gpus, gpus == 0 ? 0 : table.gpuMilli[from], table.cpu[r], table.memory[r]);
                 held.merge(key, (double) stride, Double::sum);
-                example.putIfAbsent(key, replica);
             }
         }
-        held.forEach((key, count) -> counts.merge(requestOf(example.get(key)), count, Double::sum));
+        held.forEach((key, count) -> counts.merge(key.request(), count, Double::sum));
         List<WorkloadShape> shapes = new ArrayList<>();
         counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
         return shapes;
@@ -215,22 +247,24 @@ final class Session
 
     private static final int RUNNING_SAMPLE = 4096;
 
-    private record HeldKind(int gpus, int firstGpuMilli, long cpuMilli, long memoryMib) {}
-
-    private static ResourceRequest requestOf(ReplicaPlacement replica)
+    /** What a running replica holds: how many GPUs, the milli on the first (by device index), CPU and memory. */
+    private record HeldKind(int gpus, int firstGpuMilli, long cpuMilli, long memoryMib)
     {
-        Map<Integer, Integer> gpus = replica.gpuMilli();
-        GpuRequest gpu;
-        if (gpus.isEmpty()) {
-            gpu = GpuRequest.none();
+        /** The request that would hold this: a fraction of one GPU, whole GPUs, or none. */
+        ResourceRequest request()
+        {
+            GpuRequest gpu;
+            if (gpus == 0) {
+                gpu = GpuRequest.none();
+            }
+            else if (gpus == 1 && firstGpuMilli < GpuRequest.MILLI_PER_GPU) {
+                gpu = GpuRequest.fraction(firstGpuMilli);
+            }
+            else {
+                gpu = GpuRequest.whole(gpus);
+            }
+            return new ResourceRequest(gpu, cpuMilli, memoryMib);
         }
-        else if (gpus.size() == 1 && gpus.values().iterator().next() < GpuRequest.MILLI_PER_GPU) {
-            gpu = GpuRequest.fraction(gpus.values().iterator().next());
-        }
-        else {
-            gpu = GpuRequest.whole(gpus.size());
-        }
-        return new ResourceRequest(gpu, replica.cpuMilli(), replica.memoryMib());
     }
 
     /**

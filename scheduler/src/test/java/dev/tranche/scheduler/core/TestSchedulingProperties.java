@@ -194,7 +194,7 @@ class TestSchedulingProperties
         return result;
     }
 
-    private record Scenario(ClusterSnapshot snapshot)
+    record Scenario(ClusterSnapshot snapshot)
     {
         static Scenario generate(SplittableRandom random, int nodeCount, int pendingCount, String policy)
         {

@@ -23,33 +23,45 @@ import static java.util.Objects.requireNonNull;
 public final class ClusterState
 {
     private final List<Node> nodes;
-    private final Map<String, Integer> nodeIndex = new HashMap<>();
+    // nodeIndex, hardware, schedulable, the totals, gpuKind and the kind lists are written only while constructing,
+    // so a copy shares them
+    private final Map<String, Integer> nodeIndex;
     private final int[] hardware;
     private final boolean[] schedulable;
+    private final long[] cpuTotal;
+    private final long[] memoryTotal;
     private final long[] cpuFree;
     private final long[] memoryFree;
     private final int[][] gpuFree;
     private final int[][] gpuKind;
     // canonical position -> GPU position in the node's GPU list, recomputed on every change
     private final int[][] canonical;
-    private final List<String> kindModel = new ArrayList<>();
-    private final List<Long> kindMemory = new ArrayList<>();
+    private final List<String> kindModel;
+    private final List<Long> kindMemory;
 
-    private final Map<NodeShape.ShapeKey, NodeShape> shapes = new HashMap<>();
+    private final Map<NodeShape.ShapeKey, NodeShape> shapes;
     private final ArrayList<NodeShape> live = new ArrayList<>();
     private final NodeShape[] shapeOf;
     private final int[] slotInShape;
 
     private final long totalGpuMilli;
     private long allocatedGpuMilli;
+    // scratch for enterShape, which runs for every node a cycle loads
+    private long[] packed = new long[8];
     private Object owner;
 
     public ClusterState(List<Node> nodes)
     {
         this.nodes = List.copyOf(requireNonNull(nodes, "nodes is null"));
         int n = this.nodes.size();
+        nodeIndex = new HashMap<>(n * 4 / 3 + 16);
+        kindModel = new ArrayList<>();
+        kindMemory = new ArrayList<>();
+        shapes = new HashMap<>();
         hardware = new int[n];
         schedulable = new boolean[n];
+        cpuTotal = new long[n];
+        memoryTotal = new long[n];
         cpuFree = new long[n];
         memoryFree = new long[n];
         gpuFree = new int[n][];
@@ -66,6 +78,8 @@ public final class ClusterState
                 throw new IllegalArgumentException("node " + node.name() + " appears twice");
             }
             schedulable[i] = node.schedulable();
+            cpuTotal[i] = node.cpuMilli();
+            memoryTotal[i] = node.memoryMib();
             cpuFree[i] = node.cpuMilli();
             memoryFree[i] = node.memoryMib();
             int gpus = node.gpus().size();
@@ -88,6 +102,49 @@ public final class ClusterState
             enterShape(i);
         }
         totalGpuMilli = gpuTotal;
+    }
+
+    /**
+     * An exact copy of {@code other}: same free resources, same shapes in the same order with the same
+     * members in the same order, so a placer on the copy decides exactly as one on the original would.
+     * Per-shape caches start empty and no placer owns the copy. This is how a scheduling cycle starts
+     * from an empty cluster without sorting and hashing every node again.
+     */
+    public ClusterState(ClusterState other)
+    {
+        nodes = other.nodes;
+        nodeIndex = other.nodeIndex;
+        hardware = other.hardware;
+        schedulable = other.schedulable;
+        cpuTotal = other.cpuTotal;
+        memoryTotal = other.memoryTotal;
+        gpuKind = other.gpuKind;
+        kindModel = other.kindModel;
+        kindMemory = other.kindMemory;
+        int n = nodes.size();
+        cpuFree = other.cpuFree.clone();
+        memoryFree = other.memoryFree.clone();
+        gpuFree = new int[n][];
+        canonical = new int[n][];
+        for (int i = 0; i < n; i++) {
+            gpuFree[i] = other.gpuFree[i].clone();
+            canonical[i] = other.canonical[i].clone();
+        }
+        shapes = new HashMap<>(Math.max(16, other.shapes.size() * 4 / 3 + 1));
+        live.ensureCapacity(other.live.size());
+        shapeOf = new NodeShape[n];
+        slotInShape = other.slotInShape.clone();
+        for (NodeShape original : other.live) {
+            NodeShape copy = new NodeShape(original);
+            copy.liveIndex = live.size();
+            live.add(copy);
+            shapes.put(copy.key(), copy);
+            for (int m = 0; m < copy.size(); m++) {
+                shapeOf[copy.member(m)] = copy;
+            }
+        }
+        totalGpuMilli = other.totalGpuMilli;
+        allocatedGpuMilli = other.allocatedGpuMilli;
     }
 
     private record GpuKind(String model, long memoryMib) {}
@@ -179,6 +236,31 @@ public final class ClusterState
     public int gpuFree(int node, int gpuPosition)
     {
         return gpuFree[node][gpuPosition];
+    }
+
+    /**
+     * A replica resolved against this cluster's nodes: node and GPU positions instead of names and
+     * device indexes. Valid for every state that shares this one's node list (a copy, see
+     * {@link #ClusterState(ClusterState)}); a cycle keeps them across snapshots so that loading the
+     * running work does not look up names and walk maps again.
+     */
+    public record Holding(int node, int[] positions, int[] milli, long cpuMilli, long memoryMib, long gpuMilli) {}
+
+    /** @throws IllegalArgumentException for an unknown node or GPU */
+    public Holding resolve(ReplicaPlacement placement)
+    {
+        int node = indexOf(placement.node());
+        int changes = placement.gpuMilli().size();
+        int[] positions = new int[changes];
+        int[] milli = new int[changes];
+        int i = 0;
+        long gpu = 0;
+        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
+            positions[i] = gpuPosition(node, entry.getKey());
+            milli[i++] = entry.getValue();
+            gpu += entry.getValue();
+        }
+        return new Holding(node, positions, milli, placement.cpuMilli(), placement.memoryMib(), gpu);
     }
 
     /** Takes the resources of a replica that already runs (or was just decided). */
@@ -285,61 +367,101 @@ public final class ClusterState
      */
     public void allocateAll(List<ReplicaPlacement> placements)
     {
-        boolean[] touched = new boolean[nodes.size()];
-        List<Integer> order = new ArrayList<>();
+        List<Holding> holdings = new ArrayList<>(placements.size());
         for (ReplicaPlacement placement : placements) {
-            int node = indexOf(placement.node());
+            holdings.add(resolve(placement));
+        }
+        allocateAllResolved(holdings);
+    }
+
+    /** {@link #allocateAll(List)} for replicas already resolved against this cluster's nodes. */
+    public void allocateAllResolved(List<Holding> holdings)
+    {
+        boolean[] touched = new boolean[nodes.size()];
+        int[] order = new int[Math.min(nodes.size(), holdings.size())];
+        int touchedCount = 0;
+        for (Holding holding : holdings) {
+            int node = holding.node();
             if (!touched[node]) {
                 touched[node] = true;
-                order.add(node);
+                order[touchedCount++] = node;
                 leaveShape(node);
             }
-            apply(node, placement, -1);
+            apply(holding, -1);
         }
-        for (int node : order) {
-            enterShape(node);
+        for (int i = 0; i < touchedCount; i++) {
+            enterShape(order[i]);
         }
     }
 
     private void change(ReplicaPlacement placement, int sign)
     {
-        int node = indexOf(placement.node());
+        Holding holding = resolve(placement);
+        int node = holding.node();
         leaveShape(node);
         try {
-            apply(node, placement, sign);
+            apply(holding, sign);
         }
         finally {
             enterShape(node);
         }
     }
 
-    /** Changes the free resources of a node that is out of its shape; checks before changing anything. */
-    private void apply(int node, ReplicaPlacement placement, int sign)
+    private void apply(Holding placement, int sign)
     {
-        long cpu = cpuFree[node] + sign * placement.cpuMilli();
-        long memory = memoryFree[node] + sign * placement.memoryMib();
-        Node description = nodes.get(node);
-        if (cpu < 0 || memory < 0 || cpu > description.cpuMilli() || memory > description.memoryMib()) {
+        apply(placement.node(), placement.cpuMilli(), placement.memoryMib(), placement.positions(), placement.milli(), 0, placement.positions().length, sign);
+    }
+
+    /**
+     * {@link #allocateAll(List)} for replicas laid out in flat arrays, one row per replica in order:
+     * row {@code r} takes {@code cpu[r]} and {@code memory[r]} on node {@code node[r]}, and
+     * {@code gpuMilli[i]} on GPU position {@code gpuPosition[i]} for {@code gpuStart[r] <= i < gpuStart[r + 1]}.
+     * Rows must come from {@link #resolve} on this state or one sharing its node list.
+     */
+    public void allocateRows(int rows, int[] node, long[] cpu, long[] memory, int[] gpuStart, int[] gpuPosition, int[] gpuMilli)
+    {
+        boolean[] touched = new boolean[nodes.size()];
+        int[] order = new int[Math.min(nodes.size(), rows)];
+        int touchedCount = 0;
+        for (int r = 0; r < rows; r++) {
+            int at = node[r];
+            if (!touched[at]) {
+                touched[at] = true;
+                order[touchedCount++] = at;
+                leaveShape(at);
+            }
+            apply(at, cpu[r], memory[r], gpuPosition, gpuMilli, gpuStart[r], gpuStart[r + 1], -1);
+        }
+        for (int i = 0; i < touchedCount; i++) {
+            enterShape(order[i]);
+        }
+    }
+
+    /**
+     * Changes the free resources of a node that is out of its shape by {@code milli[i]} on GPU
+     * {@code positions[i]} for {@code from <= i < to}; checks before changing anything.
+     */
+    private void apply(int node, long cpuMilli, long memoryMib, int[] positions, int[] milli, int from, int to, int sign)
+    {
+        long cpu = cpuFree[node] + sign * cpuMilli;
+        long memory = memoryFree[node] + sign * memoryMib;
+        if (cpu < 0 || memory < 0 || cpu > cpuTotal[node] || memory > memoryTotal[node]) {
+            Node description = nodes.get(node);
             throw new IllegalArgumentException("node " + description.name() + " cannot " + (sign < 0 ? "take" : "give back")
-                    + " " + placement.cpuMilli() + " CPU milli and " + placement.memoryMib() + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
+                    + " " + cpuMilli + " CPU milli and " + memoryMib + " MiB (free: " + cpuFree[node] + ", " + memoryFree[node] + ")");
         }
         int[] free = gpuFree[node];
-        int changes = placement.gpuMilli().size();
-        int[] positions = new int[changes];
-        int[] milli = new int[changes];
-        int i = 0;
-        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
-            int position = gpuPosition(node, entry.getKey());
-            int after = free[position] + sign * entry.getValue();
+        for (int i = from; i < to; i++) {
+            int position = positions[i];
+            int after = free[position] + sign * milli[i];
             if (after < 0 || after > GpuRequest.MILLI_PER_GPU) {
-                throw new IllegalArgumentException("GPU " + entry.getKey() + " of node " + description.name() + " would be "
-                        + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + entry.getValue() + ")");
+                Node description = nodes.get(node);
+                throw new IllegalArgumentException("GPU " + description.gpus().get(position).index() + " of node " + description.name() + " would be "
+                        + (sign < 0 ? "over-committed" : "over-released") + " (free " + free[position] + " milli, change " + milli[i] + ")");
             }
-            positions[i] = position;
-            milli[i++] = entry.getValue();
         }
         long gpuChange = 0;
-        for (int change = 0; change < changes; change++) {
+        for (int change = from; change < to; change++) {
             free[positions[change]] += sign * milli[change];
             gpuChange += milli[change];
         }
@@ -371,12 +493,17 @@ public final class ClusterState
     private void enterShape(int node)
     {
         int gpus = gpuFree[node].length;
-        long[] packed = new long[gpus];
+        if (packed.length < gpus) {
+            packed = new long[gpus];
+        }
+        long[] packed = this.packed;
+        int[] kinds = gpuKind[node];
+        int[] nodeFree = gpuFree[node];
         for (int g = 0; g < gpus; g++) {
             // kind, then free milli, then position: sorting this gives the canonical order
-            packed[g] = ((long) gpuKind[node][g] << 32) | ((long) gpuFree[node][g] << 8) | g;
+            packed[g] = ((long) kinds[g] << 32) | ((long) nodeFree[g] << 8) | g;
         }
-        Arrays.sort(packed);
+        Arrays.sort(packed, 0, gpus);
         long[] key = new long[gpus];
         for (int c = 0; c < gpus; c++) {
             canonical[node][c] = (int) (packed[c] & 0xFF);

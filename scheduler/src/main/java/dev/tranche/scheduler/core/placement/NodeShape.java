@@ -57,6 +57,23 @@ public final class NodeShape
         this.totalFree = total;
     }
 
+    /** A copy with the same members in the same order and empty caches. */
+    NodeShape(NodeShape other)
+    {
+        this.key = other.key;
+        this.schedulable = other.schedulable;
+        this.cpuTotal = other.cpuTotal;
+        this.memoryTotal = other.memoryTotal;
+        this.gpuModel = other.gpuModel;
+        this.gpuMemoryMib = other.gpuMemoryMib;
+        this.gpuFree = other.gpuFree;
+        this.maxFree = other.maxFree;
+        this.fullyFree = other.fullyFree;
+        this.totalFree = other.totalFree;
+        this.members = Arrays.copyOf(other.members, Math.max(4, other.size));
+        this.size = other.size;
+    }
+
     ShapeKey key()
     {
         return key;
