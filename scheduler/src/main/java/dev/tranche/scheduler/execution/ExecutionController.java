@@ -91,7 +91,7 @@ public final class ExecutionController
         int changed = 0;
         for (ClusterRepository.Held gang : snapshot.held()) {
             try {
-                if (step(gang, specs.get(gang.experiment().id()), busyNodes, gpuMemory)) {
+                if (step(gang, specs.get(gang.experiment().id()), busyNodes, gpuMemory, workers.containsKey(gang.experiment().id()))) {
                     changed++;
                 }
             }
@@ -102,7 +102,8 @@ public final class ExecutionController
         return changed;
     }
 
-    private boolean step(ClusterRepository.Held gang, ExperimentSpec spec, Set<String> busyNodes, Map<String, Map<Integer, Long>> gpuMemory)
+    private boolean step(ClusterRepository.Held gang, ExperimentSpec spec, Set<String> busyNodes, Map<String, Map<Integer, Long>> gpuMemory,
+            boolean hasWorkers)
     {
         String id = gang.experiment().id();
         ExperimentState state = gang.experiment().state();
@@ -121,6 +122,9 @@ public final class ExecutionController
                     publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
                             "its workers are gone (" + status.reason() + "); back in the queue, it resumes from its last checkpoint"));
                     return true;
+                }
+                if (hasWorkers) {
+                    return false;   // its previous run's workers are still stopping (checkpointing)
                 }
                 for (ReplicaPlacement replica : gang.replicas()) {
                     if (busyNodes.contains(replica.node())) {

@@ -58,6 +58,8 @@ public final class SchedulingLoop
     // The waiting reasons last stored, so a cycle writes only those that changed (the loop is their only writer).
     private final Map<String, String> storedReasons = new HashMap<>();
     private final Map<String, ExperimentSpec> specs = new HashMap<>();
+    // the same allocation objects from cycle to cycle: the core recognises them and skips their set-up
+    private final Map<String, RunningAllocation> runningCache = new HashMap<>();
     private static final int SPEC_BATCH = 10_000;
     private boolean wakeUp;
     private volatile boolean running;
@@ -159,9 +161,18 @@ public final class SchedulingLoop
             if (spec == null) {
                 continue;
             }
-            running.add(new RunningAllocation(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(),
-                    held.placedSequence(), held.replicas()));
+            RunningAllocation previous = runningCache.get(queued.id());
+            if (previous != null && previous.startSequence() == held.placedSequence() && previous.replicas().equals(held.replicas())) {
+                running.add(previous);
+            }
+            else {
+                RunningAllocation allocation = new RunningAllocation(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(),
+                        held.placedSequence(), held.replicas());
+                runningCache.put(queued.id(), allocation);
+                running.add(allocation);
+            }
         }
+        runningCache.keySet().retainAll(stored.held().stream().map(held -> held.experiment().id()).collect(java.util.stream.Collectors.toSet()));
         List<Node> nodes = stored.nodes().stream().map(ClusterRepository.NodeUsage::node).toList();
         Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, pending, List.of()));
 

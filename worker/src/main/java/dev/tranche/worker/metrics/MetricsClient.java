@@ -44,11 +44,17 @@ public final class MetricsClient
     private final MetricsClientConfig config;
     private final PrintStream log;
     private final Clock clock;
+    private static final Duration EPOCH_FLUSH = Duration.ofSeconds(5);
+
     private final Thread sender;
 
     // guarded by this
     private final ArrayDeque<MetricPoint> buffer = new ArrayDeque<>();
     private long dropped;
+    // points handed to add(), and points whose fate is sealed (stored, refused or dropped): an epoch waits for the gap to close
+    private long enqueued;
+    private long settled;
+    private boolean flushRequested;
     // the training thread's latest global step, for the epoch's summary points
     private volatile long lastStep;
     private long sentPoints;
@@ -83,6 +89,35 @@ public final class MetricsClient
         add("test_loss", result.testLoss(), lastStep, result.epoch());
         add("test_accuracy", result.testAccuracy(), lastStep, result.epoch());
         add("epoch_seconds", result.seconds(), lastStep, result.epoch());
+        // The trainer checkpoints the epoch right after this: waiting (a little) for the epoch's points to be
+        // stored first means a worker killed after that checkpoint cannot lose them, so the series in the
+        // scheduler never misses an epoch. Without a reachable scheduler it waits at most EPOCH_FLUSH.
+        flush(EPOCH_FLUSH);
+    }
+
+    /** Sends what is buffered now and waits until it is stored (or refused), at most {@code timeout}. */
+    public boolean flush(Duration timeout)
+    {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (this) {
+            long target = enqueued;
+            flushRequested = true;
+            notifyAll();
+            while (settled < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+                catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** Queues one point; never blocks. Non-finite values are not sent (the service refuses them). */
@@ -98,8 +133,10 @@ public final class MetricsClient
             if (buffer.size() >= config.bufferCapacity()) {
                 buffer.pollFirst();
                 dropped++;
+                settled++;
             }
             buffer.addLast(point);
+            enqueued++;
             if (buffer.size() >= config.batchSize()) {
                 notifyAll();
             }
@@ -162,7 +199,7 @@ public final class MetricsClient
             try {
                 synchronized (this) {
                     long waitUntil = System.nanoTime() + config.flushInterval().toNanos();
-                    while (!closing && buffer.size() < config.batchSize()) {
+                    while (!closing && !flushRequested && buffer.size() < config.batchSize()) {
                         long left = waitUntil - System.nanoTime();
                         if (left <= 0) {
                             break;
@@ -170,6 +207,7 @@ public final class MetricsClient
                         TimeUnit.NANOSECONDS.timedWait(this, left);
                     }
                     if (buffer.isEmpty()) {
+                        flushRequested = false;
                         if (closing) {
                             return;
                         }
@@ -191,6 +229,8 @@ public final class MetricsClient
             if (status.isOk()) {
                 synchronized (this) {
                     sentPoints += points.size();
+                    settled += points.size();
+                    notifyAll();
                 }
                 backoff = config.initialBackoff();
                 continue;
@@ -201,6 +241,10 @@ public final class MetricsClient
             if (!RETRIED.contains(status.getCode())) {
                 log.println("warning: metrics: the scheduler refused " + points.size() + " points (" + status.getCode() + ": "
                         + status.getDescription() + "); dropping them");
+                synchronized (this) {
+                    settled += points.size();
+                    notifyAll();
+                }
                 continue;
             }
             synchronized (this) {
@@ -211,6 +255,8 @@ public final class MetricsClient
                     kept++;
                 }
                 dropped += points.size() - kept;
+                settled += points.size() - kept;
+                notifyAll();
                 if (closing) {
                     // no back-off sleeps on the way out: one more try per batch at most
                     return;

@@ -9,18 +9,11 @@ import dev.tranche.proto.v1.MetricPoint;
 import dev.tranche.proto.v1.StateTransition;
 import dev.tranche.spec.ExperimentSpecFiles;
 import dev.tranche.worker.data.Fixtures;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthGrpc;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -28,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,8 +38,7 @@ final class PlatformEndToEndTest
 {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
-    @TempDir
-    Path dir;
+    private Path dir;
 
     private Process scheduler;
     private TrancheClient client;
@@ -59,6 +50,7 @@ final class PlatformEndToEndTest
     {
         Assumptions.assumeTrue(Files.exists(ROOT.resolve("scheduler/target/classpath.txt")) && Files.exists(ROOT.resolve("worker/target/classpath.txt")),
                 "the end-to-end test runs in the full build (./mvnw verify), after the scheduler is packaged");
+        dir = Files.createTempDirectory("tranche-e2e-");
         Fixtures.idx(dir.resolve("data"), 1600, 200, true);
         home = dir.resolve("home");
         int grpcPort = freePort();
@@ -68,16 +60,9 @@ final class PlatformEndToEndTest
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("scheduler.log").toFile())
                 .start();
-        ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + grpcPort, InsecureChannelCredentials.create()).build();
-        try {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() ->
-                    scheduler.isAlive() && HealthGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .check(HealthCheckRequest.getDefaultInstance()).getStatus() == HealthCheckResponse.ServingStatus.SERVING);
-        }
-        finally {
-            channel.shutdownNow();
-        }
         client = TrancheClient.connect("127.0.0.1:" + grpcPort);
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> scheduler.isAlive() && !client.listProjects().isEmpty());
     }
 
     @AfterAll
@@ -145,7 +130,7 @@ final class PlatformEndToEndTest
         assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
         assertThat(done.getHistoryList()).extracting(StateTransition::getReason).anySatisfy(reason -> assertThat(reason).startsWith("attempt 1 of 3 failed"));
         // every epoch once: the resumed run replaced what the killed one had sent for epoch 2
-        assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2, 3);
+        assertThat(epochs(id, "test_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3);
         assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3);
         assertThat(log()).contains("resuming from checkpoint");
     }
@@ -163,6 +148,14 @@ final class PlatformEndToEndTest
     {
         return client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setLatestOnly(true).build())
                 .getPointsList().stream().mapToInt(MetricPoint::getEpoch).max().orElse(0);
+    }
+
+    private String points(String id)
+    {
+        StringBuilder text = new StringBuilder();
+        client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").addNames("loss").build()).getPointsList()
+                .forEach(point -> text.append(point.getName()).append(" epoch ").append(point.getEpoch()).append(" step ").append(point.getStep()).append('\n'));
+        return text.toString();
     }
 
     private List<Integer> epochs(String id, String series)

@@ -147,7 +147,10 @@ public final class KubernetesLauncher
     @Override
     public GangStatus status(String experimentId)
     {
-        return gangStatus(experimentId, client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).list().getItems());
+        // pods being deleted belong to a stopped run: for the experiment's state they are gone already
+        return gangStatus(experimentId, client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).list().getItems().stream()
+                .filter(pod -> pod.getMetadata().getDeletionTimestamp() == null)
+                .toList());
     }
 
     static GangStatus gangStatus(String experimentId, List<Pod> pods)

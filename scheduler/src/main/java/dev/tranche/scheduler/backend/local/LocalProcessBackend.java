@@ -117,6 +117,13 @@ public final class LocalProcessBackend
     @Override
     public void stop(String experimentId, Duration grace)
     {
+        // the run is over for the scheduler at once (status: GONE), even while its workers still checkpoint
+        try {
+            Files.deleteIfExists(runs.resolve(experimentId).resolve("replicas"));
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot mark the workers of " + experimentId + " stopped", e);
+        }
         List<ProcessHandle> alive = alive(experimentId);
         if (alive.isEmpty()) {
             return;
@@ -206,13 +213,21 @@ public final class LocalProcessBackend
         }
     }
 
+    /** Every live worker of the experiment, stopped or not: from its pid files. */
     private List<ProcessHandle> alive(String experimentId)
     {
         Path directory = runs.resolve(experimentId);
-        int replicas = readInt(directory.resolve("replicas")).orElse(0);
         List<ProcessHandle> alive = new ArrayList<>();
-        for (int rank = 0; rank < replicas; rank++) {
-            process(directory, rank).ifPresent(alive::add);
+        if (!Files.isDirectory(directory)) {
+            return alive;
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path pid : files.filter(path -> path.getFileName().toString().matches("rank-\\d+\\.pid")).toList()) {
+                readInt(pid).map(Integer::longValue).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).ifPresent(alive::add);
+            }
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot list the workers of " + experimentId, e);
         }
         return alive;
     }
