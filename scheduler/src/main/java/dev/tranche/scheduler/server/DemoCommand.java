@@ -68,6 +68,7 @@ public final class DemoCommand
         out.flush();
         SchedulerServer server = SchedulerServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping = true;
             server.stopLocalWorkers(Duration.ofSeconds(10));
             server.close();
             System.out.println("Tranche demo stopped; its data stays in " + server.config().home());
@@ -96,18 +97,26 @@ public final class DemoCommand
             out.println("Press Ctrl-C to stop.");
             out.println();
             out.flush();
-            progress(client, ids, out);
+            try {
+                progress(client, ids, out);
+            }
+            catch (StatusRuntimeException e) {
+                if (!stopping) {
+                    throw e;
+                }
+                // Ctrl-C: the scheduler is going down under us
+            }
         }
         server.awaitTermination();
         return 0;
     }
 
     /** Prints each experiment's state and newest metrics as they change, until all have ended. */
-    private static void progress(TrancheClient client, List<String> ids, PrintWriter out)
+    private void progress(TrancheClient client, List<String> ids, PrintWriter out)
             throws InterruptedException
     {
         Map<String, String> shown = new HashMap<>();
-        while (true) {
+        while (!stopping) {
             boolean allEnded = true;
             for (String id : ids) {
                 Experiment experiment = client.get(id);
@@ -132,6 +141,8 @@ public final class DemoCommand
             Thread.sleep(2000);
         }
     }
+
+    private volatile boolean stopping;
 
     private static String metrics(Map<String, MetricPoint> latest)
     {

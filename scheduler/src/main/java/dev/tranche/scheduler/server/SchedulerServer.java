@@ -309,7 +309,7 @@ public final class SchedulerServer
     /** Stops every local worker (SIGTERM, then a kill after {@code grace}): for the demo, which takes its workers with it. */
     public void stopLocalWorkers(Duration grace)
     {
-        localBackend.ifPresent(backend -> backend.workers().keySet().forEach(id -> backend.stop(id, grace)));
+        localBackend.ifPresent(backend -> backend.stopAllAndWait(grace));
     }
 
     /** The last lines of a local worker's log, when workers run on this machine. */

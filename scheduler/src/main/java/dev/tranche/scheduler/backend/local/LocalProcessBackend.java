@@ -43,6 +43,7 @@ public final class LocalProcessBackend
     private static final String SUPERVISOR = """
             "$@" & child=$!
             trap 'kill -TERM "$child" 2>/dev/null' TERM
+            trap '' INT
             wait "$child"; code=$?
             while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done
             echo "$code" > "$TRANCHE_EXIT_FILE.tmp" && mv "$TRANCHE_EXIT_FILE.tmp" "$TRANCHE_EXIT_FILE"
@@ -80,7 +81,8 @@ public final class LocalProcessBackend
             List<String> peers = new ArrayList<>();
             request.replicas().forEach(replica -> peers.add("127.0.0.1"));
             for (ReplicaLaunch replica : request.replicas()) {
-                List<String> command = new ArrayList<>(List.of("sh", "-c", SUPERVISOR, "tranche-worker"));
+                // a session of its own: a Ctrl-C meant for the scheduler's terminal does not reach the workers
+                List<String> command = new ArrayList<>(List.of("setsid", "sh", "-c", SUPERVISOR, "tranche-worker"));
                 command.addAll(workerCommand);
                 command.addAll(List.of("-f", spec.toString()));
                 ProcessBuilder builder = new ProcessBuilder(command)
@@ -142,6 +144,26 @@ public final class LocalProcessBackend
                 }
             }
         });
+    }
+
+    /** Stops every worker and waits for them: SIGTERM, then a kill of what is left after {@code grace}. */
+    public void stopAllAndWait(Duration grace)
+    {
+        List<ProcessHandle> alive = new ArrayList<>();
+        for (String id : workers().keySet()) {
+            alive.addAll(alive(id));
+            stop(id, grace);
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (ProcessHandle process : alive) {
+            try {
+                process.onExit().get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS);
+            }
+            catch (Exception e) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+            }
+        }
     }
 
     @Override
