@@ -228,7 +228,7 @@ public final class SchedulingLoop
         storedReasons.putAll(changedReasons);
         long nanos = System.nanoTime() - start;
         recordMetrics(nanos, stored, decisions, pending);
-        if (nanos > TimeUnit.MILLISECONDS.toNanos(250)) {
+        if (nanos > TimeUnit.SECONDS.toNanos(1)) {
             log.info("slow scheduling cycle: {} ms for {} pending and {} placed experiments", TimeUnit.NANOSECONDS.toMillis(nanos), pending.size(), running.size());
         }
         return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
