@@ -35,6 +35,7 @@ import java.util.ServiceLoader;
                 NodesCommand.class,
                 DepartmentsCommand.class,
                 MetricsCommand.class,
+                LogsCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Tranche

@@ -12,6 +12,7 @@ import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.GetLogsRequest;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.GetMetricsResponse;
 import dev.tranche.proto.v1.MetricsServiceGrpc;
@@ -94,6 +95,11 @@ public final class TrancheClient
     public ListExperimentsResponse list(ListExperimentsRequest request)
     {
         return experiments().list(request);
+    }
+
+    public List<String> logs(String id, int rank, int tailLines)
+    {
+        return experiments().getLogs(GetLogsRequest.newBuilder().setId(id).setRank(rank).setTailLines(tailLines).build()).getLinesList();
     }
 
     public Experiment cancel(String id, String reason)

@@ -12,6 +12,7 @@ import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
 import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.GetLogsRequest;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.proto.v1.ListExperimentsResponse;
@@ -123,6 +124,8 @@ public final class HttpApi
             request.setAfterStep(longParam(ctx, "after_step", -1));
             json(ctx, MetricsServiceGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS).get(request.build()));
         });
+        app.get("/api/v1/experiments/{id}/logs", ctx -> json(ctx, experiments().getLogs(GetLogsRequest.newBuilder()
+                .setId(ctx.pathParam("id")).setRank(intParam(ctx, "rank", 0)).setTailLines(intParam(ctx, "tail", 100)).build())));
         app.get("/api/v1/projects", ctx -> json(ctx, admin().listProjects(ListProjectsRequest.getDefaultInstance())));
         app.get("/api/v1/quotas", ctx -> json(ctx, admin().listQuotas(ListQuotasRequest.getDefaultInstance())));
         app.put("/api/v1/projects/{name}/quota", ctx -> {

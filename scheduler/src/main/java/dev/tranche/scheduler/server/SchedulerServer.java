@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.server;
 
 import dev.tranche.scheduler.backend.kubernetes.KubernetesInventory;
+import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.backend.local.LocalProcessBackend;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesLauncher;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
@@ -155,7 +156,14 @@ public final class SchedulerServer
                 return thread;
             });
             HealthStatusManager health = new HealthStatusManager();
-            ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, events, watchExecutor);
+            // the backend is built before the services so that GetLogs reads from it
+            LocalProcessBackend earlyLocal = config.localWorkerCommand().map(command -> new LocalProcessBackend(config.home(), command)).orElse(null);
+            KubernetesClient kubernetesClient = config.kubernetes().isPresent() ? new KubernetesClientBuilder().build() : null;
+            KubernetesLauncher kubernetesLauncher = config.kubernetes()
+                    .map(settings -> new KubernetesLauncher(kubernetesClient, settings.namespace(), settings.workerImage(), settings.checkpointRoot()))
+                    .orElse(null);
+            WorkerLogs workerLogs = earlyLocal != null ? earlyLocal : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
+            ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, events, watchExecutor, workerLogs);
             MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
             List<BindableService> services = List.of(
                     experimentService,
@@ -189,11 +197,11 @@ public final class SchedulerServer
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
             HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), internalChannel, database.dataSource(), metricsRepository, telemetry);
             schedulingLoop.start();
-            if (config.kubernetes().isPresent()) {
-                execution = startKubernetes(config.kubernetes().get(), cluster, experimentRepository, events, credentials);
+            if (kubernetesLauncher != null) {
+                execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get());
             }
-            if (config.localWorkerCommand().isPresent()) {
-                localBackend = new LocalProcessBackend(config.home(), config.localWorkerCommand().get());
+            if (earlyLocal != null) {
+                localBackend = earlyLocal;
                 ExecutionController controller = new ExecutionController(localBackend,
                         cluster, experimentRepository, events, credentials, "127.0.0.1:" + grpc.getPort(), WORKER_GRACE, node -> true);
                 execution = new ExecutionLoop(controller, Duration.ofSeconds(1));
@@ -235,10 +243,9 @@ public final class SchedulerServer
     }
 
     /** The Kubernetes backend: the cluster's nodes as the inventory (kept current by a watch), workers as pods. */
-    private static AutoCloseable startKubernetes(KubernetesSettings settings, ClusterRepository cluster, ExperimentRepository experiments,
-            ExperimentEventBus events, WorkerCredentials credentials)
+    private static AutoCloseable startKubernetes(KubernetesClient client, KubernetesLauncher launcher, ClusterRepository cluster, ExperimentRepository experiments,
+            ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings)
     {
-        KubernetesClient client = new KubernetesClientBuilder().build();
         KubernetesInventory inventory = new KubernetesInventory(client);
         Set<String> liveNodes = ConcurrentHashMap.newKeySet();
         List<dev.tranche.scheduler.core.model.Node> nodes = inventory.discover();
@@ -249,7 +256,7 @@ public final class SchedulerServer
             liveNodes.retainAll(current.stream().map(dev.tranche.scheduler.core.model.Node::name).toList());
             current.forEach(node -> liveNodes.add(node.name()));
         });
-        ExecutionController controller = new ExecutionController(new KubernetesLauncher(client, settings.namespace(), settings.workerImage(), settings.checkpointRoot()),
+        ExecutionController controller = new ExecutionController(launcher,
                 cluster, experiments, events, credentials, settings.schedulerAddress(), WORKER_GRACE, liveNodes::contains);
         ExecutionLoop loop = new ExecutionLoop(controller, Duration.ofSeconds(1));
         log.info("running workers as pods in namespace {} (image {}), {} nodes in the inventory", settings.namespace(), settings.workerImage(), nodes.size());

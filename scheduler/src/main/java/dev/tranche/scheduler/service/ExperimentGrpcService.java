@@ -5,11 +5,14 @@ import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
 import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.GetLogsRequest;
+import dev.tranche.proto.v1.GetLogsResponse;
 import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.proto.v1.ListExperimentsResponse;
 import dev.tranche.proto.v1.SubmitExperimentRequest;
 import dev.tranche.proto.v1.SubmitExperimentResponse;
 import dev.tranche.proto.v1.WatchExperimentsRequest;
+import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
@@ -50,10 +53,12 @@ public final class ExperimentGrpcService
     private final ExperimentManager experiments;
     private final ExperimentEventBus events;
     private final Executor watchExecutor;
+    private final WorkerLogs logs;
     private final Set<WatchStream<ExperimentEvent>> openWatches = ConcurrentHashMap.newKeySet();
 
-    public ExperimentGrpcService(ExperimentManager experiments, ExperimentEventBus events, Executor watchExecutor)
+    public ExperimentGrpcService(ExperimentManager experiments, ExperimentEventBus events, Executor watchExecutor, WorkerLogs logs)
     {
+        this.logs = requireNonNull(logs, "logs is null");
         this.experiments = requireNonNull(experiments, "experiments is null");
         this.events = requireNonNull(events, "events is null");
         this.watchExecutor = requireNonNull(watchExecutor, "watchExecutor is null");
@@ -233,6 +238,23 @@ public final class ExperimentGrpcService
                 stream.complete();
             }
         }
+    }
+
+    @Override
+    public void getLogs(GetLogsRequest request, StreamObserver<GetLogsResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            ExperimentRecord record = experiments.get(request.getId());
+            if (request.getRank() < 0 || request.getRank() >= record.spec().getReplicas()) {
+                throw new IllegalArgumentException("rank must be in [0, " + (record.spec().getReplicas() - 1) + "] for experiment " + record.id() + ": got " + request.getRank());
+            }
+            if (request.getTailLines() < 0 || request.getTailLines() > 10_000) {
+                throw new IllegalArgumentException("tail_lines must be in [1, 10000] (0 for 100): got " + request.getTailLines());
+            }
+            return GetLogsResponse.newBuilder()
+                    .addAllLines(logs.tail(record.id(), request.getRank(), request.getTailLines() == 0 ? 100 : request.getTailLines()))
+                    .build();
+        });
     }
 
     /** On shutdown: ends every open watch so clients reconnect instead of waiting on a closing server. */

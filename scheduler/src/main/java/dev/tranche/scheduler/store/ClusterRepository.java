@@ -157,7 +157,16 @@ public final class ClusterRepository
     public List<NodeUsage> nodes()
     {
         try (Connection connection = dataSource.getConnection()) {
-            return nodes(connection);
+            // one snapshot for the GPUs' use and their holders, so the two always add up
+            connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            connection.setReadOnly(true);
+            connection.setAutoCommit(false);
+            try {
+                return nodes(connection);
+            }
+            finally {
+                connection.rollback();
+            }
         }
         catch (SQLException e) {
             throw new StoreException("could not read the nodes", e);

@@ -233,6 +233,18 @@ final class ExperimentServiceTest
     }
 
     @Test
+    void logsNeedAnExistingExperimentAndReplica()
+    {
+        String id = client.submit(Specs.named("logged", "vision")).getExperiment().getId();
+        // no execution backend in this scheduler: nothing has been printed
+        assertThat(client.logs(id, 0, 10)).isEmpty();
+        assertInvalid(() -> client.logs(id, 1, 10), "rank must be in [0, 0] for experiment " + id + ": got 1");
+        assertInvalid(() -> client.logs(id, 0, 10_001), "tail_lines must be in [1, 10000] (0 for 100): got 10001");
+        assertThatThrownBy(() -> client.logs("exp-nolog00000", 0, 10))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
     void getOfUnknownExperimentIsNotFound()
     {
         assertThatThrownBy(() -> client.get("exp-missing00"))

@@ -108,6 +108,8 @@ final class PlatformEndToEndTest
                 .containsSubsequence(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
         assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2);
         assertThat(client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
+        // the worker's own output, through the scheduler
+        assertThat(client.logs(id, 0, 100)).anySatisfy(line -> assertThat(line).startsWith("epoch 2/2 done"));
     }
 
     @Test

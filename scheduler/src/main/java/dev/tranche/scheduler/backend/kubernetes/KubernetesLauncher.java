@@ -4,6 +4,7 @@ import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.WorkerLogs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
@@ -34,7 +35,7 @@ import static java.util.Objects.requireNonNull;
  * other, so deleting it cleans everything up.
  */
 public final class KubernetesLauncher
-        implements ExecutionBackend
+        implements ExecutionBackend, WorkerLogs
 {
     static final String EXPERIMENT_LABEL = "tranche.dev/experiment";
     static final String PROJECT_LABEL = "tranche.dev/project";
@@ -203,6 +204,17 @@ public final class KubernetesLauncher
                     .add(pod.getSpec().getNodeName() == null ? "" : pod.getSpec().getNodeName());
         }
         return workers;
+    }
+
+    @Override
+    public List<String> tail(String experimentId, int rank, int lines)
+    {
+        Pod pod = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).get();
+        if (pod == null) {
+            return List.of();
+        }
+        String log = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).tailingLines(lines).getLog();
+        return log == null ? List.of() : log.lines().toList();
     }
 
     /** Experiments with a worker on {@code node}: when the node is lost they go back to the queue. */

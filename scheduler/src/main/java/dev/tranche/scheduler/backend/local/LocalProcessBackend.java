@@ -4,6 +4,7 @@ import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.WorkerLogs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,7 @@ import static java.util.Objects.requireNonNull;
  * learns how the others ended: no duplicates, no orphans.
  */
 public final class LocalProcessBackend
-        implements ExecutionBackend
+        implements ExecutionBackend, WorkerLogs
 {
     private static final Logger log = LoggerFactory.getLogger(LocalProcessBackend.class);
     private static final int SPARK_MASTER_BASE_PORT = 17077;
@@ -217,6 +218,12 @@ public final class LocalProcessBackend
             throw new UncheckedIOException("cannot list the workers in " + runs, e);
         }
         return workers;
+    }
+
+    @Override
+    public List<String> tail(String experimentId, int rank, int lines)
+    {
+        return logTail(experimentId, rank, lines);
     }
 
     /** The last lines a replica printed, for `tranche logs` and the dashboard. */
