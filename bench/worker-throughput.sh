@@ -4,15 +4,15 @@
 #      LIMIT images, in ROUNDS interleaved rounds (a shared machine's load moves; interleaving
 #      spreads it over all three): single-process DL4J (2 native threads), Spark local[2]
 #      (2 workers x 1 thread, parameter averaging every 5 steps), PyTorch (2 threads)
-#   2. accuracy: LeNet on the full Fashion-MNIST, Spark local[2], 5 epochs, all 10,000 test images
-# Usage: bench/worker-throughput.sh [LIMIT] [ROUNDS] [FULL_EPOCHS]   (defaults 6400, 2, 5; 0 epochs skips 2)
+#   2. accuracy: LeNet on the full Fashion-MNIST, Spark local[2], 4 epochs, all 10,000 test images
+# Usage: bench/worker-throughput.sh [LIMIT] [ROUNDS] [FULL_EPOCHS]   (defaults 6400, 2, 4; 0 epochs skips 2)
 # Results: bench-results/*.json
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 limit="${1:-6400}"
 rounds="${2:-2}"
-full_epochs="${3:-5}"
+full_epochs="${3:-4}"
 spec=docs/examples/fashion-mnist-lenet.yaml
 out=bench-results
 mkdir -p "$out"
