@@ -31,7 +31,8 @@ import static java.util.Objects.requireNonNull;
  * Sends training metrics to the scheduler's MetricsService. Training never waits for it: points go
  * into a bounded buffer (the oldest are dropped when it is full, and the count is reported), and
  * one sender thread ships them in batches, retrying with exponential back-off and jitter while the
- * scheduler is unreachable. Errors that a retry cannot fix (bad credential, unknown experiment, bad
+ * scheduler is unreachable (the service keeps one point per name and step, so a batch sent twice is
+ * stored once). Errors that a retry cannot fix (bad credential, unknown experiment, bad
  * point) drop the batch with one warning.
  */
 public final class MetricsClient
@@ -52,6 +53,10 @@ public final class MetricsClient
     private long sentPoints;
     private long failedSends;
     private boolean closing;
+    // the highest step seen: per-epoch points carry it, since the service keeps one point per (name, step)
+    private long lastStep;
+    // sender thread only
+    private long reportedDropped;
 
     public MetricsClient(Channel channel, MetricsClientConfig config, PrintStream log, Clock clock)
     {
@@ -67,6 +72,9 @@ public final class MetricsClient
     @Override
     public void step(int epoch, int epochs, int batch, int batches, long step, double loss, double imagesPerSecond, double learningRate, double etaSeconds)
     {
+        synchronized (this) {
+            lastStep = Math.max(lastStep, step);
+        }
         add("loss", loss, step, epoch);
         add("images_per_second", imagesPerSecond, step, epoch);
         add("learning_rate", learningRate, step, epoch);
@@ -75,10 +83,14 @@ public final class MetricsClient
     @Override
     public void epoch(EpochResult result)
     {
-        add("train_loss", result.trainLoss(), 0, result.epoch());
-        add("test_loss", result.testLoss(), 0, result.epoch());
-        add("test_accuracy", result.testAccuracy(), 0, result.epoch());
-        add("epoch_seconds", result.seconds(), 0, result.epoch());
+        long step;
+        synchronized (this) {
+            step = lastStep;
+        }
+        add("train_loss", result.trainLoss(), step, result.epoch());
+        add("test_loss", result.testLoss(), step, result.epoch());
+        add("test_accuracy", result.testAccuracy(), step, result.epoch());
+        add("epoch_seconds", result.seconds(), step, result.epoch());
     }
 
     /** Queues one point; never blocks. Non-finite values are not sent (the service refuses them). */
@@ -89,7 +101,7 @@ public final class MetricsClient
         }
         Instant now = clock.instant();
         MetricPoint point = MetricPoint.newBuilder().setName(name).setValue(value).setStep(step).setEpoch(epoch)
-                .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano())).build();
+                .setAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano())).build();
         synchronized (this) {
             if (buffer.size() >= config.bufferCapacity()) {
                 buffer.pollFirst();
@@ -182,7 +194,11 @@ public final class MetricsClient
                 return;
             }
             MetricBatch batch = MetricBatch.newBuilder().setExperimentId(config.experimentId()).setCredential(config.credential())
-                    .setRank(config.rank()).addAllPoints(points).setDroppedPoints(droppedSoFar).build();
+                    .setRank(config.rank()).addAllPoints(points).build();
+            if (droppedSoFar > reportedDropped) {
+                log.println("warning: metrics: " + (droppedSoFar - reportedDropped) + " points dropped: the buffer was full while the scheduler was unreachable");
+                reportedDropped = droppedSoFar;
+            }
             Status status = send(batch);
             if (status.isOk()) {
                 synchronized (this) {

@@ -67,7 +67,7 @@ class MetricsClientTest
                             return;
                         }
                         received.addAll(batches);
-                        responses.onNext(ReportAck.newBuilder().setAcceptedPoints(batches.stream().mapToLong(MetricBatch::getPointsCount).sum()).build());
+                        responses.onNext(ReportAck.newBuilder().setStored(batches.stream().mapToLong(MetricBatch::getPointsCount).sum()).build());
                         responses.onCompleted();
                     }
                 };
@@ -113,7 +113,8 @@ class MetricsClientTest
                 .satisfies(p -> {
                     assertThat(p.getValue()).isEqualTo(0.9);
                     assertThat(p.getEpoch()).isEqualTo(1);
-                    assertThat(p.getTime().getSeconds()).isPositive();
+                    assertThat(p.getStep()).isEqualTo(10);
+                    assertThat(p.getAt().getSeconds()).isPositive();
                 });
         assertThat(client.sentPoints()).isEqualTo(34);
     }
@@ -154,7 +155,7 @@ class MetricsClientTest
         // the newest survive, in order
         assertThat(points).extracting(MetricPoint::getValue).last().isEqualTo(99.0);
         assertThat(points).extracting(MetricPoint::getValue).isSorted();
-        assertThat(received.get(received.size() - 1).getDroppedPoints()).isEqualTo(client.droppedPoints());
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("points dropped: the buffer was full");
         assertThat(points.size() + client.droppedPoints()).isEqualTo(100);
     }
 
