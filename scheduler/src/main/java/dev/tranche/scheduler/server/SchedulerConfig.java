@@ -47,7 +47,8 @@ public record SchedulerConfig(
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
     public static final int DEFAULT_HTTP_PORT = 8080;
-    public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
+    // loopback until authentication exists: serving every interface is an explicit choice (--bind 0.0.0.0)
+    public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
     public static final int DEFAULT_POOL_SIZE = 16;
 
     public SchedulerConfig

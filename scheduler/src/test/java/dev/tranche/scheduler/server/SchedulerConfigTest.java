@@ -20,7 +20,7 @@ final class SchedulerConfigTest
     {
         SchedulerConfig config = SchedulerConfig.fromEnvironment(Map.of(), USER_HOME);
         assertThat(config.home()).isEqualTo(USER_HOME.resolve(".tranche"));
-        assertThat(config.bindAddress()).isEqualTo("0.0.0.0");
+        assertThat(config.bindAddress()).isEqualTo("127.0.0.1");
         assertThat(config.grpcPort()).isEqualTo(50051);
         assertThat(config.httpPort()).isEqualTo(8080);
         assertThat(config.databaseUrl()).isEmpty();
