@@ -110,8 +110,7 @@ final class DepartmentsCommand
             }
             PrintWriter out = spec.commandLine().getOut();
             out.println(client.output() == OutputFormat.json ? Formats.json(department)
-                    : name + ": deserved " + Formats.number(department.getQuota().getDeservedGpus()) + ", limit "
-                    + (department.getQuota().hasLimitGpus() ? Formats.number(department.getQuota().getLimitGpus()) : "none"));
+                    : name + ": " + Formats.limits(department.getQuota()));
             out.flush();
             return 0;
         }

@@ -60,9 +60,13 @@ final class Formats
 
     static String quota(Quota quota)
     {
-        return "deserved " + number(quota.getDeservedGpus())
-                + ", limit " + (quota.hasLimitGpus() ? number(quota.getLimitGpus()) : "none")
-                + ", weight " + number(quota.hasOverQuotaWeight() ? quota.getOverQuotaWeight() : 1);
+        return limits(quota) + ", weight " + number(quota.hasOverQuotaWeight() ? quota.getOverQuotaWeight() : 1);
+    }
+
+    /** "deserved 4, limit 8": a department's quota, which has no weight. */
+    static String limits(Quota quota)
+    {
+        return "deserved " + number(quota.getDeservedGpus()) + ", limit " + (quota.hasLimitGpus() ? number(quota.getLimitGpus()) : "none");
     }
 
     static String number(double value)

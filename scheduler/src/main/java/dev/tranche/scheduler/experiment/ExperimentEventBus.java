@@ -30,11 +30,6 @@ public final class ExperimentEventBus
         }
     }
 
-    public int subscriberCount()
-    {
-        return subscriptions.size();
-    }
-
     public final class Subscription
             implements AutoCloseable
     {

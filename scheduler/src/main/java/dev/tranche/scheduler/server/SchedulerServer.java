@@ -319,12 +319,6 @@ public final class SchedulerServer
         localBackend.ifPresent(backend -> backend.stopAllAndWait(grace));
     }
 
-    /** The last lines of a local worker's log, when workers run on this machine. */
-    public List<String> localLogTail(String experimentId, int rank, int lines)
-    {
-        return localBackend.map(backend -> backend.logTail(experimentId, rank, lines)).orElse(List.of());
-    }
-
     /** The loop, so tests can run a cycle when they choose. */
     public SchedulingLoop schedulingLoop()
     {

@@ -255,19 +255,4 @@ public final class MetricsRepository
             throw new StoreException("could not read the progress of " + experimentIds.size() + " experiments", e);
         }
     }
-
-    public long count(String experimentId)
-    {
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement select = connection.prepareStatement("SELECT count(*) FROM metrics WHERE experiment_id = ?")) {
-            select.setString(1, experimentId);
-            try (ResultSet row = select.executeQuery()) {
-                row.next();
-                return row.getLong(1);
-            }
-        }
-        catch (SQLException e) {
-            throw new StoreException("could not count the metrics of experiment " + experimentId, e);
-        }
-    }
 }

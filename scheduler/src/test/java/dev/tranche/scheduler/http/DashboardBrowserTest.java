@@ -7,14 +7,12 @@ import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GpuRequest;
 import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
-import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.Project;
-import dev.tranche.proto.v1.ReportAck;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
 import dev.tranche.scheduler.testing.Browser;
+import dev.tranche.scheduler.testing.MetricStreams;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
-import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,8 +29,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -188,26 +184,7 @@ final class DashboardBrowserTest
                         .setValue(0.8 + step / 5000.0).setAt(Timestamp.newBuilder().setSeconds(1_790_000_000L + step)).build());
             }
         }
-        CompletableFuture<ReportAck> done = new CompletableFuture<>();
-        StreamObserver<MetricBatch> stream = MetricsServiceGrpc.newStub(client.channel()).report(new StreamObserver<>()
-        {
-            @Override
-            public void onNext(ReportAck value)
-            {
-                done.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t)
-            {
-                done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        });
-        stream.onNext(MetricBatch.newBuilder().setExperimentId(id).setCredential(scheduler.server().workerCredential(id)).addAllPoints(points).build());
-        stream.onCompleted();
-        done.get(30, TimeUnit.SECONDS);
+        MetricStreams.report(client.channel(), List.of(MetricBatch.newBuilder().setExperimentId(id)
+                .setCredential(scheduler.server().workerCredential(id)).addAllPoints(points).build()));
     }
 }

@@ -5,12 +5,11 @@ import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
-import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.ReportAck;
+import dev.tranche.scheduler.testing.MetricStreams;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,9 +17,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -115,27 +112,7 @@ final class MetricsServiceTest
     private ReportAck report(List<MetricBatch> batches)
             throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException
     {
-        CompletableFuture<ReportAck> result = new CompletableFuture<>();
-        StreamObserver<MetricBatch> stream = MetricsServiceGrpc.newStub(client.channel()).report(new StreamObserver<>()
-        {
-            @Override
-            public void onNext(ReportAck value)
-            {
-                result.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t)
-            {
-                result.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        });
-        batches.forEach(stream::onNext);
-        stream.onCompleted();
-        return result.get(30, TimeUnit.SECONDS);
+        return MetricStreams.report(client.channel(), batches);
     }
 
     private void assertReportFails(List<MetricBatch> batches, Status.Code code, String message)

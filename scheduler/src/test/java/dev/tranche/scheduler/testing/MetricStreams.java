@@ -1,0 +1,46 @@
+package dev.tranche.scheduler.testing;
+
+import dev.tranche.proto.v1.MetricBatch;
+import dev.tranche.proto.v1.MetricsServiceGrpc;
+import dev.tranche.proto.v1.ReportAck;
+import io.grpc.Channel;
+import io.grpc.stub.StreamObserver;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Sends metric batches the way a worker does: one client stream, then waits for the acknowledgement. */
+public final class MetricStreams
+{
+    private MetricStreams() {}
+
+    /** Throws ExecutionException with the server's status when it refuses the stream. */
+    public static ReportAck report(Channel channel, List<MetricBatch> batches)
+            throws ExecutionException, InterruptedException, TimeoutException
+    {
+        CompletableFuture<ReportAck> result = new CompletableFuture<>();
+        StreamObserver<MetricBatch> stream = MetricsServiceGrpc.newStub(channel).report(new StreamObserver<>()
+        {
+            @Override
+            public void onNext(ReportAck value)
+            {
+                result.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t)
+            {
+                result.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        batches.forEach(stream::onNext);
+        stream.onCompleted();
+        return result.get(30, TimeUnit.SECONDS);
+    }
+}
