@@ -1,6 +1,7 @@
 package dev.tranche.worker.cluster;
 
 import dev.tranche.worker.env.WorkerEnvironment;
+import dev.tranche.worker.train.NativeBackend;
 import dev.tranche.worker.train.TrainOptions;
 import org.apache.spark.rpc.RpcEnv;
 
@@ -83,8 +84,11 @@ public final class Gang
         conf.put("spark.cores.max", Integer.toString(executors * coresPerReplica));
         conf.put("spark.executor.memory", executorMemoryMib + "m");
         conf.put("spark.executor.extraClassPath", home.extraClassPath());
-        // Spark adds its own --add-opens list; DL4J's gradient sharing (Aeron) needs these too
-        conf.put("spark.executor.extraJavaOptions", String.join(" ", aeronFlags()));
+        // Spark adds its own --add-opens list; DL4J's gradient sharing (Aeron) needs these too, and
+        // executors build layers, so they need the oneDNN helper switch as well
+        List<String> executorFlags = new ArrayList<>(aeronFlags());
+        executorFlags.addAll(NativeBackend.executorJvmFlags());
+        conf.put("spark.executor.extraJavaOptions", String.join(" ", executorFlags));
         conf.put("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(local.threadsPerWorker()));
         if (!env.gpuIds().isEmpty()) {
             conf.put("spark.executorEnv.CUDA_VISIBLE_DEVICES", env.cudaVisibleDevices());

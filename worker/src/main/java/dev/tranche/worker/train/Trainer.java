@@ -62,6 +62,7 @@ public final class Trainer
         int batchSize = spec.getTraining().getBatchSize();
         boolean graph = Models.isGraph(spec.getModel());
 
+        NativeBackend.enableLayerHelpers();
         Nd4j.getEnvironment().setMaxMasterThreads(options.threadsPerWorker());
         Nd4j.getEnvironment().setMaxThreads(options.threadsPerWorker());
 
