@@ -7,6 +7,11 @@ const Tranche = (() => {
       ...options,
       headers: { "Content-Type": "application/json", ...(options.headers || {}) },
     });
+    if (response.status === 401) {
+      // no session, or it expired or was revoked: back to the login page, then here again
+      location.assign("/login.html?next=" + encodeURIComponent(location.pathname + location.search));
+      throw new Error("not logged in");
+    }
     const text = await response.text();
     const body = text ? JSON.parse(text) : {};
     if (!response.ok) {
@@ -23,7 +28,20 @@ const Tranche = (() => {
     const header = document.createElement("header");
     header.innerHTML = `<span class="brand">Tranche</span>` +
       pages.map(([href, title]) => `<a href="/${href}" class="${active === href ? "active" : ""}">${title}</a>`).join("");
+    const who = document.createElement("span");
+    who.className = "who";
+    who.id = "who";
+    header.append(who);
     document.body.prepend(header);
+    api("/api/v1/session").then(session => {
+      const token = session.token || {};
+      who.innerHTML = `${escape(token.subject)} <span class="muted">(${escape(String(token.role || "").toLowerCase())})</span> ` +
+        `<button id="logout" class="secondary">Log out</button>`;
+      document.getElementById("logout").addEventListener("click", async () => {
+        await fetch("/api/v1/session", { method: "DELETE" });
+        location.assign("/login.html");
+      });
+    }).catch(() => {});
   }
 
   function escape(text) {

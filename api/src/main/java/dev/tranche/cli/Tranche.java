@@ -81,6 +81,11 @@ public final class Tranche
             else if (exception instanceof CommandLine.ParameterException) {
                 throw (CommandLine.ParameterException) exception;
             }
+            else if (exception instanceof IllegalArgumentException || exception instanceof java.io.UncheckedIOException) {
+                // bad local input: a flag's file, the stored login
+                err.println("error: " + exception.getMessage());
+                code = EXIT_USAGE;
+            }
             else {
                 err.println("error: " + (exception.getMessage() == null ? exception.toString() : exception.getMessage()));
                 code = EXIT_SERVER_ERROR;
@@ -93,7 +98,8 @@ public final class Tranche
         {
             if (status.getCode() == Status.Code.UNAVAILABLE) {
                 err.println("error: cannot reach the Tranche server (" + status.getDescription()
-                        + "). Is it running? Start one with './tranche server', or point --server / $TRANCHE_SERVER at it.");
+                        + "). Is it running? Start one with './tranche server', or point --server / $TRANCHE_SERVER at it."
+                        + " If it serves TLS, add --tls or --ca-cert FILE.");
                 return EXIT_UNREACHABLE;
             }
             if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
@@ -101,6 +107,9 @@ public final class Tranche
                 return EXIT_UNREACHABLE;
             }
             err.println("error: " + status.getCode() + ": " + status.getDescription());
+            if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+                err.println("hint: set $TRANCHE_TOKEN, pass --token-file FILE, or run `tranche login`");
+            }
             return EXIT_SERVER_ERROR;
         }
     }

@@ -1,6 +1,15 @@
 package dev.tranche.client;
 
 import dev.tranche.proto.v1.AdminServiceGrpc;
+import dev.tranche.proto.v1.AuthServiceGrpc;
+import dev.tranche.proto.v1.CreateTokenRequest;
+import dev.tranche.proto.v1.CreateTokenResponse;
+import dev.tranche.proto.v1.ListAuditEventsRequest;
+import dev.tranche.proto.v1.ListAuditEventsResponse;
+import dev.tranche.proto.v1.ListTokensRequest;
+import dev.tranche.proto.v1.RevokeTokenRequest;
+import dev.tranche.proto.v1.Token;
+import dev.tranche.proto.v1.WhoAmIRequest;
 import dev.tranche.proto.v1.CancelExperimentRequest;
 import dev.tranche.proto.v1.CreateDepartmentRequest;
 import dev.tranche.proto.v1.Department;
@@ -31,8 +40,9 @@ import dev.tranche.proto.v1.SubmitExperimentRequest;
 import dev.tranche.proto.v1.SubmitExperimentResponse;
 import dev.tranche.proto.v1.WatchExperimentsRequest;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 
 import java.time.Duration;
 import java.util.Iterator;
@@ -51,6 +61,7 @@ public final class TrancheClient
         implements AutoCloseable
 {
     public static final String DEFAULT_SERVER = "localhost:50051";
+    private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
     private final ManagedChannel channel;
     private final Duration deadline;
@@ -67,12 +78,23 @@ public final class TrancheClient
         this.metrics = MetricsServiceGrpc.newBlockingStub(channel);
     }
 
-    /** A plaintext connection to {@code host:port}. */
+    /** A plaintext connection to {@code host:port} without a token (health checks; servers that need none). */
     public static TrancheClient connect(String target)
     {
-        requireNonNull(target, "target is null");
-        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
-        return new TrancheClient(channel, Duration.ofSeconds(30));
+        return connect(ConnectionSettings.plaintext(target));
+    }
+
+    /** A connection with the token (sent as "authorization: Bearer ...") and TLS of {@code connection}. */
+    public static TrancheClient connect(ConnectionSettings connection)
+    {
+        requireNonNull(connection, "connection is null");
+        var builder = Grpc.newChannelBuilder(connection.target(), connection.credentials());
+        connection.token().ifPresent(token -> {
+            Metadata headers = new Metadata();
+            headers.put(AUTHORIZATION, "Bearer " + token);
+            builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
+        });
+        return new TrancheClient(builder.build(), Duration.ofSeconds(30));
     }
 
     /** Submits with a fresh request id; see {@link #submit(ExperimentSpec, String)}. */
@@ -167,6 +189,36 @@ public final class TrancheClient
     public ListNodesResponse listNodes()
     {
         return admin().listNodes(ListNodesRequest.getDefaultInstance());
+    }
+
+    public Token whoAmI()
+    {
+        return auth().whoAmI(WhoAmIRequest.getDefaultInstance()).getToken();
+    }
+
+    public CreateTokenResponse createToken(CreateTokenRequest request)
+    {
+        return auth().createToken(request);
+    }
+
+    public List<Token> listTokens(boolean includeInactive)
+    {
+        return auth().listTokens(ListTokensRequest.newBuilder().setIncludeInactive(includeInactive).build()).getTokensList();
+    }
+
+    public Token revokeToken(String id)
+    {
+        return auth().revokeToken(RevokeTokenRequest.newBuilder().setId(id).build());
+    }
+
+    public ListAuditEventsResponse auditEvents(ListAuditEventsRequest request)
+    {
+        return auth().listAuditEvents(request);
+    }
+
+    private AuthServiceGrpc.AuthServiceBlockingStub auth()
+    {
+        return AuthServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private ExperimentServiceGrpc.ExperimentServiceBlockingStub experiments()

@@ -1,7 +1,9 @@
 package dev.tranche.scheduler.bench;
 
 import com.google.protobuf.Timestamp;
+import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
+import dev.tranche.scheduler.security.TokenSecrets;
 import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
 import dev.tranche.proto.v1.MetricsServiceGrpc;
@@ -25,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -66,8 +69,10 @@ public final class MetricsBenchCommand
         catch (IOException e) {
             throw new IllegalStateException("cannot create a temporary home: " + e.getMessage(), e);
         }
-        try (SchedulerServer server = SchedulerServer.start(SchedulerConfig.fromEnvironment(Map.of(), home).withHome(home).withBindAddress("127.0.0.1").withPorts(0, 0));
-                TrancheClient client = TrancheClient.connect("127.0.0.1:" + server.grpcPort())) {
+        String token = new TokenSecrets().newSecret();
+        SchedulerConfig config = SchedulerConfig.fromEnvironment(Map.of(), home).withHome(home).withBindAddress("127.0.0.1").withPorts(0, 0);
+        try (SchedulerServer server = SchedulerServer.start(config.withSecurity(config.security().withAdminToken(Optional.of(token)).withRateLimit(0)));
+                TrancheClient client = TrancheClient.connect(ConnectionSettings.plaintext("127.0.0.1:" + server.grpcPort()).withToken(token))) {
             List<String> experiments = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
                 experiments.add(client.submit(ExampleSpec.fashionMnistLenet().toBuilder().setName("metrics-bench-" + i).build()).getExperiment().getId());

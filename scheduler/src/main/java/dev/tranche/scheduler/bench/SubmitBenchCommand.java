@@ -1,6 +1,8 @@
 package dev.tranche.scheduler.bench;
 
+import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
+import dev.tranche.scheduler.security.TokenSecrets;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.proto.v1.ListExperimentsResponse;
@@ -71,12 +73,21 @@ public final class SubmitBenchCommand
         Path home = null;
         SchedulerServer own = null;
         try {
-            String target = server;
-            if (target == null) {
+            ConnectionSettings target;
+            if (server == null) {
                 home = Files.createTempDirectory("tranche-bench-");
-                own = SchedulerServer.start(SchedulerConfig.fromEnvironment(java.util.Map.of(), home).withHome(home)
-                        .withBindAddress("127.0.0.1").withPorts(0, 0));
-                target = "127.0.0.1:" + own.grpcPort();
+                String token = new TokenSecrets().newSecret();
+                // the benchmark's 32 clients share one token: no rate limit on its own server
+                SchedulerConfig config = SchedulerConfig.fromEnvironment(java.util.Map.of(), home).withHome(home).withBindAddress("127.0.0.1").withPorts(0, 0);
+                own = SchedulerServer.start(config.withSecurity(config.security().withAdminToken(Optional.of(token)).withRateLimit(0)));
+                target = ConnectionSettings.plaintext("127.0.0.1:" + own.grpcPort()).withToken(token);
+            }
+            else {
+                String token = System.getenv("TRANCHE_TOKEN");
+                if (token == null || token.isBlank()) {
+                    throw new ParameterException(spec.commandLine(), "--server needs an admin token in $TRANCHE_TOKEN (and a --rate-limit high enough on that server)");
+                }
+                target = ConnectionSettings.plaintext(server).withToken(token.strip());
             }
             report(measure(target));
         }
@@ -96,7 +107,7 @@ public final class SubmitBenchCommand
     record Result(int clients, double seconds, long acknowledged, long failed, long stored, double perSecond, double p50Millis, double p99Millis,
             double p999Millis, double maxMillis, Optional<String> firstError) {}
 
-    private Result measure(String target)
+    private Result measure(ConnectionSettings target)
     {
         String project = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         ExperimentSpec template = ExampleSpec.fashionMnistLenet().toBuilder().setProject(project).build();

@@ -7,14 +7,17 @@ import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
-/** A page of the experiment list: optional project and states, newest first, after a keyset cursor. */
-public record ExperimentQuery(Optional<String> project, Set<ExperimentState> states, int limit, OptionalLong beforeSequence)
+/**
+ * A page of the experiment list, newest first, after a keyset cursor: only the given projects (empty:
+ * every project; an empty set: none) and states (empty: every state).
+ */
+public record ExperimentQuery(Optional<Set<String>> projects, Set<ExperimentState> states, int limit, OptionalLong beforeSequence)
 {
     public static final int MAX_LIMIT = 1000;
 
     public ExperimentQuery
     {
-        requireNonNull(project, "project is null");
+        projects = requireNonNull(projects, "projects is null").map(Set::copyOf);
         states = states.isEmpty() ? EnumSet.noneOf(ExperimentState.class) : EnumSet.copyOf(requireNonNull(states, "states is null"));
         requireNonNull(beforeSequence, "beforeSequence is null");
         if (limit < 1 || limit > MAX_LIMIT) {

@@ -76,6 +76,11 @@ public final class ProjectManager
         return projects.list();
     }
 
+    public boolean exists(String name)
+    {
+        return projects.find(name).isPresent();
+    }
+
     public ProjectRecord get(String name)
     {
         return projects.find(name).orElseThrow(() -> new NotFoundException("project " + name + " does not exist"));

@@ -1,6 +1,8 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
+import dev.tranche.scheduler.security.TokenSecrets;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ExperimentState;
@@ -64,6 +66,9 @@ public final class DemoCommand
         if (train) {
             config = config.withLocalWorkers(Optional.of(SchedulerConfig.launcherWorkerCommand()));
         }
+        // a fresh admin token each run, shown below; the previous run's stops working
+        String adminToken = new TokenSecrets().newSecret();
+        config = config.withSecurity(config.security().withAdminToken(Optional.of(adminToken)));
         out.printf("Starting the Tranche scheduler (state in %s) ...%n", config.home());
         out.flush();
         SchedulerServer server = SchedulerServer.start(config);
@@ -80,7 +85,7 @@ public final class DemoCommand
         }
 
         List<String> ids = new ArrayList<>();
-        try (TrancheClient client = TrancheClient.connect("localhost:" + server.grpcPort())) {
+        try (TrancheClient client = TrancheClient.connect(ConnectionSettings.plaintext("localhost:" + server.grpcPort()).withToken(adminToken))) {
             project(client, "vision", 4, 6);
             project(client, "speech", 2, 4);
             ExperimentSpec example = ExampleSpec.fashionMnistLenet();
@@ -93,7 +98,9 @@ public final class DemoCommand
             ids.add(client.submit(named(small, "lenet-gang", "vision", GpuRequest.newBuilder().setFraction(0.5)).toBuilder().setReplicas(2).build())
                     .getExperiment().getId());
             out.printf("%nSubmitted %s.%n", String.join(", ", ids));
-            out.printf("Dashboard: http://localhost:%d/   CLI, in another terminal: ./tranche list, ./tranche nodes, ./tranche quota list%n", server.httpPort());
+            out.printf("Dashboard: http://localhost:%d/  (log in with the admin token below)%n", server.httpPort());
+            out.printf("Admin token for this run: %s%n", adminToken);
+            out.printf("CLI, in another terminal: export TRANCHE_TOKEN=<the token>; ./tranche list, ./tranche nodes, ./tranche quota list%n");
             out.println("Press Ctrl-C to stop.");
             out.println();
             out.flush();

@@ -3,6 +3,7 @@ package dev.tranche.scheduler.server;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.inventory.Inventory;
+import dev.tranche.scheduler.security.SecuritySettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import static java.util.Objects.requireNonNull;
  * @param placementPolicy the placement policy's name (fgd, best-fit, spread)
  * @param kubernetes run workers as pods, with the cluster's nodes as the inventory
  * @param localWorkerCommand run workers as child processes of this machine with this command
+ * @param security tokens, TLS and rate limits (see docs/security.md)
  */
 public record SchedulerConfig(
         Path home,
@@ -43,11 +45,12 @@ public record SchedulerConfig(
         Optional<Inventory> inventory,
         String placementPolicy,
         Optional<KubernetesSettings> kubernetes,
-        Optional<List<String>> localWorkerCommand)
+        Optional<List<String>> localWorkerCommand,
+        SecuritySettings security)
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
     public static final int DEFAULT_HTTP_PORT = 8080;
-    // loopback until authentication exists: serving every interface is an explicit choice (--bind 0.0.0.0)
+    // serving every interface is an explicit choice (--bind 0.0.0.0), best made with TLS on
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
     public static final int DEFAULT_POOL_SIZE = 16;
 
@@ -63,6 +66,7 @@ public record SchedulerConfig(
         requireNonNull(placementPolicy, "placementPolicy is null");
         requireNonNull(kubernetes, "kubernetes is null");
         requireNonNull(localWorkerCommand, "localWorkerCommand is null");
+        requireNonNull(security, "security is null");
         if (kubernetes.isPresent() && localWorkerCommand.isPresent()) {
             throw new IllegalArgumentException("workers run either as pods (--kubernetes) or as local processes (--run-workers), not both");
         }
@@ -96,7 +100,7 @@ public record SchedulerConfig(
         }
     }
 
-    /** Defaults with the environment applied: TRANCHE_HOME, TRANCHE_DB_URL, TRANCHE_DB_USER, TRANCHE_DB_PASSWORD. */
+    /** Defaults with the environment applied: TRANCHE_HOME, TRANCHE_DB_URL, TRANCHE_DB_USER, TRANCHE_DB_PASSWORD, TRANCHE_ADMIN_TOKEN. */
     public static SchedulerConfig fromEnvironment(Map<String, String> environment, Path userHome)
     {
         Path home = nonBlank(environment.get("TRANCHE_HOME")).map(Path::of).orElse(userHome.resolve(".tranche"));
@@ -113,53 +117,59 @@ public record SchedulerConfig(
                 Optional.empty(),
                 PlacementPolicies.DEFAULT,
                 Optional.empty(),
-                Optional.empty());
+                Optional.empty(),
+                SecuritySettings.defaults().withAdminToken(nonBlank(environment.get("TRANCHE_ADMIN_TOKEN"))));
     }
 
     public SchedulerConfig withHome(Path home)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withPorts(int grpcPort, int httpPort)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withBindAddress(String bindAddress)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withDatabase(Optional<String> url, Optional<String> user, Optional<String> password)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withInventory(Optional<Inventory> inventory)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withPlacementPolicy(String placementPolicy)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withKubernetes(Optional<KubernetesSettings> kubernetes)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withLocalWorkers(Optional<List<String>> localWorkerCommand)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
-                localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
     }
 
     public SchedulerConfig withDatabasePoolSize(int databasePoolSize)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+    }
+
+    public SchedulerConfig withSecurity(SecuritySettings security)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
+                localWorkerCommand, security);
     }
 
     @Override
@@ -169,7 +179,7 @@ public record SchedulerConfig(
                 + ", database=" + databaseUrl.map(SchedulerConfig::redact).orElse("embedded") + ", user=" + databaseUser.orElse("-")
                 + ", password=" + (databasePassword.isPresent() ? "(set)" : "-") + ", poolSize=" + databasePoolSize
                 + ", inventory=" + inventory.map(Object::toString).orElse("none") + ", placementPolicy=" + placementPolicy
-                + ", kubernetes=" + kubernetes.map(Object::toString).orElse("off") + "]";
+                + ", kubernetes=" + kubernetes.map(Object::toString).orElse("off") + ", security=" + security + "]";
     }
 
     /**

@@ -31,6 +31,19 @@ import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.scheduler.store.MetricsRepository;
 import dev.tranche.scheduler.store.ProjectRepository;
 import dev.tranche.scheduler.store.SecretRepository;
+import dev.tranche.scheduler.store.AuditRepository;
+import dev.tranche.scheduler.store.TokenRepository;
+import dev.tranche.scheduler.security.AccessPolicy;
+import dev.tranche.scheduler.security.AuditLog;
+import dev.tranche.scheduler.security.AuthInterceptor;
+import dev.tranche.scheduler.security.IssuedToken;
+import dev.tranche.scheduler.security.RateLimiter;
+import dev.tranche.scheduler.security.Role;
+import dev.tranche.scheduler.security.SecuritySettings;
+import dev.tranche.scheduler.security.TlsMaterial;
+import dev.tranche.scheduler.security.TokenSecrets;
+import dev.tranche.scheduler.security.TokenService;
+import dev.tranche.scheduler.service.AuthGrpcService;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import dev.tranche.spec.ExperimentSpecValidator;
 import io.grpc.BindableService;
@@ -39,7 +52,9 @@ import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import org.slf4j.Logger;
@@ -47,7 +62,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import javax.net.ssl.SSLException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -69,6 +86,8 @@ public final class SchedulerServer
 {
     private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
     private static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+    private static final int MAX_METADATA_BYTES = 16 * 1024;
+    private static final int AUDIT_QUEUE = 10_000;
     // Two writers: one gathers the next batch while the other waits for its commit.
     private static final int WRITER_THREADS = 2;
     private static final int MAX_SUBMISSION_BATCH = 256;
@@ -97,12 +116,17 @@ public final class SchedulerServer
     private final HttpApi http;
     private final Server internal;
     private final ManagedChannel internalChannel;
+    private final TokenService tokens;
+    private final AuditLog auditLog;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
             SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, HttpApi http,
-            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution, Optional<LocalProcessBackend> localBackend)
+            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution, Optional<LocalProcessBackend> localBackend,
+            TokenService tokens, AuditLog auditLog)
     {
+        this.tokens = tokens;
+        this.auditLog = auditLog;
         this.localBackend = localBackend;
         this.execution = execution;
         this.internal = internal;
@@ -132,6 +156,7 @@ public final class SchedulerServer
         ManagedChannel internalChannel = null;
         ExecutorService watchExecutor = null;
         Server grpc = null;
+        AuditLog auditLog = null;
         try {
             database = openDatabase(config);
             ExperimentEventBus events = new ExperimentEventBus();
@@ -142,6 +167,14 @@ public final class SchedulerServer
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(CREDENTIAL_SECRET));
+            Clock clock = Clock.systemUTC();
+            auditLog = new AuditLog(new AuditRepository(database.dataSource()), AUDIT_QUEUE);
+            TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);
+            Optional<String> firstAdminToken = tokens.ensureAdmin(config.security().adminToken());
+            SecuritySettings security = config.security();
+            AuthInterceptor auth = new AuthInterceptor(AccessPolicy.standard(), tokens,
+                    new RateLimiter(security.rateLimitPerSecond(), 2 * security.rateLimitPerSecond(), System::nanoTime), auditLog, clock);
+            Optional<TlsMaterial> tls = security.tls().map(TlsMaterial::load);
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
             SpecTranslator translator = new SpecTranslator();
             SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(config.placementPolicy()),
@@ -168,13 +201,28 @@ public final class SchedulerServer
             List<BindableService> services = List.of(
                     experimentService,
                     new AdminGrpcService(projects, cluster, translator),
-                    new MetricsGrpcService(experiments, metricsRepository, credentials));
+                    new MetricsGrpcService(experiments, metricsRepository, credentials),
+                    new AuthGrpcService(tokens, new AuditRepository(database.dataSource()), auditLog));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                    .maxInboundMetadataSize(MAX_METADATA_BYTES)
+                    // the last added runs first: telemetry counts refused calls too
+                    .intercept(auth)
                     .intercept(telemetry.grpcInterceptor())
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance());
             services.forEach(builder::addService);
+            if (tls.isPresent()) {
+                try {
+                    builder.sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(tls.get().privateKey(), tls.get().chain())).build());
+                }
+                catch (SSLException e) {
+                    throw new IllegalArgumentException("cannot use the TLS certificate and key: " + e.getMessage(), e);
+                }
+            }
+            else if (!isLoopback(config.bindAddress())) {
+                log.warn("serving on {} without TLS: tokens cross the network in the clear; give --tls-cert and --tls-key", config.bindAddress());
+            }
             grpc = builder.build();
             try {
                 grpc.start();
@@ -185,7 +233,7 @@ public final class SchedulerServer
             }
             // the HTTP API calls the same services in-process
             String internalName = "tranche-internal-" + UUID.randomUUID();
-            InProcessServerBuilder internalBuilder = InProcessServerBuilder.forName(internalName).maxInboundMessageSize(MAX_REQUEST_BYTES);
+            InProcessServerBuilder internalBuilder = InProcessServerBuilder.forName(internalName).maxInboundMessageSize(MAX_REQUEST_BYTES).intercept(auth);
             services.forEach(internalBuilder::addService);
             internal = internalBuilder.build();
             try {
@@ -195,7 +243,7 @@ public final class SchedulerServer
                 throw new UncheckedIOException("cannot start the in-process gRPC server", e);
             }
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
-            HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), internalChannel, database.dataSource(), metricsRepository, telemetry);
+            HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database.dataSource(), metricsRepository, telemetry, tokens, auditLog, clock);
             schedulingLoop.start();
             if (kubernetesLauncher != null) {
                 execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get());
@@ -208,7 +256,8 @@ public final class SchedulerServer
             }
             health.setStatus("", ServingStatus.SERVING);
             SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
-                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend));
+                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend), tokens, auditLog);
+            firstAdminToken.ifPresent(SchedulerServer::announceAdminToken);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
@@ -233,6 +282,9 @@ public final class SchedulerServer
             }
             if (submissionWriter != null) {
                 submissionWriter.close();
+            }
+            if (auditLog != null) {
+                auditLog.close();
             }
             if (database != null) {
                 database.close();
@@ -265,6 +317,25 @@ public final class SchedulerServer
             inventory.close();
             client.close();
         };
+    }
+
+    /** The first start's admin token, shown once on the console (never in the log file). */
+    private static void announceAdminToken(String secret)
+    {
+        System.out.println();
+        System.out.println("  Admin token (shown once; keep it safe, e.g. in a password manager):");
+        System.out.println();
+        System.out.println("    " + secret);
+        System.out.println();
+        System.out.println("  Use it with: export TRANCHE_TOKEN=<token>  or  tranche login");
+        System.out.println("  Create tokens for your users with: tranche token create --subject NAME --role member --project PROJECT");
+        System.out.println();
+        System.out.flush();
+    }
+
+    private static boolean isLoopback(String address)
+    {
+        return address.equals("127.0.0.1") || address.equals("localhost") || address.equals("::1") || address.startsWith("127.");
     }
 
     private static void closeQuietly(AutoCloseable closeable)
@@ -311,6 +382,18 @@ public final class SchedulerServer
     public String workerCredential(String experimentId)
     {
         return credentials.issue(experimentId);
+    }
+
+    /** A new token, as an admin would create it: for the demo and tests. */
+    public IssuedToken issueToken(String subject, Role role, List<String> projects)
+    {
+        return tokens.issue("scheduler", subject, role, projects, Optional.empty());
+    }
+
+    /** Waits until every audit event so far is in the database (tests). */
+    public void flushAudit()
+    {
+        auditLog.flush();
     }
 
     /** Stops every local worker (SIGTERM, then a kill after {@code grace}): for the demo, which takes its workers with it. */
@@ -360,6 +443,7 @@ public final class SchedulerServer
         internal.shutdownNow();
         watchExecutor.shutdownNow();
         submissionWriter.close();
+        auditLog.close();
         database.close();
         homeLock.close();
         log.info("Tranche scheduler stopped");

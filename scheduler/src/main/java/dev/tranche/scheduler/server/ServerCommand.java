@@ -10,6 +10,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import dev.tranche.scheduler.security.SecuritySettings;
+
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -78,6 +80,16 @@ public final class ServerCommand
     @Option(names = "--placement-policy", paramLabel = "NAME", description = "fgd (default), best-fit or spread.")
     String placementPolicy;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve gRPC and HTTP over TLS with this PEM certificate chain (with --tls-key).")
+    Path tlsCertificate;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM (PKCS#8) private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--rate-limit", paramLabel = "PER_SECOND",
+            description = "Requests a second each token may make, bursts of twice that (default: " + (long) SecuritySettings.DEFAULT_RATE_LIMIT + "; 0: no limit).")
+    Double rateLimit;
+
     @Override
     public Integer call()
             throws InterruptedException
@@ -132,7 +144,17 @@ public final class ServerCommand
             if (placementPolicy != null) {
                 config = config.withPlacementPolicy(placementPolicy);
             }
-            return config;
+            if ((tlsCertificate == null) != (tlsKey == null)) {
+                throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both or neither");
+            }
+            SecuritySettings security = config.security();
+            if (tlsCertificate != null) {
+                security = security.withTls(Optional.of(new SecuritySettings.TlsFiles(tlsCertificate, tlsKey)));
+            }
+            if (rateLimit != null) {
+                security = security.withRateLimit(rateLimit);
+            }
+            return config.withSecurity(security);
         }
         catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);

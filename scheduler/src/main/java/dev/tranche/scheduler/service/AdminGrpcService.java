@@ -25,6 +25,8 @@ import dev.tranche.proto.v1.SetQuotaRequest;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.project.ProjectRecord;
 import dev.tranche.scheduler.scheduling.SpecTranslator;
+import dev.tranche.scheduler.security.Callers;
+import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.store.ClusterRepository;
 import io.grpc.stub.StreamObserver;
 
@@ -104,8 +106,11 @@ public final class AdminGrpcService
     public void listProjects(ListProjectsRequest request, StreamObserver<ListProjectsResponse> observer)
     {
         GrpcErrors.unary(observer, () -> {
+            Principal caller = Callers.current();
             ListProjectsResponse.Builder response = ListProjectsResponse.newBuilder();
-            projects.list().forEach(project -> response.addProjects(ProtoMapper.project(project)));
+            projects.list().stream()
+                    .filter(project -> caller.canRead(project.name()))
+                    .forEach(project -> response.addProjects(ProtoMapper.project(project)));
             return response.build();
         });
     }
@@ -128,7 +133,14 @@ public final class AdminGrpcService
     @Override
     public void getQuota(GetQuotaRequest request, StreamObserver<Quota> observer)
     {
-        GrpcErrors.unary(observer, () -> ProtoMapper.project(projects.get(request.getProject())).getQuota());
+        GrpcErrors.unary(observer, () -> {
+            Principal caller = Callers.current();
+            if (!caller.isAdmin()) {
+                // before the lookup, so that a refusal does not tell whether the project exists
+                Callers.requireRead(caller, request.getProject());
+            }
+            return ProtoMapper.project(projects.get(request.getProject())).getQuota();
+        });
     }
 
     @Override
@@ -140,8 +152,12 @@ public final class AdminGrpcService
             for (ExperimentSpec spec : cluster.pendingSpecs()) {
                 pending.merge(spec.getProject(), translator.requestedMilli(spec), Long::sum);
             }
+            Principal caller = Callers.current();
             ListQuotasResponse.Builder response = ListQuotasResponse.newBuilder();
             for (ProjectRecord project : projects.list()) {
+                if (!caller.canRead(project.name())) {
+                    continue;
+                }
                 long usedMilli = used.getOrDefault(project.name(), 0L);
                 response.addQuotas(QuotaUsage.newBuilder()
                         .setProject(project.name())
@@ -158,6 +174,7 @@ public final class AdminGrpcService
     public void listNodes(ListNodesRequest request, StreamObserver<ListNodesResponse> observer)
     {
         GrpcErrors.unary(observer, () -> {
+            Principal caller = Callers.current();
             ListNodesResponse.Builder response = ListNodesResponse.newBuilder();
             for (ClusterRepository.NodeUsage usage : cluster.nodes()) {
                 Node.Builder node = Node.newBuilder()
@@ -175,11 +192,14 @@ public final class AdminGrpcService
                             .setUsedMilli(usage.usedMilliByGpu().getOrDefault(gpu.index(), 0));
                     usage.holders().stream()
                             .filter(holder -> holder.gpuIndex() == gpu.index())
-                            .forEach(holder -> device.addHolders(GpuShare.newBuilder()
-                                    .setExperimentId(holder.experimentId())
-                                    .setProject(holder.project())
-                                    .setReplica(holder.replica())
-                                    .setMilli(holder.milli())));
+                            // everyone sees how full a GPU is; only its project's readers see whose share it is
+                            .forEach(holder -> device.addHolders(caller.canRead(holder.project())
+                                    ? GpuShare.newBuilder()
+                                            .setExperimentId(holder.experimentId())
+                                            .setProject(holder.project())
+                                            .setReplica(holder.replica())
+                                            .setMilli(holder.milli())
+                                    : GpuShare.newBuilder().setMilli(holder.milli())));
                     node.addGpus(device);
                 }
                 response.addNodes(node);

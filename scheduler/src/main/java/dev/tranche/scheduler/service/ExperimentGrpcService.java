@@ -20,6 +20,8 @@ import dev.tranche.scheduler.experiment.ExperimentPage;
 import dev.tranche.scheduler.experiment.ExperimentQuery;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.security.Callers;
+import dev.tranche.scheduler.security.Principal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -71,6 +73,9 @@ public final class ExperimentGrpcService
             if (!request.hasSpec()) {
                 throw new IllegalArgumentException("spec is required");
             }
+            if (!request.getSpec().getProject().isEmpty()) {
+                Callers.requireWrite(Callers.current(), request.getSpec().getProject());
+            }
             ExperimentManager.Submission submission = experiments.submit(request.getSpec(), request.getRequestId());
             return SubmitExperimentResponse.newBuilder()
                     .setExperiment(ProtoMapper.experiment(submission.experiment(), List.of()))
@@ -83,7 +88,7 @@ public final class ExperimentGrpcService
     public void get(GetExperimentRequest request, StreamObserver<Experiment> observer)
     {
         GrpcErrors.unary(observer, () -> {
-            ExperimentRecord record = experiments.get(request.getId());
+            ExperimentRecord record = Visibility.readable(experiments, Callers.current(), request.getId());
             return ProtoMapper.experiment(record, experiments.history(record.id()));
         });
     }
@@ -98,7 +103,7 @@ public final class ExperimentGrpcService
             Set<ExperimentState> states = EnumSet.noneOf(ExperimentState.class);
             request.getStatesList().forEach(state -> states.add(ProtoMapper.state(state)));
             ExperimentQuery query = new ExperimentQuery(
-                    request.getProject().isEmpty() ? Optional.empty() : Optional.of(request.getProject()),
+                    visibleProjects(Callers.current(), request.getProject()),
                     states,
                     request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize(),
                     pageCursor(request.getPageToken()));
@@ -114,6 +119,7 @@ public final class ExperimentGrpcService
     public void cancel(CancelExperimentRequest request, StreamObserver<Experiment> observer)
     {
         GrpcErrors.unary(observer, () -> {
+            Visibility.writable(experiments, Callers.current(), request.getId());
             ExperimentRecord record = experiments.cancel(request.getId(), request.getReason());
             return ProtoMapper.experiment(record, experiments.history(record.id()));
         });
@@ -123,13 +129,26 @@ public final class ExperimentGrpcService
     public void watch(WatchExperimentsRequest request, StreamObserver<ExperimentEvent> observer)
     {
         ServerCallStreamObserver<ExperimentEvent> call = (ServerCallStreamObserver<ExperimentEvent>) observer;
+        Principal caller;
+        Optional<Set<String>> projects;
+        try {
+            caller = Callers.current();
+            if (!request.getId().isEmpty()) {
+                Visibility.readable(experiments, caller, request.getId());
+            }
+            projects = visibleProjects(caller, request.getProject());
+        }
+        catch (RuntimeException e) {
+            observer.onError(GrpcErrors.toStatus(e));
+            return;
+        }
         WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE, openWatches::remove);
         openWatches.add(stream);
         if (!request.getId().isEmpty()) {
             watchOne(request.getId(), call, stream);
             return;
         }
-        watchMany(request.getProject(), request.getSkipCurrent(), call, stream);
+        watchMany(projects, request.getSkipCurrent(), call, stream);
     }
 
     /**
@@ -137,7 +156,7 @@ public final class ExperimentGrpcService
      * with reading that first list are held back and sent after it, each experiment at most once per
      * version.
      */
-    private void watchMany(String project, boolean skipCurrent, ServerCallStreamObserver<ExperimentEvent> call, WatchStream<ExperimentEvent> stream)
+    private void watchMany(Optional<Set<String>> projects, boolean skipCurrent, ServerCallStreamObserver<ExperimentEvent> call, WatchStream<ExperimentEvent> stream)
     {
         Object lock = new Object();
         List<ExperimentChange> early = new ArrayList<>();
@@ -154,7 +173,7 @@ public final class ExperimentGrpcService
             stream.send(ProtoMapper.event(change));
         };
         ExperimentEventBus.Subscription subscription = events.subscribe(
-                change -> project.isEmpty() || change.experiment().project().equals(project),
+                change -> projects.map(visible -> visible.contains(change.experiment().project())).orElse(true),
                 change -> {
                     synchronized (lock) {
                         if (live[0]) {
@@ -177,7 +196,7 @@ public final class ExperimentGrpcService
         }
         ExperimentPage active;
         try {
-            active = experiments.list(new ExperimentQuery(project.isEmpty() ? Optional.empty() : Optional.of(project), ACTIVE_STATES,
+            active = experiments.list(new ExperimentQuery(projects, ACTIVE_STATES,
                     ExperimentQuery.MAX_LIMIT, OptionalLong.empty()));
         }
         catch (RuntimeException e) {
@@ -244,7 +263,7 @@ public final class ExperimentGrpcService
     public void getLogs(GetLogsRequest request, StreamObserver<GetLogsResponse> observer)
     {
         GrpcErrors.unary(observer, () -> {
-            ExperimentRecord record = experiments.get(request.getId());
+            ExperimentRecord record = Visibility.readable(experiments, Callers.current(), request.getId());
             if (request.getRank() < 0 || request.getRank() >= record.spec().getReplicas()) {
                 throw new IllegalArgumentException("rank must be in [0, " + (record.spec().getReplicas() - 1) + "] for experiment " + record.id() + ": got " + request.getRank());
             }
@@ -255,6 +274,22 @@ public final class ExperimentGrpcService
                     .addAllLines(logs.tail(record.id(), request.getRank(), request.getTailLines() == 0 ? 100 : request.getTailLines()))
                     .build();
         });
+    }
+
+    /**
+     * The projects a list or watch covers: the one asked for (if the caller may read it), else all of
+     * the caller's (every project for an admin: empty).
+     */
+    private static Optional<Set<String>> visibleProjects(Principal caller, String requested)
+    {
+        if (!requested.isEmpty()) {
+            Callers.requireRead(caller, requested);
+            return Optional.of(Set.of(requested));
+        }
+        if (caller.isAdmin()) {
+            return Optional.empty();
+        }
+        return Optional.of(caller instanceof Principal.User user ? user.projects() : Set.of());
     }
 
     /** On shutdown: ends every open watch so clients reconnect instead of waiting on a closing server. */

@@ -11,6 +11,8 @@ import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.metrics.Lttb;
 import dev.tranche.scheduler.metrics.MetricSample;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
+import dev.tranche.scheduler.security.Callers;
+import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.store.MetricsRepository;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -19,6 +21,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
@@ -50,6 +53,7 @@ public final class MetricsGrpcService
     {
         return new StreamObserver<>()
         {
+            private final Optional<Principal> caller = Callers.currentIfAny();
             private String experimentId;
             private long stored;
             private boolean failed;
@@ -62,7 +66,7 @@ public final class MetricsGrpcService
                 }
                 try {
                     if (experimentId == null) {
-                        admit(batch);
+                        admit(batch, caller);
                         experimentId = batch.getExperimentId();
                     }
                     else if (!experimentId.equals(batch.getExperimentId())) {
@@ -101,20 +105,33 @@ public final class MetricsGrpcService
         };
     }
 
-    /** The first batch must name an experiment that is still going and carry its credential. */
-    private void admit(MetricBatch batch)
+    /**
+     * The first batch must name an experiment that is still going and carry its credential (in the
+     * batch, or as the call's bearer token). A credential expires when its experiment ends.
+     */
+    private void admit(MetricBatch batch, Optional<Principal> caller)
     {
         if (batch.getExperimentId().isEmpty()) {
             throw new IllegalArgumentException("experiment_id is required");
         }
-        if (batch.getCredential().isEmpty() || !credentials.verify(batch.getExperimentId(), batch.getCredential())) {
-            // the same answer for an unknown experiment, so a guess learns nothing
-            throw new StatusRuntimeException(Status.PERMISSION_DENIED.withDescription("the credential is not valid for experiment " + batch.getExperimentId()));
+        boolean byBearer = caller.filter(Principal.Worker.class::isInstance)
+                .map(worker -> ((Principal.Worker) worker).experimentId().equals(batch.getExperimentId()))
+                .orElse(false);
+        if (caller.isPresent() && !byBearer) {
+            throw Callers.denied("the credential is not valid for experiment " + batch.getExperimentId());
+        }
+        if (!byBearer) {
+            if (batch.getCredential().isEmpty()) {
+                throw new StatusRuntimeException(Status.UNAUTHENTICATED.withDescription("a worker credential is required (credential, or the bearer token)"));
+            }
+            if (!credentials.verify(batch.getExperimentId(), batch.getCredential())) {
+                // the same answer for an unknown experiment, so a guess learns nothing
+                throw Callers.denied("the credential is not valid for experiment " + batch.getExperimentId());
+            }
         }
         ExperimentRecord experiment = experiments.get(batch.getExperimentId());
         if (experiment.state().isTerminal()) {
-            throw new StatusRuntimeException(Status.FAILED_PRECONDITION.withDescription(
-                    "experiment " + experiment.id() + " is " + experiment.state() + "; it takes no more metrics"));
+            throw Callers.denied("the credential for experiment " + experiment.id() + " expired when it ended (" + experiment.state() + ")");
         }
     }
 
@@ -128,7 +145,7 @@ public final class MetricsGrpcService
             if (request.getNamesCount() > 100) {
                 throw new IllegalArgumentException("names may list at most 100 series: got " + request.getNamesCount());
             }
-            ExperimentRecord experiment = experiments.get(request.getExperimentId());
+            ExperimentRecord experiment = Visibility.readable(experiments, Callers.current(), request.getExperimentId());
             GetMetricsResponse.Builder response = GetMetricsResponse.newBuilder();
             if (request.getDownsampleTo() != 0 && (request.getDownsampleTo() < 3 || request.getDownsampleTo() > MAX_POINTS)) {
                 throw new IllegalArgumentException("downsample_to must be in [3, " + MAX_POINTS + "] (0 for none): got " + request.getDownsampleTo());

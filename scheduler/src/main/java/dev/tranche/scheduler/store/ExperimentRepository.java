@@ -230,9 +230,9 @@ public final class ExperimentRepository
     {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM experiments WHERE true");
         List<Object> parameters = new ArrayList<>();
-        query.project().ifPresent(project -> {
-            sql.append(" AND project = ?");
-            parameters.add(project);
+        query.projects().ifPresent(projects -> {
+            sql.append(" AND project = ANY (?)");
+            parameters.add(projects.toArray(String[]::new));
         });
         if (!query.states().isEmpty()) {
             sql.append(" AND state = ANY (?)");

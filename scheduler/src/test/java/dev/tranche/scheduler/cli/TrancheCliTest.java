@@ -47,6 +47,20 @@ final class TrancheCliTest
 
     record Run(int exitCode, String out, String err) {}
 
+    private Path adminTokenFile()
+    {
+        Path file = files.resolve("admin.token");
+        try {
+            if (!java.nio.file.Files.exists(file)) {
+                java.nio.file.Files.writeString(file, TestingScheduler.ADMIN_TOKEN);
+            }
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return file;
+    }
+
     private Run tranche(String... args)
     {
         List<String> all = new ArrayList<>(List.of(args));
@@ -54,6 +68,8 @@ final class TrancheCliTest
         if (needsServer) {
             all.add("--server");
             all.add(scheduler.target());
+            all.add("--token-file");
+            all.add(adminTokenFile().toString());
         }
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -9,6 +9,7 @@ import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.security.Role;
 import dev.tranche.scheduler.testing.Browser;
 import dev.tranche.scheduler.testing.MetricStreams;
 import dev.tranche.scheduler.testing.Specs;
@@ -141,11 +142,47 @@ final class DashboardBrowserTest
         assertThat(scheduler.count("SELECT count(*) FROM experiments")).isEqualTo(before);
     }
 
+    /** Opens a page, logging in through the login page first when the browser has no session yet. */
     private ChromeDriver open(String path)
     {
         ChromeDriver page = browser.driver();
         page.get(base + path);
+        if (page.getCurrentUrl().contains("/login.html")) {
+            logIn(page, TestingScheduler.ADMIN_TOKEN);
+            new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> !driver.getCurrentUrl().contains("/login.html"));
+            page.get(base + path);
+        }
         return page;
+    }
+
+    private static void logIn(ChromeDriver page, String token)
+    {
+        WebElement field = waitFor(page, By.id("token"));
+        field.clear();
+        field.sendKeys(token);
+        page.findElement(By.id("sign-in")).click();
+    }
+
+    @Test
+    void aPageWithoutASessionAsksForATokenAndRefusesAWrongOne()
+    {
+        ChromeDriver page = browser.driver();
+        page.manage().deleteAllCookies();
+        page.get(base + "/quotas.html");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.getCurrentUrl().contains("/login.html"));
+        logIn(page, "trn_not-a-real-token");
+        WebElement error = new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> {
+            WebElement shown = driver.findElement(By.id("login-error"));
+            return shown.isDisplayed() ? shown : null;
+        });
+        assertThat(error.getText()).contains("not valid");
+        // the session cookie is HttpOnly: the page's scripts cannot read the token
+        String viewer = scheduler.token(Role.VIEWER, "vision");
+        logIn(page, viewer);
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.getCurrentUrl().endsWith("/"));
+        assertThat(page.executeScript("return document.cookie")).isEqualTo("");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("who")).getText().contains("test-viewer (viewer)"));
+        page.manage().deleteAllCookies();
     }
 
     private static WebElement waitFor(ChromeDriver page, By selector)
@@ -184,7 +221,7 @@ final class DashboardBrowserTest
                         .setValue(0.8 + step / 5000.0).setAt(Timestamp.newBuilder().setSeconds(1_790_000_000L + step)).build());
             }
         }
-        MetricStreams.report(client.channel(), List.of(MetricBatch.newBuilder().setExperimentId(id)
+        MetricStreams.report(scheduler.target(), List.of(MetricBatch.newBuilder().setExperimentId(id)
                 .setCredential(scheduler.server().workerCredential(id)).addAllPoints(points).build()));
     }
 }

@@ -1,9 +1,11 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.scheduler.testing.Specs;
+import dev.tranche.scheduler.testing.TestingScheduler;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -64,7 +66,7 @@ final class RestartDurabilityTest
         awaitServing(grpcPort);
 
         Map<String, ExperimentState> acknowledged = new ConcurrentHashMap<>();
-        try (TrancheClient client = TrancheClient.connect("127.0.0.1:" + grpcPort)) {
+        try (TrancheClient client = client(grpcPort)) {
             for (int i = 0; i < 40; i++) {
                 Experiment experiment = client.submit(Specs.named("before-" + i, "default")).getExperiment();
                 acknowledged.put(experiment.getId(), ExperimentState.PENDING);
@@ -81,7 +83,7 @@ final class RestartDurabilityTest
         for (int t = 0; t < 4; t++) {
             int thread = t;
             Thread submitter = new Thread(() -> {
-                try (TrancheClient client = TrancheClient.connect("127.0.0.1:" + grpcPort)) {
+                try (TrancheClient client = client(grpcPort)) {
                     for (int i = 0; !stop.get(); i++) {
                         try {
                             Experiment experiment = client.submit(Specs.named("during-" + thread + "-" + i, "default")).getExperiment();
@@ -107,7 +109,7 @@ final class RestartDurabilityTest
 
         process = startScheduler(grpcPort, httpPort, "second.log");
         awaitServing(grpcPort);
-        try (TrancheClient client = TrancheClient.connect("127.0.0.1:" + grpcPort)) {
+        try (TrancheClient client = client(grpcPort)) {
             for (Map.Entry<String, ExperimentState> entry : acknowledged.entrySet()) {
                 assertThat(client.get(entry.getKey()).getState()).as(entry.getKey()).isEqualTo(entry.getValue());
             }
@@ -119,12 +121,19 @@ final class RestartDurabilityTest
             throws IOException
     {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        return new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche", "server",
+        ProcessBuilder builder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche", "server",
                 "--home", home.resolve("tranche").toString(), "--bind", "127.0.0.1",
-                "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort))
+                "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort), "--rate-limit", "0");
+        builder.environment().put("TRANCHE_ADMIN_TOKEN", TestingScheduler.ADMIN_TOKEN);
+        return builder
                 .redirectErrorStream(true)
                 .redirectOutput(home.resolve(log).toFile())
                 .start();
+    }
+
+    private static TrancheClient client(int grpcPort)
+    {
+        return TrancheClient.connect(ConnectionSettings.plaintext("127.0.0.1:" + grpcPort).withToken(TestingScheduler.ADMIN_TOKEN));
     }
 
     private void awaitServing(int port)

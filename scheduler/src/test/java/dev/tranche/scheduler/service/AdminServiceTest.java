@@ -152,11 +152,12 @@ final class AdminServiceTest
     {
         ManagedChannel channel = Grpc.newChannelBuilder(scheduler.target(), InsecureChannelCredentials.create()).build();
         try {
+            // health needs no token (probes have none); reflection needs one like every other method
             HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
             assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
 
             CompletableFuture<List<String>> services = new CompletableFuture<>();
-            StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(new StreamObserver<>()
+            StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(client.channel()).serverReflectionInfo(new StreamObserver<>()
             {
                 @Override
                 public void onNext(ServerReflectionResponse response)

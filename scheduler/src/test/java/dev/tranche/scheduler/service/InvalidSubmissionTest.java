@@ -40,7 +40,7 @@ final class InvalidSubmissionTest
     void start()
     {
         scheduler = new TestingScheduler();
-        channel = Grpc.newChannelBuilder(scheduler.target(), InsecureChannelCredentials.create()).build();
+        channel = scheduler.client(TestingScheduler.ADMIN_TOKEN).channel();
     }
 
     @AfterAll

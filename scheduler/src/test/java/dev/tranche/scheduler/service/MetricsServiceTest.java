@@ -77,7 +77,7 @@ final class MetricsServiceTest
         assertReportFails(List.of(batch(other, scheduler.server().workerCredential(mine), points("loss", 1, 1, 10, 1.0))), Status.Code.PERMISSION_DENIED,
                 "the credential is not valid for experiment " + other);
         assertReportFails(List.of(batch(mine, "tw1.forged", points("loss", 1, 1, 10, 1.0))), Status.Code.PERMISSION_DENIED, "not valid");
-        assertReportFails(List.of(batch(mine, "", points("loss", 1, 1, 10, 1.0))), Status.Code.PERMISSION_DENIED, "not valid");
+        assertReportFails(List.of(batch(mine, "", points("loss", 1, 1, 10, 1.0))), Status.Code.UNAUTHENTICATED, "a worker credential is required");
         // switching experiments in the middle of a stream is refused too
         assertReportFails(List.of(batch(mine, scheduler.server().workerCredential(mine), points("loss", 1, 1, 10, 1.0)),
                 batch(other, scheduler.server().workerCredential(mine), points("loss", 1, 11, 20, 1.0))), Status.Code.INVALID_ARGUMENT, "experiment_id must stay " + mine);
@@ -98,8 +98,9 @@ final class MetricsServiceTest
                 "a batch may hold at most 10000 points: got 10001");
         assertThat(scheduler.count("SELECT count(*) FROM metrics WHERE experiment_id = '" + id + "'")).isZero();
         client.cancel(id, "");
-        assertReportFails(List.of(batch(id, credential, points("loss", 1, 1, 10, 1.0))), Status.Code.FAILED_PRECONDITION,
-                "experiment " + id + " is CANCELLED; it takes no more metrics");
+        // a worker's credential expires when its experiment ends
+        assertReportFails(List.of(batch(id, credential, points("loss", 1, 1, 10, 1.0))), Status.Code.PERMISSION_DENIED,
+                "the credential for experiment " + id + " expired when it ended (CANCELLED)");
         assertThatThrownBy(() -> client.metrics(GetMetricsRequest.newBuilder().setExperimentId("exp-none000000").build()))
                 .hasMessageContaining("NOT_FOUND");
     }
@@ -112,7 +113,7 @@ final class MetricsServiceTest
     private ReportAck report(List<MetricBatch> batches)
             throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException
     {
-        return MetricStreams.report(client.channel(), batches);
+        return MetricStreams.report(scheduler.target(), batches);
     }
 
     private void assertReportFails(List<MetricBatch> batches, Status.Code code, String message)

@@ -1,6 +1,9 @@
 package dev.tranche.scheduler.testing;
 
+import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
+import dev.tranche.scheduler.security.Role;
+import dev.tranche.scheduler.security.SecuritySettings;
 import dev.tranche.scheduler.inventory.Inventory;
 import dev.tranche.scheduler.server.SchedulerConfig;
 import dev.tranche.scheduler.server.SchedulerServer;
@@ -16,6 +19,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,6 +30,9 @@ import java.util.Optional;
 public final class TestingScheduler
         implements AutoCloseable
 {
+    /** The admin token every testing scheduler is started with (as if from TRANCHE_ADMIN_TOKEN). */
+    public static final String ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123456789";
+
     private final SchedulerServer server;
     private final String jdbcUrl;
     private final TrancheClient client;
@@ -52,9 +59,22 @@ public final class TestingScheduler
                 .withPorts(0, 0)
                 .withDatabase(Optional.of(jdbcUrl), Optional.empty(), Optional.empty())
                 .withDatabasePoolSize(8)
-                .withInventory(inventory.map(Inventory.class::cast));
+                .withInventory(inventory.map(Inventory.class::cast))
+                .withSecurity(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0));
         this.server = SchedulerServer.start(config);
-        this.client = TrancheClient.connect(target());
+        this.client = client(ADMIN_TOKEN);
+    }
+
+    /** A new client sending {@code token}; the caller closes it. */
+    public TrancheClient client(String token)
+    {
+        return TrancheClient.connect(ConnectionSettings.plaintext(target()).withToken(token));
+    }
+
+    /** A new token of this role for these projects (an admin's tokens take no projects). */
+    public String token(Role role, String... projects)
+    {
+        return server.issueToken("test-" + role.name().toLowerCase(java.util.Locale.ROOT), role, List.of(projects)).secret();
     }
 
     public String target()

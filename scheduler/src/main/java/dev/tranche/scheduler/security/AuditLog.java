@@ -1,0 +1,132 @@
+package dev.tranche.scheduler.security;
+
+import dev.tranche.scheduler.store.AuditRepository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Writes audit events to PostgreSQL on one background thread, in batches, so a flood of refused
+ * requests costs the caller no database round trip. If the queue is full (a flood faster than the
+ * database), further events are counted and the count is logged, never silently lost.
+ */
+public final class AuditLog
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
+    private static final int BATCH = 500;
+
+    private final AuditRepository repository;
+    private final BlockingQueue<AuditEntry> queue;
+    private final AtomicLong dropped = new AtomicLong();
+    private final Thread writer;
+    private volatile boolean closed;
+
+    public AuditLog(AuditRepository repository, int capacity)
+    {
+        this.repository = requireNonNull(repository, "repository is null");
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.writer = new Thread(this::run, "tranche-audit");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    public void record(AuditEntry entry)
+    {
+        if (!queue.offer(entry)) {
+            long count = dropped.incrementAndGet();
+            if (count == 1 || count % 1000 == 0) {
+                log.warn("audit queue full: {} events not written (last: {} {} by {})", count, entry.outcome(), entry.action(), entry.actor());
+            }
+        }
+    }
+
+    /** Waits until everything recorded so far is written (tests, the audit command's readers). */
+    public void flush()
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!queue.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        synchronized (this) {
+            // the writer holds the lock while it writes a batch it has taken from the queue
+        }
+    }
+
+    public long dropped()
+    {
+        return dropped.get();
+    }
+
+    private void run()
+    {
+        List<AuditEntry> batch = new ArrayList<>(BATCH);
+        while (!closed || !queue.isEmpty()) {
+            try {
+                AuditEntry first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                synchronized (this) {
+                    batch.add(first);
+                    queue.drainTo(batch, BATCH - 1);
+                    write(batch);
+                    batch.clear();
+                }
+            }
+            catch (InterruptedException e) {
+                closed = true;
+            }
+        }
+    }
+
+    private void write(List<AuditEntry> batch)
+    {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                repository.append(batch);
+                return;
+            }
+            catch (RuntimeException e) {
+                if (attempt == 3) {
+                    log.error("could not write {} audit events: {}", batch.size(), e.getMessage());
+                    dropped.addAndGet(batch.size());
+                    return;
+                }
+                try {
+                    Thread.sleep(200L * attempt);
+                }
+                catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        closed = true;
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
