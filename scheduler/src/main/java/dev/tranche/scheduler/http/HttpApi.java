@@ -120,7 +120,11 @@ public final class HttpApi
                 files.location = Location.CLASSPATH;
             });
             config.staticFiles.enableWebjars();
-            config.events(events -> events.handlerAdded(handler -> registeredRoutes.add(handler.getHttpMethod() + " " + handler.getPath())));
+            config.events(events -> events.handlerAdded(handler -> {
+                if (handler.getHttpMethod().isHttpMethod()) {
+                    registeredRoutes.add(handler.getHttpMethod() + " " + handler.getPath());
+                }
+            }));
             tls.ifPresent(material -> config.jetty.addConnector((server, httpConfiguration) -> httpsConnector(server, httpConfiguration, material, bindAddress, port)));
         });
         routes();
@@ -199,6 +203,13 @@ public final class HttpApi
             json(ctx, admin(ctx).setQuota(SetQuotaRequest.newBuilder().setProject(ctx.pathParam("name")).setQuota(quota).build()));
         });
         app.get("/api/v1/nodes", ctx -> json(ctx, admin(ctx).listNodes(ListNodesRequest.getDefaultInstance())));
+        // an event stream answers 200 before its first event: ask the service first, so a caller who
+        // may not watch the project gets a 403 instead of a stream that closes at once
+        app.before("/api/v1/events", ctx -> {
+            if (ctx.attribute("tranche.token") != null) {
+                experiments(ctx).list(ListExperimentsRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project"))).setPageSize(1).build());
+            }
+        });
         app.sse("/api/v1/events", client -> {
             client.keepAlive();
             WatchExperimentsRequest request = WatchExperimentsRequest.newBuilder()

@@ -106,11 +106,48 @@ public final class AuthInterceptor
         };
     }
 
+    /**
+     * Refuses the call after reading its first message, so that the audit log says what the refused
+     * caller tried to act on (a project, an experiment), not only which method.
+     */
     private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status, String actor, String method, String remote)
     {
-        audit.record(new AuditEntry(0, clock.instant(), actor, method, "", status.getCode().name(), status.getDescription(), remote));
-        call.close(status, new Metadata());
-        return new ServerCall.Listener<>() {};
+        call.request(1);
+        return new ServerCall.Listener<>()
+        {
+            private boolean done;
+
+            @Override
+            public void onMessage(Q message)
+            {
+                finish(target(message));
+            }
+
+            @Override
+            public void onHalfClose()
+            {
+                finish("");
+            }
+
+            @Override
+            public void onCancel()
+            {
+                if (!done) {
+                    done = true;
+                    audit.record(new AuditEntry(0, clock.instant(), actor, method, "", status.getCode().name(), status.getDescription(), remote));
+                }
+            }
+
+            private void finish(String target)
+            {
+                if (done) {
+                    return;
+                }
+                done = true;
+                audit.record(new AuditEntry(0, clock.instant(), actor, method, target, status.getCode().name(), status.getDescription(), remote));
+                call.close(status, new Metadata());
+            }
+        };
     }
 
     private static String bearer(Metadata headers)

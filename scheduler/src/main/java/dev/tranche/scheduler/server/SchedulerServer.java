@@ -373,6 +373,22 @@ public final class SchedulerServer
         return http.port();
     }
 
+    /** Every gRPC method served, by full name (the authorization matrix test covers each). */
+    public List<String> grpcMethods()
+    {
+        return grpc.getServices().stream()
+                .flatMap(service -> service.getMethods().stream())
+                .map(method -> method.getMethodDescriptor().getFullMethodName())
+                .sorted()
+                .toList();
+    }
+
+    /** Every HTTP route served, as "METHOD /path". */
+    public List<String> httpRoutes()
+    {
+        return http.registeredRoutes();
+    }
+
     public SchedulerConfig config()
     {
         return config;
