@@ -37,12 +37,16 @@ import static org.awaitility.Awaitility.await;
 final class PlatformEndToEndTest
 {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    /** The server reads its admin token from here once authentication exists; today it is ignored. */
+    private static final String ADMIN_TOKEN = "e2e-admin-token";
 
     private Path dir;
+    private Path home;
+    private int grpcPort;
+    private int httpPort;
 
     private Process scheduler;
     private TrancheClient client;
-    private Path home;
 
     @BeforeAll
     void start()
@@ -53,16 +57,36 @@ final class PlatformEndToEndTest
         dir = Files.createTempDirectory("tranche-e2e-");
         Fixtures.idx(dir.resolve("data"), 1600, 200, true);
         home = dir.resolve("home");
-        int grpcPort = freePort();
-        scheduler = new ProcessBuilder(ROOT.resolve("tranche").toString(), "server", "--home", home.toString(), "--bind", "127.0.0.1",
-                "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(freePort()),
+        grpcPort = freePort();
+        httpPort = freePort();
+        startScheduler();
+    }
+
+    /** `./tranche server --run-workers` on {@link #home} and the same two ports every time: a restart is the same server. */
+    private void startScheduler()
+            throws IOException
+    {
+        ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("tranche").toString(), "server", "--home", home.toString(), "--bind", "127.0.0.1",
+                "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort),
                 "--local-nodes", "1", "--gpus-per-node", "2", "--run-workers")
                 .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("scheduler.log").toFile())
-                .start();
-        client = TrancheClient.connect("127.0.0.1:" + grpcPort);
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("scheduler.log").toFile()));
+        builder.environment().put("TRANCHE_ADMIN_TOKEN", ADMIN_TOKEN);
+        scheduler = builder.start();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> scheduler.isAlive() && !client.listProjects().isEmpty());
+                .until(() -> scheduler.isAlive() && !client().listProjects().isEmpty());
+    }
+
+    /**
+     * The one place a client is made: every call of the test goes through it (with authentication,
+     * the admin token goes here). gRPC reconnects on its own, so it outlives a scheduler restart.
+     */
+    private TrancheClient client()
+    {
+        if (client == null) {
+            client = TrancheClient.connect("127.0.0.1:" + grpcPort);
+        }
+        return client;
     }
 
     @AfterAll
@@ -101,22 +125,22 @@ final class PlatformEndToEndTest
     void aSubmittedExperimentTrainsToSucceededWithItsMetricsInPostgres()
             throws IOException
     {
-        String id = client.submit(spec("e2e-trains", 2)).getExperiment().getId();
+        String id = client().submit(spec("e2e-trains", 2)).getExperiment().getId();
         Experiment done = awaitEnd(id, Duration.ofMinutes(4));
         assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
         assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
                 .containsSubsequence(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
         assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2);
-        assertThat(client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
+        assertThat(client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
         // the worker's own output, through the scheduler
-        assertThat(client.logs(id, 0, 100)).anySatisfy(line -> assertThat(line).startsWith("epoch 2/2 done"));
+        assertThat(client().logs(id, 0, 100)).anySatisfy(line -> assertThat(line).startsWith("epoch 2/2 done"));
     }
 
     @Test
     void aWorkerKilledWithSigkillIsRetriedAndResumesFromItsCheckpoint()
             throws IOException
     {
-        String id = client.submit(spec("e2e-killed", 3)).getExperiment().getId();
+        String id = client().submit(spec("e2e-killed", 3)).getExperiment().getId();
         // wait for epoch 2, then kill the worker's JVM the hard way
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> latestEpoch(id) >= 2);
         Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
@@ -140,29 +164,29 @@ final class PlatformEndToEndTest
     private Experiment awaitEnd(String id, Duration timeout)
     {
         await().atMost(timeout).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            ExperimentState state = client.get(id).getState();
+            ExperimentState state = client().get(id).getState();
             return state == ExperimentState.SUCCEEDED || state == ExperimentState.FAILED || state == ExperimentState.CANCELLED;
         });
-        return client.get(id);
+        return client().get(id);
     }
 
     private int latestEpoch(String id)
     {
-        return client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setLatestOnly(true).build())
+        return client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setLatestOnly(true).build())
                 .getPointsList().stream().mapToInt(MetricPoint::getEpoch).max().orElse(0);
     }
 
     private String points(String id)
     {
         StringBuilder text = new StringBuilder();
-        client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").addNames("loss").build()).getPointsList()
+        client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").addNames("loss").build()).getPointsList()
                 .forEach(point -> text.append(point.getName()).append(" epoch ").append(point.getEpoch()).append(" step ").append(point.getStep()).append('\n'));
         return text.toString();
     }
 
     private List<Integer> epochs(String id, String series)
     {
-        return client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames(series).build())
+        return client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames(series).build())
                 .getPointsList().stream().map(MetricPoint::getEpoch).sorted().toList();
     }
 
