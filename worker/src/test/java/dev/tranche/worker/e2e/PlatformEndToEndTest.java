@@ -17,10 +17,14 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,9 +33,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * The whole platform on this machine: `./tranche server --run-workers` (embedded PostgreSQL, the
  * scheduling loop, the local execution backend) trains real experiments with real `tranche worker`
- * processes (Spark local mode, DL4J) on a small IDX data set; metrics land in PostgreSQL. A worker
+ * processes (Spark local mode, DL4J) on small IDX data sets; metrics land in PostgreSQL. A worker
  * killed with SIGKILL is retried and resumes from its checkpoint, and the metric series has every
- * epoch exactly once.
+ * epoch exactly once. A cancelled experiment's whole process tree stops and stays stopped.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class PlatformEndToEndTest
@@ -39,6 +43,9 @@ final class PlatformEndToEndTest
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     /** The server reads its admin token from here once authentication exists; today it is ignored. */
     private static final String ADMIN_TOKEN = "e2e-admin-token";
+    private static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+    /** How long the scheduler gives a stopped worker to checkpoint before it kills it (SchedulerServer.WORKER_GRACE). */
+    private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
 
     private Path dir;
     private Path home;
@@ -161,6 +168,39 @@ final class PlatformEndToEndTest
         assertThat(log()).contains("resuming from checkpoint");
     }
 
+    @Test
+    void cancellingARunningExperimentStopsItsWholeProcessTreeAndNothingRelaunches()
+            throws IOException
+    {
+        String id = client().submit(spec("e2e-cancelled", "default", 20, "{fraction: 0.5}")).getExperiment().getId();
+        // running, training (a step reported), and its worker JVM is on the process table
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1
+                        && workerProcesses(id).stream().anyMatch(WorkerProcess::jvm));
+        List<WorkerProcess> before = workerProcesses(id);
+        long supervisor = Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.pid")).strip());
+        // the supervisor leads the session the backend started (setsid): the session is the whole tree
+        assertThat(before).as(before.toString()).allSatisfy(process -> assertThat(process.session()).isEqualTo(supervisor));
+
+        long cancelled = System.nanoTime();
+        assertThat(client().cancel(id, "e2e").getState()).isEqualTo(ExperimentState.CANCELLED);
+        await().atMost(WORKER_GRACE).pollInterval(Duration.ofMillis(200))
+                .until(() -> workerProcesses(id).isEmpty() && sessionMembers(supervisor).isEmpty());
+        Duration stopped = Duration.ofNanos(System.nanoTime() - cancelled);
+        // it stopped on SIGTERM, checkpointing, not by the kill that ends the grace period
+        assertThat(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.exit")).strip()).isEqualTo("143");
+        assertThat(workerLog(id)).contains("SIGTERM: checkpointing and stopping");
+
+        // and it stays stopped: no relaunch, no new worker
+        await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(250))
+                .until(() -> workerProcesses(id).isEmpty() && client().get(id).getState() == ExperimentState.CANCELLED);
+        Experiment done = client().get(id);
+        assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
+                .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.CANCELLED);
+        assertThat(Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.pid")).strip())).isEqualTo(supervisor);
+        System.out.printf("e2e: cancelled worker tree of %s (%d processes) gone %.1f s after the cancel%n", id, before.size(), stopped.toMillis() / 1000.0);
+    }
+
     private Experiment awaitEnd(String id, Duration timeout)
     {
         await().atMost(timeout).pollInterval(Duration.ofSeconds(1)).until(() -> {
@@ -201,6 +241,100 @@ final class PlatformEndToEndTest
                 resources: {gpu: {fraction: 0.5}, cpu_milli: 1000, memory_mib: 2048}
                 max_retries: 2
                 """.formatted(name, dir.resolve("data"), epochs), name);
+    }
+
+    /**
+     * A short run on a small Fashion-MNIST subset (the synthetic IDX set where Fashion-MNIST is not
+     * installed): a few seconds an epoch.
+     */
+    private ExperimentSpec spec(String name, String project, int epochs, String gpu)
+    {
+        String dataset = Files.isRegularFile(FASHION_MNIST.resolve("train-images-idx3-ubyte.gz"))
+                ? "{kind: fashion-mnist, location: %s, limit: 960, test_limit: 200}".formatted(FASHION_MNIST)
+                : "{kind: mnist, location: %s, limit: 960}".formatted(dir.resolve("data"));
+        return ExperimentSpecFiles.parse("""
+                name: %s
+                project: %s
+                model: {architecture: lenet, conv_filters: [8, 16], dense_units: 64}
+                dataset: %s
+                training: {epochs: %d, batch_size: 32, optimizer: adam, learning_rate: 0.001, seed: 7}
+                resources: {gpu: %s, cpu_milli: 1000, memory_mib: 2048}
+                max_retries: 2
+                """.formatted(name, project, dataset, epochs, gpu), name);
+    }
+
+    private String workerLog(String id)
+            throws IOException
+    {
+        return Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.log"));
+    }
+
+    /**
+     * One process the local backend started for a replica, or one of its descendants: the supervising
+     * shell, the launcher, the worker JVM. Each carries the experiment and rank in its environment.
+     */
+    private record WorkerProcess(long pid, String experiment, int rank, long session, boolean jvm) {}
+
+    /** Every live process of the experiment's workers on this machine, from /proc. */
+    private static List<WorkerProcess> workerProcesses(String id)
+    {
+        return workerProcesses().stream().filter(process -> process.experiment().equals(id)).toList();
+    }
+
+    private static List<WorkerProcess> workerProcesses()
+    {
+        List<WorkerProcess> found = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(process -> {
+            Map<String, String> environment = new HashMap<>();
+            long session;
+            try {
+                for (String entry : new String(Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "environ")), StandardCharsets.UTF_8).split("\0")) {
+                    int equals = entry.indexOf('=');
+                    if (equals > 0) {
+                        environment.put(entry.substring(0, equals), entry.substring(equals + 1));
+                    }
+                }
+                session = session(process.pid());
+            }
+            catch (IOException | RuntimeException e) {
+                return;   // gone meanwhile, a zombie, or not ours
+            }
+            String experiment = environment.get("TRANCHE_EXPERIMENT_ID");
+            if (experiment != null && process.isAlive()) {
+                boolean jvm = process.info().command().map(command -> command.endsWith("/java")).orElse(false);
+                found.add(new WorkerProcess(process.pid(), experiment, Integer.parseInt(environment.getOrDefault("TRANCHE_RANK", "0")), session, jvm));
+            }
+        });
+        return found;
+    }
+
+    /** Live processes in the session {@code session} leads, whatever their environment. */
+    private static List<Long> sessionMembers(long session)
+    {
+        List<Long> members = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(process -> {
+            try {
+                if (session(process.pid()) == session && process.isAlive()) {
+                    members.add(process.pid());
+                }
+            }
+            catch (IOException | RuntimeException ignored) {
+                // gone meanwhile
+            }
+        });
+        return members;
+    }
+
+    /** The session id: the sixth field of /proc/PID/stat (after the command name, which may hold spaces). */
+    private static long session(long pid)
+            throws IOException
+    {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        if (fields[0].equals("Z")) {
+            throw new IllegalStateException("zombie");
+        }
+        return Long.parseLong(fields[3]);
     }
 
     /** What the workers printed, for failure messages. */
