@@ -23,8 +23,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,7 +40,8 @@ import static org.awaitility.Awaitility.await;
  * scheduling loop, the local execution backend) trains real experiments with real `tranche worker`
  * processes (Spark local mode, DL4J) on small IDX data sets; metrics land in PostgreSQL. A worker
  * killed with SIGKILL is retried and resumes from its checkpoint, and the metric series has every
- * epoch exactly once. A cancelled experiment's whole process tree stops and stays stopped.
+ * epoch exactly once. A cancelled experiment's whole process tree stops and stays stopped. A
+ * scheduler killed with SIGKILL and restarted re-adopts its running worker, never running two.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class PlatformEndToEndTest
@@ -201,6 +207,45 @@ final class PlatformEndToEndTest
         System.out.printf("e2e: cancelled worker tree of %s (%d processes) gone %.1f s after the cancel%n", id, before.size(), stopped.toMillis() / 1000.0);
     }
 
+    @Test
+    void aSchedulerKilledWithSigkillAndRestartedReadoptsItsWorkerWithoutDuplicates()
+            throws Exception
+    {
+        String id = client().submit(spec("e2e-scheduler-killed", "default", 4, "{fraction: 0.5}")).getExperiment().getId();
+        try (ProcessSampler sampler = new ProcessSampler()) {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1);
+            List<Long> workers = workerProcesses(id).stream().filter(WorkerProcess::jvm).map(WorkerProcess::pid).toList();
+            assertThat(workers).hasSize(1);
+
+            // SIGKILL the scheduler's JVM itself (./tranche execs java: the process is the JVM, no wrapper shell)
+            ProcessHandle jvm = scheduler.toHandle();
+            assertThat(jvm.info().command()).hasValueSatisfying(command -> assertThat(command).endsWith("/java"));
+            long killed = System.nanoTime();
+            jvm.destroyForcibly();
+            assertThat(scheduler.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(scheduler.exitValue()).isEqualTo(128 + 9);
+            // its worker trains on, in a session of its own
+            assertThat(ProcessHandle.of(workers.get(0)).map(ProcessHandle::isAlive)).hasValue(true);
+
+            startScheduler();
+            Duration down = Duration.ofNanos(System.nanoTime() - killed);
+            Experiment done = awaitEnd(id, Duration.ofMinutes(4));
+            assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+            // re-adopted: the one worker it had before the kill finished the run; it was never counted as failed or relaunched
+            assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
+                    .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
+            sampler.sampleNow();
+            assertThat(sampler.maxJvmsPerRank(id)).as(sampler.toString()).isEqualTo(1);
+            assertThat(sampler.jvmPids(id)).containsExactlyElementsOf(workers);
+            assertThat(workerLog(id)).doesNotContain("resuming from checkpoint");
+            assertThat(epochs(id, "test_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3, 4);
+            assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3, 4);
+            System.out.printf("e2e: scheduler killed and serving again after %.1f s; %d process samples, at most %d worker JVM per rank%n",
+                    down.toMillis() / 1000.0, sampler.samples(), sampler.maxJvmsPerRank(id));
+        }
+    }
+
     private Experiment awaitEnd(String id, Duration timeout)
     {
         await().atMost(timeout).pollInterval(Duration.ofSeconds(1)).until(() -> {
@@ -335,6 +380,73 @@ final class PlatformEndToEndTest
             throw new IllegalStateException("zombie");
         }
         return Long.parseLong(fields[3]);
+    }
+
+    /** Samples the worker processes every 200 ms, so a test can tell whether two ever ran at once. */
+    private static final class ProcessSampler
+            implements AutoCloseable
+    {
+        private final List<List<WorkerProcess>> samples = new CopyOnWriteArrayList<>();
+        private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "e2e-process-sampler");
+            thread.setDaemon(true);
+            return thread;
+        });
+
+        ProcessSampler()
+        {
+            executor.scheduleWithFixedDelay(this::sampleNow, 0, 200, TimeUnit.MILLISECONDS);
+        }
+
+        void sampleNow()
+        {
+            samples.add(workerProcesses().stream().filter(WorkerProcess::jvm).toList());
+        }
+
+        int samples()
+        {
+            return samples.size();
+        }
+
+        /** The most worker JVMs of one rank of the experiment seen at the same time. */
+        int maxJvmsPerRank(String id)
+        {
+            int max = 0;
+            for (List<WorkerProcess> sample : samples) {
+                Map<Integer, Integer> perRank = new HashMap<>();
+                sample.stream().filter(process -> process.experiment().equals(id)).forEach(process -> perRank.merge(process.rank(), 1, Integer::sum));
+                max = Math.max(max, perRank.values().stream().mapToInt(Integer::intValue).max().orElse(0));
+            }
+            return max;
+        }
+
+        /** Every worker JVM the experiment had, in the order they appeared. */
+        Set<Long> jvmPids(String id)
+        {
+            Set<Long> pids = new LinkedHashSet<>();
+            samples.forEach(sample -> sample.stream().filter(process -> process.experiment().equals(id)).forEach(process -> pids.add(process.pid())));
+            return pids;
+        }
+
+        /** Whether workers of both experiments were ever alive at the same time. */
+        boolean overlapped(String first, String second)
+        {
+            return samples.stream().anyMatch(sample -> sample.stream().anyMatch(process -> process.experiment().equals(first))
+                    && sample.stream().anyMatch(process -> process.experiment().equals(second)));
+        }
+
+        @Override
+        public void close()
+        {
+            executor.shutdownNow();
+        }
+
+        @Override
+        public String toString()
+        {
+            return samples.size() + " samples; the last with workers: "
+                    + samples.stream().filter(sample -> !sample.isEmpty()).reduce((first, second) -> second).orElse(List.of());
+        }
     }
 
     /** What the workers printed, for failure messages. */
