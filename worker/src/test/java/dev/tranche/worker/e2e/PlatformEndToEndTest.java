@@ -6,6 +6,8 @@ import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.MetricPoint;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.StateTransition;
 import dev.tranche.spec.ExperimentSpecFiles;
 import dev.tranche.worker.data.Fixtures;
@@ -21,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -31,6 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,7 +46,9 @@ import static org.awaitility.Awaitility.await;
  * processes (Spark local mode, DL4J) on small IDX data sets; metrics land in PostgreSQL. A worker
  * killed with SIGKILL is retried and resumes from its checkpoint, and the metric series has every
  * epoch exactly once. A cancelled experiment's whole process tree stops and stays stopped. A
- * scheduler killed with SIGKILL and restarted re-adopts its running worker, never running two.
+ * scheduler killed with SIGKILL and restarted re-adopts its running worker, never running two. A
+ * project reclaiming its deserved GPUs preempts another project's borrowing experiment, which
+ * checkpoints on SIGTERM and later resumes from that checkpoint.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class PlatformEndToEndTest
@@ -246,6 +253,61 @@ final class PlatformEndToEndTest
         }
     }
 
+    @Test
+    void inQuotaWorkReclaimsBorrowedGpusAndThePreemptedExperimentResumesFromItsCheckpoint()
+            throws Exception
+    {
+        // two projects, one GPU each of the node's two; B borrows A's idle GPU with a 2-GPU experiment
+        for (String project : List.of("team-a", "team-b")) {
+            client().createProject(Project.newBuilder().setName(project).build());
+            client().setQuota(project, Quota.newBuilder().setDeservedGpus(1).build());
+        }
+        try (ProcessSampler sampler = new ProcessSampler()) {
+            String borrower = client().submit(spec("e2e-borrower", "team-b", 3, "{count: 2}")).getExperiment().getId();
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> epochs(borrower, "test_accuracy").contains(1));
+            assertThat(client().get(borrower).getState()).isEqualTo(ExperimentState.RUNNING);
+
+            // A asks for its deserved GPU: the scheduler takes it back from B's over-quota experiment
+            String owner = client().submit(spec("e2e-owner", "team-a", 1, "{count: 1}")).getExperiment().getId();
+            Experiment preempted = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> client().get(borrower), experiment -> experiment.getHistoryList().stream().anyMatch(step -> step.getTo() == ExperimentState.PREEMPTED));
+            assertThat(preempted.getHistoryList()).filteredOn(step -> step.getTo() == ExperimentState.PREEMPTED).singleElement()
+                    .satisfies(step -> assertThat(step.getReason()).contains("project team-a reclaims GPUs").contains(owner));
+
+            Experiment first = awaitEnd(owner, Duration.ofMinutes(4));
+            assertThat(first.getState()).as(first.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+            Experiment resumed = awaitEnd(borrower, Duration.ofMinutes(4));
+            assertThat(resumed.getState()).as(resumed.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+            sampler.sampleNow();
+
+            // the timeline: B preempted, then A runs; B runs again only once A is done
+            assertThat(resumed.getHistoryList()).extracting(StateTransition::getTo).containsExactly(
+                    ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.PREEMPTED,
+                    ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
+            Instant preemptedAt = at(resumed, ExperimentState.PREEMPTED, 0);
+            assertThat(at(first, ExperimentState.RUNNING, 0)).isAfterOrEqualTo(preemptedAt);
+            assertThat(at(resumed, ExperimentState.RUNNING, 1)).isAfterOrEqualTo(at(first, ExperimentState.SUCCEEDED, 0));
+            // the two never ran side by side: A's worker started once B's had stopped
+            assertThat(sampler.overlapped(owner, borrower)).as(sampler.toString()).isFalse();
+
+            // B's worker got SIGTERM, wrote a checkpoint, and the second run resumed from that checkpoint, not from epoch 0
+            String log = workerLog(borrower);
+            assertThat(log).contains("SIGTERM: checkpointing and stopping");
+            Matcher written = Pattern.compile("SIGTERM: checkpointing and stopping[\\s\\S]*?\\ncheckpoint \\S+/(epoch-\\d{4}-batch-\\d{6}\\.ckpt)\\n").matcher(log);
+            assertThat(written.find()).as(log).isTrue();
+            Matcher resumedFrom = Pattern.compile("resuming from checkpoint (\\S+): epoch (\\d+) done").matcher(log);
+            assertThat(resumedFrom.find()).as(log).isTrue();
+            assertThat(resumedFrom.group(1)).isEqualTo(written.group(1));
+            assertThat(Integer.parseInt(resumedFrom.group(2))).isGreaterThanOrEqualTo(1);
+            assertThat(sampler.jvmPids(borrower)).hasSize(2);
+            assertThat(sampler.maxJvmsPerRank(borrower)).isEqualTo(1);
+            // every epoch once, across both runs
+            assertThat(epochs(borrower, "test_accuracy")).as(points(borrower) + "\n" + log()).containsExactly(1, 2, 3);
+            assertThat(epochs(borrower, "train_loss")).containsExactly(1, 2, 3);
+            System.out.printf("e2e: %s preempted for %s and resumed from %s%n", borrower, owner, resumedFrom.group(1));
+        }
+    }
+
     private Experiment awaitEnd(String id, Duration timeout)
     {
         await().atMost(timeout).pollInterval(Duration.ofSeconds(1)).until(() -> {
@@ -306,6 +368,13 @@ final class PlatformEndToEndTest
                 resources: {gpu: %s, cpu_milli: 1000, memory_mib: 2048}
                 max_retries: 2
                 """.formatted(name, project, dataset, epochs, gpu), name);
+    }
+
+    /** When the experiment entered {@code state} for the {@code occurrence}-th time (from 0). */
+    private static Instant at(Experiment experiment, ExperimentState state, int occurrence)
+    {
+        var step = experiment.getHistoryList().stream().filter(each -> each.getTo() == state).skip(occurrence).findFirst().orElseThrow();
+        return Instant.ofEpochSecond(step.getAt().getSeconds(), step.getAt().getNanos());
     }
 
     private String workerLog(String id)
