@@ -6,6 +6,8 @@ import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.MetricPoint;
+import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.StateTransition;
 import dev.tranche.spec.ExperimentSpecFiles;
 import dev.tranche.worker.data.Fixtures;
@@ -17,11 +19,23 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -29,20 +43,30 @@ import static org.awaitility.Awaitility.await;
 /**
  * The whole platform on this machine: `./tranche server --run-workers` (embedded PostgreSQL, the
  * scheduling loop, the local execution backend) trains real experiments with real `tranche worker`
- * processes (Spark local mode, DL4J) on a small IDX data set; metrics land in PostgreSQL. A worker
+ * processes (Spark local mode, DL4J) on small IDX data sets; metrics land in PostgreSQL. A worker
  * killed with SIGKILL is retried and resumes from its checkpoint, and the metric series has every
- * epoch exactly once.
+ * epoch exactly once. A cancelled experiment's whole process tree stops and stays stopped. A
+ * scheduler killed with SIGKILL and restarted re-adopts its running worker, never running two. A
+ * project reclaiming its deserved GPUs preempts another project's borrowing experiment, which
+ * checkpoints on SIGTERM and later resumes from that checkpoint.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class PlatformEndToEndTest
 {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    /** The server reads its admin token from here once authentication exists; today it is ignored. */
+    private static final String ADMIN_TOKEN = "e2e-admin-token";
+    private static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+    /** How long the scheduler gives a stopped worker to checkpoint before it kills it (SchedulerServer.WORKER_GRACE). */
+    private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
 
     private Path dir;
+    private Path home;
+    private int grpcPort;
+    private int httpPort;
 
     private Process scheduler;
     private TrancheClient client;
-    private Path home;
 
     @BeforeAll
     void start()
@@ -53,16 +77,36 @@ final class PlatformEndToEndTest
         dir = Files.createTempDirectory("tranche-e2e-");
         Fixtures.idx(dir.resolve("data"), 1600, 200, true);
         home = dir.resolve("home");
-        int grpcPort = freePort();
-        scheduler = new ProcessBuilder(ROOT.resolve("tranche").toString(), "server", "--home", home.toString(), "--bind", "127.0.0.1",
-                "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(freePort()),
+        grpcPort = freePort();
+        httpPort = freePort();
+        startScheduler();
+    }
+
+    /** `./tranche server --run-workers` on {@link #home} and the same two ports every time: a restart is the same server. */
+    private void startScheduler()
+            throws IOException
+    {
+        ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("tranche").toString(), "server", "--home", home.toString(), "--bind", "127.0.0.1",
+                "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort),
                 "--local-nodes", "1", "--gpus-per-node", "2", "--run-workers")
                 .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("scheduler.log").toFile())
-                .start();
-        client = TrancheClient.connect("127.0.0.1:" + grpcPort);
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("scheduler.log").toFile()));
+        builder.environment().put("TRANCHE_ADMIN_TOKEN", ADMIN_TOKEN);
+        scheduler = builder.start();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> scheduler.isAlive() && !client.listProjects().isEmpty());
+                .until(() -> scheduler.isAlive() && !client().listProjects().isEmpty());
+    }
+
+    /**
+     * The one place a client is made: every call of the test goes through it (with authentication,
+     * the admin token goes here). gRPC reconnects on its own, so it outlives a scheduler restart.
+     */
+    private TrancheClient client()
+    {
+        if (client == null) {
+            client = TrancheClient.connect("127.0.0.1:" + grpcPort);
+        }
+        return client;
     }
 
     @AfterAll
@@ -101,22 +145,22 @@ final class PlatformEndToEndTest
     void aSubmittedExperimentTrainsToSucceededWithItsMetricsInPostgres()
             throws IOException
     {
-        String id = client.submit(spec("e2e-trains", 2)).getExperiment().getId();
+        String id = client().submit(spec("e2e-trains", 2)).getExperiment().getId();
         Experiment done = awaitEnd(id, Duration.ofMinutes(4));
         assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
         assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
                 .containsSubsequence(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
         assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2);
-        assertThat(client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
+        assertThat(client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
         // the worker's own output, through the scheduler
-        assertThat(client.logs(id, 0, 100)).anySatisfy(line -> assertThat(line).startsWith("epoch 2/2 done"));
+        assertThat(client().logs(id, 0, 100)).anySatisfy(line -> assertThat(line).startsWith("epoch 2/2 done"));
     }
 
     @Test
     void aWorkerKilledWithSigkillIsRetriedAndResumesFromItsCheckpoint()
             throws IOException
     {
-        String id = client.submit(spec("e2e-killed", 3)).getExperiment().getId();
+        String id = client().submit(spec("e2e-killed", 3)).getExperiment().getId();
         // wait for epoch 2, then kill the worker's JVM the hard way
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> latestEpoch(id) >= 2);
         Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
@@ -137,32 +181,159 @@ final class PlatformEndToEndTest
         assertThat(log()).contains("resuming from checkpoint");
     }
 
+    @Test
+    void cancellingARunningExperimentStopsItsWholeProcessTreeAndNothingRelaunches()
+            throws IOException
+    {
+        String id = client().submit(spec("e2e-cancelled", "default", 20, "{fraction: 0.5}")).getExperiment().getId();
+        // running, training (a step reported), and its worker JVM is on the process table
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1
+                        && workerProcesses(id).stream().anyMatch(WorkerProcess::jvm));
+        List<WorkerProcess> before = workerProcesses(id);
+        long supervisor = Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.pid")).strip());
+        // the supervisor leads the session the backend started (setsid): the session is the whole tree
+        assertThat(before).as(before.toString()).allSatisfy(process -> assertThat(process.session()).isEqualTo(supervisor));
+
+        long cancelled = System.nanoTime();
+        assertThat(client().cancel(id, "e2e").getState()).isEqualTo(ExperimentState.CANCELLED);
+        await().atMost(WORKER_GRACE).pollInterval(Duration.ofMillis(200))
+                .until(() -> workerProcesses(id).isEmpty() && sessionMembers(supervisor).isEmpty());
+        Duration stopped = Duration.ofNanos(System.nanoTime() - cancelled);
+        // it stopped on SIGTERM, checkpointing, not by the kill that ends the grace period
+        assertThat(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.exit")).strip()).isEqualTo("143");
+        assertThat(workerLog(id)).contains("SIGTERM: checkpointing and stopping");
+
+        // and it stays stopped: no relaunch, no new worker
+        await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(250))
+                .until(() -> workerProcesses(id).isEmpty() && client().get(id).getState() == ExperimentState.CANCELLED);
+        Experiment done = client().get(id);
+        assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
+                .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.CANCELLED);
+        assertThat(Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.pid")).strip())).isEqualTo(supervisor);
+        System.out.printf("e2e: cancelled worker tree of %s (%d processes) gone %.1f s after the cancel%n", id, before.size(), stopped.toMillis() / 1000.0);
+    }
+
+    @Test
+    void aSchedulerKilledWithSigkillAndRestartedReadoptsItsWorkerWithoutDuplicates()
+            throws Exception
+    {
+        String id = client().submit(spec("e2e-scheduler-killed", "default", 4, "{fraction: 0.5}")).getExperiment().getId();
+        try (ProcessSampler sampler = new ProcessSampler()) {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1);
+            List<Long> workers = workerProcesses(id).stream().filter(WorkerProcess::jvm).map(WorkerProcess::pid).toList();
+            assertThat(workers).hasSize(1);
+
+            // SIGKILL the scheduler's JVM itself (./tranche execs java: the process is the JVM, no wrapper shell)
+            ProcessHandle jvm = scheduler.toHandle();
+            assertThat(jvm.info().command()).hasValueSatisfying(command -> assertThat(command).endsWith("/java"));
+            long killed = System.nanoTime();
+            jvm.destroyForcibly();
+            assertThat(scheduler.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(scheduler.exitValue()).isEqualTo(128 + 9);
+            // its worker trains on, in a session of its own
+            assertThat(ProcessHandle.of(workers.get(0)).map(ProcessHandle::isAlive)).hasValue(true);
+
+            startScheduler();
+            Duration down = Duration.ofNanos(System.nanoTime() - killed);
+            Experiment done = awaitEnd(id, Duration.ofMinutes(4));
+            assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+            // re-adopted: the one worker it had before the kill finished the run; it was never counted as failed or relaunched
+            assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
+                    .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
+            sampler.sampleNow();
+            assertThat(sampler.maxJvmsPerRank(id)).as(sampler.toString()).isEqualTo(1);
+            assertThat(sampler.jvmPids(id)).containsExactlyElementsOf(workers);
+            assertThat(workerLog(id)).doesNotContain("resuming from checkpoint");
+            assertThat(epochs(id, "test_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3, 4);
+            assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3, 4);
+            System.out.printf("e2e: scheduler killed and serving again after %.1f s; %d process samples, at most %d worker JVM per rank%n",
+                    down.toMillis() / 1000.0, sampler.samples(), sampler.maxJvmsPerRank(id));
+        }
+    }
+
+    @Test
+    void inQuotaWorkReclaimsBorrowedGpusAndThePreemptedExperimentResumesFromItsCheckpoint()
+            throws Exception
+    {
+        // two projects, one GPU each of the node's two; B borrows A's idle GPU with a 2-GPU experiment
+        for (String project : List.of("team-a", "team-b")) {
+            client().createProject(Project.newBuilder().setName(project).build());
+            client().setQuota(project, Quota.newBuilder().setDeservedGpus(1).build());
+        }
+        try (ProcessSampler sampler = new ProcessSampler()) {
+            String borrower = client().submit(spec("e2e-borrower", "team-b", 3, "{count: 2}")).getExperiment().getId();
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> epochs(borrower, "test_accuracy").contains(1));
+            assertThat(client().get(borrower).getState()).isEqualTo(ExperimentState.RUNNING);
+
+            // A asks for its deserved GPU: the scheduler takes it back from B's over-quota experiment
+            String owner = client().submit(spec("e2e-owner", "team-a", 1, "{count: 1}")).getExperiment().getId();
+            Experiment preempted = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> client().get(borrower), experiment -> experiment.getHistoryList().stream().anyMatch(step -> step.getTo() == ExperimentState.PREEMPTED));
+            assertThat(preempted.getHistoryList()).filteredOn(step -> step.getTo() == ExperimentState.PREEMPTED).singleElement()
+                    .satisfies(step -> assertThat(step.getReason()).contains("project team-a reclaims GPUs").contains(owner));
+
+            Experiment first = awaitEnd(owner, Duration.ofMinutes(4));
+            assertThat(first.getState()).as(first.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+            Experiment resumed = awaitEnd(borrower, Duration.ofMinutes(4));
+            assertThat(resumed.getState()).as(resumed.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+            sampler.sampleNow();
+
+            // the timeline: B preempted, then A runs; B runs again only once A is done
+            assertThat(resumed.getHistoryList()).extracting(StateTransition::getTo).containsExactly(
+                    ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.PREEMPTED,
+                    ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
+            Instant preemptedAt = at(resumed, ExperimentState.PREEMPTED, 0);
+            assertThat(at(first, ExperimentState.RUNNING, 0)).isAfterOrEqualTo(preemptedAt);
+            assertThat(at(resumed, ExperimentState.RUNNING, 1)).isAfterOrEqualTo(at(first, ExperimentState.SUCCEEDED, 0));
+            // the two never ran side by side: A's worker started once B's had stopped
+            assertThat(sampler.overlapped(owner, borrower)).as(sampler.toString()).isFalse();
+
+            // B's worker got SIGTERM, wrote a checkpoint, and the second run resumed from that checkpoint, not from epoch 0
+            String log = workerLog(borrower);
+            assertThat(log).contains("SIGTERM: checkpointing and stopping");
+            Matcher written = Pattern.compile("SIGTERM: checkpointing and stopping[\\s\\S]*?\\ncheckpoint \\S+/(epoch-\\d{4}-batch-\\d{6}\\.ckpt)\\n").matcher(log);
+            assertThat(written.find()).as(log).isTrue();
+            Matcher resumedFrom = Pattern.compile("resuming from checkpoint (\\S+): epoch (\\d+) done").matcher(log);
+            assertThat(resumedFrom.find()).as(log).isTrue();
+            assertThat(resumedFrom.group(1)).isEqualTo(written.group(1));
+            assertThat(Integer.parseInt(resumedFrom.group(2))).isGreaterThanOrEqualTo(1);
+            assertThat(sampler.jvmPids(borrower)).hasSize(2);
+            assertThat(sampler.maxJvmsPerRank(borrower)).isEqualTo(1);
+            // every epoch once, across both runs
+            assertThat(epochs(borrower, "test_accuracy")).as(points(borrower) + "\n" + log()).containsExactly(1, 2, 3);
+            assertThat(epochs(borrower, "train_loss")).containsExactly(1, 2, 3);
+            System.out.printf("e2e: %s preempted for %s and resumed from %s%n", borrower, owner, resumedFrom.group(1));
+        }
+    }
+
     private Experiment awaitEnd(String id, Duration timeout)
     {
         await().atMost(timeout).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            ExperimentState state = client.get(id).getState();
+            ExperimentState state = client().get(id).getState();
             return state == ExperimentState.SUCCEEDED || state == ExperimentState.FAILED || state == ExperimentState.CANCELLED;
         });
-        return client.get(id);
+        return client().get(id);
     }
 
     private int latestEpoch(String id)
     {
-        return client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setLatestOnly(true).build())
+        return client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setLatestOnly(true).build())
                 .getPointsList().stream().mapToInt(MetricPoint::getEpoch).max().orElse(0);
     }
 
     private String points(String id)
     {
         StringBuilder text = new StringBuilder();
-        client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").addNames("loss").build()).getPointsList()
+        client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").addNames("loss").build()).getPointsList()
                 .forEach(point -> text.append(point.getName()).append(" epoch ").append(point.getEpoch()).append(" step ").append(point.getStep()).append('\n'));
         return text.toString();
     }
 
     private List<Integer> epochs(String id, String series)
     {
-        return client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames(series).build())
+        return client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames(series).build())
                 .getPointsList().stream().map(MetricPoint::getEpoch).sorted().toList();
     }
 
@@ -177,6 +348,174 @@ final class PlatformEndToEndTest
                 resources: {gpu: {fraction: 0.5}, cpu_milli: 1000, memory_mib: 2048}
                 max_retries: 2
                 """.formatted(name, dir.resolve("data"), epochs), name);
+    }
+
+    /**
+     * A short run on a small Fashion-MNIST subset (the synthetic IDX set where Fashion-MNIST is not
+     * installed): a few seconds an epoch.
+     */
+    private ExperimentSpec spec(String name, String project, int epochs, String gpu)
+    {
+        String dataset = Files.isRegularFile(FASHION_MNIST.resolve("train-images-idx3-ubyte.gz"))
+                ? "{kind: fashion-mnist, location: %s, limit: 960, test_limit: 200}".formatted(FASHION_MNIST)
+                : "{kind: mnist, location: %s, limit: 960}".formatted(dir.resolve("data"));
+        return ExperimentSpecFiles.parse("""
+                name: %s
+                project: %s
+                model: {architecture: lenet, conv_filters: [8, 16], dense_units: 64}
+                dataset: %s
+                training: {epochs: %d, batch_size: 32, optimizer: adam, learning_rate: 0.001, seed: 7}
+                resources: {gpu: %s, cpu_milli: 1000, memory_mib: 2048}
+                max_retries: 2
+                """.formatted(name, project, dataset, epochs, gpu), name);
+    }
+
+    /** When the experiment entered {@code state} for the {@code occurrence}-th time (from 0). */
+    private static Instant at(Experiment experiment, ExperimentState state, int occurrence)
+    {
+        var step = experiment.getHistoryList().stream().filter(each -> each.getTo() == state).skip(occurrence).findFirst().orElseThrow();
+        return Instant.ofEpochSecond(step.getAt().getSeconds(), step.getAt().getNanos());
+    }
+
+    private String workerLog(String id)
+            throws IOException
+    {
+        return Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.log"));
+    }
+
+    /**
+     * One process the local backend started for a replica, or one of its descendants: the supervising
+     * shell, the launcher, the worker JVM. Each carries the experiment and rank in its environment.
+     */
+    private record WorkerProcess(long pid, String experiment, int rank, long session, boolean jvm) {}
+
+    /** Every live process of the experiment's workers on this machine, from /proc. */
+    private static List<WorkerProcess> workerProcesses(String id)
+    {
+        return workerProcesses().stream().filter(process -> process.experiment().equals(id)).toList();
+    }
+
+    private static List<WorkerProcess> workerProcesses()
+    {
+        List<WorkerProcess> found = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(process -> {
+            Map<String, String> environment = new HashMap<>();
+            long session;
+            try {
+                for (String entry : new String(Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "environ")), StandardCharsets.UTF_8).split("\0")) {
+                    int equals = entry.indexOf('=');
+                    if (equals > 0) {
+                        environment.put(entry.substring(0, equals), entry.substring(equals + 1));
+                    }
+                }
+                session = session(process.pid());
+            }
+            catch (IOException | RuntimeException e) {
+                return;   // gone meanwhile, a zombie, or not ours
+            }
+            String experiment = environment.get("TRANCHE_EXPERIMENT_ID");
+            if (experiment != null && process.isAlive()) {
+                boolean jvm = process.info().command().map(command -> command.endsWith("/java")).orElse(false);
+                found.add(new WorkerProcess(process.pid(), experiment, Integer.parseInt(environment.getOrDefault("TRANCHE_RANK", "0")), session, jvm));
+            }
+        });
+        return found;
+    }
+
+    /** Live processes in the session {@code session} leads, whatever their environment. */
+    private static List<Long> sessionMembers(long session)
+    {
+        List<Long> members = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(process -> {
+            try {
+                if (session(process.pid()) == session && process.isAlive()) {
+                    members.add(process.pid());
+                }
+            }
+            catch (IOException | RuntimeException ignored) {
+                // gone meanwhile
+            }
+        });
+        return members;
+    }
+
+    /** The session id: the sixth field of /proc/PID/stat (after the command name, which may hold spaces). */
+    private static long session(long pid)
+            throws IOException
+    {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        if (fields[0].equals("Z")) {
+            throw new IllegalStateException("zombie");
+        }
+        return Long.parseLong(fields[3]);
+    }
+
+    /** Samples the worker processes every 200 ms, so a test can tell whether two ever ran at once. */
+    private static final class ProcessSampler
+            implements AutoCloseable
+    {
+        private final List<List<WorkerProcess>> samples = new CopyOnWriteArrayList<>();
+        private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "e2e-process-sampler");
+            thread.setDaemon(true);
+            return thread;
+        });
+
+        ProcessSampler()
+        {
+            executor.scheduleWithFixedDelay(this::sampleNow, 0, 200, TimeUnit.MILLISECONDS);
+        }
+
+        void sampleNow()
+        {
+            samples.add(workerProcesses().stream().filter(WorkerProcess::jvm).toList());
+        }
+
+        int samples()
+        {
+            return samples.size();
+        }
+
+        /** The most worker JVMs of one rank of the experiment seen at the same time. */
+        int maxJvmsPerRank(String id)
+        {
+            int max = 0;
+            for (List<WorkerProcess> sample : samples) {
+                Map<Integer, Integer> perRank = new HashMap<>();
+                sample.stream().filter(process -> process.experiment().equals(id)).forEach(process -> perRank.merge(process.rank(), 1, Integer::sum));
+                max = Math.max(max, perRank.values().stream().mapToInt(Integer::intValue).max().orElse(0));
+            }
+            return max;
+        }
+
+        /** Every worker JVM the experiment had, in the order they appeared. */
+        Set<Long> jvmPids(String id)
+        {
+            Set<Long> pids = new LinkedHashSet<>();
+            samples.forEach(sample -> sample.stream().filter(process -> process.experiment().equals(id)).forEach(process -> pids.add(process.pid())));
+            return pids;
+        }
+
+        /** Whether workers of both experiments were ever alive at the same time. */
+        boolean overlapped(String first, String second)
+        {
+            return samples.stream().anyMatch(sample -> sample.stream().anyMatch(process -> process.experiment().equals(first))
+                    && sample.stream().anyMatch(process -> process.experiment().equals(second)));
+        }
+
+        @Override
+        public void close()
+        {
+            executor.shutdownNow();
+        }
+
+        @Override
+        public String toString()
+        {
+            return samples.size() + " samples; the last with workers: "
+                    + samples.stream().filter(sample -> !sample.isEmpty()).reduce((first, second) -> second).orElse(List.of());
+        }
     }
 
     /** What the workers printed, for failure messages. */
