@@ -1,5 +1,6 @@
 package dev.tranche.worker.e2e;
 
+import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentSpec;
@@ -55,7 +56,8 @@ final class PlatformEndToEndTest
 {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     /** The server reads its admin token from here once authentication exists; today it is ignored. */
-    private static final String ADMIN_TOKEN = "e2e-admin-token";
+    // at least 32 characters, as the scheduler requires of TRANCHE_ADMIN_TOKEN
+    private static final String ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef0123456789";
     private static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     /** How long the scheduler gives a stopped worker to checkpoint before it kills it (SchedulerServer.WORKER_GRACE). */
     private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
@@ -104,7 +106,7 @@ final class PlatformEndToEndTest
     private TrancheClient client()
     {
         if (client == null) {
-            client = TrancheClient.connect("127.0.0.1:" + grpcPort);
+            client = TrancheClient.connect(ConnectionSettings.plaintext("127.0.0.1:" + grpcPort).withToken(ADMIN_TOKEN));
         }
         return client;
     }
