@@ -23,7 +23,7 @@ public final class ClientOptions
             description = "Read the token from FILE (default: $TRANCHE_TOKEN, else the one `tranche login` stored for this server).")
     Path tokenFile;
 
-    @Option(names = "--tls", description = "Use TLS, trusting the system's CAs (default: $TRANCHE_TLS=1; implied by --ca-cert).")
+    @Option(names = "--tls", description = "Use TLS, trusting the system's CAs (default: $TRANCHE_TLS=1, or as `tranche login` stored it; implied by --ca-cert).")
     boolean tls;
 
     @Option(names = "--ca-cert", paramLabel = "FILE", description = "Use TLS, trusting this PEM CA certificate (default: $TRANCHE_CA_CERT).")
@@ -80,7 +80,8 @@ public final class ClientOptions
         Optional<Path> ca = Optional.ofNullable(caCertificate)
                 .or(() -> nonBlank(environment.get("TRANCHE_CA_CERT")).map(Path::of))
                 .or(() -> stored.flatMap(Credentials::caCertificate).map(Path::of));
-        boolean useTls = tls || "1".equals(environment.get("TRANCHE_TLS")) || "true".equalsIgnoreCase(environment.getOrDefault("TRANCHE_TLS", ""));
+        boolean useTls = tls || "1".equals(environment.get("TRANCHE_TLS")) || "true".equalsIgnoreCase(environment.getOrDefault("TRANCHE_TLS", ""))
+                || stored.map(Credentials::tls).orElse(false);
         return new ConnectionSettings(target, token, useTls, ca);
     }
 

@@ -16,10 +16,11 @@ import java.util.Properties;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What {@code tranche login} remembers: the scheduler, its token and CA certificate, in a file only
- * its owner can read. The token is only ever sent to the scheduler it was stored for.
+ * What {@code tranche login} remembers: the scheduler, its token, whether it serves TLS and its CA
+ * certificate, in a file only its owner can read. The token is only ever sent to the scheduler it
+ * was stored for.
  */
-public record Credentials(String server, String token, Optional<String> caCertificate)
+public record Credentials(String server, String token, boolean tls, Optional<String> caCertificate)
 {
     public Credentials
     {
@@ -53,7 +54,9 @@ public record Credentials(String server, String token, Optional<String> caCertif
         if (server.isBlank() || token.isBlank()) {
             throw new IllegalArgumentException(file + " lacks a server or token; run tranche login again");
         }
-        return Optional.of(new Credentials(server, token, Optional.ofNullable(properties.getProperty("ca_cert")).filter(value -> !value.isBlank())));
+        Optional<String> caCertificate = Optional.ofNullable(properties.getProperty("ca_cert")).filter(value -> !value.isBlank());
+        boolean tls = Boolean.parseBoolean(properties.getProperty("tls", "false")) || caCertificate.isPresent();
+        return Optional.of(new Credentials(server, token, tls, caCertificate));
     }
 
     /** Written to a temporary file readable by the owner alone, then moved into place. */
@@ -62,6 +65,9 @@ public record Credentials(String server, String token, Optional<String> caCertif
         Properties properties = new Properties();
         properties.setProperty("server", server);
         properties.setProperty("token", token);
+        if (tls || caCertificate.isPresent()) {
+            properties.setProperty("tls", "true");
+        }
         caCertificate.ifPresent(path -> properties.setProperty("ca_cert", path));
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
@@ -80,6 +86,6 @@ public record Credentials(String server, String token, Optional<String> caCertif
     @Override
     public String toString()
     {
-        return "Credentials[" + server + ", token=(set)]";
+        return "Credentials[" + server + ", token=(set), tls=" + (tls ? caCertificate.orElse("system CAs") : "off") + "]";
     }
 }

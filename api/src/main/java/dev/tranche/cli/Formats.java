@@ -7,6 +7,8 @@ import com.google.protobuf.util.JsonFormat;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.GpuRequest;
 import dev.tranche.proto.v1.Quota;
+import dev.tranche.proto.v1.Role;
+import dev.tranche.proto.v1.Token;
 import dev.tranche.spec.Numbers;
 
 import java.io.UncheckedIOException;
@@ -20,6 +22,8 @@ import java.time.format.DateTimeFormatter;
 final class Formats
 {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter MINUTES = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
 
     private Formats() {}
 
@@ -77,6 +81,45 @@ final class Formats
     static String time(Timestamp timestamp)
     {
         return TIME.format(instant(timestamp));
+    }
+
+    /** "2026-11-26 07:04:02", UTC, for table columns whose header says so. */
+    static String utcSeconds(Timestamp timestamp)
+    {
+        return SECONDS.format(instant(timestamp));
+    }
+
+    /** "2026-11-26 07:04", UTC, for table columns whose header says so. */
+    static String utcMinutes(Timestamp timestamp)
+    {
+        return MINUTES.format(instant(timestamp));
+    }
+
+    /** "admin", "member", "viewer". */
+    static String role(Role role)
+    {
+        return switch (role) {
+            case ADMIN -> "admin";
+            case MEMBER -> "member";
+            case VIEWER -> "viewer";
+            case ROLE_UNSPECIFIED, UNRECOGNIZED -> "unknown";
+        };
+    }
+
+    /** What a token reaches: "all" for an admin's, else its projects. */
+    static String projects(Token token)
+    {
+        if (token.getRole() == Role.ADMIN) {
+            return "all";
+        }
+        return token.getProjectsCount() == 0 ? "-" : String.join(",", token.getProjectsList());
+    }
+
+    /** "alice (member, projects vision, nlp)" or "root (admin, all projects)". */
+    static String holder(Token token)
+    {
+        return token.getSubject() + " (" + role(token.getRole()) + ", "
+                + (token.getRole() == Role.ADMIN ? "all projects" : "projects " + String.join(", ", token.getProjectsList())) + ")";
     }
 
     /** Age in the largest unit that fits, kubectl-style: 45s, 12m, 3h, 5d. */

@@ -9,8 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.ServiceLoader;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * The {@code tranche} command. Client commands live here; modules on the class path add theirs
@@ -36,6 +39,11 @@ import java.util.ServiceLoader;
                 DepartmentsCommand.class,
                 MetricsCommand.class,
                 LogsCommand.class,
+                LoginCommand.class,
+                LogoutCommand.class,
+                WhoAmICommand.class,
+                TokenCommand.class,
+                AuditCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Tranche
@@ -51,6 +59,23 @@ public final class Tranche
 
     /** The full command tree, including commands contributed through {@link CommandProvider}. */
     public static CommandLine commandLine()
+    {
+        return create();
+    }
+
+    /**
+     * The command tree with {@code stdin} as its standard input, which is taken not to be a terminal
+     * ({@code tranche login} reads the token from it as one line): for running the CLI in-process.
+     */
+    public static CommandLine commandLine(InputStream stdin)
+    {
+        requireNonNull(stdin, "stdin is null");
+        CommandLine commandLine = create();
+        ((LoginCommand) commandLine.getSubcommands().get("login").getCommand()).readFrom(stdin);
+        return commandLine;
+    }
+
+    private static CommandLine create()
     {
         CommandLine commandLine = new CommandLine(new Tranche());
         for (CommandProvider provider : ServiceLoader.load(CommandProvider.class)) {
