@@ -12,9 +12,11 @@ import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -137,6 +139,18 @@ public final class TlsMaterial
         }
         catch (GeneralSecurityException e) {
             // a key of another algorithm than the certificate's, for one
+            return false;
+        }
+    }
+
+    /** Whether the server's certificate names {@code host} (a DNS name or an IP address) among its subject alternative names. */
+    public boolean names(String host)
+    {
+        try {
+            Collection<List<?>> names = chain.get(0).getSubjectAlternativeNames();
+            return names != null && names.stream().anyMatch(name -> name.size() == 2 && host.equalsIgnoreCase(String.valueOf(name.get(1))));
+        }
+        catch (CertificateParsingException e) {
             return false;
         }
     }

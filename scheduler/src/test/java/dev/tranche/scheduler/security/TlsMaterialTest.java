@@ -45,6 +45,17 @@ final class TlsMaterialTest
     }
 
     @Test
+    void tellsWhichHostsTheCertificateNames()
+    {
+        TlsMaterial material = TlsMaterial.load(server.tlsFiles());
+        // local workers dial 127.0.0.1: the scheduler warns at start when the certificate does not name it
+        assertThat(material.names("127.0.0.1")).isTrue();
+        assertThat(material.names("LOCALHOST")).isTrue();
+        assertThat(material.names("10.0.0.7")).isFalse();
+        assertThat(material.names("server")).isFalse();
+    }
+
+    @Test
     void loadsAChainOfSeveralCertificates()
             throws IOException
     {

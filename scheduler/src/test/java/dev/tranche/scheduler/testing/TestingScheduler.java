@@ -46,16 +46,22 @@ public final class TestingScheduler
     /** With a declared inventory; its scheduling loop runs on its own timer as in production. */
     public TestingScheduler(Optional<? extends Inventory> inventory)
     {
-        this(inventory, Optional.empty());
+        this(inventory, Optional.empty(), Optional.empty());
     }
 
     /** Serving gRPC and HTTP over TLS with this certificate and key; its clients trust the certificate. */
     public static TestingScheduler withTls(SecuritySettings.TlsFiles tls)
     {
-        return new TestingScheduler(Optional.empty(), Optional.of(tls));
+        return new TestingScheduler(Optional.empty(), Optional.of(tls), Optional.empty());
     }
 
-    private TestingScheduler(Optional<? extends Inventory> inventory, Optional<SecuritySettings.TlsFiles> tls)
+    /** Serving TLS, running the workers of placed experiments on this machine with {@code workerCommand} (as --run-workers does). */
+    public static TestingScheduler withTlsAndLocalWorkers(SecuritySettings.TlsFiles tls, Inventory inventory, List<String> workerCommand)
+    {
+        return new TestingScheduler(Optional.of(inventory), Optional.of(tls), Optional.of(workerCommand));
+    }
+
+    private TestingScheduler(Optional<? extends Inventory> inventory, Optional<SecuritySettings.TlsFiles> tls, Optional<List<String>> localWorkers)
     {
         this.tls = tls;
         this.jdbcUrl = TestingPostgres.newDatabase();
@@ -73,6 +79,7 @@ public final class TestingScheduler
                 .withDatabase(Optional.of(jdbcUrl), Optional.empty(), Optional.empty())
                 .withDatabasePoolSize(8)
                 .withInventory(inventory.map(Inventory.class::cast))
+                .withLocalWorkers(localWorkers)
                 .withSecurity(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0).withTls(tls));
         this.server = SchedulerServer.start(config);
         this.client = client(ADMIN_TOKEN);
