@@ -7,8 +7,13 @@ import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.scheduler.testing.TestCertificates;
 import dev.tranche.scheduler.testing.TestingScheduler;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -145,6 +151,28 @@ final class TlsEndToEndTest
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
                         assertThat(causes(e)).anyMatch(SSLHandshakeException.class::isInstance).anyMatch(CertificateException.class::isInstance);
                     });
+        }
+    }
+
+    @Test
+    void aNameTheCertificateDoesNotListIsRefused()
+            throws Exception
+    {
+        // what a client dialing scheduler.example.com would see: the certificate names only localhost and 127.0.0.1
+        ManagedChannel channel = Grpc.newChannelBuilder(scheduler.target(),
+                        TlsChannelCredentials.newBuilder().trustManager(certificate.certificate().toFile()).build())
+                .overrideAuthority("scheduler.example.com")
+                .build();
+        try {
+            assertThatThrownBy(() -> HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                        assertThat(causes(e)).anySatisfy(cause -> assertThat(cause).isInstanceOf(CertificateException.class)
+                                .hasMessageContaining("scheduler.example.com"));
+                    });
+        }
+        finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 
