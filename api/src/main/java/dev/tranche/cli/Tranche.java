@@ -121,6 +121,13 @@ public final class Tranche
 
         private static int serverError(PrintWriter err, Status status)
         {
+            Throwable tls = tlsFailure(status.getCause());
+            if (status.getCode() == Status.Code.UNAVAILABLE && tls != null) {
+                err.println("error: the TLS handshake with the Tranche server failed (" + tls.getMessage() + ")."
+                        + " If its certificate is self-signed or from a private CA, pass --ca-cert FILE (or set $TRANCHE_CA_CERT) with that CA's certificate;"
+                        + " if the server does not serve TLS, drop --tls and --ca-cert.");
+                return EXIT_UNREACHABLE;
+            }
             if (status.getCode() == Status.Code.UNAVAILABLE) {
                 err.println("error: cannot reach the Tranche server (" + status.getDescription()
                         + "). Is it running? Start one with './tranche server', or point --server / $TRANCHE_SERVER at it."
@@ -136,6 +143,18 @@ public final class Tranche
                 err.println("hint: set $TRANCHE_TOKEN, pass --token-file FILE, or run `tranche login`");
             }
             return EXIT_SERVER_ERROR;
+        }
+
+        /** The innermost TLS or certificate error behind a failed call, if that is why it failed. */
+        private static Throwable tlsFailure(Throwable cause)
+        {
+            Throwable found = null;
+            for (int depth = 0; cause != null && depth < 16; cause = cause.getCause(), depth++) {
+                if (cause instanceof javax.net.ssl.SSLException || cause instanceof java.security.cert.CertificateException) {
+                    found = cause;
+                }
+            }
+            return found;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.server;
 
 import dev.tranche.scheduler.backend.kubernetes.KubernetesInventory;
+import dev.tranche.scheduler.backend.SchedulerTrust;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.backend.local.LocalProcessBackend;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesLauncher;
@@ -93,6 +94,7 @@ public final class SchedulerServer
     private static final int MAX_SUBMISSION_BATCH = 256;
     private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
     private static final String CREDENTIAL_SECRET = "worker-credentials";
+    private static final String LOCAL_WORKER_HOST = "127.0.0.1";
     // workers get this long to checkpoint after SIGTERM before they are killed
     private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
     private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
@@ -190,10 +192,18 @@ public final class SchedulerServer
             });
             HealthStatusManager health = new HealthStatusManager();
             // the backend is built before the services so that GetLogs reads from it
-            LocalProcessBackend earlyLocal = config.localWorkerCommand().map(command -> new LocalProcessBackend(config.home(), command)).orElse(null);
+            // local workers dial 127.0.0.1 and trust the server's own certificate file (self-signed or not)
+            SchedulerTrust localTrust = security.tls().map(files -> SchedulerTrust.caFile(files.certificateChain().toAbsolutePath().toString()))
+                    .orElse(SchedulerTrust.PLAINTEXT);
+            if (config.localWorkerCommand().isPresent() && tls.isPresent() && !tls.get().names(LOCAL_WORKER_HOST)) {
+                log.warn("local workers reach the scheduler at {}, which the TLS certificate does not name: their metrics will not arrive; "
+                        + "give the certificate the subject alternative name IP:{}", LOCAL_WORKER_HOST, LOCAL_WORKER_HOST);
+            }
+            LocalProcessBackend earlyLocal = config.localWorkerCommand().map(command -> new LocalProcessBackend(config.home(), command, localTrust)).orElse(null);
             KubernetesClient kubernetesClient = config.kubernetes().isPresent() ? new KubernetesClientBuilder().build() : null;
             KubernetesLauncher kubernetesLauncher = config.kubernetes()
-                    .map(settings -> new KubernetesLauncher(kubernetesClient, settings.namespace(), settings.workerImage(), settings.checkpointRoot()))
+                    .map(settings -> new KubernetesLauncher(kubernetesClient, settings.namespace(), settings.workerImage(), settings.checkpointRoot(),
+                            settings.workerSchedulerTls(), settings.workerSchedulerCaConfigMap()))
                     .orElse(null);
             WorkerLogs workerLogs = earlyLocal != null ? earlyLocal : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
             ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, events, watchExecutor, workerLogs);
@@ -251,7 +261,7 @@ public final class SchedulerServer
             if (earlyLocal != null) {
                 localBackend = earlyLocal;
                 ExecutionController controller = new ExecutionController(localBackend,
-                        cluster, experimentRepository, events, credentials, "127.0.0.1:" + grpc.getPort(), WORKER_GRACE, node -> true);
+                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), WORKER_GRACE, node -> true);
                 execution = new ExecutionLoop(controller, Duration.ofSeconds(1));
             }
             health.setStatus("", ServingStatus.SERVING);

@@ -36,6 +36,7 @@ public final class TestingScheduler
     private final SchedulerServer server;
     private final String jdbcUrl;
     private final TrancheClient client;
+    private final Optional<SecuritySettings.TlsFiles> tls;
 
     public TestingScheduler()
     {
@@ -45,6 +46,24 @@ public final class TestingScheduler
     /** With a declared inventory; its scheduling loop runs on its own timer as in production. */
     public TestingScheduler(Optional<? extends Inventory> inventory)
     {
+        this(inventory, Optional.empty(), Optional.empty());
+    }
+
+    /** Serving gRPC and HTTP over TLS with this certificate and key; its clients trust the certificate. */
+    public static TestingScheduler withTls(SecuritySettings.TlsFiles tls)
+    {
+        return new TestingScheduler(Optional.empty(), Optional.of(tls), Optional.empty());
+    }
+
+    /** Serving TLS, running the workers of placed experiments on this machine with {@code workerCommand} (as --run-workers does). */
+    public static TestingScheduler withTlsAndLocalWorkers(SecuritySettings.TlsFiles tls, Inventory inventory, List<String> workerCommand)
+    {
+        return new TestingScheduler(Optional.of(inventory), Optional.of(tls), Optional.of(workerCommand));
+    }
+
+    private TestingScheduler(Optional<? extends Inventory> inventory, Optional<SecuritySettings.TlsFiles> tls, Optional<List<String>> localWorkers)
+    {
+        this.tls = tls;
         this.jdbcUrl = TestingPostgres.newDatabase();
         Path home;
         try {
@@ -60,15 +79,16 @@ public final class TestingScheduler
                 .withDatabase(Optional.of(jdbcUrl), Optional.empty(), Optional.empty())
                 .withDatabasePoolSize(8)
                 .withInventory(inventory.map(Inventory.class::cast))
-                .withSecurity(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0));
+                .withLocalWorkers(localWorkers)
+                .withSecurity(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0).withTls(tls));
         this.server = SchedulerServer.start(config);
         this.client = client(ADMIN_TOKEN);
     }
 
-    /** A new client sending {@code token}; the caller closes it. */
+    /** A new client sending {@code token} (over TLS trusting the scheduler's certificate, if it serves TLS); the caller closes it. */
     public TrancheClient client(String token)
     {
-        return TrancheClient.connect(ConnectionSettings.plaintext(target()).withToken(token));
+        return TrancheClient.connect(new ConnectionSettings(target(), Optional.of(token), tls.isPresent(), tls.map(SecuritySettings.TlsFiles::certificateChain)));
     }
 
     /** A new token of this role for these projects (an admin's tokens take no projects). */

@@ -10,9 +10,9 @@ import dev.tranche.worker.cluster.SparkHome;
 import dev.tranche.worker.env.WorkerEnvironment;
 import dev.tranche.worker.metrics.MetricsClient;
 import dev.tranche.worker.metrics.MetricsClientConfig;
+import dev.tranche.worker.metrics.SchedulerChannel;
 import dev.tranche.worker.train.EpochResult;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import dev.tranche.worker.train.StopSignal;
 import dev.tranche.worker.train.TrainOptions;
 import dev.tranche.worker.train.Trainer;
@@ -152,9 +152,7 @@ class TrainCommand
         org.apache.spark.rpc.RpcEnv sparkMaster = null;
         if (replicas > 1 && environment.worldSize() == 1) {
             // a gang on this machine: rank 0 here, ranks 1..N-1 as child processes
-            environment = new WorkerEnvironment(environment.experimentId(), 0, replicas, Optional.of("127.0.0.1:" + freePort()), List.of(),
-                    environment.gpuIds(), environment.gpuFraction(), environment.gpuMemoryMib(), environment.schedulerAddress(),
-                    environment.credential(), environment.checkpointDir());
+            environment = environment.asGangLeader(replicas, "127.0.0.1:" + freePort());
         }
         TrainingResult result;
         try {
@@ -200,7 +198,7 @@ class TrainCommand
         if (metricsTarget.isEmpty()) {
             return new Trainer(options, TrainingEvents.all(listeners), stop).run();
         }
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(metricsTarget.get()).usePlaintext().build();
+        ManagedChannel channel = SchedulerChannel.open(metricsTarget.get(), environment);
         MetricsClient metrics = new MetricsClient(channel, MetricsClientConfig.defaults(
                 environment.experimentId().orElse(experiment.getName()), environment.credential().orElse(""), environment.rank()),
                 System.err, Clock.systemUTC());

@@ -1,8 +1,14 @@
 package dev.tranche.worker.env;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -26,7 +32,9 @@ public record WorkerEnvironment(
         OptionalLong gpuMemoryMib,
         Optional<String> schedulerAddress,
         Optional<String> credential,
-        Optional<Path> checkpointDir)
+        Optional<Path> checkpointDir,
+        boolean schedulerTls,
+        Optional<Path> schedulerCa)
 {
     public static final String EXPERIMENT_ID = "TRANCHE_EXPERIMENT_ID";
     public static final String RANK = "TRANCHE_RANK";
@@ -39,6 +47,8 @@ public record WorkerEnvironment(
     public static final String SCHEDULER_ADDRESS = "TRANCHE_SCHEDULER_ADDRESS";
     public static final String CREDENTIAL = "TRANCHE_CREDENTIAL";
     public static final String CHECKPOINT_DIR = "TRANCHE_CHECKPOINT_DIR";
+    public static final String SCHEDULER_TLS = "TRANCHE_SCHEDULER_TLS";
+    public static final String SCHEDULER_CA = "TRANCHE_SCHEDULER_CA";
 
     public WorkerEnvironment
     {
@@ -49,6 +59,9 @@ public record WorkerEnvironment(
         requireNonNull(schedulerAddress, "schedulerAddress is null");
         requireNonNull(credential, "credential is null");
         requireNonNull(checkpointDir, "checkpointDir is null");
+        requireNonNull(schedulerCa, "schedulerCa is null");
+        // trusting a CA file means TLS
+        schedulerTls |= schedulerCa.isPresent();
         peers = List.copyOf(peers);
         gpuIds = List.copyOf(gpuIds);
         if (worldSize < 1 || rank < 0 || rank >= worldSize) {
@@ -76,6 +89,12 @@ public record WorkerEnvironment(
 
     public static WorkerEnvironment of(Map<String, String> env)
     {
+        Optional<Boolean> tls = text(env, SCHEDULER_TLS).map(WorkerEnvironment::flag);
+        Optional<Path> ca = text(env, SCHEDULER_CA).map(Path::of);
+        if (ca.isPresent() && tls.equals(Optional.of(false))) {
+            throw new IllegalArgumentException(SCHEDULER_CA + " means TLS, but " + SCHEDULER_TLS + " is 0: unset one of them");
+        }
+        ca.ifPresent(WorkerEnvironment::checkCertificates);
         return new WorkerEnvironment(
                 text(env, EXPERIMENT_ID),
                 integer(env, RANK, 0),
@@ -87,7 +106,16 @@ public record WorkerEnvironment(
                 text(env, GPU_MEMORY_MIB).map(v -> OptionalLong.of(parseLong(GPU_MEMORY_MIB, v))).orElse(OptionalLong.empty()),
                 text(env, SCHEDULER_ADDRESS),
                 text(env, CREDENTIAL),
-                text(env, CHECKPOINT_DIR).map(Path::of));
+                text(env, CHECKPOINT_DIR).map(Path::of),
+                tls.orElse(false),
+                ca);
+    }
+
+    /** The same replica as rank 0 of a gang of {@code worldSize} whose Spark master is {@code masterAddress}. */
+    public WorkerEnvironment asGangLeader(int worldSize, String masterAddress)
+    {
+        return new WorkerEnvironment(experimentId, 0, worldSize, Optional.of(masterAddress), List.of(), gpuIds, gpuFraction, gpuMemoryMib,
+                schedulerAddress, credential, checkpointDir, schedulerTls, schedulerCa);
     }
 
     /** {@code CUDA_VISIBLE_DEVICES} for the processes this replica starts: its GPUs only, or none. */
@@ -112,6 +140,31 @@ public record WorkerEnvironment(
     {
         String value = env.get(name);
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
+    private static boolean flag(String value)
+    {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "1", "true" -> true;
+            case "0", "false" -> false;
+            default -> throw new IllegalArgumentException(SCHEDULER_TLS + " must be 1 (TLS, trusting the system's CAs) or 0: got '" + value + "'");
+        };
+    }
+
+    /** The CA file is read when the worker starts, so a bad mount fails the replica at once rather than every metrics send. */
+    private static void checkCertificates(Path file)
+    {
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new IllegalArgumentException(SCHEDULER_CA + ": cannot read " + file + " (the PEM certificate of the CA that signed the scheduler's certificate)");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                throw new CertificateException("no certificate in it");
+            }
+        }
+        catch (IOException | CertificateException e) {
+            throw new IllegalArgumentException(SCHEDULER_CA + " " + file + " is not a PEM certificate: " + e.getMessage(), e);
+        }
     }
 
     private static int integer(Map<String, String> env, String name, int otherwise)

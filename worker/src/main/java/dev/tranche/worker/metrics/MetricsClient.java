@@ -60,6 +60,8 @@ public final class MetricsClient
     private long sentPoints;
     private long failedSends;
     private boolean closing;
+    // the sender thread's: whether this outage has been reported
+    private boolean warnedUnreachable;
 
     public MetricsClient(Channel channel, MetricsClientConfig config, PrintStream log, Clock clock)
     {
@@ -233,6 +235,7 @@ public final class MetricsClient
                     notifyAll();
                 }
                 backoff = config.initialBackoff();
+                warnedUnreachable = false;
                 continue;
             }
             synchronized (this) {
@@ -246,6 +249,14 @@ public final class MetricsClient
                     notifyAll();
                 }
                 continue;
+            }
+            if (!warnedUnreachable) {
+                // once per outage: the retries themselves are quiet
+                warnedUnreachable = true;
+                Throwable tls = tlsFailure(status.getCause());
+                log.println("warning: metrics: cannot deliver to the scheduler (" + status.getCode() + ": " + status.getDescription()
+                        + (tls != null ? "; TLS: " + tls.getMessage() + "; check TRANCHE_SCHEDULER_CA / TRANCHE_SCHEDULER_TLS" : "")
+                        + "); retrying in the background");
             }
             synchronized (this) {
                 // back to the front, in order, as far as the buffer has room: newer points win
@@ -271,6 +282,18 @@ public final class MetricsClient
             }
             backoff = backoff.multipliedBy(2).compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : backoff.multipliedBy(2);
         }
+    }
+
+    /** The innermost TLS or certificate error behind a failed send, if that is why it failed. */
+    private static Throwable tlsFailure(Throwable cause)
+    {
+        Throwable found = null;
+        for (int depth = 0; cause != null && depth < 16; cause = cause.getCause(), depth++) {
+            if (cause instanceof javax.net.ssl.SSLException || cause instanceof java.security.cert.CertificateException) {
+                found = cause;
+            }
+        }
+        return found;
     }
 
     private Status send(MetricBatch batch)

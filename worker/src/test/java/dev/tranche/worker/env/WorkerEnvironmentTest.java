@@ -1,7 +1,11 @@
 package dev.tranche.worker.env;
 
+import dev.tranche.worker.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +15,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class WorkerEnvironmentTest
 {
+    @TempDir
+    Path directory;
+
     @Test
     void standaloneIsOneCpuReplica()
     {
@@ -63,5 +70,70 @@ class WorkerEnvironmentTest
                 .hasMessageContaining("TRANCHE_GPU_FRACTION must be in (0, 1]");
         assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_ADDRESS", "s:1")))
                 .hasMessageContaining("needs TRANCHE_EXPERIMENT_ID and TRANCHE_CREDENTIAL");
+    }
+
+    @Test
+    void schedulerChannelIsPlaintextUnlessToldOtherwise()
+    {
+        WorkerEnvironment env = WorkerEnvironment.standalone();
+        assertThat(env.schedulerTls()).isFalse();
+        assertThat(env.schedulerCa()).isEmpty();
+        assertThat(WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_TLS", "0")).schedulerTls()).isFalse();
+        assertThat(WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_TLS", "false")).schedulerTls()).isFalse();
+    }
+
+    @Test
+    void schedulerTlsWithTheSystemsCas()
+    {
+        for (String on : List.of("1", "true", "TRUE", " 1 ")) {
+            WorkerEnvironment env = WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_TLS", on));
+            assertThat(env.schedulerTls()).as(on).isTrue();
+            assertThat(env.schedulerCa()).isEmpty();
+        }
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_TLS", "yes")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("TRANCHE_SCHEDULER_TLS must be 1 (TLS, trusting the system's CAs) or 0: got 'yes'");
+    }
+
+    @Test
+    void schedulerCaMeansTlsTrustingThatFile()
+    {
+        TestCertificates.Pair pair = TestCertificates.selfSigned(directory, "scheduler");
+        WorkerEnvironment env = WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_CA", pair.certificate().toString()));
+        assertThat(env.schedulerTls()).isTrue();
+        assertThat(env.schedulerCa()).contains(pair.certificate());
+        assertThat(WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_CA", pair.certificate().toString(), "TRANCHE_SCHEDULER_TLS", "1")).schedulerCa())
+                .contains(pair.certificate());
+        // the gang leader a local --replicas run makes of it keeps the scheduler's TLS
+        WorkerEnvironment leader = env.asGangLeader(3, "127.0.0.1:7077");
+        assertThat(leader.worldSize()).isEqualTo(3);
+        assertThat(leader.masterAddress()).contains("127.0.0.1:7077");
+        assertThat(leader.schedulerCa()).contains(pair.certificate());
+    }
+
+    @Test
+    void unreadableOrWrongSchedulerCaIsAClearError()
+            throws IOException
+    {
+        Path missing = directory.resolve("missing-ca.crt");
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_CA", missing.toString())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("TRANCHE_SCHEDULER_CA: cannot read " + missing + " (the PEM certificate of the CA that signed the scheduler's certificate)");
+
+        Path garbage = Files.writeString(directory.resolve("garbage.crt"), "not a certificate\n");
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_CA", garbage.toString())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("TRANCHE_SCHEDULER_CA " + garbage + " is not a PEM certificate: ");
+
+        Path empty = Files.writeString(directory.resolve("empty.crt"), "");
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_CA", empty.toString())))
+                .hasMessage("TRANCHE_SCHEDULER_CA " + empty + " is not a PEM certificate: no certificate in it");
+
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_CA", directory.toString())))
+                .hasMessageStartingWith("TRANCHE_SCHEDULER_CA: cannot read " + directory + " ");
+
+        TestCertificates.Pair pair = TestCertificates.selfSigned(directory, "scheduler");
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_CA", pair.certificate().toString(), "TRANCHE_SCHEDULER_TLS", "0")))
+                .hasMessage("TRANCHE_SCHEDULER_CA means TLS, but TRANCHE_SCHEDULER_TLS is 0: unset one of them");
     }
 }

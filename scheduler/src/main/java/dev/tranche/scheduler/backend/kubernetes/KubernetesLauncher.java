@@ -4,6 +4,7 @@ import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.SchedulerTrust;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -16,6 +17,10 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
 import java.time.Duration;
@@ -23,6 +28,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -41,18 +47,38 @@ public final class KubernetesLauncher
     static final String PROJECT_LABEL = "tranche.dev/project";
     static final String RANK_LABEL = "tranche.dev/rank";
     private static final int SPARK_MASTER_PORT = 7077;
+    // where a worker pod finds the scheduler's CA: the ConfigMap's key ca.crt, mounted beside (not inside) the spec's /etc/tranche
+    static final String SCHEDULER_CA_DIRECTORY = "/etc/tranche-scheduler-ca";
+    static final String SCHEDULER_CA_KEY = "ca.crt";
 
     private final KubernetesClient client;
     private final String namespace;
     private final String workerImage;
     private final String checkpointRoot;
+    private final Optional<String> schedulerCaConfigMap;
+    private final SchedulerTrust schedulerTrust;
 
+    /** Plaintext workers. */
     public KubernetesLauncher(KubernetesClient client, String namespace, String workerImage, String checkpointRoot)
+    {
+        this(client, namespace, workerImage, checkpointRoot, false, Optional.empty());
+    }
+
+    /**
+     * Workers that reach the scheduler over TLS when {@code schedulerTls}, trusting the system's CAs in
+     * their image, or the {@code ca.crt} of {@code schedulerCaConfigMap} (in the workers' namespace),
+     * which is mounted into every worker pod.
+     */
+    public KubernetesLauncher(KubernetesClient client, String namespace, String workerImage, String checkpointRoot, boolean schedulerTls,
+            Optional<String> schedulerCaConfigMap)
     {
         this.client = requireNonNull(client, "client is null");
         this.namespace = requireNonNull(namespace, "namespace is null");
         this.workerImage = requireNonNull(workerImage, "workerImage is null");
         this.checkpointRoot = requireNonNull(checkpointRoot, "checkpointRoot is null");
+        this.schedulerCaConfigMap = requireNonNull(schedulerCaConfigMap, "schedulerCaConfigMap is null");
+        this.schedulerTrust = schedulerCaConfigMap.isPresent() ? SchedulerTrust.caFile(SCHEDULER_CA_DIRECTORY + "/" + SCHEDULER_CA_KEY)
+                : schedulerTls ? SchedulerTrust.systemCas() : SchedulerTrust.PLAINTEXT;
     }
 
     @Override
@@ -100,6 +126,7 @@ public final class KubernetesLauncher
             env.add(env("TRANCHE_GPU_MEMORY_MIB", Long.toString(share)));
         }
         env.add(env("TRANCHE_SCHEDULER_ADDRESS", request.schedulerAddress()));
+        schedulerTrust.environment().forEach((name, value) -> env.add(env(name, value)));
         env.add(env("TRANCHE_CREDENTIAL", request.credential()));
         env.add(env("TRANCHE_CHECKPOINT_DIR", checkpointRoot + "/" + id));
         // the device plugin hands out whole GPUs only: fractional replicas get their GPU by index instead
@@ -111,6 +138,12 @@ public final class KubernetesLauncher
         if (replica.wholeGpus()) {
             limits.put(KubernetesInventory.GPU_RESOURCE, new Quantity(Integer.toString(replica.gpuMilli().size())));
         }
+        List<Volume> volumes = new ArrayList<>(List.of(new VolumeBuilder().withName("spec").withNewConfigMap().withName("tranche-" + id).endConfigMap().build()));
+        List<VolumeMount> mounts = new ArrayList<>(List.of(new VolumeMountBuilder().withName("spec").withMountPath("/etc/tranche").withReadOnly(true).build()));
+        schedulerCaConfigMap.ifPresent(name -> {
+            volumes.add(new VolumeBuilder().withName("scheduler-ca").withNewConfigMap().withName(name).endConfigMap().build());
+            mounts.add(new VolumeMountBuilder().withName("scheduler-ca").withMountPath(SCHEDULER_CA_DIRECTORY).withReadOnly(true).build());
+        });
         return new PodBuilder()
                 .withNewMetadata()
                 .withName(podName(id, replica.rank()))
@@ -129,9 +162,9 @@ public final class KubernetesLauncher
                 .withArgs("worker", "-f", "/etc/tranche/spec.json")
                 .withEnv(env)
                 .withNewResources().withRequests(requests).withLimits(limits).endResources()
-                .addNewVolumeMount().withName("spec").withMountPath("/etc/tranche").withReadOnly(true).endVolumeMount()
+                .withVolumeMounts(mounts)
                 .endContainer()
-                .addNewVolume().withName("spec").withNewConfigMap().withName("tranche-" + id).endConfigMap().endVolume()
+                .withVolumes(volumes)
                 .endSpec()
                 .build();
     }

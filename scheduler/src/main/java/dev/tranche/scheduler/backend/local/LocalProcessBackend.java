@@ -4,6 +4,7 @@ import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.SchedulerTrust;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,12 +54,20 @@ public final class LocalProcessBackend
 
     private final Path runs;
     private final List<String> workerCommand;
+    private final SchedulerTrust schedulerTrust;
 
     /** {@code workerCommand} starts one worker, e.g. {@code [/opt/tranche/tranche, worker]}; "-f SPEC" is appended. */
     public LocalProcessBackend(Path home, List<String> workerCommand)
     {
+        this(home, workerCommand, SchedulerTrust.PLAINTEXT);
+    }
+
+    /** With {@code schedulerTrust}: how the workers reach a scheduler that serves TLS. */
+    public LocalProcessBackend(Path home, List<String> workerCommand, SchedulerTrust schedulerTrust)
+    {
         this.runs = requireNonNull(home, "home is null").resolve("runs");
         this.workerCommand = List.copyOf(requireNonNull(workerCommand, "workerCommand is null"));
+        this.schedulerTrust = requireNonNull(schedulerTrust, "schedulerTrust is null");
         if (workerCommand.isEmpty()) {
             throw new IllegalArgumentException("the worker command is empty");
         }
@@ -102,6 +111,10 @@ public final class LocalProcessBackend
                     env.put("TRANCHE_GPU_MEMORY_MIB", Long.toString(share));
                 }
                 env.put("TRANCHE_SCHEDULER_ADDRESS", request.schedulerAddress());
+                // whatever this scheduler's own environment says about TLS is not the workers' business
+                env.remove(SchedulerTrust.TLS_VARIABLE);
+                env.remove(SchedulerTrust.CA_VARIABLE);
+                env.putAll(schedulerTrust.environment());
                 env.put("TRANCHE_CREDENTIAL", request.credential());
                 env.put("TRANCHE_CHECKPOINT_DIR", directory.resolve("checkpoints").toString());
                 env.put("TRANCHE_NODE", replica.node());

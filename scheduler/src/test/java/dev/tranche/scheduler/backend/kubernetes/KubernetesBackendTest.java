@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -122,6 +123,8 @@ final class KubernetesBackendTest
                 .containsEntry("TRANCHE_CREDENTIAL", "tw1.credential")
                 .containsEntry("TRANCHE_CHECKPOINT_DIR", "/checkpoints/exp-gang000001")
                 .containsEntry("NVIDIA_VISIBLE_DEVICES", "3");
+        assertThat(env0).doesNotContainKeys("TRANCHE_SCHEDULER_TLS", "TRANCHE_SCHEDULER_CA");
+        assertThat(rank0.getSpec().getVolumes()).extracting(io.fabric8.kubernetes.api.model.Volume::getName).containsExactly("spec");
         assertThat(env(rank1)).containsEntry("TRANCHE_RANK", "1").containsEntry("TRANCHE_GPU_IDS", "0,1").containsEntry("TRANCHE_GPU_FRACTION", "1.0");
         // whole GPUs go through the device plugin; a fraction cannot
         assertThat(rank1.getSpec().getContainers().get(0).getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("2"));
@@ -129,6 +132,36 @@ final class KubernetesBackendTest
         assertThat(rank0.getSpec().getContainers().get(0).getArgs()).containsExactly("worker", "-f", "/etc/tranche/spec.json");
         assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-exp-gang000001").get().getSpec().getClusterIP()).isEqualTo("None");
         assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-gang000001").get().getData()).containsEntry("spec.json", "{\"name\": \"gang\"}");
+    }
+
+    @Test
+    void workersOfATlsSchedulerTrustTheCaOfAConfigMapMountedIntoTheirPods()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", false, Optional.of("tranche-scheduler-ca"));
+        launcher.launch(twoReplicas("exp-tlsca00001", "gpu-a"));
+        for (int rank = 0; rank < 2; rank++) {
+            Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlsca00001-" + rank).get();
+            assertThat(env(pod)).containsEntry("TRANCHE_SCHEDULER_CA", "/etc/tranche-scheduler-ca/ca.crt").containsEntry("TRANCHE_SCHEDULER_TLS", "1");
+            assertThat(pod.getSpec().getVolumes()).anySatisfy(volume -> {
+                assertThat(volume.getName()).isEqualTo("scheduler-ca");
+                assertThat(volume.getConfigMap().getName()).isEqualTo("tranche-scheduler-ca");
+            });
+            assertThat(pod.getSpec().getContainers().get(0).getVolumeMounts()).anySatisfy(mount -> {
+                assertThat(mount.getName()).isEqualTo("scheduler-ca");
+                assertThat(mount.getMountPath()).isEqualTo("/etc/tranche-scheduler-ca");
+                assertThat(mount.getReadOnly()).isTrue();
+            }).anySatisfy(mount -> assertThat(mount.getMountPath()).isEqualTo("/etc/tranche"));
+        }
+    }
+
+    @Test
+    void workersOfATlsSchedulerWithAPublicCertificateTrustTheSystemsCas()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", true, Optional.empty());
+        launcher.launch(twoReplicas("exp-tlssys0001", "gpu-a"));
+        Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlssys0001-0").get();
+        assertThat(env(pod)).containsEntry("TRANCHE_SCHEDULER_TLS", "1").doesNotContainKey("TRANCHE_SCHEDULER_CA");
+        assertThat(pod.getSpec().getVolumes()).extracting(io.fabric8.kubernetes.api.model.Volume::getName).containsExactly("spec");
     }
 
     @Test

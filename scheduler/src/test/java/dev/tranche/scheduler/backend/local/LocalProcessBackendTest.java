@@ -3,6 +3,7 @@ package dev.tranche.scheduler.backend.local;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.SchedulerTrust;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +39,7 @@ final class LocalProcessBackendTest
         Files.writeString(worker, """
                 #!/bin/sh
                 echo "rank $TRANCHE_RANK of $TRANCHE_WORLD_SIZE on $TRANCHE_NODE gpus $TRANCHE_GPU_IDS fraction $TRANCHE_GPU_FRACTION"
+                echo "scheduler $TRANCHE_SCHEDULER_ADDRESS tls ${TRANCHE_SCHEDULER_TLS:-unset} ca ${TRANCHE_SCHEDULER_CA:-unset}"
                 trap 'echo "checkpointed on SIGTERM"; exit 143' TERM
                 mode=$(cat "$(dirname "$2")/mode" 2>/dev/null || echo run)
                 case "$mode" in
@@ -57,7 +59,8 @@ final class LocalProcessBackendTest
         await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-running0001").phase() == GangStatus.Phase.RUNNING);
         assertThat(backend.workers()).containsOnlyKeys("exp-running0001").containsEntry("exp-running0001", java.util.Set.of("local-1", "local-2"));
         await().atMost(Duration.ofSeconds(10)).until(() -> backend.logTail("exp-running0001", 1, 5).contains("rank 1 of 2 on local-2 gpus 0,1 fraction 1.0"));
-        assertThat(backend.logTail("exp-running0001", 0, 5)).contains("rank 0 of 2 on local-1 gpus 3 fraction 0.5");
+        assertThat(backend.logTail("exp-running0001", 0, 5)).contains("rank 0 of 2 on local-1 gpus 3 fraction 0.5")
+                .contains("scheduler 127.0.0.1:50051 tls unset ca unset");
 
         backend.stop("exp-running0001", Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
@@ -100,6 +103,19 @@ final class LocalProcessBackendTest
         await().atMost(Duration.ofSeconds(10)).until(() -> second.status("exp-endedwhile").phase() == GangStatus.Phase.SUCCEEDED);
         second.stop("exp-adopted001", Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(15)).until(() -> second.workers().isEmpty());
+    }
+
+    @Test
+    void workersOfATlsSchedulerAreToldWhatToTrust()
+            throws IOException
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()), SchedulerTrust.caFile("/srv/tranche/tls/cert.pem"));
+        Files.createDirectories(home.resolve("runs/exp-tlsworker01"));
+        Files.writeString(home.resolve("runs/exp-tlsworker01/mode"), "finish");
+        backend.launch(gang("exp-tlsworker01"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-tlsworker01").phase() == GangStatus.Phase.SUCCEEDED);
+        assertThat(backend.logTail("exp-tlsworker01", 0, 5)).contains("scheduler 127.0.0.1:50051 tls 1 ca /srv/tranche/tls/cert.pem");
+        assertThat(backend.logTail("exp-tlsworker01", 1, 5)).contains("scheduler 127.0.0.1:50051 tls 1 ca /srv/tranche/tls/cert.pem");
     }
 
     private static LaunchRequest gang(String id)
