@@ -1,8 +1,6 @@
 package dev.tranche.worker.data;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +23,17 @@ public final class Batches
     /** Mini-batches {@code from..to} (batch indices) of the data in the given order. */
     public static List<DataSet> batches(ImageData data, int[] order, int batchSize, int from, int to)
     {
-        List<DataSet> result = new ArrayList<>(to - from);
+        return compactBatches(data, order, batchSize, from, to).stream().map(ImageBatch::toDataSet).toList();
+    }
+
+    /** The same mini-batches as raw bytes, to ship to Spark executors. */
+    public static List<ImageBatch> compactBatches(ImageData data, int[] order, int batchSize, int from, int to)
+    {
+        List<ImageBatch> result = new ArrayList<>(to - from);
         for (int b = from; b < to; b++) {
             int start = b * batchSize;
             int end = Math.min(data.size(), start + batchSize);
-            result.add(batch(data, order, start, end));
+            result.add(compact(data, order, start, end));
         }
         return result;
     }
@@ -42,22 +46,21 @@ public final class Batches
     /** Images {@code order[start..end)} as one DataSet (features N x C x H x W). */
     public static DataSet batch(ImageData data, int[] order, int start, int end)
     {
+        return compact(data, order, start, end).toDataSet();
+    }
+
+    /** Images {@code order[start..end)} (all in place when {@code order} is null) as raw bytes. */
+    public static ImageBatch compact(ImageData data, int[] order, int start, int end)
+    {
         int n = end - start;
         int bytes = data.imageBytes();
-        float[] features = new float[n * bytes];
-        float[] labels = new float[n * data.classes()];
-        byte[] pixels = data.pixels();
+        byte[] pixels = new byte[n * bytes];
+        int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             int image = order == null ? start + i : order[start + i];
-            int src = image * bytes;
-            int dst = i * bytes;
-            for (int p = 0; p < bytes; p++) {
-                features[dst + p] = (pixels[src + p] & 0xff) / 255f;
-            }
-            labels[i * data.classes() + data.labels()[image]] = 1f;
+            System.arraycopy(data.pixels(), image * bytes, pixels, i * bytes, bytes);
+            labels[i] = data.labels()[image];
         }
-        INDArray f = Nd4j.create(features, new long[] {n, data.channels(), data.height(), data.width()}, 'c');
-        INDArray l = Nd4j.create(labels, new long[] {n, data.classes()}, 'c');
-        return new DataSet(f, l);
+        return new ImageBatch(data.channels(), data.height(), data.width(), data.classes(), pixels, labels);
     }
 }

@@ -3,7 +3,9 @@ package dev.tranche.worker.train;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.worker.checkpoint.Checkpoint;
 import dev.tranche.worker.checkpoint.CheckpointStore;
+import dev.tranche.worker.cluster.ArrayKryoRegistrator;
 import dev.tranche.worker.data.Batches;
+import dev.tranche.worker.data.ImageBatch;
 import dev.tranche.worker.data.Datasets;
 import dev.tranche.worker.data.ImageData;
 import dev.tranche.worker.model.Models;
@@ -111,8 +113,8 @@ public final class Trainer
                 int from = epoch == startEpoch ? startBatch : 0;
                 while (from < batches) {
                     int to = Math.min(batches, from + segment);
-                    List<DataSet> segmentBatches = Batches.batches(train, order, batchSize, from, to);
-                    long images = segmentBatches.stream().mapToLong(DataSet::numExamples).sum();
+                    List<ImageBatch> segmentBatches = Batches.compactBatches(train, order, batchSize, from, to);
+                    long images = segmentBatches.stream().mapToLong(ImageBatch::size).sum();
                     // dropout and any other randomness: a stream per position, so a resumed run draws the same
                     Nd4j.getRandom().setSeed(rngState(seed, epoch, from));
                     long t0 = System.nanoTime();
@@ -227,7 +229,7 @@ public final class Trainer
             extends AutoCloseable
     {
         /** Trains on the batches and returns the mean loss. */
-        double fit(List<DataSet> batches);
+        double fit(List<ImageBatch> batches);
 
         Net net();
 
@@ -246,11 +248,11 @@ public final class Trainer
         }
 
         @Override
-        public double fit(List<DataSet> batches)
+        public double fit(List<ImageBatch> batches)
         {
             double sum = 0;
-            for (DataSet batch : batches) {
-                net.fit(batch);
+            for (ImageBatch batch : batches) {
+                net.fit(batch.toDataSet());
                 sum += net.model().score();
             }
             return sum / batches.size();
@@ -284,7 +286,7 @@ public final class Trainer
                     .set("spark.driver.host", System.getenv().getOrDefault("TRANCHE_DRIVER_HOST", "127.0.0.1"))
                     .set("spark.driver.bindAddress", System.getenv().getOrDefault("TRANCHE_DRIVER_BIND", "127.0.0.1"))
                     .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                    .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+                    .set("spark.kryo.registrator", ArrayKryoRegistrator.class.getName())
                     .set("spark.locality.wait", "0");
             options.sparkConf().forEach(conf::set);
             this.sc = new JavaSparkContext(conf);
@@ -352,9 +354,10 @@ public final class Trainer
         }
 
         @Override
-        public double fit(List<DataSet> batches)
+        public double fit(List<ImageBatch> batches)
         {
-            var rdd = sc.parallelize(batches, Math.min(workers, batches.size()));
+            // raw bytes travel to the executors, which build the float batches themselves
+            var rdd = sc.parallelize(batches, Math.min(workers, batches.size())).map(ImageBatch::toDataSet);
             if (stack != null) {
                 stack.fit(rdd);
                 return stack.getScore();
