@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -90,6 +91,9 @@ public final class LocalProcessBackend
             int masterPort = SPARK_MASTER_BASE_PORT + Math.floorMod(request.experimentId().hashCode(), 1000);
             List<String> peers = new ArrayList<>();
             request.replicas().forEach(replica -> peers.add("127.0.0.1"));
+            // the gang's size first: a scheduler killed part-way through sees the ranks it never started as failed
+            writeAtomically(directory.resolve("nodes"), String.join("\n", request.replicas().stream().map(ReplicaLaunch::node).toList()));
+            writeAtomically(directory.resolve("replicas"), Integer.toString(request.replicas().size()));
             for (ReplicaLaunch replica : request.replicas()) {
                 // a session of its own: a Ctrl-C meant for the scheduler's terminal does not reach the workers
                 List<String> command = new ArrayList<>(List.of("setsid", "sh", "-c", SUPERVISOR, "tranche-worker"));
@@ -122,8 +126,6 @@ public final class LocalProcessBackend
                 Process process = builder.start();
                 writeAtomically(directory.resolve("rank-" + replica.rank() + ".pid"), Long.toString(process.pid()));
             }
-            writeAtomically(directory.resolve("nodes"), String.join("\n", request.replicas().stream().map(ReplicaLaunch::node).toList()));
-            writeAtomically(directory.resolve("replicas"), Integer.toString(request.replicas().size()));
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot start the workers of " + request.experimentId() + " in " + directory, e);
@@ -198,7 +200,8 @@ public final class LocalProcessBackend
                 }
                 succeeded++;
             }
-            else if (process(directory, rank).isPresent()) {
+            else if (process(directory, rank).isPresent() || !unrecorded(directory).isEmpty()) {
+                // (a worker started just before its scheduler was killed has no pid file, but is found by its command line)
                 running++;
             }
             else {
@@ -219,10 +222,11 @@ public final class LocalProcessBackend
         if (!Files.isDirectory(runs)) {
             return workers;
         }
+        Map<String, List<ProcessHandle>> bySpecFile = bySpecFile();
         try (Stream<Path> experiments = Files.list(runs)) {
             for (Path directory : experiments.toList()) {
                 String id = directory.getFileName().toString();
-                if (!alive(id).isEmpty()) {
+                if (!alive(id, bySpecFile).isEmpty()) {
                     workers.put(id, new TreeSet<>(Files.exists(directory.resolve("nodes")) ? Files.readAllLines(directory.resolve("nodes")) : List.of()));
                 }
             }
@@ -255,11 +259,21 @@ public final class LocalProcessBackend
         }
     }
 
-    /** Every live worker of the experiment, stopped or not: from its pid files. */
+    /**
+     * Every live worker of the experiment, stopped or not: from its pid files, and by its command line
+     * (which names the experiment's spec file) for one started in the instant before a scheduler was
+     * killed, before its pid was written. Without the second, a restarted scheduler could start a
+     * duplicate.
+     */
     private List<ProcessHandle> alive(String experimentId)
     {
+        return alive(experimentId, bySpecFile());
+    }
+
+    private List<ProcessHandle> alive(String experimentId, Map<String, List<ProcessHandle>> bySpecFile)
+    {
         Path directory = runs.resolve(experimentId);
-        List<ProcessHandle> alive = new ArrayList<>();
+        List<ProcessHandle> alive = new ArrayList<>(bySpecFile.getOrDefault(directory.resolve("spec.json").toString(), List.of()));
         if (!Files.isDirectory(directory)) {
             return alive;
         }
@@ -271,7 +285,28 @@ public final class LocalProcessBackend
         catch (IOException e) {
             throw new UncheckedIOException("cannot list the workers of " + experimentId, e);
         }
-        return alive;
+        return alive.stream().distinct().toList();
+    }
+
+    /** Live processes whose command line names this run's spec file. */
+    private List<ProcessHandle> unrecorded(Path directory)
+    {
+        return bySpecFile().getOrDefault(directory.resolve("spec.json").toString(), List.of());
+    }
+
+    /** Live processes by the run spec file their command line names: one pass over the process table. */
+    private Map<String, List<ProcessHandle>> bySpecFile()
+    {
+        String prefix = runs.toString() + java.io.File.separator;
+        Map<String, List<ProcessHandle>> bySpec = new HashMap<>();
+        ProcessHandle.allProcesses().forEach(process -> process.info().arguments().ifPresent(arguments -> {
+            for (String argument : arguments) {
+                if (argument.startsWith(prefix) && argument.endsWith("spec.json")) {
+                    bySpec.computeIfAbsent(argument, ignored -> new ArrayList<>()).add(process);
+                }
+            }
+        }));
+        return bySpec;
     }
 
     private static Optional<ProcessHandle> process(Path directory, int rank)

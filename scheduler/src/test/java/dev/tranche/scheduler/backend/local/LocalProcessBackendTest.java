@@ -106,6 +106,25 @@ final class LocalProcessBackendTest
     }
 
     @Test
+    void aWorkerWhosePidWasNeverWrittenIsStillFoundSoNoDuplicateStarts()
+            throws IOException
+    {
+        LocalProcessBackend first = new LocalProcessBackend(home, List.of(worker.toString()));
+        first.launch(gang("exp-unrecorded"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.status("exp-unrecorded").phase() == GangStatus.Phase.RUNNING);
+        // the scheduler was killed between starting the workers and writing their pid files
+        Files.delete(home.resolve("runs/exp-unrecorded/rank-0.pid"));
+        Files.delete(home.resolve("runs/exp-unrecorded/rank-1.pid"));
+
+        LocalProcessBackend second = new LocalProcessBackend(home, List.of(worker.toString()));
+        assertThat(second.status("exp-unrecorded").phase()).isEqualTo(GangStatus.Phase.RUNNING);
+        assertThat(second.workers()).containsOnlyKeys("exp-unrecorded");
+        second.stop("exp-unrecorded", Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> second.workers().isEmpty());
+        assertThat(second.logTail("exp-unrecorded", 0, 5)).contains("checkpointed on SIGTERM");
+    }
+
+    @Test
     void workersOfATlsSchedulerAreToldWhatToTrust()
             throws IOException
     {
