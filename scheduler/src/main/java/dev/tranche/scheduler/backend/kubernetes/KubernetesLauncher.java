@@ -11,11 +11,13 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
@@ -23,8 +25,10 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +41,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Runs a placed gang as pods: one pod per replica, bound to the node the scheduler chose (the
  * kube-scheduler is not asked), with the worker's environment contract. A ConfigMap per experiment
- * holds the spec and owns the pods and the headless Service through which the replicas find each
- * other, so deleting it cleans everything up.
+ * holds the spec and owns the pods, the headless Service through which the replicas find each
+ * other and the Secret that holds the experiment's worker credential (which the pods read through a
+ * secretKeyRef, so it is not in their spec), so deleting it cleans everything up.
  */
 public final class KubernetesLauncher
         implements ExecutionBackend, WorkerLogs
@@ -50,6 +55,8 @@ public final class KubernetesLauncher
     // where a worker pod finds the scheduler's CA: the ConfigMap's key ca.crt, mounted beside (not inside) the spec's /etc/tranche
     static final String SCHEDULER_CA_DIRECTORY = "/etc/tranche-scheduler-ca";
     static final String SCHEDULER_CA_KEY = "ca.crt";
+    // the key of the gang's Secret that holds TRANCHE_CREDENTIAL
+    static final String CREDENTIAL_KEY = "credential";
 
     private final KubernetesClient client;
     private final String namespace;
@@ -101,6 +108,16 @@ public final class KubernetesLauncher
                         .addNewPort().withName("spark").withPort(SPARK_MASTER_PORT).endPort().endSpec()
                         .build())
                 .createOr(existing -> existing.update());
+        // the credential lives in a Secret, not in the pod spec that anyone who may get pods can read. It is immutable:
+        // a relaunch deletes the previous run's and creates it afresh (so the scheduler needs no update, get or list on Secrets)
+        client.secrets().inNamespace(namespace).withName(credentialSecretName(id)).delete();
+        client.secrets().inNamespace(namespace).resource(new SecretBuilder()
+                        .withNewMetadata().withName(credentialSecretName(id)).withLabels(labels(request, -1)).withOwnerReferences(ownedBy).endMetadata()
+                        .withType("Opaque")
+                        .withImmutable(true)
+                        .addToData(CREDENTIAL_KEY, Base64.getEncoder().encodeToString(request.credential().getBytes(StandardCharsets.UTF_8)))
+                        .build())
+                .create();
         List<String> peers = new ArrayList<>();
         for (ReplicaLaunch replica : request.replicas()) {
             peers.add(podName(id, replica.rank()) + "." + group + "." + namespace + ".svc");
@@ -127,7 +144,9 @@ public final class KubernetesLauncher
         }
         env.add(env("TRANCHE_SCHEDULER_ADDRESS", request.schedulerAddress()));
         schedulerTrust.environment().forEach((name, value) -> env.add(env(name, value)));
-        env.add(env("TRANCHE_CREDENTIAL", request.credential()));
+        env.add(new EnvVarBuilder().withName("TRANCHE_CREDENTIAL")
+                .withNewValueFrom().withNewSecretKeyRef().withName(credentialSecretName(id)).withKey(CREDENTIAL_KEY).withOptional(false).endSecretKeyRef().endValueFrom()
+                .build());
         env.add(env("TRANCHE_CHECKPOINT_DIR", checkpointRoot + "/" + id));
         // the device plugin hands out whole GPUs only: fractional replicas get their GPU by index instead
         env.add(env("NVIDIA_VISIBLE_DEVICES", replica.gpuMilli().isEmpty() ? "void" : replica.gpuIds()));
@@ -175,6 +194,8 @@ public final class KubernetesLauncher
     {
         client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).withGracePeriod(grace.toSeconds()).delete();
         client.configMaps().inNamespace(namespace).withName("tranche-" + experimentId).delete();
+        // the garbage collector would remove it with the ConfigMap; deleting it here does not wait for that
+        client.secrets().inNamespace(namespace).withName(credentialSecretName(experimentId)).delete();
     }
 
     /** The gang's state from its pods' phases and exit codes. */
@@ -265,6 +286,11 @@ public final class KubernetesLauncher
     static String podName(String experimentId, int rank)
     {
         return experimentId + "-" + rank;
+    }
+
+    static String credentialSecretName(String experimentId)
+    {
+        return "tranche-" + experimentId + "-credential";
     }
 
     private static Map<String, String> labels(LaunchRequest request, int rank)

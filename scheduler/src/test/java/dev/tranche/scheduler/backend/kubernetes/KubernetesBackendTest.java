@@ -5,21 +5,38 @@ import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
 import dev.tranche.scheduler.core.model.Node;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -33,12 +50,14 @@ final class KubernetesBackendTest
     private static final String NAMESPACE = "tranche";
 
     KubernetesClient client;
+    KubernetesMockServer server;
 
     @BeforeEach
     void nodes()
     {
         client.nodes().list().getItems().forEach(node -> client.nodes().resource(node).delete());
         client.pods().inAnyNamespace().list().getItems().forEach(pod -> client.pods().resource(pod).delete());
+        client.secrets().inAnyNamespace().list().getItems().forEach(secret -> client.secrets().resource(secret).delete());
         client.nodes().resource(gpuNode("gpu-a", 8, "NVIDIA-H100-80GB-HBM3", "81559", true, false)).create();
         client.nodes().resource(gpuNode("gpu-b", 4, "NVIDIA-A100-SXM4-40GB", "40960", true, false)).create();
         client.nodes().resource(gpuNode("cordoned", 8, "NVIDIA-H100-80GB-HBM3", "81559", true, true)).create();
@@ -120,10 +139,13 @@ final class KubernetesBackendTest
                 .containsEntry("TRANCHE_GPU_FRACTION", "0.5")
                 .containsEntry("TRANCHE_GPU_MEMORY_MIB", "40779")
                 .containsEntry("TRANCHE_SCHEDULER_ADDRESS", "tranche-scheduler.tranche.svc:50051")
-                .containsEntry("TRANCHE_CREDENTIAL", "tw1.credential")
                 .containsEntry("TRANCHE_CHECKPOINT_DIR", "/checkpoints/exp-gang000001")
                 .containsEntry("NVIDIA_VISIBLE_DEVICES", "3");
         assertThat(env0).doesNotContainKeys("TRANCHE_SCHEDULER_TLS", "TRANCHE_SCHEDULER_CA");
+        // the credential comes from the gang's Secret (see theCredentialIsInASecretOwnedByTheGang...)
+        assertThat(rank0.getSpec().getContainers().get(0).getEnv()).filteredOn(var -> var.getName().equals("TRANCHE_CREDENTIAL")).singleElement()
+                .satisfies(var -> assertThat(var.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tranche-exp-gang000001-credential"));
+        assertThat(Serialization.asYaml(rank0)).doesNotContain("tw1.credential");
         assertThat(rank0.getSpec().getVolumes()).extracting(io.fabric8.kubernetes.api.model.Volume::getName).containsExactly("spec");
         assertThat(env(rank1)).containsEntry("TRANCHE_RANK", "1").containsEntry("TRANCHE_GPU_IDS", "0,1").containsEntry("TRANCHE_GPU_FRACTION", "1.0");
         // whole GPUs go through the device plugin; a fraction cannot
@@ -212,8 +234,148 @@ final class KubernetesBackendTest
         launcher.stop("exp-preempt001", Duration.ofSeconds(45));
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-preempt001").list().getItems().isEmpty());
         assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-preempt001").get()).isNull();
+        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-preempt001-credential").get()).isNull();
+        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-survivor01-credential").get()).isNotNull();
         assertThat(launcher.status("exp-preempt001").phase()).isEqualTo(GangStatus.Phase.GONE);
         assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-survivor01").list().getItems()).hasSize(2);
+    }
+
+    @Test
+    void theCredentialIsInASecretOwnedByTheGangThatThePodsReferenceNotInTheirSpec()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launcher.launch(new LaunchRequest("exp-secret0001", "vision", "{}", List.of(
+                new ReplicaLaunch(0, "gpu-a", Map.of(0, 250), 1000, 2048, 81559),
+                new ReplicaLaunch(1, "gpu-a", Map.of(1, 250), 1000, 2048, 81559)),
+                "scheduler:50051", "tw1.not-in-the-pod-spec"));
+
+        ConfigMap owner = client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-secret0001").get();
+        Secret secret = client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-secret0001-credential").get();
+        assertThat(secret).isNotNull();
+        assertThat(secret.getType()).isEqualTo("Opaque");
+        assertThat(secret.getImmutable()).isTrue();
+        assertThat(credential(secret)).isEqualTo("tw1.not-in-the-pod-spec");
+        assertThat(secret.getMetadata().getLabels()).isEqualTo(owner.getMetadata().getLabels())
+                .containsEntry("tranche.dev/experiment", "exp-secret0001").containsEntry("tranche.dev/project", "vision")
+                .containsEntry("app.kubernetes.io/managed-by", "tranche").doesNotContainKey("tranche.dev/rank");
+        // owned like the gang's Service and pods: by its ConfigMap, so the garbage collector removes it with the gang
+        assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(ownedBy -> {
+            assertThat(ownedBy.getKind()).isEqualTo("ConfigMap");
+            assertThat(ownedBy.getName()).isEqualTo("tranche-exp-secret0001");
+            assertThat(ownedBy.getUid()).isEqualTo(owner.getMetadata().getUid());
+            assertThat(ownedBy.getController()).isTrue();
+        });
+        assertThat(secret.getMetadata().getOwnerReferences())
+                .isEqualTo(client.services().inNamespace(NAMESPACE).withName("tranche-exp-secret0001").get().getMetadata().getOwnerReferences());
+
+        for (int rank = 0; rank < 2; rank++) {
+            Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-secret0001-" + rank).get();
+            assertThat(pod.getSpec().getContainers().get(0).getEnv()).filteredOn(var -> var.getName().equals("TRANCHE_CREDENTIAL")).singleElement()
+                    .satisfies(var -> {
+                        assertThat(var.getValue()).isNull();
+                        assertThat(var.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tranche-exp-secret0001-credential");
+                        assertThat(var.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("credential");
+                        assertThat(var.getValueFrom().getSecretKeyRef().getOptional()).isFalse();
+                    });
+            // what `kubectl get pod -o yaml` shows has it nowhere
+            assertThat(Serialization.asYaml(pod)).doesNotContain("tw1.not-in-the-pod-spec")
+                    .doesNotContain(Base64.getEncoder().encodeToString("tw1.not-in-the-pod-spec".getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    @Test
+    void stoppingTheGangDeletesItsSecretAndARelaunchReplacesItInsteadOfAddingASecond()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launcher.launch(twoReplicas("exp-relaunch01", "gpu-a"));
+        launcher.launch(twoReplicas("exp-bystander1", "gpu-b"));
+        assertThat(secrets("exp-relaunch01")).hasSize(1);
+
+        // a retry: the failed run is stopped, then the experiment is launched again
+        launcher.stop("exp-relaunch01", Duration.ZERO);
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").list().getItems().isEmpty());
+        assertThat(secrets("exp-relaunch01")).isEmpty();
+        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-relaunch01-credential").get()).isNull();
+        launcher.launch(twoReplicas("exp-relaunch01", "gpu-a"));
+        assertThat(secrets("exp-relaunch01")).singleElement().satisfies(secret -> assertThat(ownerUid(secret)).isEqualTo(configMapUid("exp-relaunch01")));
+
+        // its pods vanished without a stop (say, the scheduler restarted meanwhile): the leftover Secret is replaced too
+        client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").delete();
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").list().getItems().isEmpty());
+        launcher.launch(twoReplicas("exp-relaunch01", "gpu-a"));
+        assertThat(secrets("exp-relaunch01")).singleElement().satisfies(secret -> {
+            assertThat(ownerUid(secret)).isEqualTo(configMapUid("exp-relaunch01"));
+            assertThat(credential(secret)).isEqualTo("tw1.x");
+        });
+        assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").list().getItems()).hasSize(2);
+        assertThat(secrets("exp-bystander1")).hasSize(1);
+        assertThat(client.secrets().inNamespace(NAMESPACE).list().getItems()).hasSize(2);
+    }
+
+    @Test
+    void onSecretsTheLauncherOnlyUsesWhatItsRbacRoleGrants()
+            throws IOException, InterruptedException
+    {
+        Set<String> granted = new TreeSet<>();
+        try (InputStream rbac = Files.newInputStream(Path.of("..", "deploy", "kubernetes", "scheduler", "rbac.yaml"))) {
+            for (HasMetadata item : client.load(rbac).items()) {
+                if (item instanceof Role role) {
+                    for (PolicyRule rule : role.getRules()) {
+                        if (rule.getResources().contains("secrets")) {
+                            assertThat(rule.getApiGroups()).containsExactly("");
+                            assertThat(rule.getResourceNames()).isNullOrEmpty();
+                            granted.addAll(rule.getVerbs());
+                        }
+                    }
+                }
+            }
+        }
+        // not get, list or watch: those would read every Secret of the namespace (the database password, the admin token)
+        assertThat(granted).containsExactly("create", "delete");
+
+        while (server.takeRequest(10, TimeUnit.MILLISECONDS) != null) {
+            // what earlier tests asked for
+        }
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launcher.launch(twoReplicas("exp-rbac000001", "gpu-a"));
+        launcher.stop("exp-rbac000001", Duration.ZERO);
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-rbac000001").list().getItems().isEmpty());
+        launcher.launch(twoReplicas("exp-rbac000001", "gpu-a"));
+        launcher.stop("exp-rbac000001", Duration.ZERO);
+        Set<String> used = new TreeSet<>();
+        for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null; request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
+            if (request.getPath().contains("/secrets")) {
+                assertThat(request.getPath()).startsWith("/api/v1/namespaces/" + NAMESPACE + "/secrets");
+                used.add(switch (request.getMethod()) {
+                    case "POST" -> "create";
+                    case "DELETE" -> "delete";
+                    case "PUT" -> "update";
+                    case "PATCH" -> "patch";
+                    default -> request.getPath().contains("watch=") ? "watch" : request.getPath().matches(".*/secrets/[^/?]+.*") ? "get" : "list";
+                });
+            }
+        }
+        assertThat(used).containsExactly("create", "delete");
+    }
+
+    private List<Secret> secrets(String experimentId)
+    {
+        return client.secrets().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", experimentId).list().getItems();
+    }
+
+    private String configMapUid(String experimentId)
+    {
+        return client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + experimentId).get().getMetadata().getUid();
+    }
+
+    private static String ownerUid(Secret secret)
+    {
+        return secret.getMetadata().getOwnerReferences().get(0).getUid();
+    }
+
+    private static String credential(Secret secret)
+    {
+        return new String(Base64.getDecoder().decode(secret.getData().get("credential")), StandardCharsets.UTF_8);
     }
 
     private void phase(String pod, String phase, Integer exitCode)
@@ -237,9 +399,11 @@ final class KubernetesBackendTest
                 "scheduler:50051", "tw1.x");
     }
 
+    /** The variables with a literal value (not the ones read from a Secret). */
     private static Map<String, String> env(Pod pod)
     {
-        return pod.getSpec().getContainers().get(0).getEnv().stream().collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+        return pod.getSpec().getContainers().get(0).getEnv().stream().filter(var -> var.getValueFrom() == null)
+                .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
     }
 
     private static List<String> names(List<Node> nodes)
