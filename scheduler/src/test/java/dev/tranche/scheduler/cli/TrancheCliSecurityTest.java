@@ -331,6 +331,8 @@ final class TrancheCliSecurityTest
                 .orElseThrow(() -> new AssertionError("no refusal by " + memberId + " in " + json.out()));
         assertThat(refusal.get("action").getAsString()).isEqualTo("tranche.v1.AuthService/CreateToken");
         assertThat(refusal.get("outcome").getAsString()).isEqualTo("PERMISSION_DENIED");
+        // what the refused call aimed at: the subject it wanted a token for
+        assertThat(refusal.get("target").getAsString()).isEqualTo("sneaky");
         assertThat(refusal.get("detail").getAsString()).isEqualTo("role member may not call tranche.v1.AuthService/CreateToken; it needs admin");
         assertThat(refusal.get("remote_address").getAsString()).startsWith("127.0.0.1:");
         assertThat(refusal.get("at").getAsString()).endsWith("Z");
@@ -339,7 +341,7 @@ final class TrancheCliSecurityTest
         assertThat(table.exitCode()).isZero();
         assertThat(table.out()).containsPattern("ID\\s+TIME \\(UTC\\)\\s+ACTOR\\s+ACTION\\s+TARGET\\s+OUTCOME\\s+REMOTE\\s+DETAIL\n")
                 .containsPattern(refusal.get("id").getAsString() + "\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+test-member \\(" + memberId + "\\)\\s+"
-                        + "tranche.v1.AuthService/CreateToken\\s+-\\s+PERMISSION_DENIED\\s+127.0.0.1:\\d+\\s+"
+                        + "tranche.v1.AuthService/CreateToken\\s+sneaky\\s+PERMISSION_DENIED\\s+127.0.0.1:\\d+\\s+"
                         // the detail is shortened to 60 characters in the table
                         + java.util.regex.Pattern.quote("role member may not call tranche.v1.AuthService/CreateTok...") + "\n");
         assertThat(table.out().lines()).allMatch(line -> !line.contains(" OK "));
