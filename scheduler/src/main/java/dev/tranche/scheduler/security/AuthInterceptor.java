@@ -211,7 +211,8 @@ public final class AuthInterceptor
         private final String method;
         private final String remote;
         private final boolean auditAlways;
-        private volatile String target = "";
+        // the first request, kept to name the target only if this call ends up in the audit log
+        private volatile Object firstMessage;
 
         AuditingCall(ServerCall<Q, R> call, String actor, String method, String remote, boolean auditAlways)
         {
@@ -224,8 +225,8 @@ public final class AuthInterceptor
 
         void noteTarget(Object message)
         {
-            if (target.isEmpty()) {
-                target = target(message);
+            if (firstMessage == null) {
+                firstMessage = message;
             }
         }
 
@@ -234,6 +235,8 @@ public final class AuthInterceptor
         {
             if (auditAlways || AUDITED_REFUSALS.contains(status.getCode())) {
                 String outcome = status.isOk() ? "OK" : status.getCode().name();
+                Object message = firstMessage;
+                String target = message == null ? "" : target(message);
                 audit.record(new AuditEntry(0, clock.instant(), actor, method, target, outcome, status.getDescription() == null ? "" : status.getDescription(), remote));
             }
             super.close(status, trailers);

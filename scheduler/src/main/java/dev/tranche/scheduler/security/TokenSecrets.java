@@ -44,6 +44,7 @@ public final class TokenSecrets
         }
     }
 
+
     public static String lookupKey(byte[] hash)
     {
         return HexFormat.of().formatHex(hash, 0, 8);
