@@ -72,7 +72,9 @@ public final class MetricsBenchCommand
         String token = new TokenSecrets().newSecret();
         SchedulerConfig config = SchedulerConfig.fromEnvironment(Map.of(), home).withHome(home).withBindAddress("127.0.0.1").withPorts(0, 0);
         try (SchedulerServer server = SchedulerServer.start(config.withSecurity(config.security().withAdminToken(Optional.of(token)).withRateLimit(0)));
-                TrancheClient client = TrancheClient.connect(ConnectionSettings.plaintext("127.0.0.1:" + server.grpcPort()).withToken(token))) {
+                TrancheClient client = TrancheClient.connect(ConnectionSettings.plaintext("127.0.0.1:" + server.grpcPort()).withToken(token));
+                // workers report with their experiment's credential, not a user token
+                TrancheClient workers = TrancheClient.connect("127.0.0.1:" + server.grpcPort())) {
             List<String> experiments = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
                 experiments.add(client.submit(ExampleSpec.fashionMnistLenet().toBuilder().setName("metrics-bench-" + i).build()).getExperiment().getId());
@@ -81,7 +83,7 @@ public final class MetricsBenchCommand
             long start = System.nanoTime();
             List<CompletableFuture<ReportAck>> acks = new ArrayList<>();
             for (String id : experiments) {
-                acks.add(stream(client, id, server.workerCredential(id), perStream));
+                acks.add(stream(workers, id, server.workerCredential(id), perStream));
             }
             long acknowledged = 0;
             for (CompletableFuture<ReportAck> ack : acks) {

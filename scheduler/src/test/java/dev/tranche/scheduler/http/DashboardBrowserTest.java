@@ -148,8 +148,7 @@ final class DashboardBrowserTest
         ChromeDriver page = browser.driver();
         page.get(base + path);
         if (page.getCurrentUrl().contains("/login.html")) {
-            logIn(page, TestingScheduler.ADMIN_TOKEN);
-            new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> !driver.getCurrentUrl().contains("/login.html"));
+            browser.logIn(base, TestingScheduler.ADMIN_TOKEN);
             page.get(base + path);
         }
         return page;

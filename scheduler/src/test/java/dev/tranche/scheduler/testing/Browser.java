@@ -3,11 +3,14 @@ package dev.tranche.scheduler.testing;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
+import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
 import java.io.IOException;
@@ -15,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 
 /**
  * Debian's headless Chromium driven by Selenium through Debian's chromedriver (nothing is downloaded).
@@ -41,6 +45,19 @@ public final class Browser
             driver = new ChromeDriver(service, options);
         }
         return driver;
+    }
+
+    /** Logs in through the dashboard's login page (at {@code base}) with {@code token}, and waits to be let in. */
+    public ChromeDriver logIn(String base, String token)
+    {
+        ChromeDriver page = driver();
+        page.get(base + "/login.html");
+        WebElement field = new WebDriverWait(page, Duration.ofSeconds(15)).until(d -> d.findElement(By.id("token")));
+        field.clear();
+        field.sendKeys(token);
+        page.findElement(By.id("sign-in")).click();
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(d -> !d.getCurrentUrl().contains("/login.html"));
+        return page;
     }
 
     /** Saves what the browser shows now as a PNG. */
