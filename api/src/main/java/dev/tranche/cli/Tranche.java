@@ -1,5 +1,6 @@
 package dev.tranche.cli;
 
+import dev.tranche.client.TlsFailures;
 import dev.tranche.spec.InvalidSpecException;
 import dev.tranche.spec.SpecFormatException;
 import io.grpc.Status;
@@ -121,7 +122,7 @@ public final class Tranche
 
         private static int serverError(PrintWriter err, Status status)
         {
-            Throwable tls = tlsFailure(status.getCause());
+            Throwable tls = TlsFailures.innermost(status.getCause()).orElse(null);
             if (status.getCode() == Status.Code.UNAVAILABLE && tls != null) {
                 err.println("error: the TLS handshake with the Tranche server failed (" + tls.getMessage() + ")."
                         + " If its certificate is self-signed or from a private CA, pass --ca-cert FILE (or set $TRANCHE_CA_CERT) with that CA's certificate;"
@@ -145,17 +146,6 @@ public final class Tranche
             return EXIT_SERVER_ERROR;
         }
 
-        /** The innermost TLS or certificate error behind a failed call, if that is why it failed. */
-        private static Throwable tlsFailure(Throwable cause)
-        {
-            Throwable found = null;
-            for (int depth = 0; cause != null && depth < 16; cause = cause.getCause(), depth++) {
-                if (cause instanceof javax.net.ssl.SSLException || cause instanceof java.security.cert.CertificateException) {
-                    found = cause;
-                }
-            }
-            return found;
-        }
     }
 
     static final class Version

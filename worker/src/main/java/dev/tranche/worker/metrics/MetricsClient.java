@@ -1,5 +1,6 @@
 package dev.tranche.worker.metrics;
 
+import dev.tranche.client.TlsFailures;
 import com.google.protobuf.Timestamp;
 import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
@@ -253,7 +254,7 @@ public final class MetricsClient
             if (!warnedUnreachable) {
                 // once per outage: the retries themselves are quiet
                 warnedUnreachable = true;
-                Throwable tls = tlsFailure(status.getCause());
+                Throwable tls = TlsFailures.innermost(status.getCause()).orElse(null);
                 log.println("warning: metrics: cannot deliver to the scheduler (" + status.getCode() + ": " + status.getDescription()
                         + (tls != null ? "; TLS: " + tls.getMessage() + "; check TRANCHE_SCHEDULER_CA / TRANCHE_SCHEDULER_TLS" : "")
                         + "); retrying in the background");
@@ -284,17 +285,6 @@ public final class MetricsClient
         }
     }
 
-    /** The innermost TLS or certificate error behind a failed send, if that is why it failed. */
-    private static Throwable tlsFailure(Throwable cause)
-    {
-        Throwable found = null;
-        for (int depth = 0; cause != null && depth < 16; cause = cause.getCause(), depth++) {
-            if (cause instanceof javax.net.ssl.SSLException || cause instanceof java.security.cert.CertificateException) {
-                found = cause;
-            }
-        }
-        return found;
-    }
 
     private Status send(MetricBatch batch)
     {
