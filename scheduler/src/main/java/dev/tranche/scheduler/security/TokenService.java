@@ -136,6 +136,11 @@ public final class TokenService
         return token.principal();
     }
 
+    public Optional<TokenRecord> find(String id)
+    {
+        return repository.find(id);
+    }
+
     public List<TokenRecord> list(boolean includeInactive)
     {
         return repository.list(includeInactive);

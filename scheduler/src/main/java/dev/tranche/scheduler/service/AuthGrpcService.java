@@ -56,10 +56,7 @@ public final class AuthGrpcService
             if (!(caller instanceof Principal.User user)) {
                 throw Callers.denied("a worker credential has no user");
             }
-            TokenRecord token = tokens.list(true).stream()
-                    .filter(candidate -> candidate.id().equals(user.tokenId()))
-                    .findFirst()
-                    .orElseThrow(() -> Callers.denied("token " + user.tokenId() + " is gone"));
+            TokenRecord token = tokens.find(user.tokenId()).orElseThrow(() -> Callers.denied("token " + user.tokenId() + " is gone"));
             return WhoAmIResponse.newBuilder().setToken(token(token)).build();
         });
     }

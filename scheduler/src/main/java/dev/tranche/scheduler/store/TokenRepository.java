@@ -95,6 +95,20 @@ public final class TokenRepository
         }
     }
 
+    public Optional<TokenRecord> find(String id)
+    {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM api_tokens WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? Optional.of(record(row)) : Optional.empty();
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read token " + id, e);
+        }
+    }
+
     public boolean anyActiveAdmin()
     {
         try (Connection connection = dataSource.getConnection();
