@@ -38,6 +38,7 @@ public final class ClientOptions
     OutputFormat output = OutputFormat.table;
 
     private final Map<String, String> environment;
+    private Optional<Credentials> stored;
 
     public ClientOptions()
     {
@@ -51,14 +52,13 @@ public final class ClientOptions
 
     public String server()
     {
-        if (server != null && !server.isBlank()) {
-            return server;
-        }
-        String fromEnvironment = environment.get("TRANCHE_SERVER");
-        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-            return fromEnvironment;
-        }
-        return stored().map(Credentials::server).orElse(TrancheClient.DEFAULT_SERVER);
+        return target(server, environment, stored());
+    }
+
+    /** Where to connect: the flag, else $TRANCHE_SERVER, else the stored login's server, else the default. */
+    static String target(String flag, Map<String, String> environment, Optional<Credentials> stored)
+    {
+        return nonBlank(flag).or(() -> nonBlank(environment.get("TRANCHE_SERVER"))).or(() -> stored.map(Credentials::server)).orElse(TrancheClient.DEFAULT_SERVER);
     }
 
     public OutputFormat output()
@@ -68,20 +68,29 @@ public final class ClientOptions
 
     public Path credentialsFile()
     {
-        return credentialsFile != null ? credentialsFile : Credentials.defaultFile(environment);
+        return Credentials.file(credentialsFile, environment);
     }
 
     /** The connection the flags, the environment and the stored login describe. */
     public ConnectionSettings connection()
     {
         String target = server();
-        Optional<Credentials> stored = stored().filter(credentials -> credentials.server().equals(target));
-        Optional<String> token = token(stored);
-        Optional<Path> ca = Optional.ofNullable(caCertificate)
+        Optional<Credentials> sameServer = stored().filter(credentials -> credentials.server().equals(target));
+        return settings(target, token(sameServer), tls, caCertificate, environment, sameServer);
+    }
+
+    /**
+     * TLS and its CA for {@code target}: the flags, else $TRANCHE_TLS and $TRANCHE_CA_CERT, else what
+     * the login stored for this same server.
+     */
+    static ConnectionSettings settings(String target, Optional<String> token, boolean tlsFlag, Path caFlag, Map<String, String> environment,
+            Optional<Credentials> sameServer)
+    {
+        Optional<Path> ca = Optional.ofNullable(caFlag)
                 .or(() -> nonBlank(environment.get("TRANCHE_CA_CERT")).map(Path::of))
-                .or(() -> stored.flatMap(Credentials::caCertificate).map(Path::of));
-        boolean useTls = tls || "1".equals(environment.get("TRANCHE_TLS")) || "true".equalsIgnoreCase(environment.getOrDefault("TRANCHE_TLS", ""))
-                || stored.map(Credentials::tls).orElse(false);
+                .or(() -> sameServer.flatMap(Credentials::caCertificate).map(Path::of));
+        boolean useTls = tlsFlag || "1".equals(environment.get("TRANCHE_TLS")) || "true".equalsIgnoreCase(environment.getOrDefault("TRANCHE_TLS", ""))
+                || sameServer.map(Credentials::tls).orElse(false);
         return new ConnectionSettings(target, token, useTls, ca);
     }
 
@@ -107,9 +116,13 @@ public final class ClientOptions
         return nonBlank(environment.get("TRANCHE_TOKEN")).map(String::strip).or(() -> stored.map(Credentials::token));
     }
 
+    /** The stored login, read once per command (the server and the connection both consult it). */
     private Optional<Credentials> stored()
     {
-        return Credentials.read(credentialsFile());
+        if (stored == null) {
+            stored = Credentials.read(credentialsFile());
+        }
+        return stored;
     }
 
     private static Optional<String> nonBlank(String value)

@@ -37,6 +37,12 @@ public record Credentials(String server, String token, boolean tls, Optional<Str
         return base.resolve("tranche").resolve("credentials");
     }
 
+    /** The file a --credentials flag names, else the default one. */
+    public static Path file(Path flag, Map<String, String> environment)
+    {
+        return flag != null ? flag : defaultFile(environment);
+    }
+
     public static Optional<Credentials> read(Path file)
     {
         if (!Files.exists(file)) {

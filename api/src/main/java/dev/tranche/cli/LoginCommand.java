@@ -68,23 +68,15 @@ final class LoginCommand
     {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path file = credentialsFile != null ? credentialsFile : Credentials.defaultFile(environment);
+        Path file = Credentials.file(credentialsFile, environment);
         Optional<Credentials> previous = previous(file);
-
-        String target = nonBlank(server).or(() -> nonBlank(environment.get("TRANCHE_SERVER")))
-                .or(() -> previous.map(Credentials::server))
-                .orElse(TrancheClient.DEFAULT_SERVER)
-                .strip();
+        String target = ClientOptions.target(server, environment, previous).strip();
         Optional<Credentials> sameServer = previous.filter(credentials -> credentials.server().equals(target));
-        Optional<Path> ca = Optional.ofNullable(caCertificate)
-                .or(() -> nonBlank(environment.get("TRANCHE_CA_CERT")).map(Path::of))
-                .or(() -> sameServer.flatMap(Credentials::caCertificate).map(Path::of))
-                .map(path -> path.toAbsolutePath().normalize());
-        boolean useTls = tls || ca.isPresent() || "1".equals(environment.get("TRANCHE_TLS")) || "true".equalsIgnoreCase(environment.getOrDefault("TRANCHE_TLS", ""))
-                || sameServer.map(Credentials::tls).orElse(false);
 
         String token = readToken(target);
-        ConnectionSettings connection = new ConnectionSettings(target, Optional.of(token), useTls, ca);
+        // the CA's path is stored absolute, so later commands find it from any directory
+        Path absoluteCa = caCertificate == null ? null : caCertificate.toAbsolutePath().normalize();
+        ConnectionSettings connection = ClientOptions.settings(target, Optional.of(token), tls, absoluteCa, environment, sameServer);
         Token who;
         try (TrancheClient tranche = TrancheClient.connect(connection)) {
             who = tranche.whoAmI();
@@ -100,7 +92,7 @@ final class LoginCommand
             return Tranche.EXIT_SERVER_ERROR;
         }
 
-        new Credentials(target, token, useTls, ca.map(Path::toString)).write(file);
+        new Credentials(target, token, connection.tls(), connection.caCertificate().map(path -> path.toAbsolutePath().normalize().toString())).write(file);
         out.printf("logged in to %s as %s%n", target, Formats.holder(who));
         out.flush();
         if (nonBlank(environment.get("TRANCHE_TOKEN")).isPresent()) {

@@ -28,7 +28,7 @@ final class LogoutCommand
     @Override
     public Integer call()
     {
-        Path file = credentialsFile != null ? credentialsFile : Credentials.defaultFile(System.getenv());
+        Path file = Credentials.file(credentialsFile, System.getenv());
         boolean deleted;
         try {
             deleted = Files.deleteIfExists(file);

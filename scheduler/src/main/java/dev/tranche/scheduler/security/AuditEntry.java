@@ -20,11 +20,6 @@ public record AuditEntry(long id, Instant at, String actor, String action, Strin
         remoteAddress = cut(remoteAddress);
     }
 
-    public boolean denied()
-    {
-        return !outcome.equals("OK");
-    }
-
     private static String cut(String value)
     {
         requireNonNull(value, "audit field is null");

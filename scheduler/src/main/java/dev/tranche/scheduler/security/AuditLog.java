@@ -67,11 +67,6 @@ public final class AuditLog
         }
     }
 
-    public long dropped()
-    {
-        return dropped.get();
-    }
-
     private void run()
     {
         List<AuditEntry> batch = new ArrayList<>(BATCH);

@@ -170,7 +170,8 @@ public final class SchedulerServer
             SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(CREDENTIAL_SECRET));
             Clock clock = Clock.systemUTC();
-            auditLog = new AuditLog(new AuditRepository(database.dataSource()), AUDIT_QUEUE);
+            AuditRepository auditEvents = new AuditRepository(database.dataSource());
+            auditLog = new AuditLog(auditEvents, AUDIT_QUEUE);
             TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);
             Optional<String> firstAdminToken = tokens.ensureAdmin(config.security().adminToken());
             SecuritySettings security = config.security();
@@ -212,7 +213,7 @@ public final class SchedulerServer
                     experimentService,
                     new AdminGrpcService(projects, cluster, translator),
                     new MetricsGrpcService(experiments, metricsRepository, credentials),
-                    new AuthGrpcService(tokens, new AuditRepository(database.dataSource()), auditLog));
+                    new AuthGrpcService(tokens, auditEvents, auditLog));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
                     .maxInboundMetadataSize(MAX_METADATA_BYTES)

@@ -192,6 +192,8 @@ public final class LocalProcessBackend
         }
         int running = 0;
         int succeeded = 0;
+        // read the process table at most once, and only if a rank is unaccounted for
+        List<ProcessHandle> unrecorded = null;
         for (int rank = 0; rank < replicas; rank++) {
             Optional<Integer> exit = readInt(directory.resolve("rank-" + rank + ".exit"));
             if (exit.isPresent()) {
@@ -200,13 +202,19 @@ public final class LocalProcessBackend
                 }
                 succeeded++;
             }
-            else if (process(directory, rank).isPresent() || !unrecorded(directory).isEmpty()) {
-                // (a worker started just before its scheduler was killed has no pid file, but is found by its command line)
+            else if (process(directory, rank).isPresent()) {
                 running++;
             }
             else {
-                // neither running nor an exit code: it died with the previous scheduler, unseen
-                return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " ended without an exit code (killed with its scheduler?)");
+                if (unrecorded == null) {
+                    unrecorded = unrecorded(directory);
+                }
+                if (unrecorded.isEmpty()) {
+                    // neither running nor an exit code: it died with the previous scheduler, unseen
+                    return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " ended without an exit code (killed with its scheduler?)");
+                }
+                // a worker started just before its scheduler was killed has no pid file, but is found by its command line
+                running++;
             }
         }
         if (succeeded == replicas) {
