@@ -369,8 +369,10 @@ public final class SchedulerServer
             return Database.connect(url, config.databaseUser(), config.databasePassword(), config.databasePoolSize(), Optional.empty(),
                     SchedulerConfig.redact(url));
         }
-        EmbeddedPostgresServer embedded = EmbeddedPostgresServer.start(config.home().resolve("postgres"), config.home().resolve("logs").resolve("postgres.log"));
-        return Database.connect(embedded.jdbcUrl(), Optional.empty(), Optional.empty(), config.databasePoolSize(), Optional.of(embedded),
+        EmbeddedPostgresServer embedded = EmbeddedPostgresServer.start(config.home().resolve("postgres"), config.home().resolve("secrets").resolve("postgres"),
+                config.home().resolve("logs").resolve("postgres.log"));
+        return Database.connect(embedded.jdbcUrl(), Optional.of(EmbeddedPostgresServer.APPLICATION_ROLE), Optional.of(embedded.applicationPassword()),
+                config.databasePoolSize(), Optional.of(embedded),
                 "embedded PostgreSQL in " + embedded.dataDirectory());
     }
 

@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +27,7 @@ public final class TestingPostgres
         if (server == null) {
             try {
                 Path directory = Files.createTempDirectory("tranche-test-pg-");
-                server = EmbeddedPostgresServer.start(directory.resolve("data"), directory.resolve("postgres.log"));
+                server = EmbeddedPostgresServer.start(directory.resolve("data"), directory.resolve("secrets").resolve("postgres"), directory.resolve("postgres.log"));
             }
             catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -42,13 +41,13 @@ public final class TestingPostgres
     public static String newDatabase()
     {
         String name = "test_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
-        try (Connection connection = DriverManager.getConnection(server().jdbcUrl());
+        try (Connection connection = server().superuserConnection("postgres");
                 Statement statement = connection.createStatement()) {
             statement.execute("CREATE DATABASE " + name);
         }
         catch (SQLException e) {
             throw new IllegalStateException("cannot create test database " + name, e);
         }
-        return "jdbc:postgresql://localhost:" + server().port() + "/" + name + "?user=postgres";
+        return server().superuserJdbcUrl(name);
     }
 }
