@@ -27,6 +27,9 @@ public final class AuditLog
     private final AuditRepository repository;
     private final BlockingQueue<AuditEntry> queue;
     private final AtomicLong dropped = new AtomicLong();
+    // every recorded event is counted once in recorded and, once handled (stored or given up), in handled
+    private final AtomicLong recorded = new AtomicLong();
+    private final AtomicLong handled = new AtomicLong();
     private final Thread writer;
     private volatile boolean closed;
 
@@ -41,7 +44,10 @@ public final class AuditLog
 
     public void record(AuditEntry entry)
     {
-        if (!queue.offer(entry)) {
+        if (queue.offer(entry)) {
+            recorded.incrementAndGet();
+        }
+        else {
             long count = dropped.incrementAndGet();
             if (count == 1 || count % 1000 == 0) {
                 log.warn("audit queue full: {} events not written (last: {} {} by {})", count, entry.outcome(), entry.action(), entry.actor());
@@ -52,8 +58,9 @@ public final class AuditLog
     /** Waits until everything recorded so far is written (tests, the audit command's readers). */
     public void flush()
     {
+        long target = recorded.get();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!queue.isEmpty() && System.nanoTime() < deadline) {
+        while (handled.get() < target && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(5);
             }
@@ -61,9 +68,6 @@ public final class AuditLog
                 Thread.currentThread().interrupt();
                 return;
             }
-        }
-        synchronized (this) {
-            // the writer holds the lock while it writes a batch it has taken from the queue
         }
     }
 
@@ -76,12 +80,11 @@ public final class AuditLog
                 if (first == null) {
                     continue;
                 }
-                synchronized (this) {
-                    batch.add(first);
-                    queue.drainTo(batch, BATCH - 1);
-                    write(batch);
-                    batch.clear();
-                }
+                batch.add(first);
+                queue.drainTo(batch, BATCH - 1);
+                write(batch);
+                handled.addAndGet(batch.size());
+                batch.clear();
             }
             catch (InterruptedException e) {
                 closed = true;
@@ -89,6 +92,10 @@ public final class AuditLog
         }
     }
 
+    /**
+     * Writes a batch; if the batch fails, each event on its own, so one event the database refuses
+     * costs only itself. The database being down costs the batch after three tries, counted.
+     */
     private void write(List<AuditEntry> batch)
     {
         for (int attempt = 1; ; attempt++) {
@@ -97,7 +104,21 @@ public final class AuditLog
                 return;
             }
             catch (RuntimeException e) {
-                if (attempt == 3) {
+                if (attempt == 2 && batch.size() > 1) {
+                    int lost = 0;
+                    for (AuditEntry entry : batch) {
+                        try {
+                            repository.append(List.of(entry));
+                        }
+                        catch (RuntimeException one) {
+                            lost++;
+                            log.error("could not write the audit event {} {} by {}: {}", entry.outcome(), entry.action(), entry.actor(), one.getMessage());
+                        }
+                    }
+                    dropped.addAndGet(lost);
+                    return;
+                }
+                if (attempt >= 3) {
                     log.error("could not write {} audit events: {}", batch.size(), e.getMessage());
                     dropped.addAndGet(batch.size());
                     return;
