@@ -25,6 +25,7 @@ import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.scheduling.SchedulingLoop;
 import dev.tranche.scheduler.scheduling.SpecTranslator;
 import dev.tranche.scheduler.store.ClusterRepository;
+import dev.tranche.scheduler.service.RequestGuard;
 import dev.tranche.scheduler.store.Database;
 import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.EmbeddedPostgresServer;
@@ -50,6 +51,7 @@ import dev.tranche.spec.ExperimentSpecValidator;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -67,6 +69,7 @@ import javax.net.ssl.SSLException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -217,12 +220,14 @@ public final class SchedulerServer
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
                     .maxInboundMetadataSize(MAX_METADATA_BYTES)
-                    // the last added runs first: telemetry counts refused calls too
-                    .intercept(auth)
-                    .intercept(telemetry.grpcInterceptor())
-                    .addService(health.getHealthService())
-                    .addService(ProtoReflectionServiceV1.newInstance());
-            services.forEach(builder::addService);
+                    // telemetry counts every call, refused ones too
+                    .intercept(telemetry.grpcInterceptor());
+            // each service behind authentication and the request guard (parsing, text rules)
+            List<ServerServiceDefinition> guarded = new ArrayList<>();
+            guarded.add(RequestGuard.guard(health.getHealthService().bindService(), auth));
+            guarded.add(RequestGuard.guard(ProtoReflectionServiceV1.newInstance().bindService(), auth));
+            services.forEach(service -> guarded.add(RequestGuard.guard(service.bindService(), auth)));
+            guarded.forEach(builder::addService);
             if (tls.isPresent()) {
                 try {
                     builder.sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(tls.get().privateKey(), tls.get().chain())).build());
@@ -244,8 +249,8 @@ public final class SchedulerServer
             }
             // the HTTP API calls the same services in-process
             String internalName = "tranche-internal-" + UUID.randomUUID();
-            InProcessServerBuilder internalBuilder = InProcessServerBuilder.forName(internalName).maxInboundMessageSize(MAX_REQUEST_BYTES).intercept(auth);
-            services.forEach(internalBuilder::addService);
+            InProcessServerBuilder internalBuilder = InProcessServerBuilder.forName(internalName).maxInboundMessageSize(MAX_REQUEST_BYTES);
+            guarded.forEach(internalBuilder::addService);
             internal = internalBuilder.build();
             try {
                 internal.start();

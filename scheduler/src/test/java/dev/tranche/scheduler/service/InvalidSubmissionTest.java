@@ -168,7 +168,7 @@ final class InvalidSubmissionTest
         assertThatThrownBy(() -> stub().submit(SubmitExperimentRequest.newBuilder().setSpec(Specs.example()).setRequestId("x".repeat(129)).build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                    assertThat(e.getStatus().getDescription()).startsWith("request_id must be at most 128 printable characters");
+                    assertThat(e.getStatus().getDescription()).startsWith("request_id must be at most 128 characters");
                 });
         assertThat(scheduler.count("SELECT count(*) FROM experiments")).isZero();
     }
