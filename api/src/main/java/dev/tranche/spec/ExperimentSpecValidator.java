@@ -188,11 +188,15 @@ public final class ExperimentSpecValidator
         else if (location.length() > MAX_PATH_LENGTH) {
             out.add(new Violation("dataset.location", "must be at most " + MAX_PATH_LENGTH + " characters: got " + location.length()));
         }
+        else if (location.chars().anyMatch(Character::isISOControl)) {
+            out.add(new Violation("dataset.location", "must not contain control characters such as NUL or a line break"));
+        }
         else if (!location.startsWith("/")) {
             out.add(new Violation("dataset.location", "must be an absolute path: got " + quote(location)));
         }
-        else if (location.indexOf('\0') >= 0) {
-            out.add(new Violation("dataset.location", "must not contain a NUL character"));
+        else if (!isNormalized(location)) {
+            out.add(new Violation("dataset.location", "must be a plain absolute path, without \".\", \"..\", \"//\" or a trailing \"/\": got " + quote(location)
+                    + "; write it as " + quote(normalizedOrRoot(location))));
         }
         range(out, "dataset.limit", dataset.getLimit(), 0, 100_000_000);
         range(out, "dataset.test_limit", dataset.getTestLimit(), 0, 100_000_000);
@@ -341,5 +345,28 @@ public final class ExperimentSpecValidator
     {
         String shown = value.length() > 80 ? value.substring(0, 80) + "..." : value;
         return "\"" + shown.replace("\"", "\\\"") + "\"";
+    }
+
+    /** A path that names its folder one way only: what a dataset-root check can compare safely. */
+    static boolean isNormalized(String path)
+    {
+        if (path.equals("/")) {
+            return true;
+        }
+        if (path.endsWith("/")) {
+            return false;
+        }
+        for (String segment : path.substring(1).split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String normalizedOrRoot(String path)
+    {
+        String normalized = java.nio.file.Path.of(path).normalize().toString();
+        return normalized.isEmpty() ? "/" : normalized;
     }
 }

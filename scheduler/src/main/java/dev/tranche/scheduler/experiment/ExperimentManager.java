@@ -26,10 +26,13 @@ public final class ExperimentManager
     private final SubmissionWriter writer;
     private final ExperimentEventBus events;
     private final ExperimentSpecValidator validator;
+    private final DatasetRoots datasetRoots;
     private final SecureRandom random = new SecureRandom();
 
-    public ExperimentManager(ExperimentRepository experiments, SubmissionWriter writer, ExperimentEventBus events, ExperimentSpecValidator validator)
+    public ExperimentManager(ExperimentRepository experiments, SubmissionWriter writer, ExperimentEventBus events, ExperimentSpecValidator validator,
+            DatasetRoots datasetRoots)
     {
+        this.datasetRoots = requireNonNull(datasetRoots, "datasetRoots is null");
         this.experiments = requireNonNull(experiments, "experiments is null");
         this.writer = requireNonNull(writer, "writer is null");
         this.events = requireNonNull(events, "events is null");
@@ -46,6 +49,7 @@ public final class ExperimentManager
             throw new IllegalArgumentException("request_id must be at most " + MAX_REQUEST_ID + " printable characters: got " + requestId.length() + " characters");
         }
         ExperimentSpec normalized = validator.validateAndNormalize(spec);
+        datasetRoots.check(normalized.getDataset().getLocation());
         Optional<String> request = requestId.isEmpty() ? Optional.empty() : Optional.of(requestId);
         String reason = "submitted; waiting for the scheduler";
         for (int attempt = 0; ; attempt++) {

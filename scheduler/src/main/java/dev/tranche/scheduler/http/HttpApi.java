@@ -46,18 +46,29 @@ import dev.tranche.scheduler.security.AuditEntry;
 import dev.tranche.scheduler.security.AuditLog;
 import dev.tranche.scheduler.security.AuthInterceptor;
 import dev.tranche.scheduler.security.AuthenticationException;
+import dev.tranche.scheduler.security.FailedAuthentications;
+import dev.tranche.scheduler.service.RequestGuard;
 import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.security.TlsMaterial;
 import dev.tranche.scheduler.security.TokenService;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -69,6 +80,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -82,8 +94,18 @@ public final class HttpApi
         implements AutoCloseable
 {
     private static final long MAX_REQUEST_BYTES = 1024 * 1024;
+    /** A login body holds one token. */
+    private static final long MAX_LOGIN_BYTES = 8 * 1024;
+    /** A body that stops arriving for this long is refused, rather than holding a thread for the idle timeout. */
+    private static final long BODY_STALL_MILLIS = 3_000;
+    /** Request bodies held in memory at once, all requests together: the heap they can take is bounded by this. */
+    static final int BODY_BUDGET_KIB = 64 * 1024;
+    private static final String BODY = "tranche.body";
+    private static final int MAX_JSON_NESTING = 32;
+    private static final Set<HandlerType> WRITES = Set.of(HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
 
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     static final String SESSION_COOKIE = "tranche_token";
     /** Reachable without a token: probes, and the login page with what it needs. */
     private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/login.html", "/style.css", "/favicon.ico");
@@ -93,6 +115,8 @@ public final class HttpApi
     private final Channel internal;
     private final TokenService tokens;
     private final AuditLog audit;
+    private final FailedAuthentications failures;
+    private final Semaphore bodyBudget = new Semaphore(BODY_BUDGET_KIB);
     private final Clock clock;
     private final boolean tls;
     private final List<String> registeredRoutes = new CopyOnWriteArrayList<>();
@@ -101,8 +125,9 @@ public final class HttpApi
     private final SchedulerMetrics telemetry;
 
     public HttpApi(String bindAddress, int port, Optional<TlsMaterial> tls, Channel internal, DataSource dataSource, MetricsRepository metrics,
-            SchedulerMetrics telemetry, TokenService tokens, AuditLog audit, Clock clock)
+            SchedulerMetrics telemetry, TokenService tokens, AuditLog audit, FailedAuthentications failures, Clock clock)
     {
+        this.failures = requireNonNull(failures, "failures is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.clock = requireNonNull(clock, "clock is null");
@@ -113,6 +138,7 @@ public final class HttpApi
         this.telemetry = requireNonNull(telemetry, "telemetry is null");
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.http.maxRequestSize = MAX_REQUEST_BYTES;
             config.staticFiles.add(files -> {
                 files.hostedPath = "/";
@@ -154,6 +180,8 @@ public final class HttpApi
 
     private void routes()
     {
+        // bodies are read (and bounded) before anything else, token or not
+        app.before(this::readBody);
         app.before(this::authenticate);
         app.get("/healthz", this::health);
         app.get("/metrics", ctx -> {
@@ -178,7 +206,7 @@ public final class HttpApi
         app.get("/api/v1/experiments/{id}", ctx -> json(ctx, experiments(ctx).get(GetExperimentRequest.newBuilder().setId(ctx.pathParam("id")).build())));
         app.post("/api/v1/experiments/{id}/cancel", ctx -> {
             CancelExperimentRequest.Builder request = CancelExperimentRequest.newBuilder();
-            if (!ctx.body().isBlank()) {
+            if (!body(ctx).isBlank()) {
                 parse(ctx, request);
             }
             json(ctx, experiments(ctx).cancel(request.setId(ctx.pathParam("id")).build()));
@@ -242,6 +270,17 @@ public final class HttpApi
         });
 
         app.exception(StatusRuntimeException.class, (e, ctx) -> error(ctx, e.getStatus()));
+        app.exception(HttpRefusal.class, (e, ctx) -> {
+            if (e.closeConnection) {
+                // the rest of an oversized body is not read: the connection ends with this answer
+                ctx.header("Connection", "close");
+            }
+            error(ctx, e.httpStatus, e.code, e.getMessage());
+        });
+        app.exception(Exception.class, (e, ctx) -> {
+            log.error("internal error serving {} {}", ctx.method(), ctx.path(), e);
+            error(ctx, Status.INTERNAL.withDescription("internal error; the scheduler's log has the details"));
+        });
         app.exception(BadRequest.class, (e, ctx) -> error(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
         app.exception(Refused.class, (e, ctx) -> error(ctx, e.status()));
         app.error(404, ctx -> {
@@ -264,7 +303,7 @@ public final class HttpApi
                     request.addStates(ExperimentState.valueOf(state.strip().toUpperCase(Locale.ROOT)));
                 }
                 catch (IllegalArgumentException e) {
-                    throw new BadRequest("state must be one of pending, scheduled, running, succeeded, failed, cancelled, preempted: got \"" + state + "\"");
+                    throw new BadRequest("state must be one of pending, scheduled, running, succeeded, failed, cancelled, preempted: got \"" + RequestGuard.echo(state) + "\"");
                 }
             }
         }
@@ -325,24 +364,55 @@ public final class HttpApi
             }
             throw refuse(ctx, "anonymous", Status.UNAUTHENTICATED.withDescription("a token is required: \"Authorization: Bearer <token>\", or log in at /login.html"));
         }
-        Principal principal;
+        Principal principal = authenticate(ctx, token, fromCookie);
+        if (principal instanceof Principal.Worker worker) {
+            throw refuse(ctx, worker.describe(), Status.PERMISSION_DENIED.withDescription("a worker credential may only report metrics"));
+        }
+        if (fromCookie && WRITES.contains(ctx.method())) {
+            requireDashboardWrite(ctx, principal.describe());
+        }
+        ctx.attribute("tranche.principal", principal);
+        ctx.attribute("tranche.token", token);
+    }
+
+    /** The token's principal; a failure counts against the caller's address, and an address over its budget is refused unasked. */
+    private Principal authenticate(io.javalin.http.Context ctx, String token, boolean fromCookie)
+    {
+        if (!failures.admit(ctx.ip())) {
+            throw new Refused(failures.refusal(ctx.ip()));
+        }
         try {
-            principal = tokens.authenticate(token);
+            return tokens.authenticate(token);
         }
         catch (AuthenticationException e) {
+            failures.failed(ctx.ip());
             if (fromCookie) {
                 ctx.cookie(sessionCookie("", 0));
             }
             throw refuse(ctx, "anonymous", Status.UNAUTHENTICATED.withDescription(e.getMessage()));
         }
-        if (principal instanceof Principal.Worker worker) {
-            throw refuse(ctx, worker.describe(), Status.PERMISSION_DENIED.withDescription("a worker credential may only report metrics"));
+    }
+
+    /**
+     * A write that a browser's cookie authenticates must come from the dashboard itself: the browser
+     * says so in Origin (or, where it sends none, Sec-Fetch-Site), and its body is JSON, which a form
+     * on another site cannot send without the browser asking first.
+     */
+    private void requireDashboardWrite(io.javalin.http.Context ctx, String actor)
+    {
+        String origin = ctx.header("Origin");
+        String fetchSite = ctx.header("Sec-Fetch-Site");
+        boolean sameOrigin = origin != null ? sameOrigin(ctx, origin) : "same-origin".equals(fetchSite);
+        if (!sameOrigin) {
+            throw refuse(ctx, actor, Status.PERMISSION_DENIED.withDescription(origin != null
+                    ? "cross-site request refused: Origin " + RequestGuard.echo(origin) + " is not this dashboard"
+                    : "a write with the session cookie must come from the dashboard (an Origin or Sec-Fetch-Site: same-origin header); scripts send \"Authorization: Bearer <token>\""));
         }
-        if (fromCookie && ctx.method() != HandlerType.GET && !sameOrigin(ctx)) {
-            throw refuse(ctx, principal.describe(), Status.PERMISSION_DENIED.withDescription("cross-site request refused (Origin " + ctx.header("Origin") + ")"));
+        String type = ctx.header("Content-Type");
+        if (type == null || !type.strip().toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            throw refuse(ctx, actor, Status.PERMISSION_DENIED.withDescription("a write with the session cookie must send Content-Type: application/json: got "
+                    + (type == null ? "none" : RequestGuard.echo(type))));
         }
-        ctx.attribute("tranche.principal", principal);
-        ctx.attribute("tranche.token", token);
     }
 
     private void requireAdmin(io.javalin.http.Context ctx)
@@ -357,21 +427,20 @@ public final class HttpApi
     /** POST /api/v1/session {"token": "..."}: checks the token and keeps it in an HttpOnly cookie. */
     private void login(io.javalin.http.Context ctx)
     {
+        String origin = ctx.header("Origin");
+        if (origin != null && !sameOrigin(ctx, origin)) {
+            // no logging a victim's browser into someone else's account from another site
+            throw refuse(ctx, "anonymous", Status.PERMISSION_DENIED.withDescription("cross-site login refused: Origin " + RequestGuard.echo(origin) + " is not this dashboard"));
+        }
         JsonObject body;
         try {
-            body = JsonParser.parseString(ctx.body()).getAsJsonObject();
+            body = JsonParser.parseString(body(ctx)).getAsJsonObject();
         }
         catch (RuntimeException e) {
             throw new BadRequest("the request body must be {\"token\": \"...\"}");
         }
         String token = body.has("token") && body.get("token").isJsonPrimitive() ? body.get("token").getAsString().strip() : "";
-        Principal principal;
-        try {
-            principal = tokens.authenticate(token);
-        }
-        catch (AuthenticationException e) {
-            throw refuse(ctx, "anonymous", Status.UNAUTHENTICATED.withDescription(e.getMessage()));
-        }
+        Principal principal = authenticate(ctx, token, false);
         if (!(principal instanceof Principal.User user)) {
             throw refuse(ctx, principal.describe(), Status.PERMISSION_DENIED.withDescription("a worker credential cannot log in"));
         }
@@ -388,14 +457,116 @@ public final class HttpApi
         return cookie;
     }
 
-    private static boolean sameOrigin(io.javalin.http.Context ctx)
+    private boolean sameOrigin(io.javalin.http.Context ctx, String origin)
     {
-        String origin = ctx.header("Origin");
-        if (origin == null) {
-            return true;
-        }
         String host = ctx.header("Host");
-        return host != null && (origin.equals("http://" + host) || origin.equals("https://" + host));
+        return host != null && origin.equals((tls ? "https://" : "http://") + host);
+    }
+
+    /**
+     * Reads a write's body, at most {@code limit} bytes (less for a login), before authentication so
+     * that no caller can make the server hold more: a longer body is answered 413 without reading the
+     * rest, chunked or not, and one that stops arriving or ends before its Content-Length gets 400.
+     */
+    private void readBody(io.javalin.http.Context ctx)
+    {
+        if (!WRITES.contains(ctx.method())) {
+            return;
+        }
+        long limit = ctx.path().equals(SESSION_PATH) ? MAX_LOGIN_BYTES : MAX_REQUEST_BYTES;
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > limit) {
+            throw tooLarge(limit);
+        }
+        int reserved = (int) ((declared >= 0 ? declared : limit) / 1024 + 1);
+        try {
+            if (!bodyBudget.tryAcquire(reserved, 2, TimeUnit.SECONDS)) {
+                throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is reading too many request bodies at once; retry shortly", false);
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is shutting down", false);
+        }
+        EndPoint endPoint = Request.getBaseRequest(ctx.req()).getHttpChannel().getEndPoint();
+        long idleTimeout = endPoint.getIdleTimeout();
+        endPoint.setIdleTimeout(BODY_STALL_MILLIS);
+        long total = 0;
+        try {
+            InputStream in = ctx.req().getInputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(declared >= 0 ? declared : 8192, limit));
+            byte[] buffer = new byte[8192];
+            for (int read; (read = in.read(buffer)) != -1; ) {
+                total += read;
+                if (total > limit) {
+                    throw tooLarge(limit);
+                }
+                out.write(buffer, 0, read);
+            }
+            String body = out.toString(StandardCharsets.UTF_8);
+            int depth = nesting(body);
+            if (depth > MAX_JSON_NESTING) {
+                throw new HttpRefusal(400, Status.Code.INVALID_ARGUMENT.name(), "the request body nests " + (depth == Integer.MAX_VALUE ? "more than " + MAX_JSON_NESTING : depth)
+                        + " levels deep; at most " + MAX_JSON_NESTING + " are allowed", false);
+            }
+            ctx.attribute(BODY, body);
+        }
+        catch (IOException e) {
+            throw new HttpRefusal(400, Status.Code.INVALID_ARGUMENT.name(), declared >= 0
+                    ? "the request body ended or stopped arriving after " + total + " of the " + declared + " bytes its Content-Length announced"
+                    : "the request body ended or stopped arriving after " + total + " bytes", true);
+        }
+        finally {
+            endPoint.setIdleTimeout(idleTimeout);
+            bodyBudget.release(reserved);
+        }
+    }
+
+    /** How deeply a JSON text nests arrays and objects, read without parsing it (a parser recurses, and a deep enough body overflows its stack). */
+    static int nesting(String json)
+    {
+        int depth = 0;
+        int deepest = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                }
+                else if (c == '"') {
+                    inString = false;
+                }
+            }
+            else if (c == '"') {
+                inString = true;
+            }
+            else if (c == '[' || c == '{') {
+                depth++;
+                if (depth > deepest) {
+                    deepest = depth;
+                    if (deepest > 10 * MAX_JSON_NESTING) {
+                        return Integer.MAX_VALUE;
+                    }
+                }
+            }
+            else if (c == ']' || c == '}') {
+                depth--;
+            }
+        }
+        return deepest;
+    }
+
+    private static HttpRefusal tooLarge(long limit)
+    {
+        return new HttpRefusal(413, "REQUEST_TOO_LARGE", "the request body is larger than the limit of " + limit / 1024 + " KiB for this route", true);
+    }
+
+    /** The body {@link #readBody} read ("" for a request without one). */
+    private static String body(io.javalin.http.Context ctx)
+    {
+        String body = ctx.attribute(BODY);
+        return body == null ? "" : body;
     }
 
     private Refused refuse(io.javalin.http.Context ctx, String actor, Status status)
@@ -436,12 +607,10 @@ public final class HttpApi
     private static void parse(io.javalin.http.Context ctx, Message.Builder builder)
     {
         try {
-            JsonFormat.parser().merge(ctx.body(), builder);
+            JsonFormat.parser().merge(body(ctx), builder);
         }
         catch (InvalidProtocolBufferException | RuntimeException e) {
-            throw new BadRequest("the request body is not a valid " + builder.getDescriptorForType().getName() + " in JSON: "
-                    + (e.getMessage() == null ? e.toString() : e.getMessage().replace("tranche.v1.", "").lines().findFirst().orElse("")
-                    .replace("com.google.gson.stream.MalformedJsonException: ", "")));
+            throw new BadRequest("the request body is not a valid " + builder.getDescriptorForType().getName() + " in JSON: " + plain(e));
         }
     }
 
@@ -462,10 +631,31 @@ public final class HttpApi
 
     private static void error(io.javalin.http.Context ctx, Status status)
     {
+        error(ctx, httpStatus(status.getCode()), status.getCode().name(), status.getDescription() == null ? status.getCode().name() : status.getDescription());
+    }
+
+    private static void error(io.javalin.http.Context ctx, int httpStatus, String code, String message)
+    {
         JsonObject body = new JsonObject();
-        body.addProperty("code", status.getCode().name());
-        body.addProperty("message", status.getDescription() == null ? status.getCode().name() : status.getDescription());
-        ctx.status(httpStatus(status.getCode())).contentType("application/json").result(body.toString());
+        body.addProperty("code", code);
+        body.addProperty("message", message);
+        ctx.status(httpStatus).contentType("application/json").result(body.toString());
+    }
+
+    /**
+     * A parser's complaint in the caller's words: its first line, without Java class names or
+     * protobuf package prefixes, and cut short (it may quote what the caller sent).
+     */
+    static String plain(Throwable e)
+    {
+        String message = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+        message = message.replaceAll("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error)\\b:?\\s*", "")
+                .replace("tranche.v1.", "")
+                .strip();
+        if (message.isEmpty()) {
+            message = "malformed JSON";
+        }
+        return message.length() <= 200 ? message : message.substring(0, 200) + "...";
     }
 
     static int httpStatus(Status.Code code)
@@ -503,7 +693,7 @@ public final class HttpApi
             return parsed;
         }
         catch (NumberFormatException e) {
-            throw new BadRequest(name + " must be a whole number: got \"" + value + "\"");
+            throw new BadRequest(name + " must be a whole number: got \"" + RequestGuard.echo(value) + "\"");
         }
     }
 
@@ -527,6 +717,23 @@ public final class HttpApi
         Status status()
         {
             return status;
+        }
+    }
+
+    /** A request refused before it reaches a service, with its HTTP status (413, or 400 for a broken body). */
+    private static final class HttpRefusal
+            extends RuntimeException
+    {
+        private final int httpStatus;
+        private final String code;
+        private final boolean closeConnection;
+
+        HttpRefusal(int httpStatus, String code, String message, boolean closeConnection)
+        {
+            super(message, null, false, false);
+            this.httpStatus = httpStatus;
+            this.code = code;
+            this.closeConnection = closeConnection;
         }
     }
 

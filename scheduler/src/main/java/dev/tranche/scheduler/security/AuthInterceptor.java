@@ -41,10 +41,12 @@ public final class AuthInterceptor
     private final TokenService tokens;
     private final RateLimiter rateLimiter;
     private final AuditLog audit;
+    private final FailedAuthentications failures;
     private final Clock clock;
 
-    public AuthInterceptor(AccessPolicy policy, TokenService tokens, RateLimiter rateLimiter, AuditLog audit, Clock clock)
+    public AuthInterceptor(AccessPolicy policy, TokenService tokens, RateLimiter rateLimiter, AuditLog audit, FailedAuthentications failures, Clock clock)
     {
+        this.failures = requireNonNull(failures, "failures is null");
         this.policy = requireNonNull(policy, "policy is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
         this.rateLimiter = requireNonNull(rateLimiter, "rateLimiter is null");
@@ -67,10 +69,15 @@ public final class AuthInterceptor
         String bearer = bearer(headers);
         Principal principal = null;
         if (bearer != null || rule.get() != AccessRule.WORKER) {
+            if (!failures.admit(remote)) {
+                // counted for a summary row instead of one audit row per attempt
+                return refuse(call, failures.refusal(remote), "anonymous", method, remote, false);
+            }
             try {
                 principal = tokens.authenticate(bearer);
             }
             catch (AuthenticationException e) {
+                failures.failed(remote);
                 return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()), "anonymous", method, remote);
             }
         }
@@ -112,6 +119,11 @@ public final class AuthInterceptor
      */
     private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status, String actor, String method, String remote)
     {
+        return refuse(call, status, actor, method, remote, true);
+    }
+
+    private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status, String actor, String method, String remote, boolean audited)
+    {
         call.request(1);
         return new ServerCall.Listener<>()
         {
@@ -134,7 +146,9 @@ public final class AuthInterceptor
             {
                 if (!done) {
                     done = true;
-                    audit.record(new AuditEntry(0, clock.instant(), actor, method, "", status.getCode().name(), status.getDescription(), remote));
+                    if (audited) {
+                        audit.record(new AuditEntry(0, clock.instant(), actor, method, "", status.getCode().name(), status.getDescription(), remote));
+                    }
                 }
             }
 
@@ -144,7 +158,9 @@ public final class AuthInterceptor
                     return;
                 }
                 done = true;
-                audit.record(new AuditEntry(0, clock.instant(), actor, method, target, status.getCode().name(), status.getDescription(), remote));
+                if (audited) {
+                    audit.record(new AuditEntry(0, clock.instant(), actor, method, target, status.getCode().name(), status.getDescription(), remote));
+                }
                 call.close(status, new Metadata());
             }
         };

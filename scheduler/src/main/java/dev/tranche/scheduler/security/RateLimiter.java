@@ -35,6 +35,16 @@ public final class RateLimiter
         return perSecond;
     }
 
+    /** Whether the caller's bucket holds a request now, without taking it. */
+    public boolean hasCapacity(String key)
+    {
+        if (!enabled()) {
+            return true;
+        }
+        Bucket bucket = buckets.get(key);
+        return bucket == null || bucket.available(perSecond, burst, nanoTime.getAsLong()) >= 1;
+    }
+
     /** Takes one request from the caller's bucket; false when it is empty. */
     public boolean tryAcquire(String key)
     {
@@ -57,6 +67,11 @@ public final class RateLimiter
         {
             this.tokens = tokens;
             this.last = now;
+        }
+
+        synchronized double available(double perSecond, double burst, long now)
+        {
+            return Math.min(burst, tokens + (now - last) / 1e9 * perSecond);
         }
 
         synchronized boolean take(double perSecond, double burst, long now)

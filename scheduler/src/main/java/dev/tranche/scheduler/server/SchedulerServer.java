@@ -10,6 +10,7 @@ import dev.tranche.scheduler.core.SchedulingCycle;
 import dev.tranche.scheduler.core.SchedulingOptions;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.DatasetRoots;
 import dev.tranche.scheduler.experiment.ExperimentManager;
 import dev.tranche.scheduler.experiment.SubmissionWriter;
 import dev.tranche.scheduler.execution.ExecutionController;
@@ -38,6 +39,7 @@ import dev.tranche.scheduler.store.TokenRepository;
 import dev.tranche.scheduler.security.AccessPolicy;
 import dev.tranche.scheduler.security.AuditLog;
 import dev.tranche.scheduler.security.AuthInterceptor;
+import dev.tranche.scheduler.security.FailedAuthentications;
 import dev.tranche.scheduler.security.IssuedToken;
 import dev.tranche.scheduler.security.RateLimiter;
 import dev.tranche.scheduler.security.Role;
@@ -102,6 +104,7 @@ public final class SchedulerServer
     private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
     private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
     private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
+    private static final Duration AUTH_SUMMARY_INTERVAL = Duration.ofSeconds(10);
     private static final int MAX_PENDING_PER_CYCLE = 100_000;
     // The core counts age in whatever unit it is given; the loop gives seconds waited.
     private static final long STARVATION_SECONDS = 300;
@@ -123,13 +126,15 @@ public final class SchedulerServer
     private final ManagedChannel internalChannel;
     private final TokenService tokens;
     private final AuditLog auditLog;
+    private final FailedAuthentications failedAuthentications;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
             SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, HttpApi http,
             WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution, Optional<LocalProcessBackend> localBackend,
-            TokenService tokens, AuditLog auditLog)
+            TokenService tokens, AuditLog auditLog, FailedAuthentications failedAuthentications)
     {
+        this.failedAuthentications = failedAuthentications;
         this.tokens = tokens;
         this.auditLog = auditLog;
         this.localBackend = localBackend;
@@ -162,12 +167,14 @@ public final class SchedulerServer
         ExecutorService watchExecutor = null;
         Server grpc = null;
         AuditLog auditLog = null;
+        FailedAuthentications failures = null;
         try {
             database = openDatabase(config);
             ExperimentEventBus events = new ExperimentEventBus();
             ExperimentRepository experimentRepository = new ExperimentRepository(database.dataSource());
             submissionWriter = new SubmissionWriter(experimentRepository, WRITER_THREADS, MAX_SUBMISSION_BATCH, MAX_QUEUED_SUBMISSIONS);
-            ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, new ExperimentSpecValidator());
+            ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, new ExperimentSpecValidator(),
+                    config.security().datasetRoots().map(DatasetRoots::new).orElseGet(() -> DatasetRoots.defaults(config.home())));
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
@@ -178,8 +185,10 @@ public final class SchedulerServer
             TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);
             Optional<String> firstAdminToken = tokens.ensureAdmin(config.security().adminToken());
             SecuritySettings security = config.security();
+            failures = new FailedAuthentications(security.failedAuthenticationsPerSecond(), SecuritySettings.FAILED_AUTHENTICATION_BURST_SECONDS,
+                    auditLog, clock, System::nanoTime).summarizeEvery(AUTH_SUMMARY_INTERVAL);
             AuthInterceptor auth = new AuthInterceptor(AccessPolicy.standard(), tokens,
-                    new RateLimiter(security.rateLimitPerSecond(), 2 * security.rateLimitPerSecond(), System::nanoTime), auditLog, clock);
+                    new RateLimiter(security.rateLimitPerSecond(), 2 * security.rateLimitPerSecond(), System::nanoTime), auditLog, failures, clock);
             Optional<TlsMaterial> tls = security.tls().map(TlsMaterial::load);
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
             SpecTranslator translator = new SpecTranslator();
@@ -215,7 +224,7 @@ public final class SchedulerServer
             List<BindableService> services = List.of(
                     experimentService,
                     new AdminGrpcService(projects, cluster, translator),
-                    new MetricsGrpcService(experiments, metricsRepository, credentials),
+                    new MetricsGrpcService(experiments, metricsRepository, credentials, events),
                     new AuthGrpcService(tokens, auditEvents, auditLog));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
@@ -259,7 +268,7 @@ public final class SchedulerServer
                 throw new UncheckedIOException("cannot start the in-process gRPC server", e);
             }
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
-            HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database.dataSource(), metricsRepository, telemetry, tokens, auditLog, clock);
+            HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database.dataSource(), metricsRepository, telemetry, tokens, auditLog, failures, clock);
             schedulingLoop.start();
             if (kubernetesLauncher != null) {
                 execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get());
@@ -272,7 +281,7 @@ public final class SchedulerServer
             }
             health.setStatus("", ServingStatus.SERVING);
             SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
-                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend), tokens, auditLog);
+                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend), tokens, auditLog, failures);
             firstAdminToken.ifPresent(SchedulerServer::announceAdminToken);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
@@ -299,6 +308,7 @@ public final class SchedulerServer
             if (submissionWriter != null) {
                 submissionWriter.close();
             }
+            closeQuietly(failures);
             if (auditLog != null) {
                 auditLog.close();
             }
@@ -477,6 +487,7 @@ public final class SchedulerServer
         internal.shutdownNow();
         watchExecutor.shutdownNow();
         submissionWriter.close();
+        failedAuthentications.close();
         auditLog.close();
         database.close();
         homeLock.close();

@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.experiment.DatasetRoots;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
 import dev.tranche.scheduler.inventory.DetectedInventory;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Spec;
 import dev.tranche.scheduler.security.SecuritySettings;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -90,6 +92,16 @@ public final class ServerCommand
             description = "Requests a second each token may make, bursts of twice that (default: " + (long) SecuritySettings.DEFAULT_RATE_LIMIT + "; 0: no limit).")
     Double rateLimit;
 
+    @Option(names = "--failed-auth-limit", paramLabel = "PER_SECOND",
+            description = "Failed authentications a second each client address may make, bursts of " + SecuritySettings.FAILED_AUTHENTICATION_BURST_SECONDS
+                    + " seconds' worth; past that the address is refused (429) until it slows down (default: "
+                    + (long) SecuritySettings.DEFAULT_FAILED_AUTHENTICATIONS + "; 0: no limit).")
+    Double failedAuthLimit;
+
+    @Option(names = "--dataset-root", paramLabel = "DIR",
+            description = "A folder experiments may read data sets from (repeatable; default: the built-in data sets' folders and HOME/datasets).")
+    List<Path> datasetRoots;
+
     @Override
     public Integer call()
             throws InterruptedException
@@ -153,6 +165,12 @@ public final class ServerCommand
             }
             if (rateLimit != null) {
                 security = security.withRateLimit(rateLimit);
+            }
+            if (datasetRoots != null) {
+                security = security.withDatasetRoots(Optional.of(new DatasetRoots(datasetRoots).roots()));
+            }
+            if (failedAuthLimit != null) {
+                security = security.withFailedAuthenticationLimit(failedAuthLimit);
             }
             return config.withSecurity(security);
         }

@@ -6,7 +6,9 @@ import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
 import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.ReportAck;
+import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.metrics.Lttb;
 import dev.tranche.scheduler.metrics.MetricSample;
@@ -40,9 +42,11 @@ public final class MetricsGrpcService
     private final ExperimentManager experiments;
     private final MetricsRepository metrics;
     private final WorkerCredentials credentials;
+    private final ExperimentEventBus events;
 
-    public MetricsGrpcService(ExperimentManager experiments, MetricsRepository metrics, WorkerCredentials credentials)
+    public MetricsGrpcService(ExperimentManager experiments, MetricsRepository metrics, WorkerCredentials credentials, ExperimentEventBus events)
     {
+        this.events = requireNonNull(events, "events is null");
         this.experiments = requireNonNull(experiments, "experiments is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.credentials = requireNonNull(credentials, "credentials is null");
@@ -57,6 +61,9 @@ public final class MetricsGrpcService
             private String experimentId;
             private long stored;
             private boolean failed;
+            // set when the experiment ends while the stream is open: its credential expires with it
+            private volatile ExperimentState endedAs;
+            private ExperimentEventBus.Subscription ending;
 
             @Override
             public void onNext(MetricBatch batch)
@@ -66,8 +73,15 @@ public final class MetricsGrpcService
                 }
                 try {
                     if (experimentId == null) {
+                        String id = batch.getExperimentId();
+                        // watch before checking, so an end between the two is not missed
+                        ending = events.subscribe(change -> change.experiment().id().equals(id) && change.transition().to().isTerminal(),
+                                change -> endedAs = change.transition().to());
                         admit(batch, caller);
-                        experimentId = batch.getExperimentId();
+                        experimentId = id;
+                    }
+                    if (endedAs != null) {
+                        throw Callers.denied("the credential for experiment " + experimentId + " expired when it ended (" + endedAs + ")");
                     }
                     else if (!experimentId.equals(batch.getExperimentId())) {
                         throw new IllegalArgumentException("experiment_id must stay " + experimentId + " for the whole stream: got " + batch.getExperimentId());
@@ -84,6 +98,7 @@ public final class MetricsGrpcService
                 }
                 catch (RuntimeException e) {
                     failed = true;
+                    stopWatching();
                     response.onError(GrpcErrors.toStatus(e));
                 }
             }
@@ -92,11 +107,20 @@ public final class MetricsGrpcService
             public void onError(Throwable t)
             {
                 // the worker went away; what arrived is stored, and it resends the rest
+                stopWatching();
+            }
+
+            private void stopWatching()
+            {
+                if (ending != null) {
+                    ending.close();
+                }
             }
 
             @Override
             public void onCompleted()
             {
+                stopWatching();
                 if (!failed) {
                     response.onNext(ReportAck.newBuilder().setStored(stored).build());
                     response.onCompleted();

@@ -80,7 +80,7 @@ public final class TestingScheduler
                 .withDatabasePoolSize(8)
                 .withInventory(inventory.map(Inventory.class::cast))
                 .withLocalWorkers(localWorkers)
-                .withSecurity(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0).withTls(tls));
+                .withSecurity(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0).withFailedAuthenticationLimit(0).withTls(tls));
         this.server = SchedulerServer.start(config);
         this.client = client(ADMIN_TOKEN);
     }

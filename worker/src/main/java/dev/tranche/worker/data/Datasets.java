@@ -1,5 +1,6 @@
 package dev.tranche.worker.data;
 
+import dev.tranche.spec.BuiltInDatasets;
 import dev.tranche.proto.v1.DatasetSpec;
 
 import java.nio.file.Files;
@@ -11,9 +12,9 @@ import static java.util.Objects.requireNonNull;
 /** Loads the training and test images a {@link DatasetSpec} names. */
 public final class Datasets
 {
-    public static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
-    public static final Path MNIST_DIR = Path.of("/usr/share/datasets/mnist");
-    public static final Path CIFAR10_DIR = Path.of("/usr/share/datasets/cifar-10");
+    public static final Path FASHION_MNIST_DIR = Path.of(BuiltInDatasets.FASHION_MNIST);
+    public static final Path MNIST_DIR = Path.of(BuiltInDatasets.MNIST);
+    public static final Path CIFAR10_DIR = Path.of(BuiltInDatasets.CIFAR10);
 
     private Datasets() {}
 
