@@ -22,6 +22,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * A real scheduler for tests: real gRPC on a loopback port, real PostgreSQL (a fresh database on the
@@ -46,22 +47,29 @@ public final class TestingScheduler
     /** With a declared inventory; its scheduling loop runs on its own timer as in production. */
     public TestingScheduler(Optional<? extends Inventory> inventory)
     {
-        this(inventory, Optional.empty(), Optional.empty());
+        this(inventory, Optional.empty(), Optional.empty(), UnaryOperator.identity());
+    }
+
+    /** With security settings changed from the tests' defaults (which turn the rate limits off). */
+    public static TestingScheduler withSecurity(UnaryOperator<SecuritySettings> change)
+    {
+        return new TestingScheduler(Optional.empty(), Optional.empty(), Optional.empty(), change);
     }
 
     /** Serving gRPC and HTTP over TLS with this certificate and key; its clients trust the certificate. */
     public static TestingScheduler withTls(SecuritySettings.TlsFiles tls)
     {
-        return new TestingScheduler(Optional.empty(), Optional.of(tls), Optional.empty());
+        return new TestingScheduler(Optional.empty(), Optional.of(tls), Optional.empty(), UnaryOperator.identity());
     }
 
     /** Serving TLS, running the workers of placed experiments on this machine with {@code workerCommand} (as --run-workers does). */
     public static TestingScheduler withTlsAndLocalWorkers(SecuritySettings.TlsFiles tls, Inventory inventory, List<String> workerCommand)
     {
-        return new TestingScheduler(Optional.of(inventory), Optional.of(tls), Optional.of(workerCommand));
+        return new TestingScheduler(Optional.of(inventory), Optional.of(tls), Optional.of(workerCommand), UnaryOperator.identity());
     }
 
-    private TestingScheduler(Optional<? extends Inventory> inventory, Optional<SecuritySettings.TlsFiles> tls, Optional<List<String>> localWorkers)
+    private TestingScheduler(Optional<? extends Inventory> inventory, Optional<SecuritySettings.TlsFiles> tls, Optional<List<String>> localWorkers,
+            UnaryOperator<SecuritySettings> security)
     {
         this.tls = tls;
         this.jdbcUrl = TestingPostgres.newDatabase();
@@ -80,7 +88,8 @@ public final class TestingScheduler
                 .withDatabasePoolSize(8)
                 .withInventory(inventory.map(Inventory.class::cast))
                 .withLocalWorkers(localWorkers)
-                .withSecurity(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0).withFailedAuthenticationLimit(0).withTls(tls));
+                .withSecurity(security.apply(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0).withFailedAuthenticationLimit(0)
+                        .withTls(tls)));
         this.server = SchedulerServer.start(config);
         this.client = client(ADMIN_TOKEN);
     }
