@@ -206,6 +206,13 @@ public final class HttpApi
         // an event stream answers 200 before its first event: ask the service first, so a caller who
         // may not watch the project gets a 403 instead of a stream that closes at once
         app.before("/api/v1/events", ctx -> {
+            String accept = ctx.header("Accept");
+            if (accept == null || !accept.contains("text/event-stream")) {
+                HttpErrors.answer(ctx, 406, "NOT_ACCEPTABLE",
+                        "/api/v1/events is a stream of Server-Sent Events: send \"Accept: text/event-stream\" (a browser's EventSource does)");
+                ctx.skipRemainingHandlers();
+                return;
+            }
             if (ctx.attribute("tranche.token") != null) {
                 experiments(ctx).list(ListExperimentsRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project"))).setPageSize(1).build());
             }
@@ -241,12 +248,13 @@ public final class HttpApi
             }));
         });
 
-        app.exception(StatusRuntimeException.class, (e, ctx) -> error(ctx, e.getStatus()));
-        app.exception(BadRequest.class, (e, ctx) -> error(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
-        app.exception(Refused.class, (e, ctx) -> error(ctx, e.status()));
+        app.exception(StatusRuntimeException.class, (e, ctx) -> HttpErrors.answer(ctx, e.getStatus()));
+        app.exception(BadRequest.class, (e, ctx) -> HttpErrors.answer(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
+        app.exception(Refused.class, (e, ctx) -> HttpErrors.answer(ctx, e.status()));
         app.error(404, ctx -> {
-            if (ctx.path().startsWith("/api/")) {
-                error(ctx, Status.NOT_FOUND.withDescription("no such API route: " + ctx.method() + " " + ctx.path()));
+            // a 404 a route answered (an experiment that does not exist) keeps its message
+            if (ctx.path().startsWith("/api/") && !HttpErrors.answered(ctx)) {
+                HttpErrors.answer(ctx, Status.NOT_FOUND.withDescription("no such API route: " + ctx.method() + " " + ctx.path()));
             }
         });
     }
@@ -458,30 +466,6 @@ public final class HttpApi
         catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static void error(io.javalin.http.Context ctx, Status status)
-    {
-        JsonObject body = new JsonObject();
-        body.addProperty("code", status.getCode().name());
-        body.addProperty("message", status.getDescription() == null ? status.getCode().name() : status.getDescription());
-        ctx.status(httpStatus(status.getCode())).contentType("application/json").result(body.toString());
-    }
-
-    static int httpStatus(Status.Code code)
-    {
-        return switch (code) {
-            case INVALID_ARGUMENT, OUT_OF_RANGE -> 400;
-            case UNAUTHENTICATED -> 401;
-            case PERMISSION_DENIED -> 403;
-            case NOT_FOUND -> 404;
-            case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED -> 409;
-            case RESOURCE_EXHAUSTED -> 429;
-            case UNIMPLEMENTED -> 501;
-            case UNAVAILABLE -> 503;
-            case DEADLINE_EXCEEDED -> 504;
-            default -> 500;
-        };
     }
 
     private static int intParam(io.javalin.http.Context ctx, String name, int fallback)
