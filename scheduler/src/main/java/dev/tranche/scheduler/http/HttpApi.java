@@ -206,15 +206,15 @@ public final class HttpApi
         // an event stream answers 200 before its first event: ask the service first, so a caller who
         // may not watch the project gets a 403 instead of a stream that closes at once
         app.before("/api/v1/events", ctx -> {
+            if (ctx.attribute("tranche.token") != null) {
+                experiments(ctx).list(ListExperimentsRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project"))).setPageSize(1).build());
+            }
             String accept = ctx.header("Accept");
             if (accept == null || !accept.contains("text/event-stream")) {
+                // without this a plain GET got an empty 200 that never ends
                 HttpErrors.answer(ctx, 406, "NOT_ACCEPTABLE",
                         "/api/v1/events is a stream of Server-Sent Events: send \"Accept: text/event-stream\" (a browser's EventSource does)");
                 ctx.skipRemainingHandlers();
-                return;
-            }
-            if (ctx.attribute("tranche.token") != null) {
-                experiments(ctx).list(ListExperimentsRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project"))).setPageSize(1).build());
             }
         });
         app.sse("/api/v1/events", client -> {

@@ -22,10 +22,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Set;
 
-import static dev.tranche.proto.v1.ExperimentState.PENDING;
-import static dev.tranche.proto.v1.ExperimentState.RUNNING;
-import static dev.tranche.proto.v1.ExperimentState.SCHEDULED;
-import static dev.tranche.proto.v1.ExperimentState.SUCCEEDED;
+import static dev.tranche.scheduler.experiment.ExperimentState.PENDING;
+import static dev.tranche.scheduler.experiment.ExperimentState.RUNNING;
+import static dev.tranche.scheduler.experiment.ExperimentState.SCHEDULED;
+import static dev.tranche.scheduler.experiment.ExperimentState.SUCCEEDED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Every route answers a refused call with the service's status and message, over real HTTP on loopback. */
