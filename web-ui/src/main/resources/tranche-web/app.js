@@ -23,6 +23,18 @@ const Tranche = (() => {
     return body;
   }
 
+  // who is logged in ({subject, role, projects}), asked once per page
+  let sessionPromise = null;
+  function session() {
+    if (!sessionPromise) sessionPromise = api("/api/v1/session").then(body => body.token || {});
+    return sessionPromise;
+  }
+
+  // what the dashboard offers: only what the token may do (the API refuses the rest anyway)
+  function mayWrite(token, project) {
+    return token.role === "ADMIN" || (token.role === "MEMBER" && (token.projects || []).includes(project));
+  }
+
   function nav(active) {
     const pages = [["index.html", "Experiments"], ["cluster.html", "Cluster"], ["quotas.html", "Quotas"]];
     const header = document.createElement("header");
@@ -33,8 +45,7 @@ const Tranche = (() => {
     who.id = "who";
     header.append(who);
     document.body.prepend(header);
-    api("/api/v1/session").then(session => {
-      const token = session.token || {};
+    session().then(token => {
       who.innerHTML = `${escape(token.subject)} <span class="muted">(${escape(String(token.role || "").toLowerCase())})</span> ` +
         `<button id="logout" class="secondary">Log out</button>`;
       document.getElementById("logout").addEventListener("click", async () => {
@@ -83,9 +94,14 @@ const Tranche = (() => {
     return palette[hash % palette.length];
   }
 
+  // "1 epoch", "3 epochs"
+  function count(n, singular, plural) {
+    return `${n} ${Number(n) === 1 ? singular : (plural || singular + "s")}`;
+  }
+
   function param(name) {
     return new URLSearchParams(location.search).get(name);
   }
 
-  return { api, nav, escape, gpus, age, time, state, colour, param };
+  return { api, session, mayWrite, nav, escape, gpus, age, time, state, colour, count, param };
 })();

@@ -3,7 +3,6 @@ package dev.tranche.cli;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentSpec;
-import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.StateTransition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,18 +56,18 @@ final class DescribeCommand
         out.printf("Dataset:     %s%s%s%n", s.getDataset().getKind(),
                 s.getDataset().getLocation().isEmpty() ? "" : " at " + s.getDataset().getLocation(),
                 s.getDataset().getLimit() > 0 ? ", first " + s.getDataset().getLimit() + " images" : "");
-        out.printf("Training:    %d epochs, batch %d, %s lr %s, seed %d, %s%n", s.getTraining().getEpochs(), s.getTraining().getBatchSize(),
+        out.printf("Training:    %s, batch %d, %s lr %s, seed %d, %s%n", Formats.count(s.getTraining().getEpochs(), "epoch"), s.getTraining().getBatchSize(),
                 s.getTraining().getOptimizer(), Formats.number(s.getTraining().getLearningRate()), s.getTraining().getSeed(),
                 s.getTraining().getDataParallelism());
         out.printf("Replicas:    %d, each %s, %s CPU, %d MiB%n", s.getReplicas(),
                 Formats.gpu(s.getResources().getGpu(), s.getResources().hasGpu()),
                 Formats.number(s.getResources().getCpuMilli() / 1000.0), s.getResources().getMemoryMib());
-        out.printf("Priority:    %s, %s, up to %d retries%n", s.getPriority(), s.getPreemptible() ? "preemptible" : "not preemptible", s.getMaxRetries());
+        out.printf("Priority:    %s, %s, up to %s%n", s.getPriority(), s.getPreemptible() ? "preemptible" : "not preemptible", Formats.count(s.getMaxRetries(), "retry", "retries"));
         out.println("Timeline:");
         Table timeline = new Table("  AT", "FROM", "TO", "REASON");
         for (StateTransition transition : experiment.getHistoryList()) {
             timeline.row("  " + Formats.time(transition.getAt()),
-                    transition.getFrom() == ExperimentState.EXPERIMENT_STATE_UNSPECIFIED ? "-" : transition.getFrom().name(),
+                    Formats.fromState(transition.getFrom()),
                     transition.getTo().name(),
                     transition.getReason());
         }

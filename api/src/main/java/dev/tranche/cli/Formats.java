@@ -5,6 +5,7 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
 import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GpuRequest;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.Role;
@@ -71,6 +72,23 @@ final class Formats
     static String limits(Quota quota)
     {
         return "deserved " + number(quota.getDeservedGpus()) + ", limit " + (quota.hasLimitGpus() ? number(quota.getLimitGpus()) : "none");
+    }
+
+    /** The state an experiment came from: "-" for its first transition, which comes from none. */
+    static String fromState(ExperimentState state)
+    {
+        return state == ExperimentState.EXPERIMENT_STATE_UNSPECIFIED ? "-" : state.name();
+    }
+
+    /** "1 epoch", "3 epochs": a count with its noun in the right number. */
+    static String count(long n, String singular)
+    {
+        return count(n, singular, singular + "s");
+    }
+
+    static String count(long n, String singular, String plural)
+    {
+        return n + " " + (n == 1 ? singular : plural);
     }
 
     static String number(double value)

@@ -13,7 +13,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "logout", description = {
-        "Forget the token `tranche login` stored (delete ~/.config/tranche/credentials).",
+        "Forget the token `tranche login` stored.",
+        "This deletes the credentials file, ~/.config/tranche/credentials unless $XDG_CONFIG_HOME is set.",
         "The token itself stays valid: an admin revokes it with `tranche token revoke ID` (see `tranche whoami` for its id)."})
 final class LogoutCommand
         implements Callable<Integer>

@@ -50,6 +50,15 @@ final class MetricsCommand
                 if (client.output() == OutputFormat.json) {
                     out.println(Formats.json(GetMetricsResponse.newBuilder().addAllPoints(latest.values()).build()));
                 }
+                else if (latest.isEmpty() && !names.isEmpty()) {
+                    // a misspelt or not yet reported series: say which there are
+                    java.util.Set<String> existing = new java.util.TreeSet<>();
+                    tranche.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).setAfterStep(-1).setLatestOnly(true).build())
+                            .getPointsList().forEach(point -> existing.add(point.getName()));
+                    out.println("No points for " + String.join(", ", names) + " in " + id + (existing.isEmpty()
+                            ? "; it has reported no metrics yet."
+                            : "; the series it has are: " + String.join(", ", existing) + "."));
+                }
                 else if (latest.isEmpty()) {
                     out.println("No metrics for " + id + " yet.");
                 }

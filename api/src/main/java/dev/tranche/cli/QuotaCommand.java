@@ -5,6 +5,7 @@ import dev.tranche.proto.v1.ListQuotasResponse;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.QuotaUsage;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -84,7 +85,7 @@ final class QuotaCommand
         }
     }
 
-    @Command(name = "set", description = "Set a project's quota (admins).")
+    @Command(name = "set", description = "Set a project's quota (admins): any of --deserved, --limit, --weight; the others stay as they are.")
     static final class Set
             implements Callable<Integer>
     {
@@ -97,27 +98,48 @@ final class QuotaCommand
         @Parameters(paramLabel = "PROJECT")
         String project;
 
-        @Option(names = "--deserved", required = true, paramLabel = "GPUS", description = "Guaranteed GPUs (fractions allowed).")
-        double deserved;
+        @Option(names = "--deserved", paramLabel = "GPUS", description = "Guaranteed GPUs (fractions allowed).")
+        Double deserved;
 
-        @Option(names = "--limit", paramLabel = "GPUS", description = "Hard cap including borrowed idle GPUs (default: none).")
-        Double limit;
+        @Option(names = "--limit", paramLabel = "GPUS", description = "Hard cap including borrowed idle GPUs; 'none' removes it.")
+        String limit;
 
-        @Option(names = "--weight", paramLabel = "W", description = "Share of idle GPUs relative to other projects (default: 1).")
+        @Option(names = "--weight", paramLabel = "W", description = "Share of idle GPUs relative to other projects (1 when never set).")
         Double weight;
 
         @Override
         public Integer call()
         {
-            Quota.Builder quota = Quota.newBuilder().setDeservedGpus(deserved);
-            if (limit != null) {
-                quota.setLimitGpus(limit);
+            if (deserved == null && limit == null && weight == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "nothing to set: pass --deserved, --limit or --weight (or several)");
             }
-            if (weight != null) {
-                quota.setOverQuotaWeight(weight);
+            Double limitGpus = null;
+            if (limit != null && !limit.equalsIgnoreCase("none")) {
+                try {
+                    limitGpus = Double.valueOf(limit.strip());
+                }
+                catch (NumberFormatException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--limit must be a number of GPUs or 'none': got '" + limit + "'");
+                }
             }
             Project updated;
             try (TrancheClient tranche = client.connect()) {
+                // the service replaces the whole quota: start from the current one so what was not named stays
+                Quota.Builder quota = tranche.getQuota(project).toBuilder();
+                if (deserved != null) {
+                    quota.setDeservedGpus(deserved);
+                }
+                if (limit != null) {
+                    if (limitGpus == null) {
+                        quota.clearLimitGpus();
+                    }
+                    else {
+                        quota.setLimitGpus(limitGpus);
+                    }
+                }
+                if (weight != null) {
+                    quota.setOverQuotaWeight(weight);
+                }
                 updated = tranche.setQuota(project, quota.build());
             }
             PrintWriter out = spec.commandLine().getOut();

@@ -1,6 +1,7 @@
 package dev.tranche.cli;
 
 import dev.tranche.client.TlsFailures;
+import dev.tranche.client.TrancheClient;
 import dev.tranche.spec.InvalidSpecException;
 import dev.tranche.spec.SpecFormatException;
 import io.grpc.Status;
@@ -129,6 +130,13 @@ public final class Tranche
                         + " if the server does not serve TLS, drop --tls and --ca-cert.");
                 return EXIT_UNREACHABLE;
             }
+            if (answeredInHttp1(status.getCause())) {
+                // grpc-netty reads the HTTP/1.1 answer of a web server as a broken HTTP/2 stream
+                err.println("error: the server answered in plain HTTP, not gRPC: --server (or $TRANCHE_SERVER) looks like the scheduler's"
+                        + " HTTP (dashboard) port. Use its gRPC port instead (" + TrancheClient.DEFAULT_SERVER.substring(TrancheClient.DEFAULT_SERVER.indexOf(':') + 1)
+                        + " unless the scheduler was started with --grpc-port).");
+                return EXIT_UNREACHABLE;
+            }
             if (status.getCode() == Status.Code.UNAVAILABLE) {
                 err.println("error: cannot reach the Tranche server (" + status.getDescription()
                         + "). Is it running? Start one with './tranche server', or point --server / $TRANCHE_SERVER at it."
@@ -146,6 +154,19 @@ public final class Tranche
             return EXIT_SERVER_ERROR;
         }
 
+    }
+
+    /** Whether the first bytes the server sent were an HTTP/1.x status line ("HTTP/" is 485454502f in hex). */
+    private static boolean answeredInHttp1(Throwable failure)
+    {
+        Throwable cause = failure;
+        for (int depth = 0; cause != null && depth < 16; cause = cause.getCause(), depth++) {
+            String message = cause.getMessage();
+            if (message != null && message.contains("First received frame was not SETTINGS") && message.contains("485454502f")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static final class Version

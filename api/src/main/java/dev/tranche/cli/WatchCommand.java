@@ -43,7 +43,7 @@ final class WatchCommand
                 }
                 else if (event.hasTransition()) {
                     out.printf("%s  %s  %s -> %s  %s%n", Formats.time(event.getTransition().getAt()), event.getExperiment().getId(),
-                            event.getTransition().getFrom(), event.getTransition().getTo(), event.getTransition().getReason());
+                            Formats.fromState(event.getTransition().getFrom()), event.getTransition().getTo(), event.getTransition().getReason());
                 }
                 else {
                     out.printf("%s  %s  %s  %s%n", Formats.time(event.getExperiment().getUpdatedAt()), event.getExperiment().getId(),

@@ -80,7 +80,7 @@ public final class ExperimentSpecValidator
             dataset(out, spec.getDataset());
         }
         training(out, spec.getTraining());
-        rangeOrDefault(out, "replicas", spec.getReplicas(), MAX_REPLICAS);
+        positiveIfSet(out, "replicas", spec.hasReplicas(), spec.getReplicas(), MAX_REPLICAS, "1");
         resources(out, spec.getResources());
         oneOfOrEmpty(out, "priority", spec.getPriority(), PRIORITIES);
         if (spec.hasMaxRetries()) {
@@ -93,7 +93,7 @@ public final class ExperimentSpecValidator
     public ExperimentSpec normalize(ExperimentSpec spec)
     {
         ExperimentSpec.Builder builder = spec.toBuilder();
-        if (spec.getReplicas() == 0) {
+        if (!spec.hasReplicas()) {
             builder.setReplicas(1);
         }
         if (spec.getPriority().isEmpty()) {
@@ -114,33 +114,33 @@ public final class ExperimentSpecValidator
                 default -> { }
             }
         }
-        if (model.getDenseUnits() == 0) {
+        if (!model.hasDenseUnits()) {
             model.setDenseUnits(model.getArchitecture().equals("lenet") ? 500 : 256);
         }
-        if (model.getBlocksPerStage() == 0 && !model.getArchitecture().equals("lenet")) {
+        if (!model.hasBlocksPerStage() && !model.getArchitecture().equals("lenet")) {
             model.setBlocksPerStage(2);
         }
         TrainingSpec.Builder training = builder.getTrainingBuilder();
-        if (training.getEpochs() == 0) {
+        if (!training.hasEpochs()) {
             training.setEpochs(10);
         }
-        if (training.getBatchSize() == 0) {
+        if (!training.hasBatchSize()) {
             training.setBatchSize(64);
         }
         if (training.getOptimizer().isEmpty()) {
             training.setOptimizer("adam");
         }
-        if (training.getLearningRate() == 0) {
+        if (!training.hasLearningRate()) {
             training.setLearningRate(training.getOptimizer().equals("adam") || training.getOptimizer().equals("rmsprop") ? 0.001 : 0.01);
         }
         if (training.getDataParallelism().isEmpty()) {
             training.setDataParallelism("parameter-averaging");
         }
         ResourceRequest.Builder resources = builder.getResourcesBuilder();
-        if (resources.getCpuMilli() == 0) {
+        if (!resources.hasCpuMilli()) {
             resources.setCpuMilli(1000);
         }
-        if (resources.getMemoryMib() == 0) {
+        if (!resources.hasMemoryMib()) {
             resources.setMemoryMib(2048);
         }
         return builder.build();
@@ -156,7 +156,7 @@ public final class ExperimentSpecValidator
             if (stages != 0 && stages != 2) {
                 out.add(new Violation("model.conv_filters", "must list 2 stages for lenet: got " + stages));
             }
-            if (model.getBlocksPerStage() != 0) {
+            if (model.hasBlocksPerStage()) {
                 out.add(new Violation("model.blocks_per_stage", "is not used by lenet: got " + model.getBlocksPerStage()));
             }
         }
@@ -164,12 +164,12 @@ public final class ExperimentSpecValidator
             if (stages > 5) {
                 out.add(new Violation("model.conv_filters", "must list 1 to 5 stages for " + model.getArchitecture() + ": got " + stages));
             }
-            rangeOrDefault(out, "model.blocks_per_stage", model.getBlocksPerStage(), 8);
+            positiveIfSet(out, "model.blocks_per_stage", model.hasBlocksPerStage(), model.getBlocksPerStage(), 8, "2");
         }
         for (int i = 0; i < stages; i++) {
             range(out, "model.conv_filters[" + i + "]", model.getConvFilters(i), 1, 1024);
         }
-        rangeOrDefault(out, "model.dense_units", model.getDenseUnits(), 8192);
+        positiveIfSet(out, "model.dense_units", model.hasDenseUnits(), model.getDenseUnits(), 8192, model.getArchitecture().equals("lenet") ? "500" : "256");
         double dropout = model.getDropout();
         if (!(dropout >= 0 && dropout <= 0.9)) {
             out.add(new Violation("model.dropout", "must be in [0, 0.9]: got " + format(dropout)));
@@ -204,12 +204,13 @@ public final class ExperimentSpecValidator
 
     private static void training(List<Violation> out, TrainingSpec training)
     {
-        rangeOrDefault(out, "training.epochs", training.getEpochs(), MAX_EPOCHS);
-        rangeOrDefault(out, "training.batch_size", training.getBatchSize(), MAX_BATCH_SIZE);
+        positiveIfSet(out, "training.epochs", training.hasEpochs(), training.getEpochs(), MAX_EPOCHS, "10");
+        positiveIfSet(out, "training.batch_size", training.hasBatchSize(), training.getBatchSize(), MAX_BATCH_SIZE, "64");
         oneOfOrEmpty(out, "training.optimizer", training.getOptimizer(), OPTIMIZERS);
         double rate = training.getLearningRate();
-        if (!(rate >= 0 && rate <= 10)) {
-            out.add(new Violation("training.learning_rate", "must be in (0, 10]: got " + format(rate)));
+        if (training.hasLearningRate() && !(rate > 0 && rate <= 10)) {
+            out.add(new Violation("training.learning_rate", "must be in (0, 10]: got " + format(rate)
+                    + (rate == 0 ? " (leave it out for the optimizer's default, 0.001 for adam and rmsprop, 0.01 for sgd and nesterov)" : "")));
         }
         if (training.getSeed() < 0) {
             out.add(new Violation("training.seed", "must not be negative: got " + training.getSeed()));
@@ -222,8 +223,8 @@ public final class ExperimentSpecValidator
         if (resources.hasGpu()) {
             gpu(out, resources.getGpu());
         }
-        rangeOrDefault(out, "resources.cpu_milli", resources.getCpuMilli(), MAX_CPU_MILLI);
-        rangeOrDefault(out, "resources.memory_mib", resources.getMemoryMib(), MAX_MEMORY_MIB);
+        positiveIfSet(out, "resources.cpu_milli", resources.hasCpuMilli(), resources.getCpuMilli(), MAX_CPU_MILLI, "1000");
+        positiveIfSet(out, "resources.memory_mib", resources.hasMemoryMib(), resources.getMemoryMib(), MAX_MEMORY_MIB, "2048");
     }
 
     private static void gpu(List<Violation> out, GpuRequest gpu)
@@ -322,11 +323,14 @@ public final class ExperimentSpecValidator
         }
     }
 
-    /** For fields where 0 (unset) picks the default: 0 is accepted, anything else must be in range. */
-    private static void rangeOrDefault(List<Violation> out, String field, long value, long max)
+    /**
+     * For fields with a default where zero means nothing (no epochs, no memory): unset takes the
+     * default; a value that is set, 0 included, must be in [1, max], so 0 is never silently replaced.
+     */
+    private static void positiveIfSet(List<Violation> out, String field, boolean set, long value, long max, String fallback)
     {
-        if (value != 0) {
-            range(out, field, value, 1, max);
+        if (set && (value < 1 || value > max)) {
+            out.add(new Violation(field, "must be in [1, " + max + "]: got " + value + (value == 0 ? " (leave it out for the default, " + fallback + ")" : "")));
         }
     }
 

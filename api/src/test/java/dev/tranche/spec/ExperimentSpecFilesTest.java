@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -49,19 +50,103 @@ final class ExperimentSpecFilesTest
     void namesTheFileAndTheProblem()
             throws IOException
     {
-        assertFormatError("gpus: 3\n", "Cannot find field: gpus in message ExperimentSpec");
+        assertFormatError("gpus: 3\n", "gpus is not a field (the fields are name, project, labels, model, dataset, training, replicas, resources, priority, preemptible, max_retries)");
         assertFormatError("name: a\nname: b\n", "is not valid YAML");
-        assertFormatError("replicas: many\n", "Not an int32 value: \"many\"");
+        assertFormatError("replicas: many\n", "replicas must be a whole number: got text \"many\"");
         assertFormatError("- a\n- b\n", "must be a mapping of spec fields (name, project, model, ...), not a list");
-        assertFormatError("just text\n", "must be a mapping of spec fields (name, project, model, ...), not a text value");
+        assertFormatError("just text\n", "must be a mapping of spec fields (name, project, model, ...), not text \"just text\"");
         assertFormatError("", "is empty");
         assertFormatError("# only a comment\n", "is empty");
         assertFormatError("model: {architecture: [lenet]}\n", "model.architecture takes a single value, not a list");
         assertFormatError("model: {conv_filters: 20}\n", "model.conv_filters takes a list, e.g. [20]");
-        assertFormatError("model: lenet\n", "model takes a mapping of fields, not text value");
+        assertFormatError("model: lenet\n", "model takes a mapping of fields (architecture, conv_filters, dense_units, blocks_per_stage, dropout): got text \"lenet\"");
         assertFormatError("replicas: {count: 2}\n", "replicas takes a single value, not a mapping");
         assertFormatError("labels: [a, b]\n", "labels takes a mapping of keys to values");
-        assertFormatError("1: x\n", "keys must be text: got 1");
+        assertFormatError("1: x\n", "field names must be text: got number 1");
+    }
+
+    @Test
+    void namesTheFieldPathAndSuggestsTheNearestName()
+            throws IOException
+    {
+        assertFormatError("training: {batchsize: 32}\n", "training.batchsize is not a field of training; did you mean batch_size?");
+        assertFormatError("training: {epoch: 3}\n", "training.epoch is not a field of training; did you mean epochs?");
+        assertFormatError("training: {learningRat: 0.1}\n", "did you mean learning_rate?");
+        assertFormatError("resources: {gpu: {fractoin: 0.5}}\n", "resources.gpu.fractoin is not a field of resources.gpu; did you mean fraction?");
+        assertFormatError("training: {lr: 0.1}\n",
+                "training.lr is not a field of training (the fields are epochs, batch_size, optimizer, learning_rate, seed, data_parallelism)");
+        assertFormatError("training: {batch_size: 32, batchSize: 64}\n", "training.batchSize is set twice (also as training.batch_size)");
+    }
+
+    @Test
+    void saysOneOfConflictsInPlainWords()
+            throws IOException
+    {
+        assertFormatError("resources: {gpu: {fraction: 0.5, count: 2}}\n",
+                "resources.gpu takes only one of fraction, count or memory_mib: got both fraction and count");
+    }
+
+    @Test
+    void refusesValuesOfTheWrongType()
+            throws IOException
+    {
+        assertFormatError("labels: {team: 5}\n", "labels.team must be text: got number 5 (write it in quotes: \"5\")");
+        assertFormatError("labels: {team: true}\n", "labels.team must be text: got true");
+        assertFormatError("labels: {team: [a]}\n", "labels.team takes a single value, not a list");
+        assertFormatError("preemptible: \"true\"\n", "preemptible must be true or false: got text \"true\"");
+        assertFormatError("resources: {gpu: {fraction: 50%}}\n", "resources.gpu.fraction must be a number: got text \"50%\"");
+        assertFormatError("training: {epochs: 2.5}\n", "training.epochs must be a whole number: got number 2.5");
+        assertFormatError("training: {epochs: 99999999999}\n", "training.epochs must be a whole number in [-2147483648, 2147483647]: got 99999999999");
+        assertFormatError("name: 42\n", "name must be text: got number 42");
+        for (String text : List.of("training: {batchsize: 32}\n", "resources: {gpu: {fraction: 0.5, count: 2}}\n", "preemptible: \"true\"\n",
+                "resources: {gpu: {fraction: 50%}}\n", "replicas: many\n")) {
+            Path file = Files.writeString(directory.resolve("leak.yaml"), text);
+            // never protobuf's words or a Java class
+            assertThatThrownBy(() -> ExperimentSpecFiles.read(file)).message()
+                    .doesNotContain("Cannot find field").doesNotContain("TrainingSpec").doesNotContain("GpuRequest")
+                    .doesNotContain("oneof").doesNotContain("Not a double").doesNotContain("java.").doesNotContain("com.google");
+        }
+    }
+
+    @Test
+    void deepNestingAndSelfReferencingAliasesAreOneLineErrors()
+            throws IOException
+    {
+        String deep = "[".repeat(10_000) + "]".repeat(10_000) + "\n";
+        assertFormatError("name: " + deep, "line 1: nests more than 32 levels deep; a spec needs no more than 4");
+        assertFormatError(deep, "nests more than 32 levels deep");
+        assertFormatError("labels: &a {x: *a}\n", "line 1: alias *a refers to the list or mapping it is in; a spec cannot contain itself");
+        assertFormatError("model: &m\n  architecture: lenet\n  conv_filters: [*m]\n", "line 3: alias *m refers to the list or mapping it is in");
+        for (String text : List.of("name: " + deep, "labels: &a {x: *a}\n")) {
+            Path file = Files.writeString(directory.resolve("one-line.yaml"), text);
+            assertThatThrownBy(() -> ExperimentSpecFiles.read(file)).isInstanceOf(SpecFormatException.class).message().doesNotContain("\n");
+        }
+    }
+
+    @Test
+    void aPipeIsReadNoFurtherThanTheLimit()
+            throws Exception
+    {
+        Path fifo = directory.resolve("spec.fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertThat(mkfifo.waitFor()).isZero();
+        // a pipe has no size to check up front; the writer would go on for ever
+        Thread writer = new Thread(() -> {
+            try (var out = Files.newOutputStream(fifo)) {
+                out.write("name: x\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                byte[] comment = ("#".repeat(1023) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                for (int i = 0; i < 4096; i++) {
+                    out.write(comment);
+                }
+            }
+            catch (IOException e) {
+                // the reader stopped reading: expected
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+        assertThatThrownBy(() -> ExperimentSpecFiles.read(fifo)).isInstanceOf(SpecFormatException.class)
+                .hasMessage(fifo + ": is more than 1048576 bytes; a spec file may be at most 1048576");
     }
 
     @Test

@@ -51,6 +51,46 @@ final class ExperimentSpecValidatorTest
     }
 
     @Test
+    void zeroIsRefusedWhereItMeansNothingInsteadOfBecomingTheDefault()
+    {
+        String base = """
+                name: zero
+                project: default
+                model: {architecture: resnet%s}
+                dataset: {kind: cifar10}
+                """;
+        for (String[] zero : new String[][] {
+                {"training: {epochs: 0}", "training.epochs must be in [1, 1000]: got 0 (leave it out for the default, 10)"},
+                {"training: {batch_size: 0}", "training.batch_size must be in [1, 65536]: got 0 (leave it out for the default, 64)"},
+                {"training: {learning_rate: 0}", "training.learning_rate must be in (0, 10]: got 0 (leave it out for the optimizer's default"},
+                {"replicas: 0", "replicas must be in [1, 64]: got 0 (leave it out for the default, 1)"},
+                {"resources: {cpu_milli: 0}", "resources.cpu_milli must be in [1, 1024000]: got 0 (leave it out for the default, 1000)"},
+                {"resources: {memory_mib: 0}", "resources.memory_mib must be in [1, 4194304]: got 0 (leave it out for the default, 2048)"}}) {
+            ExperimentSpec spec = ExperimentSpecFiles.parse(base.formatted("") + zero[0] + "\n", "zero");
+            assertThatThrownBy(() -> validator.validateAndNormalize(spec)).as(zero[0]).isInstanceOf(InvalidSpecException.class).hasMessageContaining(zero[1]);
+        }
+        for (String[] zero : new String[][] {
+                {", dense_units: 0", "model.dense_units must be in [1, 8192]: got 0 (leave it out for the default, 256)"},
+                {", blocks_per_stage: 0", "model.blocks_per_stage must be in [1, 8]: got 0 (leave it out for the default, 2)"}}) {
+            ExperimentSpec spec = ExperimentSpecFiles.parse(base.formatted(zero[0]), "zero");
+            assertThatThrownBy(() -> validator.validateAndNormalize(spec)).as(zero[0]).isInstanceOf(InvalidSpecException.class).hasMessageContaining(zero[1]);
+        }
+        // where zero has a meaning it stays: no dropout, seed 0, all images, no retries
+        ExperimentSpec normalized = validator.validateAndNormalize(ExperimentSpecFiles.parse("""
+                name: zero
+                project: default
+                model: {architecture: resnet, dropout: 0}
+                dataset: {kind: cifar10, limit: 0, test_limit: 0}
+                training: {seed: 0}
+                max_retries: 0
+                """, "zero"));
+        assertThat(normalized.getModel().getDropout()).isZero();
+        assertThat(normalized.getTraining().getSeed()).isZero();
+        assertThat(normalized.getDataset().getLimit()).isZero();
+        assertThat(normalized.getMaxRetries()).isZero();
+    }
+
+    @Test
     void keepsWhatTheUserSaid()
     {
         ExperimentSpec spec = example().toBuilder().setPreemptible(false).setMaxRetries(0).build();
@@ -131,14 +171,21 @@ final class ExperimentSpecValidatorTest
                         Arbitraries.of("", "low", "normal", "high", "critical"),
                         gpu)
                 .as((architecture, replicas, epochs, priority, request) -> {
+                    // 0 stands for "left out"
                     ExperimentSpec base = example();
-                    return base.toBuilder()
+                    ExperimentSpec.Builder spec = base.toBuilder()
                             .setModel(base.getModel().toBuilder().setArchitecture(architecture).clearConvFilters().clearDenseUnits())
                             .setReplicas(replicas)
                             .setTraining(base.getTraining().toBuilder().setEpochs(epochs))
                             .setPriority(priority)
-                            .setResources(base.getResources().toBuilder().setGpu(request))
-                            .build();
+                            .setResources(base.getResources().toBuilder().setGpu(request));
+                    if (replicas == 0) {
+                        spec.clearReplicas();
+                    }
+                    if (epochs == 0) {
+                        spec.getTrainingBuilder().clearEpochs();
+                    }
+                    return spec.build();
                 });
     }
 

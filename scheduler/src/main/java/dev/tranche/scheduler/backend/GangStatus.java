@@ -18,6 +18,18 @@ public record GangStatus(String experimentId, Phase phase, String reason)
         GONE,
     }
 
+    /** Every one of {@code workers} exited 0: "the worker finished", "all 4 workers finished". */
+    public static GangStatus succeeded(String experimentId, int workers)
+    {
+        return new GangStatus(experimentId, Phase.SUCCEEDED, workers == 1 ? "the worker finished" : "all " + workers + " workers finished");
+    }
+
+    /** Some of {@code workers} run: "1 of 1 worker running", "2 of 4 workers running". */
+    public static GangStatus running(String experimentId, int running, int workers)
+    {
+        return new GangStatus(experimentId, Phase.RUNNING, running + " of " + workers + (workers == 1 ? " worker" : " workers") + " running");
+    }
+
     public GangStatus
     {
         requireNonNull(experimentId, "experimentId is null");

@@ -237,6 +237,13 @@ public final class HttpApi
             if (ctx.attribute("tranche.token") != null) {
                 experiments(ctx).list(ListExperimentsRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project"))).setPageSize(1).build());
             }
+            String accept = ctx.header("Accept");
+            if (accept == null || !accept.contains("text/event-stream")) {
+                // without this a plain GET got an empty 200 that never ends
+                HttpErrors.answer(ctx, 406, "NOT_ACCEPTABLE",
+                        "/api/v1/events is a stream of Server-Sent Events: send \"Accept: text/event-stream\" (a browser's EventSource does)");
+                ctx.skipRemainingHandlers();
+            }
         });
         app.sse("/api/v1/events", client -> {
             client.keepAlive();
@@ -269,23 +276,24 @@ public final class HttpApi
             }));
         });
 
-        app.exception(StatusRuntimeException.class, (e, ctx) -> error(ctx, e.getStatus()));
+        app.exception(StatusRuntimeException.class, (e, ctx) -> HttpErrors.answer(ctx, e.getStatus()));
         app.exception(HttpRefusal.class, (e, ctx) -> {
             if (e.closeConnection) {
                 // the rest of an oversized body is not read: the connection ends with this answer
                 ctx.header("Connection", "close");
             }
-            error(ctx, e.httpStatus, e.code, e.getMessage());
+            HttpErrors.answer(ctx, e.httpStatus, e.code, e.getMessage());
         });
         app.exception(Exception.class, (e, ctx) -> {
             log.error("internal error serving {} {}", ctx.method(), ctx.path(), e);
-            error(ctx, Status.INTERNAL.withDescription("internal error; the scheduler's log has the details"));
+            HttpErrors.answer(ctx, Status.INTERNAL.withDescription("internal error; the scheduler's log has the details"));
         });
-        app.exception(BadRequest.class, (e, ctx) -> error(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
-        app.exception(Refused.class, (e, ctx) -> error(ctx, e.status()));
+        app.exception(BadRequest.class, (e, ctx) -> HttpErrors.answer(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
+        app.exception(Refused.class, (e, ctx) -> HttpErrors.answer(ctx, e.status()));
         app.error(404, ctx -> {
-            if (ctx.path().startsWith("/api/")) {
-                error(ctx, Status.NOT_FOUND.withDescription("no such API route: " + ctx.method() + " " + ctx.path()));
+            // a 404 a route answered (an experiment that does not exist) keeps its message
+            if (ctx.path().startsWith("/api/") && !HttpErrors.answered(ctx)) {
+                HttpErrors.answer(ctx, Status.NOT_FOUND.withDescription("no such API route: " + ctx.method() + " " + ctx.path()));
             }
         });
     }
@@ -629,19 +637,6 @@ public final class HttpApi
         }
     }
 
-    private static void error(io.javalin.http.Context ctx, Status status)
-    {
-        error(ctx, httpStatus(status.getCode()), status.getCode().name(), status.getDescription() == null ? status.getCode().name() : status.getDescription());
-    }
-
-    private static void error(io.javalin.http.Context ctx, int httpStatus, String code, String message)
-    {
-        JsonObject body = new JsonObject();
-        body.addProperty("code", code);
-        body.addProperty("message", message);
-        ctx.status(httpStatus).contentType("application/json").result(body.toString());
-    }
-
     /**
      * A parser's complaint in the caller's words: its first line, without Java class names or
      * protobuf package prefixes, and cut short (it may quote what the caller sent).
@@ -656,22 +651,6 @@ public final class HttpApi
             message = "malformed JSON";
         }
         return message.length() <= 200 ? message : message.substring(0, 200) + "...";
-    }
-
-    static int httpStatus(Status.Code code)
-    {
-        return switch (code) {
-            case INVALID_ARGUMENT, OUT_OF_RANGE -> 400;
-            case UNAUTHENTICATED -> 401;
-            case PERMISSION_DENIED -> 403;
-            case NOT_FOUND -> 404;
-            case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED -> 409;
-            case RESOURCE_EXHAUSTED -> 429;
-            case UNIMPLEMENTED -> 501;
-            case UNAVAILABLE -> 503;
-            case DEADLINE_EXCEEDED -> 504;
-            default -> 500;
-        };
     }
 
     private static int intParam(io.javalin.http.Context ctx, String name, int fallback)

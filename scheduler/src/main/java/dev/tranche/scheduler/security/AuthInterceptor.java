@@ -35,7 +35,9 @@ public final class AuthInterceptor
     /** Set by the HTTP API on its in-process calls: the browser's address. Ignored from any other transport. */
     public static final Metadata.Key<String> FORWARDED_FOR = Metadata.Key.of("x-tranche-forwarded-for", Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<Status.Code> AUDITED_REFUSALS = Set.of(Status.Code.UNAUTHENTICATED, Status.Code.PERMISSION_DENIED, Status.Code.RESOURCE_EXHAUSTED);
-    private static final List<String> TARGET_FIELDS = List.of("id", "experiment_id", "project", "department", "subject", "spec", "name");
+    // a project's own name comes before the department it belongs to: creating project nlp in
+    // department research acts on nlp
+    private static final List<String> TARGET_FIELDS = List.of("id", "experiment_id", "project", "subject", "spec", "name", "department");
 
     private final AccessPolicy policy;
     private final TokenService tokens;

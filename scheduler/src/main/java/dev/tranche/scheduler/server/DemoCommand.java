@@ -31,10 +31,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
+// each description element is one paragraph (picocli wraps it); the first is the summary in `tranche --help`
 @Command(name = "demo", description = {
-        "The whole platform on this machine: a scheduler with an embedded PostgreSQL and 2 simulated nodes x 4 GPUs,",
-        "two projects with quotas, and three experiments on a Fashion-MNIST subset (a 0.5-GPU LeNet, a 0.25-GPU",
-        "LeNet and a 2-replica gang) trained by local workers. Shows their progress; Ctrl-C stops it all."})
+        "The whole platform on this machine, training three small experiments while you watch.",
+        "A scheduler with an embedded PostgreSQL and 2 simulated nodes x 4 GPUs, two projects with quotas, and three experiments"
+                + " on a Fashion-MNIST subset (a LeNet on half a GPU, one on a quarter and a gang of 2 replicas) trained by local workers."
+                + " Shows their progress; Ctrl-C stops it all.",
+        "Its data (database, logs, checkpoints) stays in the --home directory between runs; delete that directory to start afresh."})
 public final class DemoCommand
         implements Callable<Integer>
 {
@@ -43,7 +46,7 @@ public final class DemoCommand
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: $TRANCHE_HOME, else ~/.tranche/demo).")
+    @Option(names = "--home", paramLabel = "DIR", description = "State directory; default: ~/.tranche/demo, or $TRANCHE_HOME if set.")
     Path home;
 
     @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "50051", description = "gRPC port (default: ${DEFAULT-VALUE}).")

@@ -27,7 +27,7 @@ public final class ServerCommand
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: $TRANCHE_HOME, else ~/.tranche).")
+    @Option(names = "--home", paramLabel = "DIR", description = "State directory; default: ~/.tranche, or $TRANCHE_HOME if set.")
     Path home;
 
     @Option(names = "--bind", paramLabel = "ADDRESS", description = "Address to listen on (default: " + SchedulerConfig.DEFAULT_BIND_ADDRESS + ").")

@@ -144,11 +144,11 @@ final class TrancheCliTest
         Files.writeString(unknownField, "name: x\nproject: default\ngpus: 3\n");
         Run run = tranche("submit", "-f", unknownField.toString());
         assertThat(run.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(run.err()).contains(unknownField + ": Cannot find field: gpus in message ExperimentSpec");
+        assertThat(run.err()).contains(unknownField + ": gpus is not a field (the fields are name, project, labels, ");
 
         Path wrongType = files.resolve("wrong-type.yaml");
         Files.writeString(wrongType, "name: x\nreplicas: many\n");
-        assertThat(tranche("submit", "-f", wrongType.toString()).err()).contains(wrongType + ": Not an int32 value: \"many\"");
+        assertThat(tranche("submit", "-f", wrongType.toString()).err()).contains(wrongType + ": replicas must be a whole number: got text \"many\"");
 
         Path brokenYaml = files.resolve("broken.yaml");
         Files.writeString(brokenYaml, "name: [unclosed\n");

@@ -92,7 +92,7 @@ final class KubernetesExecutionTest
         controller.reconcile();
         Experiment done = client.get(id);
         assertThat(done.getState()).isEqualTo(ExperimentState.SUCCEEDED);
-        assertThat(done.getReason()).isEqualTo("training finished: all 1 workers finished");
+        assertThat(done.getReason()).isEqualTo("training finished: the worker finished");
         assertThat(scheduler.count("SELECT coalesce(sum(used_milli), 0) FROM gpus")).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
     }

@@ -128,6 +128,9 @@ final class DashboardBrowserTest
     {
         long before = scheduler.count("SELECT count(*) FROM experiments");
         ChromeDriver page = open("/index.html");
+        // the form shows once the page knows the token may submit
+        WebElement form = waitFor(page, By.id("submit-form"));
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> form.isDisplayed());
         new Select(page.findElement(By.name("gpu_kind"))).selectByValue("fraction");
         WebElement amount = page.findElement(By.name("gpu_amount"));
         amount.clear();

@@ -380,6 +380,7 @@ final class AuthorizationMatrixTest
         request.method(testCase.method(), testCase.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(testCase.body()));
         if (path.startsWith("/api/v1/events")) {
             // a live stream: the status line is all that is needed
+            request.header("Accept", "text/event-stream");
             HttpResponse<java.io.InputStream> streaming = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
             String head = streaming.statusCode() == 200 ? "" : new String(streaming.body().readAllBytes());
             streaming.body().close();

@@ -227,10 +227,10 @@ public final class KubernetesLauncher
             }
         }
         if (succeeded == pods.size()) {
-            return new GangStatus(experimentId, GangStatus.Phase.SUCCEEDED, "all " + pods.size() + " workers finished");
+            return GangStatus.succeeded(experimentId, pods.size());
         }
         if (running + succeeded == pods.size()) {
-            return new GangStatus(experimentId, GangStatus.Phase.RUNNING, running + " of " + pods.size() + " workers running");
+            return GangStatus.running(experimentId, running, pods.size());
         }
         return new GangStatus(experimentId, GangStatus.Phase.STARTING, (running + succeeded) + " of " + pods.size() + " workers started");
     }

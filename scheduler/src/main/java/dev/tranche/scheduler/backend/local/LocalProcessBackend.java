@@ -218,9 +218,9 @@ public final class LocalProcessBackend
             }
         }
         if (succeeded == replicas) {
-            return new GangStatus(experimentId, GangStatus.Phase.SUCCEEDED, "all " + replicas + " workers finished");
+            return GangStatus.succeeded(experimentId, replicas);
         }
-        return new GangStatus(experimentId, GangStatus.Phase.RUNNING, running + " of " + replicas + " workers running");
+        return GangStatus.running(experimentId, running, replicas);
     }
 
     @Override
