@@ -76,6 +76,9 @@ public final class ExperimentSpecFiles
     /** Parses spec text; {@code source} names it in error messages. */
     public static ExperimentSpec parse(String text, String source)
     {
+        if (text.length() > MAX_FILE_BYTES) {
+            throw new SpecFormatException(source + ": is more than " + MAX_FILE_BYTES + " characters; a spec may be at most " + MAX_FILE_BYTES);
+        }
         Object document;
         try {
             LoadSettings settings = LoadSettings.builder()
@@ -88,7 +91,7 @@ public final class ExperimentSpecFiles
             document = new Load(settings).loadFromString(text);
         }
         catch (YamlEngineException e) {
-            throw new SpecFormatException(source + ": is not valid YAML: " + e.getMessage().strip(), e);
+            throw new SpecFormatException(source + ": is not valid YAML: " + yamlProblem(e), e);
         }
         if (document == null) {
             throw new SpecFormatException(source + ": is empty");
@@ -131,5 +134,16 @@ public final class ExperimentSpecFiles
     private static String at(Event event)
     {
         return event.getStartMark().map(Mark::getLine).map(line -> "line " + (line + 1) + ": ").orElse("");
+    }
+
+    /** The YAML library's complaint without Java class names; tags (which name Java types) get a plain answer. */
+    private static String yamlProblem(YamlEngineException e)
+    {
+        String message = e.getMessage() == null ? "" : e.getMessage().strip();
+        if (message.contains("could not determine a constructor for the tag")) {
+            return "explicit tags (!!...) are not allowed in a spec; write plain values";
+        }
+        message = message.replaceAll("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error)\\b:?\\s*", "").strip();
+        return message.isEmpty() ? "malformed" : message;
     }
 }

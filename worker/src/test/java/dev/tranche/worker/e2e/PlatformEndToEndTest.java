@@ -90,7 +90,9 @@ final class PlatformEndToEndTest
     {
         ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("tranche").toString(), "server", "--home", home.toString(), "--bind", "127.0.0.1",
                 "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort),
-                "--local-nodes", "1", "--gpus-per-node", "2", "--run-workers")
+                "--local-nodes", "1", "--gpus-per-node", "2", "--run-workers",
+                // the synthetic data set lives in this test's folder; Fashion-MNIST in Debian's
+                "--dataset-root", dir.toString(), "--dataset-root", FASHION_MNIST.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("scheduler.log").toFile()));
         builder.environment().put("TRANCHE_ADMIN_TOKEN", ADMIN_TOKEN);
