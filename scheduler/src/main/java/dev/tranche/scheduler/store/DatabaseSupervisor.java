@@ -119,7 +119,7 @@ final class DatabaseSupervisor
     /** The embedded server is gone (its exit seen, or the probe found no postmaster): restart it, once. */
     private void died(EmbeddedPostgresServer server, String which)
     {
-        if (closed || embedded.orElse(null) != server || !restarting.compareAndSet(false, true)) {
+        if (closed || embedded.orElse(null) != server || jvmShuttingDown() || !restarting.compareAndSet(false, true)) {
             return;
         }
         unavailable = "the embedded PostgreSQL (" + which + ") stopped; the scheduler is restarting it";
@@ -194,6 +194,23 @@ final class DatabaseSupervisor
                 unavailable = "cannot reach the database " + description + ": " + rootMessage(e);
                 log.error("{}", unavailable);
             }
+        }
+    }
+
+    /**
+     * The library stops its PostgreSQL from a shutdown hook of its own, which may run before this
+     * supervisor is closed: that stop is not a death to recover from.
+     */
+    private static boolean jvmShuttingDown()
+    {
+        Thread probe = new Thread(() -> {});
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        }
+        catch (IllegalStateException e) {
+            return true;
         }
     }
 
