@@ -141,9 +141,24 @@ final class LocalProcessBackendTest
         Files.setPosixFilePermissions(stubborn, PosixFilePermissions.fromString("rwxr-xr-x"));
         LocalProcessBackend backend = new LocalProcessBackend(home, List.of(stubborn.toString(), "--padding=" + "x".repeat(5000)));
         String id = "exp-wrapperkill";
+        try {
+            adoptedThenStoppedAsAWhole(backend, id);
+        }
+        finally {
+            // whatever happened, this test leaves none of its processes behind
+            processes(id).forEach(process -> ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
+
+    private void adoptedThenStoppedAsAWhole(LocalProcessBackend backend, String id)
+            throws Exception
+    {
         backend.launch(gang(id));
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(id).phase() == GangStatus.Phase.RUNNING
-                && workersPerRank(id).equals(Map.of(0, 1, 1, 1)));
+        // a scan of every process's environment is slow on a loaded machine: a generous wait
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            assertThat(backend.status(id).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+            assertThat(workersPerRank(id)).as(processes(id).toString()).isEqualTo(Map.of(0, 1, 1, 1));
+        });
         List<Long> workersBefore = processes(id).stream().filter(ExperimentProcess::worker).map(ExperimentProcess::pid).sorted().toList();
 
         // kill -9 $(cat runs/<exp>/rank-0.pid): the supervising shell of rank 0
@@ -176,7 +191,8 @@ final class LocalProcessBackendTest
     /** A live process of the experiment: it carries the experiment in its environment, as every process of a replica does. */
     private record ExperimentProcess(long pid, int rank, boolean worker) {}
 
-    private static List<ExperimentProcess> processes(String id)
+    /** This test's processes of the experiment (by its home: another run's may still be around). */
+    private List<ExperimentProcess> processes(String id)
     {
         List<ExperimentProcess> found = new java.util.ArrayList<>();
         ProcessHandle.allProcesses().forEach(process -> {
@@ -190,7 +206,7 @@ final class LocalProcessBackendTest
                     }
                 }
                 String stat = Files.readString(proc.resolve("stat"));
-                if (!id.equals(environment.get("TRANCHE_EXPERIMENT_ID")) || stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+                if (!id.equals(environment.get("TRANCHE_EXPERIMENT_ID")) || !environment.getOrDefault("TRANCHE_CHECKPOINT_DIR", "").startsWith(home.toString()) || stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
                     return;
                 }
                 String commandLine = new String(Files.readAllBytes(proc.resolve("cmdline")), java.nio.charset.StandardCharsets.UTF_8);
@@ -205,7 +221,7 @@ final class LocalProcessBackendTest
     }
 
     /** How many worker processes (not their supervisors, not their children) each rank has now. */
-    private static Map<Integer, Integer> workersPerRank(String id)
+    private Map<Integer, Integer> workersPerRank(String id)
     {
         Map<Integer, Integer> perRank = new java.util.TreeMap<>();
         processes(id).stream().filter(ExperimentProcess::worker).forEach(process -> perRank.merge(process.rank(), 1, Integer::sum));
