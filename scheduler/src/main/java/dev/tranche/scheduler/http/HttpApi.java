@@ -24,6 +24,7 @@ import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.SetQuotaRequest;
 import dev.tranche.proto.v1.SubmitExperimentRequest;
 import dev.tranche.proto.v1.WatchExperimentsRequest;
+import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.store.MetricsRepository;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import io.grpc.Channel;
@@ -60,20 +61,17 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import javax.sql.DataSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import java.util.function.Supplier;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.ArrayList;
@@ -93,6 +91,7 @@ import static java.util.Objects.requireNonNull;
 public final class HttpApi
         implements AutoCloseable
 {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     private static final long MAX_REQUEST_BYTES = 1024 * 1024;
     /** A login body holds one token. */
     private static final long MAX_LOGIN_BYTES = 8 * 1024;
@@ -105,7 +104,6 @@ public final class HttpApi
     private static final Set<HandlerType> WRITES = Set.of(HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
 
-    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     static final String SESSION_COOKIE = "tranche_token";
     /** Reachable without a token: probes, and the login page with what it needs. */
     private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/login.html", "/style.css", "/favicon.ico");
@@ -120,11 +118,11 @@ public final class HttpApi
     private final Clock clock;
     private final boolean tls;
     private final List<String> registeredRoutes = new CopyOnWriteArrayList<>();
-    private final DataSource dataSource;
+    private final Supplier<Optional<String>> databaseUnavailable;
     private final MetricsRepository metrics;
     private final SchedulerMetrics telemetry;
 
-    public HttpApi(String bindAddress, int port, Optional<TlsMaterial> tls, Channel internal, DataSource dataSource, MetricsRepository metrics,
+    public HttpApi(String bindAddress, int port, Optional<TlsMaterial> tls, Channel internal, Supplier<Optional<String>> databaseUnavailable, MetricsRepository metrics,
             SchedulerMetrics telemetry, TokenService tokens, AuditLog audit, FailedAuthentications failures, Clock clock)
     {
         this.failures = requireNonNull(failures, "failures is null");
@@ -133,7 +131,7 @@ public final class HttpApi
         this.clock = requireNonNull(clock, "clock is null");
         this.tls = tls.isPresent();
         this.internal = requireNonNull(internal, "internal is null");
-        this.dataSource = requireNonNull(dataSource, "dataSource is null");
+        this.databaseUnavailable = requireNonNull(databaseUnavailable, "databaseUnavailable is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.telemetry = requireNonNull(telemetry, "telemetry is null");
         this.app = Javalin.create(config -> {
@@ -284,6 +282,12 @@ public final class HttpApi
             }
             HttpErrors.answer(ctx, e.httpStatus, e.code, e.getMessage());
         });
+        app.exception(StoreException.class, (e, ctx) -> HttpErrors.answer(ctx, e.unavailable()
+                .map(reason -> Status.UNAVAILABLE.withDescription(StoreException.unavailableMessage(reason)))
+                .orElseGet(() -> {
+                    log.error("internal error", e);
+                    return Status.INTERNAL.withDescription("internal error; the scheduler's log has the details");
+                })));
         app.exception(Exception.class, (e, ctx) -> {
             log.error("internal error serving {} {}", ctx.method(), ctx.path(), e);
             HttpErrors.answer(ctx, Status.INTERNAL.withDescription("internal error; the scheduler's log has the details"));
@@ -327,16 +331,12 @@ public final class HttpApi
         ctx.contentType("application/json").result(body.toString());
     }
 
+    /** What the database supervisor last saw (it checks every half second): answers at once, even while the database hangs. */
     private void health(io.javalin.http.Context ctx)
     {
-        boolean healthy;
-        try (Connection connection = dataSource.getConnection()) {
-            healthy = connection.isValid(2);
-        }
-        catch (SQLException e) {
-            healthy = false;
-        }
-        ctx.status(healthy ? 200 : 503).contentType("text/plain; charset=utf-8").result(healthy ? "ok\n" : "database unreachable\n");
+        Optional<String> problem = databaseUnavailable.get();
+        ctx.status(problem.isEmpty() ? 200 : 503).contentType("text/plain; charset=utf-8")
+                .result(problem.map(reason -> "database unavailable: " + reason + "\n").orElse("ok\n"));
     }
 
     private ExperimentServiceGrpc.ExperimentServiceBlockingStub experiments(io.javalin.http.Context ctx)

@@ -19,6 +19,8 @@ import static java.util.Objects.requireNonNull;
  */
 public final class WorkerCredentials
 {
+    /** The row of scheduler_secrets that holds the key. */
+    public static final String SECRET_NAME = "worker-credentials";
     private static final String PREFIX = "tw1.";
 
     private final SecretKeySpec key;

@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.security;
 
+import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.store.AuditRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +105,13 @@ public final class AuditLog
                 return;
             }
             catch (RuntimeException e) {
-                if (attempt == 2 && batch.size() > 1) {
+                boolean unavailable = StoreException.unavailable(e).isPresent();
+                if (unavailable && !closed) {
+                    // the database is down or restarting: hold the batch (the queue fills meanwhile) until it is back
+                    attempt = 0;
+                }
+                else if (attempt == 2 && batch.size() > 1 && !unavailable) {
+                    // one event the database refuses costs only itself
                     int lost = 0;
                     for (AuditEntry entry : batch) {
                         try {
@@ -118,13 +125,13 @@ public final class AuditLog
                     dropped.addAndGet(lost);
                     return;
                 }
-                if (attempt >= 3) {
+                else if (attempt >= 3 || unavailable) {
                     log.error("could not write {} audit events: {}", batch.size(), e.getMessage());
                     dropped.addAndGet(batch.size());
                     return;
                 }
                 try {
-                    Thread.sleep(200L * attempt);
+                    Thread.sleep(200L * Math.max(1, attempt));
                 }
                 catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();

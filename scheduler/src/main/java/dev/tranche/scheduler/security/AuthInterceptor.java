@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.security;
 
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import dev.tranche.scheduler.errors.StoreException;
 import com.google.protobuf.Message;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -13,6 +14,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.SocketAddress;
 import java.time.Clock;
@@ -31,6 +34,7 @@ import static java.util.Objects.requireNonNull;
 public final class AuthInterceptor
         implements ServerInterceptor
 {
+    private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
     public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     /** Set by the HTTP API on its in-process calls: the browser's address. Ignored from any other transport. */
     public static final Metadata.Key<String> FORWARDED_FOR = Metadata.Key.of("x-tranche-forwarded-for", Metadata.ASCII_STRING_MARSHALLER);
@@ -81,6 +85,10 @@ public final class AuthInterceptor
             catch (AuthenticationException e) {
                 failures.failed(remote);
                 return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()), "anonymous", method, remote);
+            }
+            catch (StoreException e) {
+                // the token could not be looked up: not the caller's fault, and not worth an audit row
+                return fail(call, e);
             }
         }
         if (rule.get() == AccessRule.WORKER) {
@@ -166,6 +174,19 @@ public final class AuthInterceptor
                 call.close(status, new Metadata());
             }
         };
+    }
+
+    /** Ends a call whose token could not be checked because the database failed. */
+    private static <Q, R> ServerCall.Listener<Q> fail(ServerCall<Q, R> call, StoreException e)
+    {
+        Status status = e.unavailable()
+                .map(reason -> Status.UNAVAILABLE.withDescription(StoreException.unavailableMessage(reason)))
+                .orElseGet(() -> {
+                    log.error("could not check a token", e);
+                    return Status.INTERNAL.withDescription("internal error; the scheduler's log has the details");
+                });
+        call.close(status, new Metadata());
+        return new ServerCall.Listener<>() {};
     }
 
     private static String bearer(Metadata headers)

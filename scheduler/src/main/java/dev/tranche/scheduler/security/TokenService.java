@@ -71,6 +71,36 @@ public final class TokenService
         return Optional.of(issue("scheduler (first start)", "admin", Role.ADMIN, List.of(), Optional.empty()).secret());
     }
 
+    /**
+     * A new admin token for an admin locked out (the one shown at first start lost): made by
+     * {@code tranche admin reset-token} on the machine that holds the scheduler's data. With
+     * {@code revokeOthers}, every other active admin token stops working (here at once, in a running
+     * scheduler once its cache of a few seconds expires).
+     */
+    public AdminReset resetAdmin(String createdBy, String subject, boolean revokeOthers)
+    {
+        IssuedToken issued = issue(createdBy, subject, Role.ADMIN, List.of(), Optional.empty());
+        List<TokenRecord> revoked = new ArrayList<>();
+        if (revokeOthers) {
+            for (TokenRecord token : repository.list(false)) {
+                if (token.role() == Role.ADMIN && !token.id().equals(issued.token().id())) {
+                    revoked.add(revoke(token.id()));
+                }
+            }
+        }
+        return new AdminReset(issued, revoked);
+    }
+
+    /** What {@link #resetAdmin} did: the new token, and the admin tokens it revoked. */
+    public record AdminReset(IssuedToken issued, List<TokenRecord> revoked)
+    {
+        public AdminReset
+        {
+            requireNonNull(issued, "issued is null");
+            revoked = List.copyOf(revoked);
+        }
+    }
+
     public IssuedToken issue(String createdBy, String subject, Role role, List<String> projects, Optional<Duration> ttl)
     {
         TokenRecord.checkSubject(subject);

@@ -7,6 +7,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 
 /**
  * Makes one scheduler the only user of a home directory. The operating system drops the lock when
@@ -26,6 +27,13 @@ final class HomeLock
 
     static HomeLock acquire(Path home)
     {
+        return tryAcquire(home).orElseThrow(() -> new IllegalStateException("another Tranche scheduler is running with home " + home
+                + "; stop it, or give this one its own --home (or $TRANCHE_HOME)"));
+    }
+
+    /** The lock, or empty while a scheduler holds it. */
+    static Optional<HomeLock> tryAcquire(Path home)
+    {
         Path file = home.resolve("scheduler.lock");
         try {
             Files.createDirectories(home);
@@ -40,10 +48,9 @@ final class HomeLock
             }
             if (lock == null) {
                 channel.close();
-                throw new IllegalStateException("another Tranche scheduler is running with home " + home
-                        + "; stop it, or give this one its own --home (or $TRANCHE_HOME)");
+                return Optional.empty();
             }
-            return new HomeLock(channel, lock);
+            return Optional.of(new HomeLock(channel, lock));
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot lock " + file, e);

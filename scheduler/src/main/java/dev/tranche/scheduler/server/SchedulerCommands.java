@@ -12,6 +12,6 @@ public final class SchedulerCommands
     @Override
     public List<Object> commands()
     {
-        return List.of(new ServerCommand(), new DemoCommand(), new BenchCommand());
+        return List.of(new ServerCommand(), new DemoCommand(), new BenchCommand(), new AdminCommand());
     }
 }

@@ -98,7 +98,6 @@ public final class SchedulerServer
     private static final int WRITER_THREADS = 2;
     private static final int MAX_SUBMISSION_BATCH = 256;
     private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
-    private static final String CREDENTIAL_SECRET = "worker-credentials";
     private static final String LOCAL_WORKER_HOST = "127.0.0.1";
     // workers get this long to checkpoint after SIGTERM before they are killed
     private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
@@ -166,6 +165,7 @@ public final class SchedulerServer
         ManagedChannel internalChannel = null;
         ExecutorService watchExecutor = null;
         Server grpc = null;
+        HttpApi http = null;
         AuditLog auditLog = null;
         FailedAuthentications failures = null;
         try {
@@ -178,12 +178,11 @@ public final class SchedulerServer
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
-            WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(CREDENTIAL_SECRET));
+            WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(WorkerCredentials.SECRET_NAME));
             Clock clock = Clock.systemUTC();
             AuditRepository auditEvents = new AuditRepository(database.dataSource());
             auditLog = new AuditLog(auditEvents, AUDIT_QUEUE);
             TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);
-            Optional<String> firstAdminToken = tokens.ensureAdmin(config.security().adminToken());
             SecuritySettings security = config.security();
             failures = new FailedAuthentications(security.failedAuthenticationsPerSecond(), SecuritySettings.FAILED_AUTHENTICATION_BURST_SECONDS,
                     auditLog, clock, System::nanoTime).summarizeEvery(AUTH_SUMMARY_INTERVAL);
@@ -268,7 +267,8 @@ public final class SchedulerServer
                 throw new UncheckedIOException("cannot start the in-process gRPC server", e);
             }
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
-            HttpApi http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database.dataSource(), metricsRepository, telemetry, tokens, auditLog, failures, clock);
+            http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, metricsRepository, telemetry, tokens, auditLog,
+                    failures, clock);
             schedulingLoop.start();
             if (kubernetesLauncher != null) {
                 execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get());
@@ -279,6 +279,9 @@ public final class SchedulerServer
                         cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), WORKER_GRACE, node -> true);
                 execution = new ExecutionLoop(controller, Duration.ofSeconds(1));
             }
+            // last, once both ports listen and everything runs: a start that fails before this (a port in
+            // use) must not store a first admin token it never gets to show, which would lock the admin out
+            Optional<String> firstAdminToken = tokens.ensureAdmin(config.security().adminToken());
             health.setStatus("", ServingStatus.SERVING);
             SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
                     credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend), tokens, auditLog, failures);
@@ -292,6 +295,9 @@ public final class SchedulerServer
             closeQuietly(execution);
             if (schedulingLoop != null) {
                 schedulingLoop.close();
+            }
+            if (http != null) {
+                http.close();
             }
             if (grpc != null) {
                 grpc.shutdownNow();
@@ -384,11 +390,7 @@ public final class SchedulerServer
             return Database.connect(url, config.databaseUser(), config.databasePassword(), config.databasePoolSize(), Optional.empty(),
                     SchedulerConfig.redact(url));
         }
-        EmbeddedPostgresServer embedded = EmbeddedPostgresServer.start(config.home().resolve("postgres"), config.home().resolve("secrets").resolve("postgres"),
-                config.home().resolve("logs").resolve("postgres.log"));
-        return Database.connect(embedded.jdbcUrl(), Optional.of(EmbeddedPostgresServer.APPLICATION_ROLE), Optional.of(embedded.applicationPassword()),
-                config.databasePoolSize(), Optional.of(embedded),
-                "embedded PostgreSQL in " + embedded.dataDirectory());
+        return Database.openEmbedded(config.home(), config.databasePoolSize());
     }
 
     public int grpcPort()

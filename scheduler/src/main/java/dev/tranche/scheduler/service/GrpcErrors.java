@@ -4,6 +4,7 @@ import dev.tranche.scheduler.errors.AlreadyExistsException;
 import dev.tranche.scheduler.errors.NotFoundException;
 import dev.tranche.scheduler.errors.OverloadedException;
 import dev.tranche.scheduler.errors.StateConflictException;
+import dev.tranche.scheduler.errors.StoreException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -49,6 +50,9 @@ final class GrpcErrors
         }
         if (e instanceof OverloadedException) {
             return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof StoreException store && store.unavailable().isPresent()) {
+            return Status.UNAVAILABLE.withDescription(StoreException.unavailableMessage(store.unavailable().get())).asRuntimeException();
         }
         if (e instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();

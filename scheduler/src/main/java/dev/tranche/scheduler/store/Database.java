@@ -6,23 +6,53 @@ import org.flywaydb.core.Flyway;
 
 import javax.sql.DataSource;
 
+import java.time.Duration;
+import java.nio.file.Path;
 import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
 
-/** A migrated PostgreSQL database behind a connection pool; closing it also stops an embedded server. */
+/**
+ * A migrated PostgreSQL database behind a connection pool; closing it also stops an embedded server.
+ * While the database cannot be reached (its {@link DatabaseSupervisor} knows at once), asking for a
+ * connection fails at once with {@link DatabaseUnavailableException}, which callers report as
+ * "unavailable, retry", instead of waiting out the pool's timeout.
+ */
 public final class Database
         implements AutoCloseable
 {
-    private final HikariDataSource dataSource;
-    private final Optional<EmbeddedPostgresServer> embedded;
+    // how long a call waits for a connection from a busy pool before it fails
+    private static final Duration CONNECTION_WAIT = Duration.ofSeconds(10);
+    // the pool's own wait, short so that a wait notices an outage (or shutdown) begun meanwhile
+    private static final Duration POOL_WAIT_STEP = Duration.ofMillis(500);
+
+    private final HikariDataSource pool;
+    private final DataSource dataSource;
+    private final DatabaseSupervisor supervisor;
     private final String description;
 
-    private Database(HikariDataSource dataSource, Optional<EmbeddedPostgresServer> embedded, String description)
+    private Database(HikariDataSource pool, DatabaseSupervisor supervisor, String description)
     {
-        this.dataSource = dataSource;
-        this.embedded = embedded;
+        this.pool = pool;
+        this.supervisor = supervisor;
         this.description = description;
+        this.dataSource = new GuardedDataSource(pool, supervisor::unavailable, CONNECTION_WAIT);
+    }
+
+    /**
+     * The embedded PostgreSQL of a scheduler's home, started and connected to as Tranche's role: its
+     * data in HOME/postgres, its passwords in {@link #embeddedSecretsFile}, its log in HOME/logs.
+     */
+    public static Database openEmbedded(Path home, int poolSize)
+    {
+        EmbeddedPostgresServer embedded = EmbeddedPostgresServer.start(home.resolve("postgres"), embeddedSecretsFile(home), home.resolve("logs").resolve("postgres.log"));
+        return connect(embedded.jdbcUrl(), Optional.of(EmbeddedPostgresServer.APPLICATION_ROLE), Optional.of(embedded.applicationPassword()), poolSize,
+                Optional.of(embedded), "embedded PostgreSQL in " + embedded.dataDirectory());
+    }
+
+    public static Path embeddedSecretsFile(Path home)
+    {
+        return home.resolve("secrets").resolve("postgres");
     }
 
     /** Connects to {@code jdbcUrl}, brings the schema up to date and keeps {@code poolSize} connections. */
@@ -36,7 +66,7 @@ public final class Database
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(Math.min(poolSize, 4));
         config.setPoolName("tranche-db");
-        config.setConnectionTimeout(10_000);
+        config.setConnectionTimeout(POOL_WAIT_STEP.toMillis());
         HikariDataSource dataSource;
         try {
             dataSource = new HikariDataSource(config);
@@ -57,12 +87,28 @@ public final class Database
             embedded.ifPresent(EmbeddedPostgresServer::close);
             throw new IllegalStateException("cannot bring the schema of " + description + " up to date: " + rootMessage(e), e);
         }
-        return new Database(dataSource, embedded, description);
+        HikariDataSource pool = dataSource;
+        DatabaseSupervisor supervisor = new DatabaseSupervisor(jdbcUrl, user, password, embedded, description, () -> pool.getHikariPoolMXBean().softEvictConnections());
+        supervisor.start();
+        return new Database(pool, supervisor, description);
     }
 
+    /** Connections from the pool; while the database is unavailable, asking for one fails at once. */
     public DataSource dataSource()
     {
         return dataSource;
+    }
+
+    /** Why the database cannot be used now (down, restarting); empty while it answers. Never blocks. */
+    public Optional<String> unavailable()
+    {
+        return supervisor.unavailable();
+    }
+
+    /** How often the embedded PostgreSQL was started again after it died. */
+    public int restarts()
+    {
+        return supervisor.restarts();
     }
 
     /** For logs: "embedded PostgreSQL in DIR" or the external URL without secrets. */
@@ -74,8 +120,9 @@ public final class Database
     @Override
     public void close()
     {
-        dataSource.close();
-        embedded.ifPresent(EmbeddedPostgresServer::close);
+        supervisor.close();
+        pool.close();
+        supervisor.embedded().ifPresent(EmbeddedPostgresServer::close);
     }
 
     private static String rootMessage(Throwable e)

@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.store;
 
+import dev.tranche.scheduler.process.ProcessTable;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -48,15 +50,30 @@ public final class EmbeddedPostgresServer
             host all all ::1/128 scram-sha-256
             """;
 
+    private static final String JDBC_FORMAT = "jdbc:postgresql://localhost:%d/" + APPLICATION_DATABASE;
+
+    private static final Duration OLD_PROCESSES_EXIT = Duration.ofSeconds(10);
+
     private final EmbeddedPostgres postgres;
     private final Path dataDirectory;
+    private final Path secretsFile;
+    private final Path logFile;
     private final EmbeddedPostgresSecrets secrets;
+    // the session pg_ctl started the postmaster in (it calls setsid): every process of this server
+    private final OptionalLong session;
 
-    private EmbeddedPostgresServer(EmbeddedPostgres postgres, Path dataDirectory, EmbeddedPostgresSecrets secrets)
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres, Path dataDirectory, Path secretsFile, Path logFile, EmbeddedPostgresSecrets secrets)
     {
         this.postgres = postgres;
         this.dataDirectory = dataDirectory;
+        this.secretsFile = secretsFile;
+        this.logFile = logFile;
         this.secrets = secrets;
+        this.session = postmaster(dataDirectory)
+                .flatMap(process -> ProcessTable.entry(process.pid()))
+                .filter(entry -> entry.session() == entry.pid())
+                .map(entry -> OptionalLong.of(entry.pid()))
+                .orElse(OptionalLong.empty());
     }
 
     /**
@@ -67,6 +84,78 @@ public final class EmbeddedPostgresServer
      */
     public static EmbeddedPostgresServer start(Path dataDirectory, Path secretsFile, Path logFile)
     {
+        return start(dataDirectory, secretsFile, logFile, 0);
+    }
+
+    /**
+     * The same server started again after it died (killed, crashed), on the same directory and port,
+     * so that connection pools reconnect to the URL they have. PostgreSQL recovers from its log.
+     */
+    public EmbeddedPostgresServer restart()
+    {
+        // releases the library's lock on the directory; its "stop" finds no server and says so in the log
+        close();
+        awaitOldProcesses();
+        return start(dataDirectory, secretsFile, logFile, port());
+    }
+
+    /**
+     * A killed postmaster's other processes notice and exit within moments; until they have, they
+     * hold its shared memory and a new server on the directory refuses to start. Any still there
+     * after a while are killed: their postmaster is gone, so they can only be waiting to die.
+     */
+    private void awaitOldProcesses()
+    {
+        if (session.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + OLD_PROCESSES_EXIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (ProcessTable.read().session(session.getAsLong()).isEmpty()) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        List<ProcessTable.Entry> left = ProcessTable.read().session(session.getAsLong());
+        log.warn("{} processes of the dead PostgreSQL are still running after {} s; killing them", left.size(), OLD_PROCESSES_EXIT.toSeconds());
+        left.forEach(entry -> ProcessHandle.of(entry.pid()).ifPresent(ProcessHandle::destroyForcibly));
+    }
+
+    /** The postmaster, while it runs: read from PostgreSQL's own postmaster.pid. */
+    public Optional<ProcessHandle> postmaster()
+    {
+        return postmaster(dataDirectory);
+    }
+
+    /**
+     * How to reach the PostgreSQL that a running scheduler started on {@code dataDirectory}, for
+     * commands run beside it ({@code tranche admin reset-token}), as {@link #APPLICATION_ROLE} with the
+     * password in the home's secrets file; empty if none runs there.
+     */
+    public static Optional<String> jdbcUrlOfRunning(Path dataDirectory)
+    {
+        Optional<ProcessHandle> postmaster = postmaster(dataDirectory);
+        if (postmaster.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            // postmaster.pid: pid, data directory, start time, port, ...
+            List<String> lines = Files.readAllLines(dataDirectory.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+            return lines.size() < 4 ? Optional.empty() : Optional.of(JDBC_FORMAT.formatted(Integer.parseInt(lines.get(3).strip())));
+        }
+        catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static EmbeddedPostgresServer start(Path dataDirectory, Path secretsFile, Path logFile, int port)
+    {
         requireNonNull(dataDirectory, "dataDirectory is null");
         EmbeddedPostgresSecrets secrets = EmbeddedPostgresSecrets.loadOrCreate(secretsFile);
         Path passwordFile = secretsFile.toAbsolutePath().resolveSibling(secretsFile.getFileName() + ".initdb");
@@ -75,7 +164,11 @@ public final class EmbeddedPostgresServer
             Files.createDirectories(logFile.toAbsolutePath().getParent());
             stopOrphan(dataDirectory);
             boolean fresh = !Files.exists(dataDirectory.resolve("PG_VERSION"));
-            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+            if (port != 0) {
+                builder.setPort(port);
+            }
+            builder
                     .setDataDirectory(dataDirectory)
                     .setCleanDataDirectory(false)
                     .setServerConfig("fsync", "on")
@@ -111,7 +204,7 @@ public final class EmbeddedPostgresServer
                 postgres.close();
                 throw new IllegalStateException("could not secure the embedded PostgreSQL in " + dataDirectory + ": " + e.getMessage(), e);
             }
-            return new EmbeddedPostgresServer(postgres, dataDirectory, secrets);
+            return new EmbeddedPostgresServer(postgres, dataDirectory, secretsFile, logFile, secrets);
         }
         catch (IOException e) {
             throw new UncheckedIOException("could not start the embedded PostgreSQL in " + dataDirectory + " (its log: " + logFile + ")", e);
@@ -243,28 +336,31 @@ public final class EmbeddedPostgresServer
         }
     }
 
+    private static Optional<ProcessHandle> postmaster(Path dataDirectory)
+    {
+        Path pidFile = dataDirectory.resolve("postmaster.pid");
+        try {
+            List<String> lines = Files.exists(pidFile) ? Files.readAllLines(pidFile, StandardCharsets.UTF_8) : List.of();
+            if (lines.isEmpty()) {
+                return Optional.empty();
+            }
+            return ProcessHandle.of(Long.parseLong(lines.get(0).strip()))
+                    .filter(ProcessHandle::isAlive)
+                    .filter(process -> process.info().command().orElse("").contains("postgres"));
+        }
+        catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
     private static void stopOrphan(Path dataDirectory)
             throws IOException
     {
-        Path pidFile = dataDirectory.resolve("postmaster.pid");
-        if (!Files.exists(pidFile)) {
+        Optional<ProcessHandle> process = postmaster(dataDirectory);
+        if (process.isEmpty()) {
             return;
         }
-        List<String> lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
-        if (lines.isEmpty()) {
-            return;
-        }
-        long pid;
-        try {
-            pid = Long.parseLong(lines.get(0).strip());
-        }
-        catch (NumberFormatException e) {
-            return;
-        }
-        Optional<ProcessHandle> process = ProcessHandle.of(pid);
-        if (process.isEmpty() || !process.get().isAlive() || !process.get().info().command().orElse("").contains("postgres")) {
-            return;
-        }
+        long pid = process.get().pid();
         log.info("stopping PostgreSQL (pid {}) left running on {} by an earlier scheduler", pid, dataDirectory);
         // SIGTERM is PostgreSQL's "smart" shutdown: its clients died with the old scheduler, so it exits at once
         process.get().destroy();

@@ -258,6 +258,57 @@ final class PlatformEndToEndTest
     }
 
     @Test
+    void aKilledWorkerWrapperIsAdoptedNeverDuplicatedAndACancelEndsEveryProcessOfTheExperiment()
+            throws Exception
+    {
+        // two at once on the node's GPUs: one is left to finish, the other is cancelled
+        String finishing = client().submit(spec("e2e-wrapper-finishes", "default", 3, "{fraction: 0.5}")).getExperiment().getId();
+        String cancelled = client().submit(spec("e2e-wrapper-cancelled", "default", 20, "{fraction: 0.5}")).getExperiment().getId();
+        try (ProcessSampler sampler = new ProcessSampler()) {
+            for (String id : List.of(finishing, cancelled)) {
+                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1
+                                && workerProcesses(id).stream().anyMatch(WorkerProcess::jvm));
+            }
+            // the supervising shell of each, the way an operator would: kill -9 $(cat runs/<exp>/rank-0.pid)
+            for (String id : List.of(finishing, cancelled)) {
+                Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
+                long shell = Long.parseLong(Files.readString(pidFile).strip());
+                assertThat(new ProcessBuilder("sh", "-c", "kill -9 $(cat " + pidFile + ")").start().waitFor()).isZero();
+                await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(shell).map(process -> !process.isAlive()).orElse(true));
+            }
+
+            // adopted: the one trainer finishes the run, never counted as failed, never joined by a second
+            Experiment done = awaitEnd(finishing, Duration.ofMinutes(4));
+            assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+            assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
+                    .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
+            assertThat(epochs(finishing, "test_accuracy")).as(points(finishing) + "\n" + log()).containsExactly(1, 2, 3);
+
+            // the other is cancelled: every process of it ends within its grace period
+            assertThat(client().get(cancelled).getState()).isEqualTo(ExperimentState.RUNNING);
+            long cancelledAt = System.nanoTime();
+            assertThat(client().cancel(cancelled, "e2e").getState()).isEqualTo(ExperimentState.CANCELLED);
+            await().atMost(WORKER_GRACE.plusSeconds(5)).pollInterval(Duration.ofMillis(200)).until(() -> workerProcesses(cancelled).isEmpty());
+            Duration stopped = Duration.ofNanos(System.nanoTime() - cancelledAt);
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> workerProcesses(cancelled).isEmpty() && client().get(cancelled).getState() == ExperimentState.CANCELLED);
+            assertThat(client().get(cancelled).getHistoryList()).extracting(StateTransition::getTo)
+                    .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.CANCELLED);
+
+            sampler.sampleNow();
+            for (String id : List.of(finishing, cancelled)) {
+                assertThat(sampler.maxJvmsPerRank(id)).as(sampler.toString()).isEqualTo(1);
+                assertThat(sampler.jvmPids(id)).as(sampler.toString()).hasSize(1);
+            }
+            System.out.printf("e2e: worker wrappers killed; %d process samples, at most %d trainer JVM per rank; the adopted %s finished, "
+                    + "every process of the cancelled %s gone %.1f s after the cancel (grace %d s)%n", sampler.samples(),
+                    Math.max(sampler.maxJvmsPerRank(finishing), sampler.maxJvmsPerRank(cancelled)), finishing, cancelled, stopped.toMillis() / 1000.0,
+                    WORKER_GRACE.toSeconds());
+        }
+    }
+
+    @Test
     void inQuotaWorkReclaimsBorrowedGpusAndThePreemptedExperimentResumesFromItsCheckpoint()
             throws Exception
     {

@@ -6,6 +6,7 @@ import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
 import dev.tranche.scheduler.backend.SchedulerTrust;
 import dev.tranche.scheduler.backend.WorkerLogs;
+import dev.tranche.scheduler.process.ProcessTable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,9 +19,11 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -32,9 +35,14 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Workers as child processes of this machine, one per replica, with their output in
- * {@code <home>/runs/<experiment>/rank-N.log}. Each replica's pid and, once it ends, its exit code are
- * written next to the log, so a restarted scheduler re-adopts workers that are still running and
- * learns how the others ended: no duplicates, no orphans.
+ * {@code <home>/runs/<experiment>/rank-N.log}. Each replica runs in a session of its own (setsid),
+ * led by a small supervising shell whose pid is written to {@code rank-N.pid}: the session is the
+ * replica, every process the worker starts included, and it stays the replica when the shell is
+ * killed and its processes are re-parented. A replica is alive while any process of its session is,
+ * it is stopped as a whole (SIGTERM, then SIGKILL to every member after the grace period), and its
+ * exit code is written next to the log by the shell (or, if the shell is gone, by the worker itself).
+ * So a restarted scheduler re-adopts the replicas that still run and learns how the others ended:
+ * no duplicates, no orphans. Linux: sessions are read from /proc.
  */
 public final class LocalProcessBackend
         implements ExecutionBackend, WorkerLogs
@@ -82,7 +90,7 @@ public final class LocalProcessBackend
             Files.createDirectories(directory);
             // a relaunch (a retry, a resume after preemption) starts from a clean slate of pid and exit files
             try (Stream<Path> files = Files.list(directory)) {
-                for (Path file : files.filter(path -> path.getFileName().toString().matches("rank-\\d+\\.(pid|exit)")).toList()) {
+                for (Path file : files.filter(path -> path.getFileName().toString().matches("rank-\\d+\\.(pid|start|exit)")).toList()) {
                     Files.delete(file);
                 }
             }
@@ -125,6 +133,9 @@ public final class LocalProcessBackend
                 env.put("TRANCHE_EXIT_FILE", directory.resolve("rank-" + replica.rank() + ".exit").toString());
                 Process process = builder.start();
                 writeAtomically(directory.resolve("rank-" + replica.rank() + ".pid"), Long.toString(process.pid()));
+                // with the pid: which process that pid was, should the kernel give it to another one later
+                ProcessTable.entry(process.pid()).ifPresent(leader -> writeAtomically(directory.resolve("rank-" + replica.rank() + ".start"),
+                        Long.toString(leader.startTicks())));
             }
         }
         catch (IOException e) {
@@ -142,44 +153,84 @@ public final class LocalProcessBackend
         catch (IOException e) {
             throw new UncheckedIOException("cannot mark the workers of " + experimentId + " stopped", e);
         }
-        List<ProcessHandle> alive = alive(experimentId);
-        if (alive.isEmpty()) {
+        Set<Long> sessions = sessions(experimentId, ProcessTable.read());
+        if (sessions.isEmpty()) {
             return;
         }
-        // SIGTERM: the worker checkpoints and exits; whatever is left after the grace period is killed
-        alive.forEach(ProcessHandle::destroy);
-        CompletableFuture.runAsync(() -> {
-            for (ProcessHandle process : alive) {
-                try {
-                    process.onExit().get(Math.max(1, grace.toMillis()), TimeUnit.MILLISECONDS);
-                }
-                catch (Exception e) {
-                    log.warn("worker {} of {} did not stop within {}; killing it", process.pid(), experimentId, grace);
-                    process.descendants().forEach(ProcessHandle::destroyForcibly);
-                    process.destroyForcibly();
-                }
-            }
-        });
+        terminate(sessions);
+        CompletableFuture.runAsync(() -> killAfter(experimentId, sessions, System.nanoTime() + grace.toNanos()));
     }
 
     /** Stops every worker and waits for them: SIGTERM, then a kill of what is left after {@code grace}. */
     public void stopAllAndWait(Duration grace)
     {
-        List<ProcessHandle> alive = new ArrayList<>();
+        Set<Long> sessions = new HashSet<>();
+        ProcessTable table = ProcessTable.read();
         for (String id : workers().keySet()) {
-            alive.addAll(alive(id));
+            sessions.addAll(sessions(id, table));
             stop(id, grace);
         }
-        long deadline = System.nanoTime() + grace.toNanos();
-        for (ProcessHandle process : alive) {
-            try {
-                process.onExit().get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS);
+        killAfter("every experiment", sessions, System.nanoTime() + grace.toNanos());
+    }
+
+    /**
+     * SIGTERM to the top of each replica: the supervising shell, which passes it to the worker, or,
+     * where the shell is gone, the processes it left (re-parented out of the session). The worker
+     * checkpoints and ends its own children; they are not signalled behind its back.
+     */
+    private static void terminate(Set<Long> sessions)
+    {
+        ProcessTable table = ProcessTable.read();
+        for (long session : sessions) {
+            List<ProcessTable.Entry> members = table.session(session);
+            Set<Long> pids = new HashSet<>();
+            members.forEach(member -> pids.add(member.pid()));
+            members.stream()
+                    .filter(member -> member.pid() == session || !pids.contains(member.parent()))
+                    .forEach(member -> ProcessHandle.of(member.pid()).ifPresent(ProcessHandle::destroy));
+        }
+    }
+
+    /** Waits until the sessions are empty or the deadline passes, then kills every process left in them. */
+    private static void killAfter(String what, Set<Long> sessions, long deadline)
+    {
+        while (System.nanoTime() < deadline) {
+            if (members(sessions, ProcessTable.read()).isEmpty()) {
+                return;
             }
-            catch (Exception e) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
+            try {
+                Thread.sleep(Math.max(1, Math.min(200, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
+        // a process forked meanwhile joins the session too: read again until none is left
+        for (int round = 0; round < 10; round++) {
+            List<ProcessTable.Entry> left = members(sessions, ProcessTable.read());
+            if (left.isEmpty()) {
+                return;
+            }
+            if (round == 0) {
+                log.warn("{} worker processes of {} still running after the grace period; killing them", left.size(), what);
+            }
+            left.forEach(member -> ProcessHandle.of(member.pid()).ifPresent(ProcessHandle::destroyForcibly));
+            try {
+                Thread.sleep(50);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static List<ProcessTable.Entry> members(Set<Long> sessions, ProcessTable table)
+    {
+        List<ProcessTable.Entry> members = new ArrayList<>();
+        sessions.forEach(session -> members.addAll(table.session(session)));
+        return members;
     }
 
     @Override
@@ -192,8 +243,8 @@ public final class LocalProcessBackend
         }
         int running = 0;
         int succeeded = 0;
-        // read the process table at most once, and only if a rank is unaccounted for
-        List<ProcessHandle> unrecorded = null;
+        // read the process table at most once, and only if a rank has no exit code yet
+        ProcessTable table = null;
         for (int rank = 0; rank < replicas; rank++) {
             Optional<Integer> exit = readInt(directory.resolve("rank-" + rank + ".exit"));
             if (exit.isPresent()) {
@@ -201,20 +252,23 @@ public final class LocalProcessBackend
                     return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " failed: exit code " + exit.get() + lastLine(directory, rank));
                 }
                 succeeded++;
+                continue;
             }
-            else if (process(directory, rank).isPresent()) {
+            if (table == null) {
+                table = ProcessTable.read();
+            }
+            // its session has a live process: running, even if its supervising shell was killed (adopted, not duplicated)
+            OptionalLong session = session(directory, rank, table);
+            if (session.isPresent() && !table.session(session.getAsLong()).isEmpty()) {
+                running++;
+            }
+            else if (!unrecordedSessions(directory, shellsBySpec(table)).isEmpty()) {
+                // a worker started just before its scheduler was killed has no pid file, but its shell is found by its command line
                 running++;
             }
             else {
-                if (unrecorded == null) {
-                    unrecorded = unrecorded(directory);
-                }
-                if (unrecorded.isEmpty()) {
-                    // neither running nor an exit code: it died with the previous scheduler, unseen
-                    return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " ended without an exit code (killed with its scheduler?)");
-                }
-                // a worker started just before its scheduler was killed has no pid file, but is found by its command line
-                running++;
+                // neither running nor an exit code: it died unseen (with the previous scheduler, or its shell killed and then it ended)
+                return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " ended without an exit code (killed with its scheduler?)");
             }
         }
         if (succeeded == replicas) {
@@ -230,11 +284,12 @@ public final class LocalProcessBackend
         if (!Files.isDirectory(runs)) {
             return workers;
         }
-        Map<String, List<ProcessHandle>> bySpecFile = bySpecFile();
+        ProcessTable table = ProcessTable.read();
+        Map<String, List<Long>> shellsBySpec = shellsBySpec(table);
         try (Stream<Path> experiments = Files.list(runs)) {
             for (Path directory : experiments.toList()) {
                 String id = directory.getFileName().toString();
-                if (!alive(id, bySpecFile).isEmpty()) {
+                if (!members(sessions(id, table, shellsBySpec), table).isEmpty()) {
                     workers.put(id, new TreeSet<>(Files.exists(directory.resolve("nodes")) ? Files.readAllLines(directory.resolve("nodes")) : List.of()));
                 }
             }
@@ -268,60 +323,79 @@ public final class LocalProcessBackend
     }
 
     /**
-     * Every live worker of the experiment, stopped or not: from its pid files, and by its command line
-     * (which names the experiment's spec file) for one started in the instant before a scheduler was
-     * killed, before its pid was written. Without the second, a restarted scheduler could start a
-     * duplicate.
+     * The sessions of the experiment's replicas, live or not: from the pid files, and, for a replica
+     * started in the instant before a scheduler was killed (before its pid was written), from its
+     * shell's command line, which names the run's spec file. Without the second, a restarted
+     * scheduler could start a duplicate. (Only the shell is looked up so: the JVM's command line is
+     * longer than the part of it the JDK reads.)
      */
-    private List<ProcessHandle> alive(String experimentId)
+    private Set<Long> sessions(String experimentId, ProcessTable table)
     {
-        return alive(experimentId, bySpecFile());
+        return sessions(experimentId, table, shellsBySpec(table));
     }
 
-    private List<ProcessHandle> alive(String experimentId, Map<String, List<ProcessHandle>> bySpecFile)
+    private Set<Long> sessions(String experimentId, ProcessTable table, Map<String, List<Long>> shellsBySpec)
     {
         Path directory = runs.resolve(experimentId);
-        List<ProcessHandle> alive = new ArrayList<>(bySpecFile.getOrDefault(directory.resolve("spec.json").toString(), List.of()));
+        Set<Long> sessions = new HashSet<>(unrecordedSessions(directory, shellsBySpec));
         if (!Files.isDirectory(directory)) {
-            return alive;
+            return sessions;
         }
         try (Stream<Path> files = Files.list(directory)) {
             for (Path pid : files.filter(path -> path.getFileName().toString().matches("rank-\\d+\\.pid")).toList()) {
-                readInt(pid).map(Integer::longValue).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).ifPresent(alive::add);
+                int rank = Integer.parseInt(pid.getFileName().toString().replaceAll("\\D", ""));
+                session(directory, rank, table).ifPresent(sessions::add);
             }
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot list the workers of " + experimentId, e);
         }
-        return alive.stream().distinct().toList();
+        return sessions;
     }
 
-    /** Live processes whose command line names this run's spec file. */
-    private List<ProcessHandle> unrecorded(Path directory)
+    /**
+     * The session of rank {@code rank}: the pid of the shell that leads it. Empty if the pid was
+     * given to a process of some other session since (the pid of a session with live members is not
+     * reused, so a session found with members is this replica's).
+     */
+    private static OptionalLong session(Path directory, int rank, ProcessTable table)
     {
-        return bySpecFile().getOrDefault(directory.resolve("spec.json").toString(), List.of());
+        Optional<Integer> pid = readInt(directory.resolve("rank-" + rank + ".pid"));
+        if (pid.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        Optional<Long> started = readLong(directory.resolve("rank-" + rank + ".start"));
+        Optional<ProcessTable.Entry> holder = table.entries().stream().filter(entry -> entry.pid() == pid.get()).findFirst();
+        if (holder.isPresent() && started.isPresent() && holder.get().startTicks() != started.get()) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(pid.get());
     }
 
-    /** Live processes by the run spec file their command line names: one pass over the process table. */
-    private Map<String, List<ProcessHandle>> bySpecFile()
+    /** Sessions led by a live shell of this run found by its command line (it names the run's spec file). */
+    private static List<Long> unrecordedSessions(Path directory, Map<String, List<Long>> shellsBySpec)
+    {
+        return shellsBySpec.getOrDefault(directory.resolve("spec.json").toString(), List.of());
+    }
+
+    /** Live session-leading shells of this backend, by the run spec file their command line names: one pass over the process table. */
+    private Map<String, List<Long>> shellsBySpec(ProcessTable table)
     {
         String prefix = runs.toString() + java.io.File.separator;
-        Map<String, List<ProcessHandle>> bySpec = new HashMap<>();
-        ProcessHandle.allProcesses().forEach(process -> process.info().arguments().ifPresent(arguments -> {
-            for (String argument : arguments) {
-                if (argument.startsWith(prefix) && argument.endsWith("spec.json")) {
-                    bySpec.computeIfAbsent(argument, ignored -> new ArrayList<>()).add(process);
-                }
+        Map<String, List<Long>> shells = new HashMap<>();
+        for (ProcessTable.Entry entry : table.entries()) {
+            if (entry.session() != entry.pid()) {
+                continue;
             }
-        }));
-        return bySpec;
-    }
-
-    private static Optional<ProcessHandle> process(Path directory, int rank)
-    {
-        return readInt(directory.resolve("rank-" + rank + ".pid")).map(Integer::longValue)
-                .flatMap(ProcessHandle::of)
-                .filter(ProcessHandle::isAlive);
+            ProcessHandle.of(entry.pid()).flatMap(process -> process.info().arguments()).ifPresent(arguments -> {
+                for (String argument : arguments) {
+                    if (argument.startsWith(prefix) && argument.endsWith("spec.json")) {
+                        shells.computeIfAbsent(argument, ignored -> new ArrayList<>()).add(entry.pid());
+                    }
+                }
+            });
+        }
+        return shells;
     }
 
     private static String lastLine(Path directory, int rank)
@@ -336,6 +410,16 @@ public final class LocalProcessBackend
         }
         catch (IOException e) {
             return "";
+        }
+    }
+
+    private static Optional<Long> readLong(Path file)
+    {
+        try {
+            return Files.exists(file) ? Optional.of(Long.parseLong(Files.readString(file).strip())) : Optional.empty();
+        }
+        catch (IOException | NumberFormatException e) {
+            return Optional.empty();
         }
     }
 

@@ -125,6 +125,110 @@ final class LocalProcessBackendTest
     }
 
     @Test
+    void aKilledSupervisorLeavesItsReplicaAdoptedNotDuplicatedAndAStopEndsEveryProcessOfIt()
+            throws Exception
+    {
+        // like a real worker: a command line longer than the JDK reads of another process (a JVM's class
+        // path), a child process of its own (as Spark starts executors); and this one ignores SIGTERM
+        Path stubborn = home.resolve("stubborn-worker.sh");
+        Files.writeString(stubborn, """
+                #!/bin/sh
+                sleep 600 &
+                child=$!
+                trap 'echo "ignoring SIGTERM"' TERM
+                while true; do wait "$child"; done
+                """);
+        Files.setPosixFilePermissions(stubborn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(stubborn.toString(), "--padding=" + "x".repeat(5000)));
+        String id = "exp-wrapperkill";
+        try {
+            adoptedThenStoppedAsAWhole(backend, id);
+        }
+        finally {
+            // whatever happened, this test leaves none of its processes behind
+            processes(id).forEach(process -> ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
+
+    private void adoptedThenStoppedAsAWhole(LocalProcessBackend backend, String id)
+            throws Exception
+    {
+        backend.launch(gang(id));
+        // a scan of every process's environment is slow on a loaded machine: a generous wait
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            assertThat(backend.status(id).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+            assertThat(workersPerRank(id)).as(processes(id).toString()).isEqualTo(Map.of(0, 1, 1, 1));
+        });
+        List<Long> workersBefore = processes(id).stream().filter(ExperimentProcess::worker).map(ExperimentProcess::pid).sorted().toList();
+
+        // kill -9 $(cat runs/<exp>/rank-0.pid): the supervising shell of rank 0
+        Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
+        long supervisor = Long.parseLong(Files.readString(pidFile).strip());
+        assertThat(new ProcessBuilder("sh", "-c", "kill -9 $(cat " + pidFile + ")").start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(supervisor).map(process -> !process.isAlive()).orElse(true));
+
+        // adopted: still running, the same one worker per rank, at every sample for 3 s
+        for (int sample = 0; sample < 15; sample++) {
+            assertThat(backend.status(id).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+            assertThat(backend.workers()).containsKey(id);
+            assertThat(workersPerRank(id)).isEqualTo(Map.of(0, 1, 1, 1));
+            Thread.sleep(200);
+        }
+        assertThat(processes(id).stream().filter(ExperimentProcess::worker).map(ExperimentProcess::pid).sorted().toList()).isEqualTo(workersBefore);
+
+        // stopped as a whole: SIGTERM, ignored, then every process of both replicas killed after the grace period
+        Duration grace = Duration.ofSeconds(2);
+        long stopped = System.nanoTime();
+        backend.stop(id, grace);
+        assertThat(backend.status(id).phase()).isEqualTo(GangStatus.Phase.GONE);
+        await().atMost(grace.plusSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> processes(id).isEmpty());
+        assertThat(backend.workers()).isEmpty();
+        assertThat(backend.logTail(id, 0, 5)).contains("ignoring SIGTERM");
+        System.out.printf("local backend: every process of %s gone %.1f s after the stop (grace %d s)%n", id,
+                (System.nanoTime() - stopped) / 1e9, grace.toSeconds());
+    }
+
+    /** A live process of the experiment: it carries the experiment in its environment, as every process of a replica does. */
+    private record ExperimentProcess(long pid, int rank, boolean worker) {}
+
+    /** This test's processes of the experiment (by its home: another run's may still be around). */
+    private List<ExperimentProcess> processes(String id)
+    {
+        List<ExperimentProcess> found = new java.util.ArrayList<>();
+        ProcessHandle.allProcesses().forEach(process -> {
+            try {
+                Path proc = Path.of("/proc", Long.toString(process.pid()));
+                Map<String, String> environment = new java.util.HashMap<>();
+                for (String entry : new String(Files.readAllBytes(proc.resolve("environ")), java.nio.charset.StandardCharsets.UTF_8).split("\0")) {
+                    int equals = entry.indexOf('=');
+                    if (equals > 0) {
+                        environment.put(entry.substring(0, equals), entry.substring(equals + 1));
+                    }
+                }
+                String stat = Files.readString(proc.resolve("stat"));
+                if (!id.equals(environment.get("TRANCHE_EXPERIMENT_ID")) || !environment.getOrDefault("TRANCHE_CHECKPOINT_DIR", "").startsWith(home.toString()) || stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+                    return;
+                }
+                String commandLine = new String(Files.readAllBytes(proc.resolve("cmdline")), java.nio.charset.StandardCharsets.UTF_8);
+                found.add(new ExperimentProcess(process.pid(), Integer.parseInt(environment.get("TRANCHE_RANK")), commandLine.contains("stubborn-worker.sh\0")
+                        && !commandLine.startsWith("setsid") && !commandLine.contains("TRANCHE_EXIT_FILE")));
+            }
+            catch (IOException | RuntimeException e) {
+                // gone meanwhile, or not ours
+            }
+        });
+        return found;
+    }
+
+    /** How many worker processes (not their supervisors, not their children) each rank has now. */
+    private Map<Integer, Integer> workersPerRank(String id)
+    {
+        Map<Integer, Integer> perRank = new java.util.TreeMap<>();
+        processes(id).stream().filter(ExperimentProcess::worker).forEach(process -> perRank.merge(process.rank(), 1, Integer::sum));
+        return perRank;
+    }
+
+    @Test
     void workersOfATlsSchedulerAreToldWhatToTrust()
             throws IOException
     {
