@@ -89,6 +89,27 @@ final class KubernetesBackendTest
     }
 
     @Test
+    void gpusThatPodsOutsideTrancheHoldAreNotOffered()
+    {
+        client.pods().inNamespace("other-team").resource(gpuPod("two", "gpu-a", "Running", 2, 0)).create();
+        // the kubelet counts the larger of the biggest init container and the sum of the containers
+        client.pods().inNamespace("other-team").resource(gpuPod("init-three", "gpu-b", "Pending", 1, 3)).create();
+        client.pods().inNamespace("other-team").resource(gpuPod("finished", "gpu-a", "Succeeded", 4, 0)).create();
+        client.pods().inNamespace("other-team").resource(gpuPod("unbound", null, "Pending", 4, 0)).create();
+        // in Tranche's namespace but not Tranche's: counted
+        client.pods().inNamespace(NAMESPACE).resource(gpuPod("someone-elses", "gpu-a", "Running", 1, 0)).create();
+        // Tranche's own reservation: its GPU is Tranche's
+        Pod reservation = gpuPod("tranche-gpu-gpu-a-0", "gpu-a", "Running", 1, 0);
+        reservation.getMetadata().setLabels(Map.of("app.kubernetes.io/name", "tranche-gpu-reservation", "app.kubernetes.io/managed-by", "tranche"));
+        client.pods().inNamespace(NAMESPACE).resource(reservation).create();
+
+        Map<String, Node> nodes = new KubernetesInventory(client, NAMESPACE).discover().stream().collect(Collectors.toMap(Node::name, node -> node));
+        assertThat(nodes.get("gpu-a").gpus()).extracting(dev.tranche.scheduler.core.model.Gpu::index).containsExactly(0, 1, 2, 3, 4);
+        assertThat(nodes.get("gpu-b").gpus()).hasSize(1);
+        assertThat(nodes.get("cordoned").gpus()).hasSize(8);
+    }
+
+    @Test
     void theWatchedInventoryFollowsNewCordonedNotReadyAndDeletedNodes()
     {
         AtomicReference<List<Node>> latest = new AtomicReference<>(List.of());
@@ -363,6 +384,77 @@ final class KubernetesBackendTest
         assertThat(used).containsExactly("create", "delete");
     }
 
+    @Test
+    void onPodsTheLauncherUsesOnlyWhatItsRoleGrantsAndReservationPodsMayOnlyPatch()
+            throws IOException, InterruptedException
+    {
+        Map<String, Set<String>> podVerbs = new java.util.HashMap<>();
+        Set<String> serviceAccounts = new TreeSet<>();
+        Set<String> priorityClasses = new TreeSet<>();
+        Map<String, String> boundTo = new java.util.HashMap<>();
+        for (String file : List.of("rbac.yaml", "gpu-reservation.yaml")) {
+            try (InputStream manifest = Files.newInputStream(Path.of("..", "deploy", "kubernetes", "scheduler", file))) {
+                for (HasMetadata item : client.load(manifest).items()) {
+                    if (item instanceof Role role) {
+                        for (PolicyRule rule : role.getRules()) {
+                            if (rule.getResources().contains("pods")) {
+                                assertThat(rule.getResourceNames()).isNullOrEmpty();
+                                podVerbs.computeIfAbsent(role.getMetadata().getName(), name -> new TreeSet<>()).addAll(rule.getVerbs());
+                            }
+                        }
+                    }
+                    if (item instanceof io.fabric8.kubernetes.api.model.rbac.RoleBinding binding) {
+                        boundTo.put(binding.getSubjects().get(0).getName(), binding.getRoleRef().getName());
+                    }
+                    if (item instanceof io.fabric8.kubernetes.api.model.ServiceAccount account) {
+                        serviceAccounts.add(account.getMetadata().getName());
+                    }
+                    if (item instanceof io.fabric8.kubernetes.api.model.scheduling.v1.PriorityClass priority) {
+                        priorityClasses.add(priority.getMetadata().getName());
+                        assertThat(priority.getValue()).isBetween(1, 1_000_000_000);
+                    }
+                }
+            }
+        }
+        // what a reservation pod runs as: the one verb it needs, on nothing but pods
+        assertThat(serviceAccounts).contains(GpuReservations.SERVICE_ACCOUNT);
+        assertThat(priorityClasses).containsExactly(GpuReservations.PRIORITY_CLASS);
+        assertThat(podVerbs.get(boundTo.get(GpuReservations.SERVICE_ACCOUNT))).containsExactly("patch");
+
+        while (server.takeRequest(10, TimeUnit.MILLISECONDS) != null) {
+            // what earlier tests asked for
+        }
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launch(launcher, new LaunchRequest("exp-podverbs01", "vision", "{}", List.of(
+                new ReplicaLaunch(0, "gpu-a", Map.of(0, 500), 1000, 2048, 81559),
+                new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000, 2, 1000), 1000, 2048, 81559)), "scheduler:50051", "tw1.x"));
+        launcher.status("exp-podverbs01");
+        launcher.tail("exp-podverbs01", 0, 10);
+        devicePlugin.evict("tranche-gpu-gpu-a-1");
+        launcher.status("exp-podverbs01");
+        launcher.stop("exp-podverbs01", Duration.ZERO);
+        launcher.syncDevices(Map.of());
+        launcher.workers();
+        Set<String> used = new TreeSet<>();
+        for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null; request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
+            String path = request.getPath();
+            // the simulated device plugin's own calls (status, the reservation's annotation) are not the launcher's
+            if (path.contains("/pods") && !path.contains("/status") && !path.contains("/log") && !(request.getMethod().equals("PATCH")
+                    && request.getHeader("Content-Type").startsWith("application/merge-patch+json"))) {
+                assertThat(path).startsWith("/api/v1/namespaces/" + NAMESPACE + "/pods");
+                used.add(switch (request.getMethod()) {
+                    case "POST" -> "create";
+                    case "DELETE" -> "delete";
+                    case "PUT" -> "update";
+                    case "PATCH" -> "patch";
+                    default -> path.contains("watch=") ? "watch" : path.matches(".*/pods/[^/?]+.*") ? "get" : "list";
+                });
+            }
+        }
+        assertThat(used).contains("create", "patch", "delete", "get", "list");
+        assertThat(podVerbs.get("tranche-worker-manager")).containsAll(used);
+    }
+
     /** Launches as the controller does: again once the simulated device plugin has given the reservations their devices. */
     private void launch(KubernetesLauncher launcher, LaunchRequest request)
     {
@@ -434,6 +526,20 @@ final class KubernetesBackendTest
     private static Node node(List<Node> nodes, String name)
     {
         return nodes.stream().filter(node -> node.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static Pod gpuPod(String name, String node, String phase, int gpus, int initGpus)
+    {
+        return new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName(name).endMetadata()
+                .withNewSpec().withNodeName(node)
+                .addNewInitContainer().withName("fetch").withImage("their/image")
+                .withNewResources().withRequests(Map.of("nvidia.com/gpu", new Quantity(Integer.toString(initGpus)))).endResources().endInitContainer()
+                .addNewContainer().withName("train").withImage("their/image")
+                .withNewResources().withLimits(Map.of("nvidia.com/gpu", new Quantity(Integer.toString(gpus)))).endResources().endContainer()
+                .addNewContainer().withName("sidecar").withImage("their/sidecar").endContainer()
+                .endSpec()
+                .withNewStatus().withPhase(phase).endStatus()
+                .build();
     }
 
     private static io.fabric8.kubernetes.api.model.Node gpuNode(String name, int gpus, String product, String memoryMib, boolean ready, boolean cordoned)
