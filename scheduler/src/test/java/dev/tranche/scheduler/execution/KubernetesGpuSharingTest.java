@@ -52,6 +52,9 @@ final class KubernetesGpuSharingTest
 
     KubernetesClient kubernetes;
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path files;
+
     private TestingScheduler scheduler;
     private TrancheClient client;
     private ExecutionController controller;
@@ -144,6 +147,28 @@ final class KubernetesGpuSharingTest
             listed.put(gpu.getIndex(), gpu.getDeviceId());
         }
         assertThat(listed).isEqualTo(deviceOf);
+        String table = tranche("nodes");
+        assertThat(table.lines().findFirst().orElseThrow()).containsPattern("NODE\\s+GPU\\s+DEVICE\\s+MODEL");
+        deviceOf.forEach((index, device) -> assertThat(table).containsPattern("local-1\\s+" + index + "\\s+" + device + "\\s"));
+    }
+
+    /** `tranche nodes` as a person runs it, against this scheduler. */
+    private String tranche(String command)
+    {
+        java.nio.file.Path token;
+        try {
+            token = files.resolve("admin.token");
+            java.nio.file.Files.writeString(token, TestingScheduler.ADMIN_TOKEN);
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine commandLine = dev.tranche.cli.Tranche.commandLine();
+        commandLine.setOut(new java.io.PrintWriter(out, true));
+        int code = commandLine.execute(command, "--server", scheduler.target(), "--token-file", token.toString());
+        assertThat(code).isZero();
+        return out.toString();
     }
 
     @Test
