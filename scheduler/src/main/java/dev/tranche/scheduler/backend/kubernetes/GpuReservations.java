@@ -139,9 +139,16 @@ final class GpuReservations
         return device == null || device.isBlank() ? Optional.empty() : Optional.of(device.strip());
     }
 
+    /** Tranche's GPU index of a reservation; -1 for a pod that carries none (not one the scheduler made: no GPU holds it). */
     static int index(Pod reservation)
     {
-        return Integer.parseInt(reservation.getMetadata().getLabels().get(GPU_INDEX_LABEL));
+        String index = reservation.getMetadata().getLabels() == null ? null : reservation.getMetadata().getLabels().get(GPU_INDEX_LABEL);
+        try {
+            return index == null ? -1 : Integer.parseInt(index);
+        }
+        catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     static boolean ended(Pod pod)

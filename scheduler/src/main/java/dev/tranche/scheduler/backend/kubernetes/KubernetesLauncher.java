@@ -351,7 +351,7 @@ public final class KubernetesLauncher
         Map<String, Map<Integer, String>> devices = new TreeMap<>();
         for (Pod reservation : reservations.list()) {
             String name = reservation.getMetadata().getName();
-            String node = reservation.getSpec().getNodeName();
+            String node = reservation.getSpec().getNodeName() == null ? "" : reservation.getSpec().getNodeName();
             int index = GpuReservations.index(reservation);
             boolean deleting = reservation.getMetadata().getDeletionTimestamp() != null;
             if (!held.getOrDefault(node, Set.of()).contains(index) && !used.contains(name)) {

@@ -455,6 +455,39 @@ final class KubernetesBackendTest
         assertThat(podVerbs.get("tranche-worker-manager")).containsAll(used);
     }
 
+    @Test
+    void aReservationThatEndsBeforePublishingItsDeviceLosesTheWaitingGangAndIsReplacedOnTheNextLaunch()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        LaunchRequest request = twoReplicas("exp-nodevice01", "gpu-a");
+        launcher.launch(request);
+        assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-nodevice01").list().getItems()).isEmpty();
+        assertThat(launcher.status("exp-nodevice01").phase()).isEqualTo(GangStatus.Phase.GONE);
+
+        // the kubelet refuses it: another pod got the node's last device first
+        Pod refused = client.pods().inNamespace(NAMESPACE).withName("tranche-gpu-gpu-a-0").get();
+        refused.setStatus(new PodStatusBuilder().withPhase("Failed").withReason("UnexpectedAdmissionError")
+                .withMessage("Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0").build());
+        client.pods().inNamespace(NAMESPACE).resource(refused).updateStatus();
+        assertThat(launcher.status("exp-nodevice01")).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.LOST);
+            assertThat(status.reason()).isEqualTo("GPU reservation tranche-gpu-gpu-a-0 on node gpu-a ended before the device plugin's device could be used "
+                    + "(UnexpectedAdmissionError: Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0)");
+        });
+
+        // requeued and placed there again: the ended reservation is deleted, and the next launch makes a fresh one
+        launcher.stop("exp-nodevice01", Duration.ZERO);
+        String refusedUid = refused.getMetadata().getUid();
+        launcher.launch(request);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            Pod fresh = client.pods().inNamespace(NAMESPACE).withName("tranche-gpu-gpu-a-0").get();
+            return fresh != null && !fresh.getMetadata().getUid().equals(refusedUid) && !GpuReservations.ended(fresh);
+        });
+        launch(launcher, request);
+        assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-nodevice01").list().getItems()).hasSize(2);
+        assertThat(launcher.status("exp-nodevice01").phase()).isEqualTo(GangStatus.Phase.STARTING);
+    }
+
     /** Launches as the controller does: again once the simulated device plugin has given the reservations their devices. */
     private void launch(KubernetesLauncher launcher, LaunchRequest request)
     {
