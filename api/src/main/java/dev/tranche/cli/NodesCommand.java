@@ -43,13 +43,19 @@ final class NodesCommand
             out.flush();
             return 0;
         }
-        Table table = new Table("NODE", "GPU", "MODEL", "MEMORY", "USED", "HELD BY");
+        // the device column only where a backend reports devices (Kubernetes: what the device plugin gave each reserved GPU)
+        boolean devices = nodes.getNodesList().stream().flatMap(node -> node.getGpusList().stream()).anyMatch(gpu -> !gpu.getDeviceId().isEmpty());
+        Table table = devices ? new Table("NODE", "GPU", "DEVICE", "MODEL", "MEMORY", "USED", "HELD BY") : new Table("NODE", "GPU", "MODEL", "MEMORY", "USED", "HELD BY");
         long totalMilli = 0;
         long usedMilli = 0;
         for (Node node : nodes.getNodesList()) {
             String name = node.getName() + (node.getSchedulable() ? "" : " (unschedulable)");
             if (node.getGpusCount() == 0) {
-                table.row(name, "-", "-", "-", "-", "-");
+                List<String> cells = new ArrayList<>(List.of(name));
+                while (cells.size() < (devices ? 7 : 6)) {
+                    cells.add("-");
+                }
+                table.row(cells.toArray(String[]::new));
             }
             for (Gpu gpu : node.getGpusList()) {
                 List<String> holders = new ArrayList<>();
@@ -57,8 +63,13 @@ final class NodesCommand
                     holders.add(share.getExperimentId() + (share.getReplica() > 0 ? "/" + share.getReplica() : "") + " " + Formats.number(share.getMilli() / 1000.0)
                             + " (" + share.getProject() + ")");
                 }
-                table.row(name, Integer.toString(gpu.getIndex()), gpu.getModel(), gpu.getMemoryMib() / 1024 + " GiB",
-                        bar(gpu.getUsedMilli()) + " " + gpu.getUsedMilli() + "/1000", holders.isEmpty() ? "-" : String.join(", ", holders));
+                List<String> cells = new ArrayList<>(List.of(name, Integer.toString(gpu.getIndex())));
+                if (devices) {
+                    cells.add(gpu.getDeviceId().isEmpty() ? "-" : gpu.getDeviceId());
+                }
+                cells.addAll(List.of(gpu.getModel(), gpu.getMemoryMib() / 1024 + " GiB",
+                        bar(gpu.getUsedMilli()) + " " + gpu.getUsedMilli() + "/1000", holders.isEmpty() ? "-" : String.join(", ", holders)));
+                table.row(cells.toArray(String[]::new));
                 totalMilli += 1000;
                 usedMilli += gpu.getUsedMilli();
             }

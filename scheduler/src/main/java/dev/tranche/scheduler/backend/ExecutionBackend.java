@@ -21,4 +21,15 @@ public interface ExecutionBackend
 
     /** Every experiment that has workers, with the nodes they are on: to find orphans after a restart. */
     Map<String, Set<String>> workers();
+
+    /**
+     * Frees the device reservations of GPUs that no placed gang holds and no worker uses any more, and
+     * says which device each reserved GPU was given: node, then Tranche's GPU index, then the device
+     * (a UUID such as {@code GPU-8f3c...}, or an index where the device plugin hands out indices).
+     * {@code held} is every GPU that placed gangs hold, by node. Backends that reserve nothing report nothing.
+     */
+    default Map<String, Map<Integer, String>> syncDevices(Map<String, Set<Integer>> held)
+    {
+        return Map.of();
+    }
 }

@@ -16,6 +16,11 @@ public record GangStatus(String experimentId, Phase phase, String reason)
         FAILED,
         /** No worker exists for it (never launched, or deleted). */
         GONE,
+        /**
+         * Something its workers stand on was taken away (a GPU reservation evicted or deleted): they
+         * must stop and the experiment go back to the queue. Not the workers' fault, so no attempt is counted.
+         */
+        LOST,
     }
 
     /** Every one of {@code workers} exited 0: "the worker finished", "all 4 workers finished". */

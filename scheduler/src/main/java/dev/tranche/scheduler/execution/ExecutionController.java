@@ -34,7 +34,8 @@ import static java.util.Objects.requireNonNull;
  * Makes the backend's reality and the database agree, one pass at a time: placed gangs without
  * workers are launched, workers whose experiment no longer holds GPUs (cancelled, preempted,
  * finished) are stopped, and what the workers do becomes the experiment's state — RUNNING,
- * SUCCEEDED, FAILED after its retries, or back to PENDING when its node is lost. Because a pass
+ * SUCCEEDED, FAILED after its retries, or back to PENDING when its node or a GPU reservation is lost.
+ * Device reservations no gang needs any more are freed at the start of each pass. Because a pass
  * starts from both sides' current state, a restarted scheduler neither duplicates nor loses work.
  */
 public final class ExecutionController
@@ -70,6 +71,7 @@ public final class ExecutionController
         Map<String, Set<String>> workers = backend.workers();
         Set<String> held = new HashSet<>();
         snapshot.held().forEach(each -> held.add(each.experiment().id()));
+        syncDevices(snapshot);
 
         // workers of experiments that hold no GPUs any more: stop them, and keep their nodes free until they are gone
         Set<String> busyNodes = new HashSet<>();
@@ -100,6 +102,23 @@ public final class ExecutionController
             }
         }
         return changed;
+    }
+
+    /** Frees device reservations no gang needs, and records the devices the reserved GPUs were given (for `tranche nodes`). */
+    private void syncDevices(ClusterRepository.Snapshot snapshot)
+    {
+        Map<String, Set<Integer>> heldGpus = new HashMap<>();
+        for (ClusterRepository.Held gang : snapshot.held()) {
+            for (ReplicaPlacement replica : gang.replicas()) {
+                heldGpus.computeIfAbsent(replica.node(), node -> new HashSet<>()).addAll(replica.gpuMilli().keySet());
+            }
+        }
+        try {
+            cluster.recordDevices(backend.syncDevices(heldGpus));
+        }
+        catch (RuntimeException e) {
+            log.warn("could not sync GPU reservations: {}", e.getMessage());
+        }
     }
 
     private boolean step(ClusterRepository.Held gang, ExperimentSpec spec, Set<String> busyNodes, Map<String, Map<Integer, Long>> gpuMemory,
@@ -136,6 +155,13 @@ public final class ExecutionController
             }
             case STARTING -> {
                 return false;
+            }
+            case LOST -> {
+                // at once, not after a grace period: the device is no longer reserved for these workers, others may get it now
+                backend.stop(id, Duration.ZERO);
+                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
+                        status.reason() + "; back in the queue, it resumes from its last checkpoint"));
+                return true;
             }
             case RUNNING -> {
                 if (state == ExperimentState.SCHEDULED) {

@@ -330,7 +330,7 @@ public final class SchedulerServer
     private static AutoCloseable startKubernetes(KubernetesClient client, KubernetesLauncher launcher, ClusterRepository cluster, ExperimentRepository experiments,
             ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings)
     {
-        KubernetesInventory inventory = new KubernetesInventory(client);
+        KubernetesInventory inventory = new KubernetesInventory(client, settings.namespace());
         Set<String> liveNodes = ConcurrentHashMap.newKeySet();
         List<dev.tranche.scheduler.core.model.Node> nodes = inventory.discover();
         nodes.forEach(node -> liveNodes.add(node.name()));

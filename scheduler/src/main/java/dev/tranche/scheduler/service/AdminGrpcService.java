@@ -189,7 +189,8 @@ public final class AdminGrpcService
                             .setIndex(gpu.index())
                             .setModel(gpu.model())
                             .setMemoryMib(gpu.memoryMib())
-                            .setUsedMilli(usage.usedMilliByGpu().getOrDefault(gpu.index(), 0));
+                            .setUsedMilli(usage.usedMilliByGpu().getOrDefault(gpu.index(), 0))
+                            .setDeviceId(usage.deviceIds().getOrDefault(gpu.index(), ""));
                     usage.holders().stream()
                             .filter(holder -> holder.gpuIndex() == gpu.index())
                             // everyone sees how full a GPU is; only its project's readers see whose share it is

@@ -74,6 +74,18 @@ public final class ClusterRepository
                     node.executeBatch();
                     gpu.executeBatch();
                 }
+                // a node that offers fewer GPUs than before (pods outside Tranche took some): its highest free ones go;
+                // one still held stays until its holder leaves
+                try (PreparedStatement surplus = connection.prepareStatement("""
+                        DELETE FROM gpus g WHERE g.node = ? AND g.index >= ?
+                        AND NOT EXISTS (SELECT 1 FROM gpu_allocations a WHERE a.node = g.node AND a.gpu_index = g.index)""")) {
+                    for (Node each : nodes) {
+                        surplus.setString(1, each.name());
+                        surplus.setInt(2, each.gpus().stream().mapToInt(Gpu::index).max().orElse(-1) + 1);
+                        surplus.addBatch();
+                    }
+                    surplus.executeBatch();
+                }
                 connection.commit();
             }
             catch (SQLException | RuntimeException e) {
@@ -86,14 +98,75 @@ public final class ClusterRepository
         }
     }
 
-    /** A node as stored, with what is in use on it. */
-    public record NodeUsage(Node node, long usedCpuMilli, long usedMemoryMib, Map<Integer, Integer> usedMilliByGpu, List<GpuHolder> holders)
+    /**
+     * A node as stored, with what is in use on it, and the device each reserved GPU was given by the
+     * device plugin (Kubernetes; empty elsewhere).
+     */
+    public record NodeUsage(Node node, long usedCpuMilli, long usedMemoryMib, Map<Integer, Integer> usedMilliByGpu, List<GpuHolder> holders,
+            Map<Integer, String> deviceIds)
     {
         public NodeUsage
         {
             requireNonNull(node, "node is null");
             usedMilliByGpu = Map.copyOf(usedMilliByGpu);
             holders = List.copyOf(holders);
+            deviceIds = Map.copyOf(deviceIds);
+        }
+    }
+
+    /**
+     * Records the device each reserved GPU was given ({@code devices}: node, then GPU index, then device);
+     * every GPU not named has none. Writes only what changed.
+     */
+    public void recordDevices(Map<String, Map<Integer, String>> devices)
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                Map<String, Map<Integer, String>> stored = new java.util.HashMap<>();
+                try (PreparedStatement select = connection.prepareStatement("SELECT node, index, device_id FROM gpus WHERE device_id IS NOT NULL");
+                        ResultSet row = select.executeQuery()) {
+                    while (row.next()) {
+                        stored.computeIfAbsent(row.getString(1), ignored -> new java.util.HashMap<>()).put(row.getInt(2), row.getString(3));
+                    }
+                }
+                try (PreparedStatement update = connection.prepareStatement("UPDATE gpus SET device_id = ? WHERE node = ? AND index = ?")) {
+                    int changes = 0;
+                    for (Map.Entry<String, Map<Integer, String>> node : stored.entrySet()) {
+                        for (Integer index : node.getValue().keySet()) {
+                            if (!devices.getOrDefault(node.getKey(), Map.of()).containsKey(index)) {
+                                update.setNull(1, java.sql.Types.VARCHAR);
+                                update.setString(2, node.getKey());
+                                update.setInt(3, index);
+                                update.addBatch();
+                                changes++;
+                            }
+                        }
+                    }
+                    for (Map.Entry<String, Map<Integer, String>> node : devices.entrySet()) {
+                        for (Map.Entry<Integer, String> device : node.getValue().entrySet()) {
+                            if (!device.getValue().equals(stored.getOrDefault(node.getKey(), Map.of()).get(device.getKey()))) {
+                                update.setString(1, device.getValue());
+                                update.setString(2, node.getKey());
+                                update.setInt(3, device.getKey());
+                                update.addBatch();
+                                changes++;
+                            }
+                        }
+                    }
+                    if (changes > 0) {
+                        update.executeBatch();
+                    }
+                }
+                connection.commit();
+            }
+            catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not record the devices of reserved GPUs", e);
         }
     }
 
@@ -244,11 +317,15 @@ public final class ClusterRepository
     {
         Map<String, List<Gpu>> gpus = new LinkedHashMap<>();
         Map<String, Map<Integer, Integer>> used = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT node, index, model, memory_mib, used_milli FROM gpus ORDER BY node, index");
+        Map<String, Map<Integer, String>> devices = new LinkedHashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT node, index, model, memory_mib, used_milli, device_id FROM gpus ORDER BY node, index");
                 ResultSet row = select.executeQuery()) {
             while (row.next()) {
                 gpus.computeIfAbsent(row.getString(1), ignored -> new ArrayList<>()).add(new Gpu(row.getInt(2), row.getString(3), row.getLong(4)));
                 used.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>()).put(row.getInt(2), row.getInt(5));
+                if (row.getString(6) != null) {
+                    devices.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>()).put(row.getInt(2), row.getString(6));
+                }
             }
         }
         Map<String, List<GpuHolder>> holders = new LinkedHashMap<>();
@@ -268,7 +345,8 @@ public final class ClusterRepository
             while (row.next()) {
                 String name = row.getString(1);
                 Node node = new Node(name, row.getLong(2), row.getLong(3), gpus.getOrDefault(name, List.of()), row.getBoolean(4));
-                nodes.add(new NodeUsage(node, row.getLong(5), row.getLong(6), used.getOrDefault(name, Map.of()), holders.getOrDefault(name, List.of())));
+                nodes.add(new NodeUsage(node, row.getLong(5), row.getLong(6), used.getOrDefault(name, Map.of()), holders.getOrDefault(name, List.of()),
+                        devices.getOrDefault(name, Map.of())));
             }
         }
         return nodes;

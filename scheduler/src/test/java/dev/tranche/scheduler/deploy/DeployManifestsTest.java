@@ -26,6 +26,8 @@ final class DeployManifestsTest
         assertThat(rendered).contains("kind: Deployment", "name: tranche-scheduler", "serviceAccountName: tranche-scheduler",
                 "kind: ClusterRole", "kind: Role", "name: tranche-database", "namespace: tranche", "path: /healthz");
         assertThat(rendered).doesNotContain("'*'", "\"*\"", "- '*'", "cluster-admin");
+        // GPU reservation pods: their service account, patch-only Role and priority class (cluster-scoped: no namespace)
+        assertThat(rendered).contains("name: tranche-gpu-reservation", "kind: PriorityClass", "preemptionPolicy: Never");
         if (variant.equals("postgres")) {
             assertThat(rendered).contains("kind: StatefulSet", "jdbc:postgresql://tranche-postgres:5432/tranche");
         }

@@ -11,6 +11,6 @@ public final class WorkerCommands
     @Override
     public List<Object> commands()
     {
-        return List.of(new TrainCommand(), new WorkerCommand());
+        return List.of(new TrainCommand(), new WorkerCommand(), new GpuReservationCommand());
     }
 }

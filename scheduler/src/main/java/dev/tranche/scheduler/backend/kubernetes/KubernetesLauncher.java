@@ -30,17 +30,21 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * Runs a placed gang as pods: one pod per replica, bound to the node the scheduler chose (the
- * kube-scheduler is not asked), with the worker's environment contract. A ConfigMap per experiment
+ * kube-scheduler is not asked), with the worker's environment contract. Every GPU the gang uses is
+ * first reserved from NVIDIA's device plugin ({@link GpuReservations}), and the workers are pinned to
+ * the devices the reservations were given. A ConfigMap per experiment
  * holds the spec and owns the pods, the headless Service through which the replicas find each
  * other and the Secret that holds the experiment's worker credential (which the pods read through a
  * secretKeyRef, so it is not in their spec), so deleting it cleans everything up.
@@ -64,6 +68,7 @@ public final class KubernetesLauncher
     private final String checkpointRoot;
     private final Optional<String> schedulerCaConfigMap;
     private final SchedulerTrust schedulerTrust;
+    private final GpuReservations reservations;
 
     /** Plaintext workers. */
     public KubernetesLauncher(KubernetesClient client, String namespace, String workerImage, String checkpointRoot)
@@ -86,15 +91,27 @@ public final class KubernetesLauncher
         this.schedulerCaConfigMap = requireNonNull(schedulerCaConfigMap, "schedulerCaConfigMap is null");
         this.schedulerTrust = schedulerCaConfigMap.isPresent() ? SchedulerTrust.caFile(SCHEDULER_CA_DIRECTORY + "/" + SCHEDULER_CA_KEY)
                 : schedulerTls ? SchedulerTrust.systemCas() : SchedulerTrust.PLAINTEXT;
+        this.reservations = new GpuReservations(client, namespace, workerImage);
     }
 
+    /**
+     * Reserves every GPU the gang uses from the device plugin (one reservation pod per GPU), and once
+     * every reservation has published its device, creates the gang's pods pinned to those devices. Until
+     * then it creates no worker pod: the controller calls again on its next pass (the gang is GONE to it).
+     */
     @Override
     public void launch(LaunchRequest request)
     {
         String id = request.experimentId();
         String group = "tranche-" + id;
+        Set<String> reservationNames = new TreeSet<>();
+        for (ReplicaLaunch replica : request.replicas()) {
+            replica.gpuMilli().keySet().forEach(index -> reservationNames.add(GpuReservations.name(replica.node(), index)));
+        }
         ConfigMap owner = client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
-                        .withNewMetadata().withName(group).withLabels(labels(request, -1)).endMetadata()
+                        .withNewMetadata().withName(group).withLabels(labels(request, -1))
+                        .withAnnotations(reservationNames.isEmpty() ? Map.of() : Map.of(GpuReservations.RESERVATIONS_ANNOTATION, String.join(",", reservationNames)))
+                        .endMetadata()
                         .addToData("spec.json", request.specJson())
                         .build())
                 .createOr(existing -> existing.update());
@@ -102,6 +119,10 @@ public final class KubernetesLauncher
                 .withApiVersion("v1").withKind("ConfigMap").withName(group).withUid(owner.getMetadata().getUid())
                 .withController(true).withBlockOwnerDeletion(true)
                 .build();
+        Map<String, String> devices = reserve(request, GpuReservations.ownerReference("ConfigMap", group, owner.getMetadata().getUid()));
+        if (devices.size() < reservationNames.size()) {
+            return;     // not every device published yet: no worker may start on a guess
+        }
         client.services().inNamespace(namespace).resource(new ServiceBuilder()
                         .withNewMetadata().withName(group).withLabels(labels(request, -1)).withOwnerReferences(ownedBy).endMetadata()
                         .withNewSpec().withClusterIP("None").withSelector(Map.of(EXPERIMENT_LABEL, id)).withPublishNotReadyAddresses(true)
@@ -122,13 +143,49 @@ public final class KubernetesLauncher
         for (ReplicaLaunch replica : request.replicas()) {
             peers.add(podName(id, replica.rank()) + "." + group + "." + namespace + ".svc");
         }
+        Map<String, List<OwnerReference>> users = new HashMap<>();
         for (ReplicaLaunch replica : request.replicas()) {
-            client.pods().inNamespace(namespace).resource(pod(request, replica, ownedBy, peers)).create();
+            Pod created = client.pods().inNamespace(namespace).resource(pod(request, replica, ownedBy, peers, devices)).create();
+            for (int index : new TreeSet<>(replica.gpuMilli().keySet())) {
+                users.computeIfAbsent(GpuReservations.name(replica.node(), index), name -> new ArrayList<>())
+                        .add(GpuReservations.ownerReference("Pod", created.getMetadata().getName(), created.getMetadata().getUid()));
+            }
         }
+        // each reservation now lives as long as the last worker pod on its GPU (and the gang's ConfigMap)
+        users.forEach(reservations::adopt);
     }
 
-    private Pod pod(LaunchRequest request, ReplicaLaunch replica, OwnerReference ownedBy, List<String> peers)
+    /** The device of each reservation the gang needs that has published one, by reservation name. */
+    private Map<String, String> reserve(LaunchRequest request, OwnerReference gang)
     {
+        Map<String, String> devices = new HashMap<>();
+        Map<String, Map<String, String>> byNode = new HashMap<>();
+        for (ReplicaLaunch replica : request.replicas()) {
+            for (int index : new TreeSet<>(replica.gpuMilli().keySet())) {
+                String name = GpuReservations.name(replica.node(), index);
+                if (devices.containsKey(name)) {
+                    continue;
+                }
+                Optional<String> device = reservations.ensure(replica.node(), index, gang);
+                if (device.isEmpty()) {
+                    continue;
+                }
+                String other = byNode.computeIfAbsent(replica.node(), node -> new HashMap<>()).put(device.get(), name);
+                if (other != null) {
+                    // a device plugin that shares GPUs itself (time-slicing, MPS) hands one device to several pods
+                    throw new IllegalStateException("the device plugin gave device " + device.get() + " on node " + replica.node() + " to both " + other
+                            + " and " + name + "; turn off GPU sharing (time-slicing, MPS) in the device plugin on the nodes Tranche uses");
+                }
+                devices.put(name, device.get());
+            }
+        }
+        return devices;
+    }
+
+    private Pod pod(LaunchRequest request, ReplicaLaunch replica, OwnerReference ownedBy, List<String> peers, Map<String, String> devices)
+    {
+        List<String> names = new TreeSet<>(replica.gpuMilli().keySet()).stream().map(index -> GpuReservations.name(replica.node(), index)).toList();
+        List<String> deviceIds = names.stream().map(devices::get).toList();
         String id = request.experimentId();
         List<EnvVar> env = new ArrayList<>();
         env.add(env("TRANCHE_EXPERIMENT_ID", id));
@@ -136,7 +193,8 @@ public final class KubernetesLauncher
         env.add(env("TRANCHE_WORLD_SIZE", Integer.toString(request.replicas().size())));
         env.add(env("TRANCHE_MASTER_ADDRESS", peers.get(0) + ":" + SPARK_MASTER_PORT));
         env.add(env("TRANCHE_PEERS", String.join(",", peers)));
-        env.add(env("TRANCHE_GPU_IDS", replica.gpuIds()));
+        // inside the container CUDA numbers the devices it was given from 0
+        env.add(env("TRANCHE_GPU_IDS", String.join(",", java.util.stream.IntStream.range(0, names.size()).mapToObj(Integer::toString).toList())));
         env.add(env("TRANCHE_GPU_FRACTION", Double.toString(replica.gpuFraction())));
         if (replica.gpuMemoryMib() > 0 && !replica.gpuMilli().isEmpty()) {
             long share = replica.wholeGpus() ? replica.gpuMemoryMib() : replica.gpuMemoryMib() * replica.gpuMilli().values().iterator().next() / 1000;
@@ -148,15 +206,13 @@ public final class KubernetesLauncher
                 .withNewValueFrom().withNewSecretKeyRef().withName(credentialSecretName(id)).withKey(CREDENTIAL_KEY).withOptional(false).endSecretKeyRef().endValueFrom()
                 .build());
         env.add(env("TRANCHE_CHECKPOINT_DIR", checkpointRoot + "/" + id));
-        // the device plugin hands out whole GPUs only: fractional replicas get their GPU by index instead
-        env.add(env("NVIDIA_VISIBLE_DEVICES", replica.gpuMilli().isEmpty() ? "void" : replica.gpuIds()));
+        // the devices the device plugin gave the GPUs' reservations; whole GPUs and fractions alike, so Tranche asks the
+        // device plugin for each GPU once, and what it hands anyone else is never one of these
+        env.add(env("NVIDIA_VISIBLE_DEVICES", deviceIds.isEmpty() ? "void" : String.join(",", deviceIds)));
         Map<String, Quantity> requests = new HashMap<>();
         requests.put("cpu", new Quantity(replica.cpuMilli() + "m"));
         requests.put("memory", new Quantity(replica.memoryMib() + "Mi"));
         Map<String, Quantity> limits = new HashMap<>(Map.of("memory", new Quantity(replica.memoryMib() + "Mi")));
-        if (replica.wholeGpus()) {
-            limits.put(KubernetesInventory.GPU_RESOURCE, new Quantity(Integer.toString(replica.gpuMilli().size())));
-        }
         List<Volume> volumes = new ArrayList<>(List.of(new VolumeBuilder().withName("spec").withNewConfigMap().withName("tranche-" + id).endConfigMap().build()));
         List<VolumeMount> mounts = new ArrayList<>(List.of(new VolumeMountBuilder().withName("spec").withMountPath("/etc/tranche").withReadOnly(true).build()));
         schedulerCaConfigMap.ifPresent(name -> {
@@ -167,6 +223,9 @@ public final class KubernetesLauncher
                 .withNewMetadata()
                 .withName(podName(id, replica.rank()))
                 .withLabels(labels(request, replica.rank()))
+                .withAnnotations(names.isEmpty() ? Map.of() : Map.of(
+                        GpuReservations.RESERVATIONS_ANNOTATION, String.join(",", names),
+                        GpuReservations.DEVICES_ANNOTATION, String.join(",", deviceIds)))
                 .withOwnerReferences(ownedBy)
                 .endMetadata()
                 .withNewSpec()
@@ -198,14 +257,114 @@ public final class KubernetesLauncher
         client.secrets().inNamespace(namespace).withName(credentialSecretName(experimentId)).delete();
     }
 
-    /** The gang's state from its pods' phases and exit codes. */
+    /**
+     * The gang's state from its pods' phases and exit codes; LOST when a GPU reservation its workers
+     * stand on (or, before they start, wait for) was deleted, evicted or ended.
+     */
     @Override
     public GangStatus status(String experimentId)
     {
         // pods being deleted belong to a stopped run: for the experiment's state they are gone already
-        return gangStatus(experimentId, client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).list().getItems().stream()
+        List<Pod> pods = client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).list().getItems().stream()
                 .filter(pod -> pod.getMetadata().getDeletionTimestamp() == null)
-                .toList());
+                .toList();
+        if (pods.isEmpty()) {
+            return unpublishedReservationEnded(experimentId)
+                    .map(reason -> new GangStatus(experimentId, GangStatus.Phase.LOST, reason))
+                    .orElseGet(() -> gangStatus(experimentId, pods));
+        }
+        GangStatus status = gangStatus(experimentId, pods);
+        if (status.phase() != GangStatus.Phase.STARTING && status.phase() != GangStatus.Phase.RUNNING) {
+            return status;
+        }
+        return lostReservation(pods).map(reason -> new GangStatus(experimentId, GangStatus.Phase.LOST, reason)).orElse(status);
+    }
+
+    /** A launch waiting for its reservations, one of which ended before publishing (the device plugin had no device for it, say). */
+    private Optional<String> unpublishedReservationEnded(String experimentId)
+    {
+        ConfigMap gang = client.configMaps().inNamespace(namespace).withName("tranche-" + experimentId).get();
+        if (gang == null || gang.getMetadata().getAnnotations() == null || !gang.getMetadata().getAnnotations().containsKey(GpuReservations.RESERVATIONS_ANNOTATION)) {
+            return Optional.empty();
+        }
+        for (String name : gang.getMetadata().getAnnotations().get(GpuReservations.RESERVATIONS_ANNOTATION).split(",")) {
+            Pod reservation = reservations.get(name);
+            // only one this launch created or joined: an ended one left from before is replaced by the launch
+            if (reservation != null && reservation.getMetadata().getDeletionTimestamp() == null && GpuReservations.ended(reservation)
+                    && GpuReservations.ownedBy(reservation, gang.getMetadata().getUid())) {
+                return Optional.of("GPU reservation " + name + " on node " + reservation.getSpec().getNodeName() + " ended before the device plugin's device could be used ("
+                        + GpuReservations.why(reservation) + ")");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Why the device under one of these running workers is no longer reserved for them, if it is not. */
+    private Optional<String> lostReservation(List<Pod> pods)
+    {
+        Map<String, Optional<Pod>> seen = new HashMap<>();
+        for (Pod pod : pods) {
+            Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? Map.of() : pod.getMetadata().getAnnotations();
+            if (!annotations.containsKey(GpuReservations.RESERVATIONS_ANNOTATION)) {
+                continue;
+            }
+            String[] names = annotations.get(GpuReservations.RESERVATIONS_ANNOTATION).split(",");
+            String[] devices = annotations.getOrDefault(GpuReservations.DEVICES_ANNOTATION, "").split(",");
+            for (int i = 0; i < names.length; i++) {
+                String name = names[i];
+                String device = i < devices.length ? devices[i] : "";
+                String holds = "GPU reservation " + name + " (device " + device + " on node " + pod.getSpec().getNodeName() + ")";
+                Optional<Pod> reservation = seen.computeIfAbsent(name, ignored -> Optional.ofNullable(reservations.get(name)));
+                if (reservation.isEmpty()) {
+                    return Optional.of(holds + " was deleted");
+                }
+                if (reservation.get().getMetadata().getDeletionTimestamp() != null) {
+                    return Optional.of(holds + " is being deleted");
+                }
+                if (GpuReservations.ended(reservation.get())) {
+                    return Optional.of(holds + " was evicted or ended: " + GpuReservations.why(reservation.get()));
+                }
+                Optional<String> now = GpuReservations.device(reservation.get());
+                if (now.isPresent() && !now.get().equals(device)) {
+                    return Optional.of(holds + " now holds device " + now.get() + " instead");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Deletes reservations of GPUs that no placed gang holds and no running worker uses (the garbage
+     * collector would too, once their owners are gone; this does not wait for it), and reports the
+     * device of every live reservation.
+     */
+    @Override
+    public Map<String, Map<Integer, String>> syncDevices(Map<String, Set<Integer>> held)
+    {
+        Set<String> used = new HashSet<>();
+        for (Pod pod : client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL).list().getItems()) {
+            Map<String, String> annotations = pod.getMetadata().getAnnotations();
+            if (annotations != null && annotations.containsKey(GpuReservations.RESERVATIONS_ANNOTATION) && !GpuReservations.ended(pod)) {
+                used.addAll(List.of(annotations.get(GpuReservations.RESERVATIONS_ANNOTATION).split(",")));
+            }
+        }
+        Map<String, Map<Integer, String>> devices = new TreeMap<>();
+        for (Pod reservation : reservations.list()) {
+            String name = reservation.getMetadata().getName();
+            String node = reservation.getSpec().getNodeName() == null ? "" : reservation.getSpec().getNodeName();
+            int index = GpuReservations.index(reservation);
+            boolean deleting = reservation.getMetadata().getDeletionTimestamp() != null;
+            if (!held.getOrDefault(node, Set.of()).contains(index) && !used.contains(name)) {
+                if (!deleting) {
+                    reservations.delete(name);
+                }
+                continue;
+            }
+            if (!deleting && !GpuReservations.ended(reservation)) {
+                GpuReservations.device(reservation).ifPresent(device -> devices.computeIfAbsent(node, ignored -> new TreeMap<>()).put(index, device));
+            }
+        }
+        return devices;
     }
 
     static GangStatus gangStatus(String experimentId, List<Pod> pods)
@@ -252,7 +411,7 @@ public final class KubernetesLauncher
     @Override
     public Map<String, Set<String>> workers()
     {
-        Map<String, Set<String>> workers = new java.util.TreeMap<>();
+        Map<String, Set<String>> workers = new TreeMap<>();
         for (Pod pod : client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL).list().getItems()) {
             workers.computeIfAbsent(pod.getMetadata().getLabels().get(EXPERIMENT_LABEL), id -> new TreeSet<>())
                     .add(pod.getSpec().getNodeName() == null ? "" : pod.getSpec().getNodeName());

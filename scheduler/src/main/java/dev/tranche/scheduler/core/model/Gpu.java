@@ -2,7 +2,10 @@ package dev.tranche.scheduler.core.model;
 
 import static java.util.Objects.requireNonNull;
 
-/** One GPU of a node; {@code index} is the device index the backend hands to the replica. */
+/**
+ * One GPU of a node. {@code index} is Tranche's number for it: the device index for local workers; on
+ * Kubernetes a slot that a reservation pod fills with whatever device NVIDIA's device plugin gives it.
+ */
 public record Gpu(int index, String model, long memoryMib)
 {
     public Gpu

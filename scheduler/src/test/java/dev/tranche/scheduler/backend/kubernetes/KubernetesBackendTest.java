@@ -51,10 +51,12 @@ final class KubernetesBackendTest
 
     KubernetesClient client;
     KubernetesMockServer server;
+    SimulatedDevicePlugin devicePlugin;
 
     @BeforeEach
     void nodes()
     {
+        devicePlugin = new SimulatedDevicePlugin(client, NAMESPACE);
         client.nodes().list().getItems().forEach(node -> client.nodes().resource(node).delete());
         client.pods().inAnyNamespace().list().getItems().forEach(pod -> client.pods().resource(pod).delete());
         client.secrets().inAnyNamespace().list().getItems().forEach(secret -> client.secrets().resource(secret).delete());
@@ -70,7 +72,7 @@ final class KubernetesBackendTest
     @Test
     void discoversGpuCapacityModelsAndMemoryFromNodeObjects()
     {
-        Map<String, Node> nodes = new KubernetesInventory(client).discover().stream().collect(Collectors.toMap(Node::name, node -> node));
+        Map<String, Node> nodes = new KubernetesInventory(client, NAMESPACE).discover().stream().collect(Collectors.toMap(Node::name, node -> node));
         Node h100 = nodes.get("gpu-a");
         assertThat(h100.gpus()).hasSize(8).allSatisfy(gpu -> {
             assertThat(gpu.model()).isEqualTo("NVIDIA-H100-80GB-HBM3");
@@ -87,10 +89,31 @@ final class KubernetesBackendTest
     }
 
     @Test
+    void gpusThatPodsOutsideTrancheHoldAreNotOffered()
+    {
+        client.pods().inNamespace("other-team").resource(gpuPod("two", "gpu-a", "Running", 2, 0)).create();
+        // the kubelet counts the larger of the biggest init container and the sum of the containers
+        client.pods().inNamespace("other-team").resource(gpuPod("init-three", "gpu-b", "Pending", 1, 3)).create();
+        client.pods().inNamespace("other-team").resource(gpuPod("finished", "gpu-a", "Succeeded", 4, 0)).create();
+        client.pods().inNamespace("other-team").resource(gpuPod("unbound", null, "Pending", 4, 0)).create();
+        // in Tranche's namespace but not Tranche's: counted
+        client.pods().inNamespace(NAMESPACE).resource(gpuPod("someone-elses", "gpu-a", "Running", 1, 0)).create();
+        // Tranche's own reservation: its GPU is Tranche's
+        Pod reservation = gpuPod("tranche-gpu-gpu-a-0", "gpu-a", "Running", 1, 0);
+        reservation.getMetadata().setLabels(Map.of("app.kubernetes.io/name", "tranche-gpu-reservation", "app.kubernetes.io/managed-by", "tranche"));
+        client.pods().inNamespace(NAMESPACE).resource(reservation).create();
+
+        Map<String, Node> nodes = new KubernetesInventory(client, NAMESPACE).discover().stream().collect(Collectors.toMap(Node::name, node -> node));
+        assertThat(nodes.get("gpu-a").gpus()).extracting(dev.tranche.scheduler.core.model.Gpu::index).containsExactly(0, 1, 2, 3, 4);
+        assertThat(nodes.get("gpu-b").gpus()).hasSize(1);
+        assertThat(nodes.get("cordoned").gpus()).hasSize(8);
+    }
+
+    @Test
     void theWatchedInventoryFollowsNewCordonedNotReadyAndDeletedNodes()
     {
         AtomicReference<List<Node>> latest = new AtomicReference<>(List.of());
-        try (KubernetesInventory inventory = new KubernetesInventory(client)) {
+        try (KubernetesInventory inventory = new KubernetesInventory(client, NAMESPACE)) {
             inventory.watch(latest::set);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(names(latest.get())).hasSize(5));
 
@@ -115,7 +138,7 @@ final class KubernetesBackendTest
     void launchCreatesOnePodPerReplicaBoundToItsNodeWithTheEnvironmentContract()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launcher.launch(new LaunchRequest("exp-gang000001", "vision", "{\"name\": \"gang\"}", List.of(
+        launch(launcher, new LaunchRequest("exp-gang000001", "vision", "{\"name\": \"gang\"}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(3, 500), 2000, 4096, 81559),
                 new ReplicaLaunch(1, "gpu-b", Map.of(0, 1000, 1, 1000), 4000, 8192, 40960)),
                 "tranche-scheduler.tranche.svc:50051", "tw1.credential"));
@@ -135,12 +158,14 @@ final class KubernetesBackendTest
                 .containsEntry("TRANCHE_RANK", "0")
                 .containsEntry("TRANCHE_WORLD_SIZE", "2")
                 .containsEntry("TRANCHE_MASTER_ADDRESS", "exp-gang000001-0.tranche-exp-gang000001.tranche.svc:7077")
-                .containsEntry("TRANCHE_GPU_IDS", "3")
+                // inside the container its one device is CUDA's device 0
+                .containsEntry("TRANCHE_GPU_IDS", "0")
                 .containsEntry("TRANCHE_GPU_FRACTION", "0.5")
                 .containsEntry("TRANCHE_GPU_MEMORY_MIB", "40779")
                 .containsEntry("TRANCHE_SCHEDULER_ADDRESS", "tranche-scheduler.tranche.svc:50051")
                 .containsEntry("TRANCHE_CHECKPOINT_DIR", "/checkpoints/exp-gang000001")
-                .containsEntry("NVIDIA_VISIBLE_DEVICES", "3");
+                // the device the device plugin gave the reservation of GPU 3, not Tranche's index
+                .containsEntry("NVIDIA_VISIBLE_DEVICES", reservedDevice("tranche-gpu-gpu-a-3"));
         assertThat(env0).doesNotContainKeys("TRANCHE_SCHEDULER_TLS", "TRANCHE_SCHEDULER_CA");
         // the credential comes from the gang's Secret (see theCredentialIsInASecretOwnedByTheGang...)
         assertThat(rank0.getSpec().getContainers().get(0).getEnv()).filteredOn(var -> var.getName().equals("TRANCHE_CREDENTIAL")).singleElement()
@@ -148,8 +173,9 @@ final class KubernetesBackendTest
         assertThat(Serialization.asYaml(rank0)).doesNotContain("tw1.credential");
         assertThat(rank0.getSpec().getVolumes()).extracting(io.fabric8.kubernetes.api.model.Volume::getName).containsExactly("spec");
         assertThat(env(rank1)).containsEntry("TRANCHE_RANK", "1").containsEntry("TRANCHE_GPU_IDS", "0,1").containsEntry("TRANCHE_GPU_FRACTION", "1.0");
-        // whole GPUs go through the device plugin; a fraction cannot
-        assertThat(rank1.getSpec().getContainers().get(0).getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("2"));
+        assertThat(env(rank1)).containsEntry("NVIDIA_VISIBLE_DEVICES", reservedDevice("tranche-gpu-gpu-b-0") + "," + reservedDevice("tranche-gpu-gpu-b-1"));
+        // whole GPUs and fractions alike are taken from the device plugin by their reservations, not by the workers
+        assertThat(rank1.getSpec().getContainers().get(0).getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
         assertThat(rank0.getSpec().getContainers().get(0).getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
         assertThat(rank0.getSpec().getContainers().get(0).getArgs()).containsExactly("worker", "-f", "/etc/tranche/spec.json");
         assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-exp-gang000001").get().getSpec().getClusterIP()).isEqualTo("None");
@@ -160,7 +186,7 @@ final class KubernetesBackendTest
     void workersOfATlsSchedulerTrustTheCaOfAConfigMapMountedIntoTheirPods()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", false, Optional.of("tranche-scheduler-ca"));
-        launcher.launch(twoReplicas("exp-tlsca00001", "gpu-a"));
+        launch(launcher, twoReplicas("exp-tlsca00001", "gpu-a"));
         for (int rank = 0; rank < 2; rank++) {
             Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlsca00001-" + rank).get();
             assertThat(env(pod)).containsEntry("TRANCHE_SCHEDULER_CA", "/etc/tranche-scheduler-ca/ca.crt").containsEntry("TRANCHE_SCHEDULER_TLS", "1");
@@ -180,7 +206,7 @@ final class KubernetesBackendTest
     void workersOfATlsSchedulerWithAPublicCertificateTrustTheSystemsCas()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", true, Optional.empty());
-        launcher.launch(twoReplicas("exp-tlssys0001", "gpu-a"));
+        launch(launcher, twoReplicas("exp-tlssys0001", "gpu-a"));
         Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlssys0001-0").get();
         assertThat(env(pod)).containsEntry("TRANCHE_SCHEDULER_TLS", "1").doesNotContainKey("TRANCHE_SCHEDULER_CA");
         assertThat(pod.getSpec().getVolumes()).extracting(io.fabric8.kubernetes.api.model.Volume::getName).containsExactly("spec");
@@ -191,7 +217,7 @@ final class KubernetesBackendTest
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
         assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.GONE);
-        launcher.launch(twoReplicas("exp-phases0001", "gpu-a"));
+        launch(launcher, twoReplicas("exp-phases0001", "gpu-a"));
         assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.STARTING);
 
         phase("exp-phases0001-0", "Running", null);
@@ -208,7 +234,7 @@ final class KubernetesBackendTest
             assertThat(status.reason()).isEqualTo("worker exp-phases0001-1 failed: exit code 137 (OOMKilled)");
         });
 
-        launcher.launch(twoReplicas("exp-phases0002", "gpu-a"));
+        launch(launcher, twoReplicas("exp-phases0002", "gpu-a"));
         phase("exp-phases0002-0", "Succeeded", 0);
         phase("exp-phases0002-1", "Succeeded", 0);
         assertThat(launcher.status("exp-phases0002").phase()).isEqualTo(GangStatus.Phase.SUCCEEDED);
@@ -218,8 +244,8 @@ final class KubernetesBackendTest
     void aLostNodeNamesTheExperimentsToRequeue()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launcher.launch(twoReplicas("exp-onnodea001", "gpu-a"));
-        launcher.launch(twoReplicas("exp-onnodeb001", "gpu-b"));
+        launch(launcher, twoReplicas("exp-onnodea001", "gpu-a"));
+        launch(launcher, twoReplicas("exp-onnodeb001", "gpu-b"));
         client.nodes().withName("gpu-a").delete();
         assertThat(launcher.experimentsOn("gpu-a")).containsExactly("exp-onnodea001");
         assertThat(launcher.experimentsOn("gpu-b")).containsExactly("exp-onnodeb001");
@@ -229,8 +255,8 @@ final class KubernetesBackendTest
     void preemptionDeletesTheGangsPodsWithAGracePeriod()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launcher.launch(twoReplicas("exp-preempt001", "gpu-a"));
-        launcher.launch(twoReplicas("exp-survivor01", "gpu-a"));
+        launch(launcher, twoReplicas("exp-preempt001", "gpu-a"));
+        launch(launcher, twoReplicas("exp-survivor01", "gpu-a"));
         launcher.stop("exp-preempt001", Duration.ofSeconds(45));
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-preempt001").list().getItems().isEmpty());
         assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-preempt001").get()).isNull();
@@ -244,7 +270,7 @@ final class KubernetesBackendTest
     void theCredentialIsInASecretOwnedByTheGangThatThePodsReferenceNotInTheirSpec()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launcher.launch(new LaunchRequest("exp-secret0001", "vision", "{}", List.of(
+        launch(launcher, new LaunchRequest("exp-secret0001", "vision", "{}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 250), 1000, 2048, 81559),
                 new ReplicaLaunch(1, "gpu-a", Map.of(1, 250), 1000, 2048, 81559)),
                 "scheduler:50051", "tw1.not-in-the-pod-spec"));
@@ -287,8 +313,8 @@ final class KubernetesBackendTest
     void stoppingTheGangDeletesItsSecretAndARelaunchReplacesItInsteadOfAddingASecond()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launcher.launch(twoReplicas("exp-relaunch01", "gpu-a"));
-        launcher.launch(twoReplicas("exp-bystander1", "gpu-b"));
+        launch(launcher, twoReplicas("exp-relaunch01", "gpu-a"));
+        launch(launcher, twoReplicas("exp-bystander1", "gpu-b"));
         assertThat(secrets("exp-relaunch01")).hasSize(1);
 
         // a retry: the failed run is stopped, then the experiment is launched again
@@ -296,13 +322,13 @@ final class KubernetesBackendTest
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").list().getItems().isEmpty());
         assertThat(secrets("exp-relaunch01")).isEmpty();
         assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-relaunch01-credential").get()).isNull();
-        launcher.launch(twoReplicas("exp-relaunch01", "gpu-a"));
+        launch(launcher, twoReplicas("exp-relaunch01", "gpu-a"));
         assertThat(secrets("exp-relaunch01")).singleElement().satisfies(secret -> assertThat(ownerUid(secret)).isEqualTo(configMapUid("exp-relaunch01")));
 
         // its pods vanished without a stop (say, the scheduler restarted meanwhile): the leftover Secret is replaced too
         client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").delete();
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").list().getItems().isEmpty());
-        launcher.launch(twoReplicas("exp-relaunch01", "gpu-a"));
+        launch(launcher, twoReplicas("exp-relaunch01", "gpu-a"));
         assertThat(secrets("exp-relaunch01")).singleElement().satisfies(secret -> {
             assertThat(ownerUid(secret)).isEqualTo(configMapUid("exp-relaunch01"));
             assertThat(credential(secret)).isEqualTo("tw1.x");
@@ -337,10 +363,10 @@ final class KubernetesBackendTest
             // what earlier tests asked for
         }
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launcher.launch(twoReplicas("exp-rbac000001", "gpu-a"));
+        launch(launcher, twoReplicas("exp-rbac000001", "gpu-a"));
         launcher.stop("exp-rbac000001", Duration.ZERO);
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-rbac000001").list().getItems().isEmpty());
-        launcher.launch(twoReplicas("exp-rbac000001", "gpu-a"));
+        launch(launcher, twoReplicas("exp-rbac000001", "gpu-a"));
         launcher.stop("exp-rbac000001", Duration.ZERO);
         Set<String> used = new TreeSet<>();
         for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null; request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
@@ -358,9 +384,128 @@ final class KubernetesBackendTest
         assertThat(used).containsExactly("create", "delete");
     }
 
+    @Test
+    void onPodsTheLauncherUsesOnlyWhatItsRoleGrantsAndReservationPodsMayOnlyPatch()
+            throws IOException, InterruptedException
+    {
+        Map<String, Set<String>> podVerbs = new java.util.HashMap<>();
+        Set<String> serviceAccounts = new TreeSet<>();
+        Set<String> priorityClasses = new TreeSet<>();
+        Map<String, String> boundTo = new java.util.HashMap<>();
+        for (String file : List.of("rbac.yaml", "gpu-reservation.yaml")) {
+            try (InputStream manifest = Files.newInputStream(Path.of("..", "deploy", "kubernetes", "scheduler", file))) {
+                for (HasMetadata item : client.load(manifest).items()) {
+                    if (item instanceof Role role) {
+                        for (PolicyRule rule : role.getRules()) {
+                            if (rule.getResources().contains("pods")) {
+                                assertThat(rule.getResourceNames()).isNullOrEmpty();
+                                podVerbs.computeIfAbsent(role.getMetadata().getName(), name -> new TreeSet<>()).addAll(rule.getVerbs());
+                            }
+                        }
+                    }
+                    if (item instanceof io.fabric8.kubernetes.api.model.rbac.RoleBinding binding) {
+                        boundTo.put(binding.getSubjects().get(0).getName(), binding.getRoleRef().getName());
+                    }
+                    if (item instanceof io.fabric8.kubernetes.api.model.ServiceAccount account) {
+                        serviceAccounts.add(account.getMetadata().getName());
+                    }
+                    if (item instanceof io.fabric8.kubernetes.api.model.scheduling.v1.PriorityClass priority) {
+                        priorityClasses.add(priority.getMetadata().getName());
+                        assertThat(priority.getValue()).isBetween(1, 1_000_000_000);
+                    }
+                }
+            }
+        }
+        // what a reservation pod runs as: the one verb it needs, on nothing but pods
+        assertThat(serviceAccounts).contains(GpuReservations.SERVICE_ACCOUNT);
+        assertThat(priorityClasses).containsExactly(GpuReservations.PRIORITY_CLASS);
+        assertThat(podVerbs.get(boundTo.get(GpuReservations.SERVICE_ACCOUNT))).containsExactly("patch");
+
+        while (server.takeRequest(10, TimeUnit.MILLISECONDS) != null) {
+            // what earlier tests asked for
+        }
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launch(launcher, new LaunchRequest("exp-podverbs01", "vision", "{}", List.of(
+                new ReplicaLaunch(0, "gpu-a", Map.of(0, 500), 1000, 2048, 81559),
+                new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000, 2, 1000), 1000, 2048, 81559)), "scheduler:50051", "tw1.x"));
+        launcher.status("exp-podverbs01");
+        launcher.tail("exp-podverbs01", 0, 10);
+        devicePlugin.evict("tranche-gpu-gpu-a-1");
+        launcher.status("exp-podverbs01");
+        launcher.stop("exp-podverbs01", Duration.ZERO);
+        launcher.syncDevices(Map.of());
+        launcher.workers();
+        Set<String> used = new TreeSet<>();
+        for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null; request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
+            String path = request.getPath();
+            // the simulated device plugin's own calls (status, the reservation's annotation) are not the launcher's
+            if (path.contains("/pods") && !path.contains("/status") && !path.contains("/log") && !(request.getMethod().equals("PATCH")
+                    && request.getHeader("Content-Type").startsWith("application/merge-patch+json"))) {
+                assertThat(path).startsWith("/api/v1/namespaces/" + NAMESPACE + "/pods");
+                used.add(switch (request.getMethod()) {
+                    case "POST" -> "create";
+                    case "DELETE" -> "delete";
+                    case "PUT" -> "update";
+                    case "PATCH" -> "patch";
+                    default -> path.contains("watch=") ? "watch" : path.matches(".*/pods/[^/?]+.*") ? "get" : "list";
+                });
+            }
+        }
+        assertThat(used).contains("create", "patch", "delete", "get", "list");
+        assertThat(podVerbs.get("tranche-worker-manager")).containsAll(used);
+    }
+
+    @Test
+    void aReservationThatEndsBeforePublishingItsDeviceLosesTheWaitingGangAndIsReplacedOnTheNextLaunch()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        LaunchRequest request = twoReplicas("exp-nodevice01", "gpu-a");
+        launcher.launch(request);
+        assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-nodevice01").list().getItems()).isEmpty();
+        assertThat(launcher.status("exp-nodevice01").phase()).isEqualTo(GangStatus.Phase.GONE);
+
+        // the kubelet refuses it: another pod got the node's last device first
+        Pod refused = client.pods().inNamespace(NAMESPACE).withName("tranche-gpu-gpu-a-0").get();
+        refused.setStatus(new PodStatusBuilder().withPhase("Failed").withReason("UnexpectedAdmissionError")
+                .withMessage("Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0").build());
+        client.pods().inNamespace(NAMESPACE).resource(refused).updateStatus();
+        assertThat(launcher.status("exp-nodevice01")).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.LOST);
+            assertThat(status.reason()).isEqualTo("GPU reservation tranche-gpu-gpu-a-0 on node gpu-a ended before the device plugin's device could be used "
+                    + "(UnexpectedAdmissionError: Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0)");
+        });
+
+        // requeued and placed there again: the ended reservation is deleted, and the next launch makes a fresh one
+        launcher.stop("exp-nodevice01", Duration.ZERO);
+        String refusedUid = refused.getMetadata().getUid();
+        launcher.launch(request);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            Pod fresh = client.pods().inNamespace(NAMESPACE).withName("tranche-gpu-gpu-a-0").get();
+            return fresh != null && !fresh.getMetadata().getUid().equals(refusedUid) && !GpuReservations.ended(fresh);
+        });
+        launch(launcher, request);
+        assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-nodevice01").list().getItems()).hasSize(2);
+        assertThat(launcher.status("exp-nodevice01").phase()).isEqualTo(GangStatus.Phase.STARTING);
+    }
+
+    /** Launches as the controller does: again once the simulated device plugin has given the reservations their devices. */
+    private void launch(KubernetesLauncher launcher, LaunchRequest request)
+    {
+        launcher.launch(request);
+        if (client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", request.experimentId()).list().getItems().isEmpty()) {
+            devicePlugin.grantAll();
+            launcher.launch(request);
+        }
+    }
+
     private List<Secret> secrets(String experimentId)
     {
         return client.secrets().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", experimentId).list().getItems();
+    }
+
+    private String reservedDevice(String reservation)
+    {
+        return GpuReservations.device(client.pods().inNamespace(NAMESPACE).withName(reservation).get()).orElseThrow();
     }
 
     private String configMapUid(String experimentId)
@@ -414,6 +559,20 @@ final class KubernetesBackendTest
     private static Node node(List<Node> nodes, String name)
     {
         return nodes.stream().filter(node -> node.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static Pod gpuPod(String name, String node, String phase, int gpus, int initGpus)
+    {
+        return new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName(name).endMetadata()
+                .withNewSpec().withNodeName(node)
+                .addNewInitContainer().withName("fetch").withImage("their/image")
+                .withNewResources().withRequests(Map.of("nvidia.com/gpu", new Quantity(Integer.toString(initGpus)))).endResources().endInitContainer()
+                .addNewContainer().withName("train").withImage("their/image")
+                .withNewResources().withLimits(Map.of("nvidia.com/gpu", new Quantity(Integer.toString(gpus)))).endResources().endContainer()
+                .addNewContainer().withName("sidecar").withImage("their/sidecar").endContainer()
+                .endSpec()
+                .withNewStatus().withPhase(phase).endStatus()
+                .build();
     }
 
     private static io.fabric8.kubernetes.api.model.Node gpuNode(String name, int gpus, String product, String memoryMib, boolean ready, boolean cordoned)
