@@ -8,14 +8,26 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** deploy/kubernetes renders with kubectl's kustomize, and asks for no more RBAC than it needs. */
+/**
+ * deploy/kubernetes renders with kubectl's kustomize, asks for no more RBAC than it needs, and names
+ * the images deploy/images/build makes.
+ */
 final class DeployManifestsTest
 {
     private static final Path DEPLOY = Path.of("..", "deploy", "kubernetes");
+    private static final Path BUILD = Path.of("..", "deploy", "images", "build");
+    // the one image the manifests name that Tranche does not build: the in-cluster database of ../postgres
+    private static final Set<String> THIRD_PARTY = Set.of("postgres:16");
+    private static final Pattern IMAGE = Pattern.compile("(?m)^\\s*(?:- )?(?:image|TRANCHE_WORKER_IMAGE): *(\\S+) *$");
 
     @ParameterizedTest
     @ValueSource(strings = {"postgres", "external-database"})
@@ -36,11 +48,47 @@ final class DeployManifestsTest
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "external-database"})
+    void everyTrancheImageTheManifestsNameIsOneTheBuildMakes(String variant)
+            throws IOException, InterruptedException
+    {
+        Set<String> named = new TreeSet<>();
+        Matcher matcher = IMAGE.matcher(kustomize(DEPLOY.resolve(variant)));
+        while (matcher.find()) {
+            named.add(matcher.group(1));
+        }
+        // podman keeps a local image as localhost/NAME:TAG; a cluster's runtime knows it by NAME:TAG
+        // once loaded, or by YOUR-REGISTRY/NAME:TAG through the overlay in docs/kubernetes.md
+        Set<String> built = new TreeSet<>(run("bash", BUILD.toString(), "--list").lines().map(image -> image.replaceFirst("^localhost/", "")).toList());
+        String version = projectVersion();
+        assertThat(built).hasSize(2).allMatch(image -> image.matches("tranche-(scheduler|worker):" + Pattern.quote(version)));
+        Set<String> ours = new TreeSet<>(named);
+        ours.removeAll(THIRD_PARTY);
+        // both images, the scheduler's Deployment and the worker pods' (TRANCHE_WORKER_IMAGE), and nothing else
+        assertThat(ours).isEqualTo(built);
+    }
+
+    /** The version in the root pom, which the build script tags the images with. */
+    private static String projectVersion()
+            throws IOException
+    {
+        Matcher version = Pattern.compile("(?m)^  <version>([^<]+)</version>").matcher(Files.readString(Path.of("..", "pom.xml")));
+        assertThat(version.find()).isTrue();
+        return version.group(1);
+    }
+
     private static String kustomize(Path directory)
             throws IOException, InterruptedException
     {
         Assumptions.assumeTrue(onPath("kubectl"), "kubectl is not installed (.ci/run installs Debian's kubernetes-client)");
-        Process process = new ProcessBuilder("kubectl", "kustomize", directory.toString()).redirectErrorStream(false).start();
+        return run("kubectl", "kustomize", directory.toString());
+    }
+
+    private static String run(String... command)
+            throws IOException, InterruptedException
+    {
+        Process process = new ProcessBuilder(List.of(command)).redirectErrorStream(false).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
