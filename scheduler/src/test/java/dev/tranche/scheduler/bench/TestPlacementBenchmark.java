@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.bench;
 
 import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ class TestPlacementBenchmark
     @Test
     void everyPolicyRuns()
     {
-        for (String policy : List.of("fgd", "fgd-classic", "best-fit", "spread")) {
+        for (String policy : PlacementPolicies.names()) {
             assertThat(PlacementBenchmark.run(NODES, TASKS, policy, 1.0, List.of(7L)).allocAt100()).isBetween(0.0, 100.0);
         }
     }
