@@ -48,6 +48,11 @@ public final class PlacementBenchmark
 
     public static Result run(List<Node> nodes, List<TraceTask> tasks, String policyName, double tune, List<Long> seeds)
     {
+        return run(nodes, tasks, PlacementPolicies.byName(policyName), tune, seeds);
+    }
+
+    public static Result run(List<Node> nodes, List<TraceTask> tasks, PlacementPolicy policy, double tune, List<Long> seeds)
+    {
         requireNonNull(nodes, "nodes is null");
         requireNonNull(tasks, "tasks is null");
         requireNonNull(seeds, "seeds is null");
@@ -60,7 +65,7 @@ public final class PlacementBenchmark
         if (!(tune > 0)) {
             throw new IllegalArgumentException("tune must be > 0, got " + tune);
         }
-        PlacementPolicy policy = PlacementPolicies.byName(policyName);
+        requireNonNull(policy, "policy is null");
         // the policy learns the workload from the trace's task popularity
         Map<ResourceRequest, Double> popularity = new LinkedHashMap<>();
         for (TraceTask task : tasks) {
