@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.bench;
 
 import dev.tranche.scheduler.core.model.Gpu;
+import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 
 import java.io.BufferedReader;
@@ -12,8 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,7 +26,10 @@ import static java.util.Objects.requireNonNull;
  * Reads the CSV files of the Alibaba GPU-sharing trace ("openb"): a node list
  * ({@code sn,cpu_milli,memory_mib,gpu,model}) and a pod list
  * ({@code name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,...}, models in gpu_spec separated by '|').
- * Columns are found by header name, so extra columns and other orders are fine. The files hold no
+ * Columns are found by header name, so extra columns and other orders are fine. As in the published
+ * simulator, a pod list needs only {@code name, cpu_milli, num_gpu}: the official lists of the family
+ * leave out {@code gpu_spec} (any model), and {@code gpu_milli} (whole GPUs) or {@code memory_mib} (none)
+ * may be missing too. The files hold no
  * quoted fields. Every error names the file, the line and the column.
  */
 public final class OpenbTraceReader
@@ -72,12 +76,20 @@ public final class OpenbTraceReader
     public static List<TraceTask> readTasks(String fileName, Reader reader)
     {
         List<TraceTask> tasks = new ArrayList<>();
-        parse(fileName, reader, List.of("name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "gpu_spec"), row -> {
-            String spec = row.raw("gpu_spec").trim();
-            Set<String> models = spec.isEmpty() ? Set.of() : Set.copyOf(Arrays.asList(spec.split("\\|")));
+        parse(fileName, reader, List.of("name", "cpu_milli", "num_gpu"), row -> {
+            // as the published simulator reads them: no gpu_spec means any model, no gpu_milli whole GPUs,
+            // no memory_mib no memory request
+            String spec = row.has("gpu_spec") ? row.raw("gpu_spec").trim() : "";
+            Set<String> models = new LinkedHashSet<>();
+            for (String model : spec.split("\\|")) {
+                if (!model.isBlank()) {
+                    models.add(model.strip());
+                }
+            }
             long numGpu = row.number("num_gpu");
-            long gpuMilli = row.number("gpu_milli");
-            tasks.add(row.build(() -> new TraceTask(row.text("name"), row.number("cpu_milli"), row.number("memory_mib"), (int) numGpu, (int) gpuMilli, models)));
+            long gpuMilli = numGpu == 0 ? 0 : row.has("gpu_milli") ? row.number("gpu_milli") : GpuRequest.MILLI_PER_GPU;
+            long memory = row.has("memory_mib") ? row.number("memory_mib") : 0;
+            tasks.add(row.build(() -> new TraceTask(row.text("name"), row.number("cpu_milli"), memory, (int) numGpu, (int) gpuMilli, models)));
         });
         return tasks;
     }
@@ -136,6 +148,11 @@ public final class OpenbTraceReader
 
     private record Row(String fileName, int line, Map<String, Integer> columns, String[] values)
     {
+        boolean has(String column)
+        {
+            return columns.containsKey(column);
+        }
+
         String raw(String column)
         {
             return values[columns.get(column)];

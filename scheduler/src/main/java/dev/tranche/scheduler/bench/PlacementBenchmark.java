@@ -19,7 +19,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Replays the published GPU-sharing placement benchmark (Weng et al., ATC'23, openb trace):
  * every task once, then uniform random copies with replacement until the next drawn copy would push
- * the requested GPU past {@code tune} x the cluster's GPU; shuffle with the seed; place one task at a
+ * the requested GPU past {@code tune} x the cluster's GPU (tested, as the simulator does, with the
+ * copy's milli per GPU); shuffle with the seed; nodes ranked by a seeded shuffle for the policies that
+ * break ties by node name, as the simulator's random name prefixes do; place one task at a
  * time through the core's {@link Placer}; nothing departs and a task that fits nowhere is dropped.
  * The result is the cluster GPU allocation ratio against the arrived workload, averaged over seeds.
  */
@@ -46,6 +48,11 @@ public final class PlacementBenchmark
 
     public static Result run(List<Node> nodes, List<TraceTask> tasks, String policyName, double tune, List<Long> seeds)
     {
+        return run(nodes, tasks, PlacementPolicies.byName(policyName), tune, seeds);
+    }
+
+    public static Result run(List<Node> nodes, List<TraceTask> tasks, PlacementPolicy policy, double tune, List<Long> seeds)
+    {
         requireNonNull(nodes, "nodes is null");
         requireNonNull(tasks, "tasks is null");
         requireNonNull(seeds, "seeds is null");
@@ -58,7 +65,7 @@ public final class PlacementBenchmark
         if (!(tune > 0)) {
             throw new IllegalArgumentException("tune must be > 0, got " + tune);
         }
-        PlacementPolicy policy = PlacementPolicies.byName(policyName);
+        requireNonNull(policy, "policy is null");
         // the policy learns the workload from the trace's task popularity
         Map<ResourceRequest, Double> popularity = new LinkedHashMap<>();
         for (TraceTask task : tasks) {
@@ -122,7 +129,7 @@ public final class PlacementBenchmark
             List<WorkloadShape> workload, double tune, long seed, int points)
     {
         SplittableRandom random = new SplittableRandom(seed);
-        ClusterState state = new ClusterState(nodes);
+        ClusterState state = new ClusterState(nodes, policy.needsTaskKinds());
         double capacity = state.totalGpuMilli();
 
         // the workload: every task, then random copies until the next one would pass the target
@@ -135,7 +142,9 @@ public final class PlacementBenchmark
         double target = tune * capacity;
         while (true) {
             int drawn = random.nextInt(tasks.size());
-            if (requested + tasks.get(drawn).requestedGpuMilli() > target) {
+            // as the published simulator does: the test adds the drawn task's milli per GPU, not its total
+            TraceTask task = tasks.get(drawn);
+            if (requested + (task.numGpu() == 0 ? 0 : task.gpuMilli()) > target) {
                 break;
             }
             order.add(drawn);
@@ -148,7 +157,19 @@ public final class PlacementBenchmark
             order.set(j, swap);
         }
 
-        Placer placer = new Placer(state, policy.open(state, workload), random);
+        // the published simulator prefixes node names with a seeded random permutation, and policies that
+        // break ties by name therefore break them in that seeded order
+        int[] tieOrder = new int[nodes.size()];
+        for (int i = 0; i < tieOrder.length; i++) {
+            tieOrder[i] = i;
+        }
+        for (int i = tieOrder.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int swap = tieOrder[i];
+            tieOrder[i] = tieOrder[j];
+            tieOrder[j] = swap;
+        }
+        Placer placer = new Placer(state, policy.open(state, workload), random, tieOrder);
         SeedRun run = new SeedRun(points);
         long arrived = 0;
         int nextPoint = 0;

@@ -13,8 +13,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "scale", description = {
         "A synthetic cluster of N nodes x 8 GPUs and M pending experiments (fractions, whole GPUs, gangs):",
-        "placement decisions per second while draining the backlog on one thread, then cycle latency while",
-        "experiments arrive and finish at --arrivals per second; then a reclaim on a full cluster."})
+        "placements per second while draining the backlog on one thread, then cycle latency while experiments",
+        "arrive and finish at --arrivals per second with the whole undrained backlog still queued; then a reclaim",
+        "on a full cluster, each repetition a fresh cycle over a freshly built snapshot (cold)."})
 public final class ScaleBenchCommand
         implements Callable<Integer>
 {
@@ -42,6 +43,9 @@ public final class ScaleBenchCommand
     @Option(names = "--reclaim-running", defaultValue = "4000", description = "Over-quota experiments running there (default: ${DEFAULT-VALUE}).")
     int reclaimRunning;
 
+    @Option(names = "--reclaim-repetitions", defaultValue = "100", description = "Cold reclaim cycles measured, after as many warm-up ones (default: ${DEFAULT-VALUE}).")
+    int reclaimRepetitions;
+
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
@@ -61,24 +65,31 @@ public final class ScaleBenchCommand
             throw new ParameterException(spec.commandLine(), "need 1..100000 nodes, 0..1000000 pending, arrivals >= 0 and 0..3600 steady cycles");
         }
         ScaleBenchmark.Result result = ScaleBenchmark.run(nodes, pending, arrivals, steadyCycles, policy, seed);
-        ScaleBenchmark.ReclaimResult reclaim = reclaimNodes > 0 ? ScaleBenchmark.reclaim(reclaimNodes, reclaimRunning, 50, seed) : null;
+        ScaleBenchmark.ReclaimResult reclaim = reclaimNodes > 0 ? ScaleBenchmark.reclaim(reclaimNodes, reclaimRunning, reclaimRepetitions, seed) : null;
         PrintWriter out = spec.commandLine().getOut();
         if (output.equals("json")) {
-            out.printf(Locale.ROOT, "{\"nodes\": %d, \"pending\": %d, \"placed\": %d, \"drain_seconds\": %.3f, \"decisions_per_second\": %.0f, "
-                            + "\"placements_per_second\": %.0f, \"steady_cycles\": %d, \"cycle_p50_ms\": %.2f, \"cycle_p99_ms\": %.2f, \"cycle_max_ms\": %.2f%s}%n",
-                    result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.decisionsPerSecond(), result.placementsPerSecond(),
-                    result.steadyCycles(), result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(),
-                    reclaim == null ? "" : String.format(Locale.ROOT, ", \"reclaim_nodes\": %d, \"reclaim_running\": %d, \"reclaim_cycle_ms\": %.2f, \"reclaim_victims\": %d",
-                            reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.victims()));
+            out.printf(Locale.ROOT, "{\"nodes\": %d, \"pending\": %d, \"placed\": %d, \"drain_seconds\": %.3f, \"placements_per_second\": %.0f, "
+                            + "\"decisions_per_second\": %.0f, \"steady_cycles\": %d, \"steady_pending_at_start\": %d, \"steady_pending_mean\": %.0f, "
+                            + "\"steady_placed_per_cycle\": %.1f, \"steady_placements_per_second\": %.0f, "
+                            + "\"cycle_p50_ms\": %.2f, \"cycle_p99_ms\": %.2f, \"cycle_max_ms\": %.2f, \"cycle_cpu_p50_ms\": %.2f%s}%n",
+                    result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond(),
+                    result.steadyCycles(), result.steadyPendingAtStart(), result.steadyPendingMean(), result.steadyPlacedPerCycle(), result.steadyPlacementsPerSecond(),
+                    result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(),
+                    reclaim == null ? "" : String.format(Locale.ROOT, ", \"reclaim_nodes\": %d, \"reclaim_running\": %d, \"reclaim_cold_p50_ms\": %.2f, "
+                                    + "\"reclaim_cold_p99_ms\": %.2f, \"reclaim_cold_cpu_p50_ms\": %.2f, \"reclaim_warm_p50_ms\": %.2f, \"reclaim_victims\": %d",
+                            reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.cycleP99Millis(), reclaim.cycleCpuMillis(), reclaim.warmCycleMillis(),
+                            reclaim.victims()));
         }
         else {
-            out.printf(Locale.ROOT, "drain: %d nodes x 8 GPUs, %d pending -> %d placed in %.2f s: %.0f decisions/s (%.0f placements/s)%n",
-                    result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.decisionsPerSecond(), result.placementsPerSecond());
-            out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions: cycle p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
-                    result.steadyCycles(), arrivals, result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis());
+            out.printf(Locale.ROOT, "drain: %d nodes x 8 GPUs, %d pending -> %d placed in %.2f s: %.0f placements/s (%.0f decisions/s, refusals included)%n",
+                    result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond());
+            out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions, full backlog kept (%d queued at start, %.0f per cycle on average):%n"
+                            + "        cycle p50 %.1f ms, p99 %.1f ms, max %.1f ms (CPU p50 %.1f ms); %.1f placed per cycle%n",
+                    result.steadyCycles(), arrivals, result.steadyPendingAtStart(), result.steadyPendingMean(),
+                    result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(), result.steadyPlacedPerCycle());
             if (reclaim != null) {
-                out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: %.2f ms per cycle, %d victims, placed: %s%n",
-                        reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.victims(), reclaim.placed());
+                out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: cold cycle p50 %.2f ms, p99 %.2f ms (warm rerun of one snapshot %.2f ms), %d victims, placed: %s%n",
+                        reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.cycleP99Millis(), reclaim.warmCycleMillis(), reclaim.victims(), reclaim.placed());
             }
         }
         out.flush();

@@ -42,7 +42,12 @@ public final class ScaleBenchmark
     private static final int PROJECTS = 8;
 
     /**
-     * @param decisionsPerSecond pending experiments decided (placed or explained) per second of cycle time
+     * @param decisionsPerSecond pending experiments decided (placed or explained) per second of cycle time;
+     *         most of them are cheap refusals once the cluster is full, so {@code placementsPerSecond}
+     *         (experiments actually placed per second of cycle time) is the headline
+     * @param steadyPendingAtStart experiments still queued when the steady state starts (the backlog the
+     *         drain could not place); every steady cycle sees them plus what arrived since
+     * @param steadyPlacementsPerSecond experiments placed per second of steady cycle time
      * @param drainCpuSeconds CPU time of the scheduling thread during the drain: on a machine shared with
      *         other work this, not the wall time, says what one core can do (garbage collection excluded)
      */
@@ -58,7 +63,11 @@ public final class ScaleBenchmark
             double cycleP50Millis,
             double cycleP99Millis,
             double cycleMaxMillis,
-            double cycleCpuP50Millis) {}
+            double cycleCpuP50Millis,
+            int steadyPendingAtStart,
+            double steadyPendingMean,
+            double steadyPlacedPerCycle,
+            double steadyPlacementsPerSecond) {}
 
     private ScaleBenchmark() {}
 
@@ -103,9 +112,19 @@ public final class ScaleBenchmark
             PendingExperiment job = byId.get(placement.experimentId());
             running.put(job.id(), new RunningAllocation(job.id(), job.project(), job.priority(), job.preemptible(), startSequence++, placement.replicas()));
         }
-        // the steady state starts from the drained, busy cluster with an empty queue: what did not fit
-        // in the drain is dropped, so the latency is that of a cycle over the new arrivals
+        // the steady state starts from the drained, busy cluster with the whole backlog still queued: what
+        // did not fit in the drain keeps waiting, as in production, and every cycle passes over all of it
         List<PendingExperiment> waiting = new ArrayList<>();
+        java.util.Set<String> placedIds = new java.util.HashSet<>(running.keySet());
+        for (PendingExperiment job : backlog) {
+            if (!placedIds.contains(job.id())) {
+                waiting.add(job);
+            }
+        }
+        int pendingAtStart = waiting.size();
+        long pendingSum = 0;
+        long steadyPlaced = 0;
+        double steadyCycleSeconds = 0;
         double[] latencies = new double[steadyCycles];
         double[] cpuLatencies = new double[steadyCycles];
         for (int c = 0; c < steadyCycles; c++) {
@@ -127,6 +146,9 @@ public final class ScaleBenchmark
             Decisions decisions = cycle.run(steady);
             latencies[c] = (System.nanoTime() - cycleStart) / 1e6;
             cpuLatencies[c] = (threads.getCurrentThreadCpuTime() - cycleCpuStart) / 1e6;
+            pendingSum += aged.size();
+            steadyPlaced += decisions.placements().size();
+            steadyCycleSeconds += latencies[c] / 1e3;
             Map<String, PendingExperiment> agedById = new LinkedHashMap<>();
             aged.forEach(job -> agedById.put(job.id(), job));
             for (var preemption : decisions.preemptions()) {
@@ -142,20 +164,24 @@ public final class ScaleBenchmark
         Arrays.sort(cpuLatencies);
         return new Result(nodes, pending, placed, drainSeconds, drainCpuSeconds,
                 pending / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
-                steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1], percentile(cpuLatencies, 0.50));
+                steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1], percentile(cpuLatencies, 0.50),
+                pendingAtStart, steadyCycles == 0 ? 0 : pendingSum / (double) steadyCycles, steadyCycles == 0 ? 0 : steadyPlaced / (double) steadyCycles,
+                steadyPlaced / Math.max(steadyCycleSeconds, 1e-9));
     }
 
     /**
      * @param cycleMillis median wall time of one full cycle (snapshot to decisions) that must reclaim
      * @param victims how many experiments that cycle preempted
      */
-    public record ReclaimResult(int nodes, int running, double cycleMillis, double cycleCpuMillis, int victims, boolean placed) {}
+    public record ReclaimResult(int nodes, int running, double cycleMillis, double cycleP99Millis, double cycleCpuMillis, int victims, boolean placed,
+            double warmCycleMillis) {}
 
     /**
      * A full cluster of {@code nodes} 8-GPU nodes where a borrowing project (deserved 0) runs
      * {@code running} preemptible experiments of whole GPUs, and a project with a deserved share
-     * submits a gang of two whole nodes: the cycle must reclaim. Median of {@code repetitions}
-     * cycles after as many warm-up cycles.
+     * submits a gang of two whole nodes: the cycle must reclaim. Median and p99 of {@code repetitions}
+     * cold cycles (fresh cycle, fresh snapshot records) after as many warm-up cycles, and the median of
+     * a warm cycle rerunning the identical snapshot for comparison.
      */
     public static ReclaimResult reclaim(int nodes, int running, int repetitions, long seed)
     {
@@ -185,13 +211,16 @@ public final class ScaleBenchmark
         List<ProjectQuota> quotas = List.of(ProjectQuota.of("borrower", 0), ProjectQuota.of("owner", (long) nodes * GPUS_PER_NODE * 1000 / 2));
         ResourceRequest wholeNode = new ResourceRequest(GpuRequest.whole(GPUS_PER_NODE), 64_000, 524_288);
         PendingExperiment gang = new PendingExperiment("owner-gang", "owner", 0, false, 2, wholeNode, 0, 0);
-        ClusterSnapshot snapshot = new ClusterSnapshot(cluster, quotas, allocations, List.of(gang));
-        SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults().withSeed(seed));
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         double[] millis = new double[repetitions];
         double[] cpuMillis = new double[repetitions];
         Decisions decisions = null;
+        // cold: every repetition gets a fresh cycle (no memo of earlier snapshots) and a snapshot built
+        // from fresh records, as after a restart or a large change; the JIT is warmed by as many
+        // repetitions first. Warm: one cycle rerun on the identical snapshot (what the memo makes cheap).
         for (int r = 0; r < 2 * repetitions; r++) {
+            ClusterSnapshot snapshot = new ClusterSnapshot(List.copyOf(cluster), quotas, freshCopies(allocations), List.of(gang));
+            SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults().withSeed(seed));
             long cpuStart = threads.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             decisions = cycle.run(snapshot);
@@ -200,9 +229,36 @@ public final class ScaleBenchmark
                 cpuMillis[r - repetitions] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
             }
         }
+        ClusterSnapshot same = new ClusterSnapshot(cluster, quotas, allocations, List.of(gang));
+        SchedulingCycle warm = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults().withSeed(seed));
+        double[] warmMillis = new double[repetitions];
+        for (int r = 0; r < 2 * repetitions; r++) {
+            long start = System.nanoTime();
+            warm.run(same);
+            if (r >= repetitions) {
+                warmMillis[r - repetitions] = (System.nanoTime() - start) / 1e6;
+            }
+        }
         Arrays.sort(millis);
         Arrays.sort(cpuMillis);
-        return new ReclaimResult(nodes, running, percentile(millis, 0.5), percentile(cpuMillis, 0.5), decisions.preemptions().size(), !decisions.placements().isEmpty());
+        Arrays.sort(warmMillis);
+        return new ReclaimResult(nodes, running, percentile(millis, 0.5), percentile(millis, 0.99), percentile(cpuMillis, 0.5), decisions.preemptions().size(),
+                !decisions.placements().isEmpty(), percentile(warmMillis, 0.5));
+    }
+
+    /** Equal records that are not the same objects, so that no cache keyed by identity can help. */
+    private static List<RunningAllocation> freshCopies(List<RunningAllocation> allocations)
+    {
+        List<RunningAllocation> copies = new ArrayList<>(allocations.size());
+        for (RunningAllocation allocation : allocations) {
+            List<ReplicaPlacement> replicas = new ArrayList<>(allocation.replicas().size());
+            for (ReplicaPlacement replica : allocation.replicas()) {
+                replicas.add(new ReplicaPlacement(new String(replica.node()), new LinkedHashMap<>(replica.gpuMilli()), replica.cpuMilli(), replica.memoryMib()));
+            }
+            copies.add(new RunningAllocation(new String(allocation.experimentId()), allocation.project(), allocation.priority(), allocation.preemptible(),
+                    allocation.startSequence(), replicas));
+        }
+        return copies;
     }
 
     private static double percentile(double[] sorted, double quantile)

@@ -34,8 +34,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 @Command(name = "submit", description = {
-        "Durable submissions over gRPC: N concurrent clients submit as fast as they can; every acknowledged",
-        "submission is committed to PostgreSQL, and the count is checked against the server afterwards.",
+        "Durable submissions over gRPC; every acknowledged submission is committed to PostgreSQL, and the",
+        "count is checked against the server afterwards. Closed loop (default): N clients submit as fast as",
+        "they can, each waiting for its answer. Open loop (--rate): submissions are offered on a fixed",
+        "schedule whatever the answers, and each latency counts from the moment the submission was due, so",
+        "queueing is not hidden (no coordinated omission); several rates run one after the other.",
         "Without --server it starts its own scheduler with an embedded PostgreSQL in a temporary home."})
 public final class SubmitBenchCommand
         implements Runnable
@@ -58,6 +61,20 @@ public final class SubmitBenchCommand
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
     String output;
 
+    @Option(names = "--rate", paramLabel = "PER_SECOND[,...]", split = ",",
+            description = "Open loop: offered submissions per second, or several rates run in turn (e.g. 500,1000,2000,3000); --clients is then the number of sending threads.")
+    List<Integer> rates;
+
+    @Option(names = "--preload", defaultValue = "0",
+            description = "Open loop, own server only: experiments submitted (as fast as the clients can) before the first rate, so that every cycle passes over that backlog; the server's scheduling-cycle times are then reported per rate (default: ${DEFAULT-VALUE}).")
+    int preload;
+
+    @Option(names = "--target-p99", defaultValue = "50", description = "Open loop: the p99 (ms) a rate must stay under to count as sustained (default: ${DEFAULT-VALUE}).")
+    double targetP99Millis;
+
+    // the own server's /metrics, to read its scheduling-cycle histogram; null against --server
+    private CycleMetrics metrics;
+
     @Override
     public void run()
     {
@@ -70,8 +87,21 @@ public final class SubmitBenchCommand
         if (!output.equals("table") && !output.equals("json")) {
             throw new ParameterException(spec.commandLine(), "--output must be table or json: got " + output);
         }
+        if (rates != null) {
+            for (int rate : rates) {
+                if (rate < 1 || rate > 1_000_000) {
+                    throw new ParameterException(spec.commandLine(), "--rate must be in [1, 1000000] submissions per second: got " + rate);
+                }
+            }
+        }
         Path home = null;
         SchedulerServer own = null;
+        if (preload < 0 || preload > 1_000_000) {
+            throw new ParameterException(spec.commandLine(), "--preload must be in [0, 1000000]: got " + preload);
+        }
+        if (preload > 0 && (server != null || rates == null)) {
+            throw new ParameterException(spec.commandLine(), "--preload needs --rate and the benchmark's own server (no --server)");
+        }
         try {
             ConnectionSettings target;
             if (server == null) {
@@ -81,6 +111,7 @@ public final class SubmitBenchCommand
                 SchedulerConfig config = SchedulerConfig.fromEnvironment(java.util.Map.of(), home).withHome(home).withBindAddress("127.0.0.1").withPorts(0, 0);
                 own = SchedulerServer.start(config.withSecurity(config.security().withAdminToken(Optional.of(token)).withRateLimit(0)));
                 target = ConnectionSettings.plaintext("127.0.0.1:" + own.grpcPort()).withToken(token);
+                metrics = new CycleMetrics(java.net.URI.create("http://127.0.0.1:" + own.httpPort() + "/metrics"), token);
             }
             else {
                 String token = System.getenv("TRANCHE_TOKEN");
@@ -89,7 +120,12 @@ public final class SubmitBenchCommand
                 }
                 target = ConnectionSettings.plaintext(server).withToken(token.strip());
             }
-            report(measure(target));
+            if (rates == null || rates.isEmpty()) {
+                report(measure(target));
+            }
+            else {
+                reportOpenLoop(target);
+            }
         }
         catch (IOException e) {
             throw new IllegalStateException("cannot create a temporary home: " + e.getMessage(), e);
@@ -181,6 +217,217 @@ public final class SubmitBenchCommand
                 LatencyRecorder.quantileMillis(sorted, 0.50), LatencyRecorder.quantileMillis(sorted, 0.99),
                 LatencyRecorder.quantileMillis(sorted, 0.999), sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6,
                 Optional.ofNullable(firstError.get()));
+    }
+
+    record OpenLoopResult(int offeredPerSecond, double seconds, long sent, long acknowledged, long failed, long stored, double achievedPerSecond,
+            double p50Millis, double p99Millis, double p999Millis, double maxMillis, Optional<String> firstError) {}
+
+    private void reportOpenLoop(ConnectionSettings target)
+    {
+        PrintWriter out = spec.commandLine().getOut();
+        List<OpenLoopResult> results = new ArrayList<>();
+        if (output.equals("table")) {
+            out.printf(Locale.ROOT, "open loop, %d sending threads, %d s measured per rate after %d s warm-up; latency from the due time of each submission%n",
+                    clients, durationSeconds, warmupSeconds);
+            out.printf(Locale.ROOT, "%9s %10s %9s %9s %9s %9s %9s  %s%n", "OFFERED/s", "ACHIEVED/s", "P50 ms", "P99 ms", "P99.9 ms", "MAX ms", "FAILED", "STORED");
+            out.flush();
+        }
+        if (preload > 0) {
+            long started = System.nanoTime();
+            long loaded = preload(target, preload);
+            out.printf(Locale.ROOT, "preloaded %d experiments in %.1f s; waiting for the scheduler to pass over them%n", loaded, (System.nanoTime() - started) / 1e9);
+            out.flush();
+            sleepSeconds(3);
+        }
+        List<CycleMetrics.Window> windows = new ArrayList<>();
+        for (int rate : rates) {
+            CycleMetrics.Snapshot before = metrics == null ? null : metrics.read();
+            OpenLoopResult result = measureOpenLoop(target, rate);
+            results.add(result);
+            CycleMetrics.Window window = metrics == null ? null : metrics.read().since(before);
+            if (window != null) {
+                windows.add(window);
+            }
+            if (output.equals("table")) {
+                out.printf(Locale.ROOT, "%9d %10.1f %9.2f %9.2f %9.2f %9.2f %9d  %s%n", result.offeredPerSecond(), result.achievedPerSecond(), result.p50Millis(),
+                        result.p99Millis(), result.p999Millis(), result.maxMillis(), result.failed(),
+                        result.stored() == result.acknowledged() ? result.stored() + " = acknowledged" : "MISMATCH " + result.stored() + " != " + result.acknowledged());
+                result.firstError().ifPresent(error -> out.println("  first error: " + error));
+                if (window != null) {
+                    out.printf(Locale.ROOT, "  server scheduling cycles meanwhile: %d, mean %.1f ms, p50 <= %s ms, p99 <= %s ms, %d queued at the end%n",
+                            window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.queued());
+                }
+                out.flush();
+            }
+        }
+        Optional<OpenLoopResult> best = results.stream().filter(result -> result.p99Millis() < targetP99Millis && result.failed() == 0)
+                .max(Comparator.comparingInt(OpenLoopResult::offeredPerSecond));
+        if (output.equals("json")) {
+            List<String> objects = new ArrayList<>();
+            for (OpenLoopResult result : results) {
+                objects.add(String.format(Locale.ROOT, "{\"offered_per_second\": %d, \"achieved_per_second\": %.1f, \"sent\": %d, \"acknowledged\": %d, \"failed\": %d, "
+                                + "\"stored\": %d, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"p999_ms\": %.2f, \"max_ms\": %.2f}",
+                        result.offeredPerSecond(), result.achievedPerSecond(), result.sent(), result.acknowledged(), result.failed(), result.stored(),
+                        result.p50Millis(), result.p99Millis(), result.p999Millis(), result.maxMillis()));
+            }
+            List<String> cycles = new ArrayList<>();
+            for (CycleMetrics.Window window : windows) {
+                cycles.add(String.format(Locale.ROOT, "{\"cycles\": %d, \"mean_ms\": %.1f, \"p50_bound_ms\": %s, \"p99_bound_ms\": %s, \"queued_at_end\": %d}",
+                        window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.queued()));
+            }
+            out.printf(Locale.ROOT, "{\"mode\": \"open-loop\", \"threads\": %d, \"preload\": %d, \"target_p99_ms\": %.1f, \"highest_sustained_per_second\": %s, \"rates\": [%s], \"server_cycles\": [%s]}%n",
+                    clients, preload, targetP99Millis, best.map(result -> Integer.toString(result.offeredPerSecond())).orElse("null"), String.join(", ", objects),
+                    String.join(", ", cycles));
+        }
+        else {
+            out.printf(Locale.ROOT, "highest offered rate with p99 under %.0f ms and no failures: %s%n", targetP99Millis,
+                    best.map(result -> result.offeredPerSecond() + "/s").orElse("none of those offered"));
+        }
+        out.flush();
+        for (OpenLoopResult result : results) {
+            if (result.stored() != result.acknowledged()) {
+                throw new IllegalStateException("acknowledged " + result.acknowledged() + " submissions at " + result.offeredPerSecond() + "/s but " + result.stored() + " are stored");
+            }
+        }
+    }
+
+    /**
+     * Offers {@code rate} submissions per second on a fixed schedule: submission i is due at
+     * {@code start + i / rate}; a sending thread takes the next due one, waits for its time if it is
+     * early, and records the time from due to answered. When the server falls behind, submissions wait
+     * for a free thread and that wait is in the latency, as a real client population would see it.
+     */
+    private OpenLoopResult measureOpenLoop(ConnectionSettings target, int rate)
+    {
+        String project = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        ExperimentSpec template = ExampleSpec.fashionMnistLenet().toBuilder().setProject(project).build();
+        try (TrancheClient admin = TrancheClient.connect(target)) {
+            admin.createProject(Project.newBuilder().setName(project).setDescription("tranche bench submit --rate").build());
+        }
+        List<TrancheClient> connections = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            connections.add(TrancheClient.connect(target));
+        }
+        double periodNanos = 1e9 / rate;
+        long warmupDue = (long) warmupSeconds * rate;
+        long total = warmupDue + (long) durationSeconds * rate;
+        AtomicLong next = new AtomicLong();
+        AtomicLong acknowledged = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicReference<String> firstError = new AtomicReference<>();
+        List<org.HdrHistogram.Histogram> histograms = new ArrayList<>();
+        CountDownLatch done = new CountDownLatch(clients);
+        long start = System.nanoTime() + 50_000_000L;
+        for (int t = 0; t < clients; t++) {
+            TrancheClient client = connections.get(t);
+            // up to one minute, three significant digits
+            org.HdrHistogram.Histogram histogram = new org.HdrHistogram.Histogram(60_000_000_000L, 3);
+            histograms.add(histogram);
+            Thread thread = new Thread(() -> {
+                try {
+                    while (true) {
+                        long i = next.getAndIncrement();
+                        if (i >= total) {
+                            break;
+                        }
+                        long due = start + (long) (i * periodNanos);
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                        }
+                        ExperimentSpec submission = template.toBuilder().setName("bench-" + i).build();
+                        try {
+                            client.submit(submission, UUID.randomUUID().toString());
+                            long latency = System.nanoTime() - due;
+                            acknowledged.incrementAndGet();
+                            if (i >= warmupDue) {
+                                histogram.recordValue(Math.max(0, Math.min(latency, histogram.getHighestTrackableValue())));
+                            }
+                        }
+                        catch (StatusRuntimeException e) {
+                            failed.incrementAndGet();
+                            firstError.compareAndSet(null, e.getStatus().toString());
+                        }
+                    }
+                }
+                finally {
+                    done.countDown();
+                }
+            }, "bench-open-loop-" + t);
+            thread.start();
+        }
+        try {
+            done.await();
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        double measuredSeconds = (System.nanoTime() - start) / 1e9 - warmupSeconds;
+        org.HdrHistogram.Histogram all = new org.HdrHistogram.Histogram(60_000_000_000L, 3);
+        histograms.forEach(all::add);
+        long stored;
+        try (TrancheClient counter = TrancheClient.connect(target)) {
+            stored = count(counter, project);
+        }
+        connections.forEach(TrancheClient::close);
+        boolean any = all.getTotalCount() > 0;
+        return new OpenLoopResult(rate, durationSeconds, total, acknowledged.get(), failed.get(), stored, all.getTotalCount() / Math.max(measuredSeconds, 1e-9),
+                any ? all.getValueAtPercentile(50) / 1e6 : Double.NaN, any ? all.getValueAtPercentile(99) / 1e6 : Double.NaN,
+                any ? all.getValueAtPercentile(99.9) / 1e6 : Double.NaN, any ? all.getMaxValue() / 1e6 : Double.NaN, Optional.ofNullable(firstError.get()));
+    }
+
+    /** Submits {@code total} experiments as fast as the clients can (closed loop); returns how many were acknowledged. */
+    private long preload(ConnectionSettings target, int total)
+    {
+        String project = "backlog-" + UUID.randomUUID().toString().substring(0, 8);
+        ExperimentSpec template = ExampleSpec.fashionMnistLenet().toBuilder().setProject(project).build();
+        try (TrancheClient admin = TrancheClient.connect(target)) {
+            admin.createProject(Project.newBuilder().setName(project).setDescription("tranche bench submit --preload").build());
+        }
+        AtomicLong next = new AtomicLong();
+        AtomicLong acknowledged = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        List<TrancheClient> connections = new ArrayList<>();
+        for (int t = 0; t < clients; t++) {
+            TrancheClient client = TrancheClient.connect(target);
+            connections.add(client);
+            Thread thread = new Thread(() -> {
+                long i;
+                while ((i = next.getAndIncrement()) < total) {
+                    try {
+                        client.submit(template.toBuilder().setName("backlog-" + i).build(), UUID.randomUUID().toString());
+                        acknowledged.incrementAndGet();
+                    }
+                    catch (StatusRuntimeException e) {
+                        // counted by what is missing from acknowledged
+                    }
+                }
+            }, "bench-preload-" + t);
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            try {
+                thread.join();
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
+        connections.forEach(TrancheClient::close);
+        return acknowledged.get();
+    }
+
+    private static void sleepSeconds(int seconds)
+    {
+        try {
+            Thread.sleep(seconds * 1000L);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static long count(TrancheClient client, String project)

@@ -35,6 +35,7 @@ final class CycleMemo
     private List<Node> nodes;
     /** Never changed: each cycle works on a copy. */
     private ClusterState empty;
+    private boolean trackTaskKinds;
     private NodeTotals totals;
 
     // project names seen, by index; the tables below name projects by index
@@ -224,12 +225,13 @@ final class CycleMemo
         return totals;
     }
 
-    /** A fresh copy of the empty cluster for {@code nodes}; forgets everything else when the nodes changed. */
-    ClusterState emptyCluster(List<Node> nodes)
+    /** A fresh copy of the empty cluster for {@code nodes}; forgets everything else when the nodes (or what is tracked) changed. */
+    ClusterState emptyCluster(List<Node> nodes, boolean trackTaskKinds)
     {
-        if (empty == null || !this.nodes.equals(nodes)) {
+        if (empty == null || this.trackTaskKinds != trackTaskKinds || !this.nodes.equals(nodes)) {
             this.nodes = nodes;
-            this.empty = new ClusterState(nodes);
+            this.trackTaskKinds = trackTaskKinds;
+            this.empty = new ClusterState(nodes, trackTaskKinds);
             this.totals = totalsOf(nodes);
             last.clear();
             forgetPlaced();

@@ -95,7 +95,7 @@ final class Session
     {
         this.snapshot = snapshot;
         this.options = options;
-        this.state = memo.emptyCluster(snapshot.nodes());
+        this.state = memo.emptyCluster(snapshot.nodes(), policy.needsTaskKinds());
         CycleMemo.NodeTotals totals = memo.nodeTotals();
         this.referenceGpuMemoryMib = totals.smallestGpuMemoryMib();
         this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), totals.cpuMilli(), totals.memoryMib());
@@ -132,7 +132,7 @@ final class Session
     /** Slow path for a broken snapshot: replays the running work one experiment at a time to name the first that does not fit. */
     private static String culprit(ClusterSnapshot snapshot, IllegalArgumentException failure)
     {
-        ClusterState replay = new ClusterState(snapshot.nodes());
+        ClusterState replay = new ClusterState(snapshot.nodes(), false);
         for (RunningAllocation allocation : snapshot.running()) {
             try {
                 allocation.replicas().forEach(replay::allocate);

@@ -45,4 +45,20 @@ final class BenchCommandsTest
         assertThat(result.get("acknowledged").getAsLong()).isPositive().isEqualTo(result.get("stored").getAsLong());
         assertThat(result.get("failed").getAsLong()).isZero();
     }
+
+    /** Open loop against its own server with a small backlog: every rate reports, every acknowledged submission is stored, cycles are read from the server. */
+    @Test
+    void openLoopSubmitBenchmarkReportsEachRateAndTheServersCycles()
+    {
+        JsonObject result = run("bench", "submit", "--rate", "20,40", "--clients", "4", "--duration", "1", "--warmup", "0", "--preload", "20", "-o", "json");
+        assertThat(result.get("mode").getAsString()).isEqualTo("open-loop");
+        assertThat(result.getAsJsonArray("rates")).hasSize(2);
+        for (var rate : result.getAsJsonArray("rates")) {
+            JsonObject object = rate.getAsJsonObject();
+            assertThat(object.get("acknowledged").getAsLong()).isPositive().isEqualTo(object.get("stored").getAsLong());
+            assertThat(object.get("p99_ms").getAsDouble()).isGreaterThanOrEqualTo(object.get("p50_ms").getAsDouble());
+        }
+        assertThat(result.getAsJsonArray("server_cycles")).hasSize(2);
+        assertThat(result.getAsJsonArray("server_cycles").get(1).getAsJsonObject().get("queued_at_end").getAsLong()).isGreaterThanOrEqualTo(20);
+    }
 }

@@ -49,6 +49,26 @@ class TestOpenbTraceReader
         assertThat(tasks).extracting(TraceTask::requestedGpuMilli).containsExactly(460L, 2000L, 0L, 1000L);
     }
 
+    /** Several official lists of the openb family have no gpu_spec column; the simulator also reads lists without gpu_milli or memory_mib. */
+    @Test
+    void optionalColumnsMayBeMissing()
+    {
+        List<TraceTask> withoutSpec = OpenbTraceReader.readTasks("pods.csv", """
+                name,cpu_milli,memory_mib,num_gpu,gpu_milli,qos,pod_phase,creation_time,deletion_time,scheduled_time
+                p0,12000,16384,1,460,LS,Running,0,12537496,0
+                p1,6000,12288,0,0,LS,Running,1,2,1
+                """);
+        assertThat(withoutSpec).extracting(TraceTask::toRequest).containsExactly(
+                new ResourceRequest(GpuRequest.fraction(460), 12_000, 16_384),
+                new ResourceRequest(GpuRequest.none(), 6_000, 12_288));
+
+        List<TraceTask> bare = OpenbTraceReader.readTasks("pods.csv", """
+                name,cpu_milli,num_gpu
+                p0,12000,2
+                """);
+        assertThat(bare).extracting(TraceTask::toRequest).containsExactly(new ResourceRequest(GpuRequest.whole(2), 12_000, 0));
+    }
+
     @Test
     void badNumbersNameFileLineAndColumn()
     {
@@ -76,7 +96,7 @@ class TestOpenbTraceReader
     void missingColumnsAndRaggedRowsAreReported()
     {
         assertThatThrownBy(() -> OpenbTraceReader.readTasks("pods.csv", "name,cpu_milli\np0,1\n"))
-                .hasMessage("pods.csv line 1: missing column 'memory_mib'; header is 'name,cpu_milli'");
+                .hasMessage("pods.csv line 1: missing column 'num_gpu'; header is 'name,cpu_milli'");
         assertThatThrownBy(() -> OpenbTraceReader.readNodes("nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,1,2\n"))
                 .hasMessage("nodes.csv line 2: expected 5 columns, found 3");
         assertThatThrownBy(() -> OpenbTraceReader.readNodes("nodes.csv", ""))

@@ -16,6 +16,9 @@ class TestScaleBenchmark
         assertThat(result.steadyCycles()).isEqualTo(4);
         assertThat(result.cycleP50Millis()).isPositive().isLessThanOrEqualTo(result.cycleMaxMillis());
         assertThat(result.cycleP99Millis()).isLessThanOrEqualTo(result.cycleMaxMillis());
+        // the steady state keeps what the drain could not place
+        assertThat(result.steadyPendingAtStart()).isEqualTo(300 - result.placed());
+        assertThat(result.steadyPendingMean()).isGreaterThanOrEqualTo(result.steadyPendingAtStart());
     }
 
     @Test
@@ -26,5 +29,6 @@ class TestScaleBenchmark
         assertThat(result.placed()).isTrue();
         // a gang of two 8-GPU replicas needs two nodes emptied of their eight 1-GPU borrowers
         assertThat(result.victims()).isEqualTo(16);
+        assertThat(result.cycleP99Millis()).isGreaterThanOrEqualTo(result.cycleMillis());
     }
 }

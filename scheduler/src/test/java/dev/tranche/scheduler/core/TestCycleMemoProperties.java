@@ -32,7 +32,7 @@ class TestCycleMemoProperties
 {
     @Property(tries = 200)
     void aReusedCycleDecidesAsAFreshOne(@ForAll long seed, @ForAll @IntRange(min = 1, max = 6) int nodeCount, @ForAll @IntRange(min = 0, max = 14) int pendingCount,
-            @ForAll @IntRange(min = 0, max = 3) int policyIndex, @ForAll @IntRange(min = 1, max = 8) int steps)
+            @ForAll @IntRange(min = 0, max = 7) int policyIndex, @ForAll @IntRange(min = 1, max = 8) int steps)
     {
         SplittableRandom random = new SplittableRandom(seed);
         String policy = PlacementPolicies.names().get(policyIndex);

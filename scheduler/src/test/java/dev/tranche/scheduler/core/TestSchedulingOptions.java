@@ -34,6 +34,6 @@ class TestSchedulingOptions
                 .hasMessage("starvationAge must be >= 1, got 0");
         assertThatThrownBy(() -> PlacementPolicies.byName("worst-fit"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown placement policy 'worst-fit'; known: fgd, fgd-classic, best-fit, spread");
+                .hasMessage("unknown placement policy 'worst-fit'; known: fgd, fgd-classic, best-fit, spread, random, dot-product, gpu-clustering, gpu-packing");
     }
 }

@@ -36,7 +36,7 @@ class TestSchedulingProperties
 {
     @Property(tries = 300)
     void decisionsKeepTheInvariants(@ForAll long seed, @ForAll @IntRange(min = 1, max = 6) int nodeCount, @ForAll @IntRange(min = 0, max = 14) int pendingCount,
-            @ForAll @IntRange(min = 0, max = 3) int policyIndex)
+            @ForAll @IntRange(min = 0, max = 7) int policyIndex)
     {
         SplittableRandom random = new SplittableRandom(seed);
         String policy = PlacementPolicies.names().get(policyIndex);

@@ -26,6 +26,8 @@ public final class ClusterState
     // nodeIndex, hardware, schedulable, the totals, gpuKind and the kind lists are written only while constructing,
     // so a copy shares them
     private final Map<String, Integer> nodeIndex;
+    // position of each node in the node list sorted by name
+    private final int[] nameRank;
     private final int[] hardware;
     private final boolean[] schedulable;
     private final long[] cpuTotal;
@@ -44,6 +46,9 @@ public final class ClusterState
     private final NodeShape[] shapeOf;
     private final int[] slotInShape;
 
+    // per node, how many replicas of each task kind run there (see taskKind); null unless tracked
+    private final int[][] kindCount;
+
     private final long totalGpuMilli;
     private long allocatedGpuMilli;
     // scratch for enterShape, which runs for every node a cycle loads
@@ -51,6 +56,15 @@ public final class ClusterState
     private Object owner;
 
     public ClusterState(List<Node> nodes)
+    {
+        this(nodes, false);
+    }
+
+    /**
+     * @param trackTaskKinds also keep, per node, which kinds of GPU task run there (shared GPU, one whole
+     *         GPU, two, ...) and tell shapes apart by it; for policies that group tasks by kind
+     */
+    public ClusterState(List<Node> nodes, boolean trackTaskKinds)
     {
         this.nodes = List.copyOf(requireNonNull(nodes, "nodes is null"));
         int n = this.nodes.size();
@@ -69,6 +83,7 @@ public final class ClusterState
         canonical = new int[n][];
         shapeOf = new NodeShape[n];
         slotInShape = new int[n];
+        kindCount = trackTaskKinds ? new int[n][TASK_KINDS] : null;
         Map<GpuKind, Integer> kinds = new HashMap<>();
         Map<HardwareKey, Integer> hardwareTypes = new HashMap<>();
         long gpuTotal = 0;
@@ -102,6 +117,15 @@ public final class ClusterState
             enterShape(i);
         }
         totalGpuMilli = gpuTotal;
+        Integer[] byName = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            byName[i] = i;
+        }
+        Arrays.sort(byName, (a, b) -> this.nodes.get(a).name().compareTo(this.nodes.get(b).name()));
+        nameRank = new int[n];
+        for (int r = 0; r < n; r++) {
+            nameRank[byName[r]] = r;
+        }
     }
 
     /**
@@ -114,6 +138,7 @@ public final class ClusterState
     {
         nodes = other.nodes;
         nodeIndex = other.nodeIndex;
+        nameRank = other.nameRank;
         hardware = other.hardware;
         schedulable = other.schedulable;
         cpuTotal = other.cpuTotal;
@@ -129,6 +154,15 @@ public final class ClusterState
         for (int i = 0; i < n; i++) {
             gpuFree[i] = other.gpuFree[i].clone();
             canonical[i] = other.canonical[i].clone();
+        }
+        if (other.kindCount == null) {
+            kindCount = null;
+        }
+        else {
+            kindCount = new int[n][];
+            for (int i = 0; i < n; i++) {
+                kindCount[i] = other.kindCount[i].clone();
+            }
         }
         shapes = new HashMap<>(Math.max(16, other.shapes.size() * 4 / 3 + 1));
         live.ensureCapacity(other.live.size());
@@ -188,6 +222,12 @@ public final class ClusterState
         return nodes;
     }
 
+    /** Where the node's name sorts among all node names, 0 first. */
+    int nameRank(int node)
+    {
+        return nameRank[node];
+    }
+
     public int indexOf(String nodeName)
     {
         Integer index = nodeIndex.get(nodeName);
@@ -211,6 +251,38 @@ public final class ClusterState
     public NodeShape shapeOf(int node)
     {
         return shapeOf[node];
+    }
+
+    /** Task kinds: 0 a shared (fractional) GPU, k in 1..8 k whole GPUs, 9 anything else. */
+    static final int TASK_KINDS = 10;
+
+    /** The task kind of a replica taking {@code milli[i]} on {@code from <= i < to}, or -1 for one without GPU. */
+    static int taskKind(int[] milli, int from, int to)
+    {
+        int count = to - from;
+        if (count == 0) {
+            return -1;
+        }
+        boolean whole = true;
+        for (int i = from; i < to; i++) {
+            whole &= milli[i] == GpuRequest.MILLI_PER_GPU;
+        }
+        if (whole) {
+            return count <= 8 ? count : TASK_KINDS - 1;
+        }
+        return count == 1 ? 0 : TASK_KINDS - 1;
+    }
+
+    /** The task kind a request would be placed as (see {@link #taskKind(int[], int, int)}). */
+    public static int taskKind(ResourceRequest request)
+    {
+        GpuRequest gpu = request.gpu();
+        return switch (gpu.kind()) {
+            case NONE -> -1;
+            case WHOLE -> gpu.count() <= 8 ? gpu.count() : TASK_KINDS - 1;
+            case FRACTION -> gpu.milli() < GpuRequest.MILLI_PER_GPU ? 0 : 1;
+            case MEMORY -> 0;
+        };
     }
 
     public long totalGpuMilli()
@@ -468,6 +540,12 @@ public final class ClusterState
         cpuFree[node] = cpu;
         memoryFree[node] = memory;
         allocatedGpuMilli -= sign * gpuChange;
+        if (kindCount != null) {
+            int kind = taskKind(milli, from, to);
+            if (kind >= 0) {
+                kindCount[node][kind] -= sign;
+            }
+        }
     }
 
     private void leaveShape(int node)
@@ -509,7 +587,15 @@ public final class ClusterState
             canonical[node][c] = (int) (packed[c] & 0xFF);
             key[c] = packed[c] >>> 8;
         }
-        NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(hardware[node], schedulable[node], cpuFree[node], memoryFree[node], key);
+        int taskKinds = 0;
+        if (kindCount != null) {
+            for (int k = 0; k < TASK_KINDS; k++) {
+                if (kindCount[node][k] > 0) {
+                    taskKinds |= 1 << k;
+                }
+            }
+        }
+        NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(hardware[node], schedulable[node], cpuFree[node], memoryFree[node], key, taskKinds);
         NodeShape shape = shapes.get(shapeKey);
         if (shape == null) {
             String[] models = new String[gpus];

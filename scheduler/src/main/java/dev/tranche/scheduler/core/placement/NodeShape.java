@@ -139,6 +139,15 @@ public final class NodeShape
         return totalFree;
     }
 
+    /**
+     * Which task kinds run on the nodes of this shape, one bit per kind (bit 0 a shared GPU, bit k
+     * k whole GPUs, bit 9 other); 0 when the cluster state does not track them.
+     */
+    public int taskKinds()
+    {
+        return key.taskKinds();
+    }
+
     /** How many nodes are in this shape now. */
     public int size()
     {
@@ -205,7 +214,7 @@ public final class NodeShape
     }
 
     /** Identity of a shape: hardware type, free CPU and memory, and canonical (GPU kind, free milli) pairs. */
-    record ShapeKey(int hardware, boolean schedulable, long cpuFree, long memoryFree, long[] gpus)
+    record ShapeKey(int hardware, boolean schedulable, long cpuFree, long memoryFree, long[] gpus, int taskKinds)
     {
         @Override
         public boolean equals(Object o)
@@ -215,6 +224,7 @@ public final class NodeShape
                     && schedulable == other.schedulable
                     && cpuFree == other.cpuFree
                     && memoryFree == other.memoryFree
+                    && taskKinds == other.taskKinds
                     && Arrays.equals(gpus, other.gpus);
         }
 
@@ -225,6 +235,7 @@ public final class NodeShape
             hash = 31 * hash + Long.hashCode(cpuFree);
             hash = 31 * hash + Long.hashCode(memoryFree);
             hash = 31 * hash + Arrays.hashCode(gpus);
+            hash = 31 * hash + taskKinds;
             return schedulable ? hash : ~hash;
         }
     }

@@ -21,6 +21,15 @@ public interface PlacementPolicy
      */
     Scorer open(ClusterState cluster, List<WorkloadShape> workload);
 
+    /**
+     * Whether the policy looks at {@link NodeShape#taskKinds()}: the cluster state must then track the
+     * kinds of task on each node, which splits shapes further and costs a little.
+     */
+    default boolean needsTaskKinds()
+    {
+        return false;
+    }
+
     interface Scorer
     {
         /**
@@ -28,5 +37,23 @@ public interface PlacementPolicy
          * shape and request), and never NaN for a candidate that fits.
          */
         double score(NodeShape shape, ResourceRequest request, GpuChoice choice);
+
+        /**
+         * When true, a replica that takes part of one GPU goes to a GPU drawn with the placer's seeded
+         * random among those that fit on the chosen node, instead of the best-scored one.
+         */
+        default boolean picksGpuAtRandom()
+        {
+            return false;
+        }
+
+        /**
+         * When true, equal scores across nodes go to the node whose name sorts first instead of one
+         * drawn at random: how the published simulator's scheduler breaks them.
+         */
+        default boolean breaksTiesByNodeName()
+        {
+            return false;
+        }
     }
 }

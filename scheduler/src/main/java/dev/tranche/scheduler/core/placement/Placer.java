@@ -32,6 +32,7 @@ public final class Placer
     private final ClusterState state;
     private final PlacementPolicy.Scorer scorer;
     private final SplittableRandom random;
+    private final int[] tieOrder;
     private final Map<ResourceRequest, Integer> requestIds = new HashMap<>();
     private final ArrayList<NodeShape> ties = new ArrayList<>();
     private GpuChoice lastChoice;
@@ -39,9 +40,23 @@ public final class Placer
     /** @param random breaks ties between equally good nodes; null takes the first one found */
     public Placer(ClusterState state, PlacementPolicy.Scorer scorer, SplittableRandom random)
     {
+        this(state, scorer, random, null);
+    }
+
+    /**
+     * @param tieOrder for a scorer that {@linkplain PlacementPolicy.Scorer#breaksTiesByNodeName() breaks
+     *         ties by name}: the rank of each node (by index) to use instead of its name's, e.g. the
+     *         published simulator's seeded shuffle of node names; null for the names
+     */
+    public Placer(ClusterState state, PlacementPolicy.Scorer scorer, SplittableRandom random, int[] tieOrder)
+    {
         this.state = requireNonNull(state, "state is null");
         this.scorer = requireNonNull(scorer, "scorer is null");
         this.random = random;
+        if (tieOrder != null && tieOrder.length != state.nodeCount()) {
+            throw new IllegalArgumentException("tieOrder has " + tieOrder.length + " ranks for " + state.nodeCount() + " nodes");
+        }
+        this.tieOrder = tieOrder == null ? null : tieOrder.clone();
         state.claim(this);
     }
 
@@ -78,17 +93,63 @@ public final class Placer
         if (ties.isEmpty()) {
             return Optional.empty();
         }
+        if (scorer.breaksTiesByNodeName()) {
+            NodeShape firstShape = null;
+            int first = -1;
+            int firstSlot = -1;
+            for (NodeShape shape : ties) {
+                for (int m = 0, size = shape.size(); m < size; m++) {
+                    int node = shape.member(m);
+                    if (first < 0 || tieRank(node) < tieRank(first)) {
+                        first = node;
+                        firstShape = shape;
+                        firstSlot = m;
+                    }
+                }
+            }
+            return Optional.of(placeOn(firstShape, firstSlot, request, id));
+        }
         long pick = random == null ? 0 : random.nextLong(tiedNodes);
         for (NodeShape shape : ties) {
             if (pick < shape.size()) {
-                evaluate(shape, request, id);
-                GpuChoice choice = lastChoice;
-                int node = shape.member((int) pick);
-                return Optional.of(state.place(node, choice, request.cpuMilli(), request.memoryMib()));
+                return Optional.of(placeOn(shape, (int) pick, request, id));
             }
             pick -= shape.size();
         }
         throw new IllegalStateException("tie-break walked past the tied nodes");
+    }
+
+    private int tieRank(int node)
+    {
+        return tieOrder == null ? state.nameRank(node) : tieOrder[node];
+    }
+
+    private ReplicaPlacement placeOn(NodeShape shape, int slot, ResourceRequest request, int id)
+    {
+        evaluate(shape, request, id);
+        GpuChoice choice = lastChoice;
+        if (random != null && scorer.picksGpuAtRandom() && choice.count() == 1 && request.gpu().kind() != GpuRequest.Kind.WHOLE) {
+            choice = randomGpu(shape, request.gpu());
+        }
+        return state.place(shape.member(slot), choice, request.cpuMilli(), request.memoryMib());
+    }
+
+    /** One of the GPUs of the shape that can take part of {@code gpu}, drawn uniformly. */
+    private GpuChoice randomGpu(NodeShape shape, GpuRequest gpu)
+    {
+        int fitting = 0;
+        int chosen = -1;
+        for (int g = 0; g < shape.gpuCount(); g++) {
+            int need = gpu.milliOn(shape.gpuMemoryMib(g));
+            if (need <= GpuRequest.MILLI_PER_GPU && shape.gpuFree(g) >= need && gpu.allows(shape.gpuModel(g))) {
+                fitting++;
+                // reservoir sampling: each fitting GPU ends up chosen with probability 1 / fitting
+                if (random.nextInt(fitting) == 0) {
+                    chosen = g;
+                }
+            }
+        }
+        return new GpuChoice(new int[] {chosen}, new int[] {gpu.milliOn(shape.gpuMemoryMib(chosen))});
     }
 
     /** Counts, per failed predicate, the nodes that cannot take one replica of {@code request} now. */

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TestClusterStateProperties
 {
     @Property(tries = 200)
-    void shapesMatchTheNodesAfterAnyPlacementsAndReleases(@ForAll long seed, @ForAll @IntRange(min = 1, max = 12) int nodeCount, @ForAll @IntRange(min = 0, max = 3) int policyIndex)
+    void shapesMatchTheNodesAfterAnyPlacementsAndReleases(@ForAll long seed, @ForAll @IntRange(min = 1, max = 12) int nodeCount, @ForAll @IntRange(min = 0, max = 7) int policyIndex)
     {
         SplittableRandom random = new SplittableRandom(seed);
         List<Node> nodes = new ArrayList<>();
@@ -39,9 +39,10 @@ class TestClusterStateProperties
             }
             nodes.add(new Node("n" + i, 8_000 + random.nextInt(8) * 8_000L, 65_536, gpus, random.nextInt(8) > 0));
         }
-        ClusterState state = new ClusterState(nodes);
+        PlacementPolicy policy = PlacementPolicies.byName(PlacementPolicies.names().get(policyIndex));
+        ClusterState state = new ClusterState(nodes, policy.needsTaskKinds());
         List<WorkloadShape> workload = List.of(new WorkloadShape(request(GpuRequest.whole(1), 1_000), 1), new WorkloadShape(request(GpuRequest.fraction(500), 1_000), 1));
-        Placer placer = new Placer(state, PlacementPolicies.byName(PlacementPolicies.names().get(policyIndex)).open(state, workload), random);
+        Placer placer = new Placer(state, policy.open(state, workload), random);
         List<ReplicaPlacement> placed = new ArrayList<>();
         for (int step = 0; step < 200; step++) {
             if (!placed.isEmpty() && random.nextInt(3) == 0) {
