@@ -1,0 +1,367 @@
+package dev.tranche.scheduler.simulation;
+
+import dev.tranche.scheduler.core.Decisions;
+import dev.tranche.scheduler.core.Ordering;
+import dev.tranche.scheduler.core.Placement;
+import dev.tranche.scheduler.core.Preemption;
+import dev.tranche.scheduler.core.SchedulingCycle;
+import dev.tranche.scheduler.core.SchedulingOptions;
+import dev.tranche.scheduler.core.model.ClusterSnapshot;
+import dev.tranche.scheduler.core.model.Node;
+import dev.tranche.scheduler.core.model.PendingExperiment;
+import dev.tranche.scheduler.core.model.ProjectQuota;
+import dev.tranche.scheduler.core.model.ResourceRequest;
+import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.core.model.ServiceHistory;
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
+import dev.tranche.scheduler.outcome.JobOutcome;
+import dev.tranche.scheduler.outcome.Outcomes;
+import dev.tranche.scheduler.outcome.UsageTimeline;
+import dev.tranche.scheduler.server.SchedulerServer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.PriorityQueue;
+import java.util.TreeMap;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Replays a trace in virtual time through a {@link SchedulingCycle}: the production one for policy
+ * {@code tranche}, the same core with another {@link Ordering} for the baselines. The inventory is
+ * {@code nodes} identical nodes; there is no database and no clock.
+ *
+ * <p>Protocol (shared/traces/philly/README.md): time starts at the first arrival; at every instant
+ * where something arrives or finishes, all of that instant's completions and arrivals are applied,
+ * then one cycle runs and its decisions take effect at once (victims stop, gangs start). A job needs
+ * its duration of run time; a preempted job keeps the work up to its last checkpoint (one every
+ * {@code checkpointSeconds} of run time), goes back to the queue, and pays {@code restartSeconds}
+ * before it makes progress again. A job bigger than the whole cluster is dropped and counted.
+ */
+public final class Simulator
+{
+    public static final List<String> POLICIES = Ordering.names();
+
+    /**
+     * @param quotas for {@code tranche}: the admin's quotas; empty: each project deserves its share of the
+     *         trace's GPU-time (and weighs as much in the over-quota share)
+     */
+    public record Settings(int nodes, int gpusPerNode, String policy, Optional<QuotaFile> quotas, double checkpointSeconds, double restartSeconds,
+                           String placementPolicy)
+    {
+        public Settings
+        {
+            requireNonNull(policy, "policy is null");
+            requireNonNull(quotas, "quotas is null");
+            requireNonNull(placementPolicy, "placementPolicy is null");
+            if (nodes < 1 || gpusPerNode < 1) {
+                throw new IllegalArgumentException("nodes and GPUs per node must be >= 1");
+            }
+            if (!POLICIES.contains(policy)) {
+                throw new IllegalArgumentException("unknown policy \"" + policy + "\"; known: " + String.join(", ", POLICIES));
+            }
+            if (!(checkpointSeconds > 0) || !(restartSeconds >= 0)) {
+                throw new IllegalArgumentException("checkpoint interval must be > 0 and restart delay >= 0");
+            }
+        }
+    }
+
+    /** What a test sees after each cycle took effect: the cluster as it now is, and the counts that must add up. */
+    public record CycleView(double now, List<Node> nodes, List<RunningAllocation> running, Map<String, TraceJob> jobsById, int pending, int arrived,
+                            int finished, int dropped, Decisions decisions)
+    {
+    }
+
+    public interface CycleCheck
+    {
+        CycleCheck NONE = view -> { };
+
+        void afterCycle(CycleView view);
+    }
+
+    public record Result(String policy, Outcomes.Summary summary, int dropped, int cycles, double wallSeconds, UsageTimeline timeline, double[] deservedGpus,
+                         double[] waits)
+    {
+    }
+
+    private static final long GPU_MEMORY_MIB = 80_000;
+
+    private final List<TraceJob> trace;
+    private final Settings settings;
+    private final CycleCheck check;
+
+    public Simulator(List<TraceJob> trace, Settings settings, CycleCheck check)
+    {
+        this.trace = List.copyOf(trace);
+        this.settings = requireNonNull(settings, "settings is null");
+        this.check = requireNonNull(check, "check is null");
+    }
+
+    /** The cycle each policy replays through: {@code tranche} is exactly the server's. */
+    public static SchedulingCycle cycleFor(String policy, String placementPolicy)
+    {
+        if (policy.equals("tranche")) {
+            return SchedulerServer.productionCycle(placementPolicy);
+        }
+        // baselines: one queue, no quotas, no aging; las preempts by rank, fifo and sjf-oracle never preempt
+        SchedulingOptions options = new SchedulingOptions(SchedulingOptions.DEFAULT_SEED, Long.MAX_VALUE, false, false);
+        return new SchedulingCycle(PlacementPolicies.byName(placementPolicy), options, Ordering.byName(policy));
+    }
+
+    /** Every project's deserved GPUs when no quotas are given: its share of the trace's GPU-time. */
+    public static Map<String, Double> traceShares(List<TraceJob> trace, double clusterGpus)
+    {
+        Map<String, Double> gpuTime = new TreeMap<>();
+        double total = 0;
+        for (TraceJob job : trace) {
+            double work = job.gpuMilli() / 1000.0 * job.durationSeconds();
+            gpuTime.merge(job.project(), work, Double::sum);
+            total += work;
+        }
+        Map<String, Double> deserved = new LinkedHashMap<>();
+        for (Map.Entry<String, Double> entry : gpuTime.entrySet()) {
+            deserved.put(entry.getKey(), total == 0 ? 0 : entry.getValue() / total * clusterGpus);
+        }
+        return deserved;
+    }
+
+    /** A job as the replay tracks it. */
+    private static final class Sim
+    {
+        final TraceJob job;
+        final double gpus;
+        final int project;
+        PendingExperiment pending;
+        RunningAllocation running;
+        double firstStart = Double.NaN;
+        double start;
+        double delay;
+        double saved;
+        double attained;
+        double finishAt;
+        int preemptions;
+        double lost;
+
+        Sim(TraceJob job, int project)
+        {
+            this.job = job;
+            this.gpus = job.gpuMilli() / 1000.0;
+            this.project = project;
+        }
+    }
+
+    private record Completion(double time, long attempt, Sim sim) {}
+
+    public Result run()
+    {
+        long began = System.nanoTime();
+        int clusterGpus = settings.nodes() * settings.gpusPerNode();
+        List<Node> nodes = new ArrayList<>(settings.nodes());
+        for (int i = 0; i < settings.nodes(); i++) {
+            nodes.add(Node.of(String.format("node-%03d", i), 1_000_000L * settings.gpusPerNode(), 1_000_000L * settings.gpusPerNode(), settings.gpusPerNode(), "sim",
+                    GPU_MEMORY_MIB));
+        }
+        Map<String, Double> shares = traceShares(trace, clusterGpus);
+        List<String> projects = new ArrayList<>(shares.keySet());
+        List<ProjectQuota> quotas = new ArrayList<>();
+        double[] deserved = new double[projects.size()];
+        List<dev.tranche.scheduler.core.model.DepartmentQuota> departments = List.of();
+        if (settings.quotas().isPresent()) {
+            Map<String, ProjectQuota> given = new HashMap<>();
+            settings.quotas().get().projects().forEach(quota -> given.put(quota.project(), quota));
+            for (int p = 0; p < projects.size(); p++) {
+                ProjectQuota quota = given.get(projects.get(p));
+                deserved[p] = quota == null ? 0 : quota.deservedMilliGpu() / 1000.0;
+            }
+            quotas.addAll(settings.quotas().get().projects());
+            departments = settings.quotas().get().departments();
+        }
+        else {
+            for (int p = 0; p < projects.size(); p++) {
+                deserved[p] = shares.get(projects.get(p));
+                double share = deserved[p] / clusterGpus;
+                quotas.add(ProjectQuota.of(projects.get(p), (long) Math.floor(deserved[p] * 1000)).withWeight(Math.max(share, 1e-6)));
+            }
+        }
+        if (!settings.policy().equals("tranche")) {
+            // the baselines know no quotas; fairness is still measured against the same deserved shares
+            quotas = List.of();
+            departments = List.of();
+        }
+        Map<String, Integer> projectIndex = new HashMap<>();
+        for (int p = 0; p < projects.size(); p++) {
+            projectIndex.put(projects.get(p), p);
+        }
+
+        SchedulingCycle cycle = cycleFor(settings.policy(), settings.placementPolicy());
+        boolean evicts = cycle.options().reclaim() || cycle.options().preempt() || cycle.ordering().preemptByRank();
+        long starvationAge = cycle.options().starvationAge();
+        UsageTimeline timeline = new UsageTimeline(projects, 0, 3600);
+        double[] held = new double[projects.size()];
+        double[] demand = new double[projects.size()];
+
+        Map<String, TraceJob> jobsById = new HashMap<>();
+        Map<String, Sim> active = new HashMap<>();
+        TreeMap<Integer, Sim> pending = new TreeMap<>();
+        LinkedHashMap<String, Sim> running = new LinkedHashMap<>();
+        PriorityQueue<Completion> completions = new PriorityQueue<>((a, b) -> a.time != b.time ? Double.compare(a.time, b.time) : Integer.compare(a.sim.job.sequence(), b.sim.job.sequence()));
+        TreeMap<Long, Integer> pendingDemand = new TreeMap<>();
+        List<JobOutcome> outcomes = new ArrayList<>(trace.size());
+        double[] now = new double[1];
+        ServiceHistory history = new ServiceHistory()
+        {
+            @Override
+            public long attainedGpuSeconds(String experimentId)
+            {
+                Sim sim = active.get(experimentId);
+                if (sim == null) {
+                    return 0;
+                }
+                double attained = sim.attained + (sim.running != null ? (now[0] - sim.start) * sim.gpus : 0);
+                return (long) attained;
+            }
+
+            @Override
+            public OptionalLong expectedSeconds(String experimentId)
+            {
+                Sim sim = active.get(experimentId);
+                return sim == null ? OptionalLong.empty() : OptionalLong.of((long) Math.ceil(sim.job.durationSeconds()));
+            }
+        };
+
+        long freeMilli = clusterGpus * 1000L;
+        int next = 0;
+        int arrived = 0;
+        int finished = 0;
+        int dropped = 0;
+        int cycles = 0;
+        long attempts = 0;
+        double first = trace.isEmpty() ? 0 : trace.get(0).arrivalSecond();
+        Map<Sim, Long> currentAttempt = new HashMap<>();
+        while (next < trace.size() || !completions.isEmpty()) {
+            double t = Double.POSITIVE_INFINITY;
+            if (next < trace.size()) {
+                t = trace.get(next).arrivalSecond();
+            }
+            if (!completions.isEmpty()) {
+                t = Math.min(t, completions.peek().time);
+            }
+            timeline.advance(t - first, held, demand);
+            now[0] = t;
+            boolean freed = false;
+            while (!completions.isEmpty() && completions.peek().time == t) {
+                Completion done = completions.poll();
+                Sim sim = done.sim;
+                if (sim.running == null || currentAttempt.get(sim) != done.attempt) {
+                    continue;   // preempted since: a stale completion
+                }
+                running.remove(sim.job.id());
+                active.remove(sim.job.id());
+                currentAttempt.remove(sim);
+                sim.running = null;
+                held[sim.project] -= sim.gpus;
+                demand[sim.project] -= sim.gpus;
+                freeMilli += sim.job.gpuMilli();
+                outcomes.add(new JobOutcome(sim.job.project(), sim.job.arrivalSecond() - first, sim.firstStart - first, t - first, sim.gpus, sim.preemptions, sim.lost));
+                finished++;
+                freed = true;
+            }
+            while (next < trace.size() && trace.get(next).arrivalSecond() == t) {
+                TraceJob job = trace.get(next++);
+                arrived++;
+                if (job.gpuMilli() > clusterGpus * 1000L || job.gpu().count() > settings.gpusPerNode()) {
+                    dropped++;
+                    continue;
+                }
+                Sim sim = new Sim(job, projectIndex.get(job.project()));
+                jobsById.put(job.id(), job);
+                active.put(job.id(), sim);
+                enqueue(pending, pendingDemand, sim);
+                demand[sim.project] += sim.gpus;
+            }
+            if (pending.isEmpty()) {
+                continue;
+            }
+            // without eviction, a cycle where no waiting gang fits the free GPUs decides nothing: skip it
+            if (!evicts && pendingDemand.firstKey() > freeMilli) {
+                continue;
+            }
+            List<PendingExperiment> waiting = new ArrayList<>(pending.size());
+            for (Sim sim : pending.values()) {
+                long age = (long) (t - sim.job.arrivalSecond());
+                // the core reads an age only against the starvation age and to order starving work, so
+                // an age below it may be given as 0, which lets the record be reused
+                long given = age >= starvationAge ? age : 0;
+                if (sim.pending == null || sim.pending.age() != given) {
+                    TraceJob job = sim.job;
+                    sim.pending = new PendingExperiment(job.id(), job.project(), job.priority(), true, job.replicas(),
+                            new ResourceRequest(job.gpu(), 0, 0), job.sequence(), given);
+                }
+                waiting.add(sim.pending);
+            }
+            List<RunningAllocation> allocations = new ArrayList<>(running.size());
+            for (Sim sim : running.values()) {
+                allocations.add(sim.running);
+            }
+            Decisions decisions = cycle.run(new ClusterSnapshot(nodes, quotas, departments, allocations, waiting, List.of(), history));
+            cycles++;
+            for (Preemption preemption : decisions.preemptions()) {
+                Sim sim = running.remove(preemption.victimId());
+                double ran = t - sim.start;
+                double progressed = Math.max(0, ran - sim.delay);
+                double kept = Math.floor(progressed / settings.checkpointSeconds()) * settings.checkpointSeconds();
+                sim.saved = Math.min(sim.job.durationSeconds(), sim.saved + kept);
+                sim.attained += ran * sim.gpus;
+                sim.lost += (ran - kept) * sim.gpus;
+                sim.preemptions++;
+                sim.running = null;
+                currentAttempt.remove(sim);
+                held[sim.project] -= sim.gpus;
+                freeMilli += sim.job.gpuMilli();
+                enqueue(pending, pendingDemand, sim);
+            }
+            for (Placement placement : decisions.placements()) {
+                Sim sim = active.get(placement.experimentId());
+                dequeue(pending, pendingDemand, sim);
+                sim.start = t;
+                if (Double.isNaN(sim.firstStart)) {
+                    sim.firstStart = t;
+                }
+                sim.delay = sim.preemptions > 0 ? settings.restartSeconds() : 0;
+                sim.running = new RunningAllocation(sim.job.id(), sim.job.project(), sim.job.priority(), true, ++attempts, placement.replicas());
+                sim.finishAt = t + sim.delay + (sim.job.durationSeconds() - sim.saved);
+                running.put(sim.job.id(), sim);
+                currentAttempt.put(sim, attempts);
+                completions.add(new Completion(sim.finishAt, attempts, sim));
+                held[sim.project] += sim.gpus;
+                freeMilli -= sim.job.gpuMilli();
+            }
+            if (check != CycleCheck.NONE) {
+                List<RunningAllocation> after = new ArrayList<>();
+                running.values().forEach(sim -> after.add(sim.running));
+                check.afterCycle(new CycleView(t, nodes, after, jobsById, pending.size(), arrived, finished, dropped, decisions));
+            }
+        }
+        double wall = (System.nanoTime() - began) / 1e9;
+        Outcomes.Summary summary = Outcomes.summarize(outcomes, timeline, deserved, clusterGpus, 0);
+        double[] waits = outcomes.stream().mapToDouble(JobOutcome::waitSeconds).toArray();
+        return new Result(settings.policy(), summary, dropped, cycles, wall, timeline, deserved, waits);
+    }
+
+    private static void enqueue(TreeMap<Integer, Sim> pending, TreeMap<Long, Integer> demand, Sim sim)
+    {
+        pending.put(sim.job.sequence(), sim);
+        demand.merge(sim.job.gpuMilli(), 1, Integer::sum);
+    }
+
+    private static void dequeue(TreeMap<Integer, Sim> pending, TreeMap<Long, Integer> demand, Sim sim)
+    {
+        pending.remove(sim.job.sequence());
+        demand.computeIfPresent(sim.job.gpuMilli(), (key, count) -> count == 1 ? null : count - 1);
+    }
+}
