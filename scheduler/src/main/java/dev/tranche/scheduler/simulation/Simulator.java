@@ -28,6 +28,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.Comparator;
+import dev.tranche.scheduler.core.model.GpuRequest;
+import dev.tranche.scheduler.core.model.WorkloadShape;
 
 import static java.util.Objects.requireNonNull;
 
@@ -95,8 +99,17 @@ public final class Simulator
     private final Settings settings;
     private final CycleCheck check;
 
+    private final boolean windowed;
+
     public Simulator(List<TraceJob> trace, Settings settings, CycleCheck check)
     {
+        this(trace, settings, check, true);
+    }
+
+    /** @param windowed false hands the core the whole backlog every cycle: slow, for checking that the window changes nothing */
+    Simulator(List<TraceJob> trace, Settings settings, CycleCheck check, boolean windowed)
+    {
+        this.windowed = windowed;
         this.trace = List.copyOf(trace);
         this.settings = requireNonNull(settings, "settings is null");
         this.check = requireNonNull(check, "check is null");
@@ -136,6 +149,11 @@ public final class Simulator
         final TraceJob job;
         final double gpus;
         final int project;
+        /** Position in arrival order: the arrival sequence the core sees. */
+        final int order;
+        final Group group;
+        /** The ordering's rank while waiting (service does not change while a job waits). */
+        long rank;
         PendingExperiment pending;
         RunningAllocation running;
         double firstStart = Double.NaN;
@@ -147,11 +165,30 @@ public final class Simulator
         int preemptions;
         double lost;
 
-        Sim(TraceJob job, int project)
+        Sim(TraceJob job, int project, int order, Group group)
         {
             this.job = job;
             this.gpus = job.gpuMilli() / 1000.0;
             this.project = project;
+            this.order = order;
+            this.group = group;
+        }
+    }
+
+    private record GroupKey(int project, GpuRequest gpu, int replicas, int priority) {}
+
+    /** Waiting jobs of one project, gang shape and priority: the core tries them in its job order. */
+    private static final class Group
+    {
+        final int project;
+        final long demandMilli;
+        final TreeSet<Sim> byArrival = new TreeSet<>(Comparator.comparingInt((Sim sim) -> sim.order));
+        final TreeSet<Sim> byRank = new TreeSet<>(Comparator.comparingLong((Sim sim) -> sim.rank).thenComparingInt(sim -> sim.order));
+
+        Group(int project, long demandMilli)
+        {
+            this.project = project;
+            this.demandMilli = demandMilli;
         }
     }
 
@@ -204,12 +241,23 @@ public final class Simulator
         UsageTimeline timeline = new UsageTimeline(projects, 0, 3600);
         double[] held = new double[projects.size()];
         double[] demand = new double[projects.size()];
+        long[] heldMilli = new long[projects.size()];
+        long[] deservedMilli = new long[projects.size()];
+        for (ProjectQuota quota : quotas) {
+            Integer p = projectIndex.get(quota.project());
+            if (p != null) {
+                deservedMilli[p] = quota.deservedMilliGpu();
+            }
+        }
+        Map<GroupKey, Group> groups = new HashMap<>();
+        List<WorkloadShape> workload = workload(trace);
+        long[] room = new long[projects.size()];
 
         Map<String, TraceJob> jobsById = new HashMap<>();
         Map<String, Sim> active = new HashMap<>();
         TreeMap<Integer, Sim> pending = new TreeMap<>();
         LinkedHashMap<String, Sim> running = new LinkedHashMap<>();
-        PriorityQueue<Completion> completions = new PriorityQueue<>((a, b) -> a.time != b.time ? Double.compare(a.time, b.time) : Integer.compare(a.sim.job.sequence(), b.sim.job.sequence()));
+        PriorityQueue<Completion> completions = new PriorityQueue<>((a, b) -> a.time != b.time ? Double.compare(a.time, b.time) : Integer.compare(a.sim.order, b.sim.order));
         TreeMap<Long, Integer> pendingDemand = new TreeMap<>();
         List<JobOutcome> outcomes = new ArrayList<>(trace.size());
         double[] now = new double[1];
@@ -265,6 +313,7 @@ public final class Simulator
                 currentAttempt.remove(sim);
                 sim.running = null;
                 held[sim.project] -= sim.gpus;
+                heldMilli[sim.project] -= sim.job.gpuMilli();
                 demand[sim.project] -= sim.gpus;
                 freeMilli += sim.job.gpuMilli();
                 outcomes.add(new JobOutcome(sim.job.project(), sim.job.arrivalSecond() - first, sim.firstStart - first, t - first, sim.gpus, sim.preemptions, sim.lost));
@@ -272,15 +321,19 @@ public final class Simulator
                 freed = true;
             }
             while (next < trace.size() && trace.get(next).arrivalSecond() == t) {
+                int order = next;
                 TraceJob job = trace.get(next++);
                 arrived++;
                 if (job.gpuMilli() > clusterGpus * 1000L || job.gpu().count() > settings.gpusPerNode()) {
                     dropped++;
                     continue;
                 }
-                Sim sim = new Sim(job, projectIndex.get(job.project()));
+                int project = projectIndex.get(job.project());
+                Group group = groups.computeIfAbsent(new GroupKey(project, job.gpu(), job.replicas(), job.priority()), key -> new Group(project, job.gpuMilli()));
+                Sim sim = new Sim(job, project, order, group);
                 jobsById.put(job.id(), job);
                 active.put(job.id(), sim);
+                sim.rank = cycle.ordering().rank().rank(job.id(), history);
                 enqueue(pending, pendingDemand, sim);
                 demand[sim.project] += sim.gpus;
             }
@@ -291,8 +344,9 @@ public final class Simulator
             if (!evicts && pendingDemand.firstKey() > freeMilli) {
                 continue;
             }
-            List<PendingExperiment> waiting = new ArrayList<>(pending.size());
-            for (Sim sim : pending.values()) {
+            List<Sim> window = windowed ? window(groups, room(room, freeMilli, heldMilli, deservedMilli, cycle), t, starvationAge) : new ArrayList<>(pending.values());
+            List<PendingExperiment> waiting = new ArrayList<>(window.size());
+            for (Sim sim : window) {
                 long age = (long) (t - sim.job.arrivalSecond());
                 // the core reads an age only against the starvation age and to order starving work, so
                 // an age below it may be given as 0, which lets the record be reused
@@ -300,7 +354,7 @@ public final class Simulator
                 if (sim.pending == null || sim.pending.age() != given) {
                     TraceJob job = sim.job;
                     sim.pending = new PendingExperiment(job.id(), job.project(), job.priority(), true, job.replicas(),
-                            new ResourceRequest(job.gpu(), 0, 0), job.sequence(), given);
+                            new ResourceRequest(job.gpu(), 0, 0), sim.order, given);
                 }
                 waiting.add(sim.pending);
             }
@@ -308,8 +362,12 @@ public final class Simulator
             for (Sim sim : running.values()) {
                 allocations.add(sim.running);
             }
-            Decisions decisions = cycle.run(new ClusterSnapshot(nodes, quotas, departments, allocations, waiting, List.of(), history));
+            Decisions decisions = cycle.run(new ClusterSnapshot(nodes, quotas, departments, allocations, waiting, workload, history));
             cycles++;
+            if (System.getenv("SIMDEBUG") != null && decisions.placements().isEmpty() && !evicts) {
+                System.err.println("t=" + t + " free=" + freeMilli + " pending=" + pending.size() + " window=" + waiting.size() + " " + decisions.summary() + " "
+                        + (decisions.unplaced().isEmpty() ? "" : decisions.unplaced().get(0).message()));
+            }
             for (Preemption preemption : decisions.preemptions()) {
                 Sim sim = running.remove(preemption.victimId());
                 double ran = t - sim.start;
@@ -322,7 +380,9 @@ public final class Simulator
                 sim.running = null;
                 currentAttempt.remove(sim);
                 held[sim.project] -= sim.gpus;
+                heldMilli[sim.project] -= sim.job.gpuMilli();
                 freeMilli += sim.job.gpuMilli();
+                sim.rank = cycle.ordering().rank().rank(sim.job.id(), history);
                 enqueue(pending, pendingDemand, sim);
             }
             for (Placement placement : decisions.placements()) {
@@ -339,6 +399,7 @@ public final class Simulator
                 currentAttempt.put(sim, attempts);
                 completions.add(new Completion(sim.finishAt, attempts, sim));
                 held[sim.project] += sim.gpus;
+                heldMilli[sim.project] += sim.job.gpuMilli();
                 freeMilli -= sim.job.gpuMilli();
             }
             if (check != CycleCheck.NONE) {
@@ -353,15 +414,105 @@ public final class Simulator
         return new Result(settings.policy(), summary, dropped, cycles, wall, timeline, deserved, waits);
     }
 
+    /**
+     * The GPU milli each project's waiting work could get in this cycle, at most: the free GPUs, plus
+     * what evictions could free for it (reclaim takes only other projects' work beyond their deserved
+     * share and only up to the project's own deserved share; priority preemption only the project's
+     * own work beyond it; preemption by rank any running work).
+     */
+    private static long[] room(long[] room, long freeMilli, long[] heldMilli, long[] deservedMilli, SchedulingCycle cycle)
+    {
+        long borrowed = 0;
+        long heldTotal = 0;
+        for (int p = 0; p < heldMilli.length; p++) {
+            borrowed += Math.max(0, heldMilli[p] - deservedMilli[p]);
+            heldTotal += heldMilli[p];
+        }
+        for (int p = 0; p < room.length; p++) {
+            long evictable = 0;
+            if (cycle.ordering().preemptByRank()) {
+                evictable = heldTotal;
+            }
+            else {
+                if (cycle.options().reclaim()) {
+                    evictable += Math.min(borrowed, Math.max(0, deservedMilli[p] - heldMilli[p]));
+                }
+                if (cycle.options().preempt()) {
+                    evictable += Math.max(0, heldMilli[p] - deservedMilli[p]);
+                }
+            }
+            room[p] = freeMilli + evictable;
+        }
+        return room;
+    }
+
+    /**
+     * The waiting jobs handed to the core: of each project, gang shape and priority, the first
+     * {@code room / demand + 1} in the core's job order (starving ones oldest first, then by rank and
+     * arrival). The core tries jobs of one shape in that order and gives up on a shape once one fails,
+     * so at most {@code room / demand} of them can start and the next one fails (which is where a
+     * starving job holds its project back); the jobs behind it cannot change a decision. Leaving them
+     * out keeps each cycle's cost in proportion to what can happen rather than to the backlog
+     * (TestSimulatorWindow checks that a replay without the window decides the same).
+     */
+    private static List<Sim> window(Map<GroupKey, Group> groups, long[] room, double now, long starvationAge)
+    {
+        List<Sim> window = new ArrayList<>();
+        double cutoff = starvationAge == Long.MAX_VALUE ? Double.NEGATIVE_INFINITY : now - starvationAge;
+        for (Group group : groups.values()) {
+            if (group.byArrival.isEmpty()) {
+                continue;
+            }
+            long limit = group.demandMilli == 0 ? Long.MAX_VALUE : room[group.project] / group.demandMilli + 1;
+            long taken = 0;
+            for (Sim sim : group.byArrival) {
+                if (taken >= limit || sim.job.arrivalSecond() > cutoff) {
+                    break;
+                }
+                window.add(sim);
+                taken++;
+            }
+            if (taken < limit) {
+                for (Sim sim : group.byRank) {
+                    if (taken >= limit) {
+                        break;
+                    }
+                    if (sim.job.arrivalSecond() > cutoff) {
+                        window.add(sim);
+                        taken++;
+                    }
+                }
+            }
+        }
+        window.sort(Comparator.comparingInt((Sim sim) -> sim.order));
+        return window;
+    }
+
+    /** The trace's task shapes, for the fragmentation-aware placement policies (the server passes the recent mix). */
+    private static List<WorkloadShape> workload(List<TraceJob> trace)
+    {
+        Map<ResourceRequest, Double> counts = new LinkedHashMap<>();
+        for (TraceJob job : trace) {
+            counts.merge(new ResourceRequest(job.gpu(), 0, 0), (double) job.replicas(), Double::sum);
+        }
+        List<WorkloadShape> shapes = new ArrayList<>();
+        counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
+        return shapes;
+    }
+
     private static void enqueue(TreeMap<Integer, Sim> pending, TreeMap<Long, Integer> demand, Sim sim)
     {
-        pending.put(sim.job.sequence(), sim);
+        sim.group.byArrival.add(sim);
+        sim.group.byRank.add(sim);
+        pending.put(sim.order, sim);
         demand.merge(sim.job.gpuMilli(), 1, Integer::sum);
     }
 
     private static void dequeue(TreeMap<Integer, Sim> pending, TreeMap<Long, Integer> demand, Sim sim)
     {
-        pending.remove(sim.job.sequence());
+        sim.group.byArrival.remove(sim);
+        sim.group.byRank.remove(sim);
+        pending.remove(sim.order);
         demand.computeIfPresent(sim.job.gpuMilli(), (key, count) -> count == 1 ? null : count - 1);
     }
 }
