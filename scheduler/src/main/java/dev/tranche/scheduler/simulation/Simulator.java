@@ -238,6 +238,7 @@ public final class Simulator
         SchedulingCycle cycle = cycleFor(settings.policy(), settings.placementPolicy());
         boolean evicts = cycle.options().reclaim() || cycle.options().preempt() || cycle.ordering().preemptByRank();
         long starvationAge = cycle.options().starvationAge();
+        boolean singleQueue = cycle.ordering().queues() == Ordering.QueueOrder.SINGLE_QUEUE;
         UsageTimeline timeline = new UsageTimeline(projects, 0, 3600);
         double[] held = new double[projects.size()];
         double[] demand = new double[projects.size()];
@@ -329,7 +330,10 @@ public final class Simulator
                     continue;
                 }
                 int project = projectIndex.get(job.project());
-                Group group = groups.computeIfAbsent(new GroupKey(project, job.gpu(), job.replicas(), job.priority()), key -> new Group(project, job.gpuMilli()));
+                // a single queue tries each shape in one order across projects: one group per shape is enough
+                int groupProject = singleQueue ? -1 : project;
+                Group group = groups.computeIfAbsent(new GroupKey(groupProject, job.gpu(), job.replicas(), job.priority()),
+                        key -> new Group(groupProject, job.gpuMilli()));
                 Sim sim = new Sim(job, project, order, group);
                 jobsById.put(job.id(), job);
                 active.put(job.id(), sim);
@@ -463,7 +467,8 @@ public final class Simulator
             if (group.byArrival.isEmpty()) {
                 continue;
             }
-            long limit = group.demandMilli == 0 ? Long.MAX_VALUE : room[group.project] / group.demandMilli + 1;
+            long groupRoom = group.project >= 0 ? room[group.project] : maximum(room);
+            long limit = group.demandMilli == 0 ? Long.MAX_VALUE : groupRoom / group.demandMilli + 1;
             long taken = 0;
             for (Sim sim : group.byArrival) {
                 if (taken >= limit || sim.job.arrivalSecond() > cutoff) {
@@ -486,6 +491,15 @@ public final class Simulator
         }
         window.sort(Comparator.comparingInt((Sim sim) -> sim.order));
         return window;
+    }
+
+    private static long maximum(long[] values)
+    {
+        long max = 0;
+        for (long value : values) {
+            max = Math.max(max, value);
+        }
+        return max;
     }
 
     /** The trace's task shapes, for the fragmentation-aware placement policies (the server passes the recent mix). */
