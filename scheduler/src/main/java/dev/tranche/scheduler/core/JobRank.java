@@ -7,7 +7,8 @@ import java.util.OptionalLong;
 
 /**
  * A job-order plugin: ranks an experiment (pending or running) so that a lower rank goes first
- * among experiments of equal priority, after starving ones and before arrival order. Orderings that
+ * among experiments of equal priority, before starving ones and arrival order (with no service
+ * history every rank is 0, and the order is the one the server always had). Orderings that
  * preempt by rank let a pending experiment evict running work of a strictly higher rank.
  */
 public interface JobRank

@@ -50,7 +50,8 @@ public record Ordering(String name, JobRank rank, QueueOrder queues, boolean pre
     /**
      * {@code fifo}: one queue in arrival order, no preemption by rank. {@code las}: one queue, least
      * attained service first, preemptive. {@code sjf-oracle}: one queue, shortest known duration first,
-     * not preemptive. {@code tranche}: per-project fair share, least attained service within a project.
+     * not preemptive. {@code tranche}: per-project fair share, least attained service within a project,
+     * and preemption by rank of work beyond its project's deserved share.
      */
     public static Ordering byName(String name)
     {
@@ -59,7 +60,7 @@ public record Ordering(String name, JobRank rank, QueueOrder queues, boolean pre
             case "fifo" -> new Ordering("fifo", JobRank.ARRIVAL, QueueOrder.SINGLE_QUEUE, false);
             case "las" -> new Ordering("las", attained, QueueOrder.SINGLE_QUEUE, true);
             case "sjf-oracle" -> new Ordering("sjf-oracle", JobRank.SHORTEST_EXPECTED, QueueOrder.SINGLE_QUEUE, false);
-            case "tranche" -> new Ordering("tranche", attained, QueueOrder.FAIR_SHARE, false);
+            case "tranche" -> new Ordering("tranche", attained, QueueOrder.FAIR_SHARE, true);
             default -> throw new IllegalArgumentException("unknown ordering \"" + name + "\"; known: " + String.join(", ", names()));
         };
     }

@@ -46,7 +46,7 @@ final class Session
         return left.experimentId().compareTo(right.experimentId());
     };
 
-    /** Within a queue: higher priority, then starving (oldest first), then the ordering's rank, then arrival. */
+    /** Within a queue: higher priority, then the ordering's rank, then starving (oldest first), then arrival. */
     final Comparator<PendingExperiment> jobOrder;
     final Ordering ordering;
     /** The ordering's rank of each pending experiment, computed once; empty when every rank is the same. */
@@ -133,9 +133,9 @@ final class Session
             }
         }
         this.jobOrder = Comparator.comparingInt(PendingExperiment::priority).reversed()
+                .thenComparingLong(this::rank)
                 .thenComparing(job -> job.age() < starvationAge)
                 .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
-                .thenComparingLong(this::rank)
                 .thenComparingLong(PendingExperiment::arrivalSequence)
                 .thenComparing(PendingExperiment::id);
     }

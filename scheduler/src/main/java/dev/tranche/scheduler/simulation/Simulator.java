@@ -182,7 +182,6 @@ public final class Simulator
     {
         final int project;
         final long demandMilli;
-        final TreeSet<Sim> byArrival = new TreeSet<>(Comparator.comparingInt((Sim sim) -> sim.order));
         final TreeSet<Sim> byRank = new TreeSet<>(Comparator.comparingLong((Sim sim) -> sim.rank).thenComparingInt(sim -> sim.order));
 
         Group(int project, long demandMilli)
@@ -348,7 +347,7 @@ public final class Simulator
             if (!evicts && pendingDemand.firstKey() > freeMilli) {
                 continue;
             }
-            List<Sim> window = windowed ? window(groups, room(room, freeMilli, heldMilli, deservedMilli, cycle), t, starvationAge) : new ArrayList<>(pending.values());
+            List<Sim> window = windowed ? window(groups, room(room, freeMilli, heldMilli, deservedMilli, cycle)) : new ArrayList<>(pending.values());
             List<PendingExperiment> waiting = new ArrayList<>(window.size());
             for (Sim sim : window) {
                 long age = (long) (t - sim.job.arrivalSecond());
@@ -452,41 +451,29 @@ public final class Simulator
 
     /**
      * The waiting jobs handed to the core: of each project, gang shape and priority, the first
-     * {@code room / demand + 1} in the core's job order (starving ones oldest first, then by rank and
-     * arrival). The core tries jobs of one shape in that order and gives up on a shape once one fails,
+     * {@code room / demand + 1} in the core's job order (rank, then starving oldest first, then
+     * arrival: within a rank that is arrival order). The core tries jobs of one shape in that order and gives up on a shape once one fails,
      * so at most {@code room / demand} of them can start and the next one fails (which is where a
      * starving job holds its project back); the jobs behind it cannot change a decision. Leaving them
      * out keeps each cycle's cost in proportion to what can happen rather than to the backlog
      * (TestSimulatorWindow checks that a replay without the window decides the same).
      */
-    private static List<Sim> window(Map<GroupKey, Group> groups, long[] room, double now, long starvationAge)
+    private static List<Sim> window(Map<GroupKey, Group> groups, long[] room)
     {
         List<Sim> window = new ArrayList<>();
-        double cutoff = starvationAge == Long.MAX_VALUE ? Double.NEGATIVE_INFINITY : now - starvationAge;
         for (Group group : groups.values()) {
-            if (group.byArrival.isEmpty()) {
+            if (group.byRank.isEmpty()) {
                 continue;
             }
             long groupRoom = group.project >= 0 ? room[group.project] : maximum(room);
             long limit = group.demandMilli == 0 ? Long.MAX_VALUE : groupRoom / group.demandMilli + 1;
             long taken = 0;
-            for (Sim sim : group.byArrival) {
-                if (taken >= limit || sim.job.arrivalSecond() > cutoff) {
+            // within one priority the core orders by rank, then starving oldest first, then arrival: by rank, then arrival
+            for (Sim sim : group.byRank) {
+                if (taken++ >= limit) {
                     break;
                 }
                 window.add(sim);
-                taken++;
-            }
-            if (taken < limit) {
-                for (Sim sim : group.byRank) {
-                    if (taken >= limit) {
-                        break;
-                    }
-                    if (sim.job.arrivalSecond() > cutoff) {
-                        window.add(sim);
-                        taken++;
-                    }
-                }
             }
         }
         window.sort(Comparator.comparingInt((Sim sim) -> sim.order));
@@ -516,7 +503,6 @@ public final class Simulator
 
     private static void enqueue(TreeMap<Integer, Sim> pending, TreeMap<Long, Integer> demand, Sim sim)
     {
-        sim.group.byArrival.add(sim);
         sim.group.byRank.add(sim);
         pending.put(sim.order, sim);
         demand.merge(sim.job.gpuMilli(), 1, Integer::sum);
@@ -524,7 +510,6 @@ public final class Simulator
 
     private static void dequeue(TreeMap<Integer, Sim> pending, TreeMap<Long, Integer> demand, Sim sim)
     {
-        sim.group.byArrival.remove(sim);
         sim.group.byRank.remove(sim);
         pending.remove(sim.order);
         demand.computeIfPresent(sim.job.gpuMilli(), (key, count) -> count == 1 ? null : count - 1);
