@@ -367,10 +367,6 @@ public final class Simulator
             }
             Decisions decisions = cycle.run(new ClusterSnapshot(nodes, quotas, departments, allocations, waiting, workload, history));
             cycles++;
-            if (System.getenv("SIMDEBUG") != null && decisions.placements().isEmpty() && !evicts) {
-                System.err.println("t=" + t + " free=" + freeMilli + " pending=" + pending.size() + " window=" + waiting.size() + " " + decisions.summary() + " "
-                        + (decisions.unplaced().isEmpty() ? "" : decisions.unplaced().get(0).message()));
-            }
             for (Preemption preemption : decisions.preemptions()) {
                 Sim sim = running.remove(preemption.victimId());
                 double ran = t - sim.start;
