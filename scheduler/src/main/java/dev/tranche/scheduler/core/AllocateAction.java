@@ -21,7 +21,8 @@ import java.util.function.ToDoubleFunction;
  * within its deserved GPUs), the most starved project first: this is the guaranteed share. Then
  * over-quota work shares what is still idle in two levels: the department (or lone project) with the
  * lowest dominant share first, and within it the project with the lowest weighted dominant share,
- * never above a hard limit. Within a project, the session's job order applies.
+ * never above a hard limit. Within a project, the session's job order applies. A single-queue
+ * ordering (fifo, las, sjf-oracle) instead takes every pending job in one cluster-wide order.
  */
 final class AllocateAction
         implements Action
@@ -35,6 +36,23 @@ final class AllocateAction
     @Override
     public void execute(Session session)
     {
+        Map<List<Object>, String> overQuotaMessages = new HashMap<>();
+        if (session.ordering.queues() == Ordering.QueueOrder.SINGLE_QUEUE) {
+            // one cluster-wide queue in the ordering's order: every job that fits starts, quotas only limit
+            List<PendingExperiment> all = new ArrayList<>(session.snapshot.pending());
+            all.sort(session.jobOrder);
+            Map<String, Deque<PendingExperiment>> queue = new LinkedHashMap<>();
+            queue.put(SINGLE_QUEUE, new ArrayDeque<>(all));
+            drain(session, queue, name -> name, name -> 0, name -> 0, job -> {
+                if (session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
+                    allocateInQuota(session, job);
+                }
+                else {
+                    allocateOverQuota(session, job, overQuotaMessages);
+                }
+            });
+            return;
+        }
         Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session, session.snapshot.pending());
         Map<String, List<PendingExperiment>> deferred = new LinkedHashMap<>();
         // in quota every project is its own group: the guaranteed share needs no department level
@@ -43,43 +61,54 @@ final class AllocateAction
                 deferred.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
                 return;
             }
-            Outcome outcome = tryPlace(session, job, true);
-            if (outcome == Outcome.PLACED || neverFits(session, job)) {
-                return;
-            }
-            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome)));
-            session.starvedInQuota.add(job);
-            holdIfStarving(session, job);
+            allocateInQuota(session, job);
         });
 
-        Map<List<Object>, String> overQuotaMessages = new HashMap<>();
         List<PendingExperiment> overQuotaJobs = new ArrayList<>();
         deferred.values().forEach(overQuotaJobs::addAll);
-        drain(session, queuesByProject(session, overQuotaJobs), session.ledger::fairShareGroup, session.ledger::groupShare, session.ledger::weightedDominantShare, job -> {
-            long demand = session.demandMilli(job);
-            if (!job.preemptible()) {
-                session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NON_PREEMPTIBLE_OVER_QUOTA, String.format(
-                        "non-preemptible work runs only within the deserved GPUs of project %s: deserved %s, uses %s, asks %s",
-                        job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()),
-                        QuotaLedger.gpus(session.ledger.used(job.project())), QuotaLedger.gpus(demand))));
-                return;
-            }
-            Optional<Unplaced> limit = session.ledger.limitViolation(job.id(), job.project(), demand);
-            if (limit.isPresent()) {
-                session.unplaced.put(job.id(), limit.get());
-                return;
-            }
-            Outcome outcome = tryPlace(session, job, false);
-            if (outcome == Outcome.PLACED || neverFits(session, job)) {
-                return;
-            }
-            // a long backlog repeats few shapes per project: build each sentence once
-            String message = outcome == Outcome.QUOTA
-                    ? overQuotaMessage(session, job, outcome)
-                    : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuotaMessage(session, job, outcome));
-            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, message));
-            holdIfStarving(session, job);
-        });
+        drain(session, queuesByProject(session, overQuotaJobs), session.ledger::fairShareGroup, session.ledger::groupShare, session.ledger::weightedDominantShare,
+                job -> allocateOverQuota(session, job, overQuotaMessages));
+    }
+
+    /** The queue name of a single-queue ordering; no project can be named so (names are trimmed, non-blank). */
+    private static final String SINGLE_QUEUE = " cluster ";
+
+    private static void allocateInQuota(Session session, PendingExperiment job)
+    {
+        Outcome outcome = tryPlace(session, job, true);
+        if (outcome == Outcome.PLACED || neverFits(session, job)) {
+            return;
+        }
+        session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome)));
+        session.starvedInQuota.add(job);
+        holdIfStarving(session, job);
+    }
+
+    private static void allocateOverQuota(Session session, PendingExperiment job, Map<List<Object>, String> overQuotaMessages)
+    {
+        long demand = session.demandMilli(job);
+        if (!job.preemptible()) {
+            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NON_PREEMPTIBLE_OVER_QUOTA, String.format(
+                    "non-preemptible work runs only within the deserved GPUs of project %s: deserved %s, uses %s, asks %s",
+                    job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()),
+                    QuotaLedger.gpus(session.ledger.used(job.project())), QuotaLedger.gpus(demand))));
+            return;
+        }
+        Optional<Unplaced> limit = session.ledger.limitViolation(job.id(), job.project(), demand);
+        if (limit.isPresent()) {
+            session.unplaced.put(job.id(), limit.get());
+            return;
+        }
+        Outcome outcome = tryPlace(session, job, false);
+        if (outcome == Outcome.PLACED || neverFits(session, job)) {
+            return;
+        }
+        // a long backlog repeats few shapes per project: build each sentence once
+        String message = outcome == Outcome.QUOTA
+                ? overQuotaMessage(session, job, outcome)
+                : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuotaMessage(session, job, outcome));
+        session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, message));
+        holdIfStarving(session, job);
     }
 
     /** Records NEVER_FITS and returns true when the cluster could not hold the gang even empty. */
@@ -184,7 +213,8 @@ final class AllocateAction
 
     private static void holdIfStarving(Session session, PendingExperiment job)
     {
-        if (session.isStarving(job)) {
+        // a single queue never holds back: nothing reserves room there (fifo as replays define it)
+        if (session.isStarving(job) && session.ordering.queues() == Ordering.QueueOrder.FAIR_SHARE) {
             session.heldFor.putIfAbsent(job.project(), job);
         }
     }

@@ -11,6 +11,8 @@ public record Preemption(String victimId, String forExperimentId, Kind kind, Str
         RECLAIM,
         /** Higher-priority work of the same project takes the place of lower-priority work. */
         PRIORITY,
+        /** Work that has had less GPU service takes the place of work that has had more (ordering with preemption by rank). */
+        RANK,
     }
 
     public Preemption

@@ -18,6 +18,7 @@ public final class SchedulingCycle
 {
     private final PlacementPolicy policy;
     private final SchedulingOptions options;
+    private final Ordering ordering;
     private final List<Action> actions;
     /**
      * Handed from one run to the next: the empty cluster and the running work already resolved to node
@@ -27,10 +28,17 @@ public final class SchedulingCycle
      */
     private final AtomicReference<CycleMemo> memo = new AtomicReference<>();
 
+    /** The production cycle: {@link Ordering#production()}. */
     public SchedulingCycle(PlacementPolicy policy, SchedulingOptions options)
+    {
+        this(policy, options, Ordering.production());
+    }
+
+    public SchedulingCycle(PlacementPolicy policy, SchedulingOptions options, Ordering ordering)
     {
         this.policy = requireNonNull(policy, "policy is null");
         this.options = requireNonNull(options, "options is null");
+        this.ordering = requireNonNull(ordering, "ordering is null");
         List<Action> configured = new ArrayList<>();
         configured.add(new AllocateAction());
         if (options.reclaim()) {
@@ -38,6 +46,9 @@ public final class SchedulingCycle
         }
         if (options.preempt()) {
             configured.add(new PreemptAction());
+        }
+        if (ordering.preemptByRank()) {
+            configured.add(new RankPreemptAction());
         }
         this.actions = List.copyOf(configured);
     }
@@ -50,6 +61,11 @@ public final class SchedulingCycle
     public SchedulingOptions options()
     {
         return options;
+    }
+
+    public Ordering ordering()
+    {
+        return ordering;
     }
 
     /** Names of the actions this cycle runs, in order. */
@@ -69,7 +85,7 @@ public final class SchedulingCycle
         if (taken == null) {
             taken = new CycleMemo();
         }
-        Session session = new Session(snapshot, options, policy, taken);
+        Session session = new Session(snapshot, options, policy, ordering, taken);
         for (Action action : actions) {
             action.execute(session);
         }

@@ -46,8 +46,11 @@ final class Session
         return left.experimentId().compareTo(right.experimentId());
     };
 
-    /** Within a project: higher priority, then starving (oldest first), then arrival. */
+    /** Within a queue: higher priority, then the ordering's rank, then starving (oldest first), then arrival. */
     final Comparator<PendingExperiment> jobOrder;
+    final Ordering ordering;
+    /** The ordering's rank of each pending experiment, computed once; empty when every rank is the same. */
+    private final Map<String, Long> pendingRank;
 
     final ClusterSnapshot snapshot;
     final SchedulingOptions options;
@@ -87,14 +90,15 @@ final class Session
 
     Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy)
     {
-        this(snapshot, options, policy, new CycleMemo());
+        this(snapshot, options, policy, Ordering.production(), new CycleMemo());
     }
 
     /** @param memo what earlier cycles resolved; gives the same session as a fresh memo, only faster */
-    Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy, CycleMemo memo)
+    Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy, Ordering ordering, CycleMemo memo)
     {
         this.snapshot = snapshot;
         this.options = options;
+        this.ordering = ordering;
         this.state = memo.emptyCluster(snapshot.nodes(), policy.needsTaskKinds());
         CycleMemo.NodeTotals totals = memo.nodeTotals();
         this.referenceGpuMemoryMib = totals.smallestGpuMemoryMib();
@@ -122,11 +126,31 @@ final class Session
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
         this.statement = new Statement(state, placer);
         long starvationAge = options.starvationAge();
+        this.pendingRank = new HashMap<>();
+        if (ordering.rank() != JobRank.ARRIVAL) {
+            for (PendingExperiment job : snapshot.pending()) {
+                pendingRank.put(job.id(), ordering.rank().rank(job.id(), snapshot.history()));
+            }
+        }
         this.jobOrder = Comparator.comparingInt(PendingExperiment::priority).reversed()
+                .thenComparingLong(this::rank)
                 .thenComparing(job -> job.age() < starvationAge)
                 .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
                 .thenComparingLong(PendingExperiment::arrivalSequence)
                 .thenComparing(PendingExperiment::id);
+    }
+
+    /** The ordering's rank of a pending experiment: lower goes first among equals. */
+    long rank(PendingExperiment job)
+    {
+        Long rank = pendingRank.get(job.id());
+        return rank == null ? 0 : rank;
+    }
+
+    /** The ordering's rank of running work, on the same scale as a pending experiment's. */
+    long rank(RunningAllocation allocation)
+    {
+        return ordering.rank().rank(allocation.experimentId(), snapshot.history());
     }
 
     /** Slow path for a broken snapshot: replays the running work one experiment at a time to name the first that does not fit. */

@@ -2,6 +2,7 @@ package dev.tranche.scheduler.server;
 
 import dev.tranche.cli.CommandProvider;
 import dev.tranche.scheduler.bench.BenchCommand;
+import dev.tranche.scheduler.simulation.SimulateCommand;
 
 import java.util.List;
 
@@ -12,6 +13,6 @@ public final class SchedulerCommands
     @Override
     public List<Object> commands()
     {
-        return List.of(new ServerCommand(), new DemoCommand(), new BenchCommand(), new AdminCommand());
+        return List.of(new ServerCommand(), new DemoCommand(), new BenchCommand(), new AdminCommand(), new SimulateCommand());
     }
 }

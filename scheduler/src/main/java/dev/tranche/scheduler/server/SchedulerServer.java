@@ -6,6 +6,7 @@ import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.backend.local.LocalProcessBackend;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesLauncher;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
+import dev.tranche.scheduler.core.Ordering;
 import dev.tranche.scheduler.core.SchedulingCycle;
 import dev.tranche.scheduler.core.SchedulingOptions;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
@@ -105,8 +106,18 @@ public final class SchedulerServer
     private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
     private static final Duration AUTH_SUMMARY_INTERVAL = Duration.ofSeconds(10);
     private static final int MAX_PENDING_PER_CYCLE = 100_000;
-    // The core counts age in whatever unit it is given; the loop gives seconds waited.
-    private static final long STARVATION_SECONDS = 300;
+    /** The core counts age in whatever unit it is given; the loop gives seconds waited. */
+    public static final long STARVATION_SECONDS = 300;
+
+    /**
+     * The cycle the server runs, with the given placement policy: {@code tranche simulate --policy tranche}
+     * replays through this very configuration.
+     */
+    public static SchedulingCycle productionCycle(String placementPolicy)
+    {
+        return new SchedulingCycle(PlacementPolicies.byName(placementPolicy), SchedulingOptions.defaults().withStarvationAge(STARVATION_SECONDS),
+                Ordering.production());
+    }
 
     private final SchedulerConfig config;
     private final HomeLock homeLock;
@@ -191,8 +202,7 @@ public final class SchedulerServer
             Optional<TlsMaterial> tls = security.tls().map(TlsMaterial::load);
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
             SpecTranslator translator = new SpecTranslator();
-            SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(config.placementPolicy()),
-                    SchedulingOptions.defaults().withStarvationAge(STARVATION_SECONDS));
+            SchedulingCycle cycle = productionCycle(config.placementPolicy());
             schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, telemetry, CYCLE_INTERVAL,
                     CYCLE_MINIMUM_GAP, MAX_PENDING_PER_CYCLE);
 

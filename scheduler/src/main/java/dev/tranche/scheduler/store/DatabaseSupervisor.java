@@ -152,6 +152,10 @@ final class DatabaseSupervisor
                 return;
             }
             catch (RuntimeException e) {
+                if (closed || jvmShuttingDown()) {
+                    // the scheduler is stopping: nothing to restart for, and no time to spend on it
+                    return;
+                }
                 // for one: its old processes still hold the shared memory for a moment after the postmaster died
                 log.warn("could not restart the embedded PostgreSQL (attempt {}): {}; retrying", attempt, rootMessage(e));
             }

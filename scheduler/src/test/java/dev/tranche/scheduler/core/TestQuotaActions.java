@@ -253,8 +253,11 @@ class TestQuotaActions
     @Test
     void configuredActionsRunInOrder()
     {
-        assertThat(Fixtures.cycle("fgd").actionNames()).containsExactly("allocate", "reclaim", "preempt");
+        // the production ordering preempts by rank: a no-op until the caller passes service history
+        assertThat(Fixtures.cycle("fgd").actionNames()).containsExactly("allocate", "reclaim", "preempt", "preempt-by-rank");
         assertThat(new SchedulingCycle(new BestFitPolicy(), new SchedulingOptions(1, 10, false, false)).actionNames())
+                .containsExactly("allocate", "preempt-by-rank");
+        assertThat(new SchedulingCycle(new BestFitPolicy(), new SchedulingOptions(1, 10, false, false), Ordering.byName("fifo")).actionNames())
                 .containsExactly("allocate");
     }
 

@@ -1,6 +1,5 @@
 package dev.tranche.scheduler.security;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.tranche.scheduler.store.AuditRepository;
 import dev.tranche.scheduler.store.Database;
 import dev.tranche.scheduler.testing.TestingPostgres;
@@ -56,7 +55,7 @@ class AuditLogTest
     void anEventTheDatabaseRefusesDoesNotTakeTheOthersWithIt()
             throws Exception
     {
-        try (Connection connection = ((HikariDataSource) database.dataSource()).getConnection();
+        try (Connection connection = database.dataSource().getConnection();
                 Statement statement = connection.createStatement()) {
             statement.execute("ALTER TABLE audit_events ADD CONSTRAINT refuses_one CHECK (target <> 'refused-by-the-database')");
         }

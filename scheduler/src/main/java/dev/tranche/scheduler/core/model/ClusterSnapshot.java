@@ -9,7 +9,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * Everything one scheduling cycle looks at, frozen. {@code pending} is in arrival order.
  * {@code workload} optionally tells fragmentation-aware policies which task shapes to expect; when it
- * is empty they learn it from the pending and running experiments.
+ * is empty they learn it from the pending and running experiments. {@code history} (attained service,
+ * known durations) is read by orderings that need it; {@link ServiceHistory#NONE} when there is none.
  */
 public record ClusterSnapshot(
         List<Node> nodes,
@@ -17,7 +18,8 @@ public record ClusterSnapshot(
         List<DepartmentQuota> departments,
         List<RunningAllocation> running,
         List<PendingExperiment> pending,
-        List<WorkloadShape> workload)
+        List<WorkloadShape> workload,
+        ServiceHistory history)
 {
     public ClusterSnapshot
     {
@@ -27,6 +29,7 @@ public record ClusterSnapshot(
         running = List.copyOf(requireNonNull(running, "running is null"));
         pending = List.copyOf(requireNonNull(pending, "pending is null"));
         workload = List.copyOf(requireNonNull(workload, "workload is null"));
+        requireNonNull(history, "history is null");
         unique(nodes.stream().map(Node::name).toList(), "node");
         unique(quotas.stream().map(ProjectQuota::project).toList(), "project quota");
         unique(departments.stream().map(DepartmentQuota::department).toList(), "department");
@@ -41,6 +44,12 @@ public record ClusterSnapshot(
                 throw new IllegalArgumentException("experiment " + experiment.id() + " appears twice in the snapshot");
             }
         }
+    }
+
+    public ClusterSnapshot(List<Node> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<RunningAllocation> running,
+            List<PendingExperiment> pending, List<WorkloadShape> workload)
+    {
+        this(nodes, quotas, departments, running, pending, workload, ServiceHistory.NONE);
     }
 
     public ClusterSnapshot(List<Node> nodes, List<ProjectQuota> quotas, List<RunningAllocation> running, List<PendingExperiment> pending)

@@ -9,6 +9,9 @@ import static java.util.Objects.requireNonNull;
 /** A machine the scheduler may place replicas on, with its total capacity. */
 public record Node(String name, long cpuMilli, long memoryMib, List<Gpu> gpus, boolean schedulable)
 {
+    /** The placement state packs a GPU's position on its node in 16 bits. */
+    public static final int MAX_GPUS = 65_536;
+
     public Node
     {
         requireNonNull(name, "name is null");
@@ -18,6 +21,9 @@ public record Node(String name, long cpuMilli, long memoryMib, List<Gpu> gpus, b
         }
         if (cpuMilli < 0 || memoryMib < 0) {
             throw new IllegalArgumentException("node " + name + " has negative CPU or memory");
+        }
+        if (gpus.size() > MAX_GPUS) {
+            throw new IllegalArgumentException("node " + name + " has " + gpus.size() + " GPUs; at most " + MAX_GPUS + " are supported");
         }
         Set<Integer> indexes = new HashSet<>();
         for (Gpu gpu : gpus) {

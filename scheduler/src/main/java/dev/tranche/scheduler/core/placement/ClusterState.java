@@ -578,14 +578,15 @@ public final class ClusterState
         int[] kinds = gpuKind[node];
         int[] nodeFree = gpuFree[node];
         for (int g = 0; g < gpus; g++) {
-            // kind, then free milli, then position: sorting this gives the canonical order
-            packed[g] = ((long) kinds[g] << 32) | ((long) nodeFree[g] << 8) | g;
+            // kind, then free milli, then position (16 bits: nodes of up to 65,536 GPUs, e.g. one pool
+            // standing for a whole cluster in a replay): sorting this gives the canonical order
+            packed[g] = ((long) kinds[g] << 40) | ((long) nodeFree[g] << 16) | g;
         }
         Arrays.sort(packed, 0, gpus);
         long[] key = new long[gpus];
         for (int c = 0; c < gpus; c++) {
-            canonical[node][c] = (int) (packed[c] & 0xFF);
-            key[c] = packed[c] >>> 8;
+            canonical[node][c] = (int) (packed[c] & 0xFFFF);
+            key[c] = packed[c] >>> 16;
         }
         int taskKinds = 0;
         if (kindCount != null) {

@@ -1,0 +1,67 @@
+package dev.tranche.scheduler.core;
+
+import java.util.List;
+import java.util.Locale;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The ordering plugins of a cycle: how experiments rank within a queue ({@link JobRank}), how queues
+ * take turns ({@link QueueOrder}), and whether a waiting experiment may evict running work that ranks
+ * strictly after it (Tiresias-style preemption by rank; protected in-quota and non-preemptible work is
+ * never taken, priorities and limits still hold).
+ */
+public record Ordering(String name, JobRank rank, QueueOrder queues, boolean preemptByRank)
+{
+    /** How pending work is queued across projects. */
+    public enum QueueOrder
+    {
+        /** One queue per project: in-quota work first (most starved project first), then idle GPUs by two-level fair share. */
+        FAIR_SHARE,
+        /** One cluster-wide queue in rank and arrival order; quotas only act as limits. */
+        SINGLE_QUEUE,
+    }
+
+    /**
+     * Attained-service bands of the {@code las} and {@code tranche} orderings, in GPU-seconds: 1 GPU-hour
+     * and 8 GPU-hours. Set a priori (two thresholds as Tiresias uses, round numbers near the Philly
+     * README's median and p90 job sizes), not tuned on any replay they are reported on.
+     */
+    public static final List<Long> ATTAINED_BANDS = List.of(3_600L, 28_800L);
+
+    public Ordering
+    {
+        requireNonNull(name, "name is null");
+        requireNonNull(rank, "rank is null");
+        requireNonNull(queues, "queues is null");
+    }
+
+    /** What the server runs. */
+    public static Ordering production()
+    {
+        return byName("tranche");
+    }
+
+    public static List<String> names()
+    {
+        return List.of("fifo", "las", "sjf-oracle", "tranche");
+    }
+
+    /**
+     * {@code fifo}: one queue in arrival order, no preemption by rank. {@code las}: one queue, least
+     * attained service first, preemptive. {@code sjf-oracle}: one queue, shortest known duration first,
+     * not preemptive. {@code tranche}: per-project fair share, least attained service within a project,
+     * and preemption by rank of work beyond its project's deserved share.
+     */
+    public static Ordering byName(String name)
+    {
+        JobRank attained = JobRank.leastAttained(ATTAINED_BANDS.stream().mapToLong(Long::longValue).toArray());
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "fifo" -> new Ordering("fifo", JobRank.ARRIVAL, QueueOrder.SINGLE_QUEUE, false);
+            case "las" -> new Ordering("las", attained, QueueOrder.SINGLE_QUEUE, true);
+            case "sjf-oracle" -> new Ordering("sjf-oracle", JobRank.SHORTEST_EXPECTED, QueueOrder.SINGLE_QUEUE, false);
+            case "tranche" -> new Ordering("tranche", attained, QueueOrder.FAIR_SHARE, true);
+            default -> throw new IllegalArgumentException("unknown ordering \"" + name + "\"; known: " + String.join(", ", names()));
+        };
+    }
+}

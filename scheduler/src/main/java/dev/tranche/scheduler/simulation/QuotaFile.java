@@ -1,0 +1,151 @@
+package dev.tranche.scheduler.simulation;
+
+import dev.tranche.scheduler.bench.TraceFormatException;
+import dev.tranche.scheduler.core.model.DepartmentQuota;
+import dev.tranche.scheduler.core.model.ProjectQuota;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Quotas for a replay, as an admin would set them with {@code tranche quota set} and
+ * {@code tranche departments quota}:
+ *
+ * <pre>
+ * projects:
+ *   - name: ee9e8c
+ *     deserved: 160      # GPUs, fractions allowed
+ *     limit: 320         # optional
+ *     weight: 1          # optional over-quota weight
+ *     department: vision # optional
+ * departments:
+ *   - name: vision
+ *     deserved: 200
+ *     limit: 400         # optional
+ * </pre>
+ */
+public record QuotaFile(List<ProjectQuota> projects, List<DepartmentQuota> departments)
+{
+    public QuotaFile
+    {
+        projects = List.copyOf(projects);
+        departments = List.copyOf(departments);
+    }
+
+    public static QuotaFile read(Path file)
+    {
+        String text;
+        try {
+            text = Files.readString(file);
+        }
+        catch (IOException e) {
+            throw new TraceFormatException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+        Object document;
+        try {
+            document = new Load(LoadSettings.builder().build()).loadFromString(text);
+        }
+        catch (YamlEngineException e) {
+            throw new TraceFormatException(file + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (!(document instanceof Map<?, ?> root)) {
+            throw new TraceFormatException(file + ": expected a mapping with projects: (and optionally departments:)");
+        }
+        unknownKeys(file, "", root, Set.of("projects", "departments"));
+        List<ProjectQuota> projects = new ArrayList<>();
+        List<?> projectList = list(file, "projects", root.get("projects"));
+        for (int i = 0; i < projectList.size(); i++) {
+            String path = "projects[" + i + "]";
+            Map<?, ?> entry = map(file, path, projectList.get(i));
+            unknownKeys(file, path + ".", entry, Set.of("name", "deserved", "limit", "weight", "department"));
+            String name = text(file, path + ".name", entry.get("name"));
+            long deserved = milli(file, path + ".deserved", entry.get("deserved"));
+            OptionalLong limit = entry.containsKey("limit") ? OptionalLong.of(milli(file, path + ".limit", entry.get("limit"))) : OptionalLong.empty();
+            double weight = entry.containsKey("weight") ? number(file, path + ".weight", entry.get("weight")) : 1.0;
+            Optional<String> department = entry.containsKey("department") ? Optional.of(text(file, path + ".department", entry.get("department"))) : Optional.empty();
+            try {
+                projects.add(new ProjectQuota(name, department, deserved, limit, weight));
+            }
+            catch (IllegalArgumentException e) {
+                throw new TraceFormatException(file + ": " + path + ": " + e.getMessage());
+            }
+        }
+        List<DepartmentQuota> departments = new ArrayList<>();
+        List<?> departmentList = root.containsKey("departments") ? list(file, "departments", root.get("departments")) : List.of();
+        for (int i = 0; i < departmentList.size(); i++) {
+            String path = "departments[" + i + "]";
+            Map<?, ?> entry = map(file, path, departmentList.get(i));
+            unknownKeys(file, path + ".", entry, Set.of("name", "deserved", "limit"));
+            String name = text(file, path + ".name", entry.get("name"));
+            long deserved = milli(file, path + ".deserved", entry.get("deserved"));
+            OptionalLong limit = entry.containsKey("limit") ? OptionalLong.of(milli(file, path + ".limit", entry.get("limit"))) : OptionalLong.empty();
+            try {
+                departments.add(new DepartmentQuota(name, deserved, limit));
+            }
+            catch (IllegalArgumentException e) {
+                throw new TraceFormatException(file + ": " + path + ": " + e.getMessage());
+            }
+        }
+        return new QuotaFile(projects, departments);
+    }
+
+    private static void unknownKeys(Path file, String prefix, Map<?, ?> map, Set<String> known)
+    {
+        for (Object key : map.keySet()) {
+            if (!known.contains(String.valueOf(key))) {
+                throw new TraceFormatException(String.format("%s: %s%s: unknown field; expected one of %s", file, prefix, key, String.join(", ", known.stream().sorted().toList())));
+            }
+        }
+    }
+
+    private static List<?> list(Path file, String path, Object value)
+    {
+        if (value instanceof List<?> list) {
+            return list;
+        }
+        throw new TraceFormatException(file + ": " + path + ": expected a list");
+    }
+
+    private static Map<?, ?> map(Path file, String path, Object value)
+    {
+        if (value instanceof Map<?, ?> map) {
+            return map;
+        }
+        throw new TraceFormatException(file + ": " + path + ": expected a mapping with name: and deserved:");
+    }
+
+    private static String text(Path file, String path, Object value)
+    {
+        if (value == null || String.valueOf(value).isBlank()) {
+            throw new TraceFormatException(file + ": " + path + ": required");
+        }
+        return String.valueOf(value).strip();
+    }
+
+    private static double number(Path file, String path, Object value)
+    {
+        if (value instanceof Number number && Double.isFinite(number.doubleValue()) && number.doubleValue() >= 0) {
+            return number.doubleValue();
+        }
+        throw new TraceFormatException(file + ": " + path + ": expected a number >= 0, got " + value);
+    }
+
+    private static long milli(Path file, String path, Object value)
+    {
+        if (value == null) {
+            throw new TraceFormatException(file + ": " + path + ": required (GPUs, e.g. 8 or 0.5)");
+        }
+        return Math.round(number(file, path, value) * 1000);
+    }
+}

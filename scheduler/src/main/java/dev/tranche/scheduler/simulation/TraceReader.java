@@ -1,0 +1,233 @@
+package dev.tranche.scheduler.simulation;
+
+import dev.tranche.scheduler.bench.TraceFormatException;
+import dev.tranche.scheduler.core.model.GpuRequest;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reads the trace formats {@code tranche simulate} replays; every error names the file, line and
+ * column. Jobs come back sorted by arrival, ties in file order, with arrivals counted from the
+ * earliest one.
+ *
+ * <p>{@code philly}: {@code timestamp,duration,num_gpus,gpu_time,cluster} (the shared Philly trace;
+ * the cluster is the team). {@code tranche}: {@code arrival,project,replicas,gpus,duration,priority}
+ * with a header line; {@code arrival} is an ISO-8601 instant ({@code 2026-11-30T08:00:00Z}) or seconds
+ * from any origin, {@code gpus} is per replica, whole ({@code 2}) or a fraction of one GPU ({@code 0.25}),
+ * {@code duration} is seconds of run time, {@code priority} an integer (optional, default 0). This is
+ * what {@code tranche history export} writes.
+ */
+public final class TraceReader
+{
+    private static final DateTimeFormatter PHILLY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT);
+    public static final List<String> FORMATS = List.of("philly", "tranche");
+    public static final String TRANCHE_HEADER = "arrival,project,replicas,gpus,duration,priority";
+
+    private TraceReader() {}
+
+    public static List<TraceJob> read(Path file, String format, int gpusPerNode)
+    {
+        return switch (format) {
+            case "philly" -> philly(file, gpusPerNode);
+            case "tranche" -> tranche(file);
+            default -> throw new IllegalArgumentException("--format must be one of " + String.join(", ", FORMATS) + ": got " + format);
+        };
+    }
+
+    /**
+     * A Philly job of n GPUs becomes a gang: one replica of n GPUs when it fits a node, else the fewest
+     * replicas of equal whole GPUs that each fit a node (16 GPUs on 8-GPU nodes: 2 x 8).
+     */
+    public static List<TraceJob> philly(Path file, int gpusPerNode)
+    {
+        List<Row> rows = rows(file, 5);
+        List<TraceJob> jobs = new ArrayList<>();
+        long earliest = Long.MAX_VALUE;
+        long[] arrivals = new long[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            String[] row = rows.get(i).fields();
+            int line = rows.get(i).line();
+            try {
+                arrivals[i] = LocalDateTime.parse(row[0].strip(), PHILLY_TIME).toEpochSecond(ZoneOffset.UTC);
+            }
+            catch (DateTimeParseException e) {
+                throw new TraceFormatException(String.format("%s line %d column 1 (timestamp): expected YYYY-MM-DD HH:MM:SS, got \"%s\"", file, line, row[0]));
+            }
+            earliest = Math.min(earliest, arrivals[i]);
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            String[] row = rows.get(i).fields();
+            int line = rows.get(i).line();
+            double duration = number(file, line, 2, "duration", row[1]);
+            double gpus = number(file, line, 3, "num_gpus", row[2]);
+            if (gpus < 1 || gpus != Math.rint(gpus)) {
+                throw new TraceFormatException(String.format("%s line %d column 3 (num_gpus): expected a whole number >= 1, got \"%s\"", file, line, row[2]));
+            }
+            String team = row[4].strip();
+            if (team.isEmpty()) {
+                throw new TraceFormatException(String.format("%s line %d column 5 (cluster): empty", file, line));
+            }
+            int total = (int) gpus;
+            int perReplica = largestDivisorAtMost(total, Math.max(1, gpusPerNode));
+            jobs.add(new TraceJob("job-" + (i + 1), team, arrivals[i] - earliest, total / perReplica, GpuRequest.whole(perReplica), duration, 0, i));
+        }
+        return sorted(jobs);
+    }
+
+    private static int largestDivisorAtMost(int n, int limit)
+    {
+        if (n <= limit) {
+            return n;
+        }
+        for (int d = limit; d > 1; d--) {
+            if (n % d == 0) {
+                return d;
+            }
+        }
+        return 1;
+    }
+
+    public static List<TraceJob> tranche(Path file)
+    {
+        List<Row> rows = rows(file, 5);
+        List<TraceJob> jobs = new ArrayList<>();
+        long[] arrivals = new long[rows.size()];
+        long earliest = Long.MAX_VALUE;
+        for (int i = 0; i < rows.size(); i++) {
+            arrivals[i] = arrival(file, rows.get(i).line(), rows.get(i).fields()[0]);
+            earliest = Math.min(earliest, arrivals[i]);
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            String[] row = rows.get(i).fields();
+            int line = rows.get(i).line();
+            String project = row[1].strip();
+            if (project.isEmpty()) {
+                throw new TraceFormatException(String.format("%s line %d column 2 (project): empty", file, line));
+            }
+            double replicas = number(file, line, 3, "replicas", row[2]);
+            if (replicas < 1 || replicas != Math.rint(replicas) || replicas > 10_000) {
+                throw new TraceFormatException(String.format("%s line %d column 3 (replicas): expected a whole number from 1 to 10000, got \"%s\"", file, line, row[2]));
+            }
+            double gpus = number(file, line, 4, "gpus", row[3]);
+            GpuRequest gpu;
+            if (gpus > 0 && gpus < 1) {
+                int milli = (int) Math.round(gpus * GpuRequest.MILLI_PER_GPU);
+                if (Math.abs(milli - gpus * GpuRequest.MILLI_PER_GPU) > 1e-6 || milli < 1) {
+                    throw new TraceFormatException(String.format("%s line %d column 4 (gpus): a fraction must be a multiple of 0.001, got \"%s\"", file, line, row[3]));
+                }
+                gpu = GpuRequest.fraction(milli);
+            }
+            else if (gpus >= 1 && gpus == Math.rint(gpus) && gpus <= 1024) {
+                gpu = GpuRequest.whole((int) gpus);
+            }
+            else {
+                throw new TraceFormatException(String.format("%s line %d column 4 (gpus): expected a whole number of GPUs (1-1024) or a fraction below 1 such as 0.25, got \"%s\"",
+                        file, line, row[3]));
+            }
+            double duration = number(file, line, 5, "duration", row[4]);
+            int priority = 0;
+            if (row.length > 5 && !row[5].isBlank()) {
+                try {
+                    priority = Integer.parseInt(row[5].strip());
+                }
+                catch (NumberFormatException e) {
+                    throw new TraceFormatException(String.format("%s line %d column 6 (priority): expected an integer, got \"%s\"", file, line, row[5]));
+                }
+            }
+            jobs.add(new TraceJob("job-" + (i + 1), project, arrivals[i] - earliest, (int) replicas, gpu, duration, priority, i));
+        }
+        return sorted(jobs);
+    }
+
+    private static long arrival(Path file, int line, String text)
+    {
+        String value = text.strip();
+        try {
+            return Instant.parse(value).getEpochSecond();
+        }
+        catch (DateTimeParseException notInstant) {
+            try {
+                double seconds = Double.parseDouble(value);
+                if (seconds >= 0 && !Double.isInfinite(seconds)) {
+                    return (long) Math.floor(seconds);
+                }
+            }
+            catch (NumberFormatException ignored) {
+                // the message below says what is accepted
+            }
+            throw new TraceFormatException(String.format("%s line %d column 1 (arrival): expected an ISO-8601 instant such as 2026-11-30T08:00:00Z or seconds >= 0, got \"%s\"",
+                    file, line, text));
+        }
+    }
+
+    private static double number(Path file, int line, int column, String name, String text)
+    {
+        try {
+            double value = Double.parseDouble(text.strip());
+            if (value >= 0 && !Double.isInfinite(value)) {
+                return value;
+            }
+        }
+        catch (NumberFormatException ignored) {
+            // the message below says what is accepted
+        }
+        throw new TraceFormatException(String.format("%s line %d column %d (%s): expected a number >= 0, got \"%s\"", file, line, column, name, text));
+    }
+
+    /** The data rows, header skipped; each has at least {@code columns} fields. */
+    private record Row(int line, String[] fields) {}
+
+    private static List<Row> rows(Path file, int columns)
+    {
+        if (!Files.isRegularFile(file)) {
+            throw new TraceFormatException(file + ": no such file");
+        }
+        List<Row> rows = new ArrayList<>();
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String header = reader.readLine();
+            if (header == null) {
+                throw new TraceFormatException(file + ": empty file; expected a header line and one job per line");
+            }
+            String line;
+            int number = 1;
+            while ((line = reader.readLine()) != null) {
+                number++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                String[] fields = line.split(",", -1);
+                if (fields.length < columns) {
+                    throw new TraceFormatException(String.format("%s line %d: expected %d comma-separated fields (%s), got %d",
+                            file, number, columns, header.strip(), fields.length));
+                }
+                rows.add(new Row(number, fields));
+            }
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("could not read " + file + ": " + e.getMessage(), e);
+        }
+        return rows;
+    }
+
+    private static List<TraceJob> sorted(List<TraceJob> jobs)
+    {
+        TraceJob[] array = jobs.toArray(TraceJob[]::new);
+        Arrays.sort(array, Comparator.comparingLong(TraceJob::arrivalSecond).thenComparingInt(TraceJob::sequence));
+        return List.of(array);
+    }
+}
