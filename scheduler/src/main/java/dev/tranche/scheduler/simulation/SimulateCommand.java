@@ -25,10 +25,12 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "simulate", description = {
-        "Replays a job trace in virtual time through the scheduler's own scheduling core on a simulated cluster",
-        "(no database), and reports completion times, waits, allocation, preemption cost and fairness per policy.",
-        "Policies: fifo, las (least attained service, preemptive), sjf-oracle (knows durations) and tranche (the",
-        "server's configuration: quotas, fair share, reclaim, aging, gangs, placement). See docs/simulate.md."})
+        "Replays a job trace through the scheduling core in virtual time and reports the outcomes per policy.",
+        "",
+        "The trace runs through the scheduler's own scheduling core on a simulated cluster (no database); the report gives "
+                + "completion times, waits, allocation, preemption cost and fairness per policy. Policies: fifo, las (least attained "
+                + "service, preemptive), sjf-oracle (knows durations) and tranche (the server's configuration: quotas, fair share, "
+                + "reclaim, aging, gangs, placement). See docs/simulate.md."})
 public final class SimulateCommand
         implements Callable<Integer>
 {
