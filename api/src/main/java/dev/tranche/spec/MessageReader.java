@@ -147,6 +147,10 @@ final class MessageReader
                 else if (value instanceof BigInteger big) {
                     number = big;
                 }
+                else if (field.getJavaType() == FieldDescriptor.JavaType.LONG && value instanceof String text && text.matches("-?[0-9]{1,20}")) {
+                    // protobuf's JSON writes 64-bit numbers as strings: the spec.json the scheduler hands its workers does
+                    number = new BigInteger(text);
+                }
                 else {
                     throw problem(path, "must be a whole number: got " + describe(value));
                 }

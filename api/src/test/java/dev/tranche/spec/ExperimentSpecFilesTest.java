@@ -38,6 +38,19 @@ final class ExperimentSpecFilesTest
         assertThat(new ExperimentSpecValidator().validate(spec)).isEmpty();
     }
 
+    /** The scheduler hands its workers the spec as protobuf JSON, which writes 64-bit numbers (the seed) as strings. */
+    @Test
+    void readsTheSpecJsonTheSchedulerWritesForItsWorkers()
+            throws Exception
+    {
+        ExperimentSpec spec = new ExperimentSpecValidator().validateAndNormalize(ExperimentSpecFiles.read(EXAMPLE));
+        spec = spec.toBuilder().setTraining(spec.getTraining().toBuilder().setSeed(7)).build();
+        String json = com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames().print(spec);
+        assertThat(json).contains("\"seed\": \"7\"");
+        assertThat(ExperimentSpecFiles.parse(json, "spec.json")).isEqualTo(spec);
+        assertThatThrownBy(() -> ExperimentSpecFiles.parse("name: x\nreplicas: \"2\"", "inline")).hasMessageContaining("replicas must be a whole number");
+    }
+
     @Test
     void acceptsCamelCaseAndJson()
     {
