@@ -470,7 +470,10 @@ final class PlatformEndToEndTest
             }
             String experiment = environment.get("TRANCHE_EXPERIMENT_ID");
             if (experiment != null && process.isAlive()) {
-                boolean jvm = process.info().command().map(command -> command.endsWith("/java")).orElse(false);
+                // a trainer's own child between fork and exec (it starts helpers such as shell commands) is a copy of
+                // the JVM for a moment; a second trainer would be a child of a launcher, never of a JVM
+                boolean forkOfAJvm = process.parent().flatMap(parent -> parent.info().command()).map(command -> command.endsWith("/java")).orElse(false);
+                boolean jvm = !forkOfAJvm && process.info().command().map(command -> command.endsWith("/java")).orElse(false);
                 found.add(new WorkerProcess(process.pid(), experiment, Integer.parseInt(environment.getOrDefault("TRANCHE_RANK", "0")), session, jvm));
             }
         });
