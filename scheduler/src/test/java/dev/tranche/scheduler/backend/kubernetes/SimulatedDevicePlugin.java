@@ -3,6 +3,7 @@ package dev.tranche.scheduler.backend.kubernetes;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 
@@ -72,18 +73,43 @@ public final class SimulatedDevicePlugin
     /** What the kubelet and the reservation pod's command do once the device plugin allocated {@code device}. */
     public void publish(String reservation, String device)
     {
-        Pod pod = client.pods().inNamespace(namespace).withName(reservation).get();
-        pod.setStatus(new PodStatusBuilder().withPhase("Running").build());
-        client.pods().inNamespace(namespace).resource(pod).updateStatus();
-        client.pods().inNamespace(namespace).withName(reservation)
-                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"" + GpuReservations.DEVICE_ANNOTATION + "\":\"" + device + "\"}}}");
+        kubeletWrite(() -> {
+            Pod pod = client.pods().inNamespace(namespace).withName(reservation).get();
+            pod.setStatus(new PodStatusBuilder().withPhase("Running").build());
+            client.pods().inNamespace(namespace).resource(pod).updateStatus();
+        });
+        kubeletWrite(() -> client.pods().inNamespace(namespace).withName(reservation)
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"" + GpuReservations.DEVICE_ANNOTATION + "\":\"" + device + "\"}}}"));
     }
 
     /** The kubelet evicting a reservation pod (node pressure): it fails with the kubelet's reason. */
     public void evict(String reservation)
     {
-        Pod pod = client.pods().inNamespace(namespace).withName(reservation).get();
-        pod.setStatus(new PodStatusBuilder().withPhase("Failed").withReason("Evicted").withMessage("The node was low on resource: memory.").build());
-        client.pods().inNamespace(namespace).resource(pod).updateStatus();
+        kubeletWrite(() -> {
+            Pod pod = client.pods().inNamespace(namespace).withName(reservation).get();
+            pod.setStatus(new PodStatusBuilder().withPhase("Failed").withReason("Evicted").withMessage("The node was low on resource: memory.").build());
+            client.pods().inNamespace(namespace).resource(pod).updateStatus();
+        });
+    }
+
+    /**
+     * A status write as the kubelet makes it: retried when the call gets no answer. The kubelet's status
+     * manager retries too; here it also rides over fabric8's mock server 8.0.0, which now and then never
+     * answers a request with a body under load (seen once in CI: a PUT .../status timed out after 10 s).
+     */
+    private static void kubeletWrite(Runnable write)
+    {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                write.run();
+                return;
+            }
+            catch (KubernetesClientException e) {
+                boolean noAnswer = e.getMessage() != null && e.getMessage().contains("timeout period");
+                if (!noAnswer || attempt == 3) {
+                    throw e;
+                }
+            }
+        }
     }
 }
