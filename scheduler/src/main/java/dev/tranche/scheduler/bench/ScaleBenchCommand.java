@@ -49,6 +49,10 @@ public final class ScaleBenchCommand
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
+    @Option(names = "--line-window", defaultValue = "16",
+            description = "Experiments of each line of alike work a cycle considers at first, as the server's loop (default: ${DEFAULT-VALUE}).")
+    int lineWindow;
+
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
     String output;
 
@@ -58,34 +62,40 @@ public final class ScaleBenchCommand
         if (!output.equals("table") && !output.equals("json")) {
             throw new ParameterException(spec.commandLine(), "--output must be table or json: got " + output);
         }
+        if (lineWindow < 1 || lineWindow > 1_000_000) {
+            throw new ParameterException(spec.commandLine(), "--line-window must be 1..1000000: got " + lineWindow);
+        }
         if (!PlacementPolicies.names().contains(policy)) {
             throw new ParameterException(spec.commandLine(), "--policy must be one of " + String.join(", ", PlacementPolicies.names()) + ": got " + policy);
         }
         if (nodes < 1 || nodes > 100_000 || pending < 0 || pending > 1_000_000 || arrivals < 0 || steadyCycles < 0 || steadyCycles > 3600) {
             throw new ParameterException(spec.commandLine(), "need 1..100000 nodes, 0..1000000 pending, arrivals >= 0 and 0..3600 steady cycles");
         }
-        ScaleBenchmark.Result result = ScaleBenchmark.run(nodes, pending, arrivals, steadyCycles, policy, seed);
+        ScaleBenchmark.Result result = ScaleBenchmark.run(nodes, pending, arrivals, steadyCycles, policy, seed, lineWindow);
         ScaleBenchmark.ReclaimResult reclaim = reclaimNodes > 0 ? ScaleBenchmark.reclaim(reclaimNodes, reclaimRunning, reclaimRepetitions, seed) : null;
         PrintWriter out = spec.commandLine().getOut();
         if (output.equals("json")) {
             out.printf(Locale.ROOT, "{\"nodes\": %d, \"pending\": %d, \"placed\": %d, \"drain_seconds\": %.3f, \"placements_per_second\": %.0f, "
                             + "\"decisions_per_second\": %.0f, \"steady_cycles\": %d, \"steady_pending_at_start\": %d, \"steady_pending_mean\": %.0f, "
                             + "\"steady_placed_per_cycle\": %.1f, \"steady_placements_per_second\": %.0f, "
-                            + "\"cycle_p50_ms\": %.2f, \"cycle_p99_ms\": %.2f, \"cycle_max_ms\": %.2f, \"cycle_cpu_p50_ms\": %.2f%s}%n",
+                            + "\"cycle_p50_ms\": %.2f, \"cycle_p99_ms\": %.2f, \"cycle_max_ms\": %.2f, \"cycle_cpu_p50_ms\": %.2f, "
+                            + "\"drain_cycles\": %d, \"steady_considered_mean\": %.0f, \"lines\": %d%s}%n",
                     result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond(),
                     result.steadyCycles(), result.steadyPendingAtStart(), result.steadyPendingMean(), result.steadyPlacedPerCycle(), result.steadyPlacementsPerSecond(),
                     result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(),
+                    result.drainCycles(), result.steadyConsideredMean(), result.lines(),
                     reclaim == null ? "" : String.format(Locale.ROOT, ", \"reclaim_nodes\": %d, \"reclaim_running\": %d, \"reclaim_cold_p50_ms\": %.2f, "
                                     + "\"reclaim_cold_p99_ms\": %.2f, \"reclaim_cold_cpu_p50_ms\": %.2f, \"reclaim_warm_p50_ms\": %.2f, \"reclaim_victims\": %d",
                             reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.cycleP99Millis(), reclaim.cycleCpuMillis(), reclaim.warmCycleMillis(),
                             reclaim.victims()));
         }
         else {
-            out.printf(Locale.ROOT, "drain: %d nodes x 8 GPUs, %d pending -> %d placed in %.2f s: %.0f placements/s (%.0f decisions/s, refusals included)%n",
-                    result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond());
-            out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions, full backlog kept (%d queued at start, %.0f per cycle on average):%n"
+            out.printf(Locale.ROOT, "drain: %d nodes x 8 GPUs, %d pending -> %d placed in %d cycles, %.2f s: %.0f placements/s (%.0f decisions/s, refusals included)%n",
+                    result.nodes(), result.pending(), result.placed(), result.drainCycles(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond());
+            out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions, full backlog kept (%d queued at start, %.0f per cycle on average, "
+                            + "in %d lines; a cycle considered %.0f):%n"
                             + "        cycle p50 %.1f ms, p99 %.1f ms, max %.1f ms (CPU p50 %.1f ms); %.1f placed per cycle%n",
-                    result.steadyCycles(), arrivals, result.steadyPendingAtStart(), result.steadyPendingMean(),
+                    result.steadyCycles(), arrivals, result.steadyPendingAtStart(), result.steadyPendingMean(), result.lines(), result.steadyConsideredMean(),
                     result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(), result.steadyPlacedPerCycle());
             if (reclaim != null) {
                 out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: cold cycle p50 %.2f ms, p99 %.2f ms (warm rerun of one snapshot %.2f ms), %d victims, placed: %s%n",

@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.bench;
 
 import dev.tranche.scheduler.core.Decisions;
+import dev.tranche.scheduler.core.PendingQueue;
 import dev.tranche.scheduler.core.Placement;
 import dev.tranche.scheduler.core.SchedulingCycle;
 import dev.tranche.scheduler.core.SchedulingOptions;
@@ -12,6 +13,7 @@ import dev.tranche.scheduler.core.model.ProjectQuota;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.core.model.ServiceHistory;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 
 import java.lang.management.ManagementFactory;
@@ -27,11 +29,11 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * How fast the scheduling cycle is on a large synthetic cluster: {@code nodes} nodes of 8 GPUs and a
- * backlog of {@code pending} experiments (fractions, whole GPUs, gangs) drained by one cycle, then a
- * steady state on the drained cluster where each simulated second {@code submissionsPerSecond}
- * experiments arrive, as many running ones finish, and one cycle runs over the running work and the
- * queue (new arrivals plus what is still waiting from earlier seconds). Only
- * {@link SchedulingCycle#run} is timed; building the snapshot is the caller's cost.
+ * backlog of {@code pending} experiments (fractions, whole GPUs, gangs) drained by cycles until one
+ * places nothing, then a steady state on the drained cluster where each simulated second
+ * {@code submissionsPerSecond} experiments arrive, as many running ones finish, and one cycle runs
+ * over the running work and the whole queue (new arrivals plus everything still waiting), kept in a
+ * {@link PendingQueue} as the server keeps it.
  */
 public final class ScaleBenchmark
 {
@@ -48,6 +50,9 @@ public final class ScaleBenchmark
      * @param steadyPendingAtStart experiments still queued when the steady state starts (the backlog the
      *         drain could not place); every steady cycle sees them plus what arrived since
      * @param steadyPlacementsPerSecond experiments placed per second of steady cycle time
+     * @param drainCycles cycles the drain took (each considers its window of the backlog)
+     * @param steadyConsideredMean experiments a steady cycle considered on average (its window)
+     * @param lines lines of alike work in the queue at the end
      * @param drainCpuSeconds CPU time of the scheduling thread during the drain: on a machine shared with
      *         other work this, not the wall time, says what one core can do (garbage collection excluded)
      */
@@ -67,15 +72,33 @@ public final class ScaleBenchmark
             int steadyPendingAtStart,
             double steadyPendingMean,
             double steadyPlacedPerCycle,
-            double steadyPlacementsPerSecond) {}
+            double steadyPlacementsPerSecond,
+            int drainCycles,
+            double steadyConsideredMean,
+            int lines) {}
 
     private ScaleBenchmark() {}
 
     public static Result run(int nodes, int pending, int submissionsPerSecond, int steadyCycles, String policyName, long seed)
     {
+        return run(nodes, pending, submissionsPerSecond, steadyCycles, policyName, seed, DEFAULT_LINE_WINDOW);
+    }
+
+    /** The line window of the server's scheduling loop. */
+    public static final int DEFAULT_LINE_WINDOW = 16;
+    private static final int MAX_LINE_WINDOW = 1024;
+
+    /**
+     * As the server does it: the backlog is kept in a {@link PendingQueue} and every cycle is given its
+     * window ({@code lineWindow} experiments of each line at first). Timed per cycle: adding that
+     * cycle's arrivals to the queue, taking the window, {@link SchedulingCycle#run}, and removing what
+     * was placed; making the snapshot's other parts is the caller's cost.
+     */
+    public static Result run(int nodes, int pending, int submissionsPerSecond, int steadyCycles, String policyName, long seed, int lineWindow)
+    {
         requireNonNull(policyName, "policyName is null");
-        if (nodes < 1 || pending < 0 || submissionsPerSecond < 0 || steadyCycles < 0) {
-            throw new IllegalArgumentException("nodes must be >= 1 and the counts >= 0");
+        if (nodes < 1 || pending < 0 || submissionsPerSecond < 0 || steadyCycles < 0 || lineWindow < 1) {
+            throw new IllegalArgumentException("nodes and the line window must be >= 1 and the counts >= 0");
         }
         SplittableRandom random = new SplittableRandom(seed);
         List<Node> cluster = new ArrayList<>(nodes);
@@ -88,85 +111,97 @@ public final class ScaleBenchmark
             quotas.add(ProjectQuota.of(PROJECT_PREFIX + p, share));
         }
         SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(policyName), SchedulingOptions.defaults().withSeed(seed));
-
-        long sequence = 0;
-        List<PendingExperiment> backlog = new ArrayList<>(pending);
-        for (int i = 0; i < pending; i++) {
-            backlog.add(experiment(random, sequence++));
-        }
-        ClusterSnapshot snapshot = new ClusterSnapshot(cluster, quotas, List.of(), backlog);
+        PendingQueue queue = new PendingQueue(lineWindow, Math.max(lineWindow, MAX_LINE_WINDOW));
+        Map<String, RunningAllocation> running = new LinkedHashMap<>();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+
+        // the drain: the whole backlog arrives at once on an empty cluster; cycles run until one places nothing
+        long sequence = 0;
+        long startSequence = 0;
         long cpuStart = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
-        Decisions drained = cycle.run(snapshot);
-        double drainSeconds = (System.nanoTime() - start) / 1e9;
-        double drainCpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
-        int placed = drained.placements().size();
-
-        // steady state: what the drain placed runs; each simulated second some finish and new ones arrive
-        Map<String, RunningAllocation> running = new LinkedHashMap<>();
-        Map<String, PendingExperiment> byId = new LinkedHashMap<>();
-        backlog.forEach(job -> byId.put(job.id(), job));
-        long startSequence = 0;
-        for (Placement placement : drained.placements()) {
-            PendingExperiment job = byId.get(placement.experimentId());
-            running.put(job.id(), new RunningAllocation(job.id(), job.project(), job.priority(), job.preemptible(), startSequence++, placement.replicas()));
+        for (int i = 0; i < pending; i++) {
+            queue.put(experiment(random, sequence++), 0);
         }
-        // the steady state starts from the drained, busy cluster with the whole backlog still queued: what
-        // did not fit in the drain keeps waiting, as in production, and every cycle passes over all of it
-        List<PendingExperiment> waiting = new ArrayList<>();
-        java.util.Set<String> placedIds = new java.util.HashSet<>(running.keySet());
-        for (PendingExperiment job : backlog) {
-            if (!placedIds.contains(job.id())) {
-                waiting.add(job);
+        int placed = 0;
+        long decided = 0;
+        int drainCycles = 0;
+        while (queue.size() > 0) {
+            Step step = step(cycle, queue, cluster, quotas, running, 0, startSequence);
+            startSequence += step.placed();
+            placed += step.placed();
+            decided += step.considered();
+            drainCycles++;
+            if (step.placed() == 0) {
+                break;
             }
         }
-        int pendingAtStart = waiting.size();
+        double drainSeconds = (System.nanoTime() - start) / 1e9;
+        double drainCpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+
+        // steady state: from the drained, busy cluster with the whole undrained backlog still queued, each
+        // simulated second as many running experiments finish as new ones arrive
+        int pendingAtStart = queue.size();
         long pendingSum = 0;
+        long consideredSum = 0;
         long steadyPlaced = 0;
         double steadyCycleSeconds = 0;
         double[] latencies = new double[steadyCycles];
         double[] cpuLatencies = new double[steadyCycles];
         for (int c = 0; c < steadyCycles; c++) {
-            // as many finish as arrive, so the cluster stays busy
             List<String> ids = new ArrayList<>(running.keySet());
             for (int k = 0; k < submissionsPerSecond && !ids.isEmpty(); k++) {
                 running.remove(ids.remove(random.nextInt(ids.size())));
             }
+            List<PendingExperiment> arrivals = new ArrayList<>(submissionsPerSecond);
             for (int k = 0; k < submissionsPerSecond; k++) {
-                waiting.add(experiment(random, sequence++));
+                arrivals.add(experiment(random, sequence++));
             }
-            List<PendingExperiment> aged = new ArrayList<>(waiting.size());
-            for (PendingExperiment job : waiting) {
-                aged.add(new PendingExperiment(job.id(), job.project(), job.priority(), job.preemptible(), job.replicas(), job.request(), job.arrivalSequence(), job.age() + 1));
-            }
-            ClusterSnapshot steady = new ClusterSnapshot(cluster, quotas, new ArrayList<>(running.values()), aged);
             long cycleCpuStart = threads.getCurrentThreadCpuTime();
             long cycleStart = System.nanoTime();
-            Decisions decisions = cycle.run(steady);
+            for (PendingExperiment arrival : arrivals) {
+                queue.put(arrival, c + 1);
+            }
+            pendingSum += queue.size();
+            Step step = step(cycle, queue, cluster, quotas, running, c + 1, startSequence);
             latencies[c] = (System.nanoTime() - cycleStart) / 1e6;
             cpuLatencies[c] = (threads.getCurrentThreadCpuTime() - cycleCpuStart) / 1e6;
-            pendingSum += aged.size();
-            steadyPlaced += decisions.placements().size();
+            startSequence += step.placed();
+            steadyPlaced += step.placed();
+            consideredSum += step.considered();
             steadyCycleSeconds += latencies[c] / 1e3;
-            Map<String, PendingExperiment> agedById = new LinkedHashMap<>();
-            aged.forEach(job -> agedById.put(job.id(), job));
-            for (var preemption : decisions.preemptions()) {
-                running.remove(preemption.victimId());
-            }
-            for (Placement placement : decisions.placements()) {
-                PendingExperiment job = agedById.remove(placement.experimentId());
-                running.put(job.id(), new RunningAllocation(job.id(), job.project(), job.priority(), job.preemptible(), startSequence++, placement.replicas()));
-            }
-            waiting = new ArrayList<>(agedById.values());
         }
         Arrays.sort(latencies);
         Arrays.sort(cpuLatencies);
         return new Result(nodes, pending, placed, drainSeconds, drainCpuSeconds,
-                pending / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
+                decided / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
                 steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1], percentile(cpuLatencies, 0.50),
                 pendingAtStart, steadyCycles == 0 ? 0 : pendingSum / (double) steadyCycles, steadyCycles == 0 ? 0 : steadyPlaced / (double) steadyCycles,
-                steadyPlaced / Math.max(steadyCycleSeconds, 1e-9));
+                steadyPlaced / Math.max(steadyCycleSeconds, 1e-9), drainCycles, steadyCycles == 0 ? 0 : consideredSum / (double) steadyCycles,
+                queue.lineCount());
+    }
+
+    private record Step(int placed, int considered) {}
+
+    /** One production-shaped cycle: the queue's window, the cycle, and what it placed leaves the queue and runs. */
+    private static Step step(SchedulingCycle cycle, PendingQueue queue, List<Node> cluster, List<ProjectQuota> quotas, Map<String, RunningAllocation> running,
+            long now, long startSequence)
+    {
+        PendingQueue.Window window = queue.window(now);
+        Decisions decisions = cycle.run(new ClusterSnapshot(cluster, quotas, List.of(), new ArrayList<>(running.values()), window.considered(), List.of(),
+                ServiceHistory.NONE, window.beyond()));
+        for (var preemption : decisions.preemptions()) {
+            running.remove(preemption.victimId());
+        }
+        Map<String, PendingExperiment> considered = new java.util.HashMap<>();
+        window.considered().forEach(job -> considered.put(job.id(), job));
+        long sequence = startSequence;
+        for (Placement placement : decisions.placements()) {
+            PendingExperiment job = considered.get(placement.experimentId());
+            queue.remove(job.id());
+            running.put(job.id(), new RunningAllocation(job.id(), job.project(), job.priority(), job.preemptible(), sequence++, placement.replicas()));
+        }
+        return new Step(decisions.placements().size(), window.considered().size());
     }
 
     /**

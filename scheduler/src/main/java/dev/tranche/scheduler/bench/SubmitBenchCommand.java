@@ -377,13 +377,47 @@ public final class SubmitBenchCommand
                 any ? all.getValueAtPercentile(99.9) / 1e6 : Double.NaN, any ? all.getMaxValue() / 1e6 : Double.NaN, Optional.ofNullable(firstError.get()));
     }
 
+    /** Projects of the preloaded backlog. */
+    static final int PRELOAD_PROJECTS = 10;
+
+    /**
+     * The preloaded backlog is varied as a shared cluster's would be: 10 projects, each with six
+     * requests (a quarter and a half GPU, 1, 2 and 4 GPUs, a gang of two 1-GPU replicas) at two
+     * priorities, so the queue has 120 lines of alike work.
+     */
+    static ExperimentSpec preloadSpec(ExperimentSpec template, String projectPrefix, long i)
+    {
+        dev.tranche.proto.v1.GpuRequest.Builder gpu = dev.tranche.proto.v1.GpuRequest.newBuilder();
+        int replicas = 1;
+        switch ((int) (i / PRELOAD_PROJECTS % 6)) {
+            case 0 -> gpu.setFraction(0.25);
+            case 1 -> gpu.setFraction(0.5);
+            case 2 -> gpu.setCount(1);
+            case 3 -> gpu.setCount(2);
+            case 4 -> gpu.setCount(4);
+            default -> {
+                gpu.setCount(1);
+                replicas = 2;
+            }
+        }
+        return template.toBuilder()
+                .setProject(projectPrefix + "-" + (i % PRELOAD_PROJECTS))
+                .setName("backlog-" + i)
+                .setReplicas(replicas)
+                .setPriority(i / (PRELOAD_PROJECTS * 6) % 2 == 0 ? "normal" : "high")
+                .setResources(template.getResources().toBuilder().setGpu(gpu))
+                .build();
+    }
+
     /** Submits {@code total} experiments as fast as the clients can (closed loop); returns how many were acknowledged. */
     private long preload(ConnectionSettings target, int total)
     {
         String project = "backlog-" + UUID.randomUUID().toString().substring(0, 8);
-        ExperimentSpec template = ExampleSpec.fashionMnistLenet().toBuilder().setProject(project).build();
+        ExperimentSpec template = ExampleSpec.fashionMnistLenet();
         try (TrancheClient admin = TrancheClient.connect(target)) {
-            admin.createProject(Project.newBuilder().setName(project).setDescription("tranche bench submit --preload").build());
+            for (int p = 0; p < PRELOAD_PROJECTS; p++) {
+                admin.createProject(Project.newBuilder().setName(project + "-" + p).setDescription("tranche bench submit --preload").build());
+            }
         }
         AtomicLong next = new AtomicLong();
         AtomicLong acknowledged = new AtomicLong();
@@ -396,7 +430,7 @@ public final class SubmitBenchCommand
                 long i;
                 while ((i = next.getAndIncrement()) < total) {
                     try {
-                        client.submit(template.toBuilder().setName("backlog-" + i).build(), UUID.randomUUID().toString());
+                        client.submit(preloadSpec(template, project, i), UUID.randomUUID().toString());
                         acknowledged.incrementAndGet();
                     }
                     catch (StatusRuntimeException e) {

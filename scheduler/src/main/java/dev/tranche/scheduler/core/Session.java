@@ -240,7 +240,7 @@ final class Session
 
     /**
      * Without a given workload, expect more of what is pending and running now: each pending replica
-     * and each running replica counts once (a running replica's request is read back from what it
+     * (those behind the window included) and each running replica counts once (a running replica's request is read back from what it
      * holds). Running work keeps the estimate stable when the queue is short.
      */
     private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot, CycleMemo.Table table)
@@ -248,6 +248,9 @@ final class Session
         Map<ResourceRequest, Double> counts = new LinkedHashMap<>();
         for (PendingExperiment job : snapshot.pending()) {
             counts.merge(job.request(), (double) job.replicas(), Double::sum);
+        }
+        for (WorkloadShape shape : snapshot.backlog()) {
+            counts.merge(shape.request(), shape.weight(), Double::sum);
         }
         // many running replicas look alike: count them by what they hold, then read the request back once per kind
         // a large cluster is sampled with a fixed stride: the mix is what matters, and the stride keeps it deterministic

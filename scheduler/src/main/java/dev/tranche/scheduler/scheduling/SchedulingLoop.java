@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.scheduling;
 
 import dev.tranche.scheduler.core.Decisions;
+import dev.tranche.scheduler.core.PendingQueue;
 import dev.tranche.scheduler.core.Placement;
 import dev.tranche.scheduler.core.Preemption;
 import dev.tranche.scheduler.core.SchedulingCycle;
@@ -10,6 +11,8 @@ import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.core.model.ServiceHistory;
+import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.proto.v1.ExperimentSpec;
@@ -38,6 +41,8 @@ import static java.util.Objects.requireNonNull;
  * The adapter around the pure scheduling core: reads a consistent snapshot from PostgreSQL, runs one
  * {@link SchedulingCycle}, and stores its decisions (each placement with its evictions in one
  * transaction), then tells watchers. Runs on one thread, on a timer and whenever the queue changes.
+ * The queue is read whole once and then only what changed ({@link ClusterRepository#snapshotSince}),
+ * kept in a {@link PendingQueue}; each cycle considers the window of it that could go first.
  */
 public final class SchedulingLoop
         implements AutoCloseable
@@ -52,15 +57,24 @@ public final class SchedulingLoop
     private final SchedulerMetrics metrics;
     private final Duration interval;
     private final Duration minimumGap;
-    private final int maxPending;
     private final Object signal = new Object();
     private final ExperimentEventBus.Subscription queueChanges;
-    // The waiting reasons last stored, so a cycle writes only those that changed (the loop is their only writer).
+    // Every PENDING experiment with the waiting reason last stored, so a cycle writes only those that
+    // changed (the loop is their only writer); the same ids are in the queue.
     private final Map<String, String> storedReasons = new HashMap<>();
+    // specs of placed experiments (pending ones are translated once, when they join the queue)
     private final Map<String, ExperimentSpec> specs = new HashMap<>();
+    private final int lineWindow;
+    private PendingQueue queue;
+    // the xmin of the last read of the queue; negative: read it whole next time
+    private long queueXmin = -1;
     // the same allocation objects from cycle to cycle: the core recognises them and skips their set-up
     private final Map<String, RunningAllocation> runningCache = new HashMap<>();
     private static final int SPEC_BATCH = 10_000;
+    /** The most experiments of one line a cycle considers (see {@link PendingQueue}). */
+    private static final int MAX_LINE_WINDOW = 1024;
+    /** The placement-failure label of experiments that waited behind their line's window. */
+    static final String BEHIND_IN_LINE = "BEHIND_IN_LINE";
     private boolean wakeUp;
     private volatile boolean running;
     private Thread thread;
@@ -69,7 +83,7 @@ public final class SchedulingLoop
     public record CycleReport(int placed, int preempted, int waiting, int failed, long nanos) {}
 
     public SchedulingLoop(ClusterRepository cluster, PlacementWriter writer, ExperimentEventBus events, SchedulingCycle cycle, SpecTranslator translator,
-            SchedulerMetrics metrics, Duration interval, Duration minimumGap, int maxPending)
+            SchedulerMetrics metrics, Duration interval, Duration minimumGap, int lineWindow)
     {
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.minimumGap = requireNonNull(minimumGap, "minimumGap is null");
@@ -79,7 +93,8 @@ public final class SchedulingLoop
         this.cycle = requireNonNull(cycle, "cycle is null");
         this.translator = requireNonNull(translator, "translator is null");
         this.interval = requireNonNull(interval, "interval is null");
-        this.maxPending = maxPending;
+        this.lineWindow = lineWindow;
+        this.queue = new PendingQueue(lineWindow, MAX_LINE_WINDOW);
         // new work, or capacity given back: worth a cycle now rather than at the next tick
         this.queueChanges = events.subscribe(change -> !change.experiment().state().holdsGpus(), change -> wakeUp());
     }
@@ -140,20 +155,12 @@ public final class SchedulingLoop
     public CycleReport runOnce()
     {
         long start = System.nanoTime();
-        ClusterRepository.Snapshot stored = cluster.snapshot(maxPending);
-        refreshSpecs(stored);
-        Map<String, ClusterRepository.Queued> pendingById = new HashMap<>();
-        List<PendingExperiment> pending = new ArrayList<>();
-        for (ClusterRepository.Queued queued : stored.pending()) {
-            ExperimentSpec spec = specs.get(queued.id());
-            if (spec == null) {
-                continue;   // gone between the snapshot and the spec read; the next cycle sees it right
-            }
-            pendingById.put(queued.id(), queued);
-            pending.add(new PendingExperiment(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(),
-                    spec.getReplicas(), translator.resources(spec), queued.sequence(),
-                    Math.max(0, stored.nowEpochSecond() - queued.createdAt().getEpochSecond())));
-        }
+        ClusterRepository.QueueDelta delta = cluster.snapshotSince(queueXmin);
+        ClusterRepository.Snapshot stored = delta.snapshot();
+        long read = System.nanoTime();
+        applyQueueChanges(delta);
+        refreshHeldSpecs(stored);
+        long loaded = System.nanoTime();
         List<RunningAllocation> running = new ArrayList<>();
         for (ClusterRepository.Held held : stored.held()) {
             ClusterRepository.Queued queued = held.experiment();
@@ -174,7 +181,10 @@ public final class SchedulingLoop
         }
         runningCache.keySet().retainAll(stored.held().stream().map(held -> held.experiment().id()).collect(java.util.stream.Collectors.toSet()));
         List<Node> nodes = stored.nodes().stream().map(ClusterRepository.NodeUsage::node).toList();
-        Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, pending, List.of()));
+        PendingQueue.Window window = queue.window(stored.nowEpochSecond());
+        Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, window.considered(), List.of(),
+                ServiceHistory.NONE, window.beyond()));
+        long decided = System.nanoTime();
 
         Map<String, Preemption> preemptions = new LinkedHashMap<>();
         decisions.preemptions().forEach(preemption -> preemptions.put(preemption.victimId(), preemption));
@@ -191,6 +201,8 @@ public final class SchedulingLoop
                 publish(writer.place(placement.experimentId(), placement.replicas(), describe(placement), evictions));
                 evicted.addAll(placement.afterEvicting());
                 placed++;
+                // the next read brings its new state too; until then it must not be offered again
+                forget(placement.experimentId());
             }
             catch (RuntimeException e) {
                 failed++;
@@ -211,34 +223,79 @@ public final class SchedulingLoop
             }
         }
         Map<String, String> changedReasons = new HashMap<>();
-        int waiting = 0;
+        Map<String, Long> failuresByReason = new TreeMap<>();
         for (Unplaced unplaced : decisions.unplaced()) {
-            ClusterRepository.Queued record = pendingById.get(unplaced.experimentId());
-            if (record == null) {
+            if (!storedReasons.containsKey(unplaced.experimentId())) {
                 continue;
             }
-            waiting++;
+            failuresByReason.merge(unplaced.reason().name(), 1L, Long::sum);
             String reason = "waiting: " + unplaced.message();
-            if (!reason.equals(record.reason()) && !reason.equals(storedReasons.get(record.id()))) {
-                changedReasons.put(record.id(), reason);
+            if (!reason.equals(storedReasons.get(unplaced.experimentId()))) {
+                changedReasons.put(unplaced.experimentId(), reason);
             }
         }
+        // what stands behind its line's window keeps the reason it has (most often the one given at
+        // submission): writing a sentence for each of them would cost a row write per arrival
         writer.explainWaiting(changedReasons);
-        storedReasons.keySet().retainAll(pendingById.keySet());
         storedReasons.putAll(changedReasons);
         long nanos = System.nanoTime() - start;
-        recordMetrics(nanos, stored, decisions, pending);
+        int waiting = queue.size();
+        recordMetrics(nanos, stored, decisions, failuresByReason, window.behindCount());
         if (nanos > TimeUnit.SECONDS.toNanos(1)) {
-            log.info("slow scheduling cycle: {} ms for {} pending and {} placed experiments", TimeUnit.NANOSECONDS.toMillis(nanos), pending.size(), running.size());
+            log.info("slow scheduling cycle: {} ms for {} pending ({} considered) and {} placed experiments; read {} ms ({} changed rows), "
+                            + "queue {} ms, decide {} ms, store {} ms ({} reasons)", TimeUnit.NANOSECONDS.toMillis(nanos), waiting + placed,
+                    window.considered().size(), running.size(), TimeUnit.NANOSECONDS.toMillis(read - start), stored.pending().size(),
+                    TimeUnit.NANOSECONDS.toMillis(loaded - read), TimeUnit.NANOSECONDS.toMillis(decided - loaded),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - decided), changedReasons.size());
         }
         return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
     }
 
-    /** Specs never change once stored: read only those of experiments this loop has not seen yet. */
-    private void refreshSpecs(ClusterRepository.Snapshot stored)
+    /**
+     * Brings the queue up to date with what the store says changed: new PENDING experiments join their
+     * line, others leave; a complete read starts the queue afresh. Specs of PENDING experiments come with
+     * the read and are translated once, when their experiment joins the queue.
+     */
+    private void applyQueueChanges(ClusterRepository.QueueDelta delta)
+    {
+        if (delta.complete()) {
+            queue = new PendingQueue(lineWindow, MAX_LINE_WINDOW);
+            storedReasons.clear();
+        }
+        List<ClusterRepository.Queued> arrivals = new ArrayList<>();
+        for (ClusterRepository.Queued queued : delta.snapshot().pending()) {
+            if (queued.state() != ExperimentState.PENDING) {
+                forget(queued.id());
+                continue;
+            }
+            String before = storedReasons.get(queued.id());
+            if (before == null) {
+                arrivals.add(queued);
+            }
+            // keep the instance already held when the text is the same: the next comparison is then by reference
+            storedReasons.put(queued.id(), queued.reason().equals(before) ? before : queued.reason());
+        }
+        for (ClusterRepository.Queued queued : arrivals) {
+            ExperimentSpec spec = delta.specs().get(queued.id());
+            if (spec == null) {
+                throw new IllegalStateException("the store returned PENDING experiment " + queued.id() + " without its spec");
+            }
+            queue.put(new PendingExperiment(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(), spec.getReplicas(),
+                    translator.resources(spec), queued.sequence(), 0), queued.createdAt().getEpochSecond());
+        }
+        queueXmin = delta.xmin();
+    }
+
+    private void forget(String id)
+    {
+        queue.remove(id);
+        storedReasons.remove(id);
+    }
+
+    /** Specs never change once stored: read only those of placed experiments this loop has not seen yet. */
+    private void refreshHeldSpecs(ClusterRepository.Snapshot stored)
     {
         Set<String> wanted = new HashSet<>();
-        stored.pending().forEach(queued -> wanted.add(queued.id()));
         stored.held().forEach(held -> wanted.add(held.experiment().id()));
         specs.keySet().retainAll(wanted);
         List<String> missing = wanted.stream().filter(id -> !specs.containsKey(id)).toList();
@@ -247,20 +304,10 @@ public final class SchedulingLoop
         }
     }
 
-    private void recordMetrics(long nanos, ClusterRepository.Snapshot stored, Decisions decisions, List<PendingExperiment> pending)
+    private void recordMetrics(long nanos, ClusterRepository.Snapshot stored, Decisions decisions, Map<String, Long> failuresByReason, int behind)
     {
-        Map<String, Long> queue = new HashMap<>();
-        Map<String, String> projectOf = new HashMap<>();
-        for (PendingExperiment experiment : pending) {
-            queue.merge(experiment.project(), 1L, Long::sum);
-            projectOf.put(experiment.id(), experiment.project());
-        }
-        for (Placement placement : decisions.placements()) {
-            String project = projectOf.get(placement.experimentId());
-            if (project != null) {
-                queue.merge(project, -1L, Long::sum);
-            }
-        }
+        Map<String, Long> queueLength = new HashMap<>();
+        queue.sizeByProject().forEach((project, size) -> queueLength.put(project, (long) size));
         long allocated = 0;
         long idle = 0;
         for (ClusterRepository.NodeUsage node : stored.nodes()) {
@@ -275,8 +322,11 @@ public final class SchedulingLoop
             allocated += milli;
             idle -= milli;
         }
-        metrics.recordCycle(nanos, queue, allocated, Math.max(0, idle));
-        decisions.unplaced().forEach(unplaced -> metrics.placementFailed(unplaced.reason().name()));
+        metrics.recordCycle(nanos, queueLength, allocated, Math.max(0, idle));
+        failuresByReason.forEach(metrics::placementFailed);
+        if (behind > 0) {
+            metrics.placementFailed(BEHIND_IN_LINE, behind);
+        }
     }
 
     private void publish(List<ExperimentChange> changes)

@@ -105,7 +105,8 @@ public final class SchedulerServer
     private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
     private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
     private static final Duration AUTH_SUMMARY_INTERVAL = Duration.ofSeconds(10);
-    private static final int MAX_PENDING_PER_CYCLE = 100_000;
+    /** How many experiments of each line of alike pending work a cycle considers at first (see PendingQueue). */
+    private static final int LINE_WINDOW = 16;
     /** The core counts age in whatever unit it is given; the loop gives seconds waited. */
     public static final long STARVATION_SECONDS = 300;
 
@@ -204,7 +205,7 @@ public final class SchedulerServer
             SpecTranslator translator = new SpecTranslator();
             SchedulingCycle cycle = productionCycle(config.placementPolicy());
             schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, telemetry, CYCLE_INTERVAL,
-                    CYCLE_MINIMUM_GAP, MAX_PENDING_PER_CYCLE);
+                    CYCLE_MINIMUM_GAP, LINE_WINDOW);
 
             AtomicInteger watchThreads = new AtomicInteger();
             watchExecutor = Executors.newCachedThreadPool(runnable -> {

@@ -186,6 +186,71 @@ public final class ClusterRepository
     public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<Queued> pending,
             long nowEpochSecond) {}
 
+    /**
+     * A snapshot whose {@code pending} holds only what changed in the queue: with {@code complete}, every
+     * PENDING experiment (a first read); otherwise every experiment, in any state, written by a transaction
+     * that may have been invisible to the read that returned {@code sinceXmin} (some may be read twice).
+     * {@code xmin} is this read's: pass it to the next call. {@code specs} has the spec of each PENDING
+     * experiment read.
+     */
+    public record QueueDelta(Snapshot snapshot, boolean complete, long xmin, Map<String, dev.tranche.proto.v1.ExperimentSpec> specs) {}
+
+    /** @param sinceXmin the {@code xmin} of the previous delta, or a negative number for a complete read */
+    public QueueDelta snapshotSince(long sinceXmin)
+    {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            connection.setReadOnly(true);
+            connection.setAutoCommit(false);
+            try {
+                long xmin;
+                long now;
+                // the first statement fixes the transaction's snapshot: its xmin is the one that bounds this read
+                try (PreparedStatement select = connection.prepareStatement(
+                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, extract(epoch FROM now())::bigint");
+                        ResultSet row = select.executeQuery()) {
+                    row.next();
+                    xmin = row.getLong(1);
+                    now = row.getLong(2);
+                }
+                List<NodeUsage> nodes = nodes(connection);
+                List<ProjectQuota> quotas = quotas(connection);
+                List<DepartmentQuota> departments = departments(connection);
+                List<Held> held = held(connection);
+                List<Queued> changed = new ArrayList<>();
+                Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
+                boolean complete = sinceXmin < 0;
+                String columns = QUEUED_COLUMNS + ", CASE WHEN state = 'PENDING' THEN spec END AS pending_spec";
+                try (PreparedStatement select = connection.prepareStatement(complete
+                        ? "SELECT " + columns + " FROM experiments WHERE state = 'PENDING' ORDER BY seq"
+                        : "SELECT " + columns + " FROM experiments WHERE change_xid >= ?::text::xid8 ORDER BY seq")) {
+                    if (!complete) {
+                        select.setString(1, Long.toString(sinceXmin));
+                    }
+                    try (ResultSet row = select.executeQuery()) {
+                        while (row.next()) {
+                            Queued queued = queued(row);
+                            changed.add(queued);
+                            byte[] spec = row.getBytes("pending_spec");
+                            if (spec != null) {
+                                specs.put(queued.id(), dev.tranche.proto.v1.ExperimentSpec.parseFrom(spec));
+                            }
+                        }
+                    }
+                }
+                connection.commit();
+                return new QueueDelta(new Snapshot(nodes, quotas, departments, held, changed, now), complete, xmin, specs);
+            }
+            catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        catch (SQLException | com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new StoreException("could not read the cluster snapshot", e);
+        }
+    }
+
     public Snapshot snapshot(int maxPending)
     {
         try (Connection connection = dataSource.getConnection()) {

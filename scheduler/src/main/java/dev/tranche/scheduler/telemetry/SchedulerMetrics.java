@@ -57,8 +57,14 @@ public final class SchedulerMetrics
 
     public void placementFailed(String reason)
     {
+        placementFailed(reason, 1);
+    }
+
+    /** {@code count} pending experiments a cycle did not place for {@code reason}. */
+    public void placementFailed(String reason, long count)
+    {
         Counter.builder("tranche.placement.failures").description("Pending experiments a cycle could not place, by reason")
-                .tag("reason", reason).register(registry).increment();
+                .tag("reason", reason).register(registry).increment(count);
     }
 
     /** Times every gRPC call by method and status code. */

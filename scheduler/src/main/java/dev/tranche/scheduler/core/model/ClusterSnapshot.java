@@ -11,6 +11,9 @@ import static java.util.Objects.requireNonNull;
  * {@code workload} optionally tells fragmentation-aware policies which task shapes to expect; when it
  * is empty they learn it from the pending and running experiments. {@code history} (attained service,
  * known durations) is read by orderings that need it; {@link ServiceHistory#NONE} when there is none.
+ * {@code backlog} is pending work a cycle does not consider (behind the window of a
+ * {@code PendingQueue}), by request and replica count: it only counts where the core estimates the
+ * workload to expect.
  */
 public record ClusterSnapshot(
         List<Node> nodes,
@@ -19,7 +22,8 @@ public record ClusterSnapshot(
         List<RunningAllocation> running,
         List<PendingExperiment> pending,
         List<WorkloadShape> workload,
-        ServiceHistory history)
+        ServiceHistory history,
+        List<WorkloadShape> backlog)
 {
     public ClusterSnapshot
     {
@@ -30,6 +34,7 @@ public record ClusterSnapshot(
         pending = List.copyOf(requireNonNull(pending, "pending is null"));
         workload = List.copyOf(requireNonNull(workload, "workload is null"));
         requireNonNull(history, "history is null");
+        backlog = List.copyOf(requireNonNull(backlog, "backlog is null"));
         unique(nodes.stream().map(Node::name).toList(), "node");
         unique(quotas.stream().map(ProjectQuota::project).toList(), "project quota");
         unique(departments.stream().map(DepartmentQuota::department).toList(), "department");
@@ -44,6 +49,12 @@ public record ClusterSnapshot(
                 throw new IllegalArgumentException("experiment " + experiment.id() + " appears twice in the snapshot");
             }
         }
+    }
+
+    public ClusterSnapshot(List<Node> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<RunningAllocation> running,
+            List<PendingExperiment> pending, List<WorkloadShape> workload, ServiceHistory history)
+    {
+        this(nodes, quotas, departments, running, pending, workload, history, List.of());
     }
 
     public ClusterSnapshot(List<Node> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<RunningAllocation> running,
