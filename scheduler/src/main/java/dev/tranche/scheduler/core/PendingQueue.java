@@ -53,7 +53,31 @@ public final class PendingQueue
     }
 
     /** An experiment in a line: as submitted (its age is recomputed per window) and when it was queued. */
-    private record Entry(PendingExperiment experiment, long queuedAt) {}
+    private static final class Entry
+    {
+        final PendingExperiment experiment;
+        final long queuedAt;
+        final Line line;
+        /** The window that last took it; one map lookup tells line, window and entry on removal. */
+        long window = -1;
+
+        Entry(PendingExperiment experiment, long queuedAt, Line line)
+        {
+            this.experiment = experiment;
+            this.queuedAt = queuedAt;
+            this.line = line;
+        }
+
+        PendingExperiment experiment()
+        {
+            return experiment;
+        }
+
+        long queuedAt()
+        {
+            return queuedAt;
+        }
+    }
 
     /** Within a project: higher priority first, then arrival. */
     private static final Comparator<Entry> PROJECT_ORDER = Comparator.comparingInt((Entry entry) -> -entry.experiment().priority())
@@ -87,9 +111,8 @@ public final class PendingQueue
     private final int maxWindow;
     private final Map<LineKey, Line> lines = new LinkedHashMap<>();
     private final Map<String, Entry> byId = new HashMap<>();
-    private final Map<String, Line> lineOf = new HashMap<>();
-    /** Entries of the last window, to tell whether a line's whole window left. */
-    private final Map<String, Line> inWindow = new HashMap<>();
+    /** Which window is the last one taken. */
+    private long windows;
     private final Map<String, Integer> sizeByProject = new TreeMap<>();
     private final Map<String, Budget> budgets = new HashMap<>();
 
@@ -119,10 +142,9 @@ public final class PendingQueue
         remove(experiment.id());
         LineKey key = LineKey.of(experiment);
         Line line = lines.computeIfAbsent(key, ignored -> new Line(key));
-        Entry entry = new Entry(experiment, queuedAt);
+        Entry entry = new Entry(experiment, queuedAt, line);
         line.entries.add(entry);
         byId.put(experiment.id(), entry);
-        lineOf.put(experiment.id(), line);
         sizeByProject.merge(experiment.project(), 1, Integer::sum);
     }
 
@@ -133,9 +155,9 @@ public final class PendingQueue
         if (entry == null) {
             return false;
         }
-        Line line = lineOf.remove(id);
+        Line line = entry.line;
         line.entries.remove(entry);
-        if (inWindow.remove(id) != null) {
+        if (entry.window == windows) {
             line.leftWindow++;
             budgets.computeIfAbsent(entry.experiment().project(), ignored -> new Budget()).left++;
         }
@@ -183,7 +205,7 @@ public final class PendingQueue
         List<PendingExperiment> considered = new ArrayList<>();
         Map<ResourceRequest, Double> beyondReplicas = new LinkedHashMap<>();
         List<Behind> behind = new ArrayList<>();
-        inWindow.clear();
+        windows++;
         Map<String, List<Line>> linesByProject = new LinkedHashMap<>();
         for (Line line : lines.values()) {
             line.blocked = line.lastWindow > 0 && line.leftWindow == 0;
@@ -215,7 +237,7 @@ public final class PendingQueue
                 long age = Math.max(0, now - entry.queuedAt());
                 considered.add(age == experiment.age() ? experiment : new PendingExperiment(experiment.id(), experiment.project(), experiment.priority(),
                         experiment.preemptible(), experiment.replicas(), experiment.request(), experiment.arrivalSequence(), age));
-                inWindow.put(experiment.id(), line);
+                entry.window = windows;
                 line.taken++;
                 open += line.blocked ? 0 : 1;
                 if (line.cursor.hasNext()) {
