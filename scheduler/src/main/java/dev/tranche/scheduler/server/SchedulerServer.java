@@ -214,6 +214,9 @@ public final class SchedulerServer
                 return thread;
             });
             HealthStatusManager health = new HealthStatusManager();
+            // grpc-java's manager starts out SERVING: say so only once the admin token exists (below), or a
+            // client that waits for SERVING can call before its token is valid
+            health.setStatus("", ServingStatus.NOT_SERVING);
             // the backend is built before the services so that GetLogs reads from it
             // local workers dial 127.0.0.1 and trust the server's own certificate file (self-signed or not)
             SchedulerTrust localTrust = security.tls().map(files -> SchedulerTrust.caFile(files.certificateChain().toAbsolutePath().toString()))

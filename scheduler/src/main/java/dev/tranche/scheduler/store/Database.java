@@ -76,6 +76,7 @@ public final class Database
             throw new IllegalStateException("cannot connect to the database " + description + ": " + rootMessage(e), e);
         }
         try {
+            requireSupportedVersion(dataSource, description);
             Flyway.configure()
                     .dataSource(dataSource)
                     .locations("classpath:db/migration")
@@ -91,6 +92,25 @@ public final class Database
         DatabaseSupervisor supervisor = new DatabaseSupervisor(jdbcUrl, user, password, embedded, description, () -> pool.getHikariPoolMXBean().softEvictConnections());
         supervisor.start();
         return new Database(pool, supervisor, description);
+    }
+
+    /** The oldest PostgreSQL the schema needs: 13 brought {@code xid8}, which the scheduling loop's change tracking uses. */
+    static final int OLDEST_SERVER_VERSION = 130_000;
+
+    private static void requireSupportedVersion(DataSource dataSource, String description)
+    {
+        try (java.sql.Connection connection = dataSource.getConnection();
+                java.sql.Statement statement = connection.createStatement();
+                java.sql.ResultSet row = statement.executeQuery("SELECT current_setting('server_version_num')::int, current_setting('server_version')")) {
+            row.next();
+            if (row.getInt(1) < OLDEST_SERVER_VERSION) {
+                throw new IllegalStateException("the database " + description + " runs PostgreSQL " + row.getString(2)
+                        + "; Tranche needs PostgreSQL 13 or newer: upgrade it, or leave out --db-url to use the embedded one");
+            }
+        }
+        catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the version of " + description + ": " + e.getMessage(), e);
+        }
     }
 
     /** Connections from the pool; while the database is unavailable, asking for one fails at once. */
