@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.bench;
 
+import dev.tranche.testing.Prerequisites;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,6 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class TestPlacementBenchmark
 {
@@ -58,7 +58,7 @@ class TestPlacementBenchmark
                 .map(candidate -> Path.of(candidate, "alibaba-openb"))
                 .filter(Files::isDirectory)
                 .findFirst();
-        assumeTrue(traces.isPresent(), "openb trace not found; set -Dtranche.traces=<dir holding alibaba-openb>");
+        Prerequisites.require(traces.isPresent(), "openb trace not found; set -Dtranche.traces=<dir holding alibaba-openb>");
         List<Node> nodes = OpenbTraceReader.readNodes(traces.get().resolve("openb_node_list_gpu_node.csv"));
         List<TraceTask> tasks = OpenbTraceReader.readTasks(traces.get().resolve("openb_pod_list_default.csv"));
         assertThat(nodes).hasSize(1213);

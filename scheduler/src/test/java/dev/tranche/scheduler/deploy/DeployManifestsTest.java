@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.deploy;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.tranche.testing.Prerequisites;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -81,7 +81,7 @@ final class DeployManifestsTest
     private static String kustomize(Path directory)
             throws IOException, InterruptedException
     {
-        Assumptions.assumeTrue(onPath("kubectl"), "kubectl is not installed (.ci/run installs Debian's kubernetes-client)");
+        Prerequisites.require(onPath("kubectl"), "kubectl is not installed (.ci/run installs Debian's kubernetes-client)");
         return run("kubectl", "kustomize", directory.toString());
     }
 
