@@ -86,7 +86,7 @@ import static java.util.Objects.requireNonNull;
 /**
  * The scheduler's HTTP side: the dashboard's static pages, a JSON API under {@code /api/v1/} that
  * calls the gRPC services in-process (the same validation and the same messages as gRPC), Server-Sent
- * Events for live changes, {@code /metrics} for Prometheus and {@code /healthz} for probes.
+ * Events for live changes, {@code /metrics} for Prometheus, {@code /livez} and {@code /readyz} for probes.
  */
 public final class HttpApi
         implements AutoCloseable
@@ -106,7 +106,7 @@ public final class HttpApi
 
     static final String SESSION_COOKIE = "tranche_token";
     /** Reachable without a token: probes, and the login page with what it needs. */
-    private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/login.html", "/style.css", "/favicon.ico");
+    private static final Set<String> PUBLIC_PATHS = Set.of("/livez", "/readyz", "/healthz", "/login.html", "/style.css", "/favicon.ico");
     private static final String SESSION_PATH = "/api/v1/session";
 
     private final Javalin app;
@@ -181,6 +181,10 @@ public final class HttpApi
         // bodies are read (and bounded) before anything else, token or not
         app.before(this::readBody);
         app.before(this::authenticate);
+        // liveness: the process serves HTTP; a database outage must not get every scheduler restarted
+        app.get("/livez", ctx -> ctx.contentType("text/plain; charset=utf-8").result("ok\n"));
+        // readiness: able to serve calls, which needs the database (/healthz: the older name of the same)
+        app.get("/readyz", this::health);
         app.get("/healthz", this::health);
         app.get("/metrics", ctx -> {
             requireAdmin(ctx);

@@ -36,7 +36,11 @@ final class DeployManifestsTest
     {
         String rendered = kustomize(DEPLOY.resolve(variant));
         assertThat(rendered).contains("kind: Deployment", "name: tranche-scheduler", "serviceAccountName: tranche-scheduler",
-                "kind: ClusterRole", "kind: Role", "name: tranche-database", "namespace: tranche", "path: /healthz");
+                "kind: ClusterRole", "kind: Role", "name: tranche-database", "namespace: tranche");
+        // a database outage must not restart every scheduler: liveness asks only whether the process serves
+        assertThat(rendered).containsPattern("(?s)livenessProbe:(?:(?!Probe:).)*?path: /livez\\b")
+                .containsPattern("(?s)readinessProbe:(?:(?!Probe:).)*?path: /readyz\\b")
+                .doesNotContainPattern("(?s)livenessProbe:(?:(?!Probe:).)*?path: /(?:readyz|healthz)\\b");
         assertThat(rendered).doesNotContain("'*'", "\"*\"", "- '*'", "cluster-admin");
         // GPU reservation pods: their service account, patch-only Role and priority class (cluster-scoped: no namespace)
         assertThat(rendered).contains("name: tranche-gpu-reservation", "kind: PriorityClass", "preemptionPolicy: Never");

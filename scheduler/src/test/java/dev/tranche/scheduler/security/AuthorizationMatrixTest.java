@@ -302,6 +302,8 @@ final class AuthorizationMatrixTest
         // route -> [path to call, body, the rule, scoped]
         Map<String, HttpCase> cases = new LinkedHashMap<>();
         cases.put("GET /healthz", new HttpCase("GET", "/healthz", null, AccessRule.PUBLIC, false));
+        cases.put("GET /livez", new HttpCase("GET", "/livez", null, AccessRule.PUBLIC, false));
+        cases.put("GET /readyz", new HttpCase("GET", "/readyz", null, AccessRule.PUBLIC, false));
         cases.put("GET /metrics", new HttpCase("GET", "/metrics", null, AccessRule.ADMIN, false));
         cases.put("POST /api/v1/session", new HttpCase("POST", "/api/v1/session", null, AccessRule.PUBLIC, false));
         cases.put("GET /api/v1/session", new HttpCase("GET", "/api/v1/session", null, AccessRule.VIEWER, false));
