@@ -166,6 +166,13 @@ public final class SchedulerServer
 
     public static SchedulerServer start(SchedulerConfig config)
     {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** With the clock tokens expire and audit events are stamped by (tests move it instead of sleeping). */
+    public static SchedulerServer start(SchedulerConfig config, Clock clock)
+    {
+        java.util.Objects.requireNonNull(clock, "clock is null");
         HomeLock homeLock = HomeLock.acquire(config.home());
         Database database = null;
         SubmissionWriter submissionWriter = null;
@@ -190,7 +197,6 @@ public final class SchedulerServer
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(WorkerCredentials.SECRET_NAME));
-            Clock clock = Clock.systemUTC();
             AuditRepository auditEvents = new AuditRepository(database.dataSource());
             auditLog = new AuditLog(auditEvents, AUDIT_QUEUE);
             TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);
