@@ -29,23 +29,15 @@ final class DepartmentsCommand
     @Override
     public Integer call()
     {
-        List<Department> departments;
-        try (TrancheClient tranche = client.connect()) {
-            departments = tranche.listDepartments();
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        if (client.output() == OutputFormat.json) {
-            out.println(Formats.json(ListDepartmentsResponse.newBuilder().addAllDepartments(departments).build()));
-            out.flush();
-            return 0;
-        }
-        Table table = new Table("NAME", "DESERVED GPUS", "LIMIT GPUS", "DESCRIPTION");
-        for (Department department : departments) {
-            table.row(department.getName(), Formats.number(department.getQuota().getDeservedGpus()),
-                    department.getQuota().hasLimitGpus() ? Formats.number(department.getQuota().getLimitGpus()) : "none", department.getDescription());
-        }
-        table.print(out);
-        return 0;
+        return client.show(spec, tranche -> ListDepartmentsResponse.newBuilder().addAllDepartments(tranche.listDepartments()).build(), (out, answer) -> {
+            List<Department> departments = answer.getDepartmentsList();
+            Table table = new Table("NAME", "DESERVED GPUS", "LIMIT GPUS", "DESCRIPTION");
+            for (Department department : departments) {
+                table.row(department.getName(), Formats.number(department.getQuota().getDeservedGpus()),
+                        department.getQuota().hasLimitGpus() ? Formats.number(department.getQuota().getLimitGpus()) : "none", department.getDescription());
+            }
+            table.print(out);
+        });
     }
 
     @Command(name = "create", description = "Create a department (admins); put projects in it with 'projects create --department'.")

@@ -1,7 +1,6 @@
 package dev.tranche.cli;
 
 import dev.tranche.client.TrancheClient;
-import dev.tranche.proto.v1.ListQuotasResponse;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.QuotaUsage;
@@ -33,28 +32,19 @@ final class QuotaCommand
         @Override
         public Integer call()
         {
-            ListQuotasResponse quotas;
-            try (TrancheClient tranche = client.connect()) {
-                quotas = tranche.listQuotas();
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            if (client.output() == OutputFormat.json) {
-                out.println(Formats.json(quotas));
-                out.flush();
-                return 0;
-            }
-            Table table = new Table("PROJECT", "DESERVED", "LIMIT", "WEIGHT", "USED", "OVER QUOTA", "PENDING");
-            for (QuotaUsage usage : quotas.getQuotasList()) {
-                table.row(usage.getProject(),
-                        Formats.number(usage.getQuota().getDeservedGpus()),
-                        usage.getQuota().hasLimitGpus() ? Formats.number(usage.getQuota().getLimitGpus()) : "none",
-                        Formats.number(usage.getQuota().getOverQuotaWeight()),
-                        Formats.number(usage.getUsedGpus()),
-                        Formats.number(usage.getOverQuotaGpus()),
-                        Formats.number(usage.getPendingGpus()));
-            }
-            table.print(out);
-            return 0;
+            return client.show(spec, tranche -> tranche.listQuotas(), (out, quotas) -> {
+                Table table = new Table("PROJECT", "DESERVED", "LIMIT", "WEIGHT", "USED", "OVER QUOTA", "PENDING");
+                for (QuotaUsage usage : quotas.getQuotasList()) {
+                    table.row(usage.getProject(),
+                            Formats.number(usage.getQuota().getDeservedGpus()),
+                            usage.getQuota().hasLimitGpus() ? Formats.number(usage.getQuota().getLimitGpus()) : "none",
+                            Formats.number(usage.getQuota().getOverQuotaWeight()),
+                            Formats.number(usage.getUsedGpus()),
+                            Formats.number(usage.getOverQuotaGpus()),
+                            Formats.number(usage.getPendingGpus()));
+                }
+                table.print(out);
+            });
         }
     }
 
