@@ -284,7 +284,7 @@ public final class SchedulerServer
             }
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
             http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, metricsRepository, telemetry, tokens, auditLog,
-                    failures, clock);
+                    failures, clock).start();
             schedulingLoop.start();
             if (kubernetesLauncher != null) {
                 execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get());
