@@ -46,9 +46,9 @@ class TestPlacementBenchmark
     {
         for (String policy : PlacementPolicies.names()) {
             PlacementBenchmark.Result result = PlacementBenchmark.run(NODES, TASKS, policy, 1.0, List.of(7L));
-            // six GPUs and tasks of at most two: every policy places most of what arrives, none more than arrived
+            // an empty cluster takes the first arrival whatever the policy, and none allocates more than arrived
             assertThat(result.placed()).as(policy).isPositive();
-            assertThat(result.allocAt100()).as(policy).isGreaterThanOrEqualTo(50.0).isLessThanOrEqualTo(100.0);
+            assertThat(result.allocAt100()).as(policy).isPositive().isLessThanOrEqualTo(100.0);
             // nothing leaves in this benchmark: allocation only grows as work arrives
             for (int i = 1; i < result.curve().size(); i++) {
                 assertThat(result.curve().get(i)).as("%s at point %d", policy, i).isGreaterThanOrEqualTo(result.curve().get(i - 1));
