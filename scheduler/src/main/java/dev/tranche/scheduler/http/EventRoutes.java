@@ -8,7 +8,7 @@ import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
-import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 
 import static java.util.Objects.requireNonNull;
 
@@ -26,7 +26,7 @@ final class EventRoutes
         this.gateway = requireNonNull(gateway, "gateway is null");
     }
 
-    void addTo(Javalin app)
+    void addTo(RoutesConfig app)
     {
         // an event stream answers 200 before its first event: ask the service first, so a caller who
         // may not watch the project gets a 403 instead of a stream that closes at once

@@ -30,7 +30,7 @@ import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
-import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 
 import java.util.ArrayList;
@@ -59,7 +59,7 @@ final class Gateway
         this.metrics = requireNonNull(metrics, "metrics is null");
     }
 
-    void addTo(Javalin app)
+    void addTo(RoutesConfig app)
     {
         app.get("/api/v1/experiments", this::listExperiments);
         app.post("/api/v1/experiments", ctx -> {

@@ -1,7 +1,7 @@
 package dev.tranche.scheduler.http;
 
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
-import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 
 import java.util.Optional;
@@ -26,7 +26,7 @@ final class HealthRoutes
         this.sessions = requireNonNull(sessions, "sessions is null");
     }
 
-    void addTo(Javalin app)
+    void addTo(RoutesConfig app)
     {
         // liveness: a database outage must not get every scheduler restarted
         app.get("/livez", ctx -> ctx.contentType("text/plain; charset=utf-8").result("ok\n"));

@@ -40,8 +40,10 @@ public final class HttpApi
         this.bindAddress = requireNonNull(bindAddress, "bindAddress is null");
         this.port = port;
         this.tls = tls.isPresent();
+        SessionRoutes sessions = new SessionRoutes(internal, tokens, audit, failures, clock, this.tls);
+        Gateway gateway = new Gateway(internal, metrics);
         this.app = Javalin.create(config -> {
-            config.showJavalinBanner = false;
+            config.startup.showJavalinBanner = false;
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.http.maxRequestSize = RequestBodies.MAX_REQUEST_BYTES;
             config.staticFiles.add(files -> {
@@ -50,22 +52,20 @@ public final class HttpApi
                 files.location = Location.CLASSPATH;
             });
             config.staticFiles.enableWebjars();
-            config.events(events -> events.handlerAdded(handler -> {
+            config.events.handlerAdded(handler -> {
                 if (handler.getHttpMethod().isHttpMethod()) {
-                    registeredRoutes.add(handler.getHttpMethod() + " " + handler.getPath());
+                    registeredRoutes.add(handler.getHttpMethod().name() + " " + handler.getPath());
                 }
-            }));
+            });
             tls.ifPresent(material -> config.jetty.addConnector((server, httpConfiguration) -> TlsConnector.create(server, httpConfiguration, material, bindAddress, port)));
+            // the order is the order filters run in: bodies are read (and bounded) before anything else, token or not
+            new RequestBodies().addTo(config.routes);
+            sessions.addTo(config.routes);
+            new HealthRoutes(databaseUnavailable, telemetry, sessions).addTo(config.routes);
+            gateway.addTo(config.routes);
+            new EventRoutes(internal, gateway).addTo(config.routes);
+            HttpErrors.addTo(config.routes);
         });
-        SessionRoutes sessions = new SessionRoutes(internal, tokens, audit, failures, clock, this.tls);
-        Gateway gateway = new Gateway(internal, metrics);
-        // the order is the order filters run in: bodies are read (and bounded) before anything else, token or not
-        new RequestBodies().addTo(app);
-        sessions.addTo(app);
-        new HealthRoutes(databaseUnavailable, telemetry, sessions).addTo(app);
-        gateway.addTo(app);
-        new EventRoutes(internal, gateway).addTo(app);
-        HttpErrors.addTo(app);
     }
 
     /** Starts Jetty: listens on the address and port (HTTPS when there is TLS material). */

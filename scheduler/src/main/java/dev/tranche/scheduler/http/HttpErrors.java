@@ -4,7 +4,7 @@ import com.google.gson.JsonObject;
 import dev.tranche.scheduler.errors.StoreException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +23,7 @@ final class HttpErrors
     private HttpErrors() {}
 
     /** Every exception a route or filter throws, and a 404 no route answered, as the JSON error above. */
-    static void addTo(Javalin app)
+    static void addTo(RoutesConfig app)
     {
         app.exception(StatusRuntimeException.class, (e, ctx) -> answer(ctx, e.getStatus()));
         app.exception(HttpRefusal.class, (e, ctx) -> {

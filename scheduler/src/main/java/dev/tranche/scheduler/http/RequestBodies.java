@@ -2,11 +2,11 @@ package dev.tranche.scheduler.http;
 
 import dev.tranche.scheduler.http.HttpErrors.HttpRefusal;
 import io.grpc.Status;
-import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -38,7 +38,7 @@ final class RequestBodies
     private final Semaphore bodyBudget = new Semaphore(BODY_BUDGET_KIB);
 
     /** First of all filters: no caller, with a token or without, makes the server hold more than the limits. */
-    void addTo(Javalin app)
+    void addTo(RoutesConfig app)
     {
         app.before(this::read);
     }
@@ -75,7 +75,7 @@ final class RequestBodies
             Thread.currentThread().interrupt();
             throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is shutting down", false);
         }
-        EndPoint endPoint = Request.getBaseRequest(ctx.req()).getHttpChannel().getEndPoint();
+        EndPoint endPoint = ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint();
         long idleTimeout = endPoint.getIdleTimeout();
         endPoint.setIdleTimeout(BODY_STALL_MILLIS);
         long total = 0;

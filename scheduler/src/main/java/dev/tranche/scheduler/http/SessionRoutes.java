@@ -15,7 +15,7 @@ import dev.tranche.scheduler.security.TokenService;
 import dev.tranche.scheduler.service.RequestGuard;
 import io.grpc.Channel;
 import io.grpc.Status;
-import io.javalin.Javalin;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
 import io.javalin.http.HandlerType;
@@ -61,7 +61,7 @@ final class SessionRoutes
     }
 
     /** The authentication filter (after the body is read, before any route) and the session routes. */
-    void addTo(Javalin app)
+    void addTo(RoutesConfig app)
     {
         app.before(this::authenticate);
         app.post(SESSION_PATH, this::login);
@@ -81,7 +81,7 @@ final class SessionRoutes
 
     private void authenticate(Context ctx)
     {
-        if (PUBLIC_PATHS.contains(ctx.path()) || ctx.path().equals(SESSION_PATH) && ctx.method() != HandlerType.GET) {
+        if (PUBLIC_PATHS.contains(ctx.path()) || ctx.path().equals(SESSION_PATH) && !ctx.method().equals(HandlerType.GET)) {
             // logging in and out need no session; who-am-I (GET) does
             return;
         }
@@ -89,7 +89,7 @@ final class SessionRoutes
         boolean fromCookie = header == null || header.isBlank();
         String token = fromCookie ? ctx.cookie(SESSION_COOKIE) : header.strip().replaceFirst("(?i)^Bearer\\s+", "");
         if (token == null || token.isBlank()) {
-            if (ctx.method() == HandlerType.GET && (ctx.path().equals("/") || ctx.path().endsWith(".html"))) {
+            if (ctx.method().equals(HandlerType.GET) && (ctx.path().equals("/") || ctx.path().endsWith(".html"))) {
                 // a person at the dashboard: off to the login page
                 ctx.redirect("/login.html");
                 ctx.skipRemainingHandlers();
@@ -187,7 +187,7 @@ final class SessionRoutes
 
     private Cookie sessionCookie(String value, int maxAge)
     {
-        return new Cookie(SESSION_COOKIE, value, "/", maxAge, tls, 0, true, null, null, SameSite.STRICT);
+        return new Cookie(SESSION_COOKIE, value, "/", maxAge, tls, true, null, SameSite.STRICT);
     }
 
     private boolean sameOrigin(Context ctx, String origin)
