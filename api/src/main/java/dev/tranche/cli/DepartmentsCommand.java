@@ -1,6 +1,5 @@
 package dev.tranche.cli;
 
-import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Department;
 import dev.tranche.proto.v1.ListDepartmentsResponse;
 import dev.tranche.proto.v1.Quota;
@@ -11,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -59,14 +57,8 @@ final class DepartmentsCommand
         @Override
         public Integer call()
         {
-            Department department;
-            try (TrancheClient tranche = client.connect()) {
-                department = tranche.createDepartment(Department.newBuilder().setName(name).setDescription(description).build());
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(client.output() == OutputFormat.json ? Formats.json(department) : "created department " + department.getName());
-            out.flush();
-            return 0;
+            return client.show(spec, tranche -> tranche.createDepartment(Department.newBuilder().setName(name).setDescription(description).build()),
+                    (out, department) -> out.println("created department " + department.getName()));
         }
     }
 
@@ -96,15 +88,8 @@ final class DepartmentsCommand
             if (limit != null) {
                 quota.setLimitGpus(limit);
             }
-            Department department;
-            try (TrancheClient tranche = client.connect()) {
-                department = tranche.setDepartmentQuota(name, quota.build());
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(client.output() == OutputFormat.json ? Formats.json(department)
-                    : name + ": " + Formats.limits(department.getQuota()));
-            out.flush();
-            return 0;
+            return client.show(spec, tranche -> tranche.setDepartmentQuota(name, quota.build()),
+                    (out, department) -> out.println(name + ": " + Formats.limits(department.getQuota())));
         }
     }
 }
