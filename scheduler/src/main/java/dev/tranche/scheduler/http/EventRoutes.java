@@ -9,6 +9,7 @@ import io.grpc.ClientInterceptor;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import io.javalin.config.RoutesConfig;
+import io.javalin.http.sse.SseClient;
 
 import static java.util.Objects.requireNonNull;
 
@@ -62,15 +63,38 @@ final class EventRoutes
                 @Override
                 public void onError(Throwable t)
                 {
-                    client.close();
+                    end(client);
                 }
 
                 @Override
                 public void onCompleted()
                 {
-                    client.close();
+                    end(client);
                 }
             }));
         });
+    }
+
+    /**
+     * Ends the stream when the service ends the watch. A stream learns that its browser left only
+     * when it next writes, and Jetty 12 recycles such a request when it stops: ending that one would
+     * only have Javalin log errors about a request that no longer exists.
+     */
+    private static void end(SseClient client)
+    {
+        if (!client.terminated() && answering(client)) {
+            client.close();
+        }
+    }
+
+    private static boolean answering(SseClient client)
+    {
+        try {
+            client.ctx().res().getStatus();
+            return true;
+        }
+        catch (RuntimeException recycled) {
+            return false;
+        }
     }
 }
