@@ -1,9 +1,7 @@
 package dev.tranche.cli;
 
-import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.AuditEvent;
 import dev.tranche.proto.v1.ListAuditEventsRequest;
-import dev.tranche.proto.v1.ListAuditEventsResponse;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,39 +49,29 @@ final class AuditCommand
                 .setBeforeId(before == null ? 0 : before)
                 .setDeniedOnly(denied)
                 .build();
-        ListAuditEventsResponse events;
-        try (TrancheClient tranche = client.connect()) {
-            events = tranche.auditEvents(request);
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        if (client.output() == OutputFormat.json) {
-            out.println(Formats.json(events));
-            out.flush();
-            return 0;
-        }
-        if (events.getEventsCount() == 0) {
-            out.println(before == null ? "No audit events." : "No audit events before " + before + ".");
-            out.flush();
-            return 0;
-        }
-        Table table = new Table("ID", "TIME (UTC)", "ACTOR", "ACTION", "TARGET", "OUTCOME", "REMOTE", "DETAIL");
-        for (AuditEvent event : events.getEventsList()) {
-            table.row(Long.toString(event.getId()),
-                    Formats.utcSeconds(event.getAt()),
-                    cell(event.getActor(), 40),
-                    cell(event.getAction(), 48),
-                    cell(event.getTarget(), 32),
-                    cell(event.getOutcome(), 20),
-                    cell(event.getRemoteAddress(), 28),
-                    cell(event.getDetail(), 60));
-        }
-        table.print(out);
-        if (events.getEventsCount() == limit) {
-            PrintWriter err = spec.commandLine().getErr();
-            err.printf("older events: tranche audit --before %d%n", events.getEvents(events.getEventsCount() - 1).getId());
-            err.flush();
-        }
-        return 0;
+        return client.show(spec, tranche -> tranche.auditEvents(request), (out, events) -> {
+            if (events.getEventsCount() == 0) {
+                out.println(before == null ? "No audit events." : "No audit events before " + before + ".");
+                return;
+            }
+            Table table = new Table("ID", "TIME (UTC)", "ACTOR", "ACTION", "TARGET", "OUTCOME", "REMOTE", "DETAIL");
+            for (AuditEvent event : events.getEventsList()) {
+                table.row(Long.toString(event.getId()),
+                        Formats.utcSeconds(event.getAt()),
+                        cell(event.getActor(), 40),
+                        cell(event.getAction(), 48),
+                        cell(event.getTarget(), 32),
+                        cell(event.getOutcome(), 20),
+                        cell(event.getRemoteAddress(), 28),
+                        cell(event.getDetail(), 60));
+            }
+            table.print(out);
+            if (events.getEventsCount() == limit) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.printf("older events: tranche audit --before %d%n", events.getEvents(events.getEventsCount() - 1).getId());
+                err.flush();
+            }
+        });
     }
 
     /** One line, shortened; "-" when empty. */

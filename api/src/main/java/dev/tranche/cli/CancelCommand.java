@@ -1,6 +1,5 @@
 package dev.tranche.cli;
 
-import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -9,7 +8,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 @Command(name = "cancel", description = "Cancel an experiment; running workers are stopped (they checkpoint first).")
@@ -31,18 +29,8 @@ final class CancelCommand
     @Override
     public Integer call()
     {
-        Experiment experiment;
-        try (TrancheClient tranche = client.connect()) {
-            experiment = tranche.cancel(id, reason);
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        if (client.output() == OutputFormat.json) {
-            out.println(Formats.json(experiment));
-        }
-        else {
+        return client.show(spec, tranche -> tranche.cancel(id, reason), (out, experiment) -> {
             out.printf("%s: %s (%s)%n", experiment.getId(), experiment.getState(), experiment.getReason());
-        }
-        out.flush();
-        return 0;
+        });
     }
 }

@@ -1,16 +1,21 @@
 package dev.tranche.cli;
 
+import com.google.protobuf.MessageOrBuilder;
 import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /** Options every command that talks to a scheduler shares: where it is, the token, TLS, output. */
 public final class ClientOptions
@@ -97,6 +102,27 @@ public final class ClientOptions
     public TrancheClient connect()
     {
         return TrancheClient.connect(connection());
+    }
+
+    /**
+     * What nearly every command does: connect, make one call, and print the answer, as JSON with
+     * {@code -o json}, else as {@code table} writes it for people. Returns the exit code.
+     */
+    public <M extends MessageOrBuilder> int show(CommandSpec spec, Function<TrancheClient, M> call, BiConsumer<PrintWriter, M> table)
+    {
+        M answer;
+        try (TrancheClient tranche = connect()) {
+            answer = call.apply(tranche);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (output == OutputFormat.json) {
+            out.println(Formats.json(answer));
+        }
+        else {
+            table.accept(out, answer);
+        }
+        out.flush();
+        return 0;
     }
 
     private Optional<String> token(Optional<Credentials> stored)

@@ -1,6 +1,5 @@
 package dev.tranche.cli;
 
-import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Department;
 import dev.tranche.proto.v1.ListDepartmentsResponse;
 import dev.tranche.proto.v1.Quota;
@@ -11,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -29,23 +27,15 @@ final class DepartmentsCommand
     @Override
     public Integer call()
     {
-        List<Department> departments;
-        try (TrancheClient tranche = client.connect()) {
-            departments = tranche.listDepartments();
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        if (client.output() == OutputFormat.json) {
-            out.println(Formats.json(ListDepartmentsResponse.newBuilder().addAllDepartments(departments).build()));
-            out.flush();
-            return 0;
-        }
-        Table table = new Table("NAME", "DESERVED GPUS", "LIMIT GPUS", "DESCRIPTION");
-        for (Department department : departments) {
-            table.row(department.getName(), Formats.number(department.getQuota().getDeservedGpus()),
-                    department.getQuota().hasLimitGpus() ? Formats.number(department.getQuota().getLimitGpus()) : "none", department.getDescription());
-        }
-        table.print(out);
-        return 0;
+        return client.show(spec, tranche -> ListDepartmentsResponse.newBuilder().addAllDepartments(tranche.listDepartments()).build(), (out, answer) -> {
+            List<Department> departments = answer.getDepartmentsList();
+            Table table = new Table("NAME", "DESERVED GPUS", "LIMIT GPUS", "DESCRIPTION");
+            for (Department department : departments) {
+                table.row(department.getName(), Formats.number(department.getQuota().getDeservedGpus()),
+                        department.getQuota().hasLimitGpus() ? Formats.number(department.getQuota().getLimitGpus()) : "none", department.getDescription());
+            }
+            table.print(out);
+        });
     }
 
     @Command(name = "create", description = "Create a department (admins); put projects in it with 'projects create --department'.")
@@ -67,14 +57,8 @@ final class DepartmentsCommand
         @Override
         public Integer call()
         {
-            Department department;
-            try (TrancheClient tranche = client.connect()) {
-                department = tranche.createDepartment(Department.newBuilder().setName(name).setDescription(description).build());
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(client.output() == OutputFormat.json ? Formats.json(department) : "created department " + department.getName());
-            out.flush();
-            return 0;
+            return client.show(spec, tranche -> tranche.createDepartment(Department.newBuilder().setName(name).setDescription(description).build()),
+                    (out, department) -> out.println("created department " + department.getName()));
         }
     }
 
@@ -104,15 +88,8 @@ final class DepartmentsCommand
             if (limit != null) {
                 quota.setLimitGpus(limit);
             }
-            Department department;
-            try (TrancheClient tranche = client.connect()) {
-                department = tranche.setDepartmentQuota(name, quota.build());
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(client.output() == OutputFormat.json ? Formats.json(department)
-                    : name + ": " + Formats.limits(department.getQuota()));
-            out.flush();
-            return 0;
+            return client.show(spec, tranche -> tranche.setDepartmentQuota(name, quota.build()),
+                    (out, department) -> out.println(name + ": " + Formats.limits(department.getQuota())));
         }
     }
 }

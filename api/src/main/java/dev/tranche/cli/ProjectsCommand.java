@@ -1,6 +1,5 @@
 package dev.tranche.cli;
 
-import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ListProjectsResponse;
 import dev.tranche.proto.v1.Project;
 import picocli.CommandLine.Command;
@@ -10,7 +9,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -28,27 +26,19 @@ final class ProjectsCommand
     @Override
     public Integer call()
     {
-        List<Project> projects;
-        try (TrancheClient tranche = client.connect()) {
-            projects = tranche.listProjects();
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        if (client.output() == OutputFormat.json) {
-            out.println(Formats.json(ListProjectsResponse.newBuilder().addAllProjects(projects).build()));
-            out.flush();
-            return 0;
-        }
-        Table table = new Table("NAME", "DEPARTMENT", "DESERVED GPUS", "LIMIT GPUS", "WEIGHT", "DESCRIPTION");
-        for (Project project : projects) {
-            table.row(project.getName(),
-                    project.getDepartment().isEmpty() ? "-" : project.getDepartment(),
-                    Formats.number(project.getQuota().getDeservedGpus()),
-                    project.getQuota().hasLimitGpus() ? Formats.number(project.getQuota().getLimitGpus()) : "none",
-                    Formats.number(project.getQuota().hasOverQuotaWeight() ? project.getQuota().getOverQuotaWeight() : 1),
-                    project.getDescription());
-        }
-        table.print(out);
-        return 0;
+        return client.show(spec, tranche -> ListProjectsResponse.newBuilder().addAllProjects(tranche.listProjects()).build(), (out, answer) -> {
+            List<Project> projects = answer.getProjectsList();
+            Table table = new Table("NAME", "DEPARTMENT", "DESERVED GPUS", "LIMIT GPUS", "WEIGHT", "DESCRIPTION");
+            for (Project project : projects) {
+                table.row(project.getName(),
+                        project.getDepartment().isEmpty() ? "-" : project.getDepartment(),
+                        Formats.number(project.getQuota().getDeservedGpus()),
+                        project.getQuota().hasLimitGpus() ? Formats.number(project.getQuota().getLimitGpus()) : "none",
+                        Formats.number(project.getQuota().hasOverQuotaWeight() ? project.getQuota().getOverQuotaWeight() : 1),
+                        project.getDescription());
+            }
+            table.print(out);
+        });
     }
 
     @Command(name = "create", description = "Create a project (admins).")
@@ -73,19 +63,9 @@ final class ProjectsCommand
         @Override
         public Integer call()
         {
-            Project project;
-            try (TrancheClient tranche = client.connect()) {
-                project = tranche.createProject(Project.newBuilder().setName(name).setDescription(description).setDepartment(department).build());
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            if (client.output() == OutputFormat.json) {
-                out.println(Formats.json(project));
-            }
-            else {
+            return client.show(spec, tranche -> tranche.createProject(Project.newBuilder().setName(name).setDescription(description).setDepartment(department).build()), (out, project) -> {
                 out.printf("created project %s (%s)%n", project.getName(), Formats.quota(project.getQuota()));
-            }
-            out.flush();
-            return 0;
+            });
         }
     }
 }

@@ -1,8 +1,5 @@
 package dev.tranche.cli;
 
-import dev.tranche.client.TrancheClient;
-import dev.tranche.proto.v1.ListQuotasResponse;
-import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.QuotaUsage;
 import picocli.CommandLine;
@@ -13,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 @Command(name = "quota", description = "Show or set a project's GPU quota.",
@@ -33,28 +29,19 @@ final class QuotaCommand
         @Override
         public Integer call()
         {
-            ListQuotasResponse quotas;
-            try (TrancheClient tranche = client.connect()) {
-                quotas = tranche.listQuotas();
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            if (client.output() == OutputFormat.json) {
-                out.println(Formats.json(quotas));
-                out.flush();
-                return 0;
-            }
-            Table table = new Table("PROJECT", "DESERVED", "LIMIT", "WEIGHT", "USED", "OVER QUOTA", "PENDING");
-            for (QuotaUsage usage : quotas.getQuotasList()) {
-                table.row(usage.getProject(),
-                        Formats.number(usage.getQuota().getDeservedGpus()),
-                        usage.getQuota().hasLimitGpus() ? Formats.number(usage.getQuota().getLimitGpus()) : "none",
-                        Formats.number(usage.getQuota().getOverQuotaWeight()),
-                        Formats.number(usage.getUsedGpus()),
-                        Formats.number(usage.getOverQuotaGpus()),
-                        Formats.number(usage.getPendingGpus()));
-            }
-            table.print(out);
-            return 0;
+            return client.show(spec, tranche -> tranche.listQuotas(), (out, quotas) -> {
+                Table table = new Table("PROJECT", "DESERVED", "LIMIT", "WEIGHT", "USED", "OVER QUOTA", "PENDING");
+                for (QuotaUsage usage : quotas.getQuotasList()) {
+                    table.row(usage.getProject(),
+                            Formats.number(usage.getQuota().getDeservedGpus()),
+                            usage.getQuota().hasLimitGpus() ? Formats.number(usage.getQuota().getLimitGpus()) : "none",
+                            Formats.number(usage.getQuota().getOverQuotaWeight()),
+                            Formats.number(usage.getUsedGpus()),
+                            Formats.number(usage.getOverQuotaGpus()),
+                            Formats.number(usage.getPendingGpus()));
+                }
+                table.print(out);
+            });
         }
     }
 
@@ -74,14 +61,7 @@ final class QuotaCommand
         @Override
         public Integer call()
         {
-            Quota quota;
-            try (TrancheClient tranche = client.connect()) {
-                quota = tranche.getQuota(project);
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(client.output() == OutputFormat.json ? Formats.json(quota) : project + ": " + Formats.quota(quota));
-            out.flush();
-            return 0;
+            return client.show(spec, tranche -> tranche.getQuota(project), (out, quota) -> out.println(project + ": " + Formats.quota(quota)));
         }
     }
 
@@ -122,30 +102,26 @@ final class QuotaCommand
                     throw new CommandLine.ParameterException(spec.commandLine(), "--limit must be a number of GPUs or 'none': got '" + limit + "'");
                 }
             }
-            Project updated;
-            try (TrancheClient tranche = client.connect()) {
+            Double newLimit = limitGpus;
+            return client.show(spec, tranche -> {
                 // the service replaces the whole quota: start from the current one so what was not named stays
                 Quota.Builder quota = tranche.getQuota(project).toBuilder();
                 if (deserved != null) {
                     quota.setDeservedGpus(deserved);
                 }
                 if (limit != null) {
-                    if (limitGpus == null) {
+                    if (newLimit == null) {
                         quota.clearLimitGpus();
                     }
                     else {
-                        quota.setLimitGpus(limitGpus);
+                        quota.setLimitGpus(newLimit);
                     }
                 }
                 if (weight != null) {
                     quota.setOverQuotaWeight(weight);
                 }
-                updated = tranche.setQuota(project, quota.build());
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(client.output() == OutputFormat.json ? Formats.json(updated) : project + ": " + Formats.quota(updated.getQuota()));
-            out.flush();
-            return 0;
+                return tranche.setQuota(project, quota.build());
+            }, (out, updated) -> out.println(project + ": " + Formats.quota(updated.getQuota())));
         }
     }
 }

@@ -1,9 +1,7 @@
 package dev.tranche.cli;
 
-import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentSpec;
-import dev.tranche.proto.v1.SubmitExperimentResponse;
 import dev.tranche.spec.ExperimentSpecFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,7 +9,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -38,22 +35,12 @@ final class SubmitCommand
     {
         ExperimentSpec experimentSpec = ExperimentSpecFiles.read(file);
         String id = requestId == null ? UUID.randomUUID().toString() : requestId;
-        SubmitExperimentResponse response;
-        try (TrancheClient tranche = client.connect()) {
-            response = tranche.submit(experimentSpec, id);
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        Experiment experiment = response.getExperiment();
-        if (client.output() == OutputFormat.json) {
-            out.println(Formats.json(response));
-        }
-        else {
+        return client.show(spec, tranche -> tranche.submit(experimentSpec, id), (out, response) -> {
+            Experiment experiment = response.getExperiment();
             out.printf("%s %s: %s in project %s, %s (%s)%n",
                     response.getCreated() ? "submitted" : "already submitted",
                     experiment.getId(), experiment.getSpec().getName(), experiment.getSpec().getProject(),
                     experiment.getState(), Formats.gpus(experiment.getSpec()));
-        }
-        out.flush();
-        return 0;
+        });
     }
 }

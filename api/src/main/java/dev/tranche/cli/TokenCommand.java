@@ -127,35 +127,27 @@ final class TokenCommand
         @Override
         public Integer call()
         {
-            java.util.List<Token> tokens;
-            try (TrancheClient tranche = client.connect()) {
-                tokens = tranche.listTokens(all);
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            if (client.output() == OutputFormat.json) {
-                out.println(Formats.json(ListTokensResponse.newBuilder().addAllTokens(tokens).build()));
-                out.flush();
-                return 0;
-            }
-            Instant now = Instant.now();
-            Table table = new Table("ID", "SUBJECT", "ROLE", "PROJECTS", "CREATED", "EXPIRES", "LAST USED", "REVOKED");
-            for (Token token : tokens) {
-                String expires = "never";
-                if (token.hasExpiresAt()) {
-                    expires = Formats.utcMinutes(token.getExpiresAt())
-                            + (token.getExpiresAt().getSeconds() <= now.getEpochSecond() ? " (expired)" : "");
+            return client.show(spec, tranche -> ListTokensResponse.newBuilder().addAllTokens(tranche.listTokens(all)).build(), (out, answer) -> {
+                java.util.List<Token> tokens = answer.getTokensList();
+                Instant now = Instant.now();
+                Table table = new Table("ID", "SUBJECT", "ROLE", "PROJECTS", "CREATED", "EXPIRES", "LAST USED", "REVOKED");
+                for (Token token : tokens) {
+                    String expires = "never";
+                    if (token.hasExpiresAt()) {
+                        expires = Formats.utcMinutes(token.getExpiresAt())
+                                + (token.getExpiresAt().getSeconds() <= now.getEpochSecond() ? " (expired)" : "");
+                    }
+                    table.row(token.getId(),
+                            Formats.shorten(token.getSubject(), 32),
+                            Formats.role(token.getRole()),
+                            Formats.shorten(Formats.projects(token), 40),
+                            Formats.utcMinutes(token.getCreatedAt()),
+                            expires,
+                            token.hasLastUsedAt() ? Formats.utcMinutes(token.getLastUsedAt()) : "never",
+                            token.hasRevokedAt() ? Formats.utcMinutes(token.getRevokedAt()) : "-");
                 }
-                table.row(token.getId(),
-                        Formats.shorten(token.getSubject(), 32),
-                        Formats.role(token.getRole()),
-                        Formats.shorten(Formats.projects(token), 40),
-                        Formats.utcMinutes(token.getCreatedAt()),
-                        expires,
-                        token.hasLastUsedAt() ? Formats.utcMinutes(token.getLastUsedAt()) : "never",
-                        token.hasRevokedAt() ? Formats.utcMinutes(token.getRevokedAt()) : "-");
-            }
-            table.print(out);
-            return 0;
+                table.print(out);
+            });
         }
     }
 
@@ -175,19 +167,9 @@ final class TokenCommand
         @Override
         public Integer call()
         {
-            Token token;
-            try (TrancheClient tranche = client.connect()) {
-                token = tranche.revokeToken(id.strip());
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            if (client.output() == OutputFormat.json) {
-                out.println(Formats.json(token));
-            }
-            else {
+            return client.show(spec, tranche -> tranche.revokeToken(id.strip()), (out, token) -> {
                 out.printf("revoked token %s of %s at %s%n", token.getId(), Formats.holder(token), Formats.time(token.getRevokedAt()));
-            }
-            out.flush();
-            return 0;
+            });
         }
     }
 }

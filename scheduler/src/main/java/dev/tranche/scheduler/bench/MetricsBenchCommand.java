@@ -2,17 +2,15 @@ package dev.tranche.scheduler.bench;
 
 import com.google.protobuf.Timestamp;
 import dev.tranche.client.ConnectionSettings;
+import dev.tranche.client.MetricReports;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.scheduler.security.TokenSecrets;
 import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
-import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.ReportAck;
 import dev.tranche.scheduler.server.ExampleSpec;
 import dev.tranche.scheduler.server.SchedulerConfig;
 import dev.tranche.scheduler.server.SchedulerServer;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,12 +22,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "metrics", description = {
@@ -125,58 +124,35 @@ public final class MetricsBenchCommand
         }
     }
 
-    /** One worker's stream, sending only while gRPC says the server keeps up. */
+    /** One worker's stream of {@code count} points in batches, sent as a worker sends them. */
     private CompletableFuture<ReportAck> stream(TrancheClient client, String experimentId, String credential, long count)
     {
-        CompletableFuture<ReportAck> result = new CompletableFuture<>();
-        Semaphore ready = new Semaphore(0);
-        ClientResponseObserver<MetricBatch, ReportAck> observer = new ClientResponseObserver<>()
+        long seconds = System.currentTimeMillis() / 1000;
+        Iterator<MetricBatch> batches = new Iterator<>()
         {
+            private long step;
+
             @Override
-            public void beforeStart(ClientCallStreamObserver<MetricBatch> requestStream)
+            public boolean hasNext()
             {
-                requestStream.setOnReadyHandler(ready::release);
+                return step < count;
             }
 
             @Override
-            public void onNext(ReportAck value)
+            public MetricBatch next()
             {
-                result.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t)
-            {
-                result.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        };
-        ClientCallStreamObserver<MetricBatch> requests = (ClientCallStreamObserver<MetricBatch>) MetricsServiceGrpc.newStub(client.channel()).report(observer);
-        Thread sender = new Thread(() -> {
-            long seconds = System.currentTimeMillis() / 1000;
-            for (long step = 0; step < count && !result.isDone(); ) {
-                while (!requests.isReady() && !result.isDone()) {
-                    try {
-                        ready.tryAcquire(100, TimeUnit.MILLISECONDS);
-                    }
-                    catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
                 }
                 MetricBatch.Builder next = MetricBatch.newBuilder().setExperimentId(experimentId).setCredential(credential);
                 for (int i = 0; i < batch && step < count; i++, step++) {
                     next.addPoints(MetricPoint.newBuilder().setName("loss").setStep(step).setEpoch((int) (step / 1000) + 1).setValue(1.0 / (step + 1))
                             .setAt(Timestamp.newBuilder().setSeconds(seconds)));
                 }
-                requests.onNext(next.build());
+                return next.build();
             }
-            requests.onCompleted();
-        }, "bench-metrics-" + experimentId);
-        sender.start();
-        return result;
+        };
+        return MetricReports.send(client.channel(), batches, "bench-metrics-" + experimentId);
     }
 
     /** Counts through the API, page by page in step order. */

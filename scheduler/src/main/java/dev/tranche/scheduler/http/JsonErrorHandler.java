@@ -4,7 +4,10 @@ import com.google.gson.JsonObject;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +22,16 @@ final class JsonErrorHandler
     JsonErrorHandler()
     {
         setShowStacks(false);
-        setShowServlet(false);
+    }
+
+    /** Errors Jetty answers itself once it has a request (an ambiguous path, a header it refuses): the same JSON. */
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause, Callback callback)
+    {
+        HttpFields.Mutable fields = HttpFields.build();
+        ByteBuffer body = badMessageError(code, message, fields);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.write(true, body, callback);
     }
 
     @Override

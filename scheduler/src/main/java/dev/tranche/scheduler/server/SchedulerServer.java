@@ -167,6 +167,13 @@ public final class SchedulerServer
 
     public static SchedulerServer start(SchedulerConfig config)
     {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** With the clock tokens expire and audit events are stamped by (tests move it instead of sleeping). */
+    public static SchedulerServer start(SchedulerConfig config, Clock clock)
+    {
+        java.util.Objects.requireNonNull(clock, "clock is null");
         HomeLock homeLock = HomeLock.acquire(config.home());
         Database database = null;
         SubmissionWriter submissionWriter = null;
@@ -191,7 +198,6 @@ public final class SchedulerServer
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(WorkerCredentials.SECRET_NAME));
-            Clock clock = Clock.systemUTC();
             AuditRepository auditEvents = new AuditRepository(database.dataSource());
             auditLog = new AuditLog(auditEvents, AUDIT_QUEUE);
             TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);
@@ -282,7 +288,7 @@ public final class SchedulerServer
             }
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
             http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, metricsRepository, telemetry, tokens, auditLog,
-                    failures, clock);
+                    failures, clock).start();
             schedulingLoop.start();
             if (kubernetesLauncher != null) {
                 execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get());

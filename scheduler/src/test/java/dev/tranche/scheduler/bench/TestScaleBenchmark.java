@@ -11,7 +11,16 @@ class TestScaleBenchmark
     {
         ScaleBenchmark.Result result = ScaleBenchmark.run(20, 300, 10, 4, "fgd", 42);
 
-        assertThat(result.placed()).isBetween(1, 300);
+        // the backlog asks about 490 GPUs of a 160-GPU cluster: the drain fills it and leaves the rest waiting
+        assertThat(result.placed()).isLessThan(300);
+        assertThat(ScaleBenchmark.run(20, 300, 10, 4, "fgd", 42).placed()).as("one seed, one outcome").isEqualTo(result.placed());
+        // a cluster twice the size places more of the same backlog, and one five times the size places all of it
+        assertThat(ScaleBenchmark.run(40, 300, 10, 4, "fgd", 42).placed()).isGreaterThan(result.placed());
+        ScaleBenchmark.Result roomy = ScaleBenchmark.run(100, 300, 10, 4, "fgd", 42);
+        assertThat(roomy.placed()).isEqualTo(300);
+        assertThat(roomy.steadyPendingAtStart()).isZero();
+        // each steady second frees what 10 finished experiments held, and the waiting backlog takes it up
+        assertThat(result.steadyPlacedPerCycle()).isPositive();
         assertThat(result.decisionsPerSecond()).isPositive();
         assertThat(result.steadyCycles()).isEqualTo(4);
         assertThat(result.cycleP50Millis()).isPositive().isLessThanOrEqualTo(result.cycleMaxMillis());

@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.deploy;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.tranche.testing.Prerequisites;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -36,7 +36,11 @@ final class DeployManifestsTest
     {
         String rendered = kustomize(DEPLOY.resolve(variant));
         assertThat(rendered).contains("kind: Deployment", "name: tranche-scheduler", "serviceAccountName: tranche-scheduler",
-                "kind: ClusterRole", "kind: Role", "name: tranche-database", "namespace: tranche", "path: /healthz");
+                "kind: ClusterRole", "kind: Role", "name: tranche-database", "namespace: tranche");
+        // a database outage must not restart every scheduler: liveness asks only whether the process serves
+        assertThat(rendered).containsPattern("(?s)livenessProbe:(?:(?!Probe:).)*?path: /livez\\b")
+                .containsPattern("(?s)readinessProbe:(?:(?!Probe:).)*?path: /readyz\\b")
+                .doesNotContainPattern("(?s)livenessProbe:(?:(?!Probe:).)*?path: /(?:readyz|healthz)\\b");
         assertThat(rendered).doesNotContain("'*'", "\"*\"", "- '*'", "cluster-admin");
         // GPU reservation pods: their service account, patch-only Role and priority class (cluster-scoped: no namespace)
         assertThat(rendered).contains("name: tranche-gpu-reservation", "kind: PriorityClass", "preemptionPolicy: Never");
@@ -81,7 +85,7 @@ final class DeployManifestsTest
     private static String kustomize(Path directory)
             throws IOException, InterruptedException
     {
-        Assumptions.assumeTrue(onPath("kubectl"), "kubectl is not installed (.ci/run installs Debian's kubernetes-client)");
+        Prerequisites.require(onPath("kubectl"), "kubectl is not installed (.ci/run installs Debian's kubernetes-client)");
         return run("kubectl", "kustomize", directory.toString());
     }
 

@@ -34,6 +34,7 @@ import dev.tranche.proto.v1.WatchExperimentsRequest;
 import dev.tranche.proto.v1.WhoAmIRequest;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
 import dev.tranche.scheduler.testing.Specs;
+import dev.tranche.scheduler.testing.AdjustableClock;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -89,6 +90,7 @@ final class AuthorizationMatrixTest
     private static final String SECRET_NAME = "alpha-secret-run";
 
     private TestingScheduler scheduler;
+    private final AdjustableClock clock = new AdjustableClock();
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -116,7 +118,7 @@ final class AuthorizationMatrixTest
     @BeforeAll
     void start()
     {
-        scheduler = new TestingScheduler(Optional.of(DeclaredInventory.of(1, 4, 80 * 1024)));
+        scheduler = TestingScheduler.withClock(Optional.of(DeclaredInventory.of(1, 4, 80 * 1024)), clock);
         TrancheClient client = scheduler.client();
         client.createProject(Project.newBuilder().setName("alpha").build());
         client.createProject(Project.newBuilder().setName("beta").build());
@@ -254,13 +256,20 @@ final class AuthorizationMatrixTest
     @Test
     void refusalsAndAdminActionsAreAudited()
     {
+        // the other tests of this class fill the same table: count only the rows this test's calls add
+        scheduler.server().flushAudit();
+        long before = scheduler.count("SELECT coalesce(max(id), 0) FROM audit_events");
         call(grpcCases().get(AdminServiceGrpc.getSetQuotaMethod().getFullMethodName()), Optional.of(alphaMember), new Target("alpha", alphaExperiment, alphaWorker));
         scheduler.server().flushAudit();
-        assertThat(scheduler.count("SELECT count(*) FROM audit_events WHERE action = 'tranche.v1.AdminService/SetQuota' AND outcome = 'PERMISSION_DENIED' "
-                + "AND actor LIKE 'test-member (tok-%' AND target = 'alpha' AND remote_address LIKE '127.0.0.1:%'")).isPositive();
+        assertThat(scheduler.count("SELECT count(*) FROM audit_events WHERE id > " + before)).isEqualTo(1);
+        assertThat(scheduler.count("SELECT count(*) FROM audit_events WHERE id > " + before + " AND action = 'tranche.v1.AdminService/SetQuota' "
+                + "AND outcome = 'PERMISSION_DENIED' AND actor LIKE 'test-member (tok-%' AND target = 'alpha' AND remote_address LIKE '127.0.0.1:%'")).isEqualTo(1);
+        long afterRefusal = scheduler.count("SELECT max(id) FROM audit_events");
         scheduler.client().setQuota("beta", Quota.newBuilder().setDeservedGpus(1).build());
         scheduler.server().flushAudit();
-        assertThat(scheduler.count("SELECT count(*) FROM audit_events WHERE action = 'tranche.v1.AdminService/SetQuota' AND outcome = 'OK' AND target = 'beta'")).isPositive();
+        assertThat(scheduler.count("SELECT count(*) FROM audit_events WHERE id > " + afterRefusal)).isEqualTo(1);
+        assertThat(scheduler.count("SELECT count(*) FROM audit_events WHERE id > " + afterRefusal + " AND action = 'tranche.v1.AdminService/SetQuota' "
+                + "AND outcome = 'OK' AND target = 'beta' AND actor LIKE 'admin%'")).isEqualTo(1);
         // no secret ever reaches the audit log
         assertThat(scheduler.count("SELECT count(*) FROM audit_events WHERE detail LIKE '%trn_%' OR detail LIKE '%" + TestingScheduler.ADMIN_TOKEN + "%'")).isZero();
     }
@@ -279,7 +288,9 @@ final class AuthorizationMatrixTest
         String shortLived = scheduler.client().createToken(CreateTokenRequest.newBuilder().setSubject("temp").setRole(dev.tranche.proto.v1.Role.VIEWER)
                 .addProjects("alpha").setTtlSeconds(1).build()).getSecret();
         try (TrancheClient client = scheduler.client(shortLived)) {
-            Thread.sleep(1_500);
+            assertThat(client.whoAmI().getSubject()).isEqualTo("temp");
+            // the scheduler's clock, not this thread, moves past the expiry
+            clock.advance(Duration.ofSeconds(2));
             assertThat(messageOf(client::whoAmI)).contains("UNAUTHENTICATED").contains("expired at");
         }
         // a worker credential as a bearer token opens nothing but metric reports
@@ -302,6 +313,8 @@ final class AuthorizationMatrixTest
         // route -> [path to call, body, the rule, scoped]
         Map<String, HttpCase> cases = new LinkedHashMap<>();
         cases.put("GET /healthz", new HttpCase("GET", "/healthz", null, AccessRule.PUBLIC, false));
+        cases.put("GET /livez", new HttpCase("GET", "/livez", null, AccessRule.PUBLIC, false));
+        cases.put("GET /readyz", new HttpCase("GET", "/readyz", null, AccessRule.PUBLIC, false));
         cases.put("GET /metrics", new HttpCase("GET", "/metrics", null, AccessRule.ADMIN, false));
         cases.put("POST /api/v1/session", new HttpCase("POST", "/api/v1/session", null, AccessRule.PUBLIC, false));
         cases.put("GET /api/v1/session", new HttpCase("GET", "/api/v1/session", null, AccessRule.VIEWER, false));

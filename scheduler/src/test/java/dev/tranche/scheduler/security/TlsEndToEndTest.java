@@ -5,7 +5,7 @@ import dev.tranche.cli.Tranche;
 import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ListExperimentsRequest;
-import dev.tranche.scheduler.testing.TestCertificates;
+import dev.tranche.testing.TestCertificates;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
@@ -65,7 +65,7 @@ final class TlsEndToEndTest
     {
         certificate = TestCertificates.selfSigned(files.resolve("server"), "tranche-scheduler");
         stranger = TestCertificates.selfSigned(files.resolve("stranger"), "someone-else");
-        scheduler = TestingScheduler.withTls(certificate.tlsFiles());
+        scheduler = TestingScheduler.withTls(new SecuritySettings.TlsFiles(certificate.certificate(), certificate.privateKey()));
         tokenFile = Files.writeString(files.resolve("admin.token"), TestingScheduler.ADMIN_TOKEN);
     }
 

@@ -3,7 +3,7 @@ package dev.tranche.scheduler.security;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
-import dev.tranche.scheduler.testing.TestCertificates;
+import dev.tranche.testing.TestCertificates;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import dev.tranche.spec.ExperimentSpecFiles;
 import io.grpc.Grpc;
@@ -55,7 +55,7 @@ final class TlsLocalWorkersTest
         Files.setPosixFilePermissions(worker, PosixFilePermissions.fromString("rwxr-xr-x"));
         DeclaredInventory inventory = new DeclaredInventory(1, 1, 24_576, "SIM-24G", 32_000, 131_072);
 
-        try (TestingScheduler scheduler = TestingScheduler.withTlsAndLocalWorkers(certificate.tlsFiles(), inventory, List.of(worker.toString()));
+        try (TestingScheduler scheduler = TestingScheduler.withTlsAndLocalWorkers(new SecuritySettings.TlsFiles(certificate.certificate(), certificate.privateKey()), inventory, List.of(worker.toString()));
                 TrancheClient client = scheduler.client(TestingScheduler.ADMIN_TOKEN)) {
             ExperimentSpec spec = ExperimentSpecFiles.read(EXAMPLE);
             String id = client.submit(spec).getExperiment().getId();

@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.security;
 
-import dev.tranche.scheduler.testing.TestCertificates;
+import dev.tranche.testing.TestCertificates;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +36,7 @@ final class TlsMaterialTest
     void loadsAPemCertificateAndPkcs8Key()
             throws Exception
     {
-        TlsMaterial material = TlsMaterial.load(server.tlsFiles());
+        TlsMaterial material = TlsMaterial.load(new SecuritySettings.TlsFiles(server.certificate(), server.privateKey()));
         assertThat(material.chain()).containsExactly(server.x509());
         assertThat(material.privateKey().getAlgorithm()).isEqualTo("RSA");
         assertThat(material.privateKey().getEncoded()).isEqualTo(server.keys().getPrivate().getEncoded());
@@ -47,7 +47,7 @@ final class TlsMaterialTest
     @Test
     void tellsWhichHostsTheCertificateNames()
     {
-        TlsMaterial material = TlsMaterial.load(server.tlsFiles());
+        TlsMaterial material = TlsMaterial.load(new SecuritySettings.TlsFiles(server.certificate(), server.privateKey()));
         // local workers dial 127.0.0.1: the scheduler warns at start when the certificate does not name it
         assertThat(material.names("127.0.0.1")).isTrue();
         assertThat(material.names("LOCALHOST")).isTrue();

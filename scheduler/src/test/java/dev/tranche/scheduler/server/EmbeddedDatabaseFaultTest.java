@@ -39,7 +39,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The scheduler's embedded PostgreSQL is killed with SIGKILL while clients submit. The scheduler
  * starts it again and serves within 30 s; meanwhile calls fail at once as UNAVAILABLE saying the
- * database is unavailable, and /healthz answers 503 within a second. Every acknowledged experiment
+ * database is unavailable, /healthz (and /readyz) answers 503 within a second, while /livez, the
+ * liveness probe, keeps answering 200: an outage of the database restarts no scheduler. Every acknowledged experiment
  * is there afterwards, once. Killed again, SIGTERM stops the scheduler within 5 s, its PostgreSQL
  * with it.
  */
@@ -96,8 +97,9 @@ final class EmbeddedDatabaseFaultTest
             // /healthz from the kill until it is healthy again, each probe with a 1 s deadline
             HttpClient http = HttpClient.newBuilder().build();
             // the first request of all warms up the HTTP server (and this client): not what is measured
-            await().atMost(Duration.ofSeconds(30)).until(() -> probe(http, scheduler, System.nanoTime(), Duration.ofSeconds(10)).status() == 200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> probe(http, scheduler, "/healthz", System.nanoTime(), Duration.ofSeconds(10)).status() == 200);
             List<Probe> probes = new ArrayList<>();
+            List<Probe> liveness = new ArrayList<>();
 
             ProcessHandle postmaster = postmaster(home).orElseThrow();
             killedAt.set(System.nanoTime());
@@ -105,8 +107,9 @@ final class EmbeddedDatabaseFaultTest
             long deadline = killedAt.get() + TimeUnit.SECONDS.toNanos(45);
             boolean sawOutage = false;
             while (System.nanoTime() < deadline) {
-                Probe probe = probe(http, scheduler, killedAt.get(), HEALTH_DEADLINE);
+                Probe probe = probe(http, scheduler, "/healthz", killedAt.get(), HEALTH_DEADLINE);
                 probes.add(probe);
+                liveness.add(probe(http, scheduler, "/livez", killedAt.get(), HEALTH_DEADLINE));
                 sawOutage |= probe.status() == 503;
                 if (sawOutage && probe.status() == 200) {
                     break;
@@ -126,6 +129,7 @@ final class EmbeddedDatabaseFaultTest
             String log = scheduler.output();
             assertThat(sawOutage).as("/healthz said 503 while the database was down: " + probes + "\n" + log).isTrue();
             assertThat(probes).as("every /healthz answered within 1 s").allSatisfy(probe -> assertThat(probe.tookMillis()).isLessThan(HEALTH_DEADLINE.toMillis()));
+            assertThat(liveness).as("/livez answered 200 all through the outage").allSatisfy(probe -> assertThat(probe.status()).as(probe.toString()).isEqualTo(200));
             assertThat(probes).filteredOn(probe -> probe.status() == 503).allSatisfy(probe -> assertThat(probe.body()).startsWith("database unavailable: "));
             assertThat(healthyAfter).as("healthy again within 30 s of the kill").isLessThan(30_000);
             assertThat(servingAfter).as("serving again within 30 s of the kill").isLessThan(30_000);
@@ -177,12 +181,12 @@ final class EmbeddedDatabaseFaultTest
         }
     }
 
-    private static Probe probe(HttpClient http, SchedulerProcess scheduler, long killedAt, Duration timeout)
+    private static Probe probe(HttpClient http, SchedulerProcess scheduler, String path, long killedAt, Duration timeout)
     {
         long started = System.nanoTime();
         long at = TimeUnit.NANOSECONDS.toMillis(started - killedAt);
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + "/healthz"))
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + path))
                     .timeout(timeout).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             return new Probe(at, response.statusCode(), response.body(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         }

@@ -1,7 +1,7 @@
 package dev.tranche.scheduler.server;
 
 import dev.tranche.scheduler.security.SecuritySettings;
-import dev.tranche.scheduler.testing.TestCertificates;
+import dev.tranche.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

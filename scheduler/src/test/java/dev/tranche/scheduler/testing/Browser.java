@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.testing;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.tranche.testing.Prerequisites;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
 import org.openqa.selenium.By;
@@ -35,7 +35,7 @@ public final class Browser
     public ChromeDriver driver()
     {
         if (driver == null) {
-            Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+            Prerequisites.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                     "browser tests need Debian's chromium and chromium-driver (.ci/run installs them)");
             ChromeOptions options = new ChromeOptions();
             options.setBinary(CHROMIUM.toFile());

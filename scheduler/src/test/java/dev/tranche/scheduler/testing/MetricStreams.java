@@ -1,21 +1,19 @@
 package dev.tranche.scheduler.testing;
 
+import dev.tranche.client.MetricReports;
 import dev.tranche.proto.v1.MetricBatch;
-import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.ReportAck;
 import io.grpc.Channel;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.stub.StreamObserver;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** Sends metric batches the way a worker does: one client stream, then waits for the acknowledgement. */
+/** Sends metric batches the way a worker does ({@link MetricReports}), then waits for the acknowledgement. */
 public final class MetricStreams
 {
     private MetricStreams() {}
@@ -37,26 +35,6 @@ public final class MetricStreams
     public static ReportAck report(Channel channel, List<MetricBatch> batches)
             throws ExecutionException, InterruptedException, TimeoutException
     {
-        CompletableFuture<ReportAck> result = new CompletableFuture<>();
-        StreamObserver<MetricBatch> stream = MetricsServiceGrpc.newStub(channel).report(new StreamObserver<>()
-        {
-            @Override
-            public void onNext(ReportAck value)
-            {
-                result.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t)
-            {
-                result.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        });
-        batches.forEach(stream::onNext);
-        stream.onCompleted();
-        return result.get(30, TimeUnit.SECONDS);
+        return MetricReports.send(channel, batches.iterator(), "test-metric-stream").get(30, TimeUnit.SECONDS);
     }
 }

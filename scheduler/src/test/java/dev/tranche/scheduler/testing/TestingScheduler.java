@@ -19,6 +19,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,29 +48,35 @@ public final class TestingScheduler
     /** With a declared inventory; its scheduling loop runs on its own timer as in production. */
     public TestingScheduler(Optional<? extends Inventory> inventory)
     {
-        this(inventory, Optional.empty(), Optional.empty(), UnaryOperator.identity());
+        this(inventory, Optional.empty(), Optional.empty(), UnaryOperator.identity(), Clock.systemUTC());
+    }
+
+    /** With a declared inventory and the clock tokens expire by: a test moves it (see {@link AdjustableClock}) rather than sleeping. */
+    public static TestingScheduler withClock(Optional<? extends Inventory> inventory, Clock clock)
+    {
+        return new TestingScheduler(inventory, Optional.empty(), Optional.empty(), UnaryOperator.identity(), clock);
     }
 
     /** With security settings changed from the tests' defaults (which turn the rate limits off). */
     public static TestingScheduler withSecurity(UnaryOperator<SecuritySettings> change)
     {
-        return new TestingScheduler(Optional.empty(), Optional.empty(), Optional.empty(), change);
+        return new TestingScheduler(Optional.empty(), Optional.empty(), Optional.empty(), change, Clock.systemUTC());
     }
 
     /** Serving gRPC and HTTP over TLS with this certificate and key; its clients trust the certificate. */
     public static TestingScheduler withTls(SecuritySettings.TlsFiles tls)
     {
-        return new TestingScheduler(Optional.empty(), Optional.of(tls), Optional.empty(), UnaryOperator.identity());
+        return new TestingScheduler(Optional.empty(), Optional.of(tls), Optional.empty(), UnaryOperator.identity(), Clock.systemUTC());
     }
 
     /** Serving TLS, running the workers of placed experiments on this machine with {@code workerCommand} (as --run-workers does). */
     public static TestingScheduler withTlsAndLocalWorkers(SecuritySettings.TlsFiles tls, Inventory inventory, List<String> workerCommand)
     {
-        return new TestingScheduler(Optional.of(inventory), Optional.of(tls), Optional.of(workerCommand), UnaryOperator.identity());
+        return new TestingScheduler(Optional.of(inventory), Optional.of(tls), Optional.of(workerCommand), UnaryOperator.identity(), Clock.systemUTC());
     }
 
     private TestingScheduler(Optional<? extends Inventory> inventory, Optional<SecuritySettings.TlsFiles> tls, Optional<List<String>> localWorkers,
-            UnaryOperator<SecuritySettings> security)
+            UnaryOperator<SecuritySettings> security, Clock clock)
     {
         this.tls = tls;
         this.jdbcUrl = TestingPostgres.newDatabase();
@@ -90,7 +97,7 @@ public final class TestingScheduler
                 .withLocalWorkers(localWorkers)
                 .withSecurity(security.apply(SecuritySettings.defaults().withAdminToken(Optional.of(ADMIN_TOKEN)).withRateLimit(0).withFailedAuthenticationLimit(0)
                         .withTls(tls)));
-        this.server = SchedulerServer.start(config);
+        this.server = SchedulerServer.start(config, clock);
         this.client = client(ADMIN_TOKEN);
     }
 

@@ -97,9 +97,34 @@ public final class Gang
                 local.averagingFrequency(), local.checkpointDir(), conf, executors);
     }
 
+    /**
+     * The Aeron subset of worker/jvm.args (the one list, on the classpath as {@link #JVM_ARGS}):
+     * what opens {@code sun.nio.ch}, and Aeron's own properties.
+     */
     static List<String> aeronFlags()
     {
-        return List.of("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Daeron.publication.unblock.timeout=60000000000");
+        return workerJvmFlags().stream()
+                .filter(flag -> flag.startsWith("--add-opens=java.base/sun.nio.ch=") || flag.startsWith("-Daeron."))
+                .toList();
+    }
+
+    /** worker/jvm.args, copied onto the classpath by the build. */
+    static final String JVM_ARGS = "/dev/tranche/worker/jvm.args";
+
+    static List<String> workerJvmFlags()
+    {
+        try (java.io.InputStream in = Gang.class.getResourceAsStream(JVM_ARGS)) {
+            if (in == null) {
+                throw new IllegalStateException(JVM_ARGS + " is missing from the worker's classpath (the build copies worker/jvm.args there)");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+                    .map(String::strip)
+                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                    .toList();
+        }
+        catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + JVM_ARGS, e);
+        }
     }
 
     /**

@@ -18,7 +18,15 @@ final class JvmFlagsTest
     void theExecutorsFlagsAreInTheOneList()
             throws IOException
     {
+        assertThat(Gang.aeronFlags()).containsExactly("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Daeron.publication.unblock.timeout=60000000000");
         assertThat(flags()).containsAll(Gang.aeronFlags());
+    }
+
+    @Test
+    void theClasspathCopyIsTheFile()
+            throws IOException
+    {
+        assertThat(Gang.workerJvmFlags()).isEqualTo(flags());
     }
 
     @Test

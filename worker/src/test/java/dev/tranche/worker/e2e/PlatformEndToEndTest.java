@@ -1,5 +1,6 @@
 package dev.tranche.worker.e2e;
 
+import dev.tranche.testing.Prerequisites;
 import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
@@ -13,7 +14,6 @@ import dev.tranche.proto.v1.StateTransition;
 import dev.tranche.spec.ExperimentSpecFiles;
 import dev.tranche.worker.data.Fixtures;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -74,7 +74,7 @@ final class PlatformEndToEndTest
     void start()
             throws Exception
     {
-        Assumptions.assumeTrue(Files.exists(ROOT.resolve("scheduler/target/classpath.txt")) && Files.exists(ROOT.resolve("worker/target/classpath.txt")),
+        Prerequisites.require(Files.exists(ROOT.resolve("scheduler/target/classpath.txt")) && Files.exists(ROOT.resolve("worker/target/classpath.txt")),
                 "the end-to-end test runs in the full build (./mvnw verify), after the scheduler is packaged");
         dir = Files.createTempDirectory("tranche-e2e-");
         Fixtures.idx(dir.resolve("data"), 1600, 200, true);

@@ -1,6 +1,6 @@
 package dev.tranche.worker.env;
 
-import dev.tranche.worker.testing.TestCertificates;
+import dev.tranche.testing.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -4,7 +4,7 @@ import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricsServiceGrpc;
 import dev.tranche.proto.v1.ReportAck;
 import dev.tranche.worker.env.WorkerEnvironment;
-import dev.tranche.worker.testing.TestCertificates;
+import dev.tranche.testing.TestCertificates;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;

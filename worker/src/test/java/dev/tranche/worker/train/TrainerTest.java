@@ -1,5 +1,6 @@
 package dev.tranche.worker.train;
 
+import dev.tranche.testing.Prerequisites;
 import dev.tranche.proto.v1.DatasetSpec;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ModelSpec;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Real Spark in local mode, real DL4J, real files. */
 class TrainerTest
@@ -26,7 +26,7 @@ class TrainerTest
     @Test
     void parameterAveragingOnSparkLearnsFashionMnist()
     {
-        assumeTrue(Specs.haveFashionMnist(), "Fashion-MNIST is installed by .ci/run (dataset-fashion-mnist)");
+        Prerequisites.require(Specs.haveFashionMnist(), "Fashion-MNIST is installed by .ci/run (dataset-fashion-mnist)");
         ExperimentSpec spec = Specs.spec(Specs.lenet(),
                 DatasetSpec.newBuilder().setKind("fashion-mnist").setLimit(3000).setTestLimit(1000).build(),
                 Specs.training(1, 64));

@@ -1,6 +1,5 @@
-package dev.tranche.scheduler.testing;
+package dev.tranche.testing;
 
-import dev.tranche.scheduler.security.SecuritySettings;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -35,7 +34,8 @@ import java.util.Date;
 /**
  * Throwaway self-signed certificates for TLS tests, written as the scheduler reads them: a PEM
  * certificate and an unencrypted PKCS#8 ("BEGIN PRIVATE KEY") key. Its subject alternative names
- * are DNS:localhost and IP:127.0.0.1, so clients may dial either.
+ * are DNS:localhost and IP:127.0.0.1, so clients may dial either. The one copy for every module's
+ * tests: the api module's test-jar.
  */
 public final class TestCertificates
 {
@@ -44,11 +44,6 @@ public final class TestCertificates
     /** A self-signed certificate and its key, as PEM files in {@code directory}. */
     public record Pair(Path certificate, Path privateKey, KeyPair keys, X509Certificate x509)
     {
-        public SecuritySettings.TlsFiles tlsFiles()
-        {
-            return new SecuritySettings.TlsFiles(certificate, privateKey);
-        }
-
         /** The key in the traditional PKCS#1 form ("BEGIN RSA PRIVATE KEY") that the scheduler refuses. */
         public String pkcs1PrivateKeyPem()
         {

@@ -1,0 +1,151 @@
+package dev.tranche.scheduler.http;
+
+import dev.tranche.scheduler.http.HttpErrors.HttpRefusal;
+import io.grpc.Status;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Request bodies, read and bounded before anything else looks at a request (authentication
+ * included): a write's body is read in full, at most {@link #MAX_REQUEST_BYTES} ({@link
+ * #MAX_LOGIN_BYTES} for a login), nested at most {@link #MAX_JSON_NESTING} deep, and all bodies held
+ * at once fit in {@link #BODY_BUDGET_KIB}.
+ */
+final class RequestBodies
+{
+    static final long MAX_REQUEST_BYTES = 1024 * 1024;
+    /** A login body holds one token. */
+    static final long MAX_LOGIN_BYTES = 8 * 1024;
+    /** A body that stops arriving for this long is refused, rather than holding a thread for the idle timeout. */
+    private static final long BODY_STALL_MILLIS = 3_000;
+    /** Request bodies held in memory at once, all requests together: the heap they can take is bounded by this. */
+    static final int BODY_BUDGET_KIB = 64 * 1024;
+    static final int MAX_JSON_NESTING = 32;
+    static final Set<HandlerType> WRITES = Set.of(HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
+    private static final String BODY = "tranche.body";
+
+    private final Semaphore bodyBudget = new Semaphore(BODY_BUDGET_KIB);
+
+    /** First of all filters: no caller, with a token or without, makes the server hold more than the limits. */
+    void addTo(RoutesConfig app)
+    {
+        app.before(this::read);
+    }
+
+    /** The body {@link #read} read ("" for a request without one). */
+    static String body(Context ctx)
+    {
+        String body = ctx.attribute(BODY);
+        return body == null ? "" : body;
+    }
+
+    /**
+     * Reads a write's body, at most {@code limit} bytes (less for a login), before authentication so
+     * that no caller can make the server hold more: a longer body is answered 413 without reading the
+     * rest, chunked or not, and one that stops arriving or ends before its Content-Length gets 400.
+     */
+    private void read(Context ctx)
+    {
+        if (!WRITES.contains(ctx.method())) {
+            return;
+        }
+        long limit = ctx.path().equals(SessionRoutes.SESSION_PATH) ? MAX_LOGIN_BYTES : MAX_REQUEST_BYTES;
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > limit) {
+            throw tooLarge(limit);
+        }
+        int reserved = (int) ((declared >= 0 ? declared : limit) / 1024 + 1);
+        try {
+            if (!bodyBudget.tryAcquire(reserved, 2, TimeUnit.SECONDS)) {
+                throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is reading too many request bodies at once; retry shortly", false);
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is shutting down", false);
+        }
+        EndPoint endPoint = ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint();
+        long idleTimeout = endPoint.getIdleTimeout();
+        endPoint.setIdleTimeout(BODY_STALL_MILLIS);
+        long total = 0;
+        try {
+            InputStream in = ctx.req().getInputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(declared >= 0 ? declared : 8192, limit));
+            byte[] buffer = new byte[8192];
+            for (int read; (read = in.read(buffer)) != -1; ) {
+                total += read;
+                if (total > limit) {
+                    throw tooLarge(limit);
+                }
+                out.write(buffer, 0, read);
+            }
+            String body = out.toString(StandardCharsets.UTF_8);
+            int depth = nesting(body);
+            if (depth > MAX_JSON_NESTING) {
+                throw new HttpRefusal(400, Status.Code.INVALID_ARGUMENT.name(), "the request body nests " + (depth == Integer.MAX_VALUE ? "more than " + MAX_JSON_NESTING : depth)
+                        + " levels deep; at most " + MAX_JSON_NESTING + " are allowed", false);
+            }
+            ctx.attribute(BODY, body);
+        }
+        catch (IOException e) {
+            throw new HttpRefusal(400, Status.Code.INVALID_ARGUMENT.name(), declared >= 0
+                    ? "the request body ended or stopped arriving after " + total + " of the " + declared + " bytes its Content-Length announced"
+                    : "the request body ended or stopped arriving after " + total + " bytes", true);
+        }
+        finally {
+            endPoint.setIdleTimeout(idleTimeout);
+            bodyBudget.release(reserved);
+        }
+    }
+
+    /** How deeply a JSON text nests arrays and objects, read without parsing it (a parser recurses, and a deep enough body overflows its stack). */
+    static int nesting(String json)
+    {
+        int depth = 0;
+        int deepest = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                }
+                else if (c == '"') {
+                    inString = false;
+                }
+            }
+            else if (c == '"') {
+                inString = true;
+            }
+            else if (c == '[' || c == '{') {
+                depth++;
+                if (depth > deepest) {
+                    deepest = depth;
+                    if (deepest > 10 * MAX_JSON_NESTING) {
+                        return Integer.MAX_VALUE;
+                    }
+                }
+            }
+            else if (c == ']' || c == '}') {
+                depth--;
+            }
+        }
+        return deepest;
+    }
+
+    private static HttpRefusal tooLarge(long limit)
+    {
+        return new HttpRefusal(413, "REQUEST_TOO_LARGE", "the request body is larger than the limit of " + limit / 1024 + " KiB for this route", true);
+    }
+}
