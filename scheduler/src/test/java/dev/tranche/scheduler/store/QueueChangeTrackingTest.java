@@ -1,0 +1,94 @@
+package dev.tranche.scheduler.store;
+
+import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.testing.Specs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The scheduling loop reads the queue whole once and then only what changed: nothing committed may
+ * be missed, not even a write whose transaction began before a read and committed after it.
+ */
+final class QueueChangeTrackingTest
+{
+    @TempDir
+    static Path home;
+
+    private static Database database;
+
+    @BeforeAll
+    static void open()
+    {
+        database = Database.openEmbedded(home, 4);
+    }
+
+    @AfterAll
+    static void close()
+    {
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    @Test
+    void aDeltaHoldsEveryChangeSinceThePreviousReadIncludingOneCommittedLate()
+            throws Exception
+    {
+        ExperimentRepository experiments = new ExperimentRepository(database.dataSource());
+        ClusterRepository cluster = new ClusterRepository(database.dataSource());
+        experiments.insert("exp-track00001", Specs.named("one", "default"), Optional.empty(), "submitted");
+        experiments.insert("exp-track00002", Specs.named("two", "default"), Optional.empty(), "submitted");
+
+        ClusterRepository.QueueDelta first = cluster.snapshotSince(-1);
+        assertThat(first.complete()).isTrue();
+        assertThat(ids(first)).contains("exp-track00001", "exp-track00002");
+        assertThat(first.specs()).containsKeys("exp-track00001", "exp-track00002");
+
+        // a writer that began before the next read and commits after it
+        try (Connection late = database.dataSource().getConnection()) {
+            late.setAutoCommit(false);
+            try (PreparedStatement update = late.prepareStatement("UPDATE experiments SET reason = 'late' WHERE id = 'exp-track00002'")) {
+                update.executeUpdate();
+            }
+            experiments.insert("exp-track00003", Specs.named("three", "default"), Optional.empty(), "submitted");
+            ClusterRepository.QueueDelta second = cluster.snapshotSince(first.xmin());
+            assertThat(second.complete()).isFalse();
+            assertThat(ids(second)).contains("exp-track00003").doesNotContain("exp-track00001");
+            assertThat(second.snapshot().pending()).filteredOn(queued -> queued.id().equals("exp-track00002"))
+                    .allSatisfy(queued -> assertThat(queued.reason()).isEqualTo("submitted"));
+            late.commit();
+
+            ClusterRepository.QueueDelta third = cluster.snapshotSince(second.xmin());
+            assertThat(third.snapshot().pending()).filteredOn(queued -> queued.id().equals("exp-track00002")).singleElement()
+                    .satisfies(queued -> assertThat(queued.reason()).isEqualTo("late"));
+        }
+
+        // leaving the queue is a change too; a row that left carries no spec
+        try (Connection connection = database.dataSource().getConnection();
+                PreparedStatement update = connection.prepareStatement("UPDATE experiments SET state = 'CANCELLED' WHERE id = 'exp-track00001'")) {
+            update.executeUpdate();
+        }
+        ClusterRepository.QueueDelta fourth = cluster.snapshotSince(first.xmin());
+        assertThat(fourth.snapshot().pending()).filteredOn(queued -> queued.id().equals("exp-track00001")).singleElement()
+                .satisfies(queued -> assertThat(queued.state()).isEqualTo(ExperimentState.CANCELLED));
+        assertThat(fourth.specs()).doesNotContainKey("exp-track00001");
+        // nothing written since: an empty delta
+        ClusterRepository.QueueDelta quiet = cluster.snapshotSince(cluster.snapshotSince(fourth.xmin()).xmin());
+        assertThat(quiet.snapshot().pending()).isEmpty();
+    }
+
+    private static List<String> ids(ClusterRepository.QueueDelta delta)
+    {
+        return delta.snapshot().pending().stream().map(ClusterRepository.Queued::id).toList();
+    }
+}
