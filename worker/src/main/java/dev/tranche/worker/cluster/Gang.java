@@ -94,7 +94,7 @@ public final class Gang
             conf.put("spark.executorEnv.CUDA_VISIBLE_DEVICES", env.cudaVisibleDevices());
         }
         return new TrainOptions(local.spec(), local.engine(), master.sparkUrl(), executors * coresPerReplica, local.threadsPerWorker(),
-                local.averagingFrequency(), local.checkpointDir(), conf, executors);
+                local.checkpointDir(), conf, executors);
     }
 
     static List<String> aeronFlags()

@@ -154,7 +154,9 @@ final class PlatformEndToEndTest
         assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
         assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
                 .containsSubsequence(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
-        assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2);
+        assertThat(epochs(id, "validation_accuracy")).containsExactly(1, 2);
+        // the test images once, at the end, on the model kept (the best on validation)
+        assertThat(epochs(id, "test_accuracy")).hasSize(1);
         assertThat(client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
         // the worker's own output, through the scheduler
         assertThat(client().logs(id, 0, 100)).anySatisfy(line -> assertThat(line).startsWith("epoch 2/2 done"));
@@ -180,7 +182,7 @@ final class PlatformEndToEndTest
         assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
         assertThat(done.getHistoryList()).extracting(StateTransition::getReason).anySatisfy(reason -> assertThat(reason).startsWith("attempt 1 of 3 failed"));
         // every epoch once: the resumed run replaced what the killed one had sent for epoch 2
-        assertThat(epochs(id, "test_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3);
+        assertThat(epochs(id, "validation_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3);
         assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3);
         assertThat(log()).contains("resuming from checkpoint");
     }
@@ -250,7 +252,7 @@ final class PlatformEndToEndTest
             assertThat(sampler.maxJvmsPerRank(id)).as(sampler.toString()).isEqualTo(1);
             assertThat(sampler.jvmPids(id)).containsExactlyElementsOf(workers);
             assertThat(workerLog(id)).doesNotContain("resuming from checkpoint");
-            assertThat(epochs(id, "test_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3, 4);
+            assertThat(epochs(id, "validation_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3, 4);
             assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3, 4);
             System.out.printf("e2e: scheduler killed and serving again after %.1f s; %d process samples, at most %d worker JVM per rank%n",
                     down.toMillis() / 1000.0, sampler.samples(), sampler.maxJvmsPerRank(id));
@@ -283,7 +285,7 @@ final class PlatformEndToEndTest
             assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
             assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
                     .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
-            assertThat(epochs(finishing, "test_accuracy")).as(points(finishing) + "\n" + log()).containsExactly(1, 2, 3);
+            assertThat(epochs(finishing, "validation_accuracy")).as(points(finishing) + "\n" + log()).containsExactly(1, 2, 3);
 
             // the other is cancelled: every process of it ends within its grace period
             assertThat(client().get(cancelled).getState()).isEqualTo(ExperimentState.RUNNING);
@@ -319,7 +321,7 @@ final class PlatformEndToEndTest
         }
         try (ProcessSampler sampler = new ProcessSampler()) {
             String borrower = client().submit(spec("e2e-borrower", "team-b", 3, "{count: 2}")).getExperiment().getId();
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> epochs(borrower, "test_accuracy").contains(1));
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> epochs(borrower, "validation_accuracy").contains(1));
             assertThat(client().get(borrower).getState()).isEqualTo(ExperimentState.RUNNING);
 
             // A asks for its deserved GPU: the scheduler takes it back from B's over-quota experiment
@@ -357,7 +359,7 @@ final class PlatformEndToEndTest
             assertThat(sampler.jvmPids(borrower)).hasSize(2);
             assertThat(sampler.maxJvmsPerRank(borrower)).isEqualTo(1);
             // every epoch once, across both runs
-            assertThat(epochs(borrower, "test_accuracy")).as(points(borrower) + "\n" + log()).containsExactly(1, 2, 3);
+            assertThat(epochs(borrower, "validation_accuracy")).as(points(borrower) + "\n" + log()).containsExactly(1, 2, 3);
             assertThat(epochs(borrower, "train_loss")).containsExactly(1, 2, 3);
             System.out.printf("e2e: %s preempted for %s and resumed from %s%n", borrower, owner, resumedFrom.group(1));
         }
@@ -381,7 +383,7 @@ final class PlatformEndToEndTest
     private String points(String id)
     {
         StringBuilder text = new StringBuilder();
-        client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").addNames("loss").build()).getPointsList()
+        client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("validation_accuracy").addNames("loss").build()).getPointsList()
                 .forEach(point -> text.append(point.getName()).append(" epoch ").append(point.getEpoch()).append(" step ").append(point.getStep()).append('\n'));
         return text.toString();
     }
