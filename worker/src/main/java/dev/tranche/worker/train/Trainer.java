@@ -500,10 +500,25 @@ public final class Trainer
             }
         }
 
+        /** The UDP port the scheduler allocated to the gang; stand-alone, any free one (never a fixed port two runs could share). */
+        private static int gradientPort()
+        {
+            java.util.OptionalInt allocated = dev.tranche.worker.env.WorkerEnvironment.of(System.getenv()).gradientPort();
+            if (allocated.isPresent()) {
+                return allocated.getAsInt();
+            }
+            try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0)) {
+                return socket.getLocalPort();
+            }
+            catch (java.net.SocketException e) {
+                throw new IllegalStateException("no free UDP port for gradient sharing", e);
+            }
+        }
+
         private static TrainingMaster<?, ?> gradientSharing(TrainOptions options, int batchSize)
         {
             VoidConfiguration voidConfiguration = VoidConfiguration.builder()
-                    .unicastPort(Integer.parseInt(System.getenv().getOrDefault("TRANCHE_GRADIENT_PORT", "40123")))
+                    .unicastPort(gradientPort())
                     .networkMask(System.getenv().getOrDefault("TRANCHE_NETWORK_MASK", "127.0.0.0/8"))
                     .controllerAddress(System.getenv().getOrDefault("TRANCHE_DRIVER_HOST", "127.0.0.1"))
                     .build();

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -378,6 +379,82 @@ final class PlatformEndToEndTest
     {
         return client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setLatestOnly(true).build())
                 .getPointsList().stream().mapToInt(MetricPoint::getEpoch).max().orElse(0);
+    }
+
+    @Test
+    void twoGangsOfTwoReplicasOnOneNodeTrainAtOnceOnPortsOfTheirOwn()
+            throws IOException
+    {
+        String first = client().submit(gang("e2e-gang-a")).getExperiment().getId();
+        String second = client().submit(gang("e2e-gang-b")).getExperiment().getId();
+        Map<String, Set<String>> ports = new HashMap<>();
+        // while both run, every process of each gang carries the ports the scheduler gave it
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            ports.put(first, gangPorts(first));
+            ports.put(second, gangPorts(second));
+            return ports.get(first).size() == 4 && ports.get(second).size() == 4;
+        });
+        assertThat(ports.get(first)).as("ports of both gangs").doesNotContainAnyElementsOf(ports.get(second));
+        Experiment a = awaitEnd(first, Duration.ofMinutes(5));
+        Experiment b = awaitEnd(second, Duration.ofMinutes(5));
+        assertThat(a.getState()).as(a.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+        assertThat(b.getState()).as(b.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+        // at once: each was running before the other finished
+        assertThat(at(a, ExperimentState.RUNNING, 0)).isBefore(at(b, ExperimentState.SUCCEEDED, 0));
+        assertThat(at(b, ExperimentState.RUNNING, 0)).isBefore(at(a, ExperimentState.SUCCEEDED, 0));
+        // and each trained as a Spark standalone cluster on its own master port
+        assertThat(workerLog(first)).contains("Spark spark://127.0.0.1:" + masterPort(ports.get(first)));
+        assertThat(workerLog(second)).contains("Spark spark://127.0.0.1:" + masterPort(ports.get(second)));
+    }
+
+    /** A quarter GPU for each of 2 replicas, one small epoch: two such gangs fit on the test's one node. */
+    private ExperimentSpec gang(String name)
+    {
+        return spec(name, 1).toBuilder().setReplicas(2)
+                .setResources(spec(name, 1).getResources().toBuilder().setGpu(dev.tranche.proto.v1.GpuRequest.newBuilder().setFraction(0.25))).build();
+    }
+
+    /** "master=P", "driver=P", ... as every live process of the experiment's workers was told them (empty if they differ or none run). */
+    private static Set<String> gangPorts(String id)
+    {
+        Set<Set<String>> seen = new HashSet<>();
+        for (WorkerProcess process : workerProcesses(id)) {
+            Map<String, String> environment = environment(process.pid());
+            Set<String> ports = new java.util.TreeSet<>();
+            String master = environment.getOrDefault("TRANCHE_MASTER_ADDRESS", "");
+            if (master.contains(":")) {
+                ports.add("master=" + master.substring(master.lastIndexOf(':') + 1));
+            }
+            for (String name : List.of("TRANCHE_DRIVER_PORT", "TRANCHE_BLOCK_MANAGER_PORT", "TRANCHE_GRADIENT_PORT")) {
+                if (environment.containsKey(name)) {
+                    ports.add(name + "=" + environment.get(name));
+                }
+            }
+            seen.add(ports);
+        }
+        return seen.size() == 1 && workerProcesses(id).stream().map(WorkerProcess::rank).distinct().count() == 2 ? seen.iterator().next() : Set.of();
+    }
+
+    private static String masterPort(Set<String> ports)
+    {
+        return ports.stream().filter(port -> port.startsWith("master=")).findFirst().orElseThrow().substring("master=".length());
+    }
+
+    private static Map<String, String> environment(long pid)
+    {
+        Map<String, String> environment = new HashMap<>();
+        try {
+            for (String entry : new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")), StandardCharsets.UTF_8).split("\0")) {
+                int equals = entry.indexOf('=');
+                if (equals > 0) {
+                    environment.put(entry.substring(0, equals), entry.substring(equals + 1));
+                }
+            }
+        }
+        catch (IOException e) {
+            // gone meanwhile
+        }
+        return environment;
     }
 
     private String points(String id)
