@@ -115,8 +115,8 @@ public final class Trainer
         try (Engine engine = engine(net, graph, train)) {
             averaging = engine.averagingFrequency();
             events.info(String.format("model: %s, %,d parameters; %s", spec.getModel().getArchitecture(), net.numParams(), describeEngine(averaging)));
-            // the single-process engine reports at the same points as Spark would with as many workers
-            int segment = options.workers() * Math.max(1, averaging) * ROUNDS_PER_SEGMENT;
+            // the single-process engine (and gradient sharing, which has no rounds) reports as Spark would averaging every 5 steps
+            int segment = options.workers() * (averaging > 0 ? averaging : AveragingCalibration.FALLBACK_STEPS) * ROUNDS_PER_SEGMENT;
             if (best.isPresent() && startEpoch - best.get().epoch() >= patience) {
                 earlyStopped = true;
             }
