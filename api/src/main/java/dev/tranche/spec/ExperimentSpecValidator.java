@@ -27,6 +27,8 @@ public final class ExperimentSpecValidator
     public static final Set<String> DATASET_KINDS = Set.of("fashion-mnist", "mnist", "cifar10", "image-folder");
     public static final Set<String> OPTIMIZERS = Set.of("sgd", "nesterov", "adam", "rmsprop");
     public static final Set<String> PRIORITIES = Set.of("low", "normal", "high", "critical");
+    public static final String AUTO = "auto";
+    public static final int MAX_AVERAGING_FREQUENCY = 10_000;
     public static final Set<String> DATA_PARALLELISM = Set.of("parameter-averaging", "gradient-sharing");
 
     public static final int MAX_REPLICAS = 64;
@@ -136,6 +138,12 @@ public final class ExperimentSpecValidator
         if (training.getDataParallelism().isEmpty()) {
             training.setDataParallelism("parameter-averaging");
         }
+        if (training.getAveragingFrequency().isEmpty()) {
+            training.setAveragingFrequency(AUTO);
+        }
+        if (!builder.getDatasetBuilder().hasValidationFraction()) {
+            builder.getDatasetBuilder().setValidationFraction(0.1);
+        }
         ResourceRequest.Builder resources = builder.getResourcesBuilder();
         if (!resources.hasCpuMilli()) {
             resources.setCpuMilli(1000);
@@ -200,6 +208,11 @@ public final class ExperimentSpecValidator
         }
         range(out, "dataset.limit", dataset.getLimit(), 0, 100_000_000);
         range(out, "dataset.test_limit", dataset.getTestLimit(), 0, 100_000_000);
+        double validation = dataset.getValidationFraction();
+        if (dataset.hasValidationFraction() && !(validation >= 0 && validation <= 0.5)) {
+            out.add(new Violation("dataset.validation_fraction", "must be in [0, 0.5] (the share of training images held out for validation): got "
+                    + format(validation) + (validation > 0.5 && validation <= 50 ? "; write a share, e.g. 0.1 for 10%" : "")));
+        }
     }
 
     private static void training(List<Violation> out, TrainingSpec training)
@@ -216,6 +229,24 @@ public final class ExperimentSpecValidator
             out.add(new Violation("training.seed", "must not be negative: got " + training.getSeed()));
         }
         oneOfOrEmpty(out, "training.data_parallelism", training.getDataParallelism(), DATA_PARALLELISM);
+        String averaging = training.getAveragingFrequency();
+        if (!averaging.isEmpty() && !averaging.equals(AUTO) && averagingSteps(averaging).isEmpty()) {
+            out.add(new Violation("training.averaging_frequency", "must be auto or a whole number of steps from 1 to " + MAX_AVERAGING_FREQUENCY
+                    + ": got " + quote(averaging) + " (leave it out to let the worker choose from measured step and averaging times)"));
+        }
+        if (training.hasEarlyStopping()) {
+            range(out, "training.early_stopping.patience", training.getEarlyStopping().getPatience(), 1, MAX_EPOCHS);
+        }
+    }
+
+    /** The steps between averages a fixed {@code training.averaging_frequency} names; empty for auto or nonsense. */
+    public static java.util.OptionalInt averagingSteps(String averagingFrequency)
+    {
+        if (!averagingFrequency.matches("[0-9]{1,6}")) {
+            return java.util.OptionalInt.empty();
+        }
+        int steps = Integer.parseInt(averagingFrequency);
+        return steps >= 1 && steps <= MAX_AVERAGING_FREQUENCY ? java.util.OptionalInt.of(steps) : java.util.OptionalInt.empty();
     }
 
     private static void resources(List<Violation> out, ResourceRequest resources)

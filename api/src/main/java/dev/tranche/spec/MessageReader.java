@@ -26,6 +26,9 @@ final class MessageReader
     /** Deeper than any spec needs; stops a self-referencing structure from recursing forever. */
     static final int MAX_DEPTH = 32;
 
+    /** Text fields that take a word or a whole number, e.g. {@code averaging_frequency: auto} or {@code 20}. */
+    private static final java.util.Set<String> NUMBER_OR_WORD = java.util.Set.of("tranche.v1.TrainingSpec.averaging_frequency");
+
     private MessageReader() {}
 
     /** Fills {@code builder} from {@code map}; a problem throws {@link IllegalArgumentException} whose message starts with the field path. */
@@ -128,6 +131,10 @@ final class MessageReader
             case STRING -> {
                 if (value instanceof String text) {
                     return text;
+                }
+                if (NUMBER_OR_WORD.contains(field.getFullName()) && (value instanceof Integer || value instanceof Long || value instanceof java.math.BigInteger)) {
+                    // "auto" or a count: the validator checks the count's range
+                    return value.toString();
                 }
                 throw problem(path, "must be text: got " + describe(value) + " (write it in quotes: \"" + value + "\")");
             }

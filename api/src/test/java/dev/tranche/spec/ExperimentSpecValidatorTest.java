@@ -45,6 +45,9 @@ final class ExperimentSpecValidatorTest
         assertThat(normalized.getTraining().getOptimizer()).isEqualTo("adam");
         assertThat(normalized.getTraining().getLearningRate()).isEqualTo(0.001);
         assertThat(normalized.getTraining().getDataParallelism()).isEqualTo("parameter-averaging");
+        assertThat(normalized.getTraining().getAveragingFrequency()).isEqualTo("auto");
+        assertThat(normalized.getTraining().hasEarlyStopping()).isFalse();
+        assertThat(normalized.getDataset().getValidationFraction()).isEqualTo(0.1);
         assertThat(normalized.getResources().getCpuMilli()).isEqualTo(1000);
         assertThat(normalized.getResources().getMemoryMib()).isEqualTo(2048);
         assertThat(normalized.getResources().hasGpu()).isFalse();
@@ -88,6 +91,31 @@ final class ExperimentSpecValidatorTest
         assertThat(normalized.getTraining().getSeed()).isZero();
         assertThat(normalized.getDataset().getLimit()).isZero();
         assertThat(normalized.getMaxRetries()).isZero();
+    }
+
+    @Test
+    void validationAveragingAndEarlyStoppingSettingsAreCheckedWithTheirFieldPaths()
+    {
+        ExperimentSpec good = validator.validateAndNormalize(ExperimentSpecFiles.parse("""
+                name: tuned
+                project: default
+                model: {architecture: lenet}
+                dataset: {kind: mnist, validation_fraction: 0}
+                training: {averaging_frequency: 20, early_stopping: {patience: 2}}
+                """, "tuned"));
+        assertThat(good.getTraining().getAveragingFrequency()).isEqualTo("20");
+        assertThat(good.getTraining().getEarlyStopping().getPatience()).isEqualTo(2);
+        assertThat(good.getDataset().hasValidationFraction()).isTrue();
+        assertThat(good.getDataset().getValidationFraction()).isZero();
+        for (String[] bad : new String[][] {
+                {"dataset: {kind: mnist, validation_fraction: 10}", "dataset.validation_fraction must be in [0, 0.5] (the share of training images held out for validation): got 10; write a share, e.g. 0.1 for 10%"},
+                {"dataset: {kind: mnist, validation_fraction: -0.1}", "dataset.validation_fraction must be in [0, 0.5]"},
+                {"dataset: {kind: mnist}\ntraining: {averaging_frequency: 0}", "training.averaging_frequency must be auto or a whole number of steps from 1 to 10000: got \"0\""},
+                {"dataset: {kind: mnist}\ntraining: {averaging_frequency: sometimes}", "training.averaging_frequency must be auto or a whole number"},
+                {"dataset: {kind: mnist}\ntraining: {early_stopping: {patience: 0}}", "training.early_stopping.patience"}}) {
+            ExperimentSpec spec = ExperimentSpecFiles.parse("name: bad\nproject: default\nmodel: {architecture: lenet}\n" + bad[0] + "\n", "bad");
+            assertThatThrownBy(() -> validator.validateAndNormalize(spec)).as(bad[0]).isInstanceOf(InvalidSpecException.class).hasMessageContaining(bad[1]);
+        }
     }
 
     @Test

@@ -32,4 +32,19 @@ public interface ExecutionBackend
     {
         return Map.of();
     }
+
+    /**
+     * The network host a node's workers listen on, which gangs' ports must not collide on: the node
+     * itself, or one machine for every node a local backend simulates.
+     */
+    default String portHost(String node)
+    {
+        return node;
+    }
+
+    /** Whether a port is free on a host now, as far as this backend can tell (a remote node: assumed). */
+    default boolean portFree(String host, int port)
+    {
+        return true;
+    }
 }

@@ -6,9 +6,11 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * What an execution backend needs to start a placed gang: the experiment, its spec (JSON), where each
- * replica goes, and what the workers need to report back (docs/worker.md, the environment contract).
+ * replica goes, the ports the gang may listen on, and what the workers need to report back
+ * (docs/worker.md, the environment contract).
  */
-public record LaunchRequest(String experimentId, String project, String specJson, List<ReplicaLaunch> replicas, String schedulerAddress, String credential)
+public record LaunchRequest(String experimentId, String project, String specJson, List<ReplicaLaunch> replicas, String schedulerAddress, String credential,
+        GangPorts ports)
 {
     public LaunchRequest
     {
@@ -18,6 +20,7 @@ public record LaunchRequest(String experimentId, String project, String specJson
         replicas = List.copyOf(requireNonNull(replicas, "replicas is null"));
         requireNonNull(schedulerAddress, "schedulerAddress is null");
         requireNonNull(credential, "credential is null");
+        requireNonNull(ports, "ports is null");
         if (replicas.isEmpty()) {
             throw new IllegalArgumentException("a launch needs at least one replica");
         }

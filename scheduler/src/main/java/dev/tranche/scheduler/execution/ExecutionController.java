@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.backend.ExecutionBackend;
+import dev.tranche.scheduler.backend.GangPorts;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
@@ -15,6 +16,7 @@ import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.scheduler.store.GangPortRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +37,9 @@ import static java.util.Objects.requireNonNull;
  * workers are launched, workers whose experiment no longer holds GPUs (cancelled, preempted,
  * finished) are stopped, and what the workers do becomes the experiment's state — RUNNING,
  * SUCCEEDED, FAILED after its retries, or back to PENDING when its node or a GPU reservation is lost.
- * Device reservations no gang needs any more are freed at the start of each pass. Because a pass
+ * Device reservations no gang needs any more are freed at the start of each pass, and so are the
+ * ports of gangs that ended; a gang gets its ports (stored, so they outlive a restart) just before
+ * its workers start. Because a pass
  * starts from both sides' current state, a restarted scheduler neither duplicates nor loses work.
  */
 public final class ExecutionController
@@ -50,10 +54,13 @@ public final class ExecutionController
     private final String schedulerAddress;
     private final Duration grace;
     private final Predicate<String> nodeAlive;
+    private final GangPortRepository ports;
+    private final PortAllocator portAllocator = new PortAllocator(PortAllocator.FIRST_PORT, PortAllocator.LAST_PORT);
 
     public ExecutionController(ExecutionBackend backend, ClusterRepository cluster, ExperimentRepository experiments, ExperimentEventBus events,
-            WorkerCredentials credentials, String schedulerAddress, Duration grace, Predicate<String> nodeAlive)
+            WorkerCredentials credentials, String schedulerAddress, Duration grace, Predicate<String> nodeAlive, GangPortRepository ports)
     {
+        this.ports = requireNonNull(ports, "ports is null");
         this.backend = requireNonNull(backend, "backend is null");
         this.cluster = requireNonNull(cluster, "cluster is null");
         this.experiments = requireNonNull(experiments, "experiments is null");
@@ -72,6 +79,7 @@ public final class ExecutionController
         Set<String> held = new HashSet<>();
         snapshot.held().forEach(each -> held.add(each.experiment().id()));
         syncDevices(snapshot);
+        releasePorts(held, workers.keySet());
 
         // workers of experiments that hold no GPUs any more: stop them, and keep their nodes free until they are gone
         Set<String> busyNodes = new HashSet<>();
@@ -102,6 +110,22 @@ public final class ExecutionController
             }
         }
         return changed;
+    }
+
+    /** Frees the ports of gangs that hold no GPUs and have no workers left. */
+    private void releasePorts(Set<String> held, Set<String> withWorkers)
+    {
+        Set<String> keep = new HashSet<>(held);
+        keep.addAll(withWorkers);
+        try {
+            int freed = ports.releaseAllBut(keep);
+            if (freed > 0) {
+                log.debug("freed {} ports of ended gangs", freed);
+            }
+        }
+        catch (RuntimeException e) {
+            log.warn("could not free the ports of ended gangs: {}", e.getMessage());
+        }
     }
 
     /** Frees device reservations no gang needs, and records the devices the reserved GPUs were given (for `tranche nodes`). */
@@ -150,7 +174,7 @@ public final class ExecutionController
                         return false;   // preempted workers are still checkpointing there
                     }
                 }
-                backend.launch(launchRequest(gang, spec, gpuMemory));
+                backend.launch(launchRequest(gang, spec, gpuMemory, allocatePorts(gang)));
                 return true;
             }
             case STARTING -> {
@@ -193,7 +217,18 @@ public final class ExecutionController
         return false;
     }
 
-    private LaunchRequest launchRequest(ClusterRepository.Held gang, ExperimentSpec spec, Map<String, Map<Integer, Long>> gpuMemory)
+    /** The gang's ports on each of its hosts, recorded before any worker starts: a new choice each launch, its own old ones included. */
+    private GangPorts allocatePorts(ClusterRepository.Held gang)
+    {
+        String id = gang.experiment().id();
+        Set<String> hosts = new HashSet<>();
+        gang.replicas().forEach(replica -> hosts.add(backend.portHost(replica.node())));
+        GangPorts chosen = portAllocator.allocate(hosts, ports.takenByOthers(id), backend::portFree);
+        ports.assign(id, hosts, chosen);
+        return chosen;
+    }
+
+    private LaunchRequest launchRequest(ClusterRepository.Held gang, ExperimentSpec spec, Map<String, Map<Integer, Long>> gpuMemory, GangPorts gangPorts)
     {
         List<ReplicaLaunch> replicas = new ArrayList<>();
         for (int rank = 0; rank < gang.replicas().size(); rank++) {
@@ -211,7 +246,7 @@ public final class ExecutionController
             throw new IllegalStateException(e);
         }
         String id = gang.experiment().id();
-        return new LaunchRequest(id, gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id));
+        return new LaunchRequest(id, gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id), gangPorts);
     }
 
     private void publish(ExperimentChange change)

@@ -165,9 +165,14 @@ public final class DemoCommand
         if (speed != null) {
             text.append(String.format(Locale.ROOT, "  %.0f img/s", speed.getValue()));
         }
+        // every epoch is scored on validation images; the test images once, at the end
+        MetricPoint validation = latest.get("validation_accuracy");
+        if (validation != null) {
+            text.append(String.format(Locale.ROOT, "  validation accuracy %.3f", validation.getValue()));
+        }
         MetricPoint accuracy = latest.get("test_accuracy");
         if (accuracy != null) {
-            text.append(String.format(Locale.ROOT, "  test accuracy %.3f", accuracy.getValue()));
+            text.append(String.format(Locale.ROOT, "  test accuracy %.3f (model of epoch %d)", accuracy.getValue(), accuracy.getEpoch()));
         }
         return text.toString();
     }

@@ -27,6 +27,7 @@ import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.scheduling.SchedulingLoop;
 import dev.tranche.scheduler.scheduling.SpecTranslator;
 import dev.tranche.scheduler.store.ClusterRepository;
+import dev.tranche.scheduler.store.GangPortRepository;
 import dev.tranche.scheduler.service.RequestGuard;
 import dev.tranche.scheduler.store.Database;
 import dev.tranche.scheduler.store.PlacementWriter;
@@ -196,6 +197,7 @@ public final class SchedulerServer
                     config.security().datasetRoots().map(DatasetRoots::new).orElseGet(() -> DatasetRoots.defaults(config.home())));
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
+            GangPortRepository gangPorts = new GangPortRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(WorkerCredentials.SECRET_NAME));
             AuditRepository auditEvents = new AuditRepository(database.dataSource());
@@ -291,12 +293,12 @@ public final class SchedulerServer
                     failures, clock).start();
             schedulingLoop.start();
             if (kubernetesLauncher != null) {
-                execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get());
+                execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts);
             }
             if (earlyLocal != null) {
                 localBackend = earlyLocal;
                 ExecutionController controller = new ExecutionController(localBackend,
-                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), WORKER_GRACE, node -> true);
+                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), WORKER_GRACE, node -> true, gangPorts);
                 execution = new ExecutionLoop(controller, Duration.ofSeconds(1));
             }
             // last, once both ports listen and everything runs: a start that fails before this (a port in
@@ -348,7 +350,7 @@ public final class SchedulerServer
 
     /** The Kubernetes backend: the cluster's nodes as the inventory (kept current by a watch), workers as pods. */
     private static AutoCloseable startKubernetes(KubernetesClient client, KubernetesLauncher launcher, ClusterRepository cluster, ExperimentRepository experiments,
-            ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings)
+            ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings, GangPortRepository gangPorts)
     {
         KubernetesInventory inventory = new KubernetesInventory(client, settings.namespace());
         Set<String> liveNodes = ConcurrentHashMap.newKeySet();
@@ -361,7 +363,7 @@ public final class SchedulerServer
             current.forEach(node -> liveNodes.add(node.name()));
         });
         ExecutionController controller = new ExecutionController(launcher,
-                cluster, experiments, events, credentials, settings.schedulerAddress(), WORKER_GRACE, liveNodes::contains);
+                cluster, experiments, events, credentials, settings.schedulerAddress(), WORKER_GRACE, liveNodes::contains, gangPorts);
         ExecutionLoop loop = new ExecutionLoop(controller, Duration.ofSeconds(1));
         log.info("running workers as pods in namespace {} (image {}), {} nodes in the inventory", settings.namespace(), settings.workerImage(), nodes.size());
         return () -> {

@@ -66,7 +66,8 @@ final class KubernetesExecutionTest
                 new WorkerCredentials(new byte[32]),
                 "tranche-scheduler:50051",
                 Duration.ofSeconds(30),
-                node -> !lostNodes.contains(node));
+                node -> !lostNodes.contains(node),
+                new dev.tranche.scheduler.store.GangPortRepository(scheduler.dataSource()));
     }
 
     @AfterEach
@@ -165,6 +166,74 @@ final class KubernetesExecutionTest
     }
 
     /** A pass that launches: the reservations are created, the device plugin gives them devices, the next pass starts the pods. */
+    @Test
+    void gangsOnOneNodeGetTheirOwnPortsWhichOutliveARestartAndAreFreedWhenTheGangEnds()
+    {
+        String first = placed(gang("ports-a"));
+        String second = placed(gang("ports-b"));
+        launched();
+        Set<String> firstPorts = ports(first);
+        Set<String> secondPorts = ports(second);
+        assertThat(firstPorts).hasSize(4).doesNotContainAnyElementsOf(secondPorts);
+        assertThat(secondPorts).hasSize(4);
+        // every rank of a gang is told the same ports
+        assertThat(pods(first)).hasSize(2).allSatisfy(pod -> assertThat(portsOf(pod)).isEqualTo(firstPorts));
+
+        // a restarted scheduler: new objects over the same database
+        controller = new ExecutionController(
+                new KubernetesLauncher(kubernetes, NAMESPACE, "tranche/worker:test", "/checkpoints"),
+                new ClusterRepository(scheduler.dataSource()),
+                new ExperimentRepository(scheduler.dataSource()),
+                new ExperimentEventBus(),
+                new WorkerCredentials(new byte[32]),
+                "tranche-scheduler:50051",
+                Duration.ofSeconds(30),
+                node -> true,
+                new dev.tranche.scheduler.store.GangPortRepository(scheduler.dataSource()));
+        String third = placed(gang("ports-c"));
+        launched();
+        assertThat(ports(third)).hasSize(4).doesNotContainAnyElementsOf(firstPorts).doesNotContainAnyElementsOf(secondPorts);
+
+        phase(first + "-0", "Running", null);
+        phase(first + "-1", "Running", null);
+        controller.reconcile();
+        phase(first + "-0", "Succeeded", 0);
+        phase(first + "-1", "Succeeded", 0);
+        controller.reconcile();
+        assertThat(client.get(first).getState()).isEqualTo(ExperimentState.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(first).isEmpty());
+        controller.reconcile();
+        assertThat(scheduler.count("SELECT count(*) FROM gang_ports WHERE experiment_id = '" + first + "'")).isZero();
+        assertThat(scheduler.count("SELECT count(*) FROM gang_ports")).isEqualTo(8);
+    }
+
+    /** Two replicas of a quarter GPU each: two such gangs fit on the one node. */
+    private static ExperimentSpec gang(String name)
+    {
+        ExperimentSpec spec = Specs.named(name, "default");
+        return spec.toBuilder().setReplicas(2)
+                .setResources(spec.getResources().toBuilder().setGpu(dev.tranche.proto.v1.GpuRequest.newBuilder().setFraction(0.25))).build();
+    }
+
+    /** The ports rank 0 of the experiment was told, as "NAME=port". */
+    private Set<String> ports(String experimentId)
+    {
+        return portsOf(pods(experimentId).stream().filter(pod -> pod.getMetadata().getName().endsWith("-0")).findFirst().orElseThrow());
+    }
+
+    private static Set<String> portsOf(Pod pod)
+    {
+        Set<String> ports = new java.util.TreeSet<>();
+        pod.getSpec().getContainers().get(0).getEnv().forEach(variable -> {
+            switch (variable.getName()) {
+                case "TRANCHE_MASTER_ADDRESS" -> ports.add(variable.getValue().substring(variable.getValue().lastIndexOf(':') + 1));
+                case "TRANCHE_DRIVER_PORT", "TRANCHE_BLOCK_MANAGER_PORT", "TRANCHE_GRADIENT_PORT" -> ports.add(variable.getValue());
+                default -> { }
+            }
+        });
+        return ports;
+    }
+
     private void launched()
     {
         controller.reconcile();

@@ -73,7 +73,8 @@ final class KubernetesGpuSharingTest
                 new WorkerCredentials(new byte[32]),
                 "tranche-scheduler:50051",
                 Duration.ofSeconds(30),
-                node -> true);
+                node -> true,
+                new dev.tranche.scheduler.store.GangPortRepository(scheduler.dataSource()));
     }
 
     @AfterEach

@@ -12,10 +12,16 @@ import static java.util.Objects.requireNonNull;
  * order and the random streams are derived from {@code seed}, the epoch and the batch, so they need
  * no more than these numbers to continue exactly.
  */
-public record Checkpoint(Path file, Net net, int epochsDone, int batchesDone, long seed, long rngState)
+public record Checkpoint(Path file, Net net, int epochsDone, int batchesDone, long seed, long rngState, java.util.Optional<CheckpointStore.Best> best)
 {
+    public Checkpoint(Path file, Net net, int epochsDone, int batchesDone, long seed, long rngState)
+    {
+        this(file, net, epochsDone, batchesDone, seed, rngState, java.util.Optional.empty());
+    }
+
     public Checkpoint
     {
+        requireNonNull(best, "best is null");
         requireNonNull(file, "file is null");
         requireNonNull(net, "net is null");
         if (epochsDone < 0 || batchesDone < 0) {

@@ -40,6 +40,7 @@ public final class CheckpointStore
     private static final Pattern NAME = Pattern.compile("epoch-(\\d{4,})-batch-(\\d{6,})\\.ckpt");
     private static final String STATE = "state.properties";
     private static final String MODEL = "model.zip";
+    private static final String BEST = "best.ckpt";
     /** Older complete checkpoints kept besides the newest, in case the newest is damaged later. */
     private static final int KEEP = 2;
 
@@ -61,6 +62,55 @@ public final class CheckpointStore
     public Path save(Net net, boolean graph, int epochsDone, int batchesDone, long seed, long rngState)
             throws IOException
     {
+        Path target = write(String.format("epoch-%04d-batch-%06d.ckpt", epochsDone, batchesDone), net, graph, epochsDone, batchesDone, seed, rngState,
+                new Properties());
+        prune();
+        return target;
+    }
+
+    /**
+     * Writes the model that did best on the validation images so far ({@code best.ckpt}, replaced
+     * each time): the one a finished run hands over and tests, whatever later epochs did.
+     */
+    public Path saveBest(Net net, boolean graph, long seed, Best best)
+            throws IOException
+    {
+        Properties extra = new Properties();
+        extra.setProperty("validation_accuracy", Double.toString(best.validationAccuracy()));
+        extra.setProperty("validation_loss", Double.toString(best.validationLoss()));
+        return write(BEST, net, graph, best.epoch(), 0, seed, 0, extra);
+    }
+
+    /** The best model on validation so far, if one was written and loads. */
+    public Optional<Checkpoint> best()
+    {
+        Path file = directory.resolve(BEST);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(load(file));
+        }
+        catch (IOException | RuntimeException e) {
+            warnings.println("warning: skipping damaged best-model checkpoint " + file + ": " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Where the best model on validation stood: its epoch (1-based) and its validation numbers. */
+    public record Best(int epoch, double validationAccuracy, double validationLoss)
+    {
+        public Best
+        {
+            if (epoch < 1) {
+                throw new IllegalArgumentException("epoch must be at least 1: got " + epoch);
+            }
+        }
+    }
+
+    private Path write(String name, Net net, boolean graph, int epochsDone, int batchesDone, long seed, long rngState, Properties extra)
+            throws IOException
+    {
         Files.createDirectories(directory);
         ByteArrayOutputStream model = new ByteArrayOutputStream();
         net.write(model);
@@ -69,6 +119,7 @@ public final class CheckpointStore
         crc.update(modelBytes);
 
         Properties state = new Properties();
+        state.putAll(extra);
         state.setProperty("epochs_done", Integer.toString(epochsDone));
         state.setProperty("batches_done", Integer.toString(batchesDone));
         state.setProperty("seed", Long.toString(seed));
@@ -77,7 +128,6 @@ public final class CheckpointStore
         state.setProperty("model_crc32", Long.toString(crc.getValue()));
         state.setProperty("model_bytes", Integer.toString(modelBytes.length));
 
-        String name = String.format("epoch-%04d-batch-%06d.ckpt", epochsDone, batchesDone);
         Path target = directory.resolve(name);
         Path temp = directory.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid());
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
@@ -96,7 +146,6 @@ public final class CheckpointStore
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         forceDirectory();
-        prune();
         return target;
     }
 
@@ -141,11 +190,15 @@ public final class CheckpointStore
         }
         boolean graph = Boolean.parseBoolean(state.getProperty("graph"));
         Net net = Net.read(new ByteArrayInputStream(model), graph);
+        String accuracy = state.getProperty("validation_accuracy");
+        Optional<Best> best = accuracy == null ? Optional.empty() : Optional.of(new Best(Integer.parseInt(state.getProperty("epochs_done")),
+                Double.parseDouble(accuracy), Double.parseDouble(state.getProperty("validation_loss"))));
         return new Checkpoint(file, net,
                 Integer.parseInt(state.getProperty("epochs_done")),
                 Integer.parseInt(state.getProperty("batches_done")),
                 Long.parseLong(state.getProperty("seed")),
-                Long.parseLong(state.getProperty("rng_state")));
+                Long.parseLong(state.getProperty("rng_state")),
+                best);
     }
 
     /** Checkpoint files, newest position first. */

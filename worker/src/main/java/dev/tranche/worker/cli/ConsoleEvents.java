@@ -28,8 +28,8 @@ final class ConsoleEvents
     @Override
     public void epoch(EpochResult r)
     {
-        out.printf("epoch %d/%d done in %s: train loss %.4f, test loss %.4f, test accuracy %.4f, %.0f images/s%n",
-                r.epoch(), r.epochs(), duration(r.seconds()), r.trainLoss(), r.testLoss(), r.testAccuracy(), r.imagesPerSecond());
+        out.printf("epoch %d/%d done in %s: train loss %.4f, validation loss %.4f, validation accuracy %.4f, %.0f images/s%n",
+                r.epoch(), r.epochs(), duration(r.seconds()), r.trainLoss(), r.validationLoss(), r.validationAccuracy(), r.imagesPerSecond());
         out.flush();
     }
 

@@ -73,8 +73,16 @@ class TrainCommand
             description = "spark (data-parallel, default) or single (one DL4J network, no Spark: the benchmark's baseline).")
     TrainOptions.Engine engine;
 
-    @Option(names = "--averaging-frequency", defaultValue = "5", paramLabel = "STEPS", description = "Steps between parameter averages (default: ${DEFAULT-VALUE}).")
-    int averagingFrequency;
+    @Option(names = "--averaging-frequency", paramLabel = "STEPS",
+            description = "Override training.averaging_frequency: steps between parameter averages, or auto (the default: chosen from a measured step and averaging round).")
+    String averagingFrequency;
+
+    @Option(names = "--validation-fraction", paramLabel = "F", description = "Override dataset.validation_fraction: share of the training images held out for validation (default 0.1).")
+    Double validationFraction;
+
+    @Option(names = "--seeds", split = ",", paramLabel = "SEED",
+            description = "Train once per seed (overriding training.seed), one after another, and report each seed's and the mean and standard deviation of the test accuracy, e.g. --seeds 1,2,3.")
+    List<Long> seeds;
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: local[K]).")
     String master;
@@ -128,7 +136,26 @@ class TrainCommand
         if (dataParallelism != null) {
             builder.getTrainingBuilder().setDataParallelism(dataParallelism);
         }
+        if (averagingFrequency != null) {
+            builder.getTrainingBuilder().setAveragingFrequency(averagingFrequency);
+        }
+        if (validationFraction != null) {
+            builder.getDatasetBuilder().setValidationFraction(validationFraction);
+        }
         ExperimentSpec experiment = new ExperimentSpecValidator().validateAndNormalize(builder.build());
+        if (seeds != null && !seeds.isEmpty()) {
+            if (replicas > 1 || environment.worldSize() > 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--seeds runs stand-alone trainings one after another; it does not combine with --replicas or a gang");
+            }
+            for (long seed : seeds) {
+                if (seed < 0) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--seeds: a seed must not be negative: got " + seed);
+                }
+            }
+            if (seeds.stream().distinct().count() != seeds.size()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--seeds: each seed once, please: got " + seeds);
+            }
+        }
 
         int cores = Runtime.getRuntime().availableProcessors();
         int k = workers != null ? workers : engine == TrainOptions.Engine.single ? 1 : cores;
@@ -138,7 +165,7 @@ class TrainCommand
             threads = Math.max(1, k * Math.max(1, cores / k));
         }
         TrainOptions options = new TrainOptions(experiment, engine, master != null ? master : "local[" + k + "]", k, threads,
-                averagingFrequency, Optional.ofNullable(checkpointDir));
+                Optional.ofNullable(checkpointDir));
 
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter progress = output == OutputFormat.json ? spec.commandLine().getErr() : out;
@@ -147,6 +174,10 @@ class TrainCommand
         progress.println(environment.deviceLine());
         progress.flush();
         StopSignal stop = StopSignal.install(Duration.ofSeconds(graceSeconds), System.err);
+
+        if (seeds != null && !seeds.isEmpty()) {
+            return trainSeeds(experiment, options, environment, listeners, stop, progress);
+        }
 
         List<Process> children = List.of();
         org.apache.spark.rpc.RpcEnv sparkMaster = null;
@@ -184,12 +215,84 @@ class TrainCommand
             out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(json(experiment, options, result)));
         }
         else {
-            out.printf("%s: test accuracy %.4f, test loss %.4f, %.0f images/s over %d training images, %d epochs%s%n",
-                    experiment.getName(), result.testAccuracy(), result.testLoss(), result.imagesPerSecond(), result.trainImages(),
-                    result.epochs(), result.stopped() ? " (stopped early, checkpointed)" : "");
+            out.println(summary(experiment.getName(), result));
         }
         out.flush();
         return result.stopped() ? 143 : 0;
+    }
+
+    private static String summary(String name, TrainingResult result)
+    {
+        if (result.stopped()) {
+            return String.format("%s: stopped early, checkpointed after %d of %d epochs; not tested (%.0f images/s)",
+                    name, result.resumedFromEpoch() + result.epochResults().size(), result.epochs(), result.imagesPerSecond());
+        }
+        return String.format("%s: test accuracy %.4f, test loss %.4f (model of epoch %d%s), %.0f images/s over %d training images, %d epochs%s",
+                name, result.testAccuracy(), result.testLoss(), result.modelEpoch(),
+                Double.isNaN(result.validationAccuracy()) ? "" : String.format(", best validation accuracy %.4f", result.validationAccuracy()),
+                result.imagesPerSecond(), result.trainImages(), result.epochs(), result.earlyStopped() ? ", stopped early on validation" : "");
+    }
+
+    /** {@code --seeds}: the same training once per seed, then each seed's and the mean and standard deviation of the test accuracy. */
+    private int trainSeeds(ExperimentSpec experiment, TrainOptions options, WorkerEnvironment environment, List<TrainingEvents> listeners, StopSignal stop,
+            PrintWriter progress)
+    {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Map<String, Object>> runs = new ArrayList<>();
+        List<Double> accuracies = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        for (long seed : seeds) {
+            ExperimentSpec.Builder seeded = experiment.toBuilder();
+            seeded.getTrainingBuilder().setSeed(seed);
+            ExperimentSpec run = seeded.build();
+            TrainOptions seedOptions = new TrainOptions(run, options.engine(), options.master(), options.workers(), options.threadsPerWorker(),
+                    options.checkpointDir().map(dir -> dir.resolve("seed-" + seed)), options.sparkConf(), options.expectedExecutors());
+            progress.println("== seed " + seed);
+            progress.flush();
+            TrainingResult result = train(run, seedOptions, environment, listeners, stop);
+            Map<String, Object> json = json(run, seedOptions, result);
+            json.put("seed", seed);
+            runs.add(json);
+            lines.add("seed " + seed + ": " + summary(run.getName(), result));
+            if (result.stopped()) {
+                out.println(String.join(System.lineSeparator(), lines));
+                out.flush();
+                return 143;
+            }
+            accuracies.add(result.testAccuracy());
+        }
+        double mean = accuracies.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        double std = standardDeviation(accuracies, mean);
+        double min = accuracies.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+        if (output == OutputFormat.json) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("name", experiment.getName());
+            map.put("seeds", List.copyOf(seeds));
+            map.put("test_accuracy_mean", mean);
+            map.put("test_accuracy_std", std);
+            map.put("test_accuracy_min", min);
+            map.put("runs", runs);
+            out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(map));
+        }
+        else {
+            lines.forEach(out::println);
+            out.printf("%s over %d seeds: test accuracy mean %.4f, standard deviation %.4f, lowest %.4f%n", experiment.getName(), accuracies.size(), mean, std, min);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** The sample standard deviation (n - 1); 0 for one value. */
+    static double standardDeviation(List<Double> values, double mean)
+    {
+        if (values.size() < 2) {
+            return 0;
+        }
+        double sum = 0;
+        for (double v : values) {
+            sum += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(sum / (values.size() - 1));
     }
 
     private TrainingResult train(ExperimentSpec experiment, TrainOptions options, WorkerEnvironment environment, List<TrainingEvents> listeners, StopSignal stop)
@@ -256,10 +359,16 @@ class TrainCommand
         map.put("workers", options.workers());
         map.put("threads_per_worker", options.threadsPerWorker());
         map.put("batch_size", experiment.getTraining().getBatchSize());
+        map.put("averaging_frequency", result.averagingFrequency());
+        map.put("seed", experiment.getTraining().getSeed());
         map.put("epochs", result.epochs());
         map.put("resumed_from_epoch", result.resumedFromEpoch());
         map.put("train_images", result.trainImages());
+        map.put("validation_images", result.validationImages());
         map.put("test_images", result.testImages());
+        map.put("model_epoch", result.modelEpoch());
+        map.put("validation_accuracy", result.validationAccuracy());
+        map.put("early_stopped", result.earlyStopped());
         map.put("test_accuracy", result.testAccuracy());
         map.put("test_loss", result.testLoss());
         map.put("images_per_second", result.imagesPerSecond());
@@ -270,8 +379,8 @@ class TrainCommand
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("epoch", r.epoch());
             e.put("train_loss", r.trainLoss());
-            e.put("test_loss", r.testLoss());
-            e.put("test_accuracy", r.testAccuracy());
+            e.put("validation_loss", r.validationLoss());
+            e.put("validation_accuracy", r.validationAccuracy());
             e.put("seconds", r.seconds());
             e.put("images_per_second", r.imagesPerSecond());
             perEpoch.add(e);

@@ -80,6 +80,9 @@ public final class Gang
         Map<String, String> conf = new HashMap<>();
         conf.put("spark.driver.host", master.host());
         conf.put("spark.driver.bindAddress", master.host());
+        // the ports the scheduler allocated to this gang; without them Spark takes any free port
+        env.driverPort().ifPresent(port -> conf.put("spark.driver.port", Integer.toString(port)));
+        env.blockManagerPort().ifPresent(port -> conf.put("spark.driver.blockManager.port", Integer.toString(port)));
         conf.put("spark.executor.cores", Integer.toString(coresPerReplica));
         conf.put("spark.cores.max", Integer.toString(executors * coresPerReplica));
         conf.put("spark.executor.memory", executorMemoryMib + "m");
@@ -94,7 +97,7 @@ public final class Gang
             conf.put("spark.executorEnv.CUDA_VISIBLE_DEVICES", env.cudaVisibleDevices());
         }
         return new TrainOptions(local.spec(), local.engine(), master.sparkUrl(), executors * coresPerReplica, local.threadsPerWorker(),
-                local.averagingFrequency(), local.checkpointDir(), conf, executors);
+                local.checkpointDir(), conf, executors);
     }
 
     /**
@@ -173,6 +176,7 @@ public final class Gang
             env.put(WorkerEnvironment.RANK, Integer.toString(rank));
             env.put(WorkerEnvironment.WORLD_SIZE, Integer.toString(replicas));
             env.put(WorkerEnvironment.MASTER_ADDRESS, master.host() + ":" + master.port());
+            parent.gradientPort().ifPresent(port -> env.put(WorkerEnvironment.GRADIENT_PORT, Integer.toString(port)));
             parent.experimentId().ifPresent(id -> env.put(WorkerEnvironment.EXPERIMENT_ID, id));
             env.put("SPARK_HOME", home.home().toString());
             env.put("SPARK_SCALA_VERSION", "2.12");

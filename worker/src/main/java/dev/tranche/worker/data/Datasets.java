@@ -70,6 +70,50 @@ public final class Datasets
         return new Split(train.first(limit), test.first(testLimit));
     }
 
+    /** Training images split into what trains and what validates after each epoch. */
+    public record Holdout(ImageData train, ImageData validation)
+    {
+        public Holdout
+        {
+            requireNonNull(train, "train is null");
+            requireNonNull(validation, "validation is null");
+        }
+    }
+
+    /**
+     * Holds out {@code fraction} of the training images (at least one when the fraction is above 0),
+     * chosen by a permutation seeded by {@code seed}: the same run always validates on the same images,
+     * and they are never the test images. The rest keep their original order.
+     */
+    public static Holdout holdOut(ImageData train, double fraction, long seed)
+    {
+        if (!(fraction >= 0 && fraction < 1)) {
+            throw new IllegalArgumentException("validation fraction must be in [0, 1): got " + fraction);
+        }
+        int count = (int) Math.round(train.size() * fraction);
+        if (fraction > 0) {
+            count = Math.max(1, count);
+        }
+        if (count >= train.size()) {
+            throw new IllegalArgumentException("holding out " + count + " of " + train.size() + " training images for validation leaves none to train on");
+        }
+        // its own stream, so the held-out images do not depend on how the epochs are shuffled
+        int[] order = permutation(train.size(), new Random(seed ^ 0x5DEECE66DL));
+        int[] validation = java.util.Arrays.copyOf(order, count);
+        boolean[] held = new boolean[train.size()];
+        for (int image : validation) {
+            held[image] = true;
+        }
+        java.util.Arrays.sort(validation);
+        int[] rest = new int[train.size() - count];
+        for (int image = 0, next = 0; image < train.size(); image++) {
+            if (!held[image]) {
+                rest[next++] = image;
+            }
+        }
+        return new Holdout(select(train, rest, 0, rest.length), select(train, validation, 0, validation.length));
+    }
+
     static ImageData select(ImageData data, int[] order, int from, int to)
     {
         int bytes = data.imageBytes();

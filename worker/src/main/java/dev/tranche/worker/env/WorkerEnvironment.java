@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 import static java.util.Objects.requireNonNull;
@@ -34,7 +35,10 @@ public record WorkerEnvironment(
         Optional<String> credential,
         Optional<Path> checkpointDir,
         boolean schedulerTls,
-        Optional<Path> schedulerCa)
+        Optional<Path> schedulerCa,
+        OptionalInt driverPort,
+        OptionalInt blockManagerPort,
+        OptionalInt gradientPort)
 {
     public static final String EXPERIMENT_ID = "TRANCHE_EXPERIMENT_ID";
     public static final String RANK = "TRANCHE_RANK";
@@ -49,6 +53,9 @@ public record WorkerEnvironment(
     public static final String CHECKPOINT_DIR = "TRANCHE_CHECKPOINT_DIR";
     public static final String SCHEDULER_TLS = "TRANCHE_SCHEDULER_TLS";
     public static final String SCHEDULER_CA = "TRANCHE_SCHEDULER_CA";
+    public static final String DRIVER_PORT = "TRANCHE_DRIVER_PORT";
+    public static final String BLOCK_MANAGER_PORT = "TRANCHE_BLOCK_MANAGER_PORT";
+    public static final String GRADIENT_PORT = "TRANCHE_GRADIENT_PORT";
 
     public WorkerEnvironment
     {
@@ -60,6 +67,9 @@ public record WorkerEnvironment(
         requireNonNull(credential, "credential is null");
         requireNonNull(checkpointDir, "checkpointDir is null");
         requireNonNull(schedulerCa, "schedulerCa is null");
+        requireNonNull(driverPort, "driverPort is null");
+        requireNonNull(blockManagerPort, "blockManagerPort is null");
+        requireNonNull(gradientPort, "gradientPort is null");
         // trusting a CA file means TLS
         schedulerTls |= schedulerCa.isPresent();
         peers = List.copyOf(peers);
@@ -108,14 +118,17 @@ public record WorkerEnvironment(
                 text(env, CREDENTIAL),
                 text(env, CHECKPOINT_DIR).map(Path::of),
                 tls.orElse(false),
-                ca);
+                ca,
+                port(env, DRIVER_PORT),
+                port(env, BLOCK_MANAGER_PORT),
+                port(env, GRADIENT_PORT));
     }
 
     /** The same replica as rank 0 of a gang of {@code worldSize} whose Spark master is {@code masterAddress}. */
     public WorkerEnvironment asGangLeader(int worldSize, String masterAddress)
     {
         return new WorkerEnvironment(experimentId, 0, worldSize, Optional.of(masterAddress), List.of(), gpuIds, gpuFraction, gpuMemoryMib,
-                schedulerAddress, credential, checkpointDir, schedulerTls, schedulerCa);
+                schedulerAddress, credential, checkpointDir, schedulerTls, schedulerCa, driverPort, blockManagerPort, gradientPort);
     }
 
     /** {@code CUDA_VISIBLE_DEVICES} for the processes this replica starts: its GPUs only, or none. */
@@ -170,6 +183,20 @@ public record WorkerEnvironment(
     private static int integer(Map<String, String> env, String name, int otherwise)
     {
         return text(env, name).map(v -> parseInt(name, v)).orElse(otherwise);
+    }
+
+    /** A port the scheduler allocated to the gang, 1..65535; empty when unset (stand-alone: any free port). */
+    private static OptionalInt port(Map<String, String> env, String name)
+    {
+        Optional<String> text = text(env, name);
+        if (text.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        int port = parseInt(name, text.get());
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException(name + " must be a port from 1 to 65535: got " + port);
+        }
+        return OptionalInt.of(port);
     }
 
     private static List<String> list(Map<String, String> env, String name)

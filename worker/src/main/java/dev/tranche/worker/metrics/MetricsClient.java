@@ -89,12 +89,26 @@ public final class MetricsClient
     {
         // an epoch's points carry the step it ended at: the scheduler keeps one point per (series, step)
         add("train_loss", result.trainLoss(), lastStep, result.epoch());
-        add("test_loss", result.testLoss(), lastStep, result.epoch());
-        add("test_accuracy", result.testAccuracy(), lastStep, result.epoch());
+        if (!Double.isNaN(result.validationAccuracy())) {
+            add("validation_loss", result.validationLoss(), lastStep, result.epoch());
+            add("validation_accuracy", result.validationAccuracy(), lastStep, result.epoch());
+        }
         add("epoch_seconds", result.seconds(), lastStep, result.epoch());
         // The trainer checkpoints the epoch right after this: waiting (a little) for the epoch's points to be
         // stored first means a worker killed after that checkpoint cannot lose them, so the series in the
         // scheduler never misses an epoch. Without a reachable scheduler it waits at most EPOCH_FLUSH.
+        flush(EPOCH_FLUSH);
+    }
+
+    /**
+     * The test numbers, once per run: series of their own ({@code test_accuracy}, {@code test_loss}) at
+     * the last step, labelled with the epoch of the model tested (the best on validation).
+     */
+    @Override
+    public void test(int modelEpoch, double loss, double accuracy)
+    {
+        add("test_loss", loss, lastStep, modelEpoch);
+        add("test_accuracy", accuracy, lastStep, modelEpoch);
         flush(EPOCH_FLUSH);
     }
 

@@ -1,6 +1,7 @@
 package dev.tranche.worker.train;
 
 import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.spec.ExperimentSpecValidator;
 import dev.tranche.worker.checkpoint.Checkpoint;
 import dev.tranche.worker.checkpoint.CheckpointStore;
 import dev.tranche.worker.cluster.ArrayKryoRegistrator;
@@ -63,6 +64,7 @@ public final class Trainer
         int epochs = spec.getTraining().getEpochs();
         int batchSize = spec.getTraining().getBatchSize();
         boolean graph = Models.isGraph(spec.getModel());
+        int patience = spec.getTraining().hasEarlyStopping() ? spec.getTraining().getEarlyStopping().getPatience() : Integer.MAX_VALUE;
 
         NativeBackend.enableLayerHelpers();
         Nd4j.getEnvironment().setMaxMasterThreads(options.threadsPerWorker());
@@ -70,10 +72,12 @@ public final class Trainer
 
         long loadStart = System.nanoTime();
         Datasets.Split data = Datasets.load(spec.getDataset(), seed);
-        ImageData train = data.train();
+        Datasets.Holdout holdout = Datasets.holdOut(data.train(), spec.getDataset().getValidationFraction(), seed);
+        ImageData train = holdout.train();
+        ImageData validation = holdout.validation();
         ImageData test = data.test();
-        events.info(String.format("data: %s, %d training and %d test images of %dx%dx%d, %d classes (%.1f s)",
-                spec.getDataset().getKind(), train.size(), test.size(), train.channels(), train.height(), train.width(),
+        events.info(String.format("data: %s, %d training, %d validation (held out of the training set) and %d test images of %dx%dx%d, %d classes (%.1f s)",
+                spec.getDataset().getKind(), train.size(), validation.size(), test.size(), train.channels(), train.height(), train.width(),
                 train.classes(), (System.nanoTime() - loadStart) / 1e9));
 
         Optional<CheckpointStore> store = options.checkpointDir().map(dir -> new CheckpointStore(dir, System.err));
@@ -81,29 +85,42 @@ public final class Trainer
         Net net;
         int startEpoch = 0;
         int startBatch = 0;
+        Optional<CheckpointStore.Best> best = Optional.empty();
+        byte[] bestModel = null;
         if (resumed.isPresent()) {
             net = resumed.get().net();
             startEpoch = resumed.get().epochsDone();
             startBatch = resumed.get().batchesDone();
             events.info("resuming from checkpoint " + resumed.get().file().getFileName() + ": epoch " + startEpoch + " done"
                     + (startBatch > 0 ? ", " + startBatch + " batches into epoch " + (startEpoch + 1) : ""));
+            Optional<Checkpoint> bestSoFar = store.flatMap(CheckpointStore::best).filter(b -> b.best().isPresent() && b.epochsDone() <= resumed.get().epochsDone());
+            if (bestSoFar.isPresent()) {
+                best = bestSoFar.get().best();
+                bestModel = bytes(bestSoFar.get().net());
+            }
         }
         else {
             Nd4j.getRandom().setSeed(seed);
             net = Models.build(spec.getModel(), spec.getTraining(), new Models.Shape(train.channels(), train.height(), train.width(), train.classes()));
         }
-        events.info(String.format("model: %s, %,d parameters; %s", spec.getModel().getArchitecture(), net.numParams(), describeEngine()));
 
         int batches = Batches.batchCount(train.size(), batchSize);
-        // the single-process engine reports at the same points as Spark would with as many workers
-        int segment = options.workers() * options.averagingFrequency() * ROUNDS_PER_SEGMENT;
         List<EpochResult> results = new ArrayList<>();
         double trainingNanos = 0;
         long trainedImages = 0;
         boolean stopped = false;
+        boolean earlyStopped = false;
+        int averaging;
 
-        try (Engine engine = engine(net, graph)) {
-            for (int epoch = startEpoch; epoch < epochs && !stopped; epoch++) {
+        try (Engine engine = engine(net, graph, train)) {
+            averaging = engine.averagingFrequency();
+            events.info(String.format("model: %s, %,d parameters; %s", spec.getModel().getArchitecture(), net.numParams(), describeEngine(averaging)));
+            // the single-process engine (and gradient sharing, which has no rounds) reports as Spark would averaging every 5 steps
+            int segment = options.workers() * (averaging > 0 ? averaging : AveragingCalibration.FALLBACK_STEPS) * ROUNDS_PER_SEGMENT;
+            if (best.isPresent() && startEpoch - best.get().epoch() >= patience) {
+                earlyStopped = true;
+            }
+            for (int epoch = startEpoch; epoch < epochs && !stopped && !earlyStopped; epoch++) {
                 int[] order = Batches.epochOrder(train.size(), seed, epoch);
                 long epochStart = System.nanoTime();
                 double epochTrainNanos = 0;
@@ -142,33 +159,100 @@ public final class Trainer
                     break;
                 }
                 net = engine.net();
-                double[] eval = evaluate(net, test);
+                double[] eval = validation.size() == 0 ? new double[] {Double.NaN, Double.NaN} : evaluate(net, validation);
                 double seconds = (System.nanoTime() - epochStart) / 1e9;
                 EpochResult result = new EpochResult(epoch + 1, epochs, lossCount == 0 ? Double.NaN : lossSum / lossCount, eval[0], eval[1],
                         seconds, epochImages / (epochTrainNanos / 1e9));
                 results.add(result);
                 events.epoch(result);
+                // without validation images the last epoch is the best one can know of
+                if (best.isEmpty() || validation.size() == 0 || better(eval[1], eval[0], best.get())) {
+                    best = Optional.of(new CheckpointStore.Best(epoch + 1, eval[1], eval[0]));
+                    bestModel = bytes(net);
+                    saveBest(store, net, graph, seed, best.get());
+                }
                 saveCheckpoint(store, net, graph, epoch + 1, 0, seed);
+                if (epoch + 1 - best.get().epoch() >= patience && epoch + 1 < epochs) {
+                    earlyStopped = true;
+                    events.info("early stopping after epoch " + (epoch + 1) + ": validation accuracy has not improved for " + patience
+                            + (patience == 1 ? " epoch" : " epochs") + " (best " + String.format("%.4f", best.get().validationAccuracy())
+                            + " after epoch " + best.get().epoch() + ")");
+                }
                 if (stop.requested()) {
-                    stopped = epoch + 1 < epochs;
+                    stopped = epoch + 1 < epochs && !earlyStopped;
                     break;
                 }
             }
         }
-        EpochResult last = results.isEmpty() ? null : results.get(results.size() - 1);
-        double[] finalEval = last == null ? evaluate(net, test) : new double[] {last.testLoss(), last.testAccuracy()};
+        double[] finalEval = {Double.NaN, Double.NaN};
+        int modelEpoch = best.map(CheckpointStore.Best::epoch).orElse(startEpoch);
+        if (!stopped) {
+            // the test images, once, on the model handed over: the best on validation
+            Net finalNet = bestModel != null ? net(bestModel, graph) : net;
+            finalEval = evaluate(finalNet, test);
+            events.info(String.format("final model: epoch %d%s; test accuracy %.4f, test loss %.4f on %d test images", modelEpoch,
+                    best.isPresent() && validation.size() > 0 ? String.format(" (best validation accuracy %.4f)", best.get().validationAccuracy()) : "",
+                    finalEval[1], finalEval[0], test.size()));
+            events.test(modelEpoch, finalEval[0], finalEval[1]);
+        }
         return new TrainingResult(
                 options.engine() == TrainOptions.Engine.single ? "single-process" : spec.getTraining().getDataParallelism(),
                 epochs,
                 startEpoch,
                 train.size(),
+                validation.size(),
                 test.size(),
                 finalEval[1],
                 finalEval[0],
+                modelEpoch,
+                best.map(CheckpointStore.Best::validationAccuracy).orElse(Double.NaN),
+                earlyStopped,
+                averaging,
                 trainingNanos == 0 ? 0 : trainedImages / (trainingNanos / 1e9),
                 trainingNanos / 1e9,
                 stopped,
                 results);
+    }
+
+    /** Higher validation accuracy wins; on a tie, the lower validation loss. */
+    static boolean better(double accuracy, double loss, CheckpointStore.Best best)
+    {
+        return accuracy > best.validationAccuracy() || (accuracy == best.validationAccuracy() && loss < best.validationLoss());
+    }
+
+    private static byte[] bytes(Net net)
+    {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            net.write(out);
+            return out.toByteArray();
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the network", e);
+        }
+    }
+
+    private static Net net(byte[] model, boolean graph)
+    {
+        try {
+            return Net.read(new java.io.ByteArrayInputStream(model), graph);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot restore the network", e);
+        }
+    }
+
+    private void saveBest(Optional<CheckpointStore> store, Net net, boolean graph, long seed, CheckpointStore.Best best)
+    {
+        if (store.isEmpty()) {
+            return;
+        }
+        try {
+            store.get().saveBest(net, graph, seed, best);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot write the best model to " + store.get().directory(), e);
+        }
     }
 
     static long rngState(long seed, int epoch, int batch)
@@ -206,22 +290,23 @@ public final class Trainer
         return new double[] {lossSum / test.size(), (double) correct / test.size()};
     }
 
-    private String describeEngine()
+    private String describeEngine(int averaging)
     {
         if (options.engine() == TrainOptions.Engine.single) {
             return "single process, " + options.threadsPerWorker() + " native threads";
         }
+        boolean auto = options.spec().getTraining().getAveragingFrequency().equals(ExperimentSpecValidator.AUTO);
         return "Spark " + options.master() + ", " + options.workers() + " workers x " + options.threadsPerWorker() + " native threads, "
                 + options.spec().getTraining().getDataParallelism()
-                + (options.spec().getTraining().getDataParallelism().equals("parameter-averaging") ? " every " + options.averagingFrequency() + " steps" : "");
+                + (averaging > 0 ? " every " + averaging + " steps" + (auto ? " (auto)" : "") : "");
     }
 
-    private Engine engine(Net net, boolean graph)
+    private Engine engine(Net net, boolean graph, ImageData train)
     {
         if (options.engine() == TrainOptions.Engine.single) {
             return new SingleEngine(net);
         }
-        return new SparkEngine(options, net, graph);
+        return new SparkEngine(options, net, graph, train, events);
     }
 
     /** Trains on a list of mini-batches and hands back the (driver's) network. */
@@ -232,6 +317,9 @@ public final class Trainer
         double fit(List<ImageBatch> batches);
 
         Net net();
+
+        /** Steps between parameter averages; 0 where nothing is averaged. */
+        int averagingFrequency();
 
         @Override
         void close();
@@ -265,6 +353,12 @@ public final class Trainer
         }
 
         @Override
+        public int averagingFrequency()
+        {
+            return 0;
+        }
+
+        @Override
         public void close() {}
     }
 
@@ -273,10 +367,11 @@ public final class Trainer
     {
         private final JavaSparkContext sc;
         private final int workers;
+        private final int averaging;
         private final SparkDl4jMultiLayer stack;
         private final SparkComputationGraph graph;
 
-        SparkEngine(TrainOptions options, Net net, boolean isGraph)
+        SparkEngine(TrainOptions options, Net net, boolean isGraph, ImageData train, TrainingEvents events)
         {
             this.workers = options.workers();
             SparkConf conf = new SparkConf()
@@ -292,18 +387,22 @@ public final class Trainer
             this.sc = new JavaSparkContext(conf);
             awaitExecutors(sc, options.expectedExecutors());
             int batchSize = options.spec().getTraining().getBatchSize();
-            TrainingMaster<?, ?> master = options.spec().getTraining().getDataParallelism().equals("gradient-sharing")
-                    ? gradientSharing(options, batchSize)
-                    : new ParameterAveragingTrainingMaster.Builder(workers, batchSize)
-                            .batchSizePerWorker(batchSize)
-                            .averagingFrequency(options.averagingFrequency())
-                            .workerPrefetchNumBatches(2)
-                            .saveUpdater(true)
-                            .repartionData(Repartition.Never)
-                            .rddTrainingApproach(RDDTrainingApproach.Direct)
-                            .rngSeed(options.spec().getTraining().getSeed())
-                            .collectTrainingStats(false)
-                            .build();
+            boolean sharing = options.spec().getTraining().getDataParallelism().equals("gradient-sharing");
+            String setting = options.spec().getTraining().getAveragingFrequency();
+            if (sharing) {
+                this.averaging = 0;
+            }
+            else if (setting.isEmpty() || setting.equals(ExperimentSpecValidator.AUTO)) {
+                AveragingCalibration.Measurement m = calibrate(options, net, isGraph, train);
+                this.averaging = m.frequency();
+                events.info(String.format("averaging frequency (auto): a step takes %.0f ms and an averaging round %.0f ms, so every %d steps (%s)",
+                        m.stepSeconds() * 1000, m.roundSeconds() * 1000, averaging, AveragingCalibration.RULE));
+            }
+            else {
+                this.averaging = ExperimentSpecValidator.averagingSteps(setting).orElseThrow(
+                        () -> new IllegalArgumentException("training.averaging_frequency must be auto or a whole number of steps: got '" + setting + "'"));
+            }
+            TrainingMaster<?, ?> master = sharing ? gradientSharing(options, batchSize) : averaging(options, batchSize, averaging);
             if (isGraph) {
                 this.graph = new SparkComputationGraph(sc, ((Net.Graph) net).graph(), master);
                 this.stack = null;
@@ -311,6 +410,73 @@ public final class Trainer
             else {
                 this.stack = new SparkDl4jMultiLayer(sc, ((Net.Stack) net).network(), master);
                 this.graph = null;
+            }
+        }
+
+        private static TrainingMaster<?, ?> averaging(TrainOptions options, int batchSize, int frequency)
+        {
+            return new ParameterAveragingTrainingMaster.Builder(options.workers(), batchSize)
+                    .batchSizePerWorker(batchSize)
+                    .averagingFrequency(frequency)
+                    .workerPrefetchNumBatches(2)
+                    .saveUpdater(true)
+                    .repartionData(Repartition.Never)
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .rngSeed(options.spec().getTraining().getSeed())
+                    .collectTrainingStats(false)
+                    .build();
+        }
+
+        /**
+         * Times averaging rounds of 1 and of {@link AveragingCalibration#LONG_ROUND} steps per worker on
+         * a copy of the network (the run's own network is untouched), after one round to warm up:
+         * a round of f steps takes round + f x step.
+         */
+        private AveragingCalibration.Measurement calibrate(TrainOptions options, Net net, boolean isGraph, ImageData train)
+        {
+            int batchSize = options.spec().getTraining().getBatchSize();
+            int longRound = AveragingCalibration.LONG_ROUND;
+            int needed = workers * (1 + 2 * (1 + longRound));
+            // the first batches of a fixed order: any batches time the same
+            int[] order = Batches.epochOrder(train.size(), options.spec().getTraining().getSeed(), -1);
+            int available = Batches.batchCount(train.size(), batchSize);
+            if (available < needed) {
+                return AveragingCalibration.tooLittleData();
+            }
+            List<ImageBatch> sample = Batches.compactBatches(train, order, batchSize, 0, needed);
+            Net copy = Trainer.net(bytes(net), isGraph);
+            double[] shortRounds = new double[2];
+            double[] longRounds = new double[2];
+            int next = 0;
+            TrainingMaster<?, ?> one = averaging(options, batchSize, 1);
+            TrainingMaster<?, ?> many = averaging(options, batchSize, longRound);
+            Fitter shortFit = isGraph ? new Fitter(null, new SparkComputationGraph(sc, ((Net.Graph) copy).graph(), one))
+                    : new Fitter(new SparkDl4jMultiLayer(sc, ((Net.Stack) copy).network(), one), null);
+            Fitter longFit = isGraph ? new Fitter(null, new SparkComputationGraph(sc, ((Net.Graph) copy).graph(), many))
+                    : new Fitter(new SparkDl4jMultiLayer(sc, ((Net.Stack) copy).network(), many), null);
+            shortFit.fit(sc, sample.subList(next, next += workers), workers);
+            for (int i = 0; i < 2; i++) {
+                shortRounds[i] = shortFit.fit(sc, sample.subList(next, next += workers), workers);
+                longRounds[i] = longFit.fit(sc, sample.subList(next, next += workers * longRound), workers);
+            }
+            // the quicker of two of each: a busy machine only ever adds time
+            return AveragingCalibration.choose(Math.min(shortRounds[0], shortRounds[1]), Math.min(longRounds[0], longRounds[1]));
+        }
+
+        /** One Spark fit, timed in seconds. */
+        private record Fitter(SparkDl4jMultiLayer stack, SparkComputationGraph graph)
+        {
+            double fit(JavaSparkContext sc, List<ImageBatch> batches, int workers)
+            {
+                var rdd = sc.parallelize(batches, Math.min(workers, batches.size())).map(ImageBatch::toDataSet);
+                long t0 = System.nanoTime();
+                if (stack != null) {
+                    stack.fit(rdd);
+                }
+                else {
+                    graph.fit(rdd);
+                }
+                return (System.nanoTime() - t0) / 1e9;
             }
         }
 
@@ -334,10 +500,25 @@ public final class Trainer
             }
         }
 
+        /** The UDP port the scheduler allocated to the gang; stand-alone, any free one (never a fixed port two runs could share). */
+        private static int gradientPort()
+        {
+            java.util.OptionalInt allocated = dev.tranche.worker.env.WorkerEnvironment.of(System.getenv()).gradientPort();
+            if (allocated.isPresent()) {
+                return allocated.getAsInt();
+            }
+            try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0)) {
+                return socket.getLocalPort();
+            }
+            catch (java.net.SocketException e) {
+                throw new IllegalStateException("no free UDP port for gradient sharing", e);
+            }
+        }
+
         private static TrainingMaster<?, ?> gradientSharing(TrainOptions options, int batchSize)
         {
             VoidConfiguration voidConfiguration = VoidConfiguration.builder()
-                    .unicastPort(Integer.parseInt(System.getenv().getOrDefault("TRANCHE_GRADIENT_PORT", "40123")))
+                    .unicastPort(gradientPort())
                     .networkMask(System.getenv().getOrDefault("TRANCHE_NETWORK_MASK", "127.0.0.0/8"))
                     .controllerAddress(System.getenv().getOrDefault("TRANCHE_DRIVER_HOST", "127.0.0.1"))
                     .build();
@@ -370,6 +551,12 @@ public final class Trainer
         public Net net()
         {
             return stack != null ? new Net.Stack(stack.getNetwork()) : new Net.Graph(graph.getNetwork());
+        }
+
+        @Override
+        public int averagingFrequency()
+        {
+            return averaging;
         }
 
         @Override

@@ -10,6 +10,9 @@ public interface TrainingEvents
 
     default void epoch(EpochResult result) {}
 
+    /** Once, at the end: the final model (of epoch {@code modelEpoch}, the best on validation) on the test images. */
+    default void test(int modelEpoch, double loss, double accuracy) {}
+
     default void info(String message) {}
 
     static TrainingEvents all(List<TrainingEvents> listeners)
@@ -27,6 +30,12 @@ public interface TrainingEvents
             public void epoch(EpochResult result)
             {
                 copy.forEach(l -> l.epoch(result));
+            }
+
+            @Override
+            public void test(int modelEpoch, double loss, double accuracy)
+            {
+                copy.forEach(l -> l.test(modelEpoch, loss, accuracy));
             }
 
             @Override

@@ -84,7 +84,10 @@ class TrainCommandTest
             String[] lines = out.toString().strip().split("\n");
             JsonObject result = JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
             assertThat(result.get("epochs").getAsInt()).isEqualTo(1);
-            assertThat(result.get("train_images").getAsInt()).isEqualTo(128);
+            // a tenth of the 128 held out for validation
+            assertThat(result.get("train_images").getAsInt()).isEqualTo(115);
+            assertThat(result.get("validation_images").getAsInt()).isEqualTo(13);
+            assertThat(result.get("model_epoch").getAsInt()).isEqualTo(1);
             assertThat(result.get("test_accuracy").getAsDouble()).isBetween(0.0, 1.0);
             assertThat(result.get("images_per_second").getAsDouble()).isPositive();
             assertThat(err.toString()).contains("epoch 1/1  batch 4/4").contains("device: CPU");
@@ -94,7 +97,59 @@ class TrainCommandTest
         }
         assertThat(received).isNotEmpty().allSatisfy(b -> assertThat(b.getExperimentId()).isEqualTo("cli-test"));
         assertThat(received.stream().flatMap(b -> b.getPointsList().stream()).map(MetricPoint::getName))
-                .contains("loss", "images_per_second", "learning_rate", "train_loss", "test_loss", "test_accuracy", "epoch_seconds");
+                .contains("loss", "images_per_second", "learning_rate", "train_loss", "validation_loss", "validation_accuracy", "test_loss", "test_accuracy",
+                        "epoch_seconds");
+        // the test images are looked at once, at the end
+        assertThat(received.stream().flatMap(b -> b.getPointsList().stream()).filter(p -> p.getName().equals("test_accuracy"))).hasSize(1);
+    }
+
+    @Test
+    void seedsReportEachSeedAndTheMeanAndDeviation()
+            throws IOException
+    {
+        Fixtures.idx(dir.resolve("data"), 160, 32, true);
+        Path spec = dir.resolve("spec.yaml");
+        Files.writeString(spec, """
+                name: seeds
+                project: default
+                model: {architecture: lenet, conv_filters: [4, 8], dense_units: 16}
+                dataset: {kind: mnist, location: %s}
+                training: {epochs: 1, batch_size: 32}
+                """.formatted(dir.resolve("data")));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Tranche.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute("train", "-f", spec.toString(), "--seeds", "1,2", "--workers", "1", "-o", "json");
+        assertThat(code).as(err.toString()).isZero();
+        String[] lines = out.toString().strip().split("\n");
+        JsonObject result = JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
+        assertThat(result.getAsJsonArray("runs")).hasSize(2);
+        double first = result.getAsJsonArray("runs").get(0).getAsJsonObject().get("test_accuracy").getAsDouble();
+        double second = result.getAsJsonArray("runs").get(1).getAsJsonObject().get("test_accuracy").getAsDouble();
+        assertThat(result.getAsJsonArray("runs").get(1).getAsJsonObject().get("seed").getAsLong()).isEqualTo(2);
+        assertThat(result.get("test_accuracy_mean").getAsDouble()).isCloseTo((first + second) / 2, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(result.get("test_accuracy_std").getAsDouble()).isCloseTo(Math.abs(first - second) / Math.sqrt(2), org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
+    void badAveragingFrequencyIsRefusedWithTheField()
+            throws IOException
+    {
+        Path spec = dir.resolve("spec.yaml");
+        Files.writeString(spec, """
+                name: bad
+                project: default
+                model: {architecture: lenet}
+                dataset: {kind: mnist}
+                """);
+        StringWriter err = new StringWriter();
+        CommandLine cli = Tranche.commandLine();
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute("train", "-f", spec.toString(), "--averaging-frequency", "often");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("training.averaging_frequency").contains("auto or a whole number");
     }
 
     @Test

@@ -43,7 +43,9 @@ class TrainProcessTest
         killed.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         assertThat(killed.process.exitValue()).isEqualTo(137);
         try (Stream<Path> files = Files.list(checkpoints)) {
-            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".ckpt"))).containsExactly("epoch-0001-batch-000000.ckpt");
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".ckpt")))
+                    // and the best model on validation so far: epoch 1's
+                    .containsExactlyInAnyOrder("epoch-0001-batch-000000.ckpt", "best.ckpt");
         }
 
         Run resumed = start(spec, checkpoints, "json", "--workers", "2");

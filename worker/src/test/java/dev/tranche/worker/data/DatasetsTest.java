@@ -36,6 +36,43 @@ class DatasetsTest
         assertThat(gz.train().height()).isEqualTo(28);
     }
 
+    @Property(tries = 50)
+    void holdOutSplitsTheTrainingImagesDisjointlyAndTheSameWayForASeed(@ForAll @IntRange(min = 2, max = 300) int size, @ForAll @IntRange(min = 0, max = 50) int percent,
+            @ForAll @IntRange(min = 0, max = 5) int seed)
+    {
+        byte[] pixels = new byte[size * 4];
+        int[] labels = new int[size];
+        for (int i = 0; i < size; i++) {
+            // each image's pixels name it, so the split can be traced back
+            pixels[i * 4] = (byte) i;
+            pixels[i * 4 + 1] = (byte) (i >> 8);
+            labels[i] = i % 3;
+        }
+        ImageData data = new ImageData(1, 2, 2, 3, pixels, labels);
+        double fraction = percent / 100.0;
+        Datasets.Holdout split = Datasets.holdOut(data, fraction, seed);
+        int expected = percent == 0 ? 0 : Math.max(1, (int) Math.round(size * fraction));
+        assertThat(split.validation().size()).isEqualTo(expected);
+        assertThat(split.train().size()).isEqualTo(size - expected);
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (ImageData part : java.util.List.of(split.train(), split.validation())) {
+            for (int i = 0; i < part.size(); i++) {
+                int id = (part.pixels()[i * 4] & 0xff) | (part.pixels()[i * 4 + 1] & 0xff) << 8;
+                assertThat(seen.add(id)).as("image %d twice", id).isTrue();
+                assertThat(part.labels()[i]).isEqualTo(id % 3);
+            }
+        }
+        assertThat(seen).hasSize(size);
+        assertThat(Datasets.holdOut(data, fraction, seed).validation().pixels()).isEqualTo(split.validation().pixels());
+    }
+
+    @Test
+    void holdingOutEverythingIsRefused()
+    {
+        ImageData one = new ImageData(1, 1, 1, 2, new byte[1], new int[1]);
+        assertThatThrownBy(() -> Datasets.holdOut(one, 0.5, 0)).hasMessageContaining("leaves none to train on");
+    }
+
     @Test
     void limitsTakeTheFirstImages()
             throws IOException

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +155,9 @@ final class PlatformEndToEndTest
         assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
         assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
                 .containsSubsequence(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
-        assertThat(epochs(id, "test_accuracy")).containsExactly(1, 2);
+        assertThat(epochs(id, "validation_accuracy")).containsExactly(1, 2);
+        // the test images once, at the end, on the model kept (the best on validation)
+        assertThat(epochs(id, "test_accuracy")).hasSize(1);
         assertThat(client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").build()).getPointsCount()).isPositive();
         // the worker's own output, through the scheduler
         assertThat(client().logs(id, 0, 100)).anySatisfy(line -> assertThat(line).startsWith("epoch 2/2 done"));
@@ -180,7 +183,7 @@ final class PlatformEndToEndTest
         assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
         assertThat(done.getHistoryList()).extracting(StateTransition::getReason).anySatisfy(reason -> assertThat(reason).startsWith("attempt 1 of 3 failed"));
         // every epoch once: the resumed run replaced what the killed one had sent for epoch 2
-        assertThat(epochs(id, "test_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3);
+        assertThat(epochs(id, "validation_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3);
         assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3);
         assertThat(log()).contains("resuming from checkpoint");
     }
@@ -250,7 +253,7 @@ final class PlatformEndToEndTest
             assertThat(sampler.maxJvmsPerRank(id)).as(sampler.toString()).isEqualTo(1);
             assertThat(sampler.jvmPids(id)).containsExactlyElementsOf(workers);
             assertThat(workerLog(id)).doesNotContain("resuming from checkpoint");
-            assertThat(epochs(id, "test_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3, 4);
+            assertThat(epochs(id, "validation_accuracy")).as(points(id) + "\n" + log()).containsExactly(1, 2, 3, 4);
             assertThat(epochs(id, "train_loss")).containsExactly(1, 2, 3, 4);
             System.out.printf("e2e: scheduler killed and serving again after %.1f s; %d process samples, at most %d worker JVM per rank%n",
                     down.toMillis() / 1000.0, sampler.samples(), sampler.maxJvmsPerRank(id));
@@ -283,7 +286,7 @@ final class PlatformEndToEndTest
             assertThat(done.getState()).as(done.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
             assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
                     .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.SUCCEEDED);
-            assertThat(epochs(finishing, "test_accuracy")).as(points(finishing) + "\n" + log()).containsExactly(1, 2, 3);
+            assertThat(epochs(finishing, "validation_accuracy")).as(points(finishing) + "\n" + log()).containsExactly(1, 2, 3);
 
             // the other is cancelled: every process of it ends within its grace period
             assertThat(client().get(cancelled).getState()).isEqualTo(ExperimentState.RUNNING);
@@ -319,7 +322,7 @@ final class PlatformEndToEndTest
         }
         try (ProcessSampler sampler = new ProcessSampler()) {
             String borrower = client().submit(spec("e2e-borrower", "team-b", 3, "{count: 2}")).getExperiment().getId();
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> epochs(borrower, "test_accuracy").contains(1));
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> epochs(borrower, "validation_accuracy").contains(1));
             assertThat(client().get(borrower).getState()).isEqualTo(ExperimentState.RUNNING);
 
             // A asks for its deserved GPU: the scheduler takes it back from B's over-quota experiment
@@ -357,7 +360,7 @@ final class PlatformEndToEndTest
             assertThat(sampler.jvmPids(borrower)).hasSize(2);
             assertThat(sampler.maxJvmsPerRank(borrower)).isEqualTo(1);
             // every epoch once, across both runs
-            assertThat(epochs(borrower, "test_accuracy")).as(points(borrower) + "\n" + log()).containsExactly(1, 2, 3);
+            assertThat(epochs(borrower, "validation_accuracy")).as(points(borrower) + "\n" + log()).containsExactly(1, 2, 3);
             assertThat(epochs(borrower, "train_loss")).containsExactly(1, 2, 3);
             System.out.printf("e2e: %s preempted for %s and resumed from %s%n", borrower, owner, resumedFrom.group(1));
         }
@@ -378,10 +381,86 @@ final class PlatformEndToEndTest
                 .getPointsList().stream().mapToInt(MetricPoint::getEpoch).max().orElse(0);
     }
 
+    @Test
+    void twoGangsOfTwoReplicasOnOneNodeTrainAtOnceOnPortsOfTheirOwn()
+            throws IOException
+    {
+        String first = client().submit(gang("e2e-gang-a")).getExperiment().getId();
+        String second = client().submit(gang("e2e-gang-b")).getExperiment().getId();
+        Map<String, Set<String>> ports = new HashMap<>();
+        // while both run, every process of each gang carries the ports the scheduler gave it
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            ports.put(first, gangPorts(first));
+            ports.put(second, gangPorts(second));
+            return ports.get(first).size() == 4 && ports.get(second).size() == 4;
+        });
+        assertThat(ports.get(first)).as("ports of both gangs").doesNotContainAnyElementsOf(ports.get(second));
+        Experiment a = awaitEnd(first, Duration.ofMinutes(5));
+        Experiment b = awaitEnd(second, Duration.ofMinutes(5));
+        assertThat(a.getState()).as(a.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+        assertThat(b.getState()).as(b.getReason() + "\n" + log()).isEqualTo(ExperimentState.SUCCEEDED);
+        // at once: each was running before the other finished
+        assertThat(at(a, ExperimentState.RUNNING, 0)).isBefore(at(b, ExperimentState.SUCCEEDED, 0));
+        assertThat(at(b, ExperimentState.RUNNING, 0)).isBefore(at(a, ExperimentState.SUCCEEDED, 0));
+        // and each trained as a Spark standalone cluster on its own master port
+        assertThat(workerLog(first)).contains("Spark spark://127.0.0.1:" + masterPort(ports.get(first)));
+        assertThat(workerLog(second)).contains("Spark spark://127.0.0.1:" + masterPort(ports.get(second)));
+    }
+
+    /** A quarter GPU for each of 2 replicas, one small epoch: two such gangs fit on the test's one node. */
+    private ExperimentSpec gang(String name)
+    {
+        return spec(name, 1).toBuilder().setReplicas(2)
+                .setResources(spec(name, 1).getResources().toBuilder().setGpu(dev.tranche.proto.v1.GpuRequest.newBuilder().setFraction(0.25))).build();
+    }
+
+    /** "master=P", "driver=P", ... as every live process of the experiment's workers was told them (empty if they differ or none run). */
+    private static Set<String> gangPorts(String id)
+    {
+        Set<Set<String>> seen = new HashSet<>();
+        for (WorkerProcess process : workerProcesses(id)) {
+            Map<String, String> environment = environment(process.pid());
+            Set<String> ports = new java.util.TreeSet<>();
+            String master = environment.getOrDefault("TRANCHE_MASTER_ADDRESS", "");
+            if (master.contains(":")) {
+                ports.add("master=" + master.substring(master.lastIndexOf(':') + 1));
+            }
+            for (String name : List.of("TRANCHE_DRIVER_PORT", "TRANCHE_BLOCK_MANAGER_PORT", "TRANCHE_GRADIENT_PORT")) {
+                if (environment.containsKey(name)) {
+                    ports.add(name + "=" + environment.get(name));
+                }
+            }
+            seen.add(ports);
+        }
+        return seen.size() == 1 && workerProcesses(id).stream().map(WorkerProcess::rank).distinct().count() == 2 ? seen.iterator().next() : Set.of();
+    }
+
+    private static String masterPort(Set<String> ports)
+    {
+        return ports.stream().filter(port -> port.startsWith("master=")).findFirst().orElseThrow().substring("master=".length());
+    }
+
+    private static Map<String, String> environment(long pid)
+    {
+        Map<String, String> environment = new HashMap<>();
+        try {
+            for (String entry : new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")), StandardCharsets.UTF_8).split("\0")) {
+                int equals = entry.indexOf('=');
+                if (equals > 0) {
+                    environment.put(entry.substring(0, equals), entry.substring(equals + 1));
+                }
+            }
+        }
+        catch (IOException e) {
+            // gone meanwhile
+        }
+        return environment;
+    }
+
     private String points(String id)
     {
         StringBuilder text = new StringBuilder();
-        client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("test_accuracy").addNames("loss").build()).getPointsList()
+        client().metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("validation_accuracy").addNames("loss").build()).getPointsList()
                 .forEach(point -> text.append(point.getName()).append(" epoch ").append(point.getEpoch()).append(" step ").append(point.getStep()).append('\n'));
         return text.toString();
     }

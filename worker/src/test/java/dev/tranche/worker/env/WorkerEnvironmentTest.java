@@ -41,7 +41,10 @@ class WorkerEnvironmentTest
                 Map.entry("TRANCHE_GPU_FRACTION", "0.5"),
                 Map.entry("TRANCHE_SCHEDULER_ADDRESS", "scheduler:50051"),
                 Map.entry("TRANCHE_CREDENTIAL", "s3cret"),
-                Map.entry("TRANCHE_CHECKPOINT_DIR", "/ckpt/exp-7k2m9q4xz1")));
+                Map.entry("TRANCHE_CHECKPOINT_DIR", "/ckpt/exp-7k2m9q4xz1"),
+                Map.entry("TRANCHE_DRIVER_PORT", "17001"),
+                Map.entry("TRANCHE_BLOCK_MANAGER_PORT", "17002"),
+                Map.entry("TRANCHE_GRADIENT_PORT", "17003")));
         assertThat(env.experimentId()).contains("exp-7k2m9q4xz1");
         assertThat(env.rank()).isEqualTo(1);
         assertThat(env.worldSize()).isEqualTo(3);
@@ -54,6 +57,15 @@ class WorkerEnvironmentTest
         assertThat(env.credential()).contains("s3cret");
         assertThat(env.checkpointDir()).contains(Path.of("/ckpt/exp-7k2m9q4xz1"));
         assertThat(env.cudaVisibleDevices()).isEqualTo("2,3");
+        assertThat(env.driverPort()).hasValue(17001);
+        assertThat(env.blockManagerPort()).hasValue(17002);
+        assertThat(env.gradientPort()).hasValue(17003);
+        // the gang's driver binds the ports the scheduler allocated
+        var options = dev.tranche.worker.cluster.Gang.driverOptions(
+                new dev.tranche.worker.train.TrainOptions(dev.tranche.proto.v1.ExperimentSpec.getDefaultInstance(), dev.tranche.worker.train.TrainOptions.Engine.spark,
+                        "local[1]", 1, 1, java.util.Optional.empty()),
+                env, new dev.tranche.worker.cluster.SparkHome(Path.of("/spark"), List.of("/classes")), 1, 512);
+        assertThat(options.sparkConf()).containsEntry("spark.driver.port", "17001").containsEntry("spark.driver.blockManager.port", "17002");
         assertThat(env.deviceLine()).contains("GPUs 2,3, fraction 0.500").contains("no CUDA backend");
     }
 
@@ -66,6 +78,8 @@ class WorkerEnvironmentTest
                 .hasMessageContaining("TRANCHE_RANK must be in [0, TRANCHE_WORLD_SIZE)");
         assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_WORLD_SIZE", "2")))
                 .hasMessageContaining("TRANCHE_MASTER_ADDRESS is required");
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_GRADIENT_PORT", "70000")))
+                .hasMessage("TRANCHE_GRADIENT_PORT must be a port from 1 to 65535: got 70000");
         assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_GPU_FRACTION", "1.5")))
                 .hasMessageContaining("TRANCHE_GPU_FRACTION must be in (0, 1]");
         assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_SCHEDULER_ADDRESS", "s:1")))

@@ -99,6 +99,7 @@ class MetricsClientTest
             client.step(1, 2, step, 10, step, 1.0 / step, 300, 0.001, 5);
         }
         client.epoch(new EpochResult(1, 2, 0.5, 0.4, 0.9, 12.5, 310));
+        client.test(1, 0.45, 0.88);
         client.close(Duration.ofSeconds(5));
 
         assertThat(received).allSatisfy(batch -> {
@@ -107,15 +108,18 @@ class MetricsClientTest
             assertThat(batch.getPointsCount()).isBetween(1, 10);
         });
         List<MetricPoint> points = received.stream().flatMap(b -> b.getPointsList().stream()).toList();
-        assertThat(points).hasSize(34);
+        // 10 steps x 3 series, an epoch's 4 (train loss, validation loss and accuracy, seconds), the test's 2
+        assertThat(points).hasSize(36);
         assertThat(points).filteredOn(p -> p.getName().equals("loss")).extracting(MetricPoint::getStep).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+        assertThat(points).filteredOn(p -> p.getName().equals("validation_accuracy")).singleElement()
+                .satisfies(p -> assertThat(p.getValue()).isEqualTo(0.9));
         assertThat(points).filteredOn(p -> p.getName().equals("test_accuracy")).singleElement()
                 .satisfies(p -> {
-                    assertThat(p.getValue()).isEqualTo(0.9);
+                    assertThat(p.getValue()).isEqualTo(0.88);
                     assertThat(p.getEpoch()).isEqualTo(1);
                     assertThat(p.getAt().getSeconds()).isPositive();
                 });
-        assertThat(client.sentPoints()).isEqualTo(34);
+        assertThat(client.sentPoints()).isEqualTo(36);
     }
 
     @Test

@@ -35,7 +35,9 @@ final class Specs
 
     static TrainOptions spark(ExperimentSpec spec, int averagingFrequency, Optional<Path> checkpoints)
     {
-        return new TrainOptions(spec, TrainOptions.Engine.spark, "local[2]", 2, 1, averagingFrequency, checkpoints);
+        ExperimentSpec.Builder fixed = spec.toBuilder();
+        fixed.getTrainingBuilder().setAveragingFrequency(Integer.toString(averagingFrequency));
+        return new TrainOptions(fixed.build(), TrainOptions.Engine.spark, "local[2]", 2, 1, checkpoints);
     }
 
     static boolean haveFashionMnist()

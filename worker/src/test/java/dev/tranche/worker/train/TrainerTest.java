@@ -31,8 +31,22 @@ class TrainerTest
                 DatasetSpec.newBuilder().setKind("fashion-mnist").setLimit(3000).setTestLimit(1000).build(),
                 Specs.training(1, 64));
         List<String> steps = new ArrayList<>();
+        List<EpochResult> epochs = new ArrayList<>();
+        List<Double> tests = new ArrayList<>();
         TrainingEvents events = new TrainingEvents()
         {
+            @Override
+            public void epoch(EpochResult result)
+            {
+                epochs.add(result);
+            }
+
+            @Override
+            public void test(int modelEpoch, double loss, double accuracy)
+            {
+                tests.add(accuracy);
+            }
+
             @Override
             public void step(int epoch, int epochs, int batch, int batches, long step, double loss, double imagesPerSecond, double learningRate, double etaSeconds)
             {
@@ -44,10 +58,17 @@ class TrainerTest
         TrainingResult result = new Trainer(Specs.spark(spec, 2, Optional.empty()), events, new StopSignal()).run();
         assertThat(result.epochs()).isEqualTo(1);
         assertThat(result.testImages()).isEqualTo(1000);
+        // a tenth of the 3,000 training images validates, the rest trains
+        assertThat(result.validationImages()).isEqualTo(300);
+        assertThat(result.trainImages()).isEqualTo(2700);
         assertThat(result.testAccuracy()).isGreaterThan(0.6);
         assertThat(result.imagesPerSecond()).isPositive();
-        // 47 batches in segments of 2 workers x 2 steps x 4 rounds = 16
-        assertThat(steps).containsExactly("1:16/47", "1:32/47", "1:47/47");
+        assertThat(epochs).singleElement().satisfies(e -> assertThat(e.validationAccuracy()).isGreaterThan(0.6));
+        // the test images once, at the end, on the model handed over
+        assertThat(tests).containsExactly(result.testAccuracy());
+        assertThat(result.modelEpoch()).isEqualTo(1);
+        // 43 batches in segments of 2 workers x 2 steps x 4 rounds = 16
+        assertThat(steps).containsExactly("1:16/43", "1:32/43", "1:43/43");
     }
 
     @Test
@@ -118,5 +139,34 @@ class TrainerTest
         assertThat(second.resumedFromEpoch()).isEqualTo(1);
         assertThat(second.epochResults()).extracting(EpochResult::epoch).containsExactly(2);
         assertThat(Files.exists(checkpoints.resolve("epoch-0002-batch-000000.ckpt"))).isTrue();
+        assertThat(checkpoints.resolve("best.ckpt")).exists();
+    }
+
+    @Test
+    void earlyStoppingEndsARunThatStopsImprovingAndTestsTheBestModel()
+            throws IOException
+    {
+        Fixtures.idx(dir, 640, 100, false);
+        // a learning rate far too high: after the first epoch, validation does not get better
+        ExperimentSpec spec = Specs.spec(Specs.lenet(),
+                DatasetSpec.newBuilder().setKind("mnist").setLocation(dir.toString()).build(),
+                Specs.training(6, 32).toBuilder().setOptimizer("sgd").setLearningRate(10)
+                        .setEarlyStopping(dev.tranche.proto.v1.EarlyStopping.newBuilder().setPatience(1)).build());
+        List<EpochResult> epochs = new ArrayList<>();
+        TrainingResult result = new Trainer(Specs.spark(spec, 2, Optional.empty()), new TrainingEvents()
+        {
+            @Override
+            public void epoch(EpochResult r)
+            {
+                epochs.add(r);
+            }
+        }, new StopSignal()).run();
+        assertThat(result.earlyStopped()).isTrue();
+        assertThat(epochs.size()).isLessThan(6);
+        EpochResult best = epochs.stream().max(java.util.Comparator.comparingDouble(EpochResult::validationAccuracy)).orElseThrow();
+        assertThat(result.modelEpoch()).isEqualTo(best.epoch());
+        assertThat(result.validationAccuracy()).isEqualTo(best.validationAccuracy());
+        // it stopped one epoch (the patience) after the best one
+        assertThat(epochs).hasSize(best.epoch() + 1);
     }
 }

@@ -55,7 +55,6 @@ public final class KubernetesLauncher
     static final String EXPERIMENT_LABEL = "tranche.dev/experiment";
     static final String PROJECT_LABEL = "tranche.dev/project";
     static final String RANK_LABEL = "tranche.dev/rank";
-    private static final int SPARK_MASTER_PORT = 7077;
     // where a worker pod finds the scheduler's CA: the ConfigMap's key ca.crt, mounted beside (not inside) the spec's /etc/tranche
     static final String SCHEDULER_CA_DIRECTORY = "/etc/tranche-scheduler-ca";
     static final String SCHEDULER_CA_KEY = "ca.crt";
@@ -126,7 +125,11 @@ public final class KubernetesLauncher
         client.services().inNamespace(namespace).resource(new ServiceBuilder()
                         .withNewMetadata().withName(group).withLabels(labels(request, -1)).withOwnerReferences(ownedBy).endMetadata()
                         .withNewSpec().withClusterIP("None").withSelector(Map.of(EXPERIMENT_LABEL, id)).withPublishNotReadyAddresses(true)
-                        .addNewPort().withName("spark").withPort(SPARK_MASTER_PORT).endPort().endSpec()
+                        .addNewPort().withName("spark").withPort(request.ports().sparkMaster()).endPort()
+                        .addNewPort().withName("driver").withPort(request.ports().driver()).endPort()
+                        .addNewPort().withName("block-manager").withPort(request.ports().blockManager()).endPort()
+                        .addNewPort().withName("gradient").withProtocol("UDP").withPort(request.ports().gradientSharing()).endPort()
+                        .endSpec()
                         .build())
                 .createOr(existing -> existing.update());
         // the credential lives in a Secret, not in the pod spec that anyone who may get pods can read. It is immutable:
@@ -191,7 +194,8 @@ public final class KubernetesLauncher
         env.add(env("TRANCHE_EXPERIMENT_ID", id));
         env.add(env("TRANCHE_RANK", Integer.toString(replica.rank())));
         env.add(env("TRANCHE_WORLD_SIZE", Integer.toString(request.replicas().size())));
-        env.add(env("TRANCHE_MASTER_ADDRESS", peers.get(0) + ":" + SPARK_MASTER_PORT));
+        env.add(env("TRANCHE_MASTER_ADDRESS", peers.get(0) + ":" + request.ports().sparkMaster()));
+        new java.util.TreeMap<>(request.ports().environment()).forEach((name, value) -> env.add(env(name, value)));
         env.add(env("TRANCHE_PEERS", String.join(",", peers)));
         // inside the container CUDA numbers the devices it was given from 0
         env.add(env("TRANCHE_GPU_IDS", String.join(",", java.util.stream.IntStream.range(0, names.size()).mapToObj(Integer::toString).toList())));

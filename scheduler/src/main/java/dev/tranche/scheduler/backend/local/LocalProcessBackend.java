@@ -48,7 +48,6 @@ public final class LocalProcessBackend
         implements ExecutionBackend, WorkerLogs
 {
     private static final Logger log = LoggerFactory.getLogger(LocalProcessBackend.class);
-    private static final int SPARK_MASTER_BASE_PORT = 17077;
     // A small shell keeps each worker's exit code on disk, so it is known even if this scheduler is
     // gone when the worker ends; it passes SIGTERM on, so the worker can checkpoint.
     private static final String SUPERVISOR = """
@@ -60,6 +59,8 @@ public final class LocalProcessBackend
             echo "$code" > "$TRANCHE_EXIT_FILE.tmp" && mv "$TRANCHE_EXIT_FILE.tmp" "$TRANCHE_EXIT_FILE"
             exit "$code"
             """;
+
+    private static final String LOCAL_HOST = "127.0.0.1";
 
     private final Path runs;
     private final List<String> workerCommand;
@@ -96,7 +97,6 @@ public final class LocalProcessBackend
             }
             Path spec = directory.resolve("spec.json");
             Files.writeString(spec, request.specJson(), StandardCharsets.UTF_8);
-            int masterPort = SPARK_MASTER_BASE_PORT + Math.floorMod(request.experimentId().hashCode(), 1000);
             List<String> peers = new ArrayList<>();
             request.replicas().forEach(replica -> peers.add("127.0.0.1"));
             // the gang's size first: a scheduler killed part-way through sees the ranks it never started as failed
@@ -114,7 +114,8 @@ public final class LocalProcessBackend
                 env.put("TRANCHE_EXPERIMENT_ID", request.experimentId());
                 env.put("TRANCHE_RANK", Integer.toString(replica.rank()));
                 env.put("TRANCHE_WORLD_SIZE", Integer.toString(request.replicas().size()));
-                env.put("TRANCHE_MASTER_ADDRESS", "127.0.0.1:" + masterPort);
+                env.put("TRANCHE_MASTER_ADDRESS", LOCAL_HOST + ":" + request.ports().sparkMaster());
+                env.putAll(request.ports().environment());
                 env.put("TRANCHE_PEERS", String.join(",", peers));
                 env.put("TRANCHE_GPU_IDS", replica.gpuIds());
                 env.put("TRANCHE_GPU_FRACTION", Double.toString(replica.gpuFraction()));
@@ -140,6 +141,31 @@ public final class LocalProcessBackend
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot start the workers of " + request.experimentId() + " in " + directory, e);
+        }
+    }
+
+    /** Every node this backend simulates is this machine. */
+    @Override
+    public String portHost(String node)
+    {
+        return LOCAL_HOST;
+    }
+
+    /** Free when it can be bound on loopback for TCP and for UDP (gradient sharing) right now. */
+    @Override
+    public boolean portFree(String host, int port)
+    {
+        try (java.net.ServerSocket tcp = new java.net.ServerSocket()) {
+            tcp.bind(new java.net.InetSocketAddress(LOCAL_HOST, port));
+        }
+        catch (IOException e) {
+            return false;
+        }
+        try (java.net.DatagramSocket udp = new java.net.DatagramSocket(new java.net.InetSocketAddress(LOCAL_HOST, port))) {
+            return true;
+        }
+        catch (IOException e) {
+            return false;
         }
     }
 

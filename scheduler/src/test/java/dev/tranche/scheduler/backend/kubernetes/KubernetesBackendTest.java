@@ -47,6 +47,8 @@ import static org.awaitility.Awaitility.await;
 @EnableKubernetesMockClient(crud = true)
 final class KubernetesBackendTest
 {
+    private static final dev.tranche.scheduler.backend.GangPorts PORTS = new dev.tranche.scheduler.backend.GangPorts(17004, 17005, 17006, 17007);
+
     private static final String NAMESPACE = "tranche";
 
     KubernetesClient client;
@@ -141,7 +143,7 @@ final class KubernetesBackendTest
         launch(launcher, new LaunchRequest("exp-gang000001", "vision", "{\"name\": \"gang\"}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(3, 500), 2000, 4096, 81559),
                 new ReplicaLaunch(1, "gpu-b", Map.of(0, 1000, 1, 1000), 4000, 8192, 40960)),
-                "tranche-scheduler.tranche.svc:50051", "tw1.credential"));
+                "tranche-scheduler.tranche.svc:50051", "tw1.credential", PORTS));
 
         Pod rank0 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-0").get();
         Pod rank1 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-1").get();
@@ -157,7 +159,11 @@ final class KubernetesBackendTest
         assertThat(env0).containsEntry("TRANCHE_EXPERIMENT_ID", "exp-gang000001")
                 .containsEntry("TRANCHE_RANK", "0")
                 .containsEntry("TRANCHE_WORLD_SIZE", "2")
-                .containsEntry("TRANCHE_MASTER_ADDRESS", "exp-gang000001-0.tranche-exp-gang000001.tranche.svc:7077")
+                .containsEntry("TRANCHE_MASTER_ADDRESS", "exp-gang000001-0.tranche-exp-gang000001.tranche.svc:17004")
+                // the ports the scheduler allocated to the gang
+                .containsEntry("TRANCHE_DRIVER_PORT", "17005")
+                .containsEntry("TRANCHE_BLOCK_MANAGER_PORT", "17006")
+                .containsEntry("TRANCHE_GRADIENT_PORT", "17007")
                 // inside the container its one device is CUDA's device 0
                 .containsEntry("TRANCHE_GPU_IDS", "0")
                 .containsEntry("TRANCHE_GPU_FRACTION", "0.5")
@@ -273,7 +279,7 @@ final class KubernetesBackendTest
         launch(launcher, new LaunchRequest("exp-secret0001", "vision", "{}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 250), 1000, 2048, 81559),
                 new ReplicaLaunch(1, "gpu-a", Map.of(1, 250), 1000, 2048, 81559)),
-                "scheduler:50051", "tw1.not-in-the-pod-spec"));
+                "scheduler:50051", "tw1.not-in-the-pod-spec", PORTS));
 
         ConfigMap owner = client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-secret0001").get();
         Secret secret = client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-secret0001-credential").get();
@@ -427,7 +433,7 @@ final class KubernetesBackendTest
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
         launch(launcher, new LaunchRequest("exp-podverbs01", "vision", "{}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 500), 1000, 2048, 81559),
-                new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000, 2, 1000), 1000, 2048, 81559)), "scheduler:50051", "tw1.x"));
+                new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000, 2, 1000), 1000, 2048, 81559)), "scheduler:50051", "tw1.x", PORTS));
         launcher.status("exp-podverbs01");
         launcher.tail("exp-podverbs01", 0, 10);
         devicePlugin.evict("tranche-gpu-gpu-a-1");
@@ -541,7 +547,7 @@ final class KubernetesBackendTest
         return new LaunchRequest(id, "vision", "{}", List.of(
                 new ReplicaLaunch(0, node, Map.of(0, 250), 1000, 2048, 81559),
                 new ReplicaLaunch(1, node, Map.of(0, 250), 1000, 2048, 81559)),
-                "scheduler:50051", "tw1.x");
+                "scheduler:50051", "tw1.x", PORTS);
     }
 
     /** The variables with a literal value (not the ones read from a Secret). */

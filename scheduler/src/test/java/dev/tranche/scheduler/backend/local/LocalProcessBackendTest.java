@@ -40,6 +40,7 @@ final class LocalProcessBackendTest
                 #!/bin/sh
                 echo "rank $TRANCHE_RANK of $TRANCHE_WORLD_SIZE on $TRANCHE_NODE gpus $TRANCHE_GPU_IDS fraction $TRANCHE_GPU_FRACTION"
                 echo "scheduler $TRANCHE_SCHEDULER_ADDRESS tls ${TRANCHE_SCHEDULER_TLS:-unset} ca ${TRANCHE_SCHEDULER_CA:-unset}"
+                echo "master $TRANCHE_MASTER_ADDRESS driver $TRANCHE_DRIVER_PORT block manager $TRANCHE_BLOCK_MANAGER_PORT gradient $TRANCHE_GRADIENT_PORT"
                 trap 'echo "checkpointed on SIGTERM"; exit 143' TERM
                 mode=$(cat "$(dirname "$2")/mode" 2>/dev/null || echo run)
                 case "$mode" in
@@ -60,11 +61,26 @@ final class LocalProcessBackendTest
         assertThat(backend.workers()).containsOnlyKeys("exp-running0001").containsEntry("exp-running0001", java.util.Set.of("local-1", "local-2"));
         await().atMost(Duration.ofSeconds(10)).until(() -> backend.logTail("exp-running0001", 1, 5).contains("rank 1 of 2 on local-2 gpus 0,1 fraction 1.0"));
         assertThat(backend.logTail("exp-running0001", 0, 5)).contains("rank 0 of 2 on local-1 gpus 3 fraction 0.5")
-                .contains("scheduler 127.0.0.1:50051 tls unset ca unset");
+                .contains("scheduler 127.0.0.1:50051 tls unset ca unset")
+                // the gang's ports, as the scheduler allocated them
+                .contains("master 127.0.0.1:17010 driver 17011 block manager 17012 gradient 17013");
 
         backend.stop("exp-running0001", Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
         assertThat(backend.logTail("exp-running0001", 0, 5)).contains("checkpointed on SIGTERM");
+    }
+
+    @Test
+    void everySimulatedNodeIsThisMachineAndAPortInUseIsNotFree()
+            throws IOException
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        assertThat(backend.portHost("local-1")).isEqualTo(backend.portHost("local-2"));
+        try (java.net.ServerSocket tcp = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                java.net.DatagramSocket udp = new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+            assertThat(backend.portFree("127.0.0.1", tcp.getLocalPort())).isFalse();
+            assertThat(backend.portFree("127.0.0.1", udp.getLocalPort())).isFalse();
+        }
     }
 
     @Test
@@ -246,6 +262,6 @@ final class LocalProcessBackendTest
         return new LaunchRequest(id, "vision", "{\"name\": \"x\"}", List.of(
                 new ReplicaLaunch(0, "local-1", Map.of(3, 500), 1000, 2048, 24576),
                 new ReplicaLaunch(1, "local-2", Map.of(0, 1000, 1, 1000), 1000, 2048, 24576)),
-                "127.0.0.1:50051", "tw1.x");
+                "127.0.0.1:50051", "tw1.x", new dev.tranche.scheduler.backend.GangPorts(17010, 17011, 17012, 17013));
     }
 }
