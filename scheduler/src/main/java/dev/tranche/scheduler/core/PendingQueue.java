@@ -67,25 +67,15 @@ public final class PendingQueue
             this.queuedAt = queuedAt;
             this.line = line;
         }
-
-        PendingExperiment experiment()
-        {
-            return experiment;
-        }
-
-        long queuedAt()
-        {
-            return queuedAt;
-        }
     }
 
     /** Within a project: higher priority first, then arrival. */
-    private static final Comparator<Entry> PROJECT_ORDER = Comparator.comparingInt((Entry entry) -> -entry.experiment().priority())
-            .thenComparingLong(entry -> entry.experiment().arrivalSequence())
-            .thenComparing(entry -> entry.experiment().id());
+    private static final Comparator<Entry> PROJECT_ORDER = Comparator.comparingInt((Entry entry) -> -entry.experiment.priority())
+            .thenComparingLong(entry -> entry.experiment.arrivalSequence())
+            .thenComparing(entry -> entry.experiment.id());
 
-    private static final Comparator<Entry> ARRIVAL = Comparator.comparingLong((Entry entry) -> entry.experiment().arrivalSequence())
-            .thenComparing(entry -> entry.experiment().id());
+    private static final Comparator<Entry> ARRIVAL = Comparator.comparingLong((Entry entry) -> entry.experiment.arrivalSequence())
+            .thenComparing(entry -> entry.experiment.id());
 
     private static final class Line
     {
@@ -159,12 +149,12 @@ public final class PendingQueue
         line.entries.remove(entry);
         if (entry.window == windows) {
             line.leftWindow++;
-            budgets.computeIfAbsent(entry.experiment().project(), ignored -> new Budget()).left++;
+            budgets.computeIfAbsent(entry.experiment.project(), ignored -> new Budget()).left++;
         }
         if (line.entries.isEmpty()) {
             lines.remove(line.key);
         }
-        sizeByProject.computeIfPresent(entry.experiment().project(), (project, size) -> size == 1 ? null : size - 1);
+        sizeByProject.computeIfPresent(entry.experiment.project(), (project, size) -> size == 1 ? null : size - 1);
         return true;
     }
 
@@ -233,8 +223,8 @@ public final class PendingQueue
                     break;      // the budget is spent: what comes after waits for the next cycle
                 }
                 Entry entry = line.head;
-                PendingExperiment experiment = entry.experiment();
-                long age = Math.max(0, now - entry.queuedAt());
+                PendingExperiment experiment = entry.experiment;
+                long age = Math.max(0, now - entry.queuedAt);
                 considered.add(age == experiment.age() ? experiment : new PendingExperiment(experiment.id(), experiment.project(), experiment.priority(),
                         experiment.preemptible(), experiment.replicas(), experiment.request(), experiment.arrivalSequence(), age));
                 entry.window = windows;

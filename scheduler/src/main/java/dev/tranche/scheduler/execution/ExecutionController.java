@@ -74,7 +74,7 @@ public final class ExecutionController
     /** One pass; returns how many experiments it changed or launched. */
     public int reconcile()
     {
-        ClusterRepository.Snapshot snapshot = cluster.snapshot(0);
+        ClusterRepository.Snapshot snapshot = cluster.snapshot();
         Map<String, Set<String>> workers = backend.workers();
         Set<String> held = new HashSet<>();
         snapshot.held().forEach(each -> held.add(each.experiment().id()));

@@ -198,88 +198,62 @@ public final class ClusterRepository
     /** @param sinceXmin the {@code xmin} of the previous delta, or a negative number for a complete read */
     public QueueDelta snapshotSince(long sinceXmin)
     {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            connection.setReadOnly(true);
-            connection.setAutoCommit(false);
-            try {
-                long xmin;
-                long now;
-                // the first statement fixes the transaction's snapshot: its xmin is the one that bounds this read
-                try (PreparedStatement select = connection.prepareStatement(
-                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, extract(epoch FROM now())::bigint");
-                        ResultSet row = select.executeQuery()) {
-                    row.next();
-                    xmin = row.getLong(1);
-                    now = row.getLong(2);
+        return inSnapshot(connection -> {
+            // the first statement fixes the transaction's snapshot: its xmin is the one that bounds this read
+            long xmin;
+            try (PreparedStatement select = connection.prepareStatement("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+                    ResultSet row = select.executeQuery()) {
+                row.next();
+                xmin = row.getLong(1);
+            }
+            List<Queued> changed = new ArrayList<>();
+            Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
+            boolean complete = sinceXmin < 0;
+            String columns = QUEUED_COLUMNS + ", CASE WHEN state = 'PENDING' THEN spec END AS pending_spec";
+            try (PreparedStatement select = connection.prepareStatement(complete
+                    ? "SELECT " + columns + " FROM experiments WHERE state = 'PENDING' ORDER BY seq"
+                    : "SELECT " + columns + " FROM experiments WHERE change_xid >= ?::text::xid8 ORDER BY seq")) {
+                if (!complete) {
+                    select.setString(1, Long.toString(sinceXmin));
                 }
-                List<NodeUsage> nodes = nodes(connection);
-                List<ProjectQuota> quotas = quotas(connection);
-                List<DepartmentQuota> departments = departments(connection);
-                List<Held> held = held(connection);
-                List<Queued> changed = new ArrayList<>();
-                Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
-                boolean complete = sinceXmin < 0;
-                String columns = QUEUED_COLUMNS + ", CASE WHEN state = 'PENDING' THEN spec END AS pending_spec";
-                try (PreparedStatement select = connection.prepareStatement(complete
-                        ? "SELECT " + columns + " FROM experiments WHERE state = 'PENDING' ORDER BY seq"
-                        : "SELECT " + columns + " FROM experiments WHERE change_xid >= ?::text::xid8 ORDER BY seq")) {
-                    if (!complete) {
-                        select.setString(1, Long.toString(sinceXmin));
-                    }
-                    try (ResultSet row = select.executeQuery()) {
-                        while (row.next()) {
-                            Queued queued = queued(row);
-                            changed.add(queued);
-                            byte[] spec = row.getBytes("pending_spec");
-                            if (spec != null) {
-                                specs.put(queued.id(), dev.tranche.proto.v1.ExperimentSpec.parseFrom(spec));
-                            }
+                try (ResultSet row = select.executeQuery()) {
+                    while (row.next()) {
+                        Queued queued = queued(row);
+                        changed.add(queued);
+                        byte[] spec = row.getBytes("pending_spec");
+                        if (spec != null) {
+                            specs.put(queued.id(), parseSpec(spec));
                         }
                     }
                 }
-                connection.commit();
-                return new QueueDelta(new Snapshot(nodes, quotas, departments, held, changed, now), complete, xmin, specs);
             }
-            catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
-        }
-        catch (SQLException | com.google.protobuf.InvalidProtocolBufferException e) {
-            throw new StoreException("could not read the cluster snapshot", e);
-        }
+            return new QueueDelta(cluster(connection, changed), complete, xmin, specs);
+        });
     }
 
-    public Snapshot snapshot(int maxPending)
+    /** The cluster without the queue ({@code pending} empty): what the execution loop reconciles. */
+    public Snapshot snapshot()
+    {
+        return inSnapshot(connection -> cluster(connection, List.of()));
+    }
+
+    private interface SnapshotRead<T>
+    {
+        T read(Connection connection)
+                throws SQLException;
+    }
+
+    /** One repeatable-read, read-only transaction, so that everything {@code work} reads is self-consistent. */
+    private <T> T inSnapshot(SnapshotRead<T> work)
     {
         try (Connection connection = dataSource.getConnection()) {
             connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             connection.setReadOnly(true);
             connection.setAutoCommit(false);
             try {
-                List<NodeUsage> nodes = nodes(connection);
-                List<ProjectQuota> quotas = quotas(connection);
-                List<DepartmentQuota> departments = departments(connection);
-                List<Held> held = held(connection);
-                List<Queued> pending = new ArrayList<>();
-                try (PreparedStatement select = connection.prepareStatement(
-                        "SELECT " + QUEUED_COLUMNS + " FROM experiments WHERE state = 'PENDING' ORDER BY seq LIMIT ?")) {
-                    select.setInt(1, maxPending);
-                    try (ResultSet row = select.executeQuery()) {
-                        while (row.next()) {
-                            pending.add(queued(row));
-                        }
-                    }
-                }
-                long now;
-                try (PreparedStatement select = connection.prepareStatement("SELECT extract(epoch FROM now())::bigint");
-                        ResultSet row = select.executeQuery()) {
-                    row.next();
-                    now = row.getLong(1);
-                }
+                T result = work.read(connection);
                 connection.commit();
-                return new Snapshot(nodes, quotas, departments, held, pending, now);
+                return result;
             }
             catch (SQLException | RuntimeException e) {
                 connection.rollback();
@@ -288,6 +262,29 @@ public final class ClusterRepository
         }
         catch (SQLException e) {
             throw new StoreException("could not read the cluster snapshot", e);
+        }
+    }
+
+    private static Snapshot cluster(Connection connection, List<Queued> pending)
+            throws SQLException
+    {
+        long now;
+        try (PreparedStatement select = connection.prepareStatement("SELECT extract(epoch FROM now())::bigint");
+                ResultSet row = select.executeQuery()) {
+            row.next();
+            now = row.getLong(1);
+        }
+        return new Snapshot(nodes(connection), quotas(connection), departments(connection), held(connection), pending, now);
+    }
+
+    private static dev.tranche.proto.v1.ExperimentSpec parseSpec(byte[] bytes)
+            throws SQLException
+    {
+        try {
+            return dev.tranche.proto.v1.ExperimentSpec.parseFrom(bytes);
+        }
+        catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new SQLException("a stored spec is not a valid ExperimentSpec: " + e.getMessage(), e);
         }
     }
 
