@@ -435,7 +435,9 @@ final class KubernetesBackendTest
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 500), 1000, 2048, 81559),
                 new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000, 2, 1000), 1000, 2048, 81559)), "scheduler:50051", "tw1.x", PORTS));
         launcher.status("exp-podverbs01");
-        launcher.tail("exp-podverbs01", 0, 10);
+        // no launcher.tail here: fabric8's mock server (8.0.0, CRUD mode) has twice stopped answering every
+        // request soon after a GET .../pods/<name>/log in this test (and could not be closed); log reads are
+        // outside this verb count anyway
         devicePlugin.evict("tranche-gpu-gpu-a-1");
         launcher.status("exp-podverbs01");
         launcher.stop("exp-podverbs01", Duration.ZERO);
