@@ -61,11 +61,23 @@ final class HttpErrors
     /** For refusals that are HTTP's own and have no gRPC status, such as 406 Not Acceptable. */
     static void answer(Context ctx, int httpStatus, String code, String message)
     {
+        ctx.attribute(ANSWERED, Boolean.TRUE);
+        ctx.status(httpStatus).contentType("application/json").result(body(code, message));
+    }
+
+    /** The JSON body of every error answer. */
+    static String body(String code, String message)
+    {
         JsonObject body = new JsonObject();
         body.addProperty("code", code);
         body.addProperty("message", message);
+        return body.toString();
+    }
+
+    /** For a filter that wrote its answer itself. */
+    static void markAnswered(Context ctx)
+    {
         ctx.attribute(ANSWERED, Boolean.TRUE);
-        ctx.status(httpStatus).contentType("application/json").result(body.toString());
     }
 
     /** Whether {@link #answer} already wrote this response: a route's 404 is not a missing route. */

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import jakarta.servlet.http.HttpServletResponse;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
@@ -34,6 +35,9 @@ final class RequestBodies
     static final int MAX_JSON_NESTING = 32;
     static final Set<HandlerType> WRITES = Set.of(HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
     private static final String BODY = "tranche.body";
+    /** How long, and how much, the rest of an oversized body is read and dropped after its 413 (see {@link #refuseTooLarge}). */
+    private static final long LINGER_MILLIS = 2_000;
+    private static final long LINGER_BYTES = 64L * 1024 * 1024;
 
     private final Semaphore bodyBudget = new Semaphore(BODY_BUDGET_KIB);
 
@@ -63,7 +67,8 @@ final class RequestBodies
         long limit = ctx.path().equals(SessionRoutes.SESSION_PATH) ? MAX_LOGIN_BYTES : MAX_REQUEST_BYTES;
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit) {
-            throw tooLarge(limit);
+            refuseTooLarge(ctx, limit);
+            return;
         }
         int reserved = (int) ((declared >= 0 ? declared : limit) / 1024 + 1);
         try {
@@ -75,7 +80,7 @@ final class RequestBodies
             Thread.currentThread().interrupt();
             throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is shutting down", false);
         }
-        EndPoint endPoint = ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint();
+        EndPoint endPoint = endPoint(ctx);
         long idleTimeout = endPoint.getIdleTimeout();
         endPoint.setIdleTimeout(BODY_STALL_MILLIS);
         long total = 0;
@@ -86,7 +91,8 @@ final class RequestBodies
             for (int read; (read = in.read(buffer)) != -1; ) {
                 total += read;
                 if (total > limit) {
-                    throw tooLarge(limit);
+                    refuseTooLarge(ctx, limit);
+                    return;
                 }
                 out.write(buffer, 0, read);
             }
@@ -107,6 +113,11 @@ final class RequestBodies
             endPoint.setIdleTimeout(idleTimeout);
             bodyBudget.release(reserved);
         }
+    }
+
+    private static EndPoint endPoint(Context ctx)
+    {
+        return ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint();
     }
 
     /** How deeply a JSON text nests arrays and objects, read without parsing it (a parser recurses, and a deep enough body overflows its stack). */
@@ -144,8 +155,41 @@ final class RequestBodies
         return deepest;
     }
 
-    private static HttpRefusal tooLarge(long limit)
+    /**
+     * Answers 413 and ends the connection without reading the rest of the body, but only after the
+     * client has had the answer: closing a socket with unread input makes the kernel send a reset,
+     * which can destroy the 413 still on its way to a client busy sending. So the answer is written
+     * and flushed first, then what keeps arriving is read and dropped ("lingering close", as
+     * httpd does) until the client closes, for at most {@link #LINGER_MILLIS} and {@link
+     * #LINGER_BYTES}; nothing is kept, so the heap bound holds.
+     */
+    private static void refuseTooLarge(Context ctx, long limit)
     {
-        return new HttpRefusal(413, "REQUEST_TOO_LARGE", "the request body is larger than the limit of " + limit / 1024 + " KiB for this route", true);
+        byte[] bytes = HttpErrors.body("REQUEST_TOO_LARGE", "the request body is larger than the limit of " + limit / 1024 + " KiB for this route")
+                .getBytes(StandardCharsets.UTF_8);
+        HttpServletResponse response = ctx.res();
+        // nothing after this filter runs: no route, no error mapping, no result written after this one
+        ctx.skipRemainingHandlers();
+        HttpErrors.markAnswered(ctx);
+        try {
+            response.setStatus(413);
+            response.setHeader("Connection", "close");
+            response.setContentType("application/json");
+            response.setContentLength(bytes.length);
+            response.getOutputStream().write(bytes);
+            response.flushBuffer();
+            // the connection ends after this: a client that stops sending does not hold the thread for longer
+            endPoint(ctx).setIdleTimeout(LINGER_MILLIS);
+            InputStream in = ctx.req().getInputStream();
+            byte[] discard = new byte[16 * 1024];
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
+            long dropped = 0;
+            for (int read; dropped < LINGER_BYTES && System.nanoTime() < deadline && (read = in.read(discard)) != -1; ) {
+                dropped += read;
+            }
+        }
+        catch (IOException | RuntimeException e) {
+            // the client closed or reset the connection, having read the answer or not: nothing more to do
+        }
     }
 }
