@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,17 +14,19 @@ import java.util.TreeMap;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Reads a running scheduler's scheduling-cycle histogram ({@code tranche_scheduling_cycle_seconds}) and
- * queue lengths from its Prometheus endpoint, so that a benchmark can say how long the real server's
- * cycles took while it drove load. Quantiles are bucket bounds: "p99 <= 0.105 s" means the 99th
- * percentile cycle fell in the bucket ending there.
+ * Reads a running scheduler's scheduling-cycle histograms from its Prometheus endpoint: the whole cycle
+ * ({@code tranche_scheduling_cycle_seconds}), each of its phases ({@code
+ * tranche_scheduling_cycle_phase_seconds{phase=...}}) and the queue lengths, so that a benchmark can say
+ * how long the real server's cycles took, and where, while it drove load. Quantiles are bucket bounds:
+ * "p99 <= 105 ms" means the 99th percentile cycle fell in the bucket ending there; the share of cycles
+ * within 100 ms is exact (the histogram has a bound there).
  */
 final class CycleMetrics
 {
-    private static final String BUCKET = "tranche_scheduling_cycle_seconds_bucket{le=\"";
-    private static final String COUNT = "tranche_scheduling_cycle_seconds_count";
-    private static final String SUM = "tranche_scheduling_cycle_seconds_sum";
+    private static final String CYCLE = "tranche_scheduling_cycle_seconds";
+    private static final String PHASE = "tranche_scheduling_cycle_phase_seconds";
     private static final String QUEUE = "tranche_queue_length{";
+    static final double TARGET_SECONDS = 0.1;
 
     private final URI uri;
     private final String token;
@@ -35,34 +38,33 @@ final class CycleMetrics
         this.token = requireNonNull(token, "token is null");
     }
 
-    /** Cumulative counts by bucket upper bound (seconds), total cycles, total seconds, experiments queued. */
-    record Snapshot(TreeMap<Double, Long> buckets, long count, double sumSeconds, long queued)
+    /** One histogram: cumulative counts by bucket upper bound (seconds), total count, total seconds. */
+    record Histogram(TreeMap<Double, Long> buckets, long count, double sumSeconds)
     {
-        Window since(Snapshot before)
+        static Histogram empty()
+        {
+            return new Histogram(new TreeMap<>(), 0, 0);
+        }
+
+        Histogram minus(Histogram before)
         {
             TreeMap<Double, Long> delta = new TreeMap<>();
-            for (Map.Entry<Double, Long> bucket : buckets.entrySet()) {
-                delta.put(bucket.getKey(), bucket.getValue() - (before == null ? 0 : before.buckets().getOrDefault(bucket.getKey(), 0L)));
-            }
-            return new Window(delta, count - (before == null ? 0 : before.count()), sumSeconds - (before == null ? 0 : before.sumSeconds()), queued);
+            buckets.forEach((bound, count) -> delta.put(bound, count - before.buckets().getOrDefault(bound, 0L)));
+            return new Histogram(delta, count - before.count(), sumSeconds - before.sumSeconds());
         }
-    }
 
-    /** The cycles between two snapshots. */
-    record Window(TreeMap<Double, Long> buckets, long cycles, double seconds, long queued)
-    {
         double meanMillis()
         {
-            return cycles == 0 ? Double.NaN : seconds * 1000 / cycles;
+            return count == 0 ? Double.NaN : sumSeconds * 1000 / count;
         }
 
-        /** Upper bound (ms) of the bucket holding the quantile, "-" without cycles, "> last" past the last bound. */
+        /** Upper bound (ms) of the bucket holding the quantile, "-" without observations, "> last" past the last bound. */
         String quantileBound(double quantile)
         {
-            if (cycles == 0) {
+            if (count == 0) {
                 return "-";
             }
-            long rank = (long) Math.ceil(quantile * cycles);
+            long rank = (long) Math.ceil(quantile * count);
             for (Map.Entry<Double, Long> bucket : buckets.entrySet()) {
                 if (bucket.getValue() >= rank) {
                     return Double.isInfinite(bucket.getKey()) ? "> " + String.format(Locale.ROOT, "%.0f", buckets.lowerKey(bucket.getKey()) * 1000)
@@ -70,6 +72,66 @@ final class CycleMetrics
                 }
             }
             return "?";
+        }
+
+        /** The share of observations at or under {@code seconds}, which must be one of the bounds. */
+        double shareWithin(double seconds)
+        {
+            Long within = buckets.get(seconds);
+            return count == 0 || within == null ? Double.NaN : (double) within / count;
+        }
+    }
+
+    /** What /metrics said at one moment. */
+    record Snapshot(Histogram cycle, Map<String, Histogram> phases, long queued)
+    {
+        Window since(Snapshot before)
+        {
+            Map<String, Histogram> phaseDeltas = new LinkedHashMap<>();
+            phases.forEach((phase, histogram) -> phaseDeltas.put(phase, histogram.minus(before == null ? Histogram.empty() : before.phases().getOrDefault(phase, Histogram.empty()))));
+            return new Window(cycle.minus(before == null ? Histogram.empty() : before.cycle()), phaseDeltas, queued);
+        }
+    }
+
+    /** The cycles between two snapshots. */
+    record Window(Histogram cycle, Map<String, Histogram> phases, long queued)
+    {
+        long cycles()
+        {
+            return cycle.count();
+        }
+
+        double meanMillis()
+        {
+            return cycle.meanMillis();
+        }
+
+        String quantileBound(double quantile)
+        {
+            return cycle.quantileBound(quantile);
+        }
+
+        /** The share of cycles that took at most the target (100 ms), in percent. */
+        double percentWithinTarget()
+        {
+            return 100 * cycle.shareWithin(TARGET_SECONDS);
+        }
+
+        /** "read p99 <= 30.0 ms (mean 8.1), queue ..." */
+        String phaseSummary()
+        {
+            StringBuilder summary = new StringBuilder();
+            phases.forEach((phase, histogram) -> summary.append(summary.isEmpty() ? "" : ", ")
+                    .append(String.format(Locale.ROOT, "%s p99 <= %s ms (mean %.1f)", phase, histogram.quantileBound(0.99), histogram.meanMillis())));
+            return summary.toString();
+        }
+
+        String phaseJson()
+        {
+            StringBuilder json = new StringBuilder("{");
+            phases.forEach((phase, histogram) -> json.append(json.length() == 1 ? "" : ", ")
+                    .append(String.format(Locale.ROOT, "\"%s\": {\"mean_ms\": %.1f, \"p99_bound_ms\": \"%s\"}", phase, histogram.meanMillis(), histogram.quantileBound(0.99))));
+            return json.append('}').toString();
         }
     }
 
@@ -91,27 +153,80 @@ final class CycleMetrics
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
-        TreeMap<Double, Long> buckets = new TreeMap<>();
-        long count = 0;
-        double sum = 0;
+        return parse(body);
+    }
+
+    static Snapshot parse(String body)
+    {
+        Parts cycle = new Parts();
+        Map<String, Parts> phases = new TreeMap<>();
         long queued = 0;
         for (String line : body.split("\n")) {
-            if (line.startsWith(BUCKET)) {
-                int end = line.indexOf('"', BUCKET.length());
-                String bound = line.substring(BUCKET.length(), end);
-                double le = bound.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound);
-                buckets.put(le, (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            if (line.startsWith("#")) {
+                continue;
             }
-            else if (line.startsWith(COUNT)) {
-                count = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            double value = line.isBlank() ? 0 : Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            if (line.startsWith(CYCLE + "_")) {
+                cycle.add(line.substring(CYCLE.length()), value);
             }
-            else if (line.startsWith(SUM)) {
-                sum = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            else if (line.startsWith(PHASE + "_")) {
+                String phase = label(line, "phase");
+                if (phase != null) {
+                    phases.computeIfAbsent(phase, ignored -> new Parts()).add(line.substring(PHASE.length()), value);
+                }
             }
             else if (line.startsWith(QUEUE)) {
-                queued += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                queued += (long) value;
             }
         }
-        return new Snapshot(buckets, count, sum, queued);
+        Map<String, Histogram> phaseHistograms = new LinkedHashMap<>();
+        // in the order a cycle runs them
+        for (String phase : new String[] {"read", "queue", "decide", "store"}) {
+            Parts parts = phases.remove(phase);
+            if (parts != null) {
+                phaseHistograms.put(phase, parts.histogram());
+            }
+        }
+        phases.forEach((phase, parts) -> phaseHistograms.put(phase, parts.histogram()));
+        return new Snapshot(cycle.histogram(), phaseHistograms, queued);
+    }
+
+    private static String label(String line, String name)
+    {
+        int start = line.indexOf(name + "=\"");
+        if (start < 0) {
+            return null;
+        }
+        start += name.length() + 2;
+        return line.substring(start, line.indexOf('"', start));
+    }
+
+    /** The lines of one histogram as they are read: {@code _bucket{le=...}}, {@code _count}, {@code _sum}. */
+    private static final class Parts
+    {
+        private final TreeMap<Double, Long> buckets = new TreeMap<>();
+        private long count;
+        private double sum;
+
+        void add(String suffix, double value)
+        {
+            if (suffix.startsWith("_bucket")) {
+                String bound = label(suffix, "le");
+                if (bound != null) {
+                    buckets.put(bound.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound), (long) value);
+                }
+            }
+            else if (suffix.startsWith("_count")) {
+                count = (long) value;
+            }
+            else if (suffix.startsWith("_sum")) {
+                sum = value;
+            }
+        }
+
+        Histogram histogram()
+        {
+            return new Histogram(buckets, count, sum);
+        }
     }
 }

@@ -254,8 +254,9 @@ public final class SubmitBenchCommand
                         result.stored() == result.acknowledged() ? result.stored() + " = acknowledged" : "MISMATCH " + result.stored() + " != " + result.acknowledged());
                 result.firstError().ifPresent(error -> out.println("  first error: " + error));
                 if (window != null) {
-                    out.printf(Locale.ROOT, "  server scheduling cycles meanwhile: %d, mean %.1f ms, p50 <= %s ms, p99 <= %s ms, %d queued at the end%n",
-                            window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.queued());
+                    out.printf(Locale.ROOT, "  server scheduling cycles meanwhile: %d, mean %.1f ms, p50 <= %s ms, p99 <= %s ms, %.1f%% within 100 ms, %d queued at the end%n",
+                            window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.percentWithinTarget(), window.queued());
+                    out.printf(Locale.ROOT, "  by phase: %s%n", window.phaseSummary());
                 }
                 out.flush();
             }
@@ -272,8 +273,10 @@ public final class SubmitBenchCommand
             }
             List<String> cycles = new ArrayList<>();
             for (CycleMetrics.Window window : windows) {
-                cycles.add(String.format(Locale.ROOT, "{\"cycles\": %d, \"mean_ms\": %.1f, \"p50_bound_ms\": %s, \"p99_bound_ms\": %s, \"queued_at_end\": %d}",
-                        window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.queued()));
+                cycles.add(String.format(Locale.ROOT, "{\"cycles\": %d, \"mean_ms\": %.1f, \"p50_bound_ms\": \"%s\", \"p99_bound_ms\": \"%s\", "
+                                + "\"percent_within_100_ms\": %.1f, \"queued_at_end\": %d, \"phases\": %s}",
+                        window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.percentWithinTarget(), window.queued(),
+                        window.phaseJson()));
             }
             out.printf(Locale.ROOT, "{\"mode\": \"open-loop\", \"threads\": %d, \"preload\": %d, \"target_p99_ms\": %.1f, \"highest_sustained_per_second\": %s, \"rates\": [%s], \"server_cycles\": [%s]}%n",
                     clients, preload, targetP99Millis, best.map(result -> Integer.toString(result.offeredPerSecond())).orElse("null"), String.join(", ", objects),

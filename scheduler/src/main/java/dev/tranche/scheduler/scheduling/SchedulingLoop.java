@@ -20,6 +20,7 @@ import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.PlacementWriter.Eviction;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
+import dev.tranche.scheduler.telemetry.SchedulerMetrics.CyclePhase;
 import dev.tranche.spec.Numbers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -238,15 +239,20 @@ public final class SchedulingLoop
         // submission): writing a sentence for each of them would cost a row write per arrival
         writer.explainWaiting(changedReasons);
         storedReasons.putAll(changedReasons);
-        long nanos = System.nanoTime() - start;
+        long written = System.nanoTime();
+        long nanos = written - start;
         int waiting = queue.size();
         recordMetrics(nanos, stored, decisions, failuresByReason, window.behindCount());
+        metrics.recordCyclePhase(CyclePhase.READ, read - start);
+        metrics.recordCyclePhase(CyclePhase.QUEUE, loaded - read);
+        metrics.recordCyclePhase(CyclePhase.DECIDE, decided - loaded);
+        metrics.recordCyclePhase(CyclePhase.STORE, written - decided);
         if (nanos > TimeUnit.SECONDS.toNanos(1)) {
             log.info("slow scheduling cycle: {} ms for {} pending ({} considered) and {} placed experiments; read {} ms ({} changed rows), "
                             + "queue {} ms, decide {} ms, store {} ms ({} reasons)", TimeUnit.NANOSECONDS.toMillis(nanos), waiting + placed,
                     window.considered().size(), running.size(), TimeUnit.NANOSECONDS.toMillis(read - start), stored.pending().size(),
                     TimeUnit.NANOSECONDS.toMillis(loaded - read), TimeUnit.NANOSECONDS.toMillis(decided - loaded),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - decided), changedReasons.size());
+                    TimeUnit.NANOSECONDS.toMillis(written - decided), changedReasons.size());
         }
         return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
     }

@@ -25,7 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SchedulerMetrics
 {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private static final Duration[] CYCLE_TARGETS = {Duration.ofMillis(50), Duration.ofMillis(100)};
+
     private final Timer cycleDuration;
+    private final Map<CyclePhase, Timer> phaseDurations = new java.util.EnumMap<>(CyclePhase.class);
     private final AtomicLong allocatedMilli = new AtomicLong();
     private final AtomicLong idleMilli = new AtomicLong();
     private final Map<String, AtomicLong> queueLength = new ConcurrentHashMap<>();
@@ -35,9 +38,22 @@ public final class SchedulerMetrics
         cycleDuration = Timer.builder("tranche.scheduling.cycle")
                 .description("Time of one scheduling cycle: snapshot, decisions, stored")
                 .publishPercentileHistogram()
+                // exact bounds at the cycle's target (100 ms) and half of it, beside the generated buckets
+                .serviceLevelObjectives(CYCLE_TARGETS)
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
+        for (CyclePhase phase : CyclePhase.values()) {
+            phaseDurations.put(phase, Timer.builder("tranche.scheduling.cycle.phase")
+                    .description("Time of one phase of a scheduling cycle: read (the store's snapshot), queue (bringing the pending queue up to date), "
+                            + "decide (the scheduling core), store (placements, evictions and waiting reasons written)")
+                    .tag("phase", phase.label())
+                    .publishPercentileHistogram()
+                    .serviceLevelObjectives(CYCLE_TARGETS)
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry));
+        }
         Gauge.builder("tranche.gpu.allocated.milli", allocatedMilli, AtomicLong::get).description("Milli-GPUs held by experiments").register(registry);
         Gauge.builder("tranche.gpu.idle.milli", idleMilli, AtomicLong::get).description("Milli-GPUs on schedulable nodes held by nobody").register(registry);
     }
@@ -53,6 +69,22 @@ public final class SchedulerMetrics
             Gauge.builder("tranche.queue.length", gauge, AtomicLong::get).description("Experiments waiting, per project").tag("project", name).register(registry);
             return gauge;
         }).set(length));
+    }
+
+    /** The parts of one cycle, so that a slow cycle says where its time went. */
+    public enum CyclePhase
+    {
+        READ, QUEUE, DECIDE, STORE;
+
+        public String label()
+        {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public void recordCyclePhase(CyclePhase phase, long nanos)
+    {
+        phaseDurations.get(phase).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void placementFailed(String reason)

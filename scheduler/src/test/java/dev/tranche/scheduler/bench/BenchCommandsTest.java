@@ -59,6 +59,12 @@ final class BenchCommandsTest
             assertThat(object.get("p99_ms").getAsDouble()).isGreaterThanOrEqualTo(object.get("p50_ms").getAsDouble());
         }
         assertThat(result.getAsJsonArray("server_cycles")).hasSize(2);
-        assertThat(result.getAsJsonArray("server_cycles").get(1).getAsJsonObject().get("queued_at_end").getAsLong()).isGreaterThanOrEqualTo(20);
+        JsonObject cycles = result.getAsJsonArray("server_cycles").get(1).getAsJsonObject();
+        assertThat(cycles.get("queued_at_end").getAsLong()).isGreaterThanOrEqualTo(20);
+        // where the cycles' time went, phase by phase, in the order a cycle runs them
+        assertThat(cycles.getAsJsonObject("phases").keySet()).containsExactly("read", "queue", "decide", "store");
+        if (cycles.get("cycles").getAsLong() > 0) {
+            assertThat(cycles.get("percent_within_100_ms").getAsDouble()).isBetween(0.0, 100.0);
+        }
     }
 }

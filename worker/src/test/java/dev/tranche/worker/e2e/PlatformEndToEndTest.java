@@ -268,16 +268,17 @@ final class PlatformEndToEndTest
         String finishing = client().submit(spec("e2e-wrapper-finishes", "default", 3, "{fraction: 0.5}")).getExperiment().getId();
         String cancelled = client().submit(spec("e2e-wrapper-cancelled", "default", 20, "{fraction: 0.5}")).getExperiment().getId();
         try (ProcessSampler sampler = new ProcessSampler()) {
+            // the supervising shell of each, the way an operator would: kill -9 $(cat runs/<exp>/rank-0.pid),
+            // each as soon as its trainer has finished an epoch (the short one could otherwise finish its
+            // whole run while the other is still starting, on a loaded machine)
             for (String id : List.of(finishing, cancelled)) {
                 await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
                         .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1
                                 && workerProcesses(id).stream().anyMatch(WorkerProcess::jvm));
-            }
-            // the supervising shell of each, the way an operator would: kill -9 $(cat runs/<exp>/rank-0.pid)
-            for (String id : List.of(finishing, cancelled)) {
                 Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
                 long shell = Long.parseLong(Files.readString(pidFile).strip());
-                assertThat(new ProcessBuilder("sh", "-c", "kill -9 $(cat " + pidFile + ")").start().waitFor()).isZero();
+                assertThat(new ProcessBuilder("sh", "-c", "kill -9 $(cat " + pidFile + ")").start().waitFor())
+                        .as("kill -9 of %s's wrapper %d (state %s, epoch %d)", id, shell, client().get(id).getState(), latestEpoch(id)).isZero();
                 await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(shell).map(process -> !process.isAlive()).orElse(true));
             }
 
