@@ -8,8 +8,6 @@ import dev.tranche.proto.v1.ListExperimentsRequest;
 import dev.tranche.proto.v1.ListExperimentsResponse;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.scheduler.server.ExampleSpec;
-import dev.tranche.scheduler.server.SchedulerConfig;
-import dev.tranche.scheduler.server.SchedulerServer;
 import io.grpc.StatusRuntimeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,7 +37,8 @@ import java.util.stream.Stream;
         "they can, each waiting for its answer. Open loop (--rate): submissions are offered on a fixed",
         "schedule whatever the answers, and each latency counts from the moment the submission was due, so",
         "queueing is not hidden (no coordinated omission); several rates run one after the other.",
-        "Without --server it starts its own scheduler with an embedded PostgreSQL in a temporary home."})
+        "Without --server it starts its own scheduler (`tranche server`, in a JVM of its own, with TRANCHE_JAVA_OPTS)",
+        "with an embedded PostgreSQL in a temporary home."})
 public final class SubmitBenchCommand
         implements Runnable
 {
@@ -72,6 +71,9 @@ public final class SubmitBenchCommand
     @Option(names = "--target-p99", defaultValue = "50", description = "Open loop: the p99 (ms) a rate must stay under to count as sustained (default: ${DEFAULT-VALUE}).")
     double targetP99Millis;
 
+    @Option(names = "--keep-home", description = "Own server only: keep its temporary home (database, server.log) and print where it is.")
+    boolean keepHome;
+
     // the own server's /metrics, to read its scheduling-cycle histogram; null against --server
     private CycleMetrics metrics;
 
@@ -95,7 +97,7 @@ public final class SubmitBenchCommand
             }
         }
         Path home = null;
-        SchedulerServer own = null;
+        ServerProcess own = null;
         if (preload < 0 || preload > 1_000_000) {
             throw new ParameterException(spec.commandLine(), "--preload must be in [0, 1000000]: got " + preload);
         }
@@ -108,8 +110,8 @@ public final class SubmitBenchCommand
                 home = Files.createTempDirectory("tranche-bench-");
                 String token = new TokenSecrets().newSecret();
                 // the benchmark's 32 clients share one token: no rate limit on its own server
-                SchedulerConfig config = SchedulerConfig.fromEnvironment(java.util.Map.of(), home).withHome(home).withBindAddress("127.0.0.1").withPorts(0, 0);
-                own = SchedulerServer.start(config.withSecurity(config.security().withAdminToken(Optional.of(token)).withRateLimit(0)));
+                // a JVM of its own, as `./tranche server` runs (with TRANCHE_JAVA_OPTS, as that script passes them)
+                own = ServerProcess.start(home, token, javaOptions());
                 target = ConnectionSettings.plaintext("127.0.0.1:" + own.grpcPort()).withToken(token);
                 metrics = new CycleMetrics(java.net.URI.create("http://127.0.0.1:" + own.httpPort() + "/metrics"), token);
             }
@@ -135,9 +137,20 @@ public final class SubmitBenchCommand
                 own.close();
             }
             if (home != null) {
-                deleteQuietly(home);
+                if (keepHome) {
+                    spec.commandLine().getErr().println("the benchmark's server home (its log: server.log) is kept in " + home);
+                }
+                else {
+                    deleteQuietly(home);
+                }
             }
         }
+    }
+
+    private static List<String> javaOptions()
+    {
+        String options = System.getenv("TRANCHE_JAVA_OPTS");
+        return options == null || options.isBlank() ? List.of() : List.of(options.strip().split("\\s+"));
     }
 
     record Result(int clients, double seconds, long acknowledged, long failed, long stored, double perSecond, double p50Millis, double p99Millis,

@@ -113,7 +113,7 @@ public final class PendingQueue
     }
 
     /**
-     * @param baseWindow how many experiments of a project a cycle considers at least, and of a blocked line
+     * @param baseWindow how many experiments of a project a cycle considers at least
      * @param maxWindow the most experiments of one project a cycle considers, blocked lines aside
      */
     public PendingQueue(int baseWindow, int maxWindow)
@@ -184,9 +184,10 @@ public final class PendingQueue
      * queued, never negative), and the shape of everything behind it. Per project the window is a
      * prefix of the project's order (priority, then arrival), so no experiment is considered while an
      * earlier one of its project that might be placed is not. A line whose whole window was refused in
-     * the previous cycle is blocked: its first {@code baseWindow} experiments are considered again (in
-     * case room appeared) and the rest would be refused for the same reason (they ask for the same), so
-     * the prefix passes over them. Other experiments count against the project's budget, and the prefix
+     * the previous cycle is blocked: its head is considered again (in case room appeared) and the rest
+     * would be refused for the same reason (they ask for the same, in the same project, so a refused
+     * head means they are refused too), so the prefix passes over them; once the head is placed, the
+     * line is open again at the next cycle, with the budget below. Other experiments count against the project's budget, and the prefix
      * ends where the budget does: twice what the project placed in the previous cycle, at least the base
      * window and at most the maximum.
      */
@@ -216,8 +217,8 @@ public final class PendingQueue
             }
             while (!heads.isEmpty()) {
                 Line line = heads.poll();
-                if (line.blocked && line.taken >= baseWindow) {
-                    continue;   // the rest of a refused line waits with it
+                if (line.blocked && line.taken >= 1) {
+                    continue;   // the rest of a refused line waits with its head
                 }
                 if (!line.blocked && open >= limit) {
                     break;      // the budget is spent: what comes after waits for the next cycle

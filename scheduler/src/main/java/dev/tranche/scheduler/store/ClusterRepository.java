@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
 
@@ -198,62 +200,70 @@ public final class ClusterRepository
     /** @param sinceXmin the {@code xmin} of the previous delta, or a negative number for a complete read */
     public QueueDelta snapshotSince(long sinceXmin)
     {
-        return inSnapshot(connection -> {
-            // the first statement fixes the transaction's snapshot: its xmin is the one that bounds this read
-            long xmin;
-            try (PreparedStatement select = connection.prepareStatement("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
-                    ResultSet row = select.executeQuery()) {
-                row.next();
-                xmin = row.getLong(1);
-            }
+        return inSnapshot(batch -> {
+            boolean complete = sinceXmin < 0;
             List<Queued> changed = new ArrayList<>();
             Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
-            boolean complete = sinceXmin < 0;
             String columns = QUEUED_COLUMNS + ", CASE WHEN state = 'PENDING' THEN spec END AS pending_spec";
-            try (PreparedStatement select = connection.prepareStatement(complete
+            // the xmin is a number this class produced: written into the text, the planner sees it and uses the index
+            batch.add(complete
                     ? "SELECT " + columns + " FROM experiments WHERE state = 'PENDING' ORDER BY seq"
-                    : "SELECT " + columns + " FROM experiments WHERE change_xid >= ?::text::xid8 ORDER BY seq")) {
-                if (!complete) {
-                    select.setString(1, Long.toString(sinceXmin));
+                    : "SELECT " + columns + " FROM experiments WHERE change_xid >= '" + sinceXmin + "'::xid8 ORDER BY seq", row -> {
+                Queued queued = queued(row);
+                changed.add(queued);
+                byte[] spec = row.getBytes("pending_spec");
+                if (spec != null) {
+                    specs.put(queued.id(), parseSpec(spec));
                 }
-                try (ResultSet row = select.executeQuery()) {
-                    while (row.next()) {
-                        Queued queued = queued(row);
-                        changed.add(queued);
-                        byte[] spec = row.getBytes("pending_spec");
-                        if (spec != null) {
-                            specs.put(queued.id(), parseSpec(spec));
-                        }
-                    }
-                }
-            }
-            return new QueueDelta(cluster(connection, changed), complete, xmin, specs);
+            });
+            return parts -> new QueueDelta(parts.withPending(changed).snapshot(), complete, parts.xmin(), specs);
         });
     }
 
     /** The cluster without the queue ({@code pending} empty): what the execution loop reconciles. */
     public Snapshot snapshot()
     {
-        return inSnapshot(connection -> cluster(connection, List.of()));
+        return inSnapshot(batch -> SnapshotParts::snapshot);
     }
 
+    /** What a read adds to the snapshot's batch, and how it builds its answer once the batch has run. */
     private interface SnapshotRead<T>
     {
-        T read(Connection connection)
-                throws SQLException;
+        Function<SnapshotParts, T> add(Batch batch);
     }
 
-    /** One repeatable-read, read-only transaction, so that everything {@code work} reads is self-consistent. */
-    private <T> T inSnapshot(SnapshotRead<T> work)
+    /**
+     * One repeatable-read, read-only transaction, so that everything it reads is self-consistent, sent
+     * as one batch: the parts every snapshot has (the snapshot's xmin and time, nodes, quotas,
+     * departments, held GPUs) and whatever {@code read} adds.
+     */
+    private <T> T inSnapshot(SnapshotRead<T> read)
     {
         try (Connection connection = dataSource.getConnection()) {
-            connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             connection.setReadOnly(true);
             connection.setAutoCommit(false);
             try {
-                T result = work.read(connection);
+                Batch batch = new Batch();
+                // first in the transaction, before any query takes its snapshot (set per transaction, so the
+                // pool has no session setting to undo)
+                batch.add("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", null);
+                long[] xminAndNow = new long[2];
+                // the first query fixes the transaction's snapshot: its xmin is the one that bounds a delta read
+                batch.add("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, extract(epoch FROM now())::bigint", row -> {
+                    xminAndNow[0] = row.getLong(1);
+                    xminAndNow[1] = row.getLong(2);
+                });
+                Function<SnapshotParts, T> answer = read.add(batch);
+                NodesRead nodes = new NodesRead(batch);
+                List<ProjectQuota> quotas = quotas(batch);
+                List<DepartmentQuota> departments = departments(batch);
+                HeldRead held = new HeldRead(batch);
+                // a read-only transaction ends in the same round trip (the driver then sees it ended and
+                // sends nothing for commit()): a round trip on a busy machine can wait tens of ms
+                batch.add("COMMIT", null);
+                batch.run(connection);
                 connection.commit();
-                return result;
+                return answer.apply(new SnapshotParts(new Snapshot(nodes.result(), quotas, departments, held.result(), List.of(), xminAndNow[1]), xminAndNow[0]));
             }
             catch (SQLException | RuntimeException e) {
                 connection.rollback();
@@ -265,16 +275,65 @@ public final class ClusterRepository
         }
     }
 
-    private static Snapshot cluster(Connection connection, List<Queued> pending)
-            throws SQLException
+    /** A snapshot without its queue part, and the xmin of the transaction that read it. */
+    private record SnapshotParts(Snapshot snapshot, long xmin)
     {
-        long now;
-        try (PreparedStatement select = connection.prepareStatement("SELECT extract(epoch FROM now())::bigint");
-                ResultSet row = select.executeQuery()) {
-            row.next();
-            now = row.getLong(1);
+        SnapshotParts withPending(List<Queued> pending)
+        {
+            return new SnapshotParts(new Snapshot(snapshot.nodes(), snapshot.quotas(), snapshot.departments(), snapshot.held(), pending, snapshot.nowEpochSecond()), xmin);
         }
-        return new Snapshot(nodes(connection), quotas(connection), departments(connection), held(connection), pending, now);
+    }
+
+    /** What to do with each row of one query. */
+    @FunctionalInterface
+    private interface RowHandler
+    {
+        void row(ResultSet row)
+                throws SQLException;
+    }
+
+    /**
+     * Statements sent to PostgreSQL together, in one round trip, whose results are read in order. A
+     * snapshot is a dozen small queries; on a busy machine each round trip waits for the database's
+     * process to be scheduled, and those waits, not the queries, made the slowest scheduling cycles.
+     * Only this class's own SQL goes in (values it writes into the text are numbers it produced).
+     */
+    private static final class Batch
+    {
+        private final List<String> statements = new ArrayList<>();
+        private final List<RowHandler> handlers = new ArrayList<>();
+
+        /** {@code handler} null: a statement without rows. */
+        void add(String sql, RowHandler handler)
+        {
+            statements.add(sql);
+            handlers.add(handler);
+        }
+
+        void run(Connection connection)
+                throws SQLException
+        {
+            try (Statement statement = connection.createStatement()) {
+                boolean rows = statement.execute(String.join(";\n", statements));
+                for (int i = 0; i < statements.size(); i++) {
+                    if (i > 0) {
+                        rows = statement.getMoreResults();
+                    }
+                    RowHandler handler = handlers.get(i);
+                    if (handler == null) {
+                        continue;
+                    }
+                    if (!rows) {
+                        throw new SQLException("statement " + (i + 1) + " of a snapshot's batch returned no rows: " + statements.get(i));
+                    }
+                    try (ResultSet result = statement.getResultSet()) {
+                        while (result.next()) {
+                            handler.row(result);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private static dev.tranche.proto.v1.ExperimentSpec parseSpec(byte[] bytes)
@@ -291,21 +350,8 @@ public final class ClusterRepository
     /** The inventory with use and holders, for `tranche nodes` and the dashboard. */
     public List<NodeUsage> nodes()
     {
-        try (Connection connection = dataSource.getConnection()) {
-            // one snapshot for the GPUs' use and their holders, so the two always add up
-            connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            connection.setReadOnly(true);
-            connection.setAutoCommit(false);
-            try {
-                return nodes(connection);
-            }
-            finally {
-                connection.rollback();
-            }
-        }
-        catch (SQLException e) {
-            throw new StoreException("could not read the nodes", e);
-        }
+        // one snapshot for the GPUs' use and their holders, so the two always add up
+        return snapshot().nodes();
     }
 
     /** Milli-GPUs held per project (experiments SCHEDULED or RUNNING). */
@@ -374,117 +420,111 @@ public final class ClusterRepository
                 row.getString("reason"), row.getTimestamp("created_at").toInstant());
     }
 
-    private static List<NodeUsage> nodes(Connection connection)
-            throws SQLException
+    /** The inventory with its use and holders: three queries of a batch, joined once it has run. */
+    private static final class NodesRead
     {
-        Map<String, List<Gpu>> gpus = new LinkedHashMap<>();
-        Map<String, Map<Integer, Integer>> used = new LinkedHashMap<>();
-        Map<String, Map<Integer, String>> devices = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT node, index, model, memory_mib, used_milli, device_id FROM gpus ORDER BY node, index");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
+        private final Map<String, List<Gpu>> gpus = new LinkedHashMap<>();
+        private final Map<String, Map<Integer, Integer>> used = new LinkedHashMap<>();
+        private final Map<String, Map<Integer, String>> devices = new LinkedHashMap<>();
+        private final Map<String, List<GpuHolder>> holders = new LinkedHashMap<>();
+        private final List<NodeUsage> nodes = new ArrayList<>();
+        private final List<Object[]> nodeRows = new ArrayList<>();
+
+        NodesRead(Batch batch)
+        {
+            batch.add("SELECT node, index, model, memory_mib, used_milli, device_id FROM gpus ORDER BY node, index", row -> {
                 gpus.computeIfAbsent(row.getString(1), ignored -> new ArrayList<>()).add(new Gpu(row.getInt(2), row.getString(3), row.getLong(4)));
                 used.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>()).put(row.getInt(2), row.getInt(5));
                 if (row.getString(6) != null) {
                     devices.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>()).put(row.getInt(2), row.getString(6));
                 }
-            }
+            });
+            batch.add("""
+                    SELECT a.node, a.gpu_index, a.experiment_id, e.project, a.replica, a.milli
+                    FROM gpu_allocations a JOIN experiments e ON e.id = a.experiment_id ORDER BY a.node, a.gpu_index, a.experiment_id, a.replica""", row ->
+                    holders.computeIfAbsent(row.getString(1), ignored -> new ArrayList<>())
+                            .add(new GpuHolder(row.getInt(2), row.getString(3), row.getString(4), row.getInt(5), row.getInt(6))));
+            batch.add("SELECT name, cpu_milli, memory_mib, schedulable, used_cpu_milli, used_memory_mib FROM nodes ORDER BY name", row ->
+                    nodeRows.add(new Object[] {row.getString(1), row.getLong(2), row.getLong(3), row.getBoolean(4), row.getLong(5), row.getLong(6)}));
         }
-        Map<String, List<GpuHolder>> holders = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("""
-                SELECT a.node, a.gpu_index, a.experiment_id, e.project, a.replica, a.milli
-                FROM gpu_allocations a JOIN experiments e ON e.id = a.experiment_id ORDER BY a.node, a.gpu_index, a.experiment_id, a.replica""");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
-                holders.computeIfAbsent(row.getString(1), ignored -> new ArrayList<>())
-                        .add(new GpuHolder(row.getInt(2), row.getString(3), row.getString(4), row.getInt(5), row.getInt(6)));
+
+        List<NodeUsage> result()
+        {
+            if (nodes.isEmpty()) {
+                for (Object[] row : nodeRows) {
+                    String name = (String) row[0];
+                    Node node = new Node(name, (Long) row[1], (Long) row[2], gpus.getOrDefault(name, List.of()), (Boolean) row[3]);
+                    nodes.add(new NodeUsage(node, (Long) row[4], (Long) row[5], used.getOrDefault(name, Map.of()), holders.getOrDefault(name, List.of()),
+                            devices.getOrDefault(name, Map.of())));
+                }
             }
+            return List.copyOf(nodes);
         }
-        List<NodeUsage> nodes = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT name, cpu_milli, memory_mib, schedulable, used_cpu_milli, used_memory_mib FROM nodes ORDER BY name");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
-                String name = row.getString(1);
-                Node node = new Node(name, row.getLong(2), row.getLong(3), gpus.getOrDefault(name, List.of()), row.getBoolean(4));
-                nodes.add(new NodeUsage(node, row.getLong(5), row.getLong(6), used.getOrDefault(name, Map.of()), holders.getOrDefault(name, List.of()),
-                        devices.getOrDefault(name, Map.of())));
-            }
-        }
-        return nodes;
     }
 
-    private static List<ProjectQuota> quotas(Connection connection)
-            throws SQLException
+    /** The list fills when the batch runs. */
+    private static List<ProjectQuota> quotas(Batch batch)
     {
         List<ProjectQuota> quotas = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT name, deserved_milli, limit_milli, over_quota_weight, department FROM projects ORDER BY name");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
-                long limit = row.getLong(3);
-                OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
-                quotas.add(new ProjectQuota(row.getString(1), Optional.ofNullable(row.getString(5)), row.getLong(2), limitMilli, row.getDouble(4)));
-            }
-        }
+        batch.add("SELECT name, deserved_milli, limit_milli, over_quota_weight, department FROM projects ORDER BY name", row -> {
+            long limit = row.getLong(3);
+            OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
+            quotas.add(new ProjectQuota(row.getString(1), Optional.ofNullable(row.getString(5)), row.getLong(2), limitMilli, row.getDouble(4)));
+        });
         return quotas;
     }
 
-    private static List<DepartmentQuota> departments(Connection connection)
-            throws SQLException
+    /** The list fills when the batch runs. */
+    private static List<DepartmentQuota> departments(Batch batch)
     {
         List<DepartmentQuota> departments = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT name, deserved_milli, limit_milli FROM departments ORDER BY name");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
-                long limit = row.getLong(3);
-                OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
-                departments.add(new DepartmentQuota(row.getString(1), row.getLong(2), limitMilli));
-            }
-        }
+        batch.add("SELECT name, deserved_milli, limit_milli FROM departments ORDER BY name", row -> {
+            long limit = row.getLong(3);
+            OptionalLong limitMilli = row.wasNull() ? OptionalLong.empty() : OptionalLong.of(limit);
+            departments.add(new DepartmentQuota(row.getString(1), row.getLong(2), limitMilli));
+        });
         return departments;
     }
 
-    private static List<Held> held(Connection connection)
-            throws SQLException
+    /** Placed experiments and where their replicas are: three queries of a batch, joined once it has run. */
+    private static final class HeldRead
     {
-        Map<String, Queued> experiments = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT " + QUEUED_COLUMNS
-                + " FROM experiments WHERE id IN (SELECT DISTINCT experiment_id FROM replica_placements) ORDER BY seq");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
+        private final Map<String, Queued> experiments = new LinkedHashMap<>();
+        private final Map<String, Map<Integer, Map<Integer, Integer>>> gpuMilli = new LinkedHashMap<>();
+        private final List<Object[]> replicaRows = new ArrayList<>();
+
+        HeldRead(Batch batch)
+        {
+            batch.add("SELECT " + QUEUED_COLUMNS + " FROM experiments WHERE id IN (SELECT DISTINCT experiment_id FROM replica_placements) ORDER BY seq", row -> {
                 Queued queued = queued(row);
                 experiments.put(queued.id(), queued);
-            }
+            });
+            batch.add("SELECT experiment_id, replica, gpu_index, milli FROM gpu_allocations", row ->
+                    gpuMilli.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>())
+                            .computeIfAbsent(row.getInt(2), ignored -> new TreeMap<>())
+                            .put(row.getInt(3), row.getInt(4)));
+            batch.add("SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq FROM replica_placements ORDER BY experiment_id, replica", row ->
+                    replicaRows.add(new Object[] {row.getString(1), row.getInt(2), row.getString(3), row.getLong(4), row.getLong(5), row.getLong(6)}));
         }
-        Map<String, Map<Integer, Map<Integer, Integer>>> gpuMilli = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT experiment_id, replica, gpu_index, milli FROM gpu_allocations");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
-                gpuMilli.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>())
-                        .computeIfAbsent(row.getInt(2), ignored -> new TreeMap<>())
-                        .put(row.getInt(3), row.getInt(4));
+
+        List<Held> result()
+        {
+            Map<String, List<ReplicaPlacement>> replicas = new LinkedHashMap<>();
+            Map<String, Long> placedSequence = new LinkedHashMap<>();
+            for (Object[] row : replicaRows) {
+                String id = (String) row[0];
+                Map<Integer, Integer> milli = gpuMilli.getOrDefault(id, Map.of()).getOrDefault((Integer) row[1], Map.of());
+                replicas.computeIfAbsent(id, ignored -> new ArrayList<>()).add(new ReplicaPlacement((String) row[2], milli, (Long) row[3], (Long) row[4]));
+                placedSequence.merge(id, (Long) row[5], Math::max);
             }
-        }
-        Map<String, List<ReplicaPlacement>> replicas = new LinkedHashMap<>();
-        Map<String, Long> placedSequence = new LinkedHashMap<>();
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq FROM replica_placements ORDER BY experiment_id, replica");
-                ResultSet row = select.executeQuery()) {
-            while (row.next()) {
-                String id = row.getString(1);
-                Map<Integer, Integer> milli = gpuMilli.getOrDefault(id, Map.of()).getOrDefault(row.getInt(2), Map.of());
-                replicas.computeIfAbsent(id, ignored -> new ArrayList<>()).add(new ReplicaPlacement(row.getString(3), milli, row.getLong(4), row.getLong(5)));
-                placedSequence.merge(id, row.getLong(6), Math::max);
+            List<Held> held = new ArrayList<>();
+            for (Queued experiment : experiments.values()) {
+                if (experiment.state() != ExperimentState.SCHEDULED && experiment.state() != ExperimentState.RUNNING) {
+                    log.warn("experiment {} is {} but still holds GPUs; they are freed when it next changes state", experiment.id(), experiment.state());
+                }
+                held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id())));
             }
+            return held;
         }
-        List<Held> held = new ArrayList<>();
-        for (Queued experiment : experiments.values()) {
-            if (experiment.state() != ExperimentState.SCHEDULED && experiment.state() != ExperimentState.RUNNING) {
-                log.warn("experiment {} is {} but still holds GPUs; they are freed when it next changes state", experiment.id(), experiment.state());
-            }
-            held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id())));
-        }
-        return held;
     }
 }
