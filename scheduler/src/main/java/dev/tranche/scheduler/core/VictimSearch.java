@@ -5,6 +5,7 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.placement.ClusterState;
+import dev.tranche.scheduler.core.placement.NodeShape;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -42,9 +43,20 @@ final class VictimSearch
         cpuFree = new long[nodes];
         memoryFree = new long[nodes];
         gpuFree = new int[nodes][];
-        for (int node = 0; node < nodes; node++) {
-            capacity[node] = state.capacity(node, request);
-            total += capacity[node];
+        // nodes in one shape are in the same state: one capacity per shape, not per node (a large
+        // cluster has a few shapes and 10,000 nodes, and a cycle may search for several requests)
+        for (NodeShape shape : state.shapes()) {
+            if (shape.size() == 0) {
+                continue;
+            }
+            int each = state.capacity(shape.member(0), request);
+            if (each == 0) {
+                continue;
+            }
+            for (int i = 0; i < shape.size(); i++) {
+                capacity[shape.member(i)] = each;
+            }
+            total += (long) each * shape.size();
         }
     }
 

@@ -154,7 +154,7 @@ public final class NodeShape
         return size;
     }
 
-    int member(int i)
+    public int member(int i)
     {
         return members[i];
     }
