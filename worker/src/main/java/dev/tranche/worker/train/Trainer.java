@@ -4,7 +4,6 @@ import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.spec.ExperimentSpecValidator;
 import dev.tranche.worker.checkpoint.Checkpoint;
 import dev.tranche.worker.checkpoint.CheckpointStore;
-import dev.tranche.worker.cluster.ArrayKryoRegistrator;
 import dev.tranche.worker.data.Batches;
 import dev.tranche.worker.data.ImageBatch;
 import dev.tranche.worker.data.Datasets;

@@ -1,4 +1,4 @@
-package dev.tranche.worker.cluster;
+package dev.tranche.worker.train;
 
 import dev.tranche.worker.data.ImageBatch;
 import org.apache.spark.SparkConf;

@@ -1,4 +1,4 @@
-package dev.tranche.worker.cluster;
+package dev.tranche.worker.train;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
