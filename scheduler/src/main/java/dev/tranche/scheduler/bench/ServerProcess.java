@@ -26,14 +26,12 @@ final class ServerProcess
     private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
 
     private final Process process;
-    private final Path log;
     private final int grpcPort;
     private final int httpPort;
 
-    private ServerProcess(Process process, Path log, int grpcPort, int httpPort)
+    private ServerProcess(Process process, int grpcPort, int httpPort)
     {
         this.process = process;
-        this.log = log;
         this.grpcPort = grpcPort;
         this.httpPort = httpPort;
     }
@@ -65,7 +63,7 @@ final class ServerProcess
                 String output = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
                 Matcher ready = READY.matcher(output);
                 if (ready.find()) {
-                    return new ServerProcess(process, log, Integer.parseInt(ready.group(1)), Integer.parseInt(ready.group(2)));
+                    return new ServerProcess(process, Integer.parseInt(ready.group(1)), Integer.parseInt(ready.group(2)));
                 }
                 if (!process.isAlive()) {
                     throw new IllegalStateException("the benchmark's scheduler exited with " + process.exitValue() + " before it was ready:\n" + tail(output));
@@ -94,11 +92,6 @@ final class ServerProcess
     int httpPort()
     {
         return httpPort;
-    }
-
-    long pid()
-    {
-        return process.pid();
     }
 
     /** Stops it as an operator would (SIGTERM), forcibly if it has not ended within 30 s. */

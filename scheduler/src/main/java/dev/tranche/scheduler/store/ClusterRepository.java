@@ -427,8 +427,10 @@ public final class ClusterRepository
         private final Map<String, Map<Integer, Integer>> used = new LinkedHashMap<>();
         private final Map<String, Map<Integer, String>> devices = new LinkedHashMap<>();
         private final Map<String, List<GpuHolder>> holders = new LinkedHashMap<>();
-        private final List<NodeUsage> nodes = new ArrayList<>();
-        private final List<Object[]> nodeRows = new ArrayList<>();
+        // nodes come last in the batch but need the GPUs and holders above: kept as read, joined in result()
+        private final List<NodeRow> nodeRows = new ArrayList<>();
+
+        private record NodeRow(String name, long cpuMilli, long memoryMib, boolean schedulable, long usedCpuMilli, long usedMemoryMib) {}
 
         NodesRead(Batch batch)
         {
@@ -445,20 +447,18 @@ public final class ClusterRepository
                     holders.computeIfAbsent(row.getString(1), ignored -> new ArrayList<>())
                             .add(new GpuHolder(row.getInt(2), row.getString(3), row.getString(4), row.getInt(5), row.getInt(6))));
             batch.add("SELECT name, cpu_milli, memory_mib, schedulable, used_cpu_milli, used_memory_mib FROM nodes ORDER BY name", row ->
-                    nodeRows.add(new Object[] {row.getString(1), row.getLong(2), row.getLong(3), row.getBoolean(4), row.getLong(5), row.getLong(6)}));
+                    nodeRows.add(new NodeRow(row.getString(1), row.getLong(2), row.getLong(3), row.getBoolean(4), row.getLong(5), row.getLong(6))));
         }
 
         List<NodeUsage> result()
         {
-            if (nodes.isEmpty()) {
-                for (Object[] row : nodeRows) {
-                    String name = (String) row[0];
-                    Node node = new Node(name, (Long) row[1], (Long) row[2], gpus.getOrDefault(name, List.of()), (Boolean) row[3]);
-                    nodes.add(new NodeUsage(node, (Long) row[4], (Long) row[5], used.getOrDefault(name, Map.of()), holders.getOrDefault(name, List.of()),
-                            devices.getOrDefault(name, Map.of())));
-                }
+            List<NodeUsage> nodes = new ArrayList<>();
+            for (NodeRow row : nodeRows) {
+                Node node = new Node(row.name(), row.cpuMilli(), row.memoryMib(), gpus.getOrDefault(row.name(), List.of()), row.schedulable());
+                nodes.add(new NodeUsage(node, row.usedCpuMilli(), row.usedMemoryMib(), used.getOrDefault(row.name(), Map.of()),
+                        holders.getOrDefault(row.name(), List.of()), devices.getOrDefault(row.name(), Map.of())));
             }
-            return List.copyOf(nodes);
+            return nodes;
         }
     }
 
@@ -491,7 +491,9 @@ public final class ClusterRepository
     {
         private final Map<String, Queued> experiments = new LinkedHashMap<>();
         private final Map<String, Map<Integer, Map<Integer, Integer>>> gpuMilli = new LinkedHashMap<>();
-        private final List<Object[]> replicaRows = new ArrayList<>();
+        private final List<ReplicaRow> replicaRows = new ArrayList<>();
+
+        private record ReplicaRow(String experimentId, int replica, String node, long cpuMilli, long memoryMib, long placedSequence) {}
 
         HeldRead(Batch batch)
         {
@@ -504,18 +506,18 @@ public final class ClusterRepository
                             .computeIfAbsent(row.getInt(2), ignored -> new TreeMap<>())
                             .put(row.getInt(3), row.getInt(4)));
             batch.add("SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq FROM replica_placements ORDER BY experiment_id, replica", row ->
-                    replicaRows.add(new Object[] {row.getString(1), row.getInt(2), row.getString(3), row.getLong(4), row.getLong(5), row.getLong(6)}));
+                    replicaRows.add(new ReplicaRow(row.getString(1), row.getInt(2), row.getString(3), row.getLong(4), row.getLong(5), row.getLong(6))));
         }
 
         List<Held> result()
         {
             Map<String, List<ReplicaPlacement>> replicas = new LinkedHashMap<>();
             Map<String, Long> placedSequence = new LinkedHashMap<>();
-            for (Object[] row : replicaRows) {
-                String id = (String) row[0];
-                Map<Integer, Integer> milli = gpuMilli.getOrDefault(id, Map.of()).getOrDefault((Integer) row[1], Map.of());
-                replicas.computeIfAbsent(id, ignored -> new ArrayList<>()).add(new ReplicaPlacement((String) row[2], milli, (Long) row[3], (Long) row[4]));
-                placedSequence.merge(id, (Long) row[5], Math::max);
+            for (ReplicaRow row : replicaRows) {
+                Map<Integer, Integer> milli = gpuMilli.getOrDefault(row.experimentId(), Map.of()).getOrDefault(row.replica(), Map.of());
+                replicas.computeIfAbsent(row.experimentId(), ignored -> new ArrayList<>())
+                        .add(new ReplicaPlacement(row.node(), milli, row.cpuMilli(), row.memoryMib()));
+                placedSequence.merge(row.experimentId(), row.placedSequence(), Math::max);
             }
             List<Held> held = new ArrayList<>();
             for (Queued experiment : experiments.values()) {

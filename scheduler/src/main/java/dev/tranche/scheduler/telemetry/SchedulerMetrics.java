@@ -13,6 +13,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,7 @@ public final class SchedulerMetrics
     private static final Duration[] CYCLE_TARGETS = {Duration.ofMillis(50), Duration.ofMillis(100)};
 
     private final Timer cycleDuration;
-    private final Map<CyclePhase, Timer> phaseDurations = new java.util.EnumMap<>(CyclePhase.class);
+    private final Map<CyclePhase, Timer> phaseDurations = new EnumMap<>(CyclePhase.class);
     private final AtomicLong allocatedMilli = new AtomicLong();
     private final AtomicLong idleMilli = new AtomicLong();
     private final Map<String, AtomicLong> queueLength = new ConcurrentHashMap<>();
@@ -78,7 +80,7 @@ public final class SchedulerMetrics
 
         public String label()
         {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
