@@ -32,6 +32,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -67,8 +68,8 @@ public final class SchedulingLoop
     private final Map<String, ExperimentSpec> specs = new HashMap<>();
     private final int lineWindow;
     private PendingQueue queue;
-    // the xmin of the last read of the queue; negative: read it whole next time
-    private long queueXmin = -1;
+    // what the last read of the queue could see; empty: read it whole next time
+    private Optional<ClusterRepository.ChangeMark> queueMark = Optional.empty();
     // the same allocation objects from cycle to cycle: the core recognises them and skips their set-up
     private final Map<String, RunningAllocation> runningCache = new HashMap<>();
     private static final int SPEC_BATCH = 10_000;
@@ -156,7 +157,7 @@ public final class SchedulingLoop
     public CycleReport runOnce()
     {
         long start = System.nanoTime();
-        ClusterRepository.QueueDelta delta = cluster.snapshotSince(queueXmin);
+        ClusterRepository.QueueDelta delta = cluster.snapshotSince(queueMark);
         ClusterRepository.Snapshot stored = delta.snapshot();
         long read = System.nanoTime();
         applyQueueChanges(delta);
@@ -289,7 +290,7 @@ public final class SchedulingLoop
             queue.put(new PendingExperiment(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(), spec.getReplicas(),
                     translator.resources(spec), queued.sequence(), 0), queued.createdAt().getEpochSecond());
         }
-        queueXmin = delta.xmin();
+        queueMark = Optional.of(delta.mark());
     }
 
     private void forget(String id)

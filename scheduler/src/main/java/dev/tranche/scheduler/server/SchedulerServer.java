@@ -212,7 +212,8 @@ public final class SchedulerServer
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
             SpecTranslator translator = new SpecTranslator();
             SchedulingCycle cycle = productionCycle(config.placementPolicy());
-            schedulingLoop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), events, cycle, translator, telemetry, CYCLE_INTERVAL,
+            // the loop reads and writes on connections of its own: requests never hold up a cycle
+            schedulingLoop = new SchedulingLoop(new ClusterRepository(database.schedulingDataSource()), new PlacementWriter(database.schedulingDataSource()), events, cycle, translator, telemetry, CYCLE_INTERVAL,
                     CYCLE_MINIMUM_GAP, LINE_WINDOW);
 
             AtomicInteger watchThreads = new AtomicInteger();

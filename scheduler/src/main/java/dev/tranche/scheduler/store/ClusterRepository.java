@@ -189,26 +189,58 @@ public final class ClusterRepository
             long nowEpochSecond) {}
 
     /**
-     * A snapshot whose {@code pending} holds only what changed in the queue: with {@code complete}, every
-     * PENDING experiment (a first read); otherwise every experiment, in any state, written by a transaction
-     * that may have been invisible to the read that returned {@code sinceXmin} (some may be read twice).
-     * {@code xmin} is this read's: pass it to the next call. {@code specs} has the spec of each PENDING
-     * experiment read.
+     * Which transactions a read could see: every transaction below {@code xmax} except those in
+     * {@code inProgress} had ended when the read's snapshot was taken. A row written by any other
+     * transaction (at or above {@code xmax}, or in progress then) is new to a reader that holds this
+     * mark; rows of the others were read already. PostgreSQL's own snapshot, kept as numbers.
      */
-    public record QueueDelta(Snapshot snapshot, boolean complete, long xmin, Map<String, dev.tranche.proto.v1.ExperimentSpec> specs) {}
+    public record ChangeMark(long xmax, List<Long> inProgress)
+    {
+        public ChangeMark
+        {
+            inProgress = List.copyOf(inProgress);
+            for (long xid : inProgress) {
+                if (xid < 0 || xid >= xmax) {
+                    throw new IllegalArgumentException("a transaction in progress at a snapshot lies below its xmax " + xmax + ": got " + xid);
+                }
+            }
+        }
 
-    /** @param sinceXmin the {@code xmin} of the previous delta, or a negative number for a complete read */
-    public QueueDelta snapshotSince(long sinceXmin)
+        /** The condition on {@code change_xid} that selects rows written by a transaction this mark's read could not see. */
+        String unseenCondition()
+        {
+            // numbers this class produced, written into the text so the planner can use the index
+            StringBuilder condition = new StringBuilder("change_xid >= '").append(xmax).append("'::xid8");
+            if (!inProgress.isEmpty()) {
+                condition.append(" OR change_xid IN (");
+                for (int i = 0; i < inProgress.size(); i++) {
+                    condition.append(i == 0 ? "'" : ", '").append(inProgress.get(i)).append("'::xid8");
+                }
+                condition.append(')');
+            }
+            return condition.toString();
+        }
+    }
+
+    /**
+     * A snapshot whose {@code pending} holds only what changed in the queue: with {@code complete}, every
+     * PENDING experiment (a first read); otherwise every experiment, in any state, whose last write the
+     * read that returned the previous mark could not see. {@code mark} is this read's: pass it to the
+     * next call. {@code specs} has the spec of each PENDING experiment read.
+     */
+    public record QueueDelta(Snapshot snapshot, boolean complete, ChangeMark mark, Map<String, dev.tranche.proto.v1.ExperimentSpec> specs) {}
+
+    /** @param since the mark of the previous delta, or empty for a complete read */
+    public QueueDelta snapshotSince(Optional<ChangeMark> since)
     {
         return inSnapshot(batch -> {
-            boolean complete = sinceXmin < 0;
+            boolean complete = since.isEmpty();
             List<Queued> changed = new ArrayList<>();
             Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
             String columns = QUEUED_COLUMNS + ", CASE WHEN state = 'PENDING' THEN spec END AS pending_spec";
-            // the xmin is a number this class produced: written into the text, the planner sees it and uses the index
             batch.add(complete
                     ? "SELECT " + columns + " FROM experiments WHERE state = 'PENDING' ORDER BY seq"
-                    : "SELECT " + columns + " FROM experiments WHERE change_xid >= '" + sinceXmin + "'::xid8 ORDER BY seq", row -> {
+                    : "SELECT " + columns + " FROM experiments WHERE " + since.get().unseenCondition() + " ORDER BY seq", row -> {
                 Queued queued = queued(row);
                 changed.add(queued);
                 byte[] spec = row.getBytes("pending_spec");
@@ -216,7 +248,7 @@ public final class ClusterRepository
                     specs.put(queued.id(), parseSpec(spec));
                 }
             });
-            return parts -> new QueueDelta(parts.withPending(changed).snapshot(), complete, parts.xmin(), specs);
+            return parts -> new QueueDelta(parts.withPending(changed).snapshot(), complete, parts.mark(), specs);
         });
     }
 
@@ -247,11 +279,15 @@ public final class ClusterRepository
                 // first in the transaction, before any query takes its snapshot (set per transaction, so the
                 // pool has no session setting to undo)
                 batch.add("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", null);
-                long[] xminAndNow = new long[2];
-                // the first query fixes the transaction's snapshot: its xmin is the one that bounds a delta read
-                batch.add("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, extract(epoch FROM now())::bigint", row -> {
-                    xminAndNow[0] = row.getLong(1);
-                    xminAndNow[1] = row.getLong(2);
+                ChangeMark[] mark = new ChangeMark[1];
+                long[] now = new long[1];
+                // the first query fixes the transaction's snapshot: what it could see bounds the next delta read
+                batch.add("SELECT pg_snapshot_xmax(s)::text::bigint, array_to_string(ARRAY(SELECT pg_snapshot_xip(s)::text), ','), "
+                        + "extract(epoch FROM now())::bigint FROM (SELECT pg_current_snapshot() AS s) current", row -> {
+                    String inProgress = row.getString(2);
+                    mark[0] = new ChangeMark(row.getLong(1), inProgress.isEmpty() ? List.of()
+                            : java.util.Arrays.stream(inProgress.split(",")).map(Long::valueOf).toList());
+                    now[0] = row.getLong(3);
                 });
                 Function<SnapshotParts, T> answer = read.add(batch);
                 NodesRead nodes = new NodesRead(batch);
@@ -263,7 +299,7 @@ public final class ClusterRepository
                 batch.add("COMMIT", null);
                 batch.run(connection);
                 connection.commit();
-                return answer.apply(new SnapshotParts(new Snapshot(nodes.result(), quotas, departments, held.result(), List.of(), xminAndNow[1]), xminAndNow[0]));
+                return answer.apply(new SnapshotParts(new Snapshot(nodes.result(), quotas, departments, held.result(), List.of(), now[0]), mark[0]));
             }
             catch (SQLException | RuntimeException e) {
                 connection.rollback();
@@ -275,12 +311,12 @@ public final class ClusterRepository
         }
     }
 
-    /** A snapshot without its queue part, and the xmin of the transaction that read it. */
-    private record SnapshotParts(Snapshot snapshot, long xmin)
+    /** A snapshot without its queue part, and the change mark of the transaction that read it. */
+    private record SnapshotParts(Snapshot snapshot, ChangeMark mark)
     {
         SnapshotParts withPending(List<Queued> pending)
         {
-            return new SnapshotParts(new Snapshot(snapshot.nodes(), snapshot.quotas(), snapshot.departments(), snapshot.held(), pending, snapshot.nowEpochSecond()), xmin);
+            return new SnapshotParts(new Snapshot(snapshot.nodes(), snapshot.quotas(), snapshot.departments(), snapshot.held(), pending, snapshot.nowEpochSecond()), mark);
         }
     }
 
