@@ -3,7 +3,6 @@ package dev.tranche.scheduler.experiment;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.errors.AlreadyExistsException;
 import dev.tranche.scheduler.errors.NotFoundException;
-import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.spec.ExperimentSpecValidator;
 
 import java.security.SecureRandom;
@@ -22,14 +21,14 @@ public final class ExperimentManager
     private static final int MAX_REASON = 1024;
     private static final char[] ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
 
-    private final ExperimentRepository experiments;
+    private final ExperimentStore experiments;
     private final SubmissionWriter writer;
     private final ExperimentEventBus events;
     private final ExperimentSpecValidator validator;
     private final DatasetRoots datasetRoots;
     private final SecureRandom random = new SecureRandom();
 
-    public ExperimentManager(ExperimentRepository experiments, SubmissionWriter writer, ExperimentEventBus events, ExperimentSpecValidator validator,
+    public ExperimentManager(ExperimentStore experiments, SubmissionWriter writer, ExperimentEventBus events, ExperimentSpecValidator validator,
             DatasetRoots datasetRoots)
     {
         this.datasetRoots = requireNonNull(datasetRoots, "datasetRoots is null");
@@ -54,7 +53,7 @@ public final class ExperimentManager
         String reason = "submitted; waiting for the scheduler";
         for (int attempt = 0; ; attempt++) {
             try {
-                ExperimentRepository.Inserted inserted = writer.write(new ExperimentRepository.NewExperiment(newId(), normalized, request, reason));
+                ExperimentStore.Inserted inserted = writer.write(new ExperimentStore.NewExperiment(newId(), normalized, request, reason));
                 if (!inserted.created()) {
                     if (!inserted.experiment().spec().equals(normalized)) {
                         throw new AlreadyExistsException("request_id " + requestId + " was used for experiment " + inserted.experiment().id()
@@ -66,7 +65,7 @@ public final class ExperimentManager
                 events.publish(new ExperimentChange(record, new Transition(record.id(), Optional.empty(), ExperimentState.PENDING, reason, record.createdAt())));
                 return new Submission(record, true);
             }
-            catch (ExperimentRepository.IdClashException e) {
+            catch (ExperimentStore.IdClashException e) {
                 if (attempt >= 3) {
                     throw e;
                 }

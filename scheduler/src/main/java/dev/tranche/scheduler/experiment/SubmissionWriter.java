@@ -1,9 +1,8 @@
 package dev.tranche.scheduler.experiment;
 
 import dev.tranche.scheduler.errors.OverloadedException;
-import dev.tranche.scheduler.store.ExperimentRepository;
-import dev.tranche.scheduler.store.ExperimentRepository.Inserted;
-import dev.tranche.scheduler.store.ExperimentRepository.NewExperiment;
+import dev.tranche.scheduler.experiment.ExperimentStore.Inserted;
+import dev.tranche.scheduler.experiment.ExperimentStore.NewExperiment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +27,7 @@ public final class SubmissionWriter
 {
     private static final Logger log = LoggerFactory.getLogger(SubmissionWriter.class);
 
-    private final ExperimentRepository repository;
+    private final ExperimentStore repository;
     private final BlockingQueue<Pending> queue;
     private final int maxBatch;
     private final List<Thread> writers = new ArrayList<>();
@@ -36,7 +35,7 @@ public final class SubmissionWriter
 
     private record Pending(NewExperiment experiment, CompletableFuture<Inserted> result) {}
 
-    public SubmissionWriter(ExperimentRepository repository, int writerThreads, int maxBatch, int queueCapacity)
+    public SubmissionWriter(ExperimentStore repository, int writerThreads, int maxBatch, int queueCapacity)
     {
         this.repository = requireNonNull(repository, "repository is null");
         if (writerThreads < 1 || maxBatch < 1 || queueCapacity < maxBatch) {

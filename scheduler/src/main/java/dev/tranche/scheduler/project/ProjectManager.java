@@ -1,7 +1,6 @@
 package dev.tranche.scheduler.project;
 
 import dev.tranche.scheduler.errors.NotFoundException;
-import dev.tranche.scheduler.store.ProjectRepository;
 import dev.tranche.spec.ExperimentSpecValidator;
 import dev.tranche.spec.InvalidSpecException;
 import dev.tranche.spec.Numbers;
@@ -22,9 +21,9 @@ public final class ProjectManager
 {
     private static final int MAX_DESCRIPTION = 1024;
 
-    private final ProjectRepository projects;
+    private final ProjectStore projects;
 
-    public ProjectManager(ProjectRepository projects)
+    public ProjectManager(ProjectStore projects)
     {
         this.projects = requireNonNull(projects, "projects is null");
     }

@@ -1,7 +1,6 @@
 package dev.tranche.scheduler.security;
 
 import dev.tranche.scheduler.errors.StoreException;
-import dev.tranche.scheduler.store.AuditRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +24,7 @@ public final class AuditLog
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
     private static final int BATCH = 500;
 
-    private final AuditRepository repository;
+    private final AuditStore repository;
     private final BlockingQueue<AuditEntry> queue;
     private final AtomicLong dropped = new AtomicLong();
     // every recorded event is counted once in recorded and, once handled (stored or given up), in handled
@@ -34,13 +33,13 @@ public final class AuditLog
     private final Thread writer;
     private volatile boolean closed;
 
-    public AuditLog(AuditRepository repository, int capacity)
+    public AuditLog(AuditStore repository, int capacity)
     {
         this(repository, new ArrayBlockingQueue<>(capacity));
     }
 
     /** With the queue given: tests pause a recorder inside it. */
-    AuditLog(AuditRepository repository, BlockingQueue<AuditEntry> queue)
+    AuditLog(AuditStore repository, BlockingQueue<AuditEntry> queue)
     {
         this.repository = requireNonNull(repository, "repository is null");
         this.queue = requireNonNull(queue, "queue is null");
@@ -61,6 +60,16 @@ public final class AuditLog
                 log.warn("audit queue full: {} events not written (last: {} {} by {})", count, entry.outcome(), entry.action(), entry.actor());
             }
         }
+    }
+
+    /**
+     * The entries newest first, at most {@code limit}, with ids below {@code beforeId} (0: from the
+     * newest), only refusals with {@code deniedOnly}; everything recorded before the call is in it.
+     */
+    public List<AuditEntry> recent(int limit, long beforeId, boolean deniedOnly)
+    {
+        flush();
+        return repository.list(limit, beforeId, deniedOnly);
     }
 
     /** Waits until everything recorded so far is written (tests, the audit command's readers). */

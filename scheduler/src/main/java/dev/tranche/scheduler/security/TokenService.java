@@ -1,7 +1,6 @@
 package dev.tranche.scheduler.security;
 
 import dev.tranche.scheduler.metrics.WorkerCredentials;
-import dev.tranche.scheduler.store.TokenRepository;
 
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -30,7 +29,7 @@ public final class TokenService
     private static final Duration TOUCH_INTERVAL = Duration.ofMinutes(1);
     private static final int MAX_CACHED = 10_000;
 
-    private final TokenRepository repository;
+    private final TokenStore repository;
     private final TokenSecrets secrets;
     private final WorkerCredentials workerCredentials;
     private final Predicate<String> projectExists;
@@ -38,7 +37,7 @@ public final class TokenService
     private final ConcurrentMap<String, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Instant> touched = new ConcurrentHashMap<>();
 
-    public TokenService(TokenRepository repository, TokenSecrets secrets, WorkerCredentials workerCredentials, Predicate<String> projectExists, Clock clock)
+    public TokenService(TokenStore repository, TokenSecrets secrets, WorkerCredentials workerCredentials, Predicate<String> projectExists, Clock clock)
     {
         this.repository = requireNonNull(repository, "repository is null");
         this.secrets = requireNonNull(secrets, "secrets is null");
@@ -150,7 +149,7 @@ public final class TokenService
         byte[] hash = TokenSecrets.hash(secret);
         String lookupKey = TokenSecrets.lookupKey(hash);
         Instant now = clock.instant();
-        TokenRepository.Stored stored = lookup(lookupKey, now)
+        TokenStore.Stored stored = lookup(lookupKey, now)
                 .orElseThrow(() -> new AuthenticationException("the token is not valid"));
         if (!MessageDigest.isEqual(hash, stored.secretHash())) {
             throw new AuthenticationException("the token is not valid");
@@ -183,13 +182,13 @@ public final class TokenService
         return revoked;
     }
 
-    private Optional<TokenRepository.Stored> lookup(String lookupKey, Instant now)
+    private Optional<TokenStore.Stored> lookup(String lookupKey, Instant now)
     {
         Cached cached = cache.get(lookupKey);
         if (cached != null && cached.fetchedAt().plus(CACHE_TTL).isAfter(now)) {
             return Optional.of(cached.stored());
         }
-        Optional<TokenRepository.Stored> stored = repository.findByLookupKey(lookupKey);
+        Optional<TokenStore.Stored> stored = repository.findByLookupKey(lookupKey);
         if (stored.isPresent()) {
             if (cache.size() >= MAX_CACHED) {
                 cache.clear();
@@ -208,5 +207,5 @@ public final class TokenService
         }
     }
 
-    private record Cached(TokenRepository.Stored stored, Instant fetchedAt) {}
+    private record Cached(TokenStore.Stored stored, Instant fetchedAt) {}
 }

@@ -247,7 +247,7 @@ public final class SchedulerServer
                     experimentService,
                     new AdminGrpcService(projects, cluster, translator),
                     new MetricsGrpcService(experiments, metricsRepository, credentials, events),
-                    new AuthGrpcService(tokens, auditEvents, auditLog));
+                    new AuthGrpcService(tokens, auditLog));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
                     .maxInboundMetadataSize(MAX_METADATA_BYTES)

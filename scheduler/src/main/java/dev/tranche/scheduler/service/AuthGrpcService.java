@@ -21,7 +21,6 @@ import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.security.Role;
 import dev.tranche.scheduler.security.TokenRecord;
 import dev.tranche.scheduler.security.TokenService;
-import dev.tranche.scheduler.store.AuditRepository;
 import io.grpc.stub.StreamObserver;
 
 import java.time.Duration;
@@ -38,13 +37,11 @@ public final class AuthGrpcService
     private static final int MAX_AUDIT_LIMIT = 1000;
 
     private final TokenService tokens;
-    private final AuditRepository auditEvents;
     private final AuditLog auditLog;
 
-    public AuthGrpcService(TokenService tokens, AuditRepository auditEvents, AuditLog auditLog)
+    public AuthGrpcService(TokenService tokens, AuditLog auditLog)
     {
         this.tokens = requireNonNull(tokens, "tokens is null");
-        this.auditEvents = requireNonNull(auditEvents, "auditEvents is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
     }
 
@@ -111,10 +108,9 @@ public final class AuthGrpcService
             if (request.getBeforeId() < 0) {
                 throw new IllegalArgumentException("before_id must be >= 0: got " + request.getBeforeId());
             }
-            // what was refused a moment ago is in the answer
-            auditLog.flush();
             ListAuditEventsResponse.Builder response = ListAuditEventsResponse.newBuilder();
-            for (AuditEntry entry : auditEvents.list(request.getLimit() == 0 ? DEFAULT_AUDIT_LIMIT : request.getLimit(), request.getBeforeId(), request.getDeniedOnly())) {
+            // what was refused a moment ago is in the answer
+            for (AuditEntry entry : auditLog.recent(request.getLimit() == 0 ? DEFAULT_AUDIT_LIMIT : request.getLimit(), request.getBeforeId(), request.getDeniedOnly())) {
                 response.addEvents(AuditEvent.newBuilder()
                         .setId(entry.id())
                         .setAt(timestamp(entry.at()))

@@ -2,6 +2,7 @@ package dev.tranche.scheduler.store;
 
 import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.security.AuditEntry;
+import dev.tranche.scheduler.security.AuditStore;
 
 import javax.sql.DataSource;
 
@@ -17,6 +18,7 @@ import static java.util.Objects.requireNonNull;
 
 /** The audit log in PostgreSQL: appended in batches, read newest first. */
 public final class AuditRepository
+        implements AuditStore
 {
     private final DataSource dataSource;
 
@@ -25,6 +27,7 @@ public final class AuditRepository
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
     }
 
+    @Override
     public void append(List<AuditEntry> entries)
     {
         if (entries.isEmpty()) {
@@ -50,6 +53,7 @@ public final class AuditRepository
         }
     }
 
+    @Override
     public List<AuditEntry> list(int limit, long beforeId, boolean deniedOnly)
     {
         StringBuilder sql = new StringBuilder("SELECT id, at, actor, action, target, outcome, detail, remote_address FROM audit_events WHERE true");

@@ -10,6 +10,7 @@ import dev.tranche.scheduler.experiment.ExperimentPage;
 import dev.tranche.scheduler.experiment.ExperimentQuery;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.experiment.ExperimentStore;
 import dev.tranche.scheduler.experiment.Transition;
 
 import javax.sql.DataSource;
@@ -33,6 +34,7 @@ import static java.util.Objects.requireNonNull;
  * experiment and appends its transition together, so the timeline never disagrees with the state.
  */
 public final class ExperimentRepository
+        implements ExperimentStore
 {
     static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at";
     private static final String FOREIGN_KEY_VIOLATION = "23503";
@@ -71,13 +73,12 @@ public final class ExperimentRepository
     }
 
     /** Outcome of an insert: the stored experiment, or the one stored earlier under the same request id. */
-    public record Inserted(ExperimentRecord experiment, boolean created) {}
-
     /**
      * Stores a new PENDING experiment. With a request id already used in the project, stores nothing
      * and returns the earlier experiment. Unknown project: {@link NotFoundException}. A clash of the
      * random id: retried by the caller with a new id ({@link IdClashException}).
      */
+    @Override
     public Inserted insert(String id, ExperimentSpec spec, Optional<String> requestId, String reason)
     {
         try (Connection connection = dataSource.getConnection();
@@ -111,22 +112,13 @@ public final class ExperimentRepository
     }
 
     /** A new experiment waiting to be stored. */
-    public record NewExperiment(String id, ExperimentSpec spec, Optional<String> requestId, String reason)
-    {
-        public NewExperiment
-        {
-            requireNonNull(id, "id is null");
-            requireNonNull(spec, "spec is null");
-            requireNonNull(requestId, "requestId is null");
-            requireNonNull(reason, "reason is null");
-        }
-    }
 
     /**
      * Stores many new experiments in one transaction; the result has one entry per input, in order.
      * Throws if any row breaks a constraint (an unknown project, an id clash): the caller then stores
      * them one by one with {@link #insert} to learn which.
      */
+    @Override
     public List<Inserted> insertAll(List<NewExperiment> batch)
     {
         int n = batch.size();
@@ -178,16 +170,8 @@ public final class ExperimentRepository
         }
     }
 
-    /** The random experiment id is taken already; the caller draws another. */
-    public static final class IdClashException
-            extends RuntimeException
-    {
-        IdClashException(String id)
-        {
-            super("experiment id " + id + " is taken");
-        }
-    }
 
+    @Override
     public Optional<ExperimentRecord> find(String id)
     {
         try (Connection connection = dataSource.getConnection();
@@ -202,6 +186,7 @@ public final class ExperimentRepository
         }
     }
 
+    @Override
     public List<Transition> history(String id)
     {
         try (Connection connection = dataSource.getConnection();
@@ -226,6 +211,7 @@ public final class ExperimentRepository
         }
     }
 
+    @Override
     public ExperimentPage list(ExperimentQuery query)
     {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM experiments WHERE true");
@@ -276,6 +262,7 @@ public final class ExperimentRepository
      * Moves an experiment to {@code to} if its current state is one of {@code from}; the row is locked
      * so concurrent transitions of one experiment serialise. Returns the change for watchers.
      */
+    @Override
     public ExperimentChange transition(String id, Set<ExperimentState> from, ExperimentState to, String reason)
     {
         try (Connection connection = dataSource.getConnection()) {

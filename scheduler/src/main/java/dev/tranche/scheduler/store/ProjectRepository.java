@@ -5,6 +5,7 @@ import dev.tranche.scheduler.errors.NotFoundException;
 import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.project.DepartmentRecord;
 import dev.tranche.scheduler.project.ProjectRecord;
+import dev.tranche.scheduler.project.ProjectStore;
 
 import javax.sql.DataSource;
 
@@ -22,6 +23,7 @@ import static java.util.Objects.requireNonNull;
 
 /** Projects and their quotas in PostgreSQL. */
 public final class ProjectRepository
+        implements ProjectStore
 {
     private static final String COLUMNS = "name, description, department, deserved_milli, limit_milli, over_quota_weight, created_at";
     private static final String DEPARTMENT_COLUMNS = "name, description, deserved_milli, limit_milli, created_at";
@@ -34,6 +36,7 @@ public final class ProjectRepository
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
     }
 
+    @Override
     public ProjectRecord create(String name, String description, Optional<String> department)
     {
         try (Connection connection = dataSource.getConnection();
@@ -57,6 +60,7 @@ public final class ProjectRepository
         }
     }
 
+    @Override
     public List<ProjectRecord> list()
     {
         try (Connection connection = dataSource.getConnection();
@@ -73,6 +77,7 @@ public final class ProjectRepository
         }
     }
 
+    @Override
     public Optional<ProjectRecord> find(String name)
     {
         try (Connection connection = dataSource.getConnection();
@@ -87,6 +92,7 @@ public final class ProjectRepository
         }
     }
 
+    @Override
     public ProjectRecord setQuota(String name, long deservedMilli, OptionalLong limitMilli, double overQuotaWeight)
     {
         try (Connection connection = dataSource.getConnection();
@@ -122,6 +128,7 @@ public final class ProjectRepository
                 row.getLong("deserved_milli"), limitMilli, row.getDouble("over_quota_weight"), row.getTimestamp("created_at").toInstant());
     }
 
+    @Override
     public DepartmentRecord createDepartment(String name, String description)
     {
         try (Connection connection = dataSource.getConnection();
@@ -141,6 +148,7 @@ public final class ProjectRepository
         }
     }
 
+    @Override
     public List<DepartmentRecord> listDepartments()
     {
         try (Connection connection = dataSource.getConnection();
@@ -157,6 +165,7 @@ public final class ProjectRepository
         }
     }
 
+    @Override
     public DepartmentRecord setDepartmentQuota(String name, long deservedMilli, OptionalLong limitMilli)
     {
         try (Connection connection = dataSource.getConnection();

@@ -4,6 +4,7 @@ import dev.tranche.scheduler.errors.NotFoundException;
 import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.security.Role;
 import dev.tranche.scheduler.security.TokenRecord;
+import dev.tranche.scheduler.security.TokenStore;
 
 import javax.sql.DataSource;
 
@@ -23,6 +24,7 @@ import static java.util.Objects.requireNonNull;
 
 /** API tokens in PostgreSQL: their metadata and the SHA-256 of their secret, never the secret. */
 public final class TokenRepository
+        implements TokenStore
 {
     private static final String COLUMNS = "id, subject, role, projects, created_at, created_by, expires_at, revoked_at, last_used_at";
 
@@ -34,8 +36,7 @@ public final class TokenRepository
     }
 
     /** A token found by its lookup key, with the stored hash to compare against. */
-    public record Stored(TokenRecord token, byte[] secretHash) {}
-
+    @Override
     public TokenRecord create(String id, String subject, Role role, List<String> projects, String createdBy, Optional<Instant> expiresAt, String lookupKey,
             byte[] secretHash)
     {
@@ -61,6 +62,7 @@ public final class TokenRepository
     }
 
     /** The admin token given from outside (TRANCHE_ADMIN_TOKEN): stored once under a fixed id, its hash kept current. */
+    @Override
     public void upsertBootstrap(String id, String subject, String lookupKey, byte[] secretHash)
     {
         try (Connection connection = dataSource.getConnection();
@@ -78,6 +80,7 @@ public final class TokenRepository
         }
     }
 
+    @Override
     public Optional<Stored> findByLookupKey(String lookupKey)
     {
         try (Connection connection = dataSource.getConnection();
@@ -95,6 +98,7 @@ public final class TokenRepository
         }
     }
 
+    @Override
     public Optional<TokenRecord> find(String id)
     {
         try (Connection connection = dataSource.getConnection();
@@ -109,6 +113,7 @@ public final class TokenRepository
         }
     }
 
+    @Override
     public boolean anyActiveAdmin()
     {
         try (Connection connection = dataSource.getConnection();
@@ -123,6 +128,7 @@ public final class TokenRepository
         }
     }
 
+    @Override
     public List<TokenRecord> list(boolean includeInactive)
     {
         String sql = "SELECT " + COLUMNS + " FROM api_tokens"
@@ -143,6 +149,7 @@ public final class TokenRepository
     }
 
     /** Revokes it (a second revoke keeps the first time); unknown id: {@link NotFoundException}. */
+    @Override
     public TokenRecord revoke(String id)
     {
         try (Connection connection = dataSource.getConnection();
@@ -161,6 +168,7 @@ public final class TokenRepository
         }
     }
 
+    @Override
     public void touch(String id, Instant at)
     {
         try (Connection connection = dataSource.getConnection();
