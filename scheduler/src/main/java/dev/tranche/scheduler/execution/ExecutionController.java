@@ -13,6 +13,7 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.inventory.NodeUsage;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.ExperimentRepository;
@@ -90,7 +91,7 @@ public final class ExecutionController
             }
         }
         Map<String, Map<Integer, Long>> gpuMemory = new HashMap<>();
-        for (ClusterRepository.NodeUsage node : snapshot.nodes()) {
+        for (NodeUsage node : snapshot.nodes()) {
             Map<Integer, Long> memory = new HashMap<>();
             for (Gpu gpu : node.node().gpus()) {
                 memory.put(gpu.index(), gpu.memoryMib());

@@ -1,7 +1,5 @@
 package dev.tranche.scheduler.http;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
@@ -25,7 +23,6 @@ import dev.tranche.proto.v1.SubmitExperimentRequest;
 import dev.tranche.scheduler.http.HttpErrors.BadRequest;
 import dev.tranche.scheduler.security.AuthInterceptor;
 import dev.tranche.scheduler.service.RequestGuard;
-import dev.tranche.scheduler.store.MetricsRepository;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
@@ -33,10 +30,8 @@ import io.grpc.stub.MetadataUtils;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -51,12 +46,10 @@ final class Gateway
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
 
     private final Channel internal;
-    private final MetricsRepository metrics;
 
-    Gateway(Channel internal, MetricsRepository metrics)
+    Gateway(Channel internal)
     {
         this.internal = requireNonNull(internal, "internal is null");
-        this.metrics = requireNonNull(metrics, "metrics is null");
     }
 
     void addTo(RoutesConfig app)
@@ -115,16 +108,7 @@ final class Gateway
                 }
             }
         }
-        ListExperimentsResponse response = experiments(ctx).list(request.build());
-        // progress: the newest epoch each experiment on the page has reported
-        List<String> ids = new ArrayList<>();
-        response.getExperimentsList().forEach(experiment -> ids.add(experiment.getId()));
-        Map<String, Integer> epochs = metrics.latestEpochs(ids);
-        JsonObject body = JsonParser.parseString(print(response)).getAsJsonObject();
-        JsonObject progress = new JsonObject();
-        epochs.forEach(progress::addProperty);
-        body.add("epochs_reported", progress);
-        ctx.contentType("application/json").result(body.toString());
+        ctx.contentType("application/json").result(print(experiments(ctx).list(request.build())));
     }
 
     ExperimentServiceGrpc.ExperimentServiceBlockingStub experiments(Context ctx)

@@ -4,7 +4,6 @@ import dev.tranche.scheduler.security.AuditLog;
 import dev.tranche.scheduler.security.FailedAuthentications;
 import dev.tranche.scheduler.security.TlsMaterial;
 import dev.tranche.scheduler.security.TokenService;
-import dev.tranche.scheduler.store.MetricsRepository;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import io.grpc.Channel;
 import io.javalin.Javalin;
@@ -34,14 +33,14 @@ public final class HttpApi
     private final boolean tls;
     private final List<String> registeredRoutes = new CopyOnWriteArrayList<>();
 
-    public HttpApi(String bindAddress, int port, Optional<TlsMaterial> tls, Channel internal, Supplier<Optional<String>> databaseUnavailable, MetricsRepository metrics,
+    public HttpApi(String bindAddress, int port, Optional<TlsMaterial> tls, Channel internal, Supplier<Optional<String>> databaseUnavailable,
             SchedulerMetrics telemetry, TokenService tokens, AuditLog audit, FailedAuthentications failures, Clock clock)
     {
         this.bindAddress = requireNonNull(bindAddress, "bindAddress is null");
         this.port = port;
         this.tls = tls.isPresent();
         SessionRoutes sessions = new SessionRoutes(internal, tokens, audit, failures, clock, this.tls);
-        Gateway gateway = new Gateway(internal, metrics);
+        Gateway gateway = new Gateway(internal);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));

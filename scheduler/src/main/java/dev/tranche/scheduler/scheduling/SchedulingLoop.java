@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.scheduling;
 
+import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.core.Decisions;
 import dev.tranche.scheduler.core.PendingQueue;
 import dev.tranche.scheduler.core.Placement;
@@ -12,15 +13,15 @@ import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.model.ServiceHistory;
-import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
-import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.inventory.NodeUsage;
 import dev.tranche.scheduler.store.ClusterRepository;
-import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.PlacementWriter.Eviction;
-import dev.tranche.scheduler.telemetry.SchedulerMetrics;
+import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics.CyclePhase;
+import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import dev.tranche.spec.Numbers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -182,7 +183,7 @@ public final class SchedulingLoop
             }
         }
         runningCache.keySet().retainAll(stored.held().stream().map(held -> held.experiment().id()).collect(java.util.stream.Collectors.toSet()));
-        List<Node> nodes = stored.nodes().stream().map(ClusterRepository.NodeUsage::node).toList();
+        List<Node> nodes = stored.nodes().stream().map(NodeUsage::node).toList();
         PendingQueue.Window window = queue.window(stored.nowEpochSecond());
         Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, window.considered(), List.of(),
                 ServiceHistory.NONE, window.beyond()));
@@ -317,7 +318,7 @@ public final class SchedulingLoop
         queue.sizeByProject().forEach((project, size) -> queueLength.put(project, (long) size));
         long allocated = 0;
         long idle = 0;
-        for (ClusterRepository.NodeUsage node : stored.nodes()) {
+        for (NodeUsage node : stored.nodes()) {
             long used = node.usedMilliByGpu().values().stream().mapToLong(Integer::longValue).sum();
             allocated += used;
             if (node.node().schedulable()) {

@@ -241,8 +241,8 @@ public final class SchedulerServer
                             settings.workerSchedulerTls(), settings.workerSchedulerCaConfigMap()))
                     .orElse(null);
             WorkerLogs workerLogs = earlyLocal != null ? earlyLocal : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
-            ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, events, watchExecutor, workerLogs);
             MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
+            ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs);
             List<BindableService> services = List.of(
                     experimentService,
                     new AdminGrpcService(projects, cluster, translator),
@@ -290,7 +290,7 @@ public final class SchedulerServer
                 throw new UncheckedIOException("cannot start the in-process gRPC server", e);
             }
             internalChannel = InProcessChannelBuilder.forName(internalName).build();
-            http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, metricsRepository, telemetry, tokens, auditLog,
+            http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, telemetry, tokens, auditLog,
                     failures, clock).start();
             schedulingLoop.start();
             if (kubernetesLauncher != null) {

@@ -4,30 +4,31 @@ import dev.tranche.proto.v1.AdminServiceGrpc;
 import dev.tranche.proto.v1.CreateDepartmentRequest;
 import dev.tranche.proto.v1.CreateProjectRequest;
 import dev.tranche.proto.v1.Department;
-import dev.tranche.proto.v1.ListDepartmentsRequest;
-import dev.tranche.proto.v1.ListDepartmentsResponse;
-import dev.tranche.proto.v1.SetDepartmentQuotaRequest;
 import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.proto.v1.GetQuotaRequest;
 import dev.tranche.proto.v1.Gpu;
 import dev.tranche.proto.v1.GpuShare;
-import dev.tranche.proto.v1.ListQuotasRequest;
-import dev.tranche.proto.v1.ListQuotasResponse;
-import dev.tranche.proto.v1.Node;
-import dev.tranche.proto.v1.QuotaUsage;
-import dev.tranche.proto.v1.GetQuotaRequest;
+import dev.tranche.proto.v1.ListDepartmentsRequest;
+import dev.tranche.proto.v1.ListDepartmentsResponse;
 import dev.tranche.proto.v1.ListNodesRequest;
 import dev.tranche.proto.v1.ListNodesResponse;
 import dev.tranche.proto.v1.ListProjectsRequest;
 import dev.tranche.proto.v1.ListProjectsResponse;
+import dev.tranche.proto.v1.ListQuotasRequest;
+import dev.tranche.proto.v1.ListQuotasResponse;
+import dev.tranche.proto.v1.Node;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
+import dev.tranche.proto.v1.QuotaUsage;
+import dev.tranche.proto.v1.SetDepartmentQuotaRequest;
 import dev.tranche.proto.v1.SetQuotaRequest;
+import dev.tranche.scheduler.inventory.ClusterUsage;
+import dev.tranche.scheduler.inventory.NodeUsage;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.project.ProjectRecord;
 import dev.tranche.scheduler.scheduling.SpecTranslator;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
-import dev.tranche.scheduler.store.ClusterRepository;
 import io.grpc.stub.StreamObserver;
 
 import java.util.HashMap;
@@ -42,10 +43,10 @@ public final class AdminGrpcService
         extends AdminServiceGrpc.AdminServiceImplBase
 {
     private final ProjectManager projects;
-    private final ClusterRepository cluster;
+    private final ClusterUsage cluster;
     private final SpecTranslator translator;
 
-    public AdminGrpcService(ProjectManager projects, ClusterRepository cluster, SpecTranslator translator)
+    public AdminGrpcService(ProjectManager projects, ClusterUsage cluster, SpecTranslator translator)
     {
         this.projects = requireNonNull(projects, "projects is null");
         this.cluster = requireNonNull(cluster, "cluster is null");
@@ -176,7 +177,7 @@ public final class AdminGrpcService
         GrpcErrors.unary(observer, () -> {
             Principal caller = Callers.current();
             ListNodesResponse.Builder response = ListNodesResponse.newBuilder();
-            for (ClusterRepository.NodeUsage usage : cluster.nodes()) {
+            for (NodeUsage usage : cluster.nodes()) {
                 Node.Builder node = Node.newBuilder()
                         .setName(usage.node().name())
                         .setCpuMilli(usage.node().cpuMilli())

@@ -16,6 +16,7 @@ import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.metrics.MetricsStore;
 import dev.tranche.scheduler.experiment.ExperimentPage;
 import dev.tranche.scheduler.experiment.ExperimentQuery;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
@@ -53,13 +54,15 @@ public final class ExperimentGrpcService
             ExperimentState.RUNNING, ExperimentState.PREEMPTED);
 
     private final ExperimentManager experiments;
+    private final MetricsStore metrics;
     private final ExperimentEventBus events;
     private final Executor watchExecutor;
     private final WorkerLogs logs;
     private final Set<WatchStream<ExperimentEvent>> openWatches = ConcurrentHashMap.newKeySet();
 
-    public ExperimentGrpcService(ExperimentManager experiments, ExperimentEventBus events, Executor watchExecutor, WorkerLogs logs)
+    public ExperimentGrpcService(ExperimentManager experiments, MetricsStore metrics, ExperimentEventBus events, Executor watchExecutor, WorkerLogs logs)
     {
+        this.metrics = requireNonNull(metrics, "metrics is null");
         this.logs = requireNonNull(logs, "logs is null");
         this.experiments = requireNonNull(experiments, "experiments is null");
         this.events = requireNonNull(events, "events is null");
@@ -111,6 +114,8 @@ public final class ExperimentGrpcService
             ListExperimentsResponse.Builder response = ListExperimentsResponse.newBuilder();
             page.experiments().forEach(record -> response.addExperiments(ProtoMapper.experiment(record, List.of())));
             page.nextBeforeSequence().ifPresent(sequence -> response.setNextPageToken(pageToken(sequence)));
+            // progress: the newest epoch each experiment on the page has reported
+            response.putAllEpochsReported(metrics.latestEpochs(page.experiments().stream().map(ExperimentRecord::id).toList()));
             return response.build();
         });
     }

@@ -12,10 +12,10 @@ import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.metrics.Lttb;
 import dev.tranche.scheduler.metrics.MetricSample;
+import dev.tranche.scheduler.metrics.MetricsStore;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
-import dev.tranche.scheduler.store.MetricsRepository;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -40,11 +40,11 @@ public final class MetricsGrpcService
     private static final int MAX_POINTS = 100_000;
 
     private final ExperimentManager experiments;
-    private final MetricsRepository metrics;
+    private final MetricsStore metrics;
     private final WorkerCredentials credentials;
     private final ExperimentEventBus events;
 
-    public MetricsGrpcService(ExperimentManager experiments, MetricsRepository metrics, WorkerCredentials credentials, ExperimentEventBus events)
+    public MetricsGrpcService(ExperimentManager experiments, MetricsStore metrics, WorkerCredentials credentials, ExperimentEventBus events)
     {
         this.events = requireNonNull(events, "events is null");
         this.experiments = requireNonNull(experiments, "experiments is null");

@@ -7,6 +7,9 @@ import dev.tranche.scheduler.core.model.ProjectQuota;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.inventory.ClusterUsage;
+import dev.tranche.scheduler.inventory.GpuHolder;
+import dev.tranche.scheduler.inventory.NodeUsage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,7 @@ import static java.util.Objects.requireNonNull;
 
 /** The GPU inventory, who holds what, and the consistent view of both that a scheduling cycle reads. */
 public final class ClusterRepository
+        implements ClusterUsage
 {
     private static final Logger log = LoggerFactory.getLogger(ClusterRepository.class);
 
@@ -101,22 +105,6 @@ public final class ClusterRepository
     }
 
     /**
-     * A node as stored, with what is in use on it, and the device each reserved GPU was given by the
-     * device plugin (Kubernetes; empty elsewhere).
-     */
-    public record NodeUsage(Node node, long usedCpuMilli, long usedMemoryMib, Map<Integer, Integer> usedMilliByGpu, List<GpuHolder> holders,
-            Map<Integer, String> deviceIds)
-    {
-        public NodeUsage
-        {
-            requireNonNull(node, "node is null");
-            usedMilliByGpu = Map.copyOf(usedMilliByGpu);
-            holders = List.copyOf(holders);
-            deviceIds = Map.copyOf(deviceIds);
-        }
-    }
-
-    /**
      * Records the device each reserved GPU was given ({@code devices}: node, then GPU index, then device);
      * every GPU not named has none. Writes only what changed.
      */
@@ -171,9 +159,6 @@ public final class ClusterRepository
             throw new StoreException("could not record the devices of reserved GPUs", e);
         }
     }
-
-    /** Who holds how much of which GPU. */
-    public record GpuHolder(int gpuIndex, String experimentId, String project, int replica, int milli) {}
 
     /**
      * An experiment as a cycle needs it, without its spec: specs never change after submission, so the
@@ -384,6 +369,7 @@ public final class ClusterRepository
     }
 
     /** The inventory with use and holders, for `tranche nodes` and the dashboard. */
+    @Override
     public List<NodeUsage> nodes()
     {
         // one snapshot for the GPUs' use and their holders, so the two always add up
@@ -391,6 +377,7 @@ public final class ClusterRepository
     }
 
     /** Milli-GPUs held per project (experiments SCHEDULED or RUNNING). */
+    @Override
     public Map<String, Long> usedMilliByProject()
     {
         try (Connection connection = dataSource.getConnection();
@@ -409,6 +396,7 @@ public final class ClusterRepository
     }
 
     /** The specs of every PENDING experiment, for demand figures. */
+    @Override
     public List<dev.tranche.proto.v1.ExperimentSpec> pendingSpecs()
     {
         try (Connection connection = dataSource.getConnection();

@@ -2,6 +2,7 @@ package dev.tranche.scheduler.store;
 
 import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.metrics.MetricSample;
+import dev.tranche.scheduler.metrics.MetricsStore;
 
 import javax.sql.DataSource;
 
@@ -17,6 +18,7 @@ import static java.util.Objects.requireNonNull;
 
 /** Metric points in PostgreSQL, written a batch per statement. */
 public final class MetricsRepository
+        implements MetricsStore
 {
     // One statement per batch; a step seen again (after a resume) takes the new value.
     private static final String UPSERT = """
@@ -33,6 +35,7 @@ public final class MetricsRepository
     }
 
     /** Stores the points of one experiment; the same (name, step) twice in one batch keeps the last. */
+    @Override
     public int store(String experimentId, List<MetricSample> points)
     {
         if (points.isEmpty()) {
@@ -95,6 +98,7 @@ public final class MetricsRepository
     }
 
     /** Points after {@code afterStep}, by name then step, at most {@code limit}. */
+    @Override
     public List<MetricSample> read(String experimentId, List<String> names, long afterStep, int limit)
     {
         String sql = "SELECT name, step, epoch, value, at FROM metrics WHERE experiment_id = ? AND step > ?"
@@ -127,6 +131,7 @@ public final class MetricsRepository
      * buckets (so a million-point series costs one aggregate, not a million rows); the caller then
      * picks the final points with LTTB. Short series come back whole.
      */
+    @Override
     public List<MetricSample> forChart(String experimentId, List<String> names, long afterStep, int threshold)
     {
         try (Connection connection = dataSource.getConnection()) {
@@ -207,6 +212,7 @@ public final class MetricsRepository
     }
 
     /** The newest point of each series. */
+    @Override
     public List<MetricSample> latest(String experimentId, List<String> names)
     {
         String sql = "SELECT DISTINCT ON (name) name, step, epoch, value, at FROM metrics WHERE experiment_id = ?"
@@ -231,6 +237,7 @@ public final class MetricsRepository
     }
 
     /** The newest epoch each experiment has reported anything for; experiments without metrics are left out. */
+    @Override
     public java.util.Map<String, Integer> latestEpochs(java.util.Collection<String> experimentIds)
     {
         if (experimentIds.isEmpty()) {

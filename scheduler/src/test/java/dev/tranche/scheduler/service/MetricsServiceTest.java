@@ -3,6 +3,8 @@ package dev.tranche.scheduler.service;
 import com.google.protobuf.Timestamp;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.GetMetricsRequest;
+import dev.tranche.proto.v1.ListExperimentsRequest;
+import dev.tranche.proto.v1.ListExperimentsResponse;
 import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
 import dev.tranche.proto.v1.ReportAck;
@@ -67,6 +69,20 @@ final class MetricsServiceTest
         assertThat(latest.get(0).getStep()).isEqualTo(300);
         List<MetricPoint> after = client.metrics(GetMetricsRequest.newBuilder().setExperimentId(id).addNames("loss").setAfterStep(290).build()).getPointsList();
         assertThat(after).extracting(MetricPoint::getStep).containsExactly(291L, 292L, 293L, 294L, 295L, 296L, 297L, 298L, 299L, 300L);
+        // the list answer carries each experiment's progress (the dashboard's queue shows it)
+        String silent = submit("silent");
+        ListExperimentsResponse page = client.list(ListExperimentsRequest.newBuilder().setProject("default").build());
+        assertThat(page.getExperimentsList()).extracting(experiment -> experiment.getId()).contains(id, silent);
+        assertThat(page.getEpochsReportedMap()).containsEntry(id, 2).doesNotContainKey(silent);
+        // the JSON API answers the same, through the same gRPC call
+        java.net.http.HttpResponse<String> json = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + scheduler.httpPort() + "/api/v1/experiments?project=default"))
+                        .header("Authorization", "Bearer " + TestingScheduler.ADMIN_TOKEN).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(json.statusCode()).isEqualTo(200);
+        com.google.gson.JsonObject progress = com.google.gson.JsonParser.parseString(json.body()).getAsJsonObject().getAsJsonObject("epochs_reported");
+        assertThat(progress.get(id).getAsInt()).isEqualTo(2);
+        assertThat(progress.has(silent)).isFalse();
     }
 
     @Test
