@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +63,10 @@ final class Session
     private final boolean[] protectedAt;
     private final boolean[] preemptibleAt;
     private List<RunningAllocation> borrowable;
+    // the running work as loaded this cycle (valid until the next cycle loads), and where each
+    // borrowable allocation sits in it: the victim search reads their resolved rows from there
+    private final CycleMemo.Table runningTable;
+    private final IdentityHashMap<RunningAllocation, Integer> borrowableIndex = new IdentityHashMap<>();
     final Set<String> evicted = new HashSet<>();
     final Map<String, Placement> placements = new LinkedHashMap<>();
     final List<Preemption> preemptions = new ArrayList<>();
@@ -118,6 +123,7 @@ final class Session
                 ledger.add(memo.projectName(p), table.projectGpu[p], table.projectCpu[p], table.projectMemory[p]);
             }
         }
+        this.runningTable = table;
         this.protectedAt = new boolean[table.count];
         // the table is the memo's and changes next cycle: keep what borrowable() needs
         this.preemptibleAt = Arrays.copyOf(table.preemptible, table.count);
@@ -230,12 +236,26 @@ final class Session
             for (int i = 0; i < running.size(); i++) {
                 if (preemptibleAt[i] && !protectedAt[i]) {
                     candidates.add(running.get(i));
+                    borrowableIndex.put(running.get(i), i);
                 }
             }
             candidates.sort(ReclaimAction.VICTIM_ORDER);
             borrowable = Collections.unmodifiableList(candidates);
         }
         return borrowable;
+    }
+
+    /** The loaded running work; see {@link #borrowableIndex(RunningAllocation)}. */
+    CycleMemo.Table runningTable()
+    {
+        return runningTable;
+    }
+
+    /** Where a borrowable allocation's rows are in {@link #runningTable()}, or -1 for any other. */
+    int borrowableIndex(RunningAllocation allocation)
+    {
+        Integer index = borrowableIndex.get(allocation);
+        return index == null ? -1 : index;
     }
 
     /**

@@ -27,6 +27,7 @@ final class VictimSearch
     record Plan(List<RunningAllocation> victims, List<ReplicaPlacement> placements) {}
 
     private final ClusterState state;
+    private final Session session;
     private final ResourceRequest request;
     private final int[] capacity;
     private final long[] cpuFree;
@@ -34,9 +35,10 @@ final class VictimSearch
     private final int[][] gpuFree;
     private long total;
 
-    private VictimSearch(ClusterState state, ResourceRequest request)
+    private VictimSearch(Session session, ResourceRequest request)
     {
-        this.state = state;
+        this.session = session;
+        this.state = session.state;
         this.request = request;
         int nodes = state.nodeCount();
         capacity = new int[nodes];
@@ -66,7 +68,7 @@ final class VictimSearch
         if (candidates.isEmpty()) {
             return Optional.empty();
         }
-        VictimSearch search = new VictimSearch(session.state, job.request());
+        VictimSearch search = new VictimSearch(session, job.request());
         List<RunningAllocation> taken = new ArrayList<>();
         for (RunningAllocation victim : candidates) {
             if (search.total >= job.replicas()) {
@@ -103,23 +105,49 @@ final class VictimSearch
     /** Frees (+1) or takes back (-1) the victim's resources in the scratch copies and updates the total. */
     private void apply(RunningAllocation victim, int sign)
     {
-        for (ReplicaPlacement replica : victim.replicas()) {
-            int node = state.indexOf(replica.node());
-            if (gpuFree[node] == null) {
-                cpuFree[node] = state.cpuFree(node);
-                memoryFree[node] = state.memoryFree(node);
-                gpuFree[node] = state.gpuFreeCopy(node);
+        int index = session.borrowableIndex(victim);
+        if (index < 0) {
+            for (ReplicaPlacement replica : victim.replicas()) {
+                int node = state.indexOf(replica.node());
+                touch(node);
+                cpuFree[node] += sign * replica.cpuMilli();
+                memoryFree[node] += sign * replica.memoryMib();
+                for (Map.Entry<Integer, Integer> entry : replica.gpuMilli().entrySet()) {
+                    gpuFree[node][state.gpuPosition(node, entry.getKey())] += sign * entry.getValue();
+                }
+                update(node);
             }
-            cpuFree[node] += sign * replica.cpuMilli();
-            memoryFree[node] += sign * replica.memoryMib();
-            for (Map.Entry<Integer, Integer> entry : replica.gpuMilli().entrySet()) {
-                gpuFree[node][state.gpuPosition(node, entry.getKey())] += sign * entry.getValue();
-            }
-            int now = state.schedulable(node)
-                    ? ClusterState.capacity(state.node(node), cpuFree[node], memoryFree[node], gpuFree[node], request)
-                    : 0;
-            total += now - capacity[node];
-            capacity[node] = now;
+            return;
         }
+        // the rows the session resolved when it loaded the running work: no lookups by node name
+        CycleMemo.Table table = session.runningTable();
+        for (int row = table.firstRow[index], end = table.firstRow[index + 1]; row < end; row++) {
+            int node = table.node[row];
+            touch(node);
+            cpuFree[node] += sign * table.cpu[row];
+            memoryFree[node] += sign * table.memory[row];
+            for (int entry = table.gpuStart[row], last = table.gpuStart[row + 1]; entry < last; entry++) {
+                gpuFree[node][table.gpuPosition[entry]] += sign * table.gpuMilli[entry];
+            }
+            update(node);
+        }
+    }
+
+    private void touch(int node)
+    {
+        if (gpuFree[node] == null) {
+            cpuFree[node] = state.cpuFree(node);
+            memoryFree[node] = state.memoryFree(node);
+            gpuFree[node] = state.gpuFreeCopy(node);
+        }
+    }
+
+    private void update(int node)
+    {
+        int now = state.schedulable(node)
+                ? ClusterState.capacity(state.node(node), cpuFree[node], memoryFree[node], gpuFree[node], request)
+                : 0;
+        total += now - capacity[node];
+        capacity[node] = now;
     }
 }
