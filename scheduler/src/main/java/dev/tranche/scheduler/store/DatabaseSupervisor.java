@@ -30,6 +30,8 @@ final class DatabaseSupervisor
     private static final Logger log = LoggerFactory.getLogger(DatabaseSupervisor.class);
     private static final Duration PROBE_INTERVAL = Duration.ofMillis(500);
     private static final Duration RESTART_BACKOFF = Duration.ofSeconds(1);
+    // how long stopping waits for a restart under way (one server start; stopping must stay under 5 s)
+    private static final Duration RESTART_IN_FLIGHT = Duration.ofMillis(3500);
 
     private final String jdbcUrl;
     private final Properties probeProperties;
@@ -101,8 +103,9 @@ final class DatabaseSupervisor
         closed = true;
         executor.shutdownNow();
         try {
-            // a restart under way may hold the embedded server: give it a moment to hand it over
-            executor.awaitTermination(2, TimeUnit.SECONDS);
+            // a restart under way may be starting a server: let it finish and stop what it started
+            // (it checks "closed" before it starts one, so what is left to wait for is one start)
+            executor.awaitTermination(RESTART_IN_FLIGHT.toMillis(), TimeUnit.MILLISECONDS);
         }
         catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -137,7 +140,7 @@ final class DatabaseSupervisor
         long started = System.nanoTime();
         for (int attempt = 1; !closed; attempt++) {
             try {
-                EmbeddedPostgresServer restarted = dead.restart();
+                EmbeddedPostgresServer restarted = dead.restart(() -> closed);
                 if (closed) {
                     restarted.close();
                     return;

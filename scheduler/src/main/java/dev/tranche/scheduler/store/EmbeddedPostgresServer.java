@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -91,11 +92,15 @@ public final class EmbeddedPostgresServer
      * The same server started again after it died (killed, crashed), on the same directory and port,
      * so that connection pools reconnect to the URL they have. PostgreSQL recovers from its log.
      */
-    public EmbeddedPostgresServer restart()
+    public EmbeddedPostgresServer restart(BooleanSupplier cancelled)
     {
         // releases the library's lock on the directory; its "stop" finds no server and says so in the log
         close();
         awaitOldProcesses();
+        // a scheduler stopping meanwhile must not be left with a server it no longer knows of
+        if (cancelled.getAsBoolean()) {
+            throw new IllegalStateException("not restarted: the scheduler is stopping");
+        }
         return start(dataDirectory, secretsFile, logFile, port());
     }
 
