@@ -61,10 +61,10 @@ final class Session
     final QuotaLedger ledger;
     /** Whether the running experiment at that position of the snapshot is within its project's deserved share: never preempted. */
     private final boolean[] protectedAt;
-    private final boolean[] preemptibleAt;
     private List<RunningAllocation> borrowable;
-    // the running work as loaded this cycle (valid until the next cycle loads), and where each
-    // borrowable allocation sits in it: the victim search reads their resolved rows from there
+    // the running work as loaded this cycle (the memo's table: valid until the next cycle loads, and a
+    // session lives one cycle), and where each borrowable allocation sits in it: the victim search
+    // reads their resolved rows from there
     private final CycleMemo.Table runningTable;
     private final IdentityHashMap<RunningAllocation, Integer> borrowableIndex = new IdentityHashMap<>();
     final Set<String> evicted = new HashSet<>();
@@ -125,8 +125,6 @@ final class Session
         }
         this.runningTable = table;
         this.protectedAt = new boolean[table.count];
-        // the table is the memo's and changes next cycle: keep what borrowable() needs
-        this.preemptibleAt = Arrays.copyOf(table.preemptible, table.count);
         classifyRunning(table, memo);
         List<WorkloadShape> workload = snapshot.workload().isEmpty() ? learnWorkload(snapshot, table) : snapshot.workload();
         this.placer = new Placer(state, policy.open(state, workload), new SplittableRandom(options.seed()));
@@ -234,7 +232,7 @@ final class Session
             List<RunningAllocation> running = snapshot.running();
             List<RunningAllocation> candidates = new ArrayList<>();
             for (int i = 0; i < running.size(); i++) {
-                if (preemptibleAt[i] && !protectedAt[i]) {
+                if (runningTable.preemptible[i] && !protectedAt[i]) {
                     candidates.add(running.get(i));
                     borrowableIndex.put(running.get(i), i);
                 }

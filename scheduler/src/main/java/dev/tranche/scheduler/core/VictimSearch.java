@@ -9,7 +9,6 @@ import dev.tranche.scheduler.core.placement.NodeShape;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -107,17 +106,7 @@ final class VictimSearch
     {
         int index = session.borrowableIndex(victim);
         if (index < 0) {
-            for (ReplicaPlacement replica : victim.replicas()) {
-                int node = state.indexOf(replica.node());
-                touch(node);
-                cpuFree[node] += sign * replica.cpuMilli();
-                memoryFree[node] += sign * replica.memoryMib();
-                for (Map.Entry<Integer, Integer> entry : replica.gpuMilli().entrySet()) {
-                    gpuFree[node][state.gpuPosition(node, entry.getKey())] += sign * entry.getValue();
-                }
-                update(node);
-            }
-            return;
+            throw new IllegalArgumentException("victim candidates come from the session's borrowable work: " + victim.experimentId() + " is not");
         }
         // the rows the session resolved when it loaded the running work: no lookups by node name
         CycleMemo.Table table = session.runningTable();

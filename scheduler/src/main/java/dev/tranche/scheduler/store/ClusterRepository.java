@@ -195,15 +195,9 @@ public final class ClusterRepository
         String unseenCondition()
         {
             // numbers this class produced, written into the text so the planner can use the index
-            StringBuilder condition = new StringBuilder("change_xid >= '").append(xmax).append("'::xid8");
-            if (!inProgress.isEmpty()) {
-                condition.append(" OR change_xid IN (");
-                for (int i = 0; i < inProgress.size(); i++) {
-                    condition.append(i == 0 ? "'" : ", '").append(inProgress.get(i)).append("'::xid8");
-                }
-                condition.append(')');
-            }
-            return condition.toString();
+            String unseen = "change_xid >= '" + xmax + "'::xid8";
+            return inProgress.isEmpty() ? unseen
+                    : unseen + " OR change_xid IN (" + String.join(", ", inProgress.stream().map(xid -> "'" + xid + "'::xid8").toList()) + ")";
         }
     }
 
