@@ -16,7 +16,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * Reads a running scheduler's scheduling-cycle histograms from its Prometheus endpoint: the whole cycle
  * ({@code tranche_scheduling_cycle_seconds}), each of its phases ({@code
- * tranche_scheduling_cycle_phase_seconds{phase=...}}) and the queue lengths, so that a benchmark can say
+ * tranche_scheduling_cycle_phase_seconds{phase=...}}), the age of the view of the store each cycle
+ * decided from and the reads that made those views ({@code tranche_scheduling_view_age_seconds},
+ * {@code tranche_scheduling_view_read_seconds}: where the database's latency goes) and the queue lengths, so that a benchmark can say
  * how long the real server's cycles took, and where, while it drove load. Quantiles are bucket bounds:
  * "p99 <= 105 ms" means the 99th percentile cycle fell in the bucket ending there; the share of cycles
  * within 100 ms is exact (the histogram has a bound there).
@@ -26,6 +28,9 @@ final class CycleMetrics
     private static final String CYCLE = "tranche_scheduling_cycle_seconds";
     private static final String PHASE = "tranche_scheduling_cycle_phase_seconds";
     private static final String QUEUE = "tranche_queue_length{";
+    // the view each cycle decided from: its age at the cycle's start, and the reads that made the views
+    private static final String VIEW_AGE = "tranche_scheduling_view_age_seconds";
+    private static final String VIEW_READ = "tranche_scheduling_view_read_seconds";
     static final double TARGET_SECONDS = 0.1;
 
     private final URI uri;
@@ -83,18 +88,19 @@ final class CycleMetrics
     }
 
     /** What /metrics said at one moment. */
-    record Snapshot(Histogram cycle, Map<String, Histogram> phases, long queued)
+    record Snapshot(Histogram cycle, Map<String, Histogram> phases, Histogram viewAge, Histogram viewRead, long queued)
     {
         Window since(Snapshot before)
         {
             Map<String, Histogram> phaseDeltas = new LinkedHashMap<>();
             phases.forEach((phase, histogram) -> phaseDeltas.put(phase, histogram.minus(before == null ? Histogram.empty() : before.phases().getOrDefault(phase, Histogram.empty()))));
-            return new Window(cycle.minus(before == null ? Histogram.empty() : before.cycle()), phaseDeltas, queued);
+            return new Window(cycle.minus(before == null ? Histogram.empty() : before.cycle()), phaseDeltas,
+                    viewAge.minus(before == null ? Histogram.empty() : before.viewAge()), viewRead.minus(before == null ? Histogram.empty() : before.viewRead()), queued);
         }
     }
 
     /** The cycles between two snapshots. */
-    record Window(Histogram cycle, Map<String, Histogram> phases, long queued)
+    record Window(Histogram cycle, Map<String, Histogram> phases, Histogram viewAge, Histogram viewRead, long queued)
     {
         long cycles()
         {
@@ -124,6 +130,21 @@ final class CycleMetrics
             phases.forEach((phase, histogram) -> summary.append(summary.isEmpty() ? "" : ", ")
                     .append(String.format(Locale.ROOT, "%s p99 <= %s ms (mean %.1f)", phase, histogram.quantileBound(0.99), histogram.meanMillis())));
             return summary.toString();
+        }
+
+        /** "view age mean 80.1 ms, p99 <= 357.9 ms, 71.0% within 100 ms; reads: 250, mean 60.2 ms, p99 <= 268.4 ms" */
+        String viewSummary()
+        {
+            return String.format(Locale.ROOT, "view age mean %.1f ms, p99 <= %s ms, %.1f%% within 100 ms; reads: %d, mean %.1f ms, p99 <= %s ms",
+                    viewAge.meanMillis(), viewAge.quantileBound(0.99), 100 * viewAge.shareWithin(TARGET_SECONDS), viewRead.count(), viewRead.meanMillis(),
+                    viewRead.quantileBound(0.99));
+        }
+
+        String viewJson()
+        {
+            return String.format(Locale.ROOT, "{\"age_mean_ms\": %.1f, \"age_p99_bound_ms\": \"%s\", \"age_percent_within_100_ms\": %.1f, \"reads\": %d, "
+                            + "\"read_mean_ms\": %.1f, \"read_p99_bound_ms\": \"%s\"}", viewAge.meanMillis(), viewAge.quantileBound(0.99),
+                    100 * viewAge.shareWithin(TARGET_SECONDS), viewRead.count(), viewRead.meanMillis(), viewRead.quantileBound(0.99));
         }
 
         String phaseJson()
@@ -159,6 +180,8 @@ final class CycleMetrics
     static Snapshot parse(String body)
     {
         Parts cycle = new Parts();
+        Parts viewAge = new Parts();
+        Parts viewRead = new Parts();
         Map<String, Parts> phases = new TreeMap<>();
         long queued = 0;
         for (String line : body.split("\n")) {
@@ -175,20 +198,26 @@ final class CycleMetrics
                     phases.computeIfAbsent(phase, ignored -> new Parts()).add(line.substring(PHASE.length()), value);
                 }
             }
+            else if (line.startsWith(VIEW_AGE + "_")) {
+                viewAge.add(line.substring(VIEW_AGE.length()), value);
+            }
+            else if (line.startsWith(VIEW_READ + "_")) {
+                viewRead.add(line.substring(VIEW_READ.length()), value);
+            }
             else if (line.startsWith(QUEUE)) {
                 queued += (long) value;
             }
         }
         Map<String, Histogram> phaseHistograms = new LinkedHashMap<>();
         // in the order a cycle runs them
-        for (String phase : new String[] {"read", "queue", "decide", "store"}) {
+        for (String phase : new String[] {"queue", "decide", "store"}) {
             Parts parts = phases.remove(phase);
             if (parts != null) {
                 phaseHistograms.put(phase, parts.histogram());
             }
         }
         phases.forEach((phase, parts) -> phaseHistograms.put(phase, parts.histogram()));
-        return new Snapshot(cycle.histogram(), phaseHistograms, queued);
+        return new Snapshot(cycle.histogram(), phaseHistograms, viewAge.histogram(), viewRead.histogram(), queued);
     }
 
     private static String label(String line, String name)

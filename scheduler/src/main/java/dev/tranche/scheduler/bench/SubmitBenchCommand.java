@@ -277,6 +277,7 @@ public final class SubmitBenchCommand
                     out.printf(Locale.ROOT, "  server scheduling cycles meanwhile: %d, mean %.1f ms, p50 <= %s ms, p99 <= %s ms, %.1f%% within 100 ms, %d queued at the end%n",
                             window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.percentWithinTarget(), window.queued());
                     out.printf(Locale.ROOT, "  by phase: %s%n", window.phaseSummary());
+                    out.printf(Locale.ROOT, "  the views they decided from (read by the loop's reader meanwhile): %s%n", window.viewSummary());
                 }
                 out.flush();
             }
@@ -294,9 +295,9 @@ public final class SubmitBenchCommand
             List<String> cycles = new ArrayList<>();
             for (CycleMetrics.Window window : windows) {
                 cycles.add(String.format(Locale.ROOT, "{\"cycles\": %d, \"mean_ms\": %.1f, \"p50_bound_ms\": \"%s\", \"p99_bound_ms\": \"%s\", "
-                                + "\"percent_within_100_ms\": %.1f, \"queued_at_end\": %d, \"phases\": %s}",
+                                + "\"percent_within_100_ms\": %.1f, \"queued_at_end\": %d, \"phases\": %s, \"view\": %s}",
                         window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.percentWithinTarget(), window.queued(),
-                        window.phaseJson()));
+                        window.phaseJson(), window.viewJson()));
             }
             out.printf(Locale.ROOT, "{\"mode\": \"open-loop\", \"connections\": %d, \"preload\": %d, \"target_p99_ms\": %.1f, \"highest_sustained_per_second\": %s, \"rates\": [%s], \"server_cycles\": [%s]}%n",
                     clients, preload, targetP99Millis, best.map(result -> Integer.toString(result.offeredPerSecond())).orElse("null"), String.join(", ", objects),

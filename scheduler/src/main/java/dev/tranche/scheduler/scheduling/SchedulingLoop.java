@@ -33,7 +33,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -41,18 +40,19 @@ import java.util.concurrent.TimeUnit;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The adapter around the pure scheduling core: reads a consistent snapshot from PostgreSQL, runs one
- * {@link SchedulingCycle}, and stores its decisions (each placement with its evictions in one
- * transaction), then tells watchers. Runs on one thread, on a timer and whenever the queue changes.
- * The queue is read whole once and then only what changed ({@link ClusterRepository#snapshotSince}),
- * kept in a {@link PendingQueue}; each cycle considers the window of it that could go first.
+ * The adapter around the pure scheduling core: runs one {@link SchedulingCycle} over the cluster as
+ * the {@link ClusterViewReader} last read it, and stores its decisions (each placement with its
+ * evictions in one transaction), then tells watchers. Runs on one thread, whenever a new view of the
+ * store is ready (the reader reads on every change to the queue, and at least once per interval).
+ * The queue is read whole once and then only what changed, kept in a {@link PendingQueue}; each cycle
+ * considers the window of it that could go first. What the loop stored itself but the newest view
+ * may not show yet is "assumed" ({@link Assumption}), so a cycle never counts capacity twice.
  */
 public final class SchedulingLoop
         implements AutoCloseable
 {
     private static final Logger log = LoggerFactory.getLogger(SchedulingLoop.class);
 
-    private final ClusterRepository cluster;
     private final PlacementWriter writer;
     private final ExperimentEventBus events;
     private final SchedulingCycle cycle;
@@ -60,6 +60,7 @@ public final class SchedulingLoop
     private final SchedulerMetrics metrics;
     private final Duration interval;
     private final Duration minimumGap;
+    private final ClusterViewReader reader;
     private final Object signal = new Object();
     private final ExperimentEventBus.Subscription queueChanges;
     // Every PENDING experiment with the waiting reason last stored, so a cycle writes only those that
@@ -67,13 +68,15 @@ public final class SchedulingLoop
     private final Map<String, String> storedReasons = new HashMap<>();
     // specs of placed experiments (pending ones are translated once, when they join the queue)
     private final Map<String, ExperimentSpec> specs = new HashMap<>();
+    // what this loop stored that the newest view may not show yet, by experiment
+    private final Map<String, Assumption> assumed = new HashMap<>();
     private final int lineWindow;
     private PendingQueue queue;
-    // what the last read of the queue could see; empty: read it whole next time
-    private Optional<ClusterRepository.ChangeMark> queueMark = Optional.empty();
+    // the newest view applied; null before the first (or after a failed apply, until a complete read)
+    private ClusterViewReader.View latest;
+    private boolean awaitingComplete;
     // the same allocation objects from cycle to cycle: the core recognises them and skips their set-up
     private final Map<String, RunningAllocation> runningCache = new HashMap<>();
-    private static final int SPEC_BATCH = 10_000;
     /** The most experiments of one line a cycle considers (see {@link PendingQueue}). */
     private static final int MAX_LINE_WINDOW = 1024;
     /** The placement-failure label of experiments that waited behind their line's window. */
@@ -85,12 +88,27 @@ public final class SchedulingLoop
     /** What one cycle did. */
     public record CycleReport(int placed, int preempted, int waiting, int failed, long nanos) {}
 
+    /**
+     * A placement or eviction this loop stored, held over the views whose reads started before it
+     * committed: a view of a generation above {@code visibleFrom} shows it, an older one may or may not.
+     * Until then a placed experiment runs where it was put ({@code allocation}) and is not offered again,
+     * and an evicted one ({@code allocation} null) holds nothing. The views' rows are applied as they
+     * are (an older view's row of the placed experiment may still say PENDING; the newer one that
+     * shows the placement takes it out of the queue again).
+     */
+    private record Assumption(RunningAllocation allocation, long visibleFrom)
+    {
+        boolean placed()
+        {
+            return allocation != null;
+        }
+    }
+
     public SchedulingLoop(ClusterRepository cluster, PlacementWriter writer, ExperimentEventBus events, SchedulingCycle cycle, SpecTranslator translator,
             SchedulerMetrics metrics, Duration interval, Duration minimumGap, int lineWindow)
     {
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.minimumGap = requireNonNull(minimumGap, "minimumGap is null");
-        this.cluster = requireNonNull(cluster, "cluster is null");
         this.writer = requireNonNull(writer, "writer is null");
         this.events = requireNonNull(events, "events is null");
         this.cycle = requireNonNull(cycle, "cycle is null");
@@ -98,8 +116,10 @@ public final class SchedulingLoop
         this.interval = requireNonNull(interval, "interval is null");
         this.lineWindow = lineWindow;
         this.queue = new PendingQueue(lineWindow, MAX_LINE_WINDOW);
-        // new work, or capacity given back: worth a cycle now rather than at the next tick
-        this.queueChanges = events.subscribe(change -> !change.experiment().state().holdsGpus(), change -> wakeUp());
+        // the reader reads at twice the loop's pace, so a cycle finds a view younger than its own gap
+        this.reader = new ClusterViewReader(requireNonNull(cluster, "cluster is null"), metrics, interval, minimumGap.dividedBy(2), this::wakeUp);
+        // new work, or capacity given back: worth reading now rather than at the next tick
+        this.queueChanges = events.subscribe(change -> !change.experiment().state().holdsGpus(), change -> reader.wakeUp());
     }
 
     public synchronized void start()
@@ -108,12 +128,14 @@ public final class SchedulingLoop
             return;
         }
         running = true;
+        reader.start();
         thread = new Thread(this::loop, "tranche-scheduling-loop");
         thread.setDaemon(true);
         thread.start();
     }
 
-    public void wakeUp()
+    /** A new view is ready. */
+    private void wakeUp()
     {
         synchronized (signal) {
             wakeUp = true;
@@ -125,24 +147,27 @@ public final class SchedulingLoop
     {
         long lastCycleNanos = 0;
         while (running) {
-            try {
-                CycleReport report = runOnce();
-                lastCycleNanos = report.nanos();
-                if (report.placed() + report.preempted() + report.failed() > 0) {
-                    log.info("scheduling cycle: {} placed, {} preempted, {} waiting, {} failed to store, {} ms",
-                            report.placed(), report.preempted(), report.waiting(), report.failed(), TimeUnit.NANOSECONDS.toMillis(report.nanos()));
+            List<ClusterViewReader.View> views = reader.drain();
+            if (!views.isEmpty()) {
+                try {
+                    CycleReport report = cycle(views);
+                    lastCycleNanos = report.nanos();
+                    if (report.placed() + report.preempted() + report.failed() > 0) {
+                        log.info("scheduling cycle: {} placed, {} preempted, {} waiting, {} failed to store, {} ms",
+                                report.placed(), report.preempted(), report.waiting(), report.failed(), TimeUnit.NANOSECONDS.toMillis(report.nanos()));
+                    }
+                }
+                catch (RuntimeException e) {
+                    log.error("scheduling cycle failed; retrying with the next view", e);
                 }
             }
-            catch (RuntimeException e) {
-                log.error("scheduling cycle failed; retrying at the next tick", e);
-            }
             try {
-                // a burst of submissions wakes the loop many times: one cycle per gap serves them all, and
-                // the gap grows with the cycle so that scheduling never takes more than a third of a core
+                // a burst of submissions brings many views: one cycle per gap serves them all, and the
+                // gap grows with the cycle so that scheduling never takes more than a third of a core
                 Thread.sleep(Math.max(minimumGap.toMillis(), TimeUnit.NANOSECONDS.toMillis(2 * lastCycleNanos)));
                 synchronized (signal) {
                     if (!wakeUp && running) {
-                        signal.wait(Math.max(1, interval.toMillis() - minimumGap.toMillis()));
+                        signal.wait(interval.toMillis());
                     }
                     wakeUp = false;
                 }
@@ -154,19 +179,47 @@ public final class SchedulingLoop
         }
     }
 
-    /** One cycle, on the caller's thread (the loop's, or a test's). */
-    public CycleReport runOnce()
+    /** The reader, for a test that reads views itself instead of starting the loop. */
+    ClusterViewReader reader()
+    {
+        return reader;
+    }
+
+    /**
+     * One cycle over the views read since the last one (oldest first, all of them), on the caller's
+     * thread (the loop's, or a test's). Without any view yet there is nothing to decide from.
+     */
+    CycleReport cycle(List<ClusterViewReader.View> views)
     {
         long start = System.nanoTime();
-        ClusterRepository.QueueDelta delta = cluster.snapshotSince(queueMark);
-        ClusterRepository.Snapshot stored = delta.snapshot();
-        long read = System.nanoTime();
-        applyQueueChanges(delta);
-        refreshHeldSpecs(stored);
+        try {
+            views.forEach(this::applyView);
+        }
+        catch (RuntimeException e) {
+            // the queue may be half brought up to date: start it again from a complete read
+            reader.restart();
+            latest = null;
+            awaitingComplete = true;
+            throw e;
+        }
+        ClusterViewReader.View view = latest;
+        if (view == null) {
+            return new CycleReport(0, 0, queue.size(), 0, 0);
+        }
+        metrics.recordViewAge(start - view.startNanos());
+        ClusterRepository.Snapshot stored = view.snapshot();
+        assumed.values().removeIf(assumption -> view.generation() > assumption.visibleFrom());
         long loaded = System.nanoTime();
+
         List<RunningAllocation> running = new ArrayList<>();
+        long assumedMilli = 0;
         for (ClusterRepository.Held held : stored.held()) {
             ClusterRepository.Queued queued = held.experiment();
+            if (assumed.containsKey(queued.id())) {
+                // evicted, or placed (and added below): not as the view shows it
+                assumedMilli -= held.replicas().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
+                continue;
+            }
             ExperimentSpec spec = specs.get(queued.id());
             if (spec == null) {
                 continue;
@@ -182,10 +235,22 @@ public final class SchedulingLoop
                 running.add(allocation);
             }
         }
+        for (Assumption assumption : assumed.values()) {
+            if (assumption.placed()) {
+                running.add(assumption.allocation());
+                assumedMilli += assumption.allocation().replicas().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
+            }
+        }
         runningCache.keySet().retainAll(stored.held().stream().map(held -> held.experiment().id()).collect(java.util.stream.Collectors.toSet()));
         List<Node> nodes = stored.nodes().stream().map(NodeUsage::node).toList();
         PendingQueue.Window window = queue.window(stored.nowEpochSecond());
-        Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, window.considered(), List.of(),
+        List<PendingExperiment> considered = window.considered();
+        if (assumed.values().stream().anyMatch(Assumption::placed)) {
+            considered = considered.stream().filter(pending -> !isAssumedPlaced(pending.id())).toList();
+        }
+        Map<String, PendingExperiment> offered = new HashMap<>();
+        considered.forEach(pending -> offered.put(pending.id(), pending));
+        Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, considered, List.of(),
                 ServiceHistory.NONE, window.beyond()));
         long decided = System.nanoTime();
 
@@ -202,9 +267,15 @@ public final class SchedulingLoop
             }
             try {
                 publish(writer.place(placement.experimentId(), placement.replicas(), describe(placement), evictions));
+                long visibleFrom = reader.readsStarted();
+                PendingExperiment pending = offered.get(placement.experimentId());
+                // stored after every read started so far: until a later read shows it, it runs here as far
+                // as this loop knows (the latest start of all: nothing stored is newer)
+                assumed.put(placement.experimentId(), new Assumption(new RunningAllocation(pending.id(), pending.project(), pending.priority(),
+                        pending.preemptible(), Long.MAX_VALUE, placement.replicas()), visibleFrom));
+                placement.afterEvicting().forEach(victim -> assumed.put(victim, new Assumption(null, visibleFrom)));
                 evicted.addAll(placement.afterEvicting());
                 placed++;
-                // the next read brings its new state too; until then it must not be offered again
                 forget(placement.experimentId());
             }
             catch (RuntimeException e) {
@@ -218,6 +289,7 @@ public final class SchedulingLoop
             }
             try {
                 publish(writer.evict(List.of(new Eviction(preemption.victimId(), preemption.reason()))));
+                assumed.put(preemption.victimId(), new Assumption(null, reader.readsStarted()));
                 evicted.add(preemption.victimId());
             }
             catch (RuntimeException e) {
@@ -239,36 +311,52 @@ public final class SchedulingLoop
         }
         // what stands behind its line's window keeps the reason it has (most often the one given at
         // submission): writing a sentence for each of them would cost a row write per arrival
-        writer.explainWaiting(changedReasons);
-        storedReasons.putAll(changedReasons);
+        try {
+            writer.explainWaiting(changedReasons);
+            storedReasons.putAll(changedReasons);
+        }
+        catch (RuntimeException e) {
+            // a reason is an explanation, not a decision: the next cycle writes it again
+            log.warn("could not store the waiting reasons of {} experiments: {}", changedReasons.size(), e.getMessage());
+        }
         long written = System.nanoTime();
         long nanos = written - start;
         int waiting = queue.size();
-        recordMetrics(nanos, stored, decisions, failuresByReason, window.behindCount());
-        metrics.recordCyclePhase(CyclePhase.READ, read - start);
-        metrics.recordCyclePhase(CyclePhase.QUEUE, loaded - read);
+        recordMetrics(nanos, stored, decisions, failuresByReason, window.behindCount(), assumedMilli);
+        metrics.recordCyclePhase(CyclePhase.QUEUE, loaded - start);
         metrics.recordCyclePhase(CyclePhase.DECIDE, decided - loaded);
         metrics.recordCyclePhase(CyclePhase.STORE, written - decided);
         if (nanos > TimeUnit.SECONDS.toNanos(1)) {
-            log.info("slow scheduling cycle: {} ms for {} pending ({} considered) and {} placed experiments; read {} ms ({} changed rows), "
-                            + "queue {} ms, decide {} ms, store {} ms ({} reasons)", TimeUnit.NANOSECONDS.toMillis(nanos), waiting + placed,
-                    window.considered().size(), running.size(), TimeUnit.NANOSECONDS.toMillis(read - start), stored.pending().size(),
-                    TimeUnit.NANOSECONDS.toMillis(loaded - read), TimeUnit.NANOSECONDS.toMillis(decided - loaded),
-                    TimeUnit.NANOSECONDS.toMillis(written - decided), changedReasons.size());
+            log.info("slow scheduling cycle: {} ms for {} pending ({} considered) and {} placed experiments; view {} ms old, "
+                            + "queue {} ms ({} views), decide {} ms, store {} ms ({} reasons)", TimeUnit.NANOSECONDS.toMillis(nanos), waiting + placed,
+                    considered.size(), running.size(), TimeUnit.NANOSECONDS.toMillis(start - view.startNanos()), TimeUnit.NANOSECONDS.toMillis(loaded - start),
+                    views.size(), TimeUnit.NANOSECONDS.toMillis(decided - loaded), TimeUnit.NANOSECONDS.toMillis(written - decided), changedReasons.size());
         }
         return new CycleReport(placed, evicted.size(), waiting, failed, nanos);
     }
 
+    private boolean isAssumedPlaced(String id)
+    {
+        Assumption assumption = assumed.get(id);
+        return assumption != null && assumption.placed();
+    }
+
     /**
-     * Brings the queue up to date with what the store says changed: new PENDING experiments join their
+     * Brings the queue up to date with what one view says changed: new PENDING experiments join their
      * line, others leave; a complete read starts the queue afresh. Specs of PENDING experiments come with
      * the read and are translated once, when their experiment joins the queue.
      */
-    private void applyQueueChanges(ClusterRepository.QueueDelta delta)
+    private void applyView(ClusterViewReader.View view)
     {
+        ClusterRepository.QueueDelta delta = view.delta();
         if (delta.complete()) {
             queue = new PendingQueue(lineWindow, MAX_LINE_WINDOW);
             storedReasons.clear();
+            specs.clear();
+            awaitingComplete = false;
+        }
+        else if (awaitingComplete) {
+            return;     // read before the restart: the complete read brings it all again
         }
         List<ClusterRepository.Queued> arrivals = new ArrayList<>();
         for (ClusterRepository.Queued queued : delta.snapshot().pending()) {
@@ -291,7 +379,11 @@ public final class SchedulingLoop
             queue.put(new PendingExperiment(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(), spec.getReplicas(),
                     translator.resources(spec), queued.sequence(), 0), queued.createdAt().getEpochSecond());
         }
-        queueMark = Optional.of(delta.mark());
+        specs.putAll(view.heldSpecs());
+        Set<String> held = new HashSet<>();
+        delta.snapshot().held().forEach(each -> held.add(each.experiment().id()));
+        specs.keySet().retainAll(held);
+        latest = view;
     }
 
     private void forget(String id)
@@ -300,19 +392,9 @@ public final class SchedulingLoop
         storedReasons.remove(id);
     }
 
-    /** Specs never change once stored: read only those of placed experiments this loop has not seen yet. */
-    private void refreshHeldSpecs(ClusterRepository.Snapshot stored)
-    {
-        Set<String> wanted = new HashSet<>();
-        stored.held().forEach(held -> wanted.add(held.experiment().id()));
-        specs.keySet().retainAll(wanted);
-        List<String> missing = wanted.stream().filter(id -> !specs.containsKey(id)).toList();
-        for (int from = 0; from < missing.size(); from += SPEC_BATCH) {
-            specs.putAll(cluster.specs(missing.subList(from, Math.min(missing.size(), from + SPEC_BATCH))));
-        }
-    }
-
-    private void recordMetrics(long nanos, ClusterRepository.Snapshot stored, Decisions decisions, Map<String, Long> failuresByReason, int behind)
+    /** {@code assumedMilli}: what this loop's own stored decisions add to the view's allocations. */
+    private void recordMetrics(long nanos, ClusterRepository.Snapshot stored, Decisions decisions, Map<String, Long> failuresByReason, int behind,
+            long assumedMilli)
     {
         Map<String, Long> queueLength = new HashMap<>();
         queue.sizeByProject().forEach((project, size) -> queueLength.put(project, (long) size));
@@ -325,6 +407,8 @@ public final class SchedulingLoop
                 idle += node.node().gpus().size() * 1000L - used;
             }
         }
+        allocated += assumedMilli;
+        idle -= assumedMilli;
         for (Placement placement : decisions.placements()) {
             long milli = placement.replicas().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
             allocated += milli;
@@ -369,6 +453,7 @@ public final class SchedulingLoop
     public void close()
     {
         queueChanges.close();
+        reader.close();
         running = false;
         wakeUp();
         Thread current = thread;

@@ -30,6 +30,8 @@ public final class SchedulerMetrics
     private static final Duration[] CYCLE_TARGETS = {Duration.ofMillis(50), Duration.ofMillis(100)};
 
     private final Timer cycleDuration;
+    private final Timer viewAge;
+    private final Timer viewRead;
     private final Map<CyclePhase, Timer> phaseDurations = new EnumMap<>(CyclePhase.class);
     private final AtomicLong allocatedMilli = new AtomicLong();
     private final AtomicLong idleMilli = new AtomicLong();
@@ -37,27 +39,41 @@ public final class SchedulerMetrics
 
     public SchedulerMetrics()
     {
-        cycleDuration = Timer.builder("tranche.scheduling.cycle")
-                .description("Time of one scheduling cycle: snapshot, decisions, stored")
+        cycleDuration = cycleScale(Timer.builder("tranche.scheduling.cycle")
+                .description("Time of one scheduling cycle: queue brought up to date from the views read, decisions, stored"));
+        for (CyclePhase phase : CyclePhase.values()) {
+            phaseDurations.put(phase, cycleScale(Timer.builder("tranche.scheduling.cycle.phase")
+                    .description("Time of one phase of a scheduling cycle: queue (bringing the pending queue up to date from the views read), "
+                            + "decide (the scheduling core), store (placements, evictions and waiting reasons written)")
+                    .tag("phase", phase.label())));
+        }
+        viewAge = cycleScale(Timer.builder("tranche.scheduling.view.age").description("How old the view of the store a cycle decided from was "
+                + "at the cycle's start (since the start of the read that made it): the database's latency, which the cycle does not wait for"));
+        viewRead = cycleScale(Timer.builder("tranche.scheduling.view.read")
+                .description("Time of one read of the store for the scheduling loop's view (on the reader's thread, not in a cycle)"));
+        Gauge.builder("tranche.gpu.allocated.milli", allocatedMilli, AtomicLong::get).description("Milli-GPUs held by experiments").register(registry);
+        Gauge.builder("tranche.gpu.idle.milli", idleMilli, AtomicLong::get).description("Milli-GPUs on schedulable nodes held by nobody").register(registry);
+    }
+
+    /** A histogram on the cycle's scale, with exact bounds at its target (100 ms) and half of it beside the generated buckets. */
+    private Timer cycleScale(Timer.Builder builder)
+    {
+        return builder
                 .publishPercentileHistogram()
-                // exact bounds at the cycle's target (100 ms) and half of it, beside the generated buckets
                 .serviceLevelObjectives(CYCLE_TARGETS)
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry);
-        for (CyclePhase phase : CyclePhase.values()) {
-            phaseDurations.put(phase, Timer.builder("tranche.scheduling.cycle.phase")
-                    .description("Time of one phase of a scheduling cycle: read (the store's snapshot), queue (bringing the pending queue up to date), "
-                            + "decide (the scheduling core), store (placements, evictions and waiting reasons written)")
-                    .tag("phase", phase.label())
-                    .publishPercentileHistogram()
-                    .serviceLevelObjectives(CYCLE_TARGETS)
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(Duration.ofSeconds(10))
-                    .register(registry));
-        }
-        Gauge.builder("tranche.gpu.allocated.milli", allocatedMilli, AtomicLong::get).description("Milli-GPUs held by experiments").register(registry);
-        Gauge.builder("tranche.gpu.idle.milli", idleMilli, AtomicLong::get).description("Milli-GPUs on schedulable nodes held by nobody").register(registry);
+    }
+
+    public void recordViewAge(long nanos)
+    {
+        viewAge.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void recordViewRead(long nanos)
+    {
+        viewRead.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void recordCycle(long nanos, Map<String, Long> pendingByProject, long allocated, long idle)
@@ -76,7 +92,7 @@ public final class SchedulerMetrics
     /** The parts of one cycle, so that a slow cycle says where its time went. */
     public enum CyclePhase
     {
-        READ, QUEUE, DECIDE, STORE;
+        QUEUE, DECIDE, STORE;
 
         public String label()
         {

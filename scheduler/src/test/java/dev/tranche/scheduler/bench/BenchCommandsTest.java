@@ -62,9 +62,12 @@ final class BenchCommandsTest
         JsonObject cycles = result.getAsJsonArray("server_cycles").get(1).getAsJsonObject();
         assertThat(cycles.get("queued_at_end").getAsLong()).isGreaterThanOrEqualTo(20);
         // where the cycles' time went, phase by phase, in the order a cycle runs them
-        assertThat(cycles.getAsJsonObject("phases").keySet()).containsExactly("read", "queue", "decide", "store");
+        assertThat(cycles.getAsJsonObject("phases").keySet()).containsExactly("queue", "decide", "store");
+        // and the views of the store they decided from, read in the background meanwhile
+        assertThat(cycles.getAsJsonObject("view").get("reads").getAsLong()).isPositive();
         if (cycles.get("cycles").getAsLong() > 0) {
             assertThat(cycles.get("percent_within_100_ms").getAsDouble()).isBetween(0.0, 100.0);
+            assertThat(cycles.getAsJsonObject("view").get("age_percent_within_100_ms").getAsDouble()).isBetween(0.0, 100.0);
         }
     }
 }

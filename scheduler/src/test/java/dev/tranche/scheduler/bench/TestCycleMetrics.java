@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 
 class TestCycleMetrics
 {
-    private static String exposition(long fast, long slow, String readBuckets)
+    private static String exposition(long fast, long slow, String queueBuckets)
     {
         return """
                 # HELP tranche_scheduling_cycle_seconds Time of one scheduling cycle
@@ -22,27 +22,35 @@ class TestCycleMetrics
                 tranche_scheduling_cycle_phase_seconds_bucket{phase="store",le="+Inf"} %2$d
                 tranche_scheduling_cycle_phase_seconds_count{phase="store"} %2$d
                 tranche_scheduling_cycle_phase_seconds_sum{phase="store"} 0.01
+                tranche_scheduling_view_age_seconds_bucket{le="0.1"} %1$d
+                tranche_scheduling_view_age_seconds_bucket{le="+Inf"} %2$d
+                tranche_scheduling_view_age_seconds_count %2$d
+                tranche_scheduling_view_age_seconds_sum %3$s
+                tranche_scheduling_view_read_seconds_bucket{le="0.05"} %2$d
+                tranche_scheduling_view_read_seconds_bucket{le="+Inf"} %2$d
+                tranche_scheduling_view_read_seconds_count %2$d
+                tranche_scheduling_view_read_seconds_sum 0.5
                 %4$s
                 tranche_queue_length{project="a"} 7.0
                 tranche_queue_length{project="b"} 5.0
-                """.formatted(fast, fast + slow, Double.toString(fast * 0.04 + slow * 0.15), readBuckets);
+                """.formatted(fast, fast + slow, Double.toString(fast * 0.04 + slow * 0.15), queueBuckets);
     }
 
     @Test
-    void aWindowHoldsOnlyTheCyclesBetweenTwoReadsWithPhasesInCycleOrder()
+    void aWindowHoldsOnlyTheCyclesBetweenTwoReadsWithPhasesInCycleOrderAndTheViewsApart()
     {
-        String readBefore = """
-                tranche_scheduling_cycle_phase_seconds_bucket{phase="read",le="0.1"} 10
-                tranche_scheduling_cycle_phase_seconds_bucket{phase="read",le="+Inf"} 10
-                tranche_scheduling_cycle_phase_seconds_count{phase="read"} 10
-                tranche_scheduling_cycle_phase_seconds_sum{phase="read"} 0.2""";
-        String readAfter = """
-                tranche_scheduling_cycle_phase_seconds_bucket{phase="read",le="0.1"} 108
-                tranche_scheduling_cycle_phase_seconds_bucket{phase="read",le="+Inf"} 110
-                tranche_scheduling_cycle_phase_seconds_count{phase="read"} 110
-                tranche_scheduling_cycle_phase_seconds_sum{phase="read"} 2.2""";
-        CycleMetrics.Snapshot before = CycleMetrics.parse(exposition(10, 0, readBefore));
-        CycleMetrics.Snapshot after = CycleMetrics.parse(exposition(107, 3, readAfter));
+        String queueBefore = """
+                tranche_scheduling_cycle_phase_seconds_bucket{phase="queue",le="0.1"} 10
+                tranche_scheduling_cycle_phase_seconds_bucket{phase="queue",le="+Inf"} 10
+                tranche_scheduling_cycle_phase_seconds_count{phase="queue"} 10
+                tranche_scheduling_cycle_phase_seconds_sum{phase="queue"} 0.2""";
+        String queueAfter = """
+                tranche_scheduling_cycle_phase_seconds_bucket{phase="queue",le="0.1"} 108
+                tranche_scheduling_cycle_phase_seconds_bucket{phase="queue",le="+Inf"} 110
+                tranche_scheduling_cycle_phase_seconds_count{phase="queue"} 110
+                tranche_scheduling_cycle_phase_seconds_sum{phase="queue"} 2.2""";
+        CycleMetrics.Snapshot before = CycleMetrics.parse(exposition(10, 0, queueBefore));
+        CycleMetrics.Snapshot after = CycleMetrics.parse(exposition(107, 3, queueAfter));
         CycleMetrics.Window window = after.since(before);
 
         assertThat(window.cycles()).isEqualTo(100);
@@ -50,10 +58,16 @@ class TestCycleMetrics
         assertThat(window.quantileBound(0.50)).isEqualTo("50.0");
         assertThat(window.quantileBound(0.99)).isEqualTo("200.0");
         assertThat(window.queued()).isEqualTo(12);
-        assertThat(window.phases().keySet()).containsExactly("read", "store");
-        assertThat(window.phases().get("read").count()).isEqualTo(100);
-        assertThat(window.phases().get("read").meanMillis()).isCloseTo(20.0, within(1e-9));
-        assertThat(window.phases().get("read").quantileBound(0.99)).isEqualTo("> 100");
-        assertThat(window.phaseJson()).startsWith("{\"read\": {\"mean_ms\": 20.0, \"p99_bound_ms\": \"> 100\"}");
+        assertThat(window.phases().keySet()).containsExactly("queue", "store");
+        assertThat(window.phases().get("queue").count()).isEqualTo(100);
+        assertThat(window.phases().get("queue").meanMillis()).isCloseTo(20.0, within(1e-9));
+        assertThat(window.phases().get("queue").quantileBound(0.99)).isEqualTo("> 100");
+        // the view's age is a histogram apart from the cycle's phases: the cycle does not wait for it
+        assertThat(window.viewAge().count()).isEqualTo(100);
+        assertThat(window.viewAge().shareWithin(0.1)).isCloseTo(0.97, within(1e-9));
+        assertThat(window.viewRead().count()).isEqualTo(100);
+        assertThat(window.viewSummary()).startsWith("view age mean ").contains("97.0% within 100 ms; reads: 100");
+        assertThat(window.viewJson()).contains("\"age_percent_within_100_ms\": 97.0", "\"reads\": 100");
+        assertThat(window.phaseJson()).startsWith("{\"queue\": {\"mean_ms\": 20.0, \"p99_bound_ms\": \"> 100\"}");
     }
 }
