@@ -86,6 +86,22 @@ const Tranche = (() => {
     return `<span class="state ${escape(name)}">${escape(name)}</span>`;
   }
 
+  // A PENDING experiment's typed waiting reason, as a badge ("NO_FIT"); nothing when it has none.
+  function waiting(experiment) {
+    const w = experiment.waiting;
+    return w && w.reason ? `<span class="waiting" title="why it waits">${escape(w.reason)}</span>` : "";
+  }
+
+  // What each fit check means, for the per-node counts of a NO_FIT or NEVER_FITS wait.
+  const fitChecks = {
+    NODE_UNSCHEDULABLE: "not schedulable", INSUFFICIENT_CPU: "lack CPU", INSUFFICIENT_MEMORY: "lack memory",
+    TOO_FEW_GPUS: "have too few GPUs", NO_ALLOWED_GPU_MODEL: "have no GPU of an allowed model",
+    GPU_MEMORY_TOO_SMALL: "have no GPU with enough memory", INSUFFICIENT_GPU: "lack free GPU",
+  };
+  function fitCheck(name) {
+    return fitChecks[name] || name;
+  }
+
   // One colour per project, stable across pages.
   const palette = ["#2f6fdb", "#e07b39", "#2e9e6a", "#b5457a", "#7b5cd6", "#c9a227", "#2aa1b3", "#8d6e63", "#d64545", "#5c7c8a"];
   function colour(project) {
@@ -103,5 +119,5 @@ const Tranche = (() => {
     return new URLSearchParams(location.search).get(name);
   }
 
-  return { api, session, mayWrite, nav, escape, gpus, age, time, state, colour, count, param };
+  return { api, session, mayWrite, nav, escape, gpus, age, time, state, waiting, fitCheck, colour, count, param };
 })();

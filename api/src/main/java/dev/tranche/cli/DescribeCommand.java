@@ -38,6 +38,9 @@ final class DescribeCommand
             }
             out.printf("State:       %s%n", experiment.getState());
             out.printf("Reason:      %s%n", experiment.getReason());
+            if (experiment.hasWaiting()) {
+                out.printf("Waiting:     %s%s%n", experiment.getWaiting().getReason(), Formats.fitCounts(experiment.getWaiting()));
+            }
             out.printf("Created:     %s%n", Formats.time(experiment.getCreatedAt()));
             out.printf("Updated:     %s%n", Formats.time(experiment.getUpdatedAt()));
             out.printf("Model:       %s, conv filters %s, dense %d%s%n", s.getModel().getArchitecture(), s.getModel().getConvFiltersList(),

@@ -10,6 +10,7 @@ import dev.tranche.proto.v1.GpuRequest;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.proto.v1.Role;
 import dev.tranche.proto.v1.Token;
+import dev.tranche.proto.v1.Waiting;
 import dev.tranche.spec.Numbers;
 
 import java.io.UncheckedIOException;
@@ -165,5 +166,27 @@ final class Formats
     private static Instant instant(Timestamp timestamp)
     {
         return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+    }
+
+    /**
+     * ", nodes failing a check for one replica: INSUFFICIENT_GPU 12, INSUFFICIENT_CPU 3; 0 nodes fit one"
+     * for a wait the fit checks explain, else nothing (the reason line says the rest in words).
+     */
+    static String fitCounts(Waiting waiting)
+    {
+        if (waiting.getNodesFailingCount() == 0 && waiting.getFittingNodes() == 0) {
+            return "";
+        }
+        StringBuilder text = new StringBuilder();
+        if (waiting.getNodesFailingCount() > 0) {
+            text.append(", nodes failing a check for one replica: ");
+            text.append(String.join(", ", waiting.getNodesFailingList().stream().map(failing -> failing.getCheck() + " " + failing.getNodes()).toList()));
+            text.append(';');
+        }
+        else {
+            text.append(',');
+        }
+        text.append(' ').append(count(waiting.getFittingNodes(), "node")).append(waiting.getFittingNodes() == 1 ? " fits" : " fit").append(" one");
+        return text.toString();
     }
 }

@@ -36,7 +36,7 @@ final class AllocateAction
     @Override
     public void execute(Session session)
     {
-        Map<List<Object>, String> overQuotaMessages = new HashMap<>();
+        Map<List<Object>, Session.NoFit> overQuotaMessages = new HashMap<>();
         if (session.ordering.queues() == Ordering.QueueOrder.SINGLE_QUEUE) {
             // one cluster-wide queue in the ordering's order: every job that fits starts, quotas only limit
             List<PendingExperiment> all = new ArrayList<>(session.snapshot.pending());
@@ -79,12 +79,12 @@ final class AllocateAction
         if (outcome == Outcome.PLACED || neverFits(session, job)) {
             return;
         }
-        session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, noRoomMessage(session, job, outcome)));
+        session.unplaced.put(job.id(), Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noRoom(session, job, outcome)));
         session.starvedInQuota.add(job);
         holdIfStarving(session, job);
     }
 
-    private static void allocateOverQuota(Session session, PendingExperiment job, Map<List<Object>, String> overQuotaMessages)
+    private static void allocateOverQuota(Session session, PendingExperiment job, Map<List<Object>, Session.NoFit> overQuotaMessages)
     {
         long demand = session.demandMilli(job);
         if (!job.preemptible()) {
@@ -104,25 +104,26 @@ final class AllocateAction
             return;
         }
         // a long backlog repeats few shapes per project: build each sentence once
-        String message = outcome == Outcome.QUOTA
-                ? overQuotaMessage(session, job, outcome)
-                : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuotaMessage(session, job, outcome));
-        session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NO_FIT, message));
+        Session.NoFit noFit = outcome == Outcome.QUOTA
+                ? overQuota(session, job, outcome)
+                : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuota(session, job, outcome));
+        session.unplaced.put(job.id(), Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noFit));
         holdIfStarving(session, job);
     }
 
     /** Records NEVER_FITS and returns true when the cluster could not hold the gang even empty. */
     private static boolean neverFits(Session session, PendingExperiment job)
     {
-        Optional<String> never = session.neverFits(job);
-        never.ifPresent(message -> session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NEVER_FITS, message)));
+        Optional<Session.NoFit> never = session.neverFits(job);
+        never.ifPresent(noFit -> session.unplaced.put(job.id(), Unplaced.noFit(job.id(), UnplacedReason.NEVER_FITS, noFit)));
         return never.isPresent();
     }
 
-    private static String overQuotaMessage(Session session, PendingExperiment job, Outcome outcome)
+    private static Session.NoFit overQuota(Session session, PendingExperiment job, Outcome outcome)
     {
-        return noRoomMessage(session, job, outcome) + String.format("; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
-                job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()));
+        Session.NoFit noRoom = noRoom(session, job, outcome);
+        return new Session.NoFit(noRoom.message() + String.format("; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
+                job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu())), noRoom.fit());
     }
 
     private interface JobHandler
@@ -176,13 +177,13 @@ final class AllocateAction
 
     private enum Outcome { PLACED, NO_ROOM, QUOTA }
 
-    private static String noRoomMessage(Session session, PendingExperiment job, Outcome outcome)
+    private static Session.NoFit noRoom(Session session, PendingExperiment job, Outcome outcome)
     {
-        String message = session.noRoom.get(Session.GangShape.of(job));
-        if (outcome == Outcome.QUOTA || message == null) {
-            return session.noFitMessage(job);
+        Session.NoFit noFit = session.noRoom.get(Session.GangShape.of(job));
+        if (outcome == Outcome.QUOTA || noFit == null) {
+            return session.noFit(job);
         }
-        return message;
+        return noFit;
     }
 
     /** Places the gang if its actual GPU use keeps the project within deserved (in-quota) or its limits. */
@@ -195,7 +196,7 @@ final class AllocateAction
         int checkpoint = session.statement.checkpoint();
         Optional<List<ReplicaPlacement>> gang = session.statement.placeGang(job.request(), job.replicas());
         if (gang.isEmpty()) {
-            session.noRoom.put(shape, session.noFitMessage(job));
+            session.noRoom.put(shape, session.noFit(job));
             return Outcome.NO_ROOM;
         }
         long actual = gang.get().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();

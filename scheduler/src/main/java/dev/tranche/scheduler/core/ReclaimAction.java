@@ -60,8 +60,7 @@ final class ReclaimAction
                 failed.put(key, hadCandidates);
                 Unplaced before = session.unplaced.get(job.id());
                 if (before != null && hadCandidates) {
-                    session.unplaced.put(job.id(), new Unplaced(job.id(), before.reason(),
-                            before.message() + "; evicting other projects' over-quota work would not make room either"));
+                    session.unplaced.put(job.id(), before.adding("; evicting other projects' over-quota work would not make room either"));
                 }
                 continue;
             }

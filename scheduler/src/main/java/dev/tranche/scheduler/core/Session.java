@@ -80,9 +80,9 @@ final class Session
      * so a gang shape that did not fit once will not fit later in the same round: later experiments
      * of that shape skip the search.
      */
-    final Map<GangShape, String> noRoom = new HashMap<>();
+    final Map<GangShape, NoFit> noRoom = new HashMap<>();
     /** Gang shapes the cluster could not hold even empty, with the explanation; empty when it could. */
-    private final Map<GangShape, Optional<String>> neverFits = new HashMap<>();
+    private final Map<GangShape, Optional<NoFit>> neverFits = new HashMap<>();
     private final long referenceGpuMemoryMib;
 
     record GangShape(ResourceRequest request, int replicas)
@@ -349,11 +349,14 @@ final class Session
         ledger.remove(victim.project(), victim.gpuMilli(), victim.cpuMilli(), victim.memoryMib());
     }
 
+    /** Why a gang found no room: the sentence, and the per-node fit counts for one replica behind it. */
+    record NoFit(String message, FitReport fit) {}
+
     /**
      * "no node fits 1 replica (1 GPU, 4.0 CPU, 8192 MiB): 12 nodes lack free GPU, 3 lack CPU", or for a
      * gang that fits only in part "only 2 of 3 replicas (...) fit at once, on 2 nodes; 5 nodes lack CPU".
      */
-    String noFitMessage(PendingExperiment job)
+    NoFit noFit(PendingExperiment job)
     {
         FitReport report = placer.explain(job.request());
         if (job.replicas() > 1 && report.fittingNodes() > 0) {
@@ -366,14 +369,14 @@ final class Session
             }
             String message = String.format("only %d of %d replicas (%s each) fit at once, on %d %s",
                     fit, job.replicas(), job.request(), nodes, nodes == 1 ? "node" : "nodes");
-            return report.nodesByFailure().isEmpty() ? message : message + "; " + report.summary();
+            return new NoFit(report.nodesByFailure().isEmpty() ? message : message + "; " + report.summary(), report);
         }
         String replicas = job.replicas() == 1 ? "1 replica" : job.replicas() + " replicas";
-        return String.format("no node fits %s (%s): %s", replicas, job.request(), report.summary());
+        return new NoFit(String.format("no node fits %s (%s): %s", replicas, job.request(), report.summary()), report);
     }
 
-    /** A sentence when no node (or, for a gang, not the whole cluster) could take the gang even if empty. */
-    Optional<String> neverFits(PendingExperiment job)
+    /** Why, when no node (or, for a gang, not the whole cluster) could take the gang even if empty. */
+    Optional<NoFit> neverFits(PendingExperiment job)
     {
         return neverFits.computeIfAbsent(GangShape.of(job), shape -> {
             Placer.EmptyFit empty = placer.explainEmpty(job.request());
@@ -383,10 +386,11 @@ final class Session
             String failures = empty.report().nodesByFailure().isEmpty() ? "" : ": " + empty.report().summary();
             if (empty.replicas() == 0) {
                 String replicas = job.replicas() == 1 ? "1 replica" : "a replica";
-                return Optional.of(String.format("no node could ever fit %s (%s), even when empty%s", replicas, job.request(), failures));
+                return Optional.of(new NoFit(String.format("no node could ever fit %s (%s), even when empty%s", replicas, job.request(), failures),
+                        empty.report()));
             }
-            return Optional.of(String.format("even the empty cluster holds only %d of %d replicas (%s each)%s",
-                    empty.replicas(), job.replicas(), job.request(), failures.isEmpty() ? "" : ";" + failures.substring(1)));
+            return Optional.of(new NoFit(String.format("even the empty cluster holds only %d of %d replicas (%s each)%s",
+                    empty.replicas(), job.replicas(), job.request(), failures.isEmpty() ? "" : ";" + failures.substring(1)), empty.report()));
         });
     }
 
@@ -397,10 +401,10 @@ final class Session
             if (!placements.containsKey(job.id())) {
                 Unplaced reason = unplaced.get(job.id());
                 if (reason == null) {
-                    Optional<String> never = neverFits(job);
+                    Optional<NoFit> never = neverFits(job);
                     reason = never.isPresent()
-                            ? new Unplaced(job.id(), UnplacedReason.NEVER_FITS, never.get())
-                            : new Unplaced(job.id(), UnplacedReason.NO_FIT, noFitMessage(job));
+                            ? Unplaced.noFit(job.id(), UnplacedReason.NEVER_FITS, never.get())
+                            : Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noFit(job));
                 }
                 reasons.add(reason);
             }

@@ -17,7 +17,8 @@ public record ExperimentRecord(
         Optional<String> requestId,
         long version,
         Instant createdAt,
-        Instant updatedAt)
+        Instant updatedAt,
+        Optional<Waiting> waiting)
 {
     public ExperimentRecord
     {
@@ -28,9 +29,22 @@ public record ExperimentRecord(
         requireNonNull(requestId, "requestId is null");
         requireNonNull(createdAt, "createdAt is null");
         requireNonNull(updatedAt, "updatedAt is null");
+        requireNonNull(waiting, "waiting is null");
         if (version < 1) {
             throw new IllegalArgumentException("version must be at least 1: got " + version);
         }
+    }
+
+    /**
+     * Why it waits, while PENDING: as the last cycle that considered it explained it, or QUEUED with
+     * the reason it has (given at submission or requeue) when no cycle has yet.
+     */
+    public Optional<Waiting> waitingNow()
+    {
+        if (state != ExperimentState.PENDING) {
+            return Optional.empty();
+        }
+        return Optional.of(waiting.orElseGet(() -> Waiting.of(WaitingReason.QUEUED, reason)));
     }
 
     public String project()

@@ -16,6 +16,7 @@ import dev.tranche.scheduler.core.model.ServiceHistory;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.experiment.Waiting;
 import dev.tranche.scheduler.inventory.NodeUsage;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.PlacementWriter.Eviction;
@@ -297,23 +298,24 @@ public final class SchedulingLoop
                 log.warn("could not preempt {}: {}", preemption.victimId(), e.getMessage());
             }
         }
-        Map<String, String> changedReasons = new HashMap<>();
+        Map<String, Waiting> changedReasons = new HashMap<>();
         Map<String, Long> failuresByReason = new TreeMap<>();
         for (Unplaced unplaced : decisions.unplaced()) {
             if (!storedReasons.containsKey(unplaced.experimentId())) {
                 continue;
             }
             failuresByReason.merge(unplaced.reason().name(), 1L, Long::sum);
-            String reason = "waiting: " + unplaced.message();
+            // the sentence names the counts and limits behind it: the same sentence, the same reason
+            String reason = PlacementWriter.WAITING_PREFIX + unplaced.message();
             if (!reason.equals(storedReasons.get(unplaced.experimentId()))) {
-                changedReasons.put(unplaced.experimentId(), reason);
+                changedReasons.put(unplaced.experimentId(), WaitingReasons.of(unplaced));
             }
         }
         // what stands behind its line's window keeps the reason it has (most often the one given at
-        // submission): writing a sentence for each of them would cost a row write per arrival
+        // submission, shown as QUEUED): writing a reason for each of them would cost a row write per arrival
         try {
             writer.explainWaiting(changedReasons);
-            storedReasons.putAll(changedReasons);
+            changedReasons.forEach((id, waiting) -> storedReasons.put(id, PlacementWriter.WAITING_PREFIX + waiting.message()));
         }
         catch (RuntimeException e) {
             // a reason is an explanation, not a decision: the next cycle writes it again

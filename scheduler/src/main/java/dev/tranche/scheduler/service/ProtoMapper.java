@@ -3,6 +3,7 @@ package dev.tranche.scheduler.service;
 import com.google.protobuf.Timestamp;
 import dev.tranche.proto.v1.Department;
 import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.NodesFailing;
 import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
@@ -11,6 +12,7 @@ import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.Transition;
+import dev.tranche.scheduler.experiment.Waiting;
 import dev.tranche.scheduler.project.DepartmentRecord;
 import dev.tranche.scheduler.project.ProjectRecord;
 
@@ -34,7 +36,20 @@ final class ProtoMapper
                 .setUpdatedAt(timestamp(record.updatedAt()))
                 .setVersion(record.version());
         history.forEach(transition -> experiment.addHistory(transition(transition)));
+        record.waitingNow().ifPresent(waiting -> experiment.setWaiting(waiting(waiting)));
         return experiment.build();
+    }
+
+    static dev.tranche.proto.v1.Waiting waiting(Waiting waiting)
+    {
+        dev.tranche.proto.v1.Waiting.Builder builder = dev.tranche.proto.v1.Waiting.newBuilder()
+                .setReason(dev.tranche.proto.v1.WaitingReason.valueOf(waiting.reason().name()))
+                .setMessage(waiting.message())
+                .setFittingNodes(waiting.fittingNodes());
+        waiting.nodesFailing().forEach((check, nodes) -> builder.addNodesFailing(NodesFailing.newBuilder()
+                .setCheck(dev.tranche.proto.v1.FitCheck.valueOf(check.name()))
+                .setNodes(nodes)));
+        return builder.build();
     }
 
     static ExperimentEvent event(ExperimentChange change)

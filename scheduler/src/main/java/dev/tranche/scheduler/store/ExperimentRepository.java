@@ -11,7 +11,12 @@ import dev.tranche.scheduler.experiment.ExperimentQuery;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.ExperimentStore;
+import dev.tranche.scheduler.experiment.FitCheck;
 import dev.tranche.scheduler.experiment.Transition;
+import dev.tranche.scheduler.experiment.Waiting;
+import dev.tranche.scheduler.experiment.WaitingReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 
@@ -22,7 +27,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -36,7 +43,9 @@ import static java.util.Objects.requireNonNull;
 public final class ExperimentRepository
         implements ExperimentStore
 {
-    static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at";
+    private static final Logger log = LoggerFactory.getLogger(ExperimentRepository.class);
+    static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at, "
+            + "waiting_reason, waiting_fit_checks, waiting_fit_nodes, waiting_fitting_nodes";
     private static final String FOREIGN_KEY_VIOLATION = "23503";
     private static final String UNIQUE_VIOLATION = "23505";
 
@@ -93,7 +102,7 @@ public final class ExperimentRepository
             try (ResultSet row = insert.executeQuery()) {
                 if (row.next()) {
                     ExperimentRecord record = new ExperimentRecord(id, row.getLong(1), spec, ExperimentState.PENDING, reason, requestId,
-                            row.getLong(2), instant(row, 3), instant(row, 4));
+                            row.getLong(2), instant(row, 3), instant(row, 4), Optional.empty());
                     return new Inserted(record, true);
                 }
             }
@@ -152,7 +161,7 @@ public final class ExperimentRepository
                 while (row.next()) {
                     NewExperiment experiment = byId.get(row.getString(1));
                     stored.put(experiment.id(), new ExperimentRecord(experiment.id(), row.getLong(2), experiment.spec(), ExperimentState.PENDING,
-                            experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5)));
+                            experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5), Optional.empty()));
                 }
             }
             List<Inserted> results = new ArrayList<>(n);
@@ -342,7 +351,10 @@ public final class ExperimentRepository
         }
         Instant updatedAt;
         try (PreparedStatement update = connection.prepareStatement(
-                "UPDATE experiments SET state = ?, reason = ?, version = version + 1, updated_at = clock_timestamp() WHERE id = ? RETURNING updated_at")) {
+                "UPDATE experiments SET state = ?, reason = ?, version = version + 1, updated_at = clock_timestamp(), "
+                        // a new state: whatever a cycle said of the experiment's wait before no longer holds
+                        + "waiting_reason = NULL, waiting_fit_checks = NULL, waiting_fit_nodes = NULL, waiting_fitting_nodes = NULL "
+                        + "WHERE id = ? RETURNING updated_at")) {
             update.setString(1, to.name());
             update.setString(2, reason);
             update.setString(3, id);
@@ -367,7 +379,7 @@ public final class ExperimentRepository
             }
         }
         ExperimentRecord after = new ExperimentRecord(current.id(), current.sequence(), current.spec(), to, reason, current.requestId(),
-                current.version() + 1, current.createdAt(), updatedAt);
+                current.version() + 1, current.createdAt(), updatedAt, Optional.empty());
         return new ExperimentChange(after, new Transition(id, Optional.of(current.state()), to, reason, updatedAt));
     }
 
@@ -405,7 +417,40 @@ public final class ExperimentRepository
                 Optional.ofNullable(row.getString("request_id")),
                 row.getLong("version"),
                 instant(row, "created_at"),
-                instant(row, "updated_at"));
+                instant(row, "updated_at"),
+                waiting(row));
+    }
+
+    private static Optional<Waiting> waiting(ResultSet row)
+            throws SQLException
+    {
+        String reason = row.getString("waiting_reason");
+        if (reason == null) {
+            return Optional.empty();
+        }
+        String id = row.getString("id");
+        try {
+            Map<FitCheck, Integer> failing = new EnumMap<>(FitCheck.class);
+            java.sql.Array checks = row.getArray("waiting_fit_checks");
+            java.sql.Array nodes = row.getArray("waiting_fit_nodes");
+            if (checks != null && nodes != null) {
+                Object[] names = (Object[]) checks.getArray();
+                Object[] counts = (Object[]) nodes.getArray();
+                for (int i = 0; i < names.length; i++) {
+                    failing.put(FitCheck.valueOf((String) names[i]), ((Number) counts[i]).intValue());
+                }
+            }
+            String sentence = row.getString("reason");
+            if (sentence.startsWith(PlacementWriter.WAITING_PREFIX)) {
+                sentence = sentence.substring(PlacementWriter.WAITING_PREFIX.length());
+            }
+            return Optional.of(new Waiting(WaitingReason.valueOf(reason), sentence, failing, row.getInt("waiting_fitting_nodes")));
+        }
+        catch (IllegalArgumentException e) {
+            // a name this version does not know (written by a newer one): the sentence still says why
+            log.warn("experiment {} has a waiting reason this version cannot read ({}); showing it as QUEUED", id, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     private static Instant instant(ResultSet row, int column)

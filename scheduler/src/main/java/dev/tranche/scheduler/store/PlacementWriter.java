@@ -4,6 +4,7 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.experiment.Waiting;
 
 import javax.sql.DataSource;
 
@@ -88,29 +89,41 @@ public final class PlacementWriter
         return inTransaction(connection -> evict(connection, evictions));
     }
 
-    /** Updates why waiting experiments still wait, without adding to their timelines. */
-    public void explainWaiting(Map<String, String> reasons)
+    /**
+     * Stores why PENDING experiments still wait (the sentence in {@code reason}, prefixed "waiting: ",
+     * and the typed reason with its fit counts); experiments no longer PENDING are left alone.
+     */
+    public void explainWaiting(Map<String, Waiting> reasons)
     {
         if (reasons.isEmpty()) {
             return;
         }
-        String[] ids = reasons.keySet().toArray(String[]::new);
-        String[] texts = new String[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            texts[i] = reasons.get(ids[i]);
-        }
         inTransaction(connection -> {
+            // one statement per experiment (its fit counts are arrays), sent as one batch
             try (PreparedStatement update = connection.prepareStatement("""
-                    UPDATE experiments e SET reason = r.reason
-                    FROM unnest(?::text[], ?::text[]) AS r (id, reason)
-                    WHERE e.id = r.id AND e.state = 'PENDING' AND e.reason IS DISTINCT FROM r.reason""")) {
-                update.setArray(1, connection.createArrayOf("text", ids));
-                update.setArray(2, connection.createArrayOf("text", texts));
-                update.executeUpdate();
+                    UPDATE experiments SET reason = ?, waiting_reason = ?, waiting_fit_checks = ?, waiting_fit_nodes = ?, waiting_fitting_nodes = ?
+                    WHERE id = ? AND state = 'PENDING' AND (reason IS DISTINCT FROM ? OR waiting_reason IS DISTINCT FROM ?)""")) {
+                for (Map.Entry<String, Waiting> entry : reasons.entrySet()) {
+                    Waiting waiting = entry.getValue();
+                    String text = WAITING_PREFIX + waiting.message();
+                    update.setString(1, text);
+                    update.setString(2, waiting.reason().name());
+                    update.setArray(3, connection.createArrayOf("text", waiting.nodesFailing().keySet().stream().map(Enum::name).toArray()));
+                    update.setArray(4, connection.createArrayOf("integer", waiting.nodesFailing().values().toArray()));
+                    update.setInt(5, waiting.fittingNodes());
+                    update.setString(6, entry.getKey());
+                    update.setString(7, text);
+                    update.setString(8, waiting.reason().name());
+                    update.addBatch();
+                }
+                update.executeBatch();
             }
             return List.of();
         });
     }
+
+    /** How a stored waiting reason's sentence begins. */
+    public static final String WAITING_PREFIX = "waiting: ";
 
     private static List<ExperimentChange> evict(Connection connection, List<Eviction> evictions)
             throws SQLException

@@ -5,6 +5,7 @@ import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GpuRequest;
+import dev.tranche.proto.v1.WaitingReason;
 import dev.tranche.proto.v1.MetricBatch;
 import dev.tranche.proto.v1.MetricPoint;
 import dev.tranche.proto.v1.Project;
@@ -88,6 +89,28 @@ final class DashboardBrowserTest
         await().atMost(Duration.ofSeconds(20)).until(() -> points(page) == 250);
         assertThat(page.findElement(By.id("timeline")).getText()).contains("submitted; waiting for the scheduler");
         save("experiment");
+    }
+
+    @Test
+    void aWaitingExperimentShowsItsReasonCodeAndFitCounts()
+    {
+        // 8 whole GPUs on one node of a cluster whose nodes have 4: no cycle will ever place it
+        ExperimentSpec spec = Specs.named("too-wide-run", "vision");
+        spec = spec.toBuilder().setResources(spec.getResources().toBuilder().setGpu(GpuRequest.newBuilder().setCount(8))).build();
+        String id = client.submit(spec).getExperiment().getId();
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.get(id).getWaiting().getReason() == WaitingReason.NEVER_FITS);
+
+        ChromeDriver page = open("/experiment.html?id=" + id);
+        WebElement counts = waitFor(page, By.id("fit-counts"));
+        assertThat(page.findElement(By.cssSelector("#reason .waiting")).getText()).isEqualTo("NEVER_FITS");
+        assertThat(counts.getText()).contains("TOO_FEW_GPUS").contains("have too few GPUs").contains("nodes that fit one replica");
+        assertThat(counts.findElement(By.cssSelector("tbody td.num")).getText()).isEqualTo("2");
+        save("experiment-waiting");
+
+        ChromeDriver list = open("/index.html");
+        WebElement row = waitFor(list, By.cssSelector("tr[data-id='" + id + "']"));
+        assertThat(row.findElement(By.cssSelector(".waiting")).getText()).isEqualTo("NEVER_FITS");
+        client.cancel(id, "done looking");
     }
 
     @Test
