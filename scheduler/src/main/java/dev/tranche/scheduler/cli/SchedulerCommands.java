@@ -1,7 +1,6 @@
 package dev.tranche.scheduler.cli;
 
 import dev.tranche.cli.CommandProvider;
-import dev.tranche.scheduler.bench.BenchCommand;
 import dev.tranche.scheduler.server.AdminCommand;
 import dev.tranche.scheduler.server.DemoCommand;
 import dev.tranche.scheduler.server.ServerCommand;
@@ -19,6 +18,6 @@ public final class SchedulerCommands
     @Override
     public List<Object> commands()
     {
-        return List.of(new ServerCommand(), new DemoCommand(), new BenchCommand(), new AdminCommand(), new SimulateCommand());
+        return List.of(new ServerCommand(), new DemoCommand(), new AdminCommand(), new SimulateCommand());
     }
 }

@@ -1,7 +1,6 @@
 package dev.tranche.scheduler.simulation;
 
 import com.google.gson.GsonBuilder;
-import dev.tranche.scheduler.bench.TraceFormatException;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.outcome.Outcomes;
 import picocli.CommandLine.Command;

@@ -1,6 +1,5 @@
 package dev.tranche.scheduler.simulation;
 
-import dev.tranche.scheduler.bench.TraceFormatException;
 import dev.tranche.scheduler.core.model.GpuRequest;
 
 import java.io.BufferedReader;

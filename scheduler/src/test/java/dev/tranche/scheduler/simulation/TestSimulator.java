@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.simulation;
 
-import dev.tranche.scheduler.bench.TraceFormatException;
+import dev.tranche.scheduler.simulation.TraceFormatException;
 import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;

@@ -1,4 +1,4 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.bench;
 
 import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.ResourceRequest;

@@ -1,4 +1,4 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.bench;
 
 import com.google.protobuf.Timestamp;
 import dev.tranche.client.ConnectionSettings;

@@ -1,4 +1,4 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.scheduler.simulation;
 
 /** A trace file that cannot be read; the message names the file, line and column. */
 public final class TraceFormatException

@@ -1,5 +1,6 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.bench;
 
+import dev.tranche.scheduler.simulation.TraceFormatException;
 import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;

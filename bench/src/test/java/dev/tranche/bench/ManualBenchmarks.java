@@ -1,4 +1,4 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.bench;
 
 import dev.tranche.scheduler.core.model.Node;
 
@@ -12,9 +12,9 @@ import java.util.Locale;
  * <pre>
  * ./mvnw -B -q -o -pl scheduler test-compile
  * CP=scheduler/target/classes:scheduler/target/test-classes
- * java -cp $CP dev.tranche.scheduler.bench.ManualBenchmarks placement /work/shared/traces/alibaba-openb fgd,best-fit
- * java -Xmx6g -cp $CP dev.tranche.scheduler.bench.ManualBenchmarks scale 10000 100000 1000 20
- * java -cp $CP dev.tranche.scheduler.bench.ManualBenchmarks reclaim 500 4000 200
+ * java -cp $CP dev.tranche.bench.ManualBenchmarks placement /work/shared/traces/alibaba-openb fgd,best-fit
+ * java -Xmx6g -cp $CP dev.tranche.bench.ManualBenchmarks scale 10000 100000 1000 20
+ * java -cp $CP dev.tranche.bench.ManualBenchmarks reclaim 500 4000 200
  * </pre>
  */
 public final class ManualBenchmarks

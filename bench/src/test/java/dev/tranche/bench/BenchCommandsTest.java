@@ -1,4 +1,4 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.bench;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;

@@ -1,4 +1,4 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.bench;
 
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.placement.FgdPolicy;

@@ -1,4 +1,4 @@
-package dev.tranche.scheduler.bench;
+package dev.tranche.bench;
 
 import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
