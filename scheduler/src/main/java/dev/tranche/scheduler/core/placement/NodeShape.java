@@ -9,6 +9,7 @@ import java.util.Arrays;
  * GPUs are listed in canonical order: by GPU kind, then free milli ascending.
  */
 public final class NodeShape
+        implements NodeRoom
 {
     private final ShapeKey key;
     private final boolean schedulable;
@@ -79,16 +80,19 @@ public final class NodeShape
         return key;
     }
 
+    @Override
     public boolean schedulable()
     {
         return schedulable;
     }
 
+    @Override
     public long cpuFree()
     {
         return key.cpuFree();
     }
 
+    @Override
     public long memoryFree()
     {
         return key.memoryFree();
@@ -104,21 +108,25 @@ public final class NodeShape
         return memoryTotal;
     }
 
+    @Override
     public int gpuCount()
     {
         return gpuFree.length;
     }
 
+    @Override
     public int gpuFree(int position)
     {
         return gpuFree[position];
     }
 
+    @Override
     public String gpuModel(int position)
     {
         return gpuModel[position];
     }
 
+    @Override
     public long gpuMemoryMib(int position)
     {
         return gpuMemoryMib[position];

@@ -181,7 +181,7 @@ public final class Placer
         int fitting = 0;
         int[] full = new int[0];
         for (Node node : state.nodes()) {
-            FitFailure failure = firstFailureWhenEmpty(node, request);
+            FitFailure failure = firstFailure(NodeRoom.empty(node), request);
             if (failure != null) {
                 counts.merge(failure, 1, Integer::sum);
                 continue;
@@ -199,38 +199,11 @@ public final class Placer
     /** @param replicas how many replicas the empty cluster would hold */
     public record EmptyFit(long replicas, FitReport report) {}
 
-    private static FitFailure firstFailureWhenEmpty(Node node, ResourceRequest request)
-    {
-        if (node.cpuMilli() < request.cpuMilli()) {
-            return FitFailure.INSUFFICIENT_CPU;
-        }
-        if (node.memoryMib() < request.memoryMib()) {
-            return FitFailure.INSUFFICIENT_MEMORY;
-        }
-        GpuRequest gpu = request.gpu();
-        if (gpu.isNone()) {
-            return null;
-        }
-        if (node.gpus().size() < gpu.count()) {
-            return FitFailure.TOO_FEW_GPUS;
-        }
-        int allowedModel = 0;
-        int bigEnough = 0;
-        for (Gpu device : node.gpus()) {
-            if (gpu.allows(device.model())) {
-                allowedModel++;
-                if (gpu.milliOn(device.memoryMib()) <= GpuRequest.MILLI_PER_GPU) {
-                    bigEnough++;
-                }
-            }
-        }
-        if (allowedModel < gpu.count()) {
-            return FitFailure.NO_ALLOWED_GPU;
-        }
-        return bigEnough < gpu.count() ? FitFailure.GPU_MEMORY_TOO_SMALL : null;
-    }
-
-    private static FitFailure firstFailure(NodeShape shape, ResourceRequest request)
+    /**
+     * The first fit check {@code shape} fails for one replica of {@code request}, in the order of
+     * {@link FitFailure}, or null when it could take one: the one list of checks behind every "why not".
+     */
+    private static FitFailure firstFailure(NodeRoom shape, ResourceRequest request)
     {
         if (!shape.schedulable()) {
             return FitFailure.UNSCHEDULABLE;
