@@ -31,6 +31,7 @@ import static java.util.Objects.requireNonNull;
  * @param kubernetes run workers as pods, with the cluster's nodes as the inventory
  * @param localWorkerCommand run workers as child processes of this machine with this command
  * @param security tokens, TLS and rate limits (see docs/security.md)
+ * @param scheduling the scheduling loop's pace and starvation age
  */
 public record SchedulerConfig(
         Path home,
@@ -46,7 +47,8 @@ public record SchedulerConfig(
         String placementPolicy,
         Optional<KubernetesSettings> kubernetes,
         Optional<List<String>> localWorkerCommand,
-        SecuritySettings security)
+        SecuritySettings security,
+        SchedulingSettings scheduling)
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
     public static final int DEFAULT_HTTP_PORT = 8080;
@@ -67,6 +69,7 @@ public record SchedulerConfig(
         requireNonNull(kubernetes, "kubernetes is null");
         requireNonNull(localWorkerCommand, "localWorkerCommand is null");
         requireNonNull(security, "security is null");
+        requireNonNull(scheduling, "scheduling is null");
         if (kubernetes.isPresent() && localWorkerCommand.isPresent()) {
             throw new IllegalArgumentException("workers run either as pods (--kubernetes) or as local processes (--run-workers), not both");
         }
@@ -118,58 +121,65 @@ public record SchedulerConfig(
                 PlacementPolicies.DEFAULT,
                 Optional.empty(),
                 Optional.empty(),
-                SecuritySettings.defaults().withAdminToken(nonBlank(environment.get("TRANCHE_ADMIN_TOKEN"))));
+                SecuritySettings.defaults().withAdminToken(nonBlank(environment.get("TRANCHE_ADMIN_TOKEN"))),
+                SchedulingSettings.DEFAULTS);
     }
 
     public SchedulerConfig withHome(Path home)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withPorts(int grpcPort, int httpPort)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withBindAddress(String bindAddress)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withDatabase(Optional<String> url, Optional<String> user, Optional<String> password)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withInventory(Optional<Inventory> inventory)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withPlacementPolicy(String placementPolicy)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withKubernetes(Optional<KubernetesSettings> kubernetes)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withLocalWorkers(Optional<List<String>> localWorkerCommand)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withDatabasePoolSize(int databasePoolSize)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+    }
+
+    public SchedulerConfig withScheduling(SchedulingSettings scheduling)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
+                localWorkerCommand, security, scheduling);
     }
 
     public SchedulerConfig withSecurity(SecuritySettings security)
     {
         return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
-                localWorkerCommand, security);
+                localWorkerCommand, security, scheduling);
     }
 
     @Override

@@ -103,21 +103,20 @@ public final class SchedulerServer
     private static final String LOCAL_WORKER_HOST = "127.0.0.1";
     // workers get this long to checkpoint after SIGTERM before they are killed
     private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
-    private static final Duration CYCLE_INTERVAL = Duration.ofSeconds(1);
-    private static final Duration CYCLE_MINIMUM_GAP = Duration.ofMillis(200);
     private static final Duration AUTH_SUMMARY_INTERVAL = Duration.ofSeconds(10);
-    /** How many experiments of each line of alike pending work a cycle considers at first (see PendingQueue). */
-    private static final int LINE_WINDOW = 16;
-    /** The core counts age in whatever unit it is given; the loop gives seconds waited. */
-    public static final long STARVATION_SECONDS = 300;
-
     /**
-     * The cycle the server runs, with the given placement policy: {@code tranche simulate --policy tranche}
-     * replays through this very configuration.
+     * The cycle the server runs by default, with the given placement policy: {@code tranche simulate
+     * --policy tranche} replays through this very configuration.
      */
     public static SchedulingCycle productionCycle(String placementPolicy)
     {
-        return new SchedulingCycle(PlacementPolicies.byName(placementPolicy), SchedulingOptions.defaults().withStarvationAge(STARVATION_SECONDS),
+        return productionCycle(placementPolicy, SchedulingSettings.DEFAULTS);
+    }
+
+    static SchedulingCycle productionCycle(String placementPolicy, SchedulingSettings settings)
+    {
+        // the core counts age in whatever unit it is given; the loop gives seconds waited
+        return new SchedulingCycle(PlacementPolicies.byName(placementPolicy), SchedulingOptions.defaults().withStarvationAge(settings.starvationAge().toSeconds()),
                 Ordering.production());
     }
 
@@ -211,10 +210,11 @@ public final class SchedulerServer
             Optional<TlsMaterial> tls = security.tls().map(TlsMaterial::load);
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
             SpecTranslator translator = new SpecTranslator();
-            SchedulingCycle cycle = productionCycle(config.placementPolicy());
+            SchedulingSettings pace = config.scheduling();
+            SchedulingCycle cycle = productionCycle(config.placementPolicy(), pace);
             // the loop reads and writes on connections of its own: requests never hold up a cycle
-            schedulingLoop = new SchedulingLoop(new ClusterRepository(database.schedulingDataSource()), new PlacementWriter(database.schedulingDataSource()), events, cycle, translator, telemetry, CYCLE_INTERVAL,
-                    CYCLE_MINIMUM_GAP, LINE_WINDOW);
+            schedulingLoop = new SchedulingLoop(new ClusterRepository(database.schedulingDataSource()), new PlacementWriter(database.schedulingDataSource()), events, cycle, translator, telemetry, pace.cycleInterval(),
+                    pace.cycleGap(), pace.lineWindow());
 
             AtomicInteger watchThreads = new AtomicInteger();
             watchExecutor = Executors.newCachedThreadPool(runnable -> {

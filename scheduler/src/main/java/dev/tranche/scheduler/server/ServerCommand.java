@@ -98,6 +98,18 @@ public final class ServerCommand
                     + (long) SecuritySettings.DEFAULT_FAILED_AUTHENTICATIONS + "; 0: no limit).")
     Double failedAuthLimit;
 
+    @Option(names = "--cycle-interval", paramLabel = "DURATION",
+            description = "Longest time between two scheduling cycles when nothing changes, e.g. 1s (default: 1s; a submission or freed GPUs start one sooner).")
+    String cycleInterval;
+
+    @Option(names = "--cycle-gap", paramLabel = "DURATION",
+            description = "Shortest time between two scheduling cycles, so that one cycle serves a burst of submissions (default: 200ms).")
+    String cycleGap;
+
+    @Option(names = "--starvation-age", paramLabel = "DURATION",
+            description = "How long in-quota work may wait before the rest of its project is held back for it, e.g. 5m (default: 5m).")
+    String starvationAge;
+
     @Option(names = "--dataset-root", paramLabel = "DIR",
             description = "A folder experiments may read data sets from (repeatable; default: the built-in data sets' folders and HOME/datasets).")
     List<Path> datasetRoots;
@@ -156,6 +168,17 @@ public final class ServerCommand
             if (placementPolicy != null) {
                 config = config.withPlacementPolicy(placementPolicy);
             }
+            SchedulingSettings scheduling = config.scheduling();
+            if (cycleInterval != null) {
+                scheduling = scheduling.withCycleInterval(SchedulingSettings.parse("--cycle-interval", cycleInterval));
+            }
+            if (cycleGap != null) {
+                scheduling = scheduling.withCycleGap(SchedulingSettings.parse("--cycle-gap", cycleGap));
+            }
+            if (starvationAge != null) {
+                scheduling = scheduling.withStarvationAge(SchedulingSettings.parse("--starvation-age", starvationAge));
+            }
+            config = config.withScheduling(scheduling);
             if ((tlsCertificate == null) != (tlsKey == null)) {
                 throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both or neither");
             }

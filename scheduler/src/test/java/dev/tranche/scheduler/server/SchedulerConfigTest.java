@@ -103,4 +103,38 @@ final class SchedulerConfigTest
                 .isInstanceOf(CommandLine.ParameterException.class)
                 .hasMessage("--grpc-port must be in [0, 65535]: got -1");
     }
+
+    @Test
+    void schedulingPaceFromFlagsWithDefaultsOtherwise()
+    {
+        assertThat(SchedulerConfig.fromEnvironment(Map.of(), USER_HOME).scheduling()).isEqualTo(SchedulingSettings.DEFAULTS);
+        assertThat(SchedulingSettings.DEFAULTS.cycleInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(SchedulingSettings.DEFAULTS.cycleGap()).isEqualTo(Duration.ofMillis(200));
+        assertThat(SchedulingSettings.DEFAULTS.starvationAge()).isEqualTo(Duration.ofMinutes(5));
+
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--cycle-interval", "2s", "--cycle-gap", "50ms", "--starvation-age", "1h");
+        SchedulingSettings scheduling = command.config().scheduling();
+        assertThat(scheduling.cycleInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(scheduling.cycleGap()).isEqualTo(Duration.ofMillis(50));
+        assertThat(scheduling.starvationAge()).isEqualTo(Duration.ofHours(1));
+        assertThat(scheduling.lineWindow()).isEqualTo(16);
+    }
+
+    @Test
+    void aBadPaceNamesTheFlagAndTheRule()
+    {
+        assertThatThrownBy(() -> configFrom("--cycle-interval", "fast")).hasMessage("--cycle-interval must be a duration such as 200ms, 1s, 5m or 1h: got 'fast'");
+        assertThatThrownBy(() -> configFrom("--cycle-interval", "20ms")).hasMessage("--cycle-interval must be between 100ms and 10m: got 20ms");
+        assertThatThrownBy(() -> configFrom("--cycle-gap", "2s")).hasMessage("--cycle-gap must be between 10ms and --cycle-interval (1s): got 2s");
+        assertThatThrownBy(() -> configFrom("--starvation-age", "0s")).hasMessage("--starvation-age must be between 1s and 720h: got 0s");
+    }
+
+    private static SchedulerConfig configFrom(String... arguments)
+    {
+        ServerCommand command = new ServerCommand();
+        CommandLine commandLine = new CommandLine(command);
+        commandLine.parseArgs(arguments);
+        return command.config();
+    }
 }

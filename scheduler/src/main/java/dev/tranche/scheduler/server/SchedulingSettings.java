@@ -1,0 +1,82 @@
+package dev.tranche.scheduler.server;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * How the scheduling loop paces itself and how long work waits before it counts as starving (see
+ * docs/admin-guide.md, "Scheduling cycle").
+ *
+ * @param cycleInterval the longest time between two cycles when nothing changes (a new submission or
+ *         freed GPUs start one sooner)
+ * @param cycleGap the shortest time between two cycles, so a burst of submissions is served by one;
+ *         the loop also waits twice its last cycle's time, so scheduling takes at most a third of a core
+ * @param starvationAge how long an experiment may wait within its project's deserved GPUs before
+ *         other work of that project is held back for it
+ * @param lineWindow how many experiments of each line of alike pending work a cycle considers at first
+ */
+public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Duration starvationAge, int lineWindow)
+{
+    public static final SchedulingSettings DEFAULTS = new SchedulingSettings(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMinutes(5), 16);
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+    public SchedulingSettings
+    {
+        requireNonNull(cycleInterval, "cycleInterval is null");
+        requireNonNull(cycleGap, "cycleGap is null");
+        requireNonNull(starvationAge, "starvationAge is null");
+        if (cycleInterval.compareTo(Duration.ofMillis(100)) < 0 || cycleInterval.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new IllegalArgumentException("--cycle-interval must be between 100ms and 10m: got " + text(cycleInterval));
+        }
+        if (cycleGap.compareTo(Duration.ofMillis(10)) < 0 || cycleGap.compareTo(cycleInterval) > 0) {
+            throw new IllegalArgumentException("--cycle-gap must be between 10ms and --cycle-interval (" + text(cycleInterval) + "): got " + text(cycleGap));
+        }
+        if (starvationAge.compareTo(Duration.ofSeconds(1)) < 0 || starvationAge.compareTo(Duration.ofDays(30)) > 0) {
+            throw new IllegalArgumentException("--starvation-age must be between 1s and 720h: got " + text(starvationAge));
+        }
+        if (lineWindow < 1 || lineWindow > 1024) {
+            throw new IllegalArgumentException("the line window must be between 1 and 1024: got " + lineWindow);
+        }
+    }
+
+    public SchedulingSettings withCycleInterval(Duration cycleInterval)
+    {
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow);
+    }
+
+    public SchedulingSettings withCycleGap(Duration cycleGap)
+    {
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow);
+    }
+
+    public SchedulingSettings withStarvationAge(Duration starvationAge)
+    {
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow);
+    }
+
+    /** "200ms", "1s", "5m", "1h" (one number and one unit; the flag's name goes into the message). */
+    static Duration parse(String flag, String value)
+    {
+        Matcher matcher = DURATION.matcher(value.strip().toLowerCase(Locale.ROOT));
+        if (!matcher.matches()) {
+            throw new IllegalArgumentException(flag + " must be a duration such as 200ms, 1s, 5m or 1h: got '" + value + "'");
+        }
+        long amount = Long.parseLong(matcher.group(1));
+        return switch (matcher.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
+        };
+    }
+
+    private static String text(Duration duration)
+    {
+        return duration.toMillis() % 1000 != 0 ? duration.toMillis() + "ms" : duration.toSeconds() + "s";
+    }
+}
