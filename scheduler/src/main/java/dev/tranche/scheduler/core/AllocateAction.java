@@ -37,14 +37,14 @@ final class AllocateAction
     public void execute(Session session)
     {
         Map<List<Object>, Session.NoFit> overQuotaMessages = new HashMap<>();
-        if (session.ordering.queues() == Ordering.QueueOrder.SINGLE_QUEUE) {
+        if (session.ordering().queues() == Ordering.QueueOrder.SINGLE_QUEUE) {
             // one cluster-wide queue in the ordering's order: every job that fits starts, quotas only limit
-            List<PendingExperiment> all = new ArrayList<>(session.snapshot.pending());
-            all.sort(session.jobOrder);
+            List<PendingExperiment> all = new ArrayList<>(session.snapshot().pending());
+            all.sort(session.jobOrder());
             Map<String, Deque<PendingExperiment>> queue = new LinkedHashMap<>();
             queue.put(SINGLE_QUEUE, new ArrayDeque<>(all));
             drain(session, queue, name -> name, name -> 0, name -> 0, job -> {
-                if (session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
+                if (session.ledger().withinDeserved(job.project(), session.demandMilli(job))) {
                     allocateInQuota(session, job);
                 }
                 else {
@@ -53,11 +53,11 @@ final class AllocateAction
             });
             return;
         }
-        Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session, session.snapshot.pending());
+        Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session, session.snapshot().pending());
         Map<String, List<PendingExperiment>> deferred = new LinkedHashMap<>();
         // in quota every project is its own group: the guaranteed share needs no department level
-        drain(session, inQuota, project -> project, session.ledger::deservedRatio, session.ledger::deservedRatio, job -> {
-            if (!session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
+        drain(session, inQuota, project -> project, session.ledger()::deservedRatio, session.ledger()::deservedRatio, job -> {
+            if (!session.ledger().withinDeserved(job.project(), session.demandMilli(job))) {
                 deferred.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
                 return;
             }
@@ -66,7 +66,7 @@ final class AllocateAction
 
         List<PendingExperiment> overQuotaJobs = new ArrayList<>();
         deferred.values().forEach(overQuotaJobs::addAll);
-        drain(session, queuesByProject(session, overQuotaJobs), session.ledger::fairShareGroup, session.ledger::groupShare, session.ledger::weightedDominantShare,
+        drain(session, queuesByProject(session, overQuotaJobs), session.ledger()::fairShareGroup, session.ledger()::groupShare, session.ledger()::weightedDominantShare,
                 job -> allocateOverQuota(session, job, overQuotaMessages));
     }
 
@@ -79,8 +79,8 @@ final class AllocateAction
         if (outcome == Outcome.PLACED || neverFits(session, job)) {
             return;
         }
-        session.unplaced.put(job.id(), Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noRoom(session, job, outcome)));
-        session.starvedInQuota.add(job);
+        session.explain(Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noRoom(session, job, outcome)));
+        session.markStarvedInQuota(job);
         holdIfStarving(session, job);
     }
 
@@ -88,15 +88,15 @@ final class AllocateAction
     {
         long demand = session.demandMilli(job);
         if (!job.preemptible()) {
-            session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.NON_PREEMPTIBLE_OVER_QUOTA, String.format(
+            session.explain(new Unplaced(job.id(), UnplacedReason.NON_PREEMPTIBLE_OVER_QUOTA, String.format(
                     "non-preemptible work runs only within the deserved GPUs of project %s: deserved %s, uses %s, asks %s",
-                    job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu()),
-                    QuotaLedger.gpus(session.ledger.used(job.project())), QuotaLedger.gpus(demand))));
+                    job.project(), QuotaLedger.gpus(session.ledger().quota(job.project()).deservedMilliGpu()),
+                    QuotaLedger.gpus(session.ledger().used(job.project())), QuotaLedger.gpus(demand))));
             return;
         }
-        Optional<Unplaced> limit = session.ledger.limitViolation(job.id(), job.project(), demand);
+        Optional<Unplaced> limit = session.ledger().limitViolation(job.id(), job.project(), demand);
         if (limit.isPresent()) {
-            session.unplaced.put(job.id(), limit.get());
+            session.explain(limit.get());
             return;
         }
         Outcome outcome = tryPlace(session, job, false);
@@ -107,7 +107,7 @@ final class AllocateAction
         Session.NoFit noFit = outcome == Outcome.QUOTA
                 ? overQuota(session, job, outcome)
                 : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuota(session, job, outcome));
-        session.unplaced.put(job.id(), Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noFit));
+        session.explain(Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noFit));
         holdIfStarving(session, job);
     }
 
@@ -115,7 +115,7 @@ final class AllocateAction
     private static boolean neverFits(Session session, PendingExperiment job)
     {
         Optional<Session.NoFit> never = session.neverFits(job);
-        never.ifPresent(noFit -> session.unplaced.put(job.id(), Unplaced.noFit(job.id(), UnplacedReason.NEVER_FITS, noFit)));
+        never.ifPresent(noFit -> session.explain(Unplaced.noFit(job.id(), UnplacedReason.NEVER_FITS, noFit)));
         return never.isPresent();
     }
 
@@ -123,7 +123,7 @@ final class AllocateAction
     {
         Session.NoFit noRoom = noRoom(session, job, outcome);
         return new Session.NoFit(noRoom.message() + String.format("; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
-                job.project(), QuotaLedger.gpus(session.ledger.quota(job.project()).deservedMilliGpu())), noRoom.fit());
+                job.project(), QuotaLedger.gpus(session.ledger().quota(job.project()).deservedMilliGpu())), noRoom.fit());
     }
 
     private interface JobHandler
@@ -157,11 +157,11 @@ final class AllocateAction
             String project = projects.poll();
             Deque<PendingExperiment> queue = queues.get(project);
             PendingExperiment job = queue.poll();
-            PendingExperiment starving = session.heldFor.get(project);
+            PendingExperiment starving = session.heldFor(project).orElse(null);
             if (starving != null) {
-                session.unplaced.put(job.id(), new Unplaced(job.id(), UnplacedReason.HELD_FOR_STARVING, String.format(
+                session.explain(new Unplaced(job.id(), UnplacedReason.HELD_FOR_STARVING, String.format(
                         "held back so that starving experiment %s of project %s (waited %d, starvation age %d) gets room first",
-                        starving.id(), project, starving.age(), session.options.starvationAge())));
+                        starving.id(), project, starving.age(), session.options().starvationAge())));
             }
             else {
                 handler.handle(job);
@@ -179,7 +179,7 @@ final class AllocateAction
 
     private static Session.NoFit noRoom(Session session, PendingExperiment job, Outcome outcome)
     {
-        Session.NoFit noFit = session.noRoom.get(Session.GangShape.of(job));
+        Session.NoFit noFit = session.noRoom(Session.GangShape.of(job)).orElse(null);
         if (outcome == Outcome.QUOTA || noFit == null) {
             return session.noFit(job);
         }
@@ -190,22 +190,22 @@ final class AllocateAction
     private static Outcome tryPlace(Session session, PendingExperiment job, boolean inQuota)
     {
         Session.GangShape shape = Session.GangShape.of(job);
-        if (session.noRoom.containsKey(shape)) {
+        if (session.noRoom(shape).isPresent()) {
             return Outcome.NO_ROOM;
         }
-        int checkpoint = session.statement.checkpoint();
-        Optional<List<ReplicaPlacement>> gang = session.statement.placeGang(job.request(), job.replicas());
+        int checkpoint = session.statement().checkpoint();
+        Optional<List<ReplicaPlacement>> gang = session.statement().placeGang(job.request(), job.replicas());
         if (gang.isEmpty()) {
-            session.noRoom.put(shape, session.noFit(job));
+            session.rememberNoRoom(shape, session.noFit(job));
             return Outcome.NO_ROOM;
         }
         long actual = gang.get().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
         // memory-sized requests are only known in milli once placed: check the quota again
         boolean allowed = inQuota
-                ? session.ledger.withinDeserved(job.project(), actual)
-                : session.ledger.limitViolation(job.id(), job.project(), actual).isEmpty();
+                ? session.ledger().withinDeserved(job.project(), actual)
+                : session.ledger().limitViolation(job.id(), job.project(), actual).isEmpty();
         if (!allowed) {
-            session.statement.rollback(checkpoint);
+            session.statement().rollback(checkpoint);
             return Outcome.QUOTA;
         }
         session.recordPlacement(job, gang.get(), List.of());
@@ -215,8 +215,8 @@ final class AllocateAction
     private static void holdIfStarving(Session session, PendingExperiment job)
     {
         // a single queue never holds back: nothing reserves room there (fifo as replays define it)
-        if (session.isStarving(job) && session.ordering.queues() == Ordering.QueueOrder.FAIR_SHARE) {
-            session.heldFor.putIfAbsent(job.project(), job);
+        if (session.isStarving(job) && session.ordering().queues() == Ordering.QueueOrder.FAIR_SHARE) {
+            session.holdProjectFor(job);
         }
     }
 
@@ -228,7 +228,7 @@ final class AllocateAction
         }
         Map<String, Deque<PendingExperiment>> queues = new LinkedHashMap<>();
         lists.forEach((project, list) -> {
-            list.sort(session.jobOrder);
+            list.sort(session.jobOrder());
             queues.put(project, new ArrayDeque<>(list));
         });
         return queues;

@@ -29,13 +29,13 @@ final class PreemptAction
     public void execute(Session session)
     {
         List<PendingExperiment> waiting = new ArrayList<>();
-        for (PendingExperiment job : session.snapshot.pending()) {
-            Unplaced reason = session.unplaced.get(job.id());
+        for (PendingExperiment job : session.snapshot().pending()) {
+            Unplaced reason = session.explanation(job.id()).orElse(null);
             if (reason != null && reason.reason() == UnplacedReason.NO_FIT) {
                 waiting.add(job);
             }
         }
-        waiting.sort(session.jobOrder);
+        waiting.sort(session.jobOrder());
         if (waiting.isEmpty()) {
             return;
         }
@@ -49,9 +49,9 @@ final class PreemptAction
             }
             List<RunningAllocation> candidates = byProject.getOrDefault(job.project(), List.of()).stream()
                     .filter(allocation -> allocation.priority() < job.priority())
-                    .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
+                    .filter(allocation -> !session.isEvicted(allocation.experimentId()))
                     .toList();
-            int checkpoint = session.statement.checkpoint();
+            int checkpoint = session.statement().checkpoint();
             Optional<VictimSearch.Plan> plan = VictimSearch.find(session, job, candidates);
             if (plan.isEmpty()) {
                 failed.add(key);
@@ -60,10 +60,10 @@ final class PreemptAction
             long freed = plan.get().victims().stream().mapToLong(RunningAllocation::gpuMilli).sum();
             long taken = plan.get().placements().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
             boolean allowed = job.preemptible()
-                    ? session.ledger.limitViolation(job.id(), job.project(), taken - freed).isEmpty()
-                    : session.ledger.withinDeserved(job.project(), taken - freed);
+                    ? session.ledger().limitViolation(job.id(), job.project(), taken - freed).isEmpty()
+                    : session.ledger().withinDeserved(job.project(), taken - freed);
             if (!allowed) {
-                session.statement.rollback(checkpoint);
+                session.statement().rollback(checkpoint);
                 continue;
             }
             for (RunningAllocation victim : plan.get().victims()) {

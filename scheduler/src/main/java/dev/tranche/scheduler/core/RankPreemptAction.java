@@ -32,8 +32,8 @@ final class RankPreemptAction
     public void execute(Session session)
     {
         List<PendingExperiment> waiting = new ArrayList<>();
-        for (PendingExperiment job : session.snapshot.pending()) {
-            Unplaced reason = session.unplaced.get(job.id());
+        for (PendingExperiment job : session.snapshot().pending()) {
+            Unplaced reason = session.explanation(job.id()).orElse(null);
             if (reason != null && reason.reason() == UnplacedReason.NO_FIT) {
                 waiting.add(job);
             }
@@ -41,7 +41,7 @@ final class RankPreemptAction
         if (waiting.isEmpty()) {
             return;
         }
-        waiting.sort(session.jobOrder);
+        waiting.sort(session.jobOrder());
         Map<String, Long> runningRank = new HashMap<>();
         for (RunningAllocation allocation : session.borrowable()) {
             runningRank.put(allocation.experimentId(), session.rank(allocation));
@@ -60,11 +60,11 @@ final class RankPreemptAction
             List<RunningAllocation> victims = new ArrayList<>();
             for (RunningAllocation allocation : candidates) {
                 if (runningRank.get(allocation.experimentId()) > rank && allocation.priority() <= job.priority()
-                        && !session.evicted.contains(allocation.experimentId())) {
+                        && !session.isEvicted(allocation.experimentId())) {
                     victims.add(allocation);
                 }
             }
-            int checkpoint = session.statement.checkpoint();
+            int checkpoint = session.statement().checkpoint();
             Optional<VictimSearch.Plan> plan = VictimSearch.find(session, job, victims);
             if (plan.isEmpty()) {
                 failed.add(key);
@@ -73,10 +73,10 @@ final class RankPreemptAction
             long freed = plan.get().victims().stream().filter(victim -> victim.project().equals(job.project())).mapToLong(RunningAllocation::gpuMilli).sum();
             long taken = plan.get().placements().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
             boolean allowed = job.preemptible()
-                    ? session.ledger.limitViolation(job.id(), job.project(), taken - freed).isEmpty()
-                    : session.ledger.withinDeserved(job.project(), taken - freed);
+                    ? session.ledger().limitViolation(job.id(), job.project(), taken - freed).isEmpty()
+                    : session.ledger().withinDeserved(job.project(), taken - freed);
             if (!allowed) {
-                session.statement.rollback(checkpoint);
+                session.statement().rollback(checkpoint);
                 continue;
             }
             for (RunningAllocation victim : plan.get().victims()) {

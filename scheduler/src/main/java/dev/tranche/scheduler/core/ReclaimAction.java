@@ -31,7 +31,7 @@ final class ReclaimAction
     @Override
     public void execute(Session session)
     {
-        List<PendingExperiment> starved = session.starvedInQuota.stream().sorted(session.jobOrder).toList();
+        List<PendingExperiment> starved = session.starvedInQuota().stream().sorted(session.jobOrder()).toList();
         if (starved.isEmpty()) {
             return;
         }
@@ -41,41 +41,41 @@ final class ReclaimAction
         // value: whether there was anything to evict, which decides what the reason says
         Map<List<Object>, Boolean> failed = new HashMap<>();
         for (PendingExperiment job : starved) {
-            if (session.placements.containsKey(job.id()) || !session.ledger.withinDeserved(job.project(), session.demandMilli(job))) {
+            if (session.isPlaced(job.id()) || !session.ledger().withinDeserved(job.project(), session.demandMilli(job))) {
                 continue;
             }
             List<Object> key = List.of(job.project(), job.request(), job.replicas());
             Optional<VictimSearch.Plan> plan = Optional.empty();
-            int checkpoint = session.statement.checkpoint();
+            int checkpoint = session.statement().checkpoint();
             Boolean hadCandidates = failed.get(key);
             if (hadCandidates == null) {
                 List<RunningAllocation> candidates = borrowed.stream()
                         .filter(allocation -> !allocation.project().equals(job.project()))
-                        .filter(allocation -> !session.evicted.contains(allocation.experimentId()))
+                        .filter(allocation -> !session.isEvicted(allocation.experimentId()))
                         .toList();
                 hadCandidates = !candidates.isEmpty();
                 plan = VictimSearch.find(session, job, candidates);
             }
             if (plan.isEmpty()) {
                 failed.put(key, hadCandidates);
-                Unplaced before = session.unplaced.get(job.id());
+                Unplaced before = session.explanation(job.id()).orElse(null);
                 if (before != null && hadCandidates) {
-                    session.unplaced.put(job.id(), before.adding("; evicting other projects' over-quota work would not make room either"));
+                    session.explain(before.adding("; evicting other projects' over-quota work would not make room either"));
                 }
                 continue;
             }
             long actual = plan.get().placements().stream().mapToLong(ReplicaPlacement::totalGpuMilli).sum();
-            if (!session.ledger.withinDeserved(job.project(), actual)) {
-                session.statement.rollback(checkpoint);
+            if (!session.ledger().withinDeserved(job.project(), actual)) {
+                session.statement().rollback(checkpoint);
                 continue;
             }
-            long deserved = session.ledger.quota(job.project()).deservedMilliGpu();
+            long deserved = session.ledger().quota(job.project()).deservedMilliGpu();
             for (RunningAllocation victim : plan.get().victims()) {
-                long victimDeserved = session.ledger.quota(victim.project()).deservedMilliGpu();
+                long victimDeserved = session.ledger().quota(victim.project()).deservedMilliGpu();
                 session.recordEviction(victim, job, Preemption.Kind.RECLAIM, String.format(
                         "project %s reclaims GPUs within its deserved %s for %s; project %s uses %s GPUs, beyond its deserved %s",
                         job.project(), QuotaLedger.gpus(deserved), job.id(), victim.project(),
-                        QuotaLedger.gpus(session.ledger.used(victim.project())), QuotaLedger.gpus(victimDeserved)));
+                        QuotaLedger.gpus(session.ledger().used(victim.project())), QuotaLedger.gpus(victimDeserved)));
             }
             session.recordPlacement(job, plan.get().placements(), plan.get().victims().stream().map(RunningAllocation::experimentId).toList());
         }

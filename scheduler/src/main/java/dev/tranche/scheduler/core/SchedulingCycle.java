@@ -90,7 +90,7 @@ public final class SchedulingCycle
             action.execute(session);
         }
         Decisions decisions = session.decisions();
-        taken.remember(decisions, session.state);
+        taken.remember(decisions, session.state());
         memo.set(taken);
         return decisions;
     }

@@ -48,17 +48,17 @@ final class Session
     };
 
     /** Within a queue: higher priority, then the ordering's rank, then starving (oldest first), then arrival. */
-    final Comparator<PendingExperiment> jobOrder;
-    final Ordering ordering;
+    private final Comparator<PendingExperiment> jobOrder;
+    private final Ordering ordering;
     /** The ordering's rank of each pending experiment, computed once; empty when every rank is the same. */
     private final Map<String, Long> pendingRank;
 
-    final ClusterSnapshot snapshot;
-    final SchedulingOptions options;
-    final ClusterState state;
-    final Placer placer;
-    final Statement statement;
-    final QuotaLedger ledger;
+    private final ClusterSnapshot snapshot;
+    private final SchedulingOptions options;
+    private final ClusterState state;
+    private final Placer placer;
+    private final Statement statement;
+    private final QuotaLedger ledger;
     /** Whether the running experiment at that position of the snapshot is within its project's deserved share: never preempted. */
     private final boolean[] protectedAt;
     private List<RunningAllocation> borrowable;
@@ -67,20 +67,20 @@ final class Session
     // reads their resolved rows from there
     private final CycleMemo.Table runningTable;
     private final IdentityHashMap<RunningAllocation, Integer> borrowableIndex = new IdentityHashMap<>();
-    final Set<String> evicted = new HashSet<>();
-    final Map<String, Placement> placements = new LinkedHashMap<>();
-    final List<Preemption> preemptions = new ArrayList<>();
-    final Map<String, Unplaced> unplaced = new LinkedHashMap<>();
+    private final Set<String> evicted = new HashSet<>();
+    private final Map<String, Placement> placements = new LinkedHashMap<>();
+    private final List<Preemption> preemptions = new ArrayList<>();
+    private final Map<String, Unplaced> unplaced = new LinkedHashMap<>();
     /** In-quota work that did not fit: candidates for reclaim. */
-    final List<PendingExperiment> starvedInQuota = new ArrayList<>();
+    private final List<PendingExperiment> starvedInQuota = new ArrayList<>();
     /** Projects whose later work waits for a starving experiment, by the experiment it waits for. */
-    final Map<String, PendingExperiment> heldFor = new LinkedHashMap<>();
+    private final Map<String, PendingExperiment> heldFor = new LinkedHashMap<>();
     /**
      * Gangs that found no room during allocate, with the explanation. Allocate only takes resources,
      * so a gang shape that did not fit once will not fit later in the same round: later experiments
      * of that shape skip the search.
      */
-    final Map<GangShape, NoFit> noRoom = new HashMap<>();
+    private final Map<GangShape, NoFit> noRoom = new HashMap<>();
     /** Gang shapes the cluster could not hold even empty, with the explanation; empty when it could. */
     private final Map<GangShape, Optional<NoFit>> neverFits = new HashMap<>();
     private final long referenceGpuMemoryMib;
@@ -347,6 +347,100 @@ final class Session
         evicted.add(victim.experimentId());
         preemptions.add(new Preemption(victim.experimentId(), forJob.id(), kind, reason));
         ledger.remove(victim.project(), victim.gpuMilli(), victim.cpuMilli(), victim.memoryMib());
+    }
+
+    // What actions read: the cycle's inputs and collaborators (each with its own verbs).
+
+    Comparator<PendingExperiment> jobOrder()
+    {
+        return jobOrder;
+    }
+
+    Ordering ordering()
+    {
+        return ordering;
+    }
+
+    ClusterSnapshot snapshot()
+    {
+        return snapshot;
+    }
+
+    SchedulingOptions options()
+    {
+        return options;
+    }
+
+    ClusterState state()
+    {
+        return state;
+    }
+
+    Statement statement()
+    {
+        return statement;
+    }
+
+    QuotaLedger ledger()
+    {
+        return ledger;
+    }
+
+    // The cycle's decisions so far, changed only through these verbs.
+
+    /** Why {@code unplaced}'s experiment stays pending this cycle (a later explanation replaces an earlier one). */
+    void explain(Unplaced why)
+    {
+        unplaced.put(why.experimentId(), why);
+    }
+
+    Optional<Unplaced> explanation(String experimentId)
+    {
+        return Optional.ofNullable(unplaced.get(experimentId));
+    }
+
+    boolean isPlaced(String experimentId)
+    {
+        return placements.containsKey(experimentId);
+    }
+
+    boolean isEvicted(String experimentId)
+    {
+        return evicted.contains(experimentId);
+    }
+
+    /** In-quota work that found no room: reclaim's candidates. */
+    void markStarvedInQuota(PendingExperiment job)
+    {
+        starvedInQuota.add(job);
+    }
+
+    List<PendingExperiment> starvedInQuota()
+    {
+        return Collections.unmodifiableList(starvedInQuota);
+    }
+
+    /** Holds {@code project}'s later work for {@code starving}, unless it already waits for another. */
+    void holdProjectFor(PendingExperiment starving)
+    {
+        heldFor.putIfAbsent(starving.project(), starving);
+    }
+
+    /** The starving experiment {@code project}'s later work waits for, if any. */
+    Optional<PendingExperiment> heldFor(String project)
+    {
+        return Optional.ofNullable(heldFor.get(project));
+    }
+
+    /** Why a gang of this shape found no room this round, if one already failed. */
+    Optional<NoFit> noRoom(GangShape shape)
+    {
+        return Optional.ofNullable(noRoom.get(shape));
+    }
+
+    void rememberNoRoom(GangShape shape, NoFit why)
+    {
+        noRoom.put(shape, why);
     }
 
     /** Why a gang found no room: the sentence, and the per-node fit counts for one replica behind it. */

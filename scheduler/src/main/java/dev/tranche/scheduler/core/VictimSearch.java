@@ -37,7 +37,7 @@ final class VictimSearch
     private VictimSearch(Session session, ResourceRequest request)
     {
         this.session = session;
-        this.state = session.state;
+        this.state = session.state();
         this.request = request;
         int nodes = state.nodeCount();
         capacity = new int[nodes];
@@ -89,13 +89,13 @@ final class VictimSearch
                 search.apply(victim, +1);
             }
         }
-        int checkpoint = session.statement.checkpoint();
+        int checkpoint = session.statement().checkpoint();
         for (RunningAllocation victim : taken) {
-            session.statement.evict(victim);
+            session.statement().evict(victim);
         }
-        Optional<List<ReplicaPlacement>> gang = session.statement.placeGang(job.request(), job.replicas());
+        Optional<List<ReplicaPlacement>> gang = session.statement().placeGang(job.request(), job.replicas());
         if (gang.isEmpty()) {
-            session.statement.rollback(checkpoint);
+            session.statement().rollback(checkpoint);
             return Optional.empty();
         }
         return Optional.of(new Plan(List.copyOf(taken), gang.get()));
