@@ -18,9 +18,22 @@ final class Statement
 {
     private final ClusterState state;
     private final Placer placer;
-    // each entry: a placement taken (+1) or given back (-1), undone in reverse order
-    private final List<ReplicaPlacement> changes = new ArrayList<>();
-    private final List<Integer> signs = new ArrayList<>();
+    // undone in reverse order
+    private final List<Change> changes = new ArrayList<>();
+
+    /** One replica's resources taken from the cluster or given back to it. */
+    private record Change(boolean taken, ReplicaPlacement replica)
+    {
+        void undo(ClusterState state)
+        {
+            if (taken) {
+                state.release(replica);
+            }
+            else {
+                state.allocate(replica);
+            }
+        }
+    }
 
     Statement(ClusterState state, Placer placer)
     {
@@ -36,7 +49,7 @@ final class Statement
     Optional<ReplicaPlacement> place(ResourceRequest request)
     {
         Optional<ReplicaPlacement> placement = placer.place(request);
-        placement.ifPresent(taken -> record(taken, +1));
+        placement.ifPresent(taken -> changes.add(new Change(true, taken)));
         return placement;
     }
 
@@ -60,7 +73,7 @@ final class Statement
     {
         for (ReplicaPlacement replica : allocation.replicas()) {
             state.release(replica);
-            record(replica, -1);
+            changes.add(new Change(false, replica));
         }
     }
 
@@ -68,21 +81,14 @@ final class Statement
     {
         for (ReplicaPlacement replica : allocation.replicas()) {
             state.allocate(replica);
-            record(replica, +1);
+            changes.add(new Change(true, replica));
         }
     }
 
     void rollback(int checkpoint)
     {
         for (int i = changes.size() - 1; i >= checkpoint; i--) {
-            if (signs.get(i) > 0) {
-                state.release(changes.get(i));
-            }
-            else {
-                state.allocate(changes.get(i));
-            }
-            changes.remove(i);
-            signs.remove(i);
+            changes.remove(i).undo(state);
         }
     }
 
@@ -90,12 +96,5 @@ final class Statement
     void commit()
     {
         changes.clear();
-        signs.clear();
-    }
-
-    private void record(ReplicaPlacement placement, int sign)
-    {
-        changes.add(placement);
-        signs.add(sign);
     }
 }
