@@ -1,7 +1,11 @@
 package dev.tranche.scheduler.core;
 
+import dev.tranche.scheduler.core.model.PendingExperiment;
+
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToLongFunction;
 
 import static java.util.Objects.requireNonNull;
 
@@ -34,6 +38,21 @@ public record Ordering(String name, JobRank rank, QueueOrder queues, boolean pre
         requireNonNull(name, "name is null");
         requireNonNull(rank, "rank is null");
         requireNonNull(queues, "queues is null");
+    }
+
+    /**
+     * The order of experiments within a queue: higher priority first, then this ordering's rank
+     * ({@code rank}, lower first), then starving work (waited at least {@code starvationAge}; the
+     * longest waiting first), then arrival, then id so that no two compare equal.
+     */
+    public Comparator<PendingExperiment> jobOrder(ToLongFunction<PendingExperiment> rank, long starvationAge)
+    {
+        return Comparator.comparingInt(PendingExperiment::priority).reversed()
+                .thenComparingLong(rank)
+                .thenComparing(job -> job.age() < starvationAge)
+                .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
+                .thenComparingLong(PendingExperiment::arrivalSequence)
+                .thenComparing(PendingExperiment::id);
     }
 
     /** What the server runs. */

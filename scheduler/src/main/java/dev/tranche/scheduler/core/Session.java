@@ -47,7 +47,7 @@ final class Session
         return left.experimentId().compareTo(right.experimentId());
     };
 
-    /** Within a queue: higher priority, then the ordering's rank, then starving (oldest first), then arrival. */
+    /** The order of experiments within a queue ({@link Ordering#jobOrder}). */
     private final Comparator<PendingExperiment> jobOrder;
     private final Ordering ordering;
     /** The ordering's rank of each pending experiment, computed once; empty when every rank is the same. */
@@ -136,12 +136,7 @@ final class Session
                 pendingRank.put(job.id(), ordering.rank().rank(job.id(), snapshot.history()));
             }
         }
-        this.jobOrder = Comparator.comparingInt(PendingExperiment::priority).reversed()
-                .thenComparingLong(this::rank)
-                .thenComparing(job -> job.age() < starvationAge)
-                .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
-                .thenComparingLong(PendingExperiment::arrivalSequence)
-                .thenComparing(PendingExperiment::id);
+        this.jobOrder = ordering.jobOrder(this::rank, starvationAge);
     }
 
     /** The ordering's rank of a pending experiment: lower goes first among equals. */
