@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.Select;
@@ -139,7 +140,9 @@ final class DashboardBrowserTest
         page.findElement(By.id("quota-limit")).clear();
         page.findElement(By.id("quota-limit")).sendKeys("5.5");
         page.findElement(By.id("quota-save")).click();
-        await().atMost(Duration.ofSeconds(10)).until(() -> page.findElement(By.cssSelector("tr[data-project='speech'] .deserved")).getText().equals("3"));
+        // the table is drawn again after the save: a row found just before that goes stale, so look again
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(StaleElementReferenceException.class)
+                .until(() -> page.findElement(By.cssSelector("tr[data-project='speech'] .deserved")).getText().equals("3"));
         assertThat(page.findElement(By.cssSelector("tr[data-project='speech'] .limit")).getText()).isEqualTo("5.5");
         assertThat(client.getQuota("speech").getDeservedGpus()).isEqualTo(3);
         assertThat(client.getQuota("speech").getLimitGpus()).isEqualTo(5.5);
