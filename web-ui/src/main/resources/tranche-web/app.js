@@ -36,7 +36,7 @@ const Tranche = (() => {
   }
 
   function nav(active) {
-    const pages = [["index.html", "Experiments"], ["cluster.html", "Cluster"], ["quotas.html", "Quotas"]];
+    const pages = [["index.html", "Experiments"], ["cluster.html", "Cluster"], ["quotas.html", "Quotas"], ["usage.html", "Usage"]];
     const header = document.createElement("header");
     header.innerHTML = `<span class="brand">Tranche</span>` +
       pages.map(([href, title]) => `<a href="/${href}" class="${active === href ? "active" : ""}">${title}</a>`).join("");

@@ -38,6 +38,7 @@ import static java.util.Objects.requireNonNull;
                 ProjectsCommand.class,
                 QuotaCommand.class,
                 NodesCommand.class,
+                UsageCommand.class,
                 DepartmentsCommand.class,
                 MetricsCommand.class,
                 LogsCommand.class,

@@ -1,6 +1,8 @@
 package dev.tranche.client;
 
 import dev.tranche.proto.v1.AdminServiceGrpc;
+import dev.tranche.proto.v1.GetUsageRequest;
+import dev.tranche.proto.v1.GetUsageResponse;
 import dev.tranche.proto.v1.AuthServiceGrpc;
 import dev.tranche.proto.v1.CreateTokenRequest;
 import dev.tranche.proto.v1.CreateTokenResponse;
@@ -189,6 +191,12 @@ public final class TrancheClient
     public ListNodesResponse listNodes()
     {
         return admin().listNodes(ListNodesRequest.getDefaultInstance());
+    }
+
+    /** Usage over time: GPUs held against deserved per project, the cluster's allocation, waits per day. */
+    public GetUsageResponse usage(GetUsageRequest request)
+    {
+        return admin().getUsage(request);
     }
 
     public Token whoAmI()

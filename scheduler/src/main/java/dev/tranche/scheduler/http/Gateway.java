@@ -9,6 +9,7 @@ import dev.tranche.proto.v1.CancelExperimentRequest;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
 import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GetExperimentRequest;
+import dev.tranche.proto.v1.GetUsageRequest;
 import dev.tranche.proto.v1.GetLogsRequest;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.ListExperimentsRequest;
@@ -89,6 +90,8 @@ final class Gateway
             json(ctx, admin(ctx).setQuota(SetQuotaRequest.newBuilder().setProject(ctx.pathParam("name")).setQuota(quota).build()));
         });
         app.get("/api/v1/nodes", ctx -> json(ctx, admin(ctx).listNodes(ListNodesRequest.getDefaultInstance())));
+        app.get("/api/v1/usage", ctx -> json(ctx, admin(ctx).getUsage(GetUsageRequest.newBuilder()
+                .setDays(intParam(ctx, "days", 0)).setProject(orEmpty(ctx.queryParam("project"))).build())));
     }
 
     private void listExperiments(Context ctx)

@@ -47,6 +47,7 @@ public final class AccessPolicy
         put(rules, AdminServiceGrpc.getListDepartmentsMethod(), AccessRule.VIEWER);
         put(rules, AdminServiceGrpc.getSetDepartmentQuotaMethod(), AccessRule.ADMIN);
         put(rules, AdminServiceGrpc.getListNodesMethod(), AccessRule.VIEWER);
+        put(rules, AdminServiceGrpc.getGetUsageMethod(), AccessRule.VIEWER);
 
         put(rules, AuthServiceGrpc.getWhoAmIMethod(), AccessRule.VIEWER);
         put(rules, AuthServiceGrpc.getCreateTokenMethod(), AccessRule.ADMIN);

@@ -32,6 +32,7 @@ import static java.util.Objects.requireNonNull;
  * @param localWorkerCommand run workers as child processes of this machine with this command
  * @param security tokens, TLS and rate limits (see docs/security.md)
  * @param scheduling the scheduling loop's pace and starvation age
+ * @param usageRetention how long usage samples (the Usage page) are kept
  */
 public record SchedulerConfig(
         Path home,
@@ -48,13 +49,15 @@ public record SchedulerConfig(
         Optional<KubernetesSettings> kubernetes,
         Optional<List<String>> localWorkerCommand,
         SecuritySettings security,
-        SchedulingSettings scheduling)
+        SchedulingSettings scheduling,
+        Duration usageRetention)
 {
     public static final int DEFAULT_GRPC_PORT = 50051;
     public static final int DEFAULT_HTTP_PORT = 8080;
     // serving every interface is an explicit choice (--bind 0.0.0.0), best made with TLS on
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
     public static final int DEFAULT_POOL_SIZE = 16;
+    public static final Duration DEFAULT_USAGE_RETENTION = Duration.ofDays(90);
 
     public SchedulerConfig
     {
@@ -70,6 +73,11 @@ public record SchedulerConfig(
         requireNonNull(localWorkerCommand, "localWorkerCommand is null");
         requireNonNull(security, "security is null");
         requireNonNull(scheduling, "scheduling is null");
+        requireNonNull(usageRetention, "usageRetention is null");
+        if (usageRetention.compareTo(Duration.ofDays(1)) < 0 || usageRetention.compareTo(Duration.ofDays(3650)) > 0) {
+            throw new IllegalArgumentException("--usage-retention must be between 1d and 3650d: got "
+                    + (usageRetention.toHours() % 24 == 0 ? usageRetention.toDays() + "d" : usageRetention.toHours() + "h"));
+        }
         if (kubernetes.isPresent() && localWorkerCommand.isPresent()) {
             throw new IllegalArgumentException("workers run either as pods (--kubernetes) or as local processes (--run-workers), not both");
         }
@@ -122,64 +130,71 @@ public record SchedulerConfig(
                 Optional.empty(),
                 Optional.empty(),
                 SecuritySettings.defaults().withAdminToken(nonBlank(environment.get("TRANCHE_ADMIN_TOKEN"))),
-                SchedulingSettings.DEFAULTS);
+                SchedulingSettings.DEFAULTS,
+                DEFAULT_USAGE_RETENTION);
     }
 
     public SchedulerConfig withHome(Path home)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withPorts(int grpcPort, int httpPort)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withBindAddress(String bindAddress)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withDatabase(Optional<String> url, Optional<String> user, Optional<String> password)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, url, user, password, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withInventory(Optional<Inventory> inventory)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withPlacementPolicy(String placementPolicy)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withKubernetes(Optional<KubernetesSettings> kubernetes)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withLocalWorkers(Optional<List<String>> localWorkerCommand)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withDatabasePoolSize(int databasePoolSize)
     {
-        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling);
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes, localWorkerCommand, security, scheduling, usageRetention);
+    }
+
+    public SchedulerConfig withUsageRetention(Duration usageRetention)
+    {
+        return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
+                localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withScheduling(SchedulingSettings scheduling)
     {
         return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
-                localWorkerCommand, security, scheduling);
+                localWorkerCommand, security, scheduling, usageRetention);
     }
 
     public SchedulerConfig withSecurity(SecuritySettings security)
     {
         return new SchedulerConfig(home, bindAddress, grpcPort, httpPort, databaseUrl, databaseUser, databasePassword, databasePoolSize, shutdownGrace, inventory, placementPolicy, kubernetes,
-                localWorkerCommand, security, scheduling);
+                localWorkerCommand, security, scheduling, usageRetention);
     }
 
     @Override

@@ -35,6 +35,8 @@ import dev.tranche.scheduler.store.EmbeddedPostgresServer;
 import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.scheduler.store.MetricsRepository;
 import dev.tranche.scheduler.store.ProjectRepository;
+import dev.tranche.scheduler.store.UsageRepository;
+import dev.tranche.scheduler.usage.UsageRecorder;
 import dev.tranche.scheduler.store.SecretRepository;
 import dev.tranche.scheduler.store.AuditRepository;
 import dev.tranche.scheduler.store.TokenRepository;
@@ -104,6 +106,8 @@ public final class SchedulerServer
     // workers get this long to checkpoint after SIGTERM before they are killed
     private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
     private static final Duration AUTH_SUMMARY_INTERVAL = Duration.ofSeconds(10);
+    // the Usage page's resolution: one sample a minute (the store keeps one per minute at most)
+    private static final Duration USAGE_SAMPLE_INTERVAL = Duration.ofMinutes(1);
     /**
      * The cycle the server runs by default, with the given placement policy: {@code tranche simulate
      * --policy tranche} replays through this very configuration.
@@ -138,14 +142,16 @@ public final class SchedulerServer
     private final TokenService tokens;
     private final AuditLog auditLog;
     private final FailedAuthentications failedAuthentications;
+    private final UsageRecorder usageRecorder;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
             SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, HttpApi http,
             WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution, Optional<LocalProcessBackend> localBackend,
-            TokenService tokens, AuditLog auditLog, FailedAuthentications failedAuthentications)
+            TokenService tokens, AuditLog auditLog, FailedAuthentications failedAuthentications, UsageRecorder usageRecorder)
     {
         this.failedAuthentications = failedAuthentications;
+        this.usageRecorder = usageRecorder;
         this.tokens = tokens;
         this.auditLog = auditLog;
         this.localBackend = localBackend;
@@ -187,6 +193,7 @@ public final class SchedulerServer
         HttpApi http = null;
         AuditLog auditLog = null;
         FailedAuthentications failures = null;
+        UsageRecorder usageRecorder = null;
         try {
             database = openDatabase(config);
             ExperimentEventBus events = new ExperimentEventBus();
@@ -242,10 +249,11 @@ public final class SchedulerServer
                     .orElse(null);
             WorkerLogs workerLogs = earlyLocal != null ? earlyLocal : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
             MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
+            UsageRepository usage = new UsageRepository(database.dataSource());
             ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs);
             List<BindableService> services = List.of(
                     experimentService,
-                    new AdminGrpcService(projects, cluster, translator),
+                    new AdminGrpcService(projects, cluster, translator, usage, clock),
                     new MetricsGrpcService(experiments, metricsRepository, credentials, events),
                     new AuthGrpcService(tokens, auditLog));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
@@ -293,6 +301,9 @@ public final class SchedulerServer
             http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, telemetry, tokens, auditLog,
                     failures, clock).start();
             schedulingLoop.start();
+            usageRecorder = new UsageRecorder(usage, USAGE_SAMPLE_INTERVAL, config.usageRetention(),
+                    sample -> sample.forEach(project -> telemetry.recordProjectUsage(project.project(), project.heldMilli(), project.deservedMilli())));
+            usageRecorder.start();
             if (kubernetesLauncher != null) {
                 execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts);
             }
@@ -307,7 +318,7 @@ public final class SchedulerServer
             Optional<String> firstAdminToken = tokens.ensureAdmin(config.security().adminToken());
             health.setStatus("", ServingStatus.SERVING);
             SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
-                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend), tokens, auditLog, failures);
+                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend), tokens, auditLog, failures, usageRecorder);
             firstAdminToken.ifPresent(SchedulerServer::announceAdminToken);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
@@ -316,6 +327,7 @@ public final class SchedulerServer
         catch (RuntimeException | Error e) {
             // whatever failed, nothing started here may outlive it (an embedded PostgreSQL above all)
             closeQuietly(execution);
+            closeQuietly(usageRecorder);
             if (schedulingLoop != null) {
                 schedulingLoop.close();
             }
@@ -483,6 +495,12 @@ public final class SchedulerServer
         grpc.awaitTermination();
     }
 
+    /** Records a usage sample now rather than at the next minute (tests; the recorder samples on its own). */
+    public void sampleUsage()
+    {
+        usageRecorder.sample();
+    }
+
     /** Stops taking calls, lets running ones finish within the grace period, then stops the rest. */
     @Override
     public void close()
@@ -493,6 +511,7 @@ public final class SchedulerServer
         log.info("Tranche scheduler shutting down");
         health.enterTerminalState();
         closeQuietly(execution);
+        usageRecorder.close();
         schedulingLoop.close();
         http.close();
         grpc.shutdown();

@@ -110,6 +110,10 @@ public final class ServerCommand
             description = "How long in-quota work may wait before the rest of its project is held back for it, e.g. 5m (default: 5m).")
     String starvationAge;
 
+    @Option(names = "--usage-retention", paramLabel = "DURATION",
+            description = "How long usage samples (the dashboard's Usage page) are kept, e.g. 30d (default: 90d).")
+    String usageRetention;
+
     @Option(names = "--dataset-root", paramLabel = "DIR",
             description = "A folder experiments may read data sets from (repeatable; default: the built-in data sets' folders and HOME/datasets).")
     List<Path> datasetRoots;
@@ -179,6 +183,9 @@ public final class ServerCommand
                 scheduling = scheduling.withStarvationAge(SchedulingSettings.parse("--starvation-age", starvationAge));
             }
             config = config.withScheduling(scheduling);
+            if (usageRetention != null) {
+                config = config.withUsageRetention(SchedulingSettings.parse("--usage-retention", usageRetention));
+            }
             if ((tlsCertificate == null) != (tlsKey == null)) {
                 throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both or neither");
             }

@@ -1,6 +1,11 @@
 package dev.tranche.scheduler.service;
 
 import dev.tranche.proto.v1.AdminServiceGrpc;
+import dev.tranche.proto.v1.ClusterUsageSample;
+import dev.tranche.proto.v1.DailyWait;
+import dev.tranche.proto.v1.GetUsageRequest;
+import dev.tranche.proto.v1.GetUsageResponse;
+import dev.tranche.proto.v1.ProjectUsageSample;
 import dev.tranche.proto.v1.CreateDepartmentRequest;
 import dev.tranche.proto.v1.CreateProjectRequest;
 import dev.tranche.proto.v1.Department;
@@ -29,12 +34,18 @@ import dev.tranche.scheduler.project.ProjectRecord;
 import dev.tranche.scheduler.scheduling.SpecTranslator;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
+import dev.tranche.scheduler.errors.NotFoundException;
+import dev.tranche.scheduler.usage.UsageStore;
 import io.grpc.stub.StreamObserver;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static java.util.Objects.requireNonNull;
 
@@ -45,9 +56,13 @@ public final class AdminGrpcService
     private final ProjectManager projects;
     private final ClusterUsage cluster;
     private final SpecTranslator translator;
+    private final UsageStore usage;
+    private final Clock clock;
 
-    public AdminGrpcService(ProjectManager projects, ClusterUsage cluster, SpecTranslator translator)
+    public AdminGrpcService(ProjectManager projects, ClusterUsage cluster, SpecTranslator translator, UsageStore usage, Clock clock)
     {
+        this.usage = requireNonNull(usage, "usage is null");
+        this.clock = requireNonNull(clock, "clock is null");
         this.projects = requireNonNull(projects, "projects is null");
         this.cluster = requireNonNull(cluster, "cluster is null");
         this.translator = requireNonNull(translator, "translator is null");
@@ -209,4 +224,54 @@ public final class AdminGrpcService
             return response.build();
         });
     }
+
+    @Override
+    public void getUsage(GetUsageRequest request, StreamObserver<GetUsageResponse> observer)
+    {
+        GrpcErrors.unary(observer, () -> {
+            int days = request.getDays() == 0 ? DEFAULT_USAGE_DAYS : request.getDays();
+            if (days < 1 || days > MAX_USAGE_DAYS) {
+                throw new IllegalArgumentException("days must be between 1 and " + MAX_USAGE_DAYS + " (0 means " + DEFAULT_USAGE_DAYS + "): got " + request.getDays());
+            }
+            Principal caller = Callers.current();
+            Optional<Set<String>> readable;
+            if (!request.getProject().isEmpty()) {
+                Callers.requireRead(caller, request.getProject());
+                if (!projects.exists(request.getProject())) {
+                    throw new NotFoundException("project " + request.getProject() + " does not exist");
+                }
+                readable = Optional.of(Set.of(request.getProject()));
+            }
+            else if (caller.isAdmin()) {
+                readable = Optional.empty();
+            }
+            else {
+                Set<String> names = new TreeSet<>();
+                projects.list().stream().map(ProjectRecord::name).filter(caller::canRead).forEach(names::add);
+                readable = Optional.of(names);
+            }
+            UsageStore.UsageHistory history = usage.history(clock.instant().minus(Duration.ofDays(days)), readable);
+            GetUsageResponse.Builder response = GetUsageResponse.newBuilder();
+            history.projects().forEach(sample -> response.addProjects(ProjectUsageSample.newBuilder()
+                    .setAt(ProtoMapper.timestamp(sample.at()))
+                    .setProject(sample.project())
+                    .setHeldGpus(sample.heldMilli() / 1000.0)
+                    .setDeservedGpus(sample.deservedMilli() / 1000.0)
+                    .setPending(sample.pending())));
+            history.cluster().forEach(sample -> response.addCluster(ClusterUsageSample.newBuilder()
+                    .setAt(ProtoMapper.timestamp(sample.at()))
+                    .setCapacityGpus(sample.capacityMilli() / 1000.0)
+                    .setAllocatedGpus(sample.allocatedMilli() / 1000.0)));
+            history.waits().forEach(wait -> response.addWaits(DailyWait.newBuilder()
+                    .setDay(wait.day().toString())
+                    .setProject(wait.project())
+                    .setStarted(wait.started())
+                    .setP50Seconds(wait.p50Seconds())
+                    .setP95Seconds(wait.p95Seconds())));
+            return response.build();
+        });
+    }
+
+    private static final int DEFAULT_USAGE_DAYS = 7;
+    private static final int MAX_USAGE_DAYS = 90;
 }

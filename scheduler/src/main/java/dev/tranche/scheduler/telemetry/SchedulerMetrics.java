@@ -36,6 +36,8 @@ public final class SchedulerMetrics
     private final AtomicLong allocatedMilli = new AtomicLong();
     private final AtomicLong idleMilli = new AtomicLong();
     private final Map<String, AtomicLong> queueLength = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> heldByProject = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> deservedByProject = new ConcurrentHashMap<>();
 
     public SchedulerMetrics()
     {
@@ -87,6 +89,24 @@ public final class SchedulerMetrics
             Gauge.builder("tranche.queue.length", gauge, AtomicLong::get).description("Experiments waiting, per project").tag("project", name).register(registry);
             return gauge;
         }).set(length));
+    }
+
+    /** A project's GPUs held and deserved at the last usage sample (the Usage page's series, as gauges). */
+    public void recordProjectUsage(String project, long heldMilli, long deservedMilli)
+    {
+        projectGauge(heldByProject, "tranche.project.gpu.held.milli", "Milli-GPUs a project's experiments held at the last usage sample", project)
+                .set(heldMilli);
+        projectGauge(deservedByProject, "tranche.project.gpu.deserved.milli", "Milli-GPUs a project is entitled to (its deserved quota)", project)
+                .set(deservedMilli);
+    }
+
+    private AtomicLong projectGauge(Map<String, AtomicLong> gauges, String name, String description, String project)
+    {
+        return gauges.computeIfAbsent(project, ignored -> {
+            AtomicLong gauge = new AtomicLong();
+            Gauge.builder(name, gauge, AtomicLong::get).description(description).tag("project", project).register(registry);
+            return gauge;
+        });
     }
 
     /** The parts of one cycle, so that a slow cycle says where its time went. */

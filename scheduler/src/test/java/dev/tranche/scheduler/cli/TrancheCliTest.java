@@ -109,6 +109,23 @@ final class TrancheCliTest
     }
 
     @Test
+    void usagePrintsEachProjectsShareAndWaitsAndRefusesABadPeriod()
+    {
+        scheduler.server().sampleUsage();
+        Run usage = tranche("usage");
+        assertThat(usage.exitCode()).as(usage.err()).isZero();
+        assertThat(usage.out()).startsWith("PROJECT").contains("default").contains("of its GPUs allocated on average over");
+        Run json = tranche("usage", "--days", "1", "-o", "json");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        JsonObject parsed = JsonParser.parseString(json.out()).getAsJsonObject();
+        assertThat(parsed.getAsJsonArray("projects")).isNotEmpty();
+        assertThat(parsed.getAsJsonArray("projects").get(0).getAsJsonObject().has("at")).isTrue();
+        Run bad = tranche("usage", "--days", "91");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err()).contains("days must be between 1 and 90 (0 means 7): got 91");
+    }
+
+    @Test
     void submitPrintsJsonOnRequestAndIsIdempotentWithRequestId()
     {
         Run first = tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1", "-o", "json");

@@ -130,6 +130,28 @@ final class DashboardBrowserTest
     }
 
     @Test
+    void theUsagePageShowsWhatAProjectHeldAgainstItsShareAndHowLongWorkWaited()
+    {
+        client.createProject(Project.newBuilder().setName("usage-team").build());
+        client.setQuota("usage-team", dev.tranche.proto.v1.Quota.newBuilder().setDeservedGpus(2).build());
+        ExperimentSpec spec = Specs.named("used-run", "usage-team");
+        spec = spec.toBuilder().setResources(spec.getResources().toBuilder().setGpu(GpuRequest.newBuilder().setCount(1))).build();
+        String id = client.submit(spec).getExperiment().getId();
+        await().atMost(Duration.ofSeconds(20)).until(() -> client.get(id).getState() == ExperimentState.SCHEDULED);
+        scheduler.server().sampleUsage();
+
+        ChromeDriver page = open("/usage.html");
+        WebElement panel = waitFor(page, By.cssSelector(".project-usage[data-project='usage-team']"));
+        assertThat(panel.findElement(By.cssSelector(".summary")).getText()).isEqualTo("Now: holds 1 of 2 deserved GPUs, 0 experiments waiting.");
+        assertThat(panel.findElement(By.cssSelector(".chart canvas")).isDisplayed()).isTrue();
+        assertThat(page.findElement(By.id("utilisation")).getText()).contains("% of the GPUs allocated");
+        WebElement wait = waitFor(page, By.cssSelector("#waits tr[data-project='usage-team']"));
+        assertThat(wait.getText()).contains("usage-team").contains(" s");
+        save("usage");
+        client.cancel(id, "done measuring");
+    }
+
+    @Test
     void anAdminChangesAQuotaAndThePageAndTheApiAgree()
     {
         client.createProject(Project.newBuilder().setName("speech").build());

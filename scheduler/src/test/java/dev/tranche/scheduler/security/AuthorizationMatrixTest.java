@@ -14,6 +14,7 @@ import dev.tranche.proto.v1.GetExperimentRequest;
 import dev.tranche.proto.v1.GetLogsRequest;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.GetQuotaRequest;
+import dev.tranche.proto.v1.GetUsageRequest;
 import dev.tranche.proto.v1.ListAuditEventsRequest;
 import dev.tranche.proto.v1.ListDepartmentsRequest;
 import dev.tranche.proto.v1.ListExperimentsRequest;
@@ -166,6 +167,7 @@ final class AuthorizationMatrixTest
         add(cases, AdminServiceGrpc.getSetDepartmentQuotaMethod(), AccessRule.ADMIN, false,
                 t -> SetDepartmentQuotaRequest.newBuilder().setDepartment("research").setQuota(Quota.newBuilder().setDeservedGpus(2)).build());
         add(cases, AdminServiceGrpc.getListNodesMethod(), AccessRule.VIEWER, true, t -> ListNodesRequest.getDefaultInstance());
+        add(cases, AdminServiceGrpc.getGetUsageMethod(), AccessRule.VIEWER, true, t -> GetUsageRequest.newBuilder().setProject(t.project()).build());
         add(cases, AuthServiceGrpc.getWhoAmIMethod(), AccessRule.VIEWER, false, t -> WhoAmIRequest.getDefaultInstance());
         add(cases, AuthServiceGrpc.getCreateTokenMethod(), AccessRule.ADMIN, false,
                 t -> CreateTokenRequest.newBuilder().setSubject("new-user").setRole(dev.tranche.proto.v1.Role.VIEWER).addProjects(t.project()).build());
@@ -329,6 +331,7 @@ final class AuthorizationMatrixTest
         cases.put("GET /api/v1/quotas", new HttpCase("GET", "/api/v1/quotas", null, AccessRule.VIEWER, true));
         cases.put("PUT /api/v1/projects/{name}/quota", new HttpCase("PUT", "/api/v1/projects/alpha/quota", alphaQuota, AccessRule.ADMIN, false));
         cases.put("GET /api/v1/nodes", new HttpCase("GET", "/api/v1/nodes", null, AccessRule.VIEWER, true));
+        cases.put("GET /api/v1/usage", new HttpCase("GET", "/api/v1/usage?project=alpha", null, AccessRule.VIEWER, true));
         cases.put("GET /api/v1/events", new HttpCase("GET", "/api/v1/events?project=alpha", null, AccessRule.VIEWER, true));
 
         assertThat(new TreeSet<>(scheduler.server().httpRoutes())).isEqualTo(new TreeSet<>(cases.keySet()));

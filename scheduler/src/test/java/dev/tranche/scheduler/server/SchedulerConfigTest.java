@@ -124,10 +124,13 @@ final class SchedulerConfigTest
     @Test
     void aBadPaceNamesTheFlagAndTheRule()
     {
-        assertThatThrownBy(() -> configFrom("--cycle-interval", "fast")).hasMessage("--cycle-interval must be a duration such as 200ms, 1s, 5m or 1h: got 'fast'");
+        assertThatThrownBy(() -> configFrom("--cycle-interval", "fast")).hasMessage("--cycle-interval must be a duration such as 200ms, 1s, 5m, 1h or 90d: got 'fast'");
         assertThatThrownBy(() -> configFrom("--cycle-interval", "20ms")).hasMessage("--cycle-interval must be between 100ms and 10m: got 20ms");
         assertThatThrownBy(() -> configFrom("--cycle-gap", "2s")).hasMessage("--cycle-gap must be between 10ms and --cycle-interval (1s): got 2s");
         assertThatThrownBy(() -> configFrom("--starvation-age", "0s")).hasMessage("--starvation-age must be between 1s and 720h: got 0s");
+        assertThatThrownBy(() -> configFrom("--usage-retention", "12h")).hasMessage("--usage-retention must be between 1d and 3650d: got 12h");
+        assertThat(configFrom("--usage-retention", "30d").usageRetention()).isEqualTo(Duration.ofDays(30));
+        assertThat(SchedulerConfig.fromEnvironment(Map.of(), USER_HOME).usageRetention()).isEqualTo(Duration.ofDays(90));
     }
 
     private static SchedulerConfig configFrom(String... arguments)

@@ -1,8 +1,12 @@
 package dev.tranche.scheduler.service;
 
 import dev.tranche.client.TrancheClient;
+import dev.tranche.proto.v1.GetUsageRequest;
+import dev.tranche.proto.v1.GetUsageResponse;
 import dev.tranche.proto.v1.Project;
+import dev.tranche.proto.v1.ProjectUsageSample;
 import dev.tranche.proto.v1.Quota;
+import dev.tranche.scheduler.security.Role;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -198,6 +202,26 @@ final class AdminServiceTest
         // Jetty refuses the path outright (400); either way nothing outside the web root is served
         assertThat(missing.statusCode()).isIn(400, 404);
         assertThat(missing.body()).doesNotContain("root:");
+    }
+
+    @Test
+    void usageShowsAMemberOnlyItsProjectsAndNamesBadRequests()
+    {
+        client.createProject(Project.newBuilder().setName("usage-a").build());
+        client.createProject(Project.newBuilder().setName("usage-b").build());
+        scheduler.server().sampleUsage();
+        assertThat(client.usage(GetUsageRequest.getDefaultInstance()).getProjectsList()).extracting(ProjectUsageSample::getProject)
+                .contains("usage-a", "usage-b", "default");
+        try (TrancheClient member = scheduler.client(scheduler.token(Role.MEMBER, "usage-a"))) {
+            GetUsageResponse mine = member.usage(GetUsageRequest.getDefaultInstance());
+            assertThat(mine.getProjectsList()).isNotEmpty().extracting(ProjectUsageSample::getProject).containsOnly("usage-a");
+            assertThat(mine.getClusterList()).as("the cluster as a whole is everyone's").isNotEmpty();
+            assertStatus(() -> member.usage(GetUsageRequest.newBuilder().setProject("usage-b").build()), Status.Code.PERMISSION_DENIED,
+                    "this token may not read project usage-b");
+        }
+        assertStatus(() -> client.usage(GetUsageRequest.newBuilder().setDays(91).build()), Status.Code.INVALID_ARGUMENT,
+                "days must be between 1 and 90 (0 means 7): got 91");
+        assertStatus(() -> client.usage(GetUsageRequest.newBuilder().setProject("nosuch").build()), Status.Code.NOT_FOUND, "project nosuch does not exist");
     }
 
     private static void assertStatus(Runnable call, Status.Code code, String message)

@@ -1,0 +1,127 @@
+package dev.tranche.scheduler.usage;
+
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.store.ClusterRepository;
+import dev.tranche.scheduler.store.Database;
+import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.scheduler.store.PlacementWriter;
+import dev.tranche.scheduler.store.ProjectRepository;
+import dev.tranche.scheduler.store.UsageRepository;
+import dev.tranche.scheduler.telemetry.SchedulerMetrics;
+import dev.tranche.scheduler.testing.Specs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Usage over time against real PostgreSQL: what a sample says each project held, deserved and had
+ * waiting; one sample per minute however often (or by however many restarted recorders) it is taken;
+ * old samples go; waits per day come from the experiments' timelines.
+ */
+final class UsageRecorderTest
+{
+    @TempDir
+    static Path home;
+
+    private static Database database;
+
+    @BeforeAll
+    static void open()
+    {
+        database = Database.openEmbedded(home, 4);
+    }
+
+    @AfterAll
+    static void close()
+    {
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    @Test
+    void samplesWhatEachProjectHeldAndWaitedOncePerMinuteAcrossRestarts()
+            throws Exception
+    {
+        new ClusterRepository(database.dataSource()).registerNodes(DeclaredInventory.of(2, 2, 24 * 1024).nodes());
+        ProjectRepository projects = new ProjectRepository(database.dataSource());
+        projects.create("vision", "", Optional.empty());
+        projects.setQuota("vision", 2000, OptionalLong.empty(), 1.0);
+        ExperimentRepository experiments = new ExperimentRepository(database.dataSource());
+        experiments.insert("exp-usage00001", Specs.named("runs", "vision"), Optional.empty(), "submitted");
+        experiments.insert("exp-usage00002", Specs.named("waits", "vision"), Optional.empty(), "submitted");
+        new PlacementWriter(database.dataSource()).place("exp-usage00001", List.of(new ReplicaPlacement("local-1", Map.of(0, 1000), 1000, 1024)),
+                "placed", List.of());
+        // a sample older than the retention, which the next sample removes
+        execute("INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending) VALUES (now() - interval '100 days', 'vision', 5, 5, 5)");
+
+        SchedulerMetrics metrics = new SchedulerMetrics();
+        UsageRecorder recorder = new UsageRecorder(new UsageRepository(database.dataSource()), Duration.ofMinutes(1), Duration.ofDays(90),
+                sample -> sample.forEach(project -> metrics.recordProjectUsage(project.project(), project.heldMilli(), project.deservedMilli())));
+        List<UsageStore.ProjectSample> first = recorder.sample();
+        assertThat(first).filteredOn(sample -> sample.project().equals("vision")).singleElement().satisfies(sample -> {
+            assertThat(sample.heldMilli()).isEqualTo(1000);
+            assertThat(sample.deservedMilli()).isEqualTo(2000);
+            assertThat(sample.pending()).isEqualTo(1);
+        });
+        assertThat(first).filteredOn(sample -> sample.project().equals("default")).singleElement()
+                .satisfies(sample -> assertThat(sample.heldMilli()).isZero());
+        assertThat(metrics.scrape()).contains("tranche_project_gpu_held_milli{project=\"vision\"} 1000.0")
+                .contains("tranche_project_gpu_deserved_milli{project=\"vision\"} 2000.0");
+
+        // sampled again, by this recorder and by a new one (a restarted scheduler): never two rows for one minute
+        recorder.sample();
+        new UsageRecorder(new UsageRepository(database.dataSource()), Duration.ofMinutes(1), Duration.ofDays(90), sample -> {}).sample();
+        assertThat(count("SELECT count(*) FROM usage_samples")).isEqualTo(count("SELECT count(DISTINCT (project, at)) FROM usage_samples"));
+        assertThat(count("SELECT count(*) FROM cluster_usage_samples")).isEqualTo(count("SELECT count(DISTINCT at) FROM cluster_usage_samples"));
+        assertThat(count("SELECT count(*) FROM usage_samples WHERE at < now() - interval '90 days'")).as("older than the retention").isZero();
+
+        UsageStore.UsageHistory history = new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofDays(1)), Optional.of(Set.of("vision")));
+        assertThat(history.projects()).isNotEmpty().allSatisfy(sample -> assertThat(sample.project()).isEqualTo("vision"));
+        assertThat(history.cluster()).isNotEmpty().allSatisfy(sample -> {
+            assertThat(sample.capacityMilli()).isEqualTo(4000);
+            assertThat(sample.allocatedMilli()).isEqualTo(1000);
+        });
+        // the placed experiment started today, after a wait of well under a minute
+        assertThat(history.waits()).singleElement().satisfies(wait -> {
+            assertThat(wait.project()).isEqualTo("vision");
+            assertThat(wait.started()).isEqualTo(1);
+            assertThat(wait.p95Seconds()).isBetween(0.0, 60.0);
+        });
+        assertThat(new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofDays(1)), Optional.of(Set.of("default"))).waits()).isEmpty();
+    }
+
+    private static void execute(String sql)
+            throws Exception
+    {
+        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    private static long count(String sql)
+            throws Exception
+    {
+        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery(sql)) {
+            row.next();
+            return row.getLong(1);
+        }
+    }
+}
