@@ -250,7 +250,9 @@ public final class AdminGrpcService
                 projects.list().stream().map(ProjectRecord::name).filter(caller::canRead).forEach(names::add);
                 readable = Optional.of(names);
             }
-            UsageStore.UsageHistory history = usage.history(clock.instant().minus(Duration.ofDays(days)), readable);
+            // at most ~1,440 points a series: a minute each for a day, 7 minutes for a week, 90 for 90 days
+            Duration period = Duration.ofDays(days);
+            UsageStore.UsageHistory history = usage.history(clock.instant().minus(period), readable, period.dividedBy(MAX_USAGE_POINTS));
             GetUsageResponse.Builder response = GetUsageResponse.newBuilder();
             history.projects().forEach(sample -> response.addProjects(ProjectUsageSample.newBuilder()
                     .setAt(ProtoMapper.timestamp(sample.at()))
@@ -274,4 +276,5 @@ public final class AdminGrpcService
 
     private static final int DEFAULT_USAGE_DAYS = 7;
     private static final int MAX_USAGE_DAYS = 90;
+    private static final int MAX_USAGE_POINTS = 1440;
 }

@@ -86,19 +86,24 @@ public final class UsageRepository
     }
 
     @Override
-    public UsageHistory history(Instant since, Optional<Set<String>> projects)
+    public UsageHistory history(Instant since, Optional<Set<String>> projects, Duration step)
     {
+        long bucket = Math.max(60, step.toSeconds());
         Timestamp from = Timestamp.from(since);
         String[] names = projects.map(set -> set.toArray(String[]::new)).orElse(null);
         try (Connection connection = dataSource.getConnection()) {
             connection.setReadOnly(true);
             List<ProjectSample> samples = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement("""
-                    SELECT at, project, held_milli, deserved_milli, pending FROM usage_samples
-                    WHERE at >= ? AND (?::text[] IS NULL OR project = ANY (?::text[])) ORDER BY project, at""")) {
-                select.setTimestamp(1, from);
-                select.setArray(2, names == null ? null : connection.createArrayOf("text", names));
-                select.setArray(3, names == null ? null : connection.createArrayOf("text", names));
+                    SELECT to_timestamp(floor(extract(epoch FROM at) / ?) * ?) AS bucket, project, round(avg(held_milli))::bigint,
+                           round(avg(deserved_milli))::bigint, max(pending)
+                    FROM usage_samples
+                    WHERE at >= ? AND (?::text[] IS NULL OR project = ANY (?::text[])) GROUP BY 1, 2 ORDER BY project, 1""")) {
+                select.setLong(1, bucket);
+                select.setLong(2, bucket);
+                select.setTimestamp(3, from);
+                select.setArray(4, names == null ? null : connection.createArrayOf("text", names));
+                select.setArray(5, names == null ? null : connection.createArrayOf("text", names));
                 try (ResultSet row = select.executeQuery()) {
                     while (row.next()) {
                         samples.add(new ProjectSample(row.getTimestamp(1).toInstant(), row.getString(2), row.getLong(3), row.getLong(4), row.getInt(5)));
@@ -106,9 +111,12 @@ public final class UsageRepository
                 }
             }
             List<ClusterSample> cluster = new ArrayList<>();
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT at, capacity_milli, allocated_milli FROM cluster_usage_samples WHERE at >= ? ORDER BY at")) {
-                select.setTimestamp(1, from);
+            try (PreparedStatement select = connection.prepareStatement("""
+                    SELECT to_timestamp(floor(extract(epoch FROM at) / ?) * ?), round(avg(capacity_milli))::bigint, round(avg(allocated_milli))::bigint
+                    FROM cluster_usage_samples WHERE at >= ? GROUP BY 1 ORDER BY 1""")) {
+                select.setLong(1, bucket);
+                select.setLong(2, bucket);
+                select.setTimestamp(3, from);
                 try (ResultSet row = select.executeQuery()) {
                     while (row.next()) {
                         cluster.add(new ClusterSample(row.getTimestamp(1).toInstant(), row.getLong(2), row.getLong(3)));

@@ -18,8 +18,12 @@ public interface UsageStore
      */
     List<ProjectSample> sample(Duration retention);
 
-    /** Samples and waits since {@code since}; {@code projects} empty: every project. */
-    UsageHistory history(Instant since, Optional<Set<String>> projects);
+    /**
+     * Samples and waits since {@code since}; {@code projects} empty: every project. Samples are
+     * averaged over buckets of {@code step} (GPUs held and allocated: the mean; waiting: the most),
+     * so a long period comes back in a bounded number of points.
+     */
+    UsageHistory history(Instant since, Optional<Set<String>> projects, Duration step);
 
     /** What one project held, was entitled to and had waiting, at one minute. */
     record ProjectSample(Instant at, String project, long heldMilli, long deservedMilli, int pending)

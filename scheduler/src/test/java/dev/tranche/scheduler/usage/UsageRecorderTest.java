@@ -92,7 +92,8 @@ final class UsageRecorderTest
         assertThat(count("SELECT count(*) FROM cluster_usage_samples")).isEqualTo(count("SELECT count(DISTINCT at) FROM cluster_usage_samples"));
         assertThat(count("SELECT count(*) FROM usage_samples WHERE at < now() - interval '90 days'")).as("older than the retention").isZero();
 
-        UsageStore.UsageHistory history = new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofDays(1)), Optional.of(Set.of("vision")));
+        UsageStore.UsageHistory history = new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofDays(1)), Optional.of(Set.of("vision")),
+                Duration.ofMinutes(1));
         assertThat(history.projects()).isNotEmpty().allSatisfy(sample -> assertThat(sample.project()).isEqualTo("vision"));
         assertThat(history.cluster()).isNotEmpty().allSatisfy(sample -> {
             assertThat(sample.capacityMilli()).isEqualTo(4000);
@@ -104,7 +105,19 @@ final class UsageRecorderTest
             assertThat(wait.started()).isEqualTo(1);
             assertThat(wait.p95Seconds()).isBetween(0.0, 60.0);
         });
-        assertThat(new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofDays(1)), Optional.of(Set.of("default"))).waits()).isEmpty();
+        assertThat(new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofDays(1)), Optional.of(Set.of("default")), Duration.ofMinutes(1))
+                .waits()).isEmpty();
+
+        // a long period comes back in buckets: the mean held over each, the most that waited
+        execute("INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending) VALUES "
+                + "(date_trunc('hour', now()) - interval '3 hours', 'vision', 1000, 2000, 1), "
+                + "(date_trunc('hour', now()) - interval '3 hours' + interval '1 minute', 'vision', 3000, 2000, 4)");
+        UsageStore.UsageHistory hourly = new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofHours(5)), Optional.of(Set.of("vision")),
+                Duration.ofHours(1));
+        assertThat(hourly.projects()).filteredOn(sample -> sample.at().isBefore(Instant.now().minus(Duration.ofMinutes(150)))).singleElement().satisfies(sample -> {
+            assertThat(sample.heldMilli()).isEqualTo(2000);
+            assertThat(sample.pending()).isEqualTo(4);
+        });
     }
 
     private static void execute(String sql)
