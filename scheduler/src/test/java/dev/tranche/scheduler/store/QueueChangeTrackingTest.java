@@ -2,12 +2,10 @@ package dev.tranche.scheduler.store;
 
 import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.testing.Specs;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.tranche.scheduler.testing.TestingDatabase;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.List;
@@ -21,24 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 final class QueueChangeTrackingTest
 {
-    @TempDir
-    static Path home;
-
-    private static Database database;
-
-    @BeforeAll
-    static void open()
-    {
-        database = Database.openEmbedded(home, 4);
-    }
-
-    @AfterAll
-    static void close()
-    {
-        if (database != null) {
-            database.close();
-        }
-    }
+    @RegisterExtension
+    static final TestingDatabase database = new TestingDatabase();
 
     @Test
     void aDeltaHoldsEveryChangeSinceThePreviousReadIncludingOneCommittedLate()

@@ -3,19 +3,16 @@ package dev.tranche.scheduler.usage;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
 import dev.tranche.scheduler.store.ClusterRepository;
-import dev.tranche.scheduler.store.Database;
 import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.ProjectRepository;
 import dev.tranche.scheduler.store.UsageRepository;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import dev.tranche.scheduler.testing.Specs;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.tranche.scheduler.testing.TestingDatabase;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -36,24 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 final class UsageRecorderTest
 {
-    @TempDir
-    static Path home;
-
-    private static Database database;
-
-    @BeforeAll
-    static void open()
-    {
-        database = Database.openEmbedded(home, 4);
-    }
-
-    @AfterAll
-    static void close()
-    {
-        if (database != null) {
-            database.close();
-        }
-    }
+    @RegisterExtension
+    static final TestingDatabase database = new TestingDatabase();
 
     @Test
     void samplesWhatEachProjectHeldAndWaitedOncePerMinuteAcrossRestarts()
