@@ -33,6 +33,7 @@ final class ClusterViewReader
     private static final Logger log = LoggerFactory.getLogger(ClusterViewReader.class);
     private static final int SPEC_BATCH = 10_000;
     private static final long FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final int MAX_UNDRAINED_VIEWS = 8;
 
     private final ClusterRepository cluster;
     private final SchedulerMetrics metrics;
@@ -109,7 +110,11 @@ final class ClusterViewReader
     {
         while (running) {
             try {
-                readNow();
+                // a loop that has not taken the last views (a long cycle) gets no more until it does:
+                // each view holds the whole cluster, and the next read brings every change anyway
+                if (undrained() < MAX_UNDRAINED_VIEWS) {
+                    readNow();
+                }
                 onView.run();
                 if (failingSinceNanos != 0) {
                     log.info("the cluster view is read again after {} s of failed reads", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - failingSinceNanos));
@@ -166,6 +171,13 @@ final class ClusterViewReader
         }
         metrics.recordViewRead(System.nanoTime() - start);
         return view;
+    }
+
+    private int undrained()
+    {
+        synchronized (ready) {
+            return ready.size();
+        }
     }
 
     /** The views read since the last call, oldest first. */
