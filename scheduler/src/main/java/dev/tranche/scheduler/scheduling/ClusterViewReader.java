@@ -154,6 +154,16 @@ final class ClusterViewReader
         long generation = readsStarted.incrementAndGet();
         long start = System.nanoTime();
         ClusterRepository.QueueDelta delta = cluster.snapshotSince(mark);
+        if (mark.isPresent() && delta.mark().xmax() < mark.get().xmax()) {
+            // the database's transaction ids went back (restored from a backup, or another server
+            // behind the same address): rows written since may carry ids the mark counts as seen, so
+            // the queue is read whole again (the complete read starts the loop's queue afresh)
+            log.warn("the database's transaction ids went back (from {} to {}): was it restored or replaced? Reading the queue whole again",
+                    mark.get().xmax(), delta.mark().xmax());
+            mark = Optional.empty();
+            specsDelivered.clear();
+            delta = cluster.snapshotSince(mark);
+        }
         Set<String> held = new HashSet<>();
         delta.snapshot().held().forEach(each -> held.add(each.experiment().id()));
         specsDelivered.retainAll(held);
