@@ -129,7 +129,12 @@ public record QuotaFile(List<ProjectQuota> projects, List<DepartmentQuota> depar
         if (value == null || String.valueOf(value).isBlank()) {
             throw new TraceFormatException(file + ": " + path + ": required");
         }
-        return String.valueOf(value).strip();
+        if (!(value instanceof String text)) {
+            // YAML reads 6214e9 as 6.214E12 and 0123 as 83: a name used so would silently name another project
+            throw new TraceFormatException(file + ": " + path + ": expected a name, got the " + (value instanceof Number ? "number " : "value ") + value
+                    + " (YAML reads some names, such as 6214e9, true or 0123, as numbers or booleans): quote it, e.g. name: \"6214e9\"");
+        }
+        return text.strip();
     }
 
     private static double number(Path file, String path, Object value)
