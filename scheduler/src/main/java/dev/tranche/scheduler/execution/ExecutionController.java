@@ -1,8 +1,5 @@
 package dev.tranche.scheduler.execution;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
-import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangPorts;
 import dev.tranche.scheduler.backend.GangStatus;
@@ -12,12 +9,14 @@ import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentSpec;
 import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.inventory.NodeUsage;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.scheduler.store.GangPortRepository;
+import dev.tranche.scheduler.wire.ExperimentSpecs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -202,7 +201,7 @@ public final class ExecutionController
             }
             case FAILED -> {
                 int failures = experiments.failedAttempts(id) + 1;
-                int attempts = spec.getMaxRetries() + 1;
+                int attempts = spec.maxRetries() + 1;
                 if (failures < attempts) {
                     publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.PENDING,
                             "attempt " + failures + " of " + attempts + " failed: " + status.reason() + "; retrying from the last checkpoint"));
@@ -239,13 +238,7 @@ public final class ExecutionController
                     .findFirst().orElse(0L);
             replicas.add(new ReplicaLaunch(rank, replica.node(), replica.gpuMilli(), replica.cpuMilli(), replica.memoryMib(), memory));
         }
-        String json;
-        try {
-            json = JsonFormat.printer().preservingProtoFieldNames().print(spec);
-        }
-        catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
+        String json = ExperimentSpecs.toWorkerJson(spec);
         String id = gang.experiment().id();
         return new LaunchRequest(id, gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id), gangPorts);
     }

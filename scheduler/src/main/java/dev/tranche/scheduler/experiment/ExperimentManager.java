@@ -1,9 +1,7 @@
 package dev.tranche.scheduler.experiment;
 
-import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.errors.AlreadyExistsException;
 import dev.tranche.scheduler.errors.NotFoundException;
-import dev.tranche.spec.ExperimentSpecValidator;
 
 import java.security.SecureRandom;
 import java.util.List;
@@ -12,7 +10,7 @@ import java.util.Optional;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What users do with experiments: submit, look, list, cancel. Validates before anything is stored,
+ * What users do with experiments: submit, look, list, cancel. Takes specs already validated where they entered (the API adapters), checks what only the server knows (dataset roots) before anything is stored,
  * stores before anything is acknowledged, and tells watchers after the commit.
  */
 public final class ExperimentManager
@@ -24,18 +22,15 @@ public final class ExperimentManager
     private final ExperimentStore experiments;
     private final SubmissionWriter writer;
     private final ExperimentEventBus events;
-    private final ExperimentSpecValidator validator;
     private final DatasetRoots datasetRoots;
     private final SecureRandom random = new SecureRandom();
 
-    public ExperimentManager(ExperimentStore experiments, SubmissionWriter writer, ExperimentEventBus events, ExperimentSpecValidator validator,
-            DatasetRoots datasetRoots)
+    public ExperimentManager(ExperimentStore experiments, SubmissionWriter writer, ExperimentEventBus events, DatasetRoots datasetRoots)
     {
         this.datasetRoots = requireNonNull(datasetRoots, "datasetRoots is null");
         this.experiments = requireNonNull(experiments, "experiments is null");
         this.writer = requireNonNull(writer, "writer is null");
         this.events = requireNonNull(events, "events is null");
-        this.validator = requireNonNull(validator, "validator is null");
     }
 
     public record Submission(ExperimentRecord experiment, boolean created) {}
@@ -47,15 +42,14 @@ public final class ExperimentManager
         if (requestId.length() > MAX_REQUEST_ID || requestId.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw new IllegalArgumentException("request_id must be at most " + MAX_REQUEST_ID + " printable characters: got " + requestId.length() + " characters");
         }
-        ExperimentSpec normalized = validator.validateAndNormalize(spec);
-        datasetRoots.check(normalized.getDataset().getLocation());
+        datasetRoots.check(spec.training().dataset().location());
         Optional<String> request = requestId.isEmpty() ? Optional.empty() : Optional.of(requestId);
         String reason = "submitted; waiting for the scheduler";
         for (int attempt = 0; ; attempt++) {
             try {
-                ExperimentStore.Inserted inserted = writer.write(new ExperimentStore.NewExperiment(newId(), normalized, request, reason));
+                ExperimentStore.Inserted inserted = writer.write(new ExperimentStore.NewExperiment(newId(), spec, request, reason));
                 if (!inserted.created()) {
-                    if (!inserted.experiment().spec().equals(normalized)) {
+                    if (!inserted.experiment().spec().equals(spec)) {
                         throw new AlreadyExistsException("request_id " + requestId + " was used for experiment " + inserted.experiment().id()
                                 + " with a different spec; use a new request id for a new experiment");
                     }

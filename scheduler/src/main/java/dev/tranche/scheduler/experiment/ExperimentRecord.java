@@ -1,7 +1,5 @@
 package dev.tranche.scheduler.experiment;
 
-import dev.tranche.proto.v1.ExperimentSpec;
-
 import java.time.Instant;
 import java.util.Optional;
 
@@ -49,6 +47,6 @@ public record ExperimentRecord(
 
     public String project()
     {
-        return spec.getProject();
+        return spec.project();
     }
 }

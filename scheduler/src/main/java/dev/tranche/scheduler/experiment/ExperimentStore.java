@@ -1,6 +1,5 @@
 package dev.tranche.scheduler.experiment;
 
-import dev.tranche.proto.v1.ExperimentSpec;
 
 import java.util.List;
 import java.util.Optional;

@@ -1,7 +1,5 @@
 package dev.tranche.scheduler.inventory;
 
-import dev.tranche.proto.v1.ExperimentSpec;
-
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +12,9 @@ public interface ClusterUsage
     /** GPU milli held by each project's placed experiments. */
     Map<String, Long> usedMilliByProject();
 
-    /** The specs of every PENDING experiment. */
-    List<ExperimentSpec> pendingSpecs();
+    /**
+     * GPU milli asked for by each project's PENDING experiments (whole gangs; requests by GPU memory
+     * count 0, their size depends on the GPU they land on).
+     */
+    Map<String, Long> pendingMilliByProject();
 }

@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.scheduling;
 
-import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.scheduler.experiment.ExperimentSpec;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
 import org.slf4j.Logger;

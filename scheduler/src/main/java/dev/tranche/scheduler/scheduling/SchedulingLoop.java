@@ -1,6 +1,5 @@
 package dev.tranche.scheduler.scheduling;
 
-import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.scheduler.core.Decisions;
 import dev.tranche.scheduler.core.PendingQueue;
 import dev.tranche.scheduler.core.Placement;
@@ -15,6 +14,7 @@ import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.model.ServiceHistory;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentSpec;
 import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.experiment.Waiting;
 import dev.tranche.scheduler.inventory.NodeUsage;
@@ -57,7 +57,6 @@ public final class SchedulingLoop
     private final PlacementWriter writer;
     private final ExperimentEventBus events;
     private final SchedulingCycle cycle;
-    private final SpecTranslator translator;
     private final SchedulerMetrics metrics;
     private final Duration interval;
     private final Duration minimumGap;
@@ -105,7 +104,7 @@ public final class SchedulingLoop
         }
     }
 
-    public SchedulingLoop(ClusterRepository cluster, PlacementWriter writer, ExperimentEventBus events, SchedulingCycle cycle, SpecTranslator translator,
+    public SchedulingLoop(ClusterRepository cluster, PlacementWriter writer, ExperimentEventBus events, SchedulingCycle cycle,
             SchedulerMetrics metrics, Duration interval, Duration minimumGap, int lineWindow)
     {
         this.metrics = requireNonNull(metrics, "metrics is null");
@@ -113,7 +112,6 @@ public final class SchedulingLoop
         this.writer = requireNonNull(writer, "writer is null");
         this.events = requireNonNull(events, "events is null");
         this.cycle = requireNonNull(cycle, "cycle is null");
-        this.translator = requireNonNull(translator, "translator is null");
         this.interval = requireNonNull(interval, "interval is null");
         this.lineWindow = lineWindow;
         this.queue = new PendingQueue(lineWindow, MAX_LINE_WINDOW);
@@ -230,7 +228,7 @@ public final class SchedulingLoop
                 running.add(previous);
             }
             else {
-                RunningAllocation allocation = new RunningAllocation(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(),
+                RunningAllocation allocation = new RunningAllocation(queued.id(), queued.project(), spec.priority().value(), spec.preemptible(),
                         held.placedSequence(), held.replicas());
                 runningCache.put(queued.id(), allocation);
                 running.add(allocation);
@@ -378,8 +376,8 @@ public final class SchedulingLoop
             if (spec == null) {
                 throw new IllegalStateException("the store returned PENDING experiment " + queued.id() + " without its spec");
             }
-            queue.put(new PendingExperiment(queued.id(), queued.project(), translator.priority(spec), spec.getPreemptible(), spec.getReplicas(),
-                    translator.resources(spec), queued.sequence(), 0), queued.createdAt().getEpochSecond());
+            queue.put(new PendingExperiment(queued.id(), queued.project(), spec.priority().value(), spec.preemptible(), spec.replicas(),
+                    spec.resources(), queued.sequence(), 0), queued.createdAt().getEpochSecond());
         }
         specs.putAll(view.heldSpecs());
         Set<String> held = new HashSet<>();

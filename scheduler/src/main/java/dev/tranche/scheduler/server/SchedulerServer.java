@@ -25,7 +25,6 @@ import dev.tranche.scheduler.service.ExperimentGrpcService;
 import dev.tranche.scheduler.service.MetricsGrpcService;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.scheduling.SchedulingLoop;
-import dev.tranche.scheduler.scheduling.SpecTranslator;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.GangPortRepository;
 import dev.tranche.scheduler.service.RequestGuard;
@@ -53,7 +52,6 @@ import dev.tranche.scheduler.security.TokenSecrets;
 import dev.tranche.scheduler.security.TokenService;
 import dev.tranche.scheduler.service.AuthGrpcService;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
-import dev.tranche.spec.ExperimentSpecValidator;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -199,7 +197,7 @@ public final class SchedulerServer
             ExperimentEventBus events = new ExperimentEventBus();
             ExperimentRepository experimentRepository = new ExperimentRepository(database.dataSource());
             submissionWriter = new SubmissionWriter(experimentRepository, WRITER_THREADS, MAX_SUBMISSION_BATCH, MAX_QUEUED_SUBMISSIONS);
-            ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, new ExperimentSpecValidator(),
+            ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events,
                     config.security().datasetRoots().map(DatasetRoots::new).orElseGet(() -> DatasetRoots.defaults(config.home())));
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
@@ -216,11 +214,10 @@ public final class SchedulerServer
                     new RateLimiter(security.rateLimitPerSecond(), 2 * security.rateLimitPerSecond(), System::nanoTime), auditLog, failures, clock);
             Optional<TlsMaterial> tls = security.tls().map(TlsMaterial::load);
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
-            SpecTranslator translator = new SpecTranslator();
             SchedulingSettings pace = config.scheduling();
             SchedulingCycle cycle = productionCycle(config.placementPolicy(), pace);
             // the loop reads and writes on connections of its own: requests never hold up a cycle
-            schedulingLoop = new SchedulingLoop(new ClusterRepository(database.schedulingDataSource()), new PlacementWriter(database.schedulingDataSource()), events, cycle, translator, telemetry, pace.cycleInterval(),
+            schedulingLoop = new SchedulingLoop(new ClusterRepository(database.schedulingDataSource()), new PlacementWriter(database.schedulingDataSource()), events, cycle, telemetry, pace.cycleInterval(),
                     pace.cycleGap(), pace.lineWindow());
 
             AtomicInteger watchThreads = new AtomicInteger();
@@ -253,7 +250,7 @@ public final class SchedulerServer
             ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs);
             List<BindableService> services = List.of(
                     experimentService,
-                    new AdminGrpcService(projects, cluster, translator, usage, clock),
+                    new AdminGrpcService(projects, cluster, usage, clock),
                     new MetricsGrpcService(experiments, metricsRepository, credentials, events),
                     new AuthGrpcService(tokens, auditLog));
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))

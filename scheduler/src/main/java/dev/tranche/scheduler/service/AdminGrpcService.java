@@ -9,7 +9,6 @@ import dev.tranche.proto.v1.ProjectUsageSample;
 import dev.tranche.proto.v1.CreateDepartmentRequest;
 import dev.tranche.proto.v1.CreateProjectRequest;
 import dev.tranche.proto.v1.Department;
-import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.GetQuotaRequest;
 import dev.tranche.proto.v1.Gpu;
 import dev.tranche.proto.v1.GpuShare;
@@ -31,7 +30,6 @@ import dev.tranche.scheduler.inventory.ClusterUsage;
 import dev.tranche.scheduler.inventory.NodeUsage;
 import dev.tranche.scheduler.project.ProjectManager;
 import dev.tranche.scheduler.project.ProjectRecord;
-import dev.tranche.scheduler.scheduling.SpecTranslator;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.errors.NotFoundException;
@@ -40,7 +38,6 @@ import io.grpc.stub.StreamObserver;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -55,17 +52,15 @@ public final class AdminGrpcService
 {
     private final ProjectManager projects;
     private final ClusterUsage cluster;
-    private final SpecTranslator translator;
     private final UsageStore usage;
     private final Clock clock;
 
-    public AdminGrpcService(ProjectManager projects, ClusterUsage cluster, SpecTranslator translator, UsageStore usage, Clock clock)
+    public AdminGrpcService(ProjectManager projects, ClusterUsage cluster, UsageStore usage, Clock clock)
     {
         this.usage = requireNonNull(usage, "usage is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.projects = requireNonNull(projects, "projects is null");
         this.cluster = requireNonNull(cluster, "cluster is null");
-        this.translator = requireNonNull(translator, "translator is null");
     }
 
     @Override
@@ -164,10 +159,7 @@ public final class AdminGrpcService
     {
         GrpcErrors.unary(observer, () -> {
             Map<String, Long> used = cluster.usedMilliByProject();
-            Map<String, Long> pending = new HashMap<>();
-            for (ExperimentSpec spec : cluster.pendingSpecs()) {
-                pending.merge(spec.getProject(), translator.requestedMilli(spec), Long::sum);
-            }
+            Map<String, Long> pending = cluster.pendingMilliByProject();
             Principal caller = Callers.current();
             ListQuotasResponse.Builder response = ListQuotasResponse.newBuilder();
             for (ProjectRecord project : projects.list()) {

@@ -23,6 +23,7 @@ import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
+import dev.tranche.scheduler.wire.ExperimentSpecs;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -79,7 +80,7 @@ public final class ExperimentGrpcService
             if (!request.getSpec().getProject().isEmpty()) {
                 Callers.requireWrite(Callers.current(), request.getSpec().getProject());
             }
-            ExperimentManager.Submission submission = experiments.submit(request.getSpec(), request.getRequestId());
+            ExperimentManager.Submission submission = experiments.submit(ExperimentSpecs.fromRequest(request.getSpec()), request.getRequestId());
             return SubmitExperimentResponse.newBuilder()
                     .setExperiment(ProtoMapper.experiment(submission.experiment(), List.of()))
                     .setCreated(submission.created())
@@ -269,8 +270,8 @@ public final class ExperimentGrpcService
     {
         GrpcErrors.unary(observer, () -> {
             ExperimentRecord record = Visibility.readable(experiments, Callers.current(), request.getId());
-            if (request.getRank() < 0 || request.getRank() >= record.spec().getReplicas()) {
-                throw new IllegalArgumentException("rank must be in [0, " + (record.spec().getReplicas() - 1) + "] for experiment " + record.id() + ": got " + request.getRank());
+            if (request.getRank() < 0 || request.getRank() >= record.spec().replicas()) {
+                throw new IllegalArgumentException("rank must be in [0, " + (record.spec().replicas() - 1) + "] for experiment " + record.id() + ": got " + request.getRank());
             }
             if (request.getTailLines() < 0 || request.getTailLines() > 10_000) {
                 throw new IllegalArgumentException("tail_lines must be in [1, 10000] (0 for 100): got " + request.getTailLines());

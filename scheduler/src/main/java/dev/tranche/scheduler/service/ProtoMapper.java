@@ -15,6 +15,7 @@ import dev.tranche.scheduler.experiment.Transition;
 import dev.tranche.scheduler.experiment.Waiting;
 import dev.tranche.scheduler.project.DepartmentRecord;
 import dev.tranche.scheduler.project.ProjectRecord;
+import dev.tranche.scheduler.wire.ExperimentSpecs;
 
 import java.time.Instant;
 import java.util.List;
@@ -28,7 +29,7 @@ final class ProtoMapper
     {
         Experiment.Builder experiment = Experiment.newBuilder()
                 .setId(record.id())
-                .setSpec(record.spec())
+                .setSpec(ExperimentSpecs.toProto(record.spec()))
                 .setState(state(record.state()))
                 .setReason(record.reason())
                 .setRequestId(record.requestId().orElse(""))

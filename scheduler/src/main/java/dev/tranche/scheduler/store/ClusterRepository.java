@@ -207,7 +207,7 @@ public final class ClusterRepository
      * read that returned the previous mark could not see. {@code mark} is this read's: pass it to the
      * next call. {@code specs} has the spec of each PENDING experiment read.
      */
-    public record QueueDelta(Snapshot snapshot, boolean complete, ChangeMark mark, Map<String, dev.tranche.proto.v1.ExperimentSpec> specs) {}
+    public record QueueDelta(Snapshot snapshot, boolean complete, ChangeMark mark, Map<String, dev.tranche.scheduler.experiment.ExperimentSpec> specs) {}
 
     /** @param since the mark of the previous delta, or empty for a complete read */
     public QueueDelta snapshotSince(Optional<ChangeMark> since)
@@ -215,7 +215,7 @@ public final class ClusterRepository
         return inSnapshot(batch -> {
             boolean complete = since.isEmpty();
             List<Queued> changed = new ArrayList<>();
-            Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
+            Map<String, dev.tranche.scheduler.experiment.ExperimentSpec> specs = new java.util.HashMap<>();
             String columns = QUEUED_COLUMNS + ", CASE WHEN state = 'PENDING' THEN spec END AS pending_spec";
             batch.add(complete
                     ? "SELECT " + columns + " FROM experiments WHERE state = 'PENDING' ORDER BY seq"
@@ -224,7 +224,7 @@ public final class ClusterRepository
                 changed.add(queued);
                 byte[] spec = row.getBytes("pending_spec");
                 if (spec != null) {
-                    specs.put(queued.id(), parseSpec(spec));
+                    specs.put(queued.id(), StoredSpecs.decode(spec, queued.id()));
                 }
             });
             return parts -> new QueueDelta(parts.withPending(changed).snapshot(), complete, parts.mark(), specs);
@@ -351,17 +351,6 @@ public final class ClusterRepository
         }
     }
 
-    private static dev.tranche.proto.v1.ExperimentSpec parseSpec(byte[] bytes)
-            throws SQLException
-    {
-        try {
-            return dev.tranche.proto.v1.ExperimentSpec.parseFrom(bytes);
-        }
-        catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            throw new SQLException("a stored spec is not a valid ExperimentSpec: " + e.getMessage(), e);
-        }
-    }
-
     /** The inventory with use and holders, for `tranche nodes` and the dashboard. */
     @Override
     public List<NodeUsage> nodes()
@@ -389,28 +378,28 @@ public final class ClusterRepository
         }
     }
 
-    /** The specs of every PENDING experiment, for demand figures. */
     @Override
-    public List<dev.tranche.proto.v1.ExperimentSpec> pendingSpecs()
+    public Map<String, Long> pendingMilliByProject()
     {
         try (Connection connection = dataSource.getConnection();
-                PreparedStatement select = connection.prepareStatement("SELECT spec FROM experiments WHERE state = 'PENDING'");
+                PreparedStatement select = connection.prepareStatement("SELECT id, spec FROM experiments WHERE state = 'PENDING'");
                 ResultSet row = select.executeQuery()) {
-            List<dev.tranche.proto.v1.ExperimentSpec> specs = new ArrayList<>();
+            Map<String, Long> pending = new java.util.TreeMap<>();
             while (row.next()) {
-                specs.add(dev.tranche.proto.v1.ExperimentSpec.parseFrom(row.getBytes(1)));
+                dev.tranche.scheduler.experiment.ExperimentSpec spec = StoredSpecs.decode(row.getBytes(2), row.getString(1));
+                pending.merge(spec.project(), spec.requestedMilli(), Long::sum);
             }
-            return specs;
+            return pending;
         }
-        catch (SQLException | com.google.protobuf.InvalidProtocolBufferException e) {
+        catch (SQLException e) {
             throw new StoreException("could not read pending specs", e);
         }
     }
 
     /** The specs of these experiments (as stored: validated, defaults filled in). */
-    public Map<String, dev.tranche.proto.v1.ExperimentSpec> specs(java.util.Collection<String> ids)
+    public Map<String, dev.tranche.scheduler.experiment.ExperimentSpec> specs(java.util.Collection<String> ids)
     {
-        Map<String, dev.tranche.proto.v1.ExperimentSpec> specs = new java.util.HashMap<>();
+        Map<String, dev.tranche.scheduler.experiment.ExperimentSpec> specs = new java.util.HashMap<>();
         if (ids.isEmpty()) {
             return specs;
         }
@@ -419,12 +408,12 @@ public final class ClusterRepository
             select.setArray(1, connection.createArrayOf("text", ids.toArray(String[]::new)));
             try (ResultSet row = select.executeQuery()) {
                 while (row.next()) {
-                    specs.put(row.getString(1), dev.tranche.proto.v1.ExperimentSpec.parseFrom(row.getBytes(2)));
+                    specs.put(row.getString(1), StoredSpecs.decode(row.getBytes(2), row.getString(1)));
                 }
             }
             return specs;
         }
-        catch (SQLException | com.google.protobuf.InvalidProtocolBufferException e) {
+        catch (SQLException e) {
             throw new StoreException("could not read the specs of " + ids.size() + " experiments", e);
         }
     }

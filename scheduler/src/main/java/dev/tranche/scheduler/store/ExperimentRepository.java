@@ -1,7 +1,6 @@
 package dev.tranche.scheduler.store;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import dev.tranche.proto.v1.ExperimentSpec;
+import dev.tranche.scheduler.experiment.ExperimentSpec;
 import dev.tranche.scheduler.errors.NotFoundException;
 import dev.tranche.scheduler.errors.StateConflictException;
 import dev.tranche.scheduler.errors.StoreException;
@@ -93,10 +92,10 @@ public final class ExperimentRepository
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement insert = connection.prepareStatement(INSERT)) {
             insert.setString(1, id);
-            insert.setString(2, spec.getProject());
-            insert.setString(3, spec.getName());
+            insert.setString(2, spec.project());
+            insert.setString(3, spec.name());
             insert.setString(4, requestId.orElse(null));
-            insert.setBytes(5, spec.toByteArray());
+            insert.setBytes(5, StoredSpecs.encode(spec));
             insert.setString(6, reason);
             insert.setString(7, reason);
             try (ResultSet row = insert.executeQuery()) {
@@ -107,16 +106,16 @@ public final class ExperimentRepository
                 }
             }
             // only a repeated request id gets here
-            return new Inserted(findByRequestId(connection, spec.getProject(), requestId.orElseThrow()), false);
+            return new Inserted(findByRequestId(connection, spec.project(), requestId.orElseThrow()), false);
         }
         catch (SQLException e) {
             if (FOREIGN_KEY_VIOLATION.equals(e.getSQLState())) {
-                throw new NotFoundException("project " + spec.getProject() + " does not exist");
+                throw new NotFoundException("project " + spec.project() + " does not exist");
             }
             if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
                 throw new IdClashException(id);
             }
-            throw new StoreException("could not store experiment " + spec.getName(), e);
+            throw new StoreException("could not store experiment " + spec.name(), e);
         }
     }
 
@@ -140,10 +139,10 @@ public final class ExperimentRepository
         for (int i = 0; i < n; i++) {
             NewExperiment experiment = batch.get(i);
             ids[i] = experiment.id();
-            projects[i] = experiment.spec().getProject();
-            names[i] = experiment.spec().getName();
+            projects[i] = experiment.spec().project();
+            names[i] = experiment.spec().name();
             requestIds[i] = experiment.requestId().orElse(null);
-            specs[i] = experiment.spec().toByteArray();
+            specs[i] = StoredSpecs.encode(experiment.spec());
             reasons[i] = experiment.reason();
         }
         try (Connection connection = dataSource.getConnection();
@@ -170,7 +169,7 @@ public final class ExperimentRepository
                 results.add(record != null
                         ? new Inserted(record, true)
                         // a request id seen before (or twice in this batch): the experiment that holds it
-                        : new Inserted(findByRequestId(connection, experiment.spec().getProject(), experiment.requestId().orElseThrow()), false));
+                        : new Inserted(findByRequestId(connection, experiment.spec().project(), experiment.requestId().orElseThrow()), false));
             }
             return results;
         }
@@ -401,13 +400,7 @@ public final class ExperimentRepository
     static ExperimentRecord record(ResultSet row)
             throws SQLException
     {
-        ExperimentSpec spec;
-        try {
-            spec = ExperimentSpec.parseFrom(row.getBytes("spec"));
-        }
-        catch (InvalidProtocolBufferException e) {
-            throw new SQLException("stored spec of experiment " + row.getString("id") + " is unreadable", e);
-        }
+        ExperimentSpec spec = StoredSpecs.decode(row.getBytes("spec"), row.getString("id"));
         return new ExperimentRecord(
                 row.getString("id"),
                 row.getLong("seq"),

@@ -43,6 +43,19 @@ class TestPackageDependencies
     }
 
     @Test
+    void onlyTheAdaptersSeeTheWireTypes()
+    {
+        // the domain works on its own records (ExperimentSpec, ProjectRecord, ...); protobuf is how the API,
+        // the store's spec column and the workers' launch JSON spell them, mapped in service and wire
+        noClasses().that().resideInAPackage(ROOT + "..")
+                .and().resideOutsideOfPackages(ROOT + ".service..", ROOT + ".http..", ROOT + ".security..", ROOT + ".server..", ROOT + ".cli..",
+                        ROOT + ".wire..")
+                .should().dependOnClassesThat().resideInAPackage("dev.tranche.proto..")
+                .because("the proto ExperimentSpec is the API's type, not the domain's; the mapping lives in the adapters")
+                .check(CLASSES);
+    }
+
+    @Test
     void noPackageCycles()
     {
         Map<String, Set<String>> imports = new TreeMap<>();

@@ -41,10 +41,10 @@ final class AssumedPlacementsTest
         ExperimentRepository experiments = new ExperimentRepository(database.dataSource());
         // one node with one GPU; two experiments that each want the whole GPU
         cluster.registerNodes(DeclaredInventory.of(1, 1, 24 * 1024).nodes());
-        experiments.insert("exp-assumed001", wholeGpu("first"), Optional.empty(), "submitted");
-        experiments.insert("exp-assumed002", wholeGpu("second"), Optional.empty(), "submitted");
+        experiments.insert("exp-assumed001", Specs.accepted(wholeGpu("first")), Optional.empty(), "submitted");
+        experiments.insert("exp-assumed002", Specs.accepted(wholeGpu("second")), Optional.empty(), "submitted");
         SchedulingLoop loop = new SchedulingLoop(cluster, new PlacementWriter(database.dataSource()), new ExperimentEventBus(),
-                SchedulerServer.productionCycle("best-fit"), new SpecTranslator(), new SchedulerMetrics(), Duration.ofSeconds(1), Duration.ofMillis(200), 16);
+                SchedulerServer.productionCycle("best-fit"), new SchedulerMetrics(), Duration.ofSeconds(1), Duration.ofMillis(200), 16);
         ClusterViewReader reader = loop.reader();
 
         ClusterViewReader.View first = reader.readNow();

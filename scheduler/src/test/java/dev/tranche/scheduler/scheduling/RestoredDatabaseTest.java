@@ -52,10 +52,10 @@ final class RestoredDatabaseTest
                 statement.execute("SELECT pg_current_xact_id()");
             }
         }
-        new ExperimentRepository(original.dataSource()).insert("exp-restore001", Specs.named("before", "default"), Optional.empty(), "submitted");
+        new ExperimentRepository(original.dataSource()).insert("exp-restore001", Specs.accepted("before", "default"), Optional.empty(), "submitted");
         SwitchableDataSource behind = new SwitchableDataSource(original.dataSource());
         SchedulingLoop loop = new SchedulingLoop(new ClusterRepository(behind), new PlacementWriter(behind), new ExperimentEventBus(),
-                SchedulerServer.productionCycle("best-fit"), new SpecTranslator(), new SchedulerMetrics(), Duration.ofSeconds(1), Duration.ofMillis(200), 16);
+                SchedulerServer.productionCycle("best-fit"), new SchedulerMetrics(), Duration.ofSeconds(1), Duration.ofMillis(200), 16);
         ClusterViewReader reader = loop.reader();
         assertThat(loop.cycle(List.of(reader.readNow())).waiting()).isEqualTo(1);
 
@@ -63,7 +63,7 @@ final class RestoredDatabaseTest
             assertThat(currentTransaction(restored.dataSource())).as("the replacement's transaction ids are behind the original's")
                     .isLessThan(currentTransaction(original.dataSource()));
             behind.target.set(restored.dataSource());
-            new ExperimentRepository(restored.dataSource()).insert("exp-restore002", Specs.named("after", "default"), Optional.empty(), "submitted");
+            new ExperimentRepository(restored.dataSource()).insert("exp-restore002", Specs.accepted("after", "default"), Optional.empty(), "submitted");
 
             ClusterViewReader.View view = reader.readNow();
             assertThat(view.delta().complete()).as("read whole again").isTrue();

@@ -28,8 +28,8 @@ final class QueueChangeTrackingTest
     {
         ExperimentRepository experiments = new ExperimentRepository(database.dataSource());
         ClusterRepository cluster = new ClusterRepository(database.dataSource());
-        experiments.insert("exp-track00001", Specs.named("one", "default"), Optional.empty(), "submitted");
-        experiments.insert("exp-track00002", Specs.named("two", "default"), Optional.empty(), "submitted");
+        experiments.insert("exp-track00001", Specs.accepted("one", "default"), Optional.empty(), "submitted");
+        experiments.insert("exp-track00002", Specs.accepted("two", "default"), Optional.empty(), "submitted");
 
         ClusterRepository.QueueDelta first = cluster.snapshotSince(Optional.empty());
         assertThat(first.complete()).isTrue();
@@ -42,7 +42,7 @@ final class QueueChangeTrackingTest
             try (PreparedStatement update = late.prepareStatement("UPDATE experiments SET reason = 'late' WHERE id = 'exp-track00002'")) {
                 update.executeUpdate();
             }
-            experiments.insert("exp-track00003", Specs.named("three", "default"), Optional.empty(), "submitted");
+            experiments.insert("exp-track00003", Specs.accepted("three", "default"), Optional.empty(), "submitted");
             ClusterRepository.QueueDelta second = cluster.snapshotSince(Optional.of(first.mark()));
             assertThat(second.complete()).isFalse();
             assertThat(ids(second)).contains("exp-track00003").doesNotContain("exp-track00001");
@@ -51,7 +51,7 @@ final class QueueChangeTrackingTest
 
             // while that writer is still open, the next read brings what is new and not again what the
             // previous read saw (a read bounded by the open writer's xid re-read every row since it)
-            experiments.insert("exp-track00004", Specs.named("four", "default"), Optional.empty(), "submitted");
+            experiments.insert("exp-track00004", Specs.accepted("four", "default"), Optional.empty(), "submitted");
             ClusterRepository.QueueDelta meanwhile = cluster.snapshotSince(Optional.of(second.mark()));
             assertThat(ids(meanwhile)).containsExactly("exp-track00004");
             late.commit();

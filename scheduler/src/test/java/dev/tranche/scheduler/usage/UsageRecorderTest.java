@@ -45,8 +45,8 @@ final class UsageRecorderTest
         projects.create("vision", "", Optional.empty());
         projects.setQuota("vision", 2000, OptionalLong.empty(), 1.0);
         ExperimentRepository experiments = new ExperimentRepository(database.dataSource());
-        experiments.insert("exp-usage00001", Specs.named("runs", "vision"), Optional.empty(), "submitted");
-        experiments.insert("exp-usage00002", Specs.named("waits", "vision"), Optional.empty(), "submitted");
+        experiments.insert("exp-usage00001", Specs.accepted("runs", "vision"), Optional.empty(), "submitted");
+        experiments.insert("exp-usage00002", Specs.accepted("waits", "vision"), Optional.empty(), "submitted");
         new PlacementWriter(database.dataSource()).place("exp-usage00001", List.of(new ReplicaPlacement("local-1", Map.of(0, 1000), 1000, 1024)),
                 "placed", List.of());
         // a sample older than the retention, which the next sample removes
