@@ -29,9 +29,12 @@ final class LifetimeConverterTest
         assertThatThrownBy(() -> LifetimeConverter.parse("0s")).isInstanceOf(TypeConversionException.class).hasMessageContaining("must be more than 0");
         assertThatThrownBy(() -> LifetimeConverter.parse("3651d")).hasMessageContaining("at most 3650 days");
         assertThatThrownBy(() -> LifetimeConverter.parse("999999999w")).hasMessageContaining("at most 3650 days");
+        // a StackOverflowError in the old parser's regular expression: now a message
+        assertThatThrownBy(() -> LifetimeConverter.parse("1d".repeat(50_000))).isInstanceOf(TypeConversionException.class)
+                .hasMessageContaining("at most 64 characters");
         for (String bad : new String[] {"banana", "", "12", "d", "1.5h", "-1d", "1y", "1d 2h", "1234567890s"}) {
             assertThatThrownBy(() -> LifetimeConverter.parse(bad)).as(bad).isInstanceOf(TypeConversionException.class)
-                    .hasMessageStartingWith("expected a duration such as 30d");
+                    .hasMessageStartingWith("a token's lifetime must be a duration such as").hasMessageEndingWith(", or never");
         }
     }
 }

@@ -1,9 +1,8 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.cli.Durations;
+
 import java.time.Duration;
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -23,7 +22,6 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
 {
     public static final SchedulingSettings DEFAULTS = new SchedulingSettings(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMinutes(5), 16);
 
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
     public SchedulingSettings
     {
@@ -62,18 +60,7 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
     /** "200ms", "1s", "5m", "1h", "90d" (one number and one unit; the flag's name goes into the message). */
     static Duration parse(String flag, String value)
     {
-        Matcher matcher = DURATION.matcher(value.strip().toLowerCase(Locale.ROOT));
-        if (!matcher.matches()) {
-            throw new IllegalArgumentException(flag + " must be a duration such as 200ms, 1s, 5m, 1h or 90d: got '" + value + "'");
-        }
-        long amount = Long.parseLong(matcher.group(1));
-        return switch (matcher.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            case "h" -> Duration.ofHours(amount);
-            default -> Duration.ofDays(amount);
-        };
+        return Durations.parse(flag, value);
     }
 
     private static String text(Duration duration)

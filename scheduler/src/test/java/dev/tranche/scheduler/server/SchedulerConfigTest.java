@@ -124,7 +124,7 @@ final class SchedulerConfigTest
     @Test
     void aBadPaceNamesTheFlagAndTheRule()
     {
-        assertThatThrownBy(() -> configFrom("--cycle-interval", "fast")).hasMessage("--cycle-interval must be a duration such as 200ms, 1s, 5m, 1h or 90d: got 'fast'");
+        assertThatThrownBy(() -> configFrom("--cycle-interval", "fast")).hasMessage("--cycle-interval must be a duration such as 200ms, 45s, 5m, 12h, 30d or 1d12h (units ms, s, m, h, d, w): got 'fast'");
         assertThatThrownBy(() -> configFrom("--cycle-interval", "20ms")).hasMessage("--cycle-interval must be between 100ms and 10m: got 20ms");
         assertThatThrownBy(() -> configFrom("--cycle-gap", "2s")).hasMessage("--cycle-gap must be between 10ms and --cycle-interval (1s): got 2s");
         assertThatThrownBy(() -> configFrom("--starvation-age", "0s")).hasMessage("--starvation-age must be between 1s and 720h: got 0s");
