@@ -27,7 +27,7 @@ import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.scheduling.SchedulingLoop;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.GangPortRepository;
-import dev.tranche.scheduler.service.RequestGuard;
+import dev.tranche.scheduler.service.GrpcServices;
 import dev.tranche.scheduler.store.Database;
 import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.store.EmbeddedPostgresServer;
@@ -52,10 +52,9 @@ import dev.tranche.scheduler.security.TokenSecrets;
 import dev.tranche.scheduler.security.TokenService;
 import dev.tranche.scheduler.service.AuthGrpcService;
 import dev.tranche.scheduler.telemetry.SchedulerMetrics;
-import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.ServerServiceDefinition;
+import io.grpc.ServerBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -63,7 +62,6 @@ import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +71,6 @@ import javax.net.ssl.SSLException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -84,6 +81,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * The scheduler process's composition root: builds every part from its constructor, starts the
@@ -122,51 +121,33 @@ public final class SchedulerServer
                 Ordering.production());
     }
 
+    /** What the running server answers for: its endpoints, and the parts tests and the demo reach into. */
+    private record Handles(Server grpc, HttpApi http, WorkerCredentials credentials, TokenService tokens, AuditLog auditLog,
+            Optional<LocalProcessBackend> localBackend, SchedulingLoop schedulingLoop, UsageRecorder usageRecorder)
+    {
+        Handles
+        {
+            requireNonNull(grpc, "grpc is null");
+            requireNonNull(http, "http is null");
+            requireNonNull(credentials, "credentials is null");
+            requireNonNull(tokens, "tokens is null");
+            requireNonNull(auditLog, "auditLog is null");
+            requireNonNull(localBackend, "localBackend is null");
+            requireNonNull(schedulingLoop, "schedulingLoop is null");
+            requireNonNull(usageRecorder, "usageRecorder is null");
+        }
+    }
+
     private final SchedulerConfig config;
-    private final HomeLock homeLock;
-    private final Database database;
-    private final ExecutorService watchExecutor;
-    private final SubmissionWriter submissionWriter;
-    private final SchedulingLoop schedulingLoop;
-    private final WorkerCredentials credentials;
-    private final AutoCloseable execution;
-    private final Optional<LocalProcessBackend> localBackend;
-    private final HealthStatusManager health;
-    private final ExperimentGrpcService experimentService;
-    private final Server grpc;
-    private final HttpApi http;
-    private final Server internal;
-    private final ManagedChannel internalChannel;
-    private final TokenService tokens;
-    private final AuditLog auditLog;
-    private final FailedAuthentications failedAuthentications;
-    private final UsageRecorder usageRecorder;
+    private final Handles handles;
+    private final Stops stops;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private SchedulerServer(SchedulerConfig config, HomeLock homeLock, Database database, ExecutorService watchExecutor,
-            SubmissionWriter submissionWriter, SchedulingLoop schedulingLoop, HealthStatusManager health, ExperimentGrpcService experimentService, Server grpc, HttpApi http,
-            WorkerCredentials credentials, Server internal, ManagedChannel internalChannel, AutoCloseable execution, Optional<LocalProcessBackend> localBackend,
-            TokenService tokens, AuditLog auditLog, FailedAuthentications failedAuthentications, UsageRecorder usageRecorder)
+    private SchedulerServer(SchedulerConfig config, Handles handles, Stops stops)
     {
-        this.failedAuthentications = failedAuthentications;
-        this.usageRecorder = usageRecorder;
-        this.tokens = tokens;
-        this.auditLog = auditLog;
-        this.localBackend = localBackend;
-        this.execution = execution;
-        this.internal = internal;
-        this.internalChannel = internalChannel;
-        this.credentials = credentials;
-        this.experimentService = experimentService;
-        this.submissionWriter = submissionWriter;
-        this.schedulingLoop = schedulingLoop;
-        this.config = config;
-        this.homeLock = homeLock;
-        this.database = database;
-        this.watchExecutor = watchExecutor;
-        this.health = health;
-        this.grpc = grpc;
-        this.http = http;
+        this.config = requireNonNull(config, "config is null");
+        this.handles = requireNonNull(handles, "handles is null");
+        this.stops = requireNonNull(stops, "stops is null");
     }
 
     public static SchedulerServer start(SchedulerConfig config)
@@ -174,29 +155,22 @@ public final class SchedulerServer
         return start(config, Clock.systemUTC());
     }
 
-    /** With the clock tokens expire and audit events are stamped by (tests move it instead of sleeping). */
+    /**
+     * With the clock tokens expire and audit events are stamped by (tests move it instead of sleeping).
+     * Every part is registered with {@link Stops} as it starts, so a failure anywhere stops exactly
+     * what had started (an embedded PostgreSQL above all) and {@link #close} stops it in reverse.
+     */
     public static SchedulerServer start(SchedulerConfig config, Clock clock)
     {
-        java.util.Objects.requireNonNull(clock, "clock is null");
-        HomeLock homeLock = HomeLock.acquire(config.home());
-        Database database = null;
-        SubmissionWriter submissionWriter = null;
-        SchedulingLoop schedulingLoop = null;
-        AutoCloseable execution = null;
-        LocalProcessBackend localBackend = null;
-        Server internal = null;
-        ManagedChannel internalChannel = null;
-        ExecutorService watchExecutor = null;
-        Server grpc = null;
-        HttpApi http = null;
-        AuditLog auditLog = null;
-        FailedAuthentications failures = null;
-        UsageRecorder usageRecorder = null;
+        requireNonNull(clock, "clock is null");
+        Stops stops = new Stops();
         try {
-            database = openDatabase(config);
+            stops.add("home lock", HomeLock.acquire(config.home()));
+            Database database = stops.add("database", openDatabase(config));
             ExperimentEventBus events = new ExperimentEventBus();
             ExperimentRepository experimentRepository = new ExperimentRepository(database.dataSource());
-            submissionWriter = new SubmissionWriter(experimentRepository, WRITER_THREADS, MAX_SUBMISSION_BATCH, MAX_QUEUED_SUBMISSIONS);
+            SubmissionWriter submissionWriter = stops.add("submission writer",
+                    new SubmissionWriter(experimentRepository, WRITER_THREADS, MAX_SUBMISSION_BATCH, MAX_QUEUED_SUBMISSIONS));
             ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events,
                     config.security().datasetRoots().map(DatasetRoots::new).orElseGet(() -> DatasetRoots.defaults(config.home())));
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
@@ -204,28 +178,28 @@ public final class SchedulerServer
             GangPortRepository gangPorts = new GangPortRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(WorkerCredentials.SECRET_NAME));
-            AuditRepository auditEvents = new AuditRepository(database.dataSource());
-            auditLog = new AuditLog(auditEvents, AUDIT_QUEUE);
+            AuditLog auditLog = stops.add("audit log", new AuditLog(new AuditRepository(database.dataSource()), AUDIT_QUEUE));
             TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);
             SecuritySettings security = config.security();
-            failures = new FailedAuthentications(security.failedAuthenticationsPerSecond(), SecuritySettings.FAILED_AUTHENTICATION_BURST_SECONDS,
-                    auditLog, clock, System::nanoTime).summarizeEvery(AUTH_SUMMARY_INTERVAL);
+            FailedAuthentications failures = stops.add("failed-authentication summary", new FailedAuthentications(security.failedAuthenticationsPerSecond(),
+                    SecuritySettings.FAILED_AUTHENTICATION_BURST_SECONDS, auditLog, clock, System::nanoTime).summarizeEvery(AUTH_SUMMARY_INTERVAL));
             AuthInterceptor auth = new AuthInterceptor(AccessPolicy.standard(), tokens,
                     new RateLimiter(security.rateLimitPerSecond(), 2 * security.rateLimitPerSecond(), System::nanoTime), auditLog, failures, clock);
             Optional<TlsMaterial> tls = security.tls().map(TlsMaterial::load);
             config.inventory().ifPresent(inventory -> cluster.registerNodes(inventory.nodes()));
             SchedulingSettings pace = config.scheduling();
-            SchedulingCycle cycle = productionCycle(config.placementPolicy(), pace);
             // the loop reads and writes on connections of its own: requests never hold up a cycle
-            schedulingLoop = new SchedulingLoop(new ClusterRepository(database.schedulingDataSource()), new PlacementWriter(database.schedulingDataSource()), events, cycle, telemetry, pace.cycleInterval(),
-                    pace.cycleGap(), pace.lineWindow());
+            SchedulingLoop schedulingLoop = new SchedulingLoop(new ClusterRepository(database.schedulingDataSource()),
+                    new PlacementWriter(database.schedulingDataSource()), events, productionCycle(config.placementPolicy(), pace), telemetry,
+                    pace.cycleInterval(), pace.cycleGap(), pace.lineWindow());
 
             AtomicInteger watchThreads = new AtomicInteger();
-            watchExecutor = Executors.newCachedThreadPool(runnable -> {
+            ExecutorService watchExecutor = Executors.newCachedThreadPool(runnable -> {
                 Thread thread = new Thread(runnable, "tranche-watch-" + watchThreads.incrementAndGet());
                 thread.setDaemon(true);
                 return thread;
             });
+            stops.add("watch threads", watchExecutor, watchExecutor::shutdownNow);
             HealthStatusManager health = new HealthStatusManager();
             // grpc-java's manager starts out SERVING: say so only once the admin token exists (below), or a
             // client that waits for SERVING can call before its token is valid
@@ -238,123 +212,113 @@ public final class SchedulerServer
                 log.warn("local workers reach the scheduler at {}, which the TLS certificate does not name: their metrics will not arrive; "
                         + "give the certificate the subject alternative name IP:{}", LOCAL_WORKER_HOST, LOCAL_WORKER_HOST);
             }
-            LocalProcessBackend earlyLocal = config.localWorkerCommand().map(command -> new LocalProcessBackend(config.home(), command, localTrust)).orElse(null);
+            Optional<LocalProcessBackend> localBackend = config.localWorkerCommand().map(command -> new LocalProcessBackend(config.home(), command, localTrust));
             KubernetesClient kubernetesClient = config.kubernetes().isPresent() ? new KubernetesClientBuilder().build() : null;
             KubernetesLauncher kubernetesLauncher = config.kubernetes()
                     .map(settings -> new KubernetesLauncher(kubernetesClient, settings.namespace(), settings.workerImage(), settings.checkpointRoot(),
                             settings.workerSchedulerTls(), settings.workerSchedulerCaConfigMap()))
                     .orElse(null);
-            WorkerLogs workerLogs = earlyLocal != null ? earlyLocal : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
+            WorkerLogs workerLogs = localBackend.isPresent() ? localBackend.get() : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
             MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
             UsageRepository usage = new UsageRepository(database.dataSource());
             ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs);
-            List<BindableService> services = List.of(
+            GrpcServices services = new GrpcServices(List.of(
                     experimentService,
                     new AdminGrpcService(projects, cluster, usage, clock),
                     new MetricsGrpcService(experiments, metricsRepository, credentials, events),
-                    new AuthGrpcService(tokens, auditLog));
-            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
-                    .maxInboundMessageSize(MAX_REQUEST_BYTES)
-                    .maxInboundMetadataSize(MAX_METADATA_BYTES)
-                    // telemetry counts every call, refused ones too
-                    .intercept(telemetry.grpcInterceptor());
-            // each service behind authentication and the request guard (parsing, text rules)
-            List<ServerServiceDefinition> guarded = new ArrayList<>();
-            guarded.add(RequestGuard.guard(health.getHealthService().bindService(), auth));
-            guarded.add(RequestGuard.guard(ProtoReflectionServiceV1.newInstance().bindService(), auth));
-            services.forEach(service -> guarded.add(RequestGuard.guard(service.bindService(), auth)));
-            guarded.forEach(builder::addService);
-            if (tls.isPresent()) {
-                try {
-                    builder.sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(tls.get().privateKey(), tls.get().chain())).build());
-                }
-                catch (SSLException e) {
-                    throw new IllegalArgumentException("cannot use the TLS certificate and key: " + e.getMessage(), e);
-                }
-            }
-            else if (!isLoopback(config.bindAddress())) {
-                log.warn("serving on {} without TLS: tokens cross the network in the clear; give --tls-cert and --tls-key", config.bindAddress());
-            }
-            grpc = builder.build();
-            try {
-                grpc.start();
-            }
-            catch (IOException e) {
-                throw new UncheckedIOException("cannot listen for gRPC on " + config.bindAddress() + ":" + config.grpcPort()
-                        + " (is another scheduler running? use --grpc-port)", e);
-            }
+                    new AuthGrpcService(tokens, auditLog)), health, auth);
+            Server grpc = startGrpc(config, tls, services, telemetry);
+            stops.add("gRPC server", grpc, () -> stopGrpc(grpc, config, experimentService));
             // the HTTP API calls the same services in-process
             String internalName = "tranche-internal-" + UUID.randomUUID();
-            InProcessServerBuilder internalBuilder = InProcessServerBuilder.forName(internalName).maxInboundMessageSize(MAX_REQUEST_BYTES);
-            guarded.forEach(internalBuilder::addService);
-            internal = internalBuilder.build();
-            try {
-                internal.start();
-            }
-            catch (IOException e) {
-                throw new UncheckedIOException("cannot start the in-process gRPC server", e);
-            }
-            internalChannel = InProcessChannelBuilder.forName(internalName).build();
-            http = new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, telemetry, tokens, auditLog,
-                    failures, clock).start();
+            Server internal = start(services.addTo(InProcessServerBuilder.forName(internalName).maxInboundMessageSize(MAX_REQUEST_BYTES)),
+                    "the in-process gRPC server");
+            stops.add("in-process gRPC server", internal, internal::shutdownNow);
+            ManagedChannel internalChannel = InProcessChannelBuilder.forName(internalName).build();
+            stops.add("in-process gRPC channel", internalChannel, internalChannel::shutdownNow);
+            HttpApi http = stops.add("HTTP server", new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, telemetry,
+                    tokens, auditLog, failures, clock).start());
             schedulingLoop.start();
-            usageRecorder = new UsageRecorder(usage, USAGE_SAMPLE_INTERVAL, config.usageRetention(),
+            stops.add("scheduling loop", schedulingLoop);
+            UsageRecorder usageRecorder = new UsageRecorder(usage, USAGE_SAMPLE_INTERVAL, config.usageRetention(),
                     sample -> sample.forEach(project -> telemetry.recordProjectUsage(project.project(), project.heldMilli(), project.deservedMilli())));
             usageRecorder.start();
+            stops.add("usage recorder", usageRecorder);
             if (kubernetesLauncher != null) {
-                execution = startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts);
+                stops.add("Kubernetes execution",
+                        startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts));
             }
-            if (earlyLocal != null) {
-                localBackend = earlyLocal;
-                ExecutionController controller = new ExecutionController(localBackend,
+            if (localBackend.isPresent()) {
+                ExecutionController controller = new ExecutionController(localBackend.get(),
                         cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), WORKER_GRACE, node -> true, gangPorts);
-                execution = new ExecutionLoop(controller, Duration.ofSeconds(1));
+                stops.add("local execution", new ExecutionLoop(controller, Duration.ofSeconds(1)));
             }
             // last, once both ports listen and everything runs: a start that fails before this (a port in
             // use) must not store a first admin token it never gets to show, which would lock the admin out
             Optional<String> firstAdminToken = tokens.ensureAdmin(config.security().adminToken());
             health.setStatus("", ServingStatus.SERVING);
-            SchedulerServer server = new SchedulerServer(config, homeLock, database, watchExecutor, submissionWriter, schedulingLoop, health, experimentService, grpc, http,
-                    credentials, internal, internalChannel, execution, Optional.ofNullable(localBackend), tokens, auditLog, failures, usageRecorder);
+            // stopped first: load balancers and clients that watch health stop sending before anything stops
+            stops.add("health service", health, health::enterTerminalState);
+            SchedulerServer server = new SchedulerServer(config,
+                    new Handles(grpc, http, credentials, tokens, auditLog, localBackend, schedulingLoop, usageRecorder), stops);
             firstAdminToken.ifPresent(SchedulerServer::announceAdminToken);
             log.info("Tranche scheduler ready: gRPC on {}:{}, HTTP on {}:{}, database: {}", config.bindAddress(), server.grpcPort(),
                     config.bindAddress(), server.httpPort(), database.description());
             return server;
         }
         catch (RuntimeException | Error e) {
-            // whatever failed, nothing started here may outlive it (an embedded PostgreSQL above all)
-            closeQuietly(execution);
-            closeQuietly(usageRecorder);
-            if (schedulingLoop != null) {
-                schedulingLoop.close();
-            }
-            if (http != null) {
-                http.close();
-            }
-            if (grpc != null) {
-                grpc.shutdownNow();
-            }
-            if (internalChannel != null) {
-                internalChannel.shutdownNow();
-            }
-            if (internal != null) {
-                internal.shutdownNow();
-            }
-            if (watchExecutor != null) {
-                watchExecutor.shutdownNow();
-            }
-            if (submissionWriter != null) {
-                submissionWriter.close();
-            }
-            closeQuietly(failures);
-            if (auditLog != null) {
-                auditLog.close();
-            }
-            if (database != null) {
-                database.close();
-            }
-            homeLock.close();
+            stops.close();
             throw e;
+        }
+    }
+
+    private static Server startGrpc(SchedulerConfig config, Optional<TlsMaterial> tls, GrpcServices services, SchedulerMetrics telemetry)
+    {
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+                .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                .maxInboundMetadataSize(MAX_METADATA_BYTES)
+                // telemetry counts every call, refused ones too
+                .intercept(telemetry.grpcInterceptor());
+        services.addTo(builder);
+        if (tls.isPresent()) {
+            try {
+                builder.sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(tls.get().privateKey(), tls.get().chain())).build());
+            }
+            catch (SSLException e) {
+                throw new IllegalArgumentException("cannot use the TLS certificate and key: " + e.getMessage(), e);
+            }
+        }
+        else if (!isLoopback(config.bindAddress())) {
+            log.warn("serving on {} without TLS: tokens cross the network in the clear; give --tls-cert and --tls-key", config.bindAddress());
+        }
+        try {
+            return builder.build().start();
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot listen for gRPC on " + config.bindAddress() + ":" + config.grpcPort()
+                    + " (is another scheduler running? use --grpc-port)", e);
+        }
+    }
+
+    private static Server start(ServerBuilder<?> builder, String what)
+    {
+        try {
+            return builder.build().start();
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + what, e);
+        }
+    }
+
+    /** Stops taking calls, ends watches, lets running calls finish within the grace period, then stops the rest. */
+    private static void stopGrpc(Server grpc, SchedulerConfig config, ExperimentGrpcService experimentService)
+            throws InterruptedException
+    {
+        grpc.shutdown();
+        experimentService.endWatches();
+        if (!grpc.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+            grpc.shutdownNow();
+            grpc.awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 
@@ -402,19 +366,6 @@ public final class SchedulerServer
         return address.equals("127.0.0.1") || address.equals("localhost") || address.equals("::1") || address.startsWith("127.");
     }
 
-    private static void closeQuietly(AutoCloseable closeable)
-    {
-        if (closeable == null) {
-            return;
-        }
-        try {
-            closeable.close();
-        }
-        catch (Exception e) {
-            log.warn("could not stop cleanly: {}", e.getMessage());
-        }
-    }
-
     private static Database openDatabase(SchedulerConfig config)
     {
         if (config.databaseUrl().isPresent()) {
@@ -427,18 +378,18 @@ public final class SchedulerServer
 
     public int grpcPort()
     {
-        return grpc.getPort();
+        return handles.grpc().getPort();
     }
 
     public int httpPort()
     {
-        return http.port();
+        return handles.http().port();
     }
 
     /** Every gRPC method served, by full name (the authorization matrix test covers each). */
     public List<String> grpcMethods()
     {
-        return grpc.getServices().stream()
+        return handles.grpc().getServices().stream()
                 .flatMap(service -> service.getMethods().stream())
                 .map(method -> method.getMethodDescriptor().getFullMethodName())
                 .sorted()
@@ -448,7 +399,7 @@ public final class SchedulerServer
     /** Every HTTP route served, as "METHOD /path". */
     public List<String> httpRoutes()
     {
-        return http.registeredRoutes();
+        return handles.http().registeredRoutes();
     }
 
     public SchedulerConfig config()
@@ -459,46 +410,49 @@ public final class SchedulerServer
     /** Issues the credential a worker of {@code experimentId} reports with (the execution backend hands it over). */
     public String workerCredential(String experimentId)
     {
-        return credentials.issue(experimentId);
+        return handles.credentials().issue(experimentId);
     }
 
     /** A new token, as an admin would create it: for the demo and tests. */
     public IssuedToken issueToken(String subject, Role role, List<String> projects)
     {
-        return tokens.issue("scheduler", subject, role, projects, Optional.empty());
+        return handles.tokens().issue("scheduler", subject, role, projects, Optional.empty());
     }
 
     /** Waits until every audit event so far is in the database (tests). */
     public void flushAudit()
     {
-        auditLog.flush();
+        handles.auditLog().flush();
     }
 
     /** Stops every local worker (SIGTERM, then a kill after {@code grace}): for the demo, which takes its workers with it. */
     public void stopLocalWorkers(Duration grace)
     {
-        localBackend.ifPresent(backend -> backend.stopAllAndWait(grace));
+        handles.localBackend().ifPresent(backend -> backend.stopAllAndWait(grace));
     }
 
     /** The loop, so tests can run a cycle when they choose. */
     public SchedulingLoop schedulingLoop()
     {
-        return schedulingLoop;
+        return handles.schedulingLoop();
     }
 
     public void awaitTermination()
             throws InterruptedException
     {
-        grpc.awaitTermination();
+        handles.grpc().awaitTermination();
     }
 
     /** Records a usage sample now rather than at the next minute (tests; the recorder samples on its own). */
     public void sampleUsage()
     {
-        usageRecorder.sample();
+        handles.usageRecorder().sample();
     }
 
-    /** Stops taking calls, lets running ones finish within the grace period, then stops the rest. */
+    /**
+     * Stops taking calls (health says NOT_SERVING first), lets running calls finish within the grace
+     * period, then stops every part in the reverse of the order it started; a second call does nothing.
+     */
     @Override
     public void close()
     {
@@ -506,32 +460,7 @@ public final class SchedulerServer
             return;
         }
         log.info("Tranche scheduler shutting down");
-        health.enterTerminalState();
-        closeQuietly(execution);
-        usageRecorder.close();
-        schedulingLoop.close();
-        http.close();
-        grpc.shutdown();
-        internal.shutdown();
-        experimentService.endWatches();
-        try {
-            if (!grpc.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-                grpc.shutdownNow();
-                grpc.awaitTermination(5, TimeUnit.SECONDS);
-            }
-        }
-        catch (InterruptedException e) {
-            grpc.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
-        internalChannel.shutdownNow();
-        internal.shutdownNow();
-        watchExecutor.shutdownNow();
-        submissionWriter.close();
-        failedAuthentications.close();
-        auditLog.close();
-        database.close();
-        homeLock.close();
+        stops.close();
         log.info("Tranche scheduler stopped");
     }
 }
