@@ -100,8 +100,6 @@ public final class SchedulerServer
     private static final int MAX_SUBMISSION_BATCH = 256;
     private static final int MAX_QUEUED_SUBMISSIONS = 10_000;
     private static final String LOCAL_WORKER_HOST = "127.0.0.1";
-    // workers get this long to checkpoint after SIGTERM before they are killed
-    private static final Duration WORKER_GRACE = Duration.ofSeconds(60);
     private static final Duration AUTH_SUMMARY_INTERVAL = Duration.ofSeconds(10);
     // the Usage page's resolution: one sample a minute (the store keeps one per minute at most)
     private static final Duration USAGE_SAMPLE_INTERVAL = Duration.ofMinutes(1);
@@ -216,7 +214,7 @@ public final class SchedulerServer
             KubernetesClient kubernetesClient = config.kubernetes().isPresent() ? new KubernetesClientBuilder().build() : null;
             KubernetesLauncher kubernetesLauncher = config.kubernetes()
                     .map(settings -> new KubernetesLauncher(kubernetesClient, settings.namespace(), settings.workerImage(), settings.checkpointRoot(),
-                            settings.workerSchedulerTls(), settings.workerSchedulerCaConfigMap()))
+                            settings.workerSchedulerTls(), settings.workerSchedulerCaConfigMap(), pace.preemptionGrace()))
                     .orElse(null);
             WorkerLogs workerLogs = localBackend.isPresent() ? localBackend.get() : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
             MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
@@ -246,11 +244,11 @@ public final class SchedulerServer
             stops.add("usage recorder", usageRecorder);
             if (kubernetesLauncher != null) {
                 stops.add("Kubernetes execution",
-                        startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts));
+                        startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts, pace.preemptionGrace()));
             }
             if (localBackend.isPresent()) {
                 ExecutionController controller = new ExecutionController(localBackend.get(),
-                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), WORKER_GRACE, node -> true, gangPorts);
+                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), pace.preemptionGrace(), node -> true, gangPorts);
                 stops.add("local execution", new ExecutionLoop(controller, Duration.ofSeconds(1)));
             }
             // last, once both ports listen and everything runs: a start that fails before this (a port in
@@ -324,7 +322,7 @@ public final class SchedulerServer
 
     /** The Kubernetes backend: the cluster's nodes as the inventory (kept current by a watch), workers as pods. */
     private static AutoCloseable startKubernetes(KubernetesClient client, KubernetesLauncher launcher, ClusterRepository cluster, ExperimentRepository experiments,
-            ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings, GangPortRepository gangPorts)
+            ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings, GangPortRepository gangPorts, Duration grace)
     {
         KubernetesInventory inventory = new KubernetesInventory(client, settings.namespace());
         Set<String> liveNodes = ConcurrentHashMap.newKeySet();
@@ -337,7 +335,7 @@ public final class SchedulerServer
             current.forEach(node -> liveNodes.add(node.name()));
         });
         ExecutionController controller = new ExecutionController(launcher,
-                cluster, experiments, events, credentials, settings.schedulerAddress(), WORKER_GRACE, liveNodes::contains, gangPorts);
+                cluster, experiments, events, credentials, settings.schedulerAddress(), grace, liveNodes::contains, gangPorts);
         ExecutionLoop loop = new ExecutionLoop(controller, Duration.ofSeconds(1));
         log.info("running workers as pods in namespace {} (image {}), {} nodes in the inventory", settings.namespace(), settings.workerImage(), nodes.size());
         return () -> {

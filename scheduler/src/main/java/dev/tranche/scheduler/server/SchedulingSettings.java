@@ -17,17 +17,20 @@ import static java.util.Objects.requireNonNull;
  * @param starvationAge how long an experiment may wait within its project's deserved GPUs before
  *         other work of that project is held back for it
  * @param lineWindow how many experiments of each line of alike pending work a cycle considers at first
+ * @param preemptionGrace how long a worker that is preempted or cancelled gets to checkpoint after
+ *         SIGTERM before it is killed (Kubernetes: the pods' termination grace period too)
  */
-public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Duration starvationAge, int lineWindow)
+public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Duration starvationAge, int lineWindow, Duration preemptionGrace)
 {
-    public static final SchedulingSettings DEFAULTS = new SchedulingSettings(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMinutes(5), 16);
-
+    public static final SchedulingSettings DEFAULTS = new SchedulingSettings(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMinutes(5), 16,
+            Duration.ofSeconds(60));
 
     public SchedulingSettings
     {
         requireNonNull(cycleInterval, "cycleInterval is null");
         requireNonNull(cycleGap, "cycleGap is null");
         requireNonNull(starvationAge, "starvationAge is null");
+        requireNonNull(preemptionGrace, "preemptionGrace is null");
         if (cycleInterval.compareTo(Duration.ofMillis(100)) < 0 || cycleInterval.compareTo(Duration.ofMinutes(10)) > 0) {
             throw new IllegalArgumentException("--cycle-interval must be between 100ms and 10m: got " + text(cycleInterval));
         }
@@ -40,24 +43,32 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
         if (lineWindow < 1 || lineWindow > 1024) {
             throw new IllegalArgumentException("the line window must be between 1 and 1024: got " + lineWindow);
         }
+        if (preemptionGrace.compareTo(Duration.ofSeconds(1)) < 0 || preemptionGrace.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got " + text(preemptionGrace));
+        }
     }
 
     public SchedulingSettings withCycleInterval(Duration cycleInterval)
     {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow);
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
     }
 
     public SchedulingSettings withCycleGap(Duration cycleGap)
     {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow);
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
     }
 
     public SchedulingSettings withStarvationAge(Duration starvationAge)
     {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow);
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
     }
 
-    /** "200ms", "1s", "5m", "1h", "90d" (one number and one unit; the flag's name goes into the message). */
+    public SchedulingSettings withPreemptionGrace(Duration preemptionGrace)
+    {
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
+    }
+
+    /** A duration as every flag reads it ({@link Durations}); the flag's name goes into the message. */
     static Duration parse(String flag, String value)
     {
         return Durations.parse(flag, value);

@@ -110,6 +110,10 @@ public final class ServerCommand
             description = "How long in-quota work may wait before the rest of its project is held back for it, e.g. 5m (default: 5m).")
     String starvationAge;
 
+    @Option(names = "--preemption-grace", paramLabel = "DURATION",
+            description = "How long a preempted or cancelled worker gets to checkpoint after SIGTERM before it is killed, e.g. 2m (default: 60s).")
+    String preemptionGrace;
+
     @Option(names = "--usage-retention", paramLabel = "DURATION",
             description = "How long usage samples (the dashboard's Usage page) are kept, e.g. 30d (default: 90d).")
     String usageRetention;
@@ -181,6 +185,9 @@ public final class ServerCommand
             }
             if (starvationAge != null) {
                 scheduling = scheduling.withStarvationAge(SchedulingSettings.parse("--starvation-age", starvationAge));
+            }
+            if (preemptionGrace != null) {
+                scheduling = scheduling.withPreemptionGrace(SchedulingSettings.parse("--preemption-grace", preemptionGrace));
             }
             config = config.withScheduling(scheduling);
             if (usageRetention != null) {

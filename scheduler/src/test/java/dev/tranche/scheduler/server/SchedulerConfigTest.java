@@ -111,14 +111,16 @@ final class SchedulerConfigTest
         assertThat(SchedulingSettings.DEFAULTS.cycleInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(SchedulingSettings.DEFAULTS.cycleGap()).isEqualTo(Duration.ofMillis(200));
         assertThat(SchedulingSettings.DEFAULTS.starvationAge()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(SchedulingSettings.DEFAULTS.preemptionGrace()).isEqualTo(Duration.ofSeconds(60));
 
         ServerCommand command = new ServerCommand();
-        new CommandLine(command).parseArgs("--cycle-interval", "2s", "--cycle-gap", "50ms", "--starvation-age", "1h");
+        new CommandLine(command).parseArgs("--cycle-interval", "2s", "--cycle-gap", "50ms", "--starvation-age", "1h", "--preemption-grace", "2m30s");
         SchedulingSettings scheduling = command.config().scheduling();
         assertThat(scheduling.cycleInterval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(scheduling.cycleGap()).isEqualTo(Duration.ofMillis(50));
         assertThat(scheduling.starvationAge()).isEqualTo(Duration.ofHours(1));
         assertThat(scheduling.lineWindow()).isEqualTo(16);
+        assertThat(scheduling.preemptionGrace()).isEqualTo(Duration.ofSeconds(150));
     }
 
     @Test
@@ -128,6 +130,7 @@ final class SchedulerConfigTest
         assertThatThrownBy(() -> configFrom("--cycle-interval", "20ms")).hasMessage("--cycle-interval must be between 100ms and 10m: got 20ms");
         assertThatThrownBy(() -> configFrom("--cycle-gap", "2s")).hasMessage("--cycle-gap must be between 10ms and --cycle-interval (1s): got 2s");
         assertThatThrownBy(() -> configFrom("--starvation-age", "0s")).hasMessage("--starvation-age must be between 1s and 720h: got 0s");
+        assertThatThrownBy(() -> configFrom("--preemption-grace", "2h")).hasMessage("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got 7200s");
         assertThatThrownBy(() -> configFrom("--usage-retention", "12h")).hasMessage("--usage-retention must be between 1d and 3650d: got 12h");
         assertThat(configFrom("--usage-retention", "30d").usageRetention()).isEqualTo(Duration.ofDays(30));
         assertThat(SchedulerConfig.fromEnvironment(Map.of(), USER_HOME).usageRetention()).isEqualTo(Duration.ofDays(90));

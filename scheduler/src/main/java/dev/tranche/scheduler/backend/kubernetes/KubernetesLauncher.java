@@ -60,6 +60,8 @@ public final class KubernetesLauncher
     static final String SCHEDULER_CA_KEY = "ca.crt";
     // the key of the gang's Secret that holds TRANCHE_CREDENTIAL
     static final String CREDENTIAL_KEY = "credential";
+    // what a worker pod gets to checkpoint when none is configured (the server passes --preemption-grace)
+    static final Duration DEFAULT_GRACE = Duration.ofSeconds(60);
 
     private final KubernetesClient client;
     private final String namespace;
@@ -68,11 +70,12 @@ public final class KubernetesLauncher
     private final Optional<String> schedulerCaConfigMap;
     private final SchedulerTrust schedulerTrust;
     private final GpuReservations reservations;
+    private final Duration grace;
 
     /** Plaintext workers. */
     public KubernetesLauncher(KubernetesClient client, String namespace, String workerImage, String checkpointRoot)
     {
-        this(client, namespace, workerImage, checkpointRoot, false, Optional.empty());
+        this(client, namespace, workerImage, checkpointRoot, false, Optional.empty(), DEFAULT_GRACE);
     }
 
     /**
@@ -83,6 +86,14 @@ public final class KubernetesLauncher
     public KubernetesLauncher(KubernetesClient client, String namespace, String workerImage, String checkpointRoot, boolean schedulerTls,
             Optional<String> schedulerCaConfigMap)
     {
+        this(client, namespace, workerImage, checkpointRoot, schedulerTls, schedulerCaConfigMap, DEFAULT_GRACE);
+    }
+
+    /** @param grace the worker pods' termination grace period: how long they get to checkpoint when the kubelet stops them */
+    public KubernetesLauncher(KubernetesClient client, String namespace, String workerImage, String checkpointRoot, boolean schedulerTls,
+            Optional<String> schedulerCaConfigMap, Duration grace)
+    {
+        this.grace = requireNonNull(grace, "grace is null");
         this.client = requireNonNull(client, "client is null");
         this.namespace = requireNonNull(namespace, "namespace is null");
         this.workerImage = requireNonNull(workerImage, "workerImage is null");
@@ -237,7 +248,7 @@ public final class KubernetesLauncher
                 .withHostname(podName(id, replica.rank()))
                 .withSubdomain("tranche-" + id)
                 .withRestartPolicy("Never")
-                .withTerminationGracePeriodSeconds(60L)
+                .withTerminationGracePeriodSeconds(grace.toSeconds())
                 .addNewContainer()
                 .withName("worker")
                 .withImage(workerImage)

@@ -219,6 +219,18 @@ final class KubernetesBackendTest
     }
 
     @Test
+    void workerPodsGetTheConfiguredPreemptionGraceToCheckpoint()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", false, Optional.empty(),
+                java.time.Duration.ofSeconds(150));
+        launch(launcher, twoReplicas("exp-grace00001", "gpu-a"));
+        assertThat(client.pods().inNamespace(NAMESPACE).withName("exp-grace00001-1").get().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(150L);
+        KubernetesLauncher defaults = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        launch(defaults, twoReplicas("exp-grace00002", "gpu-a"));
+        assertThat(client.pods().inNamespace(NAMESPACE).withName("exp-grace00002-0").get().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
+    }
+
+    @Test
     void podPhasesAndExitCodesMapToTheGangsState()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
