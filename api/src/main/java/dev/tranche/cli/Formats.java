@@ -39,6 +39,17 @@ final class Formats
         }
     }
 
+    /** One message on one line (JSON lines), field names as in the .proto file. */
+    static String jsonLine(MessageOrBuilder message)
+    {
+        try {
+            return JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace().print(message);
+        }
+        catch (InvalidProtocolBufferException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+
     /** "0.5 GPU", "2 GPUs", "12288 MiB GPU", "-" for none; replicas multiply it: "2 x 0.5 GPU". */
     static String gpus(ExperimentSpec spec)
     {

@@ -39,6 +39,7 @@ import static java.util.Objects.requireNonNull;
                 QuotaCommand.class,
                 NodesCommand.class,
                 UsageCommand.class,
+                HistoryCommand.class,
                 DepartmentsCommand.class,
                 MetricsCommand.class,
                 LogsCommand.class,

@@ -1,5 +1,7 @@
 package dev.tranche.client;
 
+import dev.tranche.proto.v1.ExportHistoryRequest;
+import dev.tranche.proto.v1.HistoryJob;
 import dev.tranche.proto.v1.AdminServiceGrpc;
 import dev.tranche.proto.v1.GetUsageRequest;
 import dev.tranche.proto.v1.GetUsageResponse;
@@ -129,6 +131,12 @@ public final class TrancheClient
     public Experiment cancel(String id, String reason)
     {
         return experiments().cancel(CancelExperimentRequest.newBuilder().setId(id).setReason(reason).build());
+    }
+
+    /** Finished experiments that ran, oldest first; the iterator ends with the last. No deadline (an export may be long). */
+    public Iterator<HistoryJob> exportHistory(ExportHistoryRequest request)
+    {
+        return ExperimentServiceGrpc.newBlockingStub(channel).exportHistory(request);
     }
 
     /** Blocks between events; the iterator ends when the server ends the stream. No deadline. */

@@ -4,8 +4,10 @@ import dev.tranche.scheduler.errors.AlreadyExistsException;
 import dev.tranche.scheduler.errors.NotFoundException;
 
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -80,6 +82,18 @@ public final class ExperimentManager
     public ExperimentPage list(ExperimentQuery query)
     {
         return experiments.list(query);
+    }
+
+    /** See {@link ExperimentStore#finishedRuns}; {@code limit} at most {@link ExperimentQuery#MAX_LIMIT}. */
+    public List<ExperimentStore.FinishedRun> finishedRuns(Instant since, Instant until, Optional<Set<String>> projects, long afterSequence, int limit)
+    {
+        if (!since.isBefore(until)) {
+            throw new IllegalArgumentException("since must be before until: got since " + since + ", until " + until);
+        }
+        if (limit < 1 || limit > ExperimentQuery.MAX_LIMIT) {
+            throw new IllegalArgumentException("limit must be in [1, " + ExperimentQuery.MAX_LIMIT + "]: got " + limit);
+        }
+        return experiments.finishedRuns(since, until, projects, afterSequence, limit);
     }
 
     public ExperimentRecord cancel(String id, String reason)

@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.experiment;
 
-
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -53,6 +53,25 @@ public interface ExperimentStore
     List<Transition> history(String id);
 
     ExperimentPage list(ExperimentQuery query);
+
+    /** A finished experiment that ran: what a replay of the history needs of it. */
+    record FinishedRun(ExperimentRecord experiment, double runSeconds)
+    {
+        public FinishedRun
+        {
+            requireNonNull(experiment, "experiment is null");
+            if (!experiment.state().isTerminal() || !(runSeconds > 0)) {
+                throw new IllegalArgumentException("a finished run is in a final state and ran: got " + experiment.state() + " after " + runSeconds + " s");
+            }
+        }
+    }
+
+    /**
+     * Experiments in a final state that spent time RUNNING (summed over every attempt), submitted in
+     * [{@code since}, {@code until}), of {@code projects} (empty: every project), in submission order
+     * after {@code afterSequence}, at most {@code limit}.
+     */
+    List<FinishedRun> finishedRuns(Instant since, Instant until, Optional<Set<String>> projects, long afterSequence, int limit);
 
     /** Moves an experiment from one of {@code from} to {@code to}; otherwise a {@code StateConflictException}. */
     ExperimentChange transition(String id, Set<ExperimentState> from, ExperimentState to, String reason);

@@ -34,6 +34,7 @@ public final class AccessPolicy
         put(rules, ExperimentServiceGrpc.getCancelMethod(), AccessRule.MEMBER);
         put(rules, ExperimentServiceGrpc.getWatchMethod(), AccessRule.VIEWER);
         put(rules, ExperimentServiceGrpc.getGetLogsMethod(), AccessRule.VIEWER);
+        put(rules, ExperimentServiceGrpc.getExportHistoryMethod(), AccessRule.VIEWER);
 
         put(rules, MetricsServiceGrpc.getReportMethod(), AccessRule.WORKER);
         put(rules, MetricsServiceGrpc.getGetMethod(), AccessRule.VIEWER);

@@ -4,6 +4,8 @@ import dev.tranche.proto.v1.CancelExperimentRequest;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
+import dev.tranche.proto.v1.ExportHistoryRequest;
+import dev.tranche.proto.v1.HistoryJob;
 import dev.tranche.proto.v1.GetExperimentRequest;
 import dev.tranche.proto.v1.GetLogsRequest;
 import dev.tranche.proto.v1.GetLogsResponse;
@@ -21,6 +23,7 @@ import dev.tranche.scheduler.experiment.ExperimentPage;
 import dev.tranche.scheduler.experiment.ExperimentQuery;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.experiment.ExperimentStore;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.wire.ExperimentSpecs;
@@ -28,6 +31,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -50,6 +54,9 @@ public final class ExperimentGrpcService
 {
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final int WATCH_QUEUE = 10_000;
+    private static final int EXPORT_PAGE = 500;
+    // what an export without an end means: every submission so far (and PostgreSQL can store it)
+    private static final Instant END_OF_TIME = Instant.parse("9999-12-31T00:00:00Z");
     private static final String PAGE_TOKEN_PREFIX = "before:";
     private static final Set<ExperimentState> ACTIVE_STATES = EnumSet.of(ExperimentState.PENDING, ExperimentState.SCHEDULED,
             ExperimentState.RUNNING, ExperimentState.PREEMPTED);
@@ -119,6 +126,59 @@ public final class ExperimentGrpcService
             response.putAllEpochsReported(metrics.latestEpochs(page.experiments().stream().map(ExperimentRecord::id).toList()));
             return response.build();
         });
+    }
+
+    @Override
+    public void exportHistory(ExportHistoryRequest request, StreamObserver<HistoryJob> observer)
+    {
+        ServerCallStreamObserver<HistoryJob> call = (ServerCallStreamObserver<HistoryJob>) observer;
+        Optional<Set<String>> projects;
+        Instant since;
+        Instant until;
+        try {
+            projects = visibleProjects(Callers.current(), request.getProject());
+            since = request.hasSince() ? ProtoMapper.instant(request.getSince(), "since") : Instant.EPOCH;
+            until = request.hasUntil() ? ProtoMapper.instant(request.getUntil(), "until") : END_OF_TIME;
+            if (!since.isBefore(until)) {
+                throw new IllegalArgumentException("since must be before until: got since " + since + ", until " + until);
+            }
+        }
+        catch (RuntimeException e) {
+            observer.onError(GrpcErrors.toStatus(e));
+            return;
+        }
+        // a page at a time, and only while the client keeps up: an export of years of history holds one page in memory
+        Runnable pump = new Runnable()
+        {
+            private long after;
+            private boolean done;
+
+            @Override
+            public synchronized void run()
+            {
+                try {
+                    while (!done && call.isReady()) {
+                        List<ExperimentStore.FinishedRun> page = experiments.finishedRuns(since, until, projects, after, EXPORT_PAGE);
+                        for (ExperimentStore.FinishedRun run : page) {
+                            call.onNext(ProtoMapper.historyJob(run));
+                            after = run.experiment().sequence();
+                        }
+                        if (page.size() < EXPORT_PAGE) {
+                            done = true;
+                            call.onCompleted();
+                        }
+                    }
+                }
+                catch (RuntimeException e) {
+                    if (!done) {
+                        done = true;
+                        call.onError(GrpcErrors.toStatus(e));
+                    }
+                }
+            }
+        };
+        call.setOnReadyHandler(pump);
+        pump.run();
     }
 
     @Override

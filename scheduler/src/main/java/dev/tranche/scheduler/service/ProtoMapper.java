@@ -3,6 +3,7 @@ package dev.tranche.scheduler.service;
 import com.google.protobuf.Timestamp;
 import dev.tranche.proto.v1.Department;
 import dev.tranche.proto.v1.Experiment;
+import dev.tranche.proto.v1.HistoryJob;
 import dev.tranche.proto.v1.NodesFailing;
 import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.Project;
@@ -11,6 +12,8 @@ import dev.tranche.proto.v1.StateTransition;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentRecord;
 import dev.tranche.scheduler.experiment.ExperimentState;
+import dev.tranche.scheduler.experiment.ExperimentStore;
+import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.experiment.Transition;
 import dev.tranche.scheduler.experiment.Waiting;
 import dev.tranche.scheduler.project.DepartmentRecord;
@@ -23,6 +26,8 @@ import java.util.List;
 /** Domain records to tranche.v1 messages and back; the only place that knows both. */
 final class ProtoMapper
 {
+    private static final long END_OF_TIME_SECONDS = Instant.parse("9999-12-31T00:00:00Z").getEpochSecond();
+
     private ProtoMapper() {}
 
     static Experiment experiment(ExperimentRecord record, List<Transition> history)
@@ -39,6 +44,27 @@ final class ProtoMapper
         history.forEach(transition -> experiment.addHistory(transition(transition)));
         record.waitingNow().ifPresent(waiting -> experiment.setWaiting(waiting(waiting)));
         return experiment.build();
+    }
+
+    static HistoryJob historyJob(ExperimentStore.FinishedRun run)
+    {
+        ExperimentRecord record = run.experiment();
+        GpuRequest gpu = record.spec().resources().gpu();
+        HistoryJob.Builder job = HistoryJob.newBuilder()
+                .setExperimentId(record.id())
+                .setSubmittedAt(timestamp(record.createdAt()))
+                .setProject(record.project())
+                .setReplicas(record.spec().replicas())
+                .setRunSeconds(run.runSeconds())
+                .setPriority(record.spec().priority().value())
+                .setFinalState(state(record.state()));
+        switch (gpu.kind()) {
+            case FRACTION -> job.setGpus(gpu.milli() / (double) GpuRequest.MILLI_PER_GPU);
+            case WHOLE -> job.setGpus(gpu.count());
+            case MEMORY -> job.setGpuMemoryMib(gpu.memoryMib());
+            case NONE -> { }
+        }
+        return job.build();
     }
 
     static dev.tranche.proto.v1.Waiting waiting(Waiting waiting)
@@ -109,6 +135,16 @@ final class ProtoMapper
                 .setQuota(quota)
                 .setCreatedAt(timestamp(record.createdAt()))
                 .build();
+    }
+
+    /** A timestamp from a request, refused with the field's name when it is not a valid instant. */
+    static Instant instant(Timestamp timestamp, String field)
+    {
+        if (!com.google.protobuf.util.Timestamps.isValid(timestamp) || timestamp.getSeconds() > END_OF_TIME_SECONDS) {
+            throw new IllegalArgumentException(field + " must be a valid time between 0001-01-01 and 9999-12-31: got " + timestamp.getSeconds() + " s, "
+                    + timestamp.getNanos() + " ns");
+        }
+        return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
     }
 
     static Timestamp timestamp(Instant instant)

@@ -220,6 +220,41 @@ public final class ExperimentRepository
     }
 
     @Override
+    public List<FinishedRun> finishedRuns(Instant since, Instant until, Optional<Set<String>> projects, long afterSequence, int limit)
+    {
+        // a RUNNING spell lasts until the experiment's next transition; one still open has not finished
+        String sql = "SELECT " + COLUMNS + ", r.run_seconds FROM experiments e CROSS JOIN LATERAL ("
+                + " SELECT COALESCE(sum(EXTRACT(EPOCH FROM (t.ended - t.at))), 0)::float8 AS run_seconds"
+                + " FROM (SELECT to_state, at, lead(at) OVER (ORDER BY id) AS ended FROM experiment_transitions WHERE experiment_id = e.id) t"
+                + " WHERE t.to_state = 'RUNNING' AND t.ended IS NOT NULL) r"
+                + " WHERE e.state IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND e.created_at >= ? AND e.created_at < ? AND e.seq > ?"
+                + " AND r.run_seconds > 0"
+                + (projects.isPresent() ? " AND e.project = ANY (?)" : "")
+                + " ORDER BY e.seq LIMIT ?";
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement(sql)) {
+            int parameter = 1;
+            select.setTimestamp(parameter++, Timestamp.from(since));
+            select.setTimestamp(parameter++, Timestamp.from(until));
+            select.setLong(parameter++, afterSequence);
+            if (projects.isPresent()) {
+                select.setArray(parameter++, connection.createArrayOf("text", projects.get().toArray(String[]::new)));
+            }
+            select.setInt(parameter, limit);
+            List<FinishedRun> runs = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    runs.add(new FinishedRun(record(row), row.getDouble("run_seconds")));
+                }
+            }
+            return runs;
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not read the finished experiments", e);
+        }
+    }
+
+    @Override
     public ExperimentPage list(ExperimentQuery query)
     {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM experiments WHERE true");

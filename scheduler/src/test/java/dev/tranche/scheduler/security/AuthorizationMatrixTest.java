@@ -14,6 +14,7 @@ import dev.tranche.proto.v1.GetExperimentRequest;
 import dev.tranche.proto.v1.GetLogsRequest;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.GetQuotaRequest;
+import dev.tranche.proto.v1.ExportHistoryRequest;
 import dev.tranche.proto.v1.GetUsageRequest;
 import dev.tranche.proto.v1.ListAuditEventsRequest;
 import dev.tranche.proto.v1.ListDepartmentsRequest;
@@ -151,6 +152,7 @@ final class AuthorizationMatrixTest
         add(cases, ExperimentServiceGrpc.getCancelMethod(), AccessRule.MEMBER, true, t -> CancelExperimentRequest.newBuilder().setId(freshExperiment(t.project())).build());
         add(cases, ExperimentServiceGrpc.getWatchMethod(), AccessRule.VIEWER, true, t -> WatchExperimentsRequest.newBuilder().setId(t.experimentId()).build());
         add(cases, ExperimentServiceGrpc.getGetLogsMethod(), AccessRule.VIEWER, true, t -> GetLogsRequest.newBuilder().setId(t.experimentId()).build());
+        add(cases, ExperimentServiceGrpc.getExportHistoryMethod(), AccessRule.VIEWER, true, t -> ExportHistoryRequest.newBuilder().setProject(t.project()).build());
         add(cases, MetricsServiceGrpc.getReportMethod(), AccessRule.WORKER, true, t -> MetricBatch.newBuilder().setExperimentId(t.experimentId())
                 .setCredential(t.workerCredential()).addPoints(MetricPoint.newBuilder().setName("loss").setStep(1).setEpoch(1).setValue(0.5)).build());
         add(cases, MetricsServiceGrpc.getGetMethod(), AccessRule.VIEWER, true, t -> GetMetricsRequest.newBuilder().setExperimentId(t.experimentId()).build());
