@@ -64,6 +64,10 @@ final class UsageCommand
             double allocated = usage.getClusterList().stream().mapToDouble(sample -> sample.getAllocatedGpus()).sum();
             out.printf(Locale.ROOT, "Cluster: %.1f%% of its GPUs allocated on average over %s sampled. WAIT P50 is the days' medians weighted by starts, "
                     + "WAIT P95 the worst day's.%n", capacity == 0 ? 0 : 100 * allocated / capacity, Formats.count(usage.getClusterCount(), "minute"));
+            if (usage.getFairnessCount() > 0) {
+                out.printf(Locale.ROOT, "Fairness: Jain's index over these projects of GPUs received against deserved (capped by what each asked for) averaged %.3f"
+                        + " over %s (1 is perfectly fair; tranche simulate reports the same figure).%n", usage.getMeanFairness(), Formats.count(usage.getFairnessCount(), "hour"));
+            }
         });
     }
 

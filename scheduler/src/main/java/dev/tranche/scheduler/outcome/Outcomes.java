@@ -93,19 +93,45 @@ public final class Outcomes
      */
     public static double meanJain(UsageTimeline timeline, double[] deservedGpus)
     {
-        double sum = 0;
-        int counted = 0;
+        return meanOfCounted(fairnessByBucket(timeline, (bucket, project) -> deservedGpus[project] * timeline.bucketSeconds()));
+    }
+
+    /** GPU-seconds project {@code project} deserved in bucket {@code bucket}. */
+    public interface Deserved
+    {
+        double gpuSeconds(int bucket, int project);
+    }
+
+    /**
+     * Jain's index of each bucket over projects of received / entitled, entitled being what the
+     * project deserved capped by what it asked for (held plus waiting); NaN for a bucket where no
+     * project counts. {@link #meanJain} (simulate) and the live Usage page both read this.
+     */
+    public static double[] fairnessByBucket(UsageTimeline timeline, Deserved deserved)
+    {
+        double[] fairness = new double[timeline.buckets()];
         double[] shares = new double[timeline.projects().size()];
         for (int b = 0; b < timeline.buckets(); b++) {
             int n = 0;
             for (int p = 0; p < shares.length; p++) {
-                double entitled = Math.min(deservedGpus[p] * timeline.bucketSeconds(), timeline.demand(b, p));
+                double entitled = Math.min(deserved.gpuSeconds(b, p), timeline.demand(b, p));
                 if (entitled > 1e-9) {
                     shares[n++] = timeline.held(b, p) / entitled;
                 }
             }
-            if (n > 0) {
-                sum += jain(Arrays.copyOf(shares, n));
+            fairness[b] = n == 0 ? Double.NaN : jain(Arrays.copyOf(shares, n));
+        }
+        return fairness;
+    }
+
+    /** The mean over the buckets where a project counted; 1 when none did. */
+    public static double meanOfCounted(double[] fairness)
+    {
+        double sum = 0;
+        int counted = 0;
+        for (double value : fairness) {
+            if (!Double.isNaN(value)) {
+                sum += value;
                 counted++;
             }
         }

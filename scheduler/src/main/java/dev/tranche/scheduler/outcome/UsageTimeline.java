@@ -15,6 +15,7 @@ public final class UsageTimeline
     private final double origin;
     private final List<double[]> held = new ArrayList<>();
     private final List<double[]> demand = new ArrayList<>();
+    private final List<double[]> deserved = new ArrayList<>();
     private double clusterGpuSeconds;
     private double last;
 
@@ -47,6 +48,12 @@ public final class UsageTimeline
     /** From the last call to {@code to}, project p held {@code heldGpus[p]} GPUs and wanted {@code demandGpus[p]} (held plus waiting). */
     public void advance(double to, double[] heldGpus, double[] demandGpus)
     {
+        advance(to, heldGpus, demandGpus, null);
+    }
+
+    /** The same, with what each project deserved meanwhile, for quotas that change over time (the live Usage page). */
+    public void advance(double to, double[] heldGpus, double[] demandGpus, double[] deservedGpus)
+    {
         if (to < last) {
             throw new IllegalArgumentException("time went back from " + last + " to " + to);
         }
@@ -67,9 +74,13 @@ public final class UsageTimeline
             }
             double[] h = bucket(held, bucket);
             double[] d = bucket(demand, bucket);
+            double[] e = bucket(deserved, bucket);
             for (int p = 0; p < projects.size(); p++) {
                 h[p] += heldGpus[p] * span;
                 d[p] += demandGpus[p] * span;
+                if (deservedGpus != null) {
+                    e[p] += deservedGpus[p] * span;
+                }
             }
             from = end;
         }
@@ -99,6 +110,12 @@ public final class UsageTimeline
     public double demand(int bucket, int project)
     {
         return bucket < demand.size() ? demand.get(bucket)[project] : 0;
+    }
+
+    /** GPU-seconds project p deserved in bucket b, as given to {@link #advance(double, double[], double[], double[])} (0 when never given). */
+    public double deserved(int bucket, int project)
+    {
+        return bucket < deserved.size() ? deserved.get(bucket)[project] : 0;
     }
 
     public double clusterGpuSeconds()

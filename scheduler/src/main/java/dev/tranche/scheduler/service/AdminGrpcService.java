@@ -3,6 +3,7 @@ package dev.tranche.scheduler.service;
 import dev.tranche.proto.v1.AdminServiceGrpc;
 import dev.tranche.proto.v1.ClusterUsageSample;
 import dev.tranche.proto.v1.DailyWait;
+import dev.tranche.proto.v1.FairnessSample;
 import dev.tranche.proto.v1.GetUsageRequest;
 import dev.tranche.proto.v1.GetUsageResponse;
 import dev.tranche.proto.v1.ProjectUsageSample;
@@ -33,6 +34,7 @@ import dev.tranche.scheduler.project.ProjectRecord;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.errors.NotFoundException;
+import dev.tranche.scheduler.usage.UsageFairness;
 import dev.tranche.scheduler.usage.UsageStore;
 import io.grpc.stub.StreamObserver;
 
@@ -251,7 +253,11 @@ public final class AdminGrpcService
                     .setProject(sample.project())
                     .setHeldGpus(sample.heldMilli() / 1000.0)
                     .setDeservedGpus(sample.deservedMilli() / 1000.0)
-                    .setPending(sample.pending())));
+                    .setPending(sample.pending())
+                    .setPendingGpus(sample.pendingMilli() / 1000.0)));
+            UsageFairness.Fairness fairness = UsageFairness.of(history.projects(), history.step());
+            fairness.hours().forEach(hour -> response.addFairness(FairnessSample.newBuilder().setAt(ProtoMapper.timestamp(hour.start())).setJain(hour.jain())));
+            response.setMeanFairness(fairness.mean());
             history.cluster().forEach(sample -> response.addCluster(ClusterUsageSample.newBuilder()
                     .setAt(ProtoMapper.timestamp(sample.at()))
                     .setCapacityGpus(sample.capacityMilli() / 1000.0)

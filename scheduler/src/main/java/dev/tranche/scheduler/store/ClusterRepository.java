@@ -382,12 +382,12 @@ public final class ClusterRepository
     public Map<String, Long> pendingMilliByProject()
     {
         try (Connection connection = dataSource.getConnection();
-                PreparedStatement select = connection.prepareStatement("SELECT id, spec FROM experiments WHERE state = 'PENDING'");
+                PreparedStatement select = connection.prepareStatement(
+                        "SELECT project, sum(requested_milli) FROM experiments WHERE state = 'PENDING' GROUP BY project");
                 ResultSet row = select.executeQuery()) {
             Map<String, Long> pending = new java.util.TreeMap<>();
             while (row.next()) {
-                dev.tranche.scheduler.experiment.ExperimentSpec spec = StoredSpecs.decode(row.getBytes(2), row.getString(1));
-                pending.merge(spec.project(), spec.requestedMilli(), Long::sum);
+                pending.put(row.getString(1), row.getLong(2));
             }
             return pending;
         }

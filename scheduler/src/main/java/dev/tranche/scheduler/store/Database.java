@@ -80,6 +80,7 @@ public final class Database
             Flyway.configure()
                     .dataSource(dataSource)
                     .locations("classpath:db/migration")
+                    .javaMigrations(new V24__BackfillRequestedGpus())
                     .load()
                     .migrate();
         }

@@ -51,8 +51,8 @@ public final class ExperimentRepository
     // One round trip: the experiment and its first transition, or nothing when the request id was seen.
     private static final String INSERT = """
             WITH inserted AS (
-                INSERT INTO experiments (id, project, name, request_id, spec, state, reason)
-                VALUES (?, ?, ?, ?, ?, 'PENDING', ?)
+                INSERT INTO experiments (id, project, name, request_id, spec, state, reason, requested_milli)
+                VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)
                 ON CONFLICT (project, request_id) DO NOTHING
                 RETURNING id, seq, version, created_at, updated_at),
             timeline AS (
@@ -63,9 +63,10 @@ public final class ExperimentRepository
     // The same for many at once (group commit): one statement, one transaction, one WAL flush.
     private static final String INSERT_MANY = """
             WITH inserted AS (
-                INSERT INTO experiments (id, project, name, request_id, spec, state, reason)
-                SELECT id, project, name, request_id, spec, 'PENDING', reason
-                FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::text[]) AS n (id, project, name, request_id, spec, reason)
+                INSERT INTO experiments (id, project, name, request_id, spec, state, reason, requested_milli)
+                SELECT id, project, name, request_id, spec, 'PENDING', reason, requested_milli
+                FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::bigint[])
+                    AS n (id, project, name, request_id, spec, reason, requested_milli)
                 ON CONFLICT (project, request_id) DO NOTHING
                 RETURNING id, seq, version, created_at, updated_at, reason),
             timeline AS (
@@ -97,7 +98,8 @@ public final class ExperimentRepository
             insert.setString(4, requestId.orElse(null));
             insert.setBytes(5, StoredSpecs.encode(spec));
             insert.setString(6, reason);
-            insert.setString(7, reason);
+            insert.setLong(7, spec.requestedMilli());
+            insert.setString(8, reason);
             try (ResultSet row = insert.executeQuery()) {
                 if (row.next()) {
                     ExperimentRecord record = new ExperimentRecord(id, row.getLong(1), spec, ExperimentState.PENDING, reason, requestId,
@@ -136,6 +138,7 @@ public final class ExperimentRepository
         String[] requestIds = new String[n];
         byte[][] specs = new byte[n][];
         String[] reasons = new String[n];
+        Long[] requested = new Long[n];
         for (int i = 0; i < n; i++) {
             NewExperiment experiment = batch.get(i);
             ids[i] = experiment.id();
@@ -144,6 +147,7 @@ public final class ExperimentRepository
             requestIds[i] = experiment.requestId().orElse(null);
             specs[i] = StoredSpecs.encode(experiment.spec());
             reasons[i] = experiment.reason();
+            requested[i] = experiment.spec().requestedMilli();
         }
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement insert = connection.prepareStatement(INSERT_MANY)) {
@@ -153,6 +157,7 @@ public final class ExperimentRepository
             insert.setArray(4, connection.createArrayOf("text", requestIds));
             insert.setArray(5, connection.createArrayOf("bytea", specs));
             insert.setArray(6, connection.createArrayOf("text", reasons));
+            insert.setArray(7, connection.createArrayOf("bigint", requested));
             java.util.Map<String, ExperimentRecord> stored = new java.util.HashMap<>();
             try (ResultSet row = insert.executeQuery()) {
                 java.util.Map<String, NewExperiment> byId = new java.util.HashMap<>();

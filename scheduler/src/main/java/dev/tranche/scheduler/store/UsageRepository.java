@@ -42,18 +42,19 @@ public final class UsageRepository
                 List<ProjectSample> sample = new ArrayList<>();
                 // held: GPUs of SCHEDULED and RUNNING experiments (their allocations); pending: PENDING experiments
                 try (PreparedStatement projects = connection.prepareStatement("""
-                        INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending)
-                        SELECT date_trunc('minute', now()), p.name, coalesce(h.milli, 0), p.deserved_milli, coalesce(q.waiting, 0)
+                        INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending, pending_milli)
+                        SELECT date_trunc('minute', now()), p.name, coalesce(h.milli, 0), p.deserved_milli, coalesce(q.waiting, 0), coalesce(q.milli, 0)
                         FROM projects p
                         LEFT JOIN (SELECT e.project, sum(a.milli) AS milli FROM gpu_allocations a JOIN experiments e ON e.id = a.experiment_id
                                    GROUP BY e.project) h ON h.project = p.name
-                        LEFT JOIN (SELECT project, count(*) AS waiting FROM experiments WHERE state = 'PENDING' GROUP BY project) q ON q.project = p.name
+                        LEFT JOIN (SELECT project, count(*) AS waiting, sum(requested_milli) AS milli FROM experiments WHERE state = 'PENDING'
+                                   GROUP BY project) q ON q.project = p.name
                         ON CONFLICT (project, at) DO UPDATE SET held_milli = EXCLUDED.held_milli, deserved_milli = EXCLUDED.deserved_milli,
-                            pending = EXCLUDED.pending
-                        RETURNING at, project, held_milli, deserved_milli, pending""");
+                            pending = EXCLUDED.pending, pending_milli = EXCLUDED.pending_milli
+                        RETURNING at, project, held_milli, deserved_milli, pending, pending_milli""");
                         ResultSet row = projects.executeQuery()) {
                     while (row.next()) {
-                        sample.add(new ProjectSample(row.getTimestamp(1).toInstant(), row.getString(2), row.getLong(3), row.getLong(4), row.getInt(5)));
+                        sample.add(new ProjectSample(row.getTimestamp(1).toInstant(), row.getString(2), row.getLong(3), row.getLong(4), row.getInt(5), row.getLong(6)));
                     }
                 }
                 try (PreparedStatement cluster = connection.prepareStatement("""
@@ -96,7 +97,7 @@ public final class UsageRepository
             List<ProjectSample> samples = new ArrayList<>();
             try (PreparedStatement select = connection.prepareStatement("""
                     SELECT to_timestamp(floor(extract(epoch FROM at) / ?) * ?) AS bucket, project, round(avg(held_milli))::bigint,
-                           round(avg(deserved_milli))::bigint, max(pending)
+                           round(avg(deserved_milli))::bigint, max(pending), round(avg(pending_milli))::bigint
                     FROM usage_samples
                     WHERE at >= ? AND (?::text[] IS NULL OR project = ANY (?::text[])) GROUP BY 1, 2 ORDER BY project, 1""")) {
                 select.setLong(1, bucket);
@@ -106,7 +107,7 @@ public final class UsageRepository
                 select.setArray(5, names == null ? null : connection.createArrayOf("text", names));
                 try (ResultSet row = select.executeQuery()) {
                     while (row.next()) {
-                        samples.add(new ProjectSample(row.getTimestamp(1).toInstant(), row.getString(2), row.getLong(3), row.getLong(4), row.getInt(5)));
+                        samples.add(new ProjectSample(row.getTimestamp(1).toInstant(), row.getString(2), row.getLong(3), row.getLong(4), row.getInt(5), row.getLong(6)));
                     }
                 }
             }
@@ -147,7 +148,7 @@ public final class UsageRepository
                     }
                 }
             }
-            return new UsageHistory(samples, cluster, waits);
+            return new UsageHistory(samples, cluster, waits, Duration.ofSeconds(bucket));
         }
         catch (SQLException e) {
             throw new StoreException("could not read usage", e);

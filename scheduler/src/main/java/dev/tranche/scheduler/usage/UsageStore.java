@@ -25,8 +25,13 @@ public interface UsageStore
      */
     UsageHistory history(Instant since, Optional<Set<String>> projects, Duration step);
 
-    /** What one project held, was entitled to and had waiting, at one minute. */
-    record ProjectSample(Instant at, String project, long heldMilli, long deservedMilli, int pending)
+    /**
+     * What one project held, was entitled to and had waiting, at one minute (or, from {@link #history},
+     * the mean over a bucket; {@code pending}: the most).
+     *
+     * @param pendingMilli the GPUs its PENDING experiments asked for: with {@code heldMilli}, its demand
+     */
+    record ProjectSample(Instant at, String project, long heldMilli, long deservedMilli, int pending, long pendingMilli)
     {
         public ProjectSample
         {
@@ -54,10 +59,12 @@ public interface UsageStore
         }
     }
 
-    record UsageHistory(List<ProjectSample> projects, List<ClusterSample> cluster, List<DailyWait> waits)
+    /** @param step the length of the buckets the samples were averaged over (at least a minute) */
+    record UsageHistory(List<ProjectSample> projects, List<ClusterSample> cluster, List<DailyWait> waits, Duration step)
     {
         public UsageHistory
         {
+            requireNonNull(step, "step is null");
             projects = List.copyOf(projects);
             cluster = List.copyOf(cluster);
             waits = List.copyOf(waits);

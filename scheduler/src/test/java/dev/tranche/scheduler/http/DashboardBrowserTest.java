@@ -145,6 +145,11 @@ final class DashboardBrowserTest
         assertThat(panel.findElement(By.cssSelector(".summary")).getText()).isEqualTo("Now: holds 1 of 2 deserved GPUs, 0 experiments waiting.");
         assertThat(panel.findElement(By.cssSelector(".chart canvas")).isDisplayed()).isTrue();
         assertThat(page.findElement(By.id("utilisation")).getText()).contains("% of the GPUs allocated");
+        // usage-team deserves 2 and asked for 1: an hour with fairness to report, from the server's computation
+        WebElement fairness = page.findElement(By.id("fairness"));
+        assertThat(Integer.parseInt(fairness.getAttribute("data-hours"))).isPositive();
+        assertThat(fairness.getText()).startsWith("Jain's index over projects").contains("on average over").contains("1 is perfectly fair");
+        assertThat(page.findElement(By.cssSelector("#chart-fairness canvas")).isDisplayed()).isTrue();
         WebElement wait = waitFor(page, By.cssSelector("#waits tr[data-project='usage-team']"));
         assertThat(wait.getText()).contains("usage-team").contains(" s");
         save("usage");

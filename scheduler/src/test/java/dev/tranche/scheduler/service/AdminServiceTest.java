@@ -7,6 +7,7 @@ import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.ProjectUsageSample;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.scheduler.security.Role;
+import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -209,7 +210,18 @@ final class AdminServiceTest
     {
         client.createProject(Project.newBuilder().setName("usage-a").build());
         client.createProject(Project.newBuilder().setName("usage-b").build());
+        client.submit(Specs.named("waits", "usage-a"));
         scheduler.server().sampleUsage();
+        double asked = dev.tranche.scheduler.wire.ExperimentSpecs.fromRequest(Specs.named("waits", "usage-a")).requestedMilli() / 1000.0;
+        assertThat(asked).isPositive();
+        GetUsageResponse all = client.usage(GetUsageRequest.newBuilder().setProject("usage-a").build());
+        assertThat(all.getProjectsList()).last().satisfies(sample -> {
+            assertThat(sample.getPending()).isEqualTo(1);
+            assertThat(sample.getPendingGpus()).isEqualTo(asked);
+        });
+        // usage-a deserves nothing: no hour where it asked for GPUs it deserved, so no fairness to report
+        assertThat(all.getFairnessList()).isEmpty();
+        assertThat(all.getMeanFairness()).isEqualTo(1.0);
         assertThat(client.usage(GetUsageRequest.getDefaultInstance()).getProjectsList()).extracting(ProjectUsageSample::getProject)
                 .contains("usage-a", "usage-b", "default");
         try (TrancheClient member = scheduler.client(scheduler.token(Role.MEMBER, "usage-a"))) {
