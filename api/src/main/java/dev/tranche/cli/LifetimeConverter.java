@@ -30,7 +30,8 @@ final class LifetimeConverter
             total = Durations.parse("a token's lifetime", value);
         }
         catch (IllegalArgumentException e) {
-            throw new TypeConversionException(e.getMessage() + ", or never");
+            throw new TypeConversionException(value.length() > 64 ? e.getMessage()
+                    : "a token's lifetime must be a duration such as 30d, 12h, 90m or 1d12h (units ms, s, m, h, d, w), or never: got '" + value + "'");
         }
         if (total.isZero()) {
             throw new TypeConversionException("a token's lifetime must be more than 0 (leave --expires out, or say never, for a token that does not expire): got '" + value + "'");

@@ -279,7 +279,7 @@ final class TrancheCliSecurityTest
         }
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "0s").err()).contains("must be more than 0");
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "banana").err())
-                .contains("expected a duration such as 30d, 12h, 90m");
+                .contains("a token's lifetime must be a duration such as 30d, 12h, 90m or 1d12h (units ms, s, m, h, d, w), or never: got 'banana'");
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "3651d").err()).contains("at most 3650 days");
         Run role = asAdmin("token", "create", "--subject", "x", "--role", "root");
         assertThat(role.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
