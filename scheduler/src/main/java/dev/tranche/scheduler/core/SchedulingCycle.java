@@ -42,13 +42,13 @@ public final class SchedulingCycle
         List<Action> configured = new ArrayList<>();
         configured.add(new AllocateAction());
         if (options.reclaim()) {
-            configured.add(new ReclaimAction());
+            configured.add(new ReclaimAction(List.of(VictimFilters.OTHER_PROJECTS)));
         }
         if (options.preempt()) {
-            configured.add(new PreemptAction());
+            configured.add(new PreemptAction(List.of(VictimFilters.SAME_PROJECT, VictimFilters.LOWER_PRIORITY)));
         }
         if (ordering.preemptByRank()) {
-            configured.add(new RankPreemptAction());
+            configured.add(new RankPreemptAction(List.of(VictimFilters.RANKS_AFTER, VictimFilters.NO_HIGHER_PRIORITY)));
         }
         this.actions = List.copyOf(configured);
     }
