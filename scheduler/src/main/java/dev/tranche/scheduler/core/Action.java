@@ -1,6 +1,6 @@
 package dev.tranche.scheduler.core;
 
-/** One step of a cycle (allocate, reclaim, preempt); actions run in a fixed order over one session. */
+/** One step of a cycle (allocate, reclaim, preempt, preempt-by-rank); actions run in their configured order over one session. */
 interface Action
 {
     String name();

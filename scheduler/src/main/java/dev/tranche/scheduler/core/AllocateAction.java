@@ -27,10 +27,12 @@ import java.util.function.ToDoubleFunction;
 final class AllocateAction
         implements Action
 {
+    static final String NAME = "allocate";
+
     @Override
     public String name()
     {
-        return "allocate";
+        return NAME;
     }
 
     @Override

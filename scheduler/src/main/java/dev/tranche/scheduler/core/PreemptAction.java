@@ -5,24 +5,33 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Within a project, higher-priority work that did not fit may evict the project's lower-priority,
- * preemptible work that runs beyond the deserved share. Quota limits still hold.
+ * Work that did not fit may evict borrowable work its victim filters admit (by default
+ * {@code same-project} and {@code lower-priority}: within a project, higher-priority work takes the
+ * place of lower-priority, preemptible work that runs beyond the deserved share). Quota limits still
+ * hold.
  */
 final class PreemptAction
         implements Action
 {
+    static final String NAME = "preempt";
+
+    private final List<VictimFilter> filters;
+
+    PreemptAction(List<VictimFilter> filters)
+    {
+        this.filters = List.copyOf(filters);
+    }
+
     @Override
     public String name()
     {
-        return "preempt";
+        return NAME;
     }
 
     @Override
@@ -39,18 +48,13 @@ final class PreemptAction
         if (waiting.isEmpty()) {
             return;
         }
-        Map<String, List<RunningAllocation>> byProject = new HashMap<>();
-        session.borrowable().forEach(allocation -> byProject.computeIfAbsent(allocation.project(), ignored -> new ArrayList<>()).add(allocation));
         Set<List<Object>> failed = new HashSet<>();
         for (PendingExperiment job : waiting) {
-            List<Object> key = List.of(job.project(), job.priority(), job.request(), job.replicas());
+            List<Object> key = session.victimSearchKey(filters, job);
             if (failed.contains(key)) {
                 continue;
             }
-            List<RunningAllocation> candidates = byProject.getOrDefault(job.project(), List.of()).stream()
-                    .filter(allocation -> allocation.priority() < job.priority())
-                    .filter(allocation -> !session.isEvicted(allocation.experimentId()))
-                    .toList();
+            List<RunningAllocation> candidates = session.victimCandidates(session.borrowable(), filters, job);
             int checkpoint = session.statement().checkpoint();
             Optional<VictimSearch.Plan> plan = VictimSearch.find(session, job, candidates);
             if (plan.isEmpty()) {

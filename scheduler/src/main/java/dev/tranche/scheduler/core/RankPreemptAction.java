@@ -6,26 +6,34 @@ import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * Preemption by rank (Tiresias-style least attained service): a waiting experiment that found no room
- * may evict running work whose rank is strictly higher (it has had more service) and whose priority is
- * not higher, worst-ranked first, as few as make the gang fit. Only work that reclaim may take is a
- * candidate (preemptible and beyond its project's deserved share); limits still hold.
+ * may evict borrowable work its victim filters admit (by default {@code ranks-after} and
+ * {@code no-higher-priority}: rank strictly higher, that is more service, and priority not higher),
+ * worst-ranked first, as few as make the gang fit. Only work that reclaim may take is a candidate
+ * (preemptible and beyond its project's deserved share); limits still hold.
  */
 final class RankPreemptAction
         implements Action
 {
+    static final String NAME = "preempt-by-rank";
+
+    private final List<VictimFilter> filters;
+
+    RankPreemptAction(List<VictimFilter> filters)
+    {
+        this.filters = List.copyOf(filters);
+    }
+
     @Override
     public String name()
     {
-        return "preempt-by-rank";
+        return NAME;
     }
 
     @Override
@@ -42,28 +50,17 @@ final class RankPreemptAction
             return;
         }
         waiting.sort(session.jobOrder());
-        Map<String, Long> runningRank = new HashMap<>();
-        for (RunningAllocation allocation : session.borrowable()) {
-            runningRank.put(allocation.experimentId(), session.rank(allocation));
-        }
-        List<RunningAllocation> candidates = new ArrayList<>(session.borrowable());
+        List<RunningAllocation> pool = new ArrayList<>(session.borrowable());
         // the most served first; among equals the cheapest to lose (reclaim's victim order)
-        candidates.sort(Comparator.comparingLong((RunningAllocation allocation) -> runningRank.get(allocation.experimentId())).reversed()
-                .thenComparing(ReclaimAction.VICTIM_ORDER));
+        pool.sort(Comparator.comparingLong((RunningAllocation allocation) -> session.rank(allocation)).reversed().thenComparing(ReclaimAction.VICTIM_ORDER));
         Set<List<Object>> failed = new HashSet<>();
         for (PendingExperiment job : waiting) {
             long rank = session.rank(job);
-            List<Object> key = List.of(rank, job.priority(), job.request(), job.replicas());
+            List<Object> key = session.victimSearchKey(filters, job);
             if (failed.contains(key)) {
                 continue;
             }
-            List<RunningAllocation> victims = new ArrayList<>();
-            for (RunningAllocation allocation : candidates) {
-                if (runningRank.get(allocation.experimentId()) > rank && allocation.priority() <= job.priority()
-                        && !session.isEvicted(allocation.experimentId())) {
-                    victims.add(allocation);
-                }
-            }
+            List<RunningAllocation> victims = session.victimCandidates(pool, filters, job);
             int checkpoint = session.statement().checkpoint();
             Optional<VictimSearch.Plan> plan = VictimSearch.find(session, job, victims);
             if (plan.isEmpty()) {
@@ -82,7 +79,7 @@ final class RankPreemptAction
             for (RunningAllocation victim : plan.get().victims()) {
                 session.recordEviction(victim, job, Preemption.Kind.RANK, String.format(
                         "preempted by %s of project %s, which has had less GPU service (rank %d < %d)",
-                        job.id(), job.project(), rank, runningRank.get(victim.experimentId())));
+                        job.id(), job.project(), rank, session.rank(victim)));
             }
             session.recordPlacement(job, plan.get().placements(), plan.get().victims().stream().map(RunningAllocation::experimentId).toList());
         }

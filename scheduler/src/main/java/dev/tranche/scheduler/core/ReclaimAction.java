@@ -11,21 +11,30 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * In-quota work that did not fit takes back GPUs that other projects borrowed: it may evict their
- * over-quota, preemptible work, lowest priority first and then the most recently started, as few as
- * make the gang fit. In-quota and non-preemptible work is never touched.
+ * In-quota work that did not fit takes back GPUs that other projects borrowed: it may evict
+ * borrowable work its victim filters admit (by default {@code other-projects}), lowest priority first
+ * and then the most recently started, as few as make the gang fit. In-quota and non-preemptible work
+ * is never touched.
  */
 final class ReclaimAction
         implements Action
 {
+    static final String NAME = "reclaim";
     static final Comparator<RunningAllocation> VICTIM_ORDER = Comparator.comparingInt(RunningAllocation::priority)
             .thenComparing(Comparator.comparingLong(RunningAllocation::startSequence).reversed())
             .thenComparing(RunningAllocation::experimentId);
 
+    private final List<VictimFilter> filters;
+
+    ReclaimAction(List<VictimFilter> filters)
+    {
+        this.filters = List.copyOf(filters);
+    }
+
     @Override
     public String name()
     {
-        return "reclaim";
+        return NAME;
     }
 
     @Override
@@ -36,23 +45,20 @@ final class ReclaimAction
             return;
         }
         List<RunningAllocation> borrowed = session.borrowable();
-        // a gang shape that found no victims for a project will not find them later in this round:
-        // each success only evicts work the next search could have used
+        // a gang shape that found no victims for a project (for equal filter keys) will not find them
+        // later in this round: each success only evicts work the next search could have used
         // value: whether there was anything to evict, which decides what the reason says
         Map<List<Object>, Boolean> failed = new HashMap<>();
         for (PendingExperiment job : starved) {
             if (session.isPlaced(job.id()) || !session.ledger().withinDeserved(job.project(), session.demandMilli(job))) {
                 continue;
             }
-            List<Object> key = List.of(job.project(), job.request(), job.replicas());
+            List<Object> key = session.victimSearchKey(filters, job);
             Optional<VictimSearch.Plan> plan = Optional.empty();
             int checkpoint = session.statement().checkpoint();
             Boolean hadCandidates = failed.get(key);
             if (hadCandidates == null) {
-                List<RunningAllocation> candidates = borrowed.stream()
-                        .filter(allocation -> !allocation.project().equals(job.project()))
-                        .filter(allocation -> !session.isEvicted(allocation.experimentId()))
-                        .toList();
+                List<RunningAllocation> candidates = session.victimCandidates(borrowed, filters, job);
                 hadCandidates = !candidates.isEmpty();
                 plan = VictimSearch.find(session, job, candidates);
             }

@@ -3,22 +3,20 @@ package dev.tranche.scheduler.core;
 import dev.tranche.scheduler.core.model.ClusterSnapshot;
 import dev.tranche.scheduler.core.placement.PlacementPolicy;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static java.util.Objects.requireNonNull;
 
 /**
- * One pass of the scheduler over a snapshot: allocate, then reclaim, then preempt, each over the
- * same session, and the decisions with a reason for every experiment left pending. Pure: no clock,
- * no I/O, no threads; the same snapshot and options give the same decisions.
+ * One pass of the scheduler over a snapshot: the configured actions (by default allocate, then
+ * reclaim, then preempt, then preemption by rank), each over the same session, and the decisions with
+ * a reason for every experiment left pending. Built from a {@link CycleConfiguration}. Pure: no clock,
+ * no I/O, no threads; the same snapshot and configuration give the same decisions.
  */
 public final class SchedulingCycle
 {
-    private final PlacementPolicy policy;
-    private final SchedulingOptions options;
-    private final Ordering ordering;
+    private final CycleConfiguration configuration;
     private final List<Action> actions;
     /**
      * Handed from one run to the next: the empty cluster and the running work already resolved to node
@@ -34,44 +32,55 @@ public final class SchedulingCycle
         this(policy, options, Ordering.production());
     }
 
+    /** {@link CycleConfiguration#defaults}: the actions the options and the ordering turn on, with their default filters. */
     public SchedulingCycle(PlacementPolicy policy, SchedulingOptions options, Ordering ordering)
     {
-        this.policy = requireNonNull(policy, "policy is null");
-        this.options = requireNonNull(options, "options is null");
-        this.ordering = requireNonNull(ordering, "ordering is null");
-        List<Action> configured = new ArrayList<>();
-        configured.add(new AllocateAction());
-        if (options.reclaim()) {
-            configured.add(new ReclaimAction());
-        }
-        if (options.preempt()) {
-            configured.add(new PreemptAction());
-        }
-        if (ordering.preemptByRank()) {
-            configured.add(new RankPreemptAction());
-        }
-        this.actions = List.copyOf(configured);
+        this(CycleConfiguration.defaults(policy, options, ordering));
+    }
+
+    public SchedulingCycle(CycleConfiguration configuration)
+    {
+        this.configuration = requireNonNull(configuration, "configuration is null");
+        this.actions = configuration.actions().stream().map(name -> action(name, configuration)).toList();
+    }
+
+    private static Action action(String name, CycleConfiguration configuration)
+    {
+        List<VictimFilter> filters = configuration.victimFilters().getOrDefault(name, List.of());
+        return switch (name) {
+            case AllocateAction.NAME -> new AllocateAction();
+            case ReclaimAction.NAME -> new ReclaimAction(filters);
+            case PreemptAction.NAME -> new PreemptAction(filters);
+            case RankPreemptAction.NAME -> new RankPreemptAction(filters);
+            // the configuration admits only the names above
+            default -> throw new IllegalStateException("no action named " + name);
+        };
+    }
+
+    public CycleConfiguration configuration()
+    {
+        return configuration;
     }
 
     public PlacementPolicy policy()
     {
-        return policy;
+        return configuration.policy();
     }
 
     public SchedulingOptions options()
     {
-        return options;
+        return configuration.options();
     }
 
     public Ordering ordering()
     {
-        return ordering;
+        return configuration.ordering();
     }
 
     /** Names of the actions this cycle runs, in order. */
     public List<String> actionNames()
     {
-        return actions.stream().map(Action::name).toList();
+        return configuration.actions();
     }
 
     /**
@@ -85,7 +94,7 @@ public final class SchedulingCycle
         if (taken == null) {
             taken = new CycleMemo();
         }
-        Session session = new Session(snapshot, options, policy, ordering, taken);
+        Session session = new Session(snapshot, configuration.options(), configuration.policy(), configuration.ordering(), taken);
         for (Action action : actions) {
             action.execute(session);
         }

@@ -32,6 +32,7 @@ import java.util.SplittableRandom;
  * {@link CycleMemo} keeps to load the next snapshot faster, which never changes a decision.
  */
 final class Session
+        implements VictimFilter.SessionView
 {
     /** Which running work of a project counts against its deserved share first. */
     private static final Comparator<RunningAllocation> PROTECTION_ORDER = (left, right) -> {
@@ -67,6 +68,7 @@ final class Session
     // reads their resolved rows from there
     private final CycleMemo.Table runningTable;
     private final IdentityHashMap<RunningAllocation, Integer> borrowableIndex = new IdentityHashMap<>();
+    private final IdentityHashMap<RunningAllocation, Long> runningRank = new IdentityHashMap<>();
     private final Set<String> evicted = new HashSet<>();
     private final Map<String, Placement> placements = new LinkedHashMap<>();
     private final List<Preemption> preemptions = new ArrayList<>();
@@ -139,17 +141,58 @@ final class Session
         this.jobOrder = ordering.jobOrder(this::rank, starvationAge);
     }
 
-    /** The ordering's rank of a pending experiment: lower goes first among equals. */
-    long rank(PendingExperiment job)
+    @Override
+    public long rank(PendingExperiment job)
     {
         Long rank = pendingRank.get(job.id());
         return rank == null ? 0 : rank;
     }
 
-    /** The ordering's rank of running work, on the same scale as a pending experiment's. */
-    long rank(RunningAllocation allocation)
+    @Override
+    public long rank(RunningAllocation allocation)
     {
-        return ordering.rank().rank(allocation.experimentId(), snapshot.history());
+        // victim filters ask per preemptor and candidate: each running experiment is ranked once
+        return runningRank.computeIfAbsent(allocation, running -> ordering.rank().rank(running.experimentId(), snapshot.history()));
+    }
+
+    /**
+     * The work of {@code pool} (borrowable work, in the order to try it) that every filter admits as
+     * a victim for {@code preemptor} and that is not evicted yet.
+     */
+    List<RunningAllocation> victimCandidates(List<RunningAllocation> pool, List<VictimFilter> filters, PendingExperiment preemptor)
+    {
+        List<RunningAllocation> candidates = new ArrayList<>();
+        for (RunningAllocation candidate : pool) {
+            if (!evicted.contains(candidate.experimentId()) && admitsAll(filters, preemptor, candidate)) {
+                candidates.add(candidate);
+            }
+        }
+        return candidates;
+    }
+
+    private boolean admitsAll(List<VictimFilter> filters, PendingExperiment preemptor, RunningAllocation candidate)
+    {
+        for (VictimFilter filter : filters) {
+            if (!filter.admits(this, preemptor, candidate)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Preemptors with equal keys get the same candidates from {@link #victimCandidates} and, asking
+     * for the same gang, the same outcome of a victim search while nothing else changes.
+     */
+    List<Object> victimSearchKey(List<VictimFilter> filters, PendingExperiment preemptor)
+    {
+        List<Object> key = new ArrayList<>(filters.size() + 2);
+        key.add(preemptor.request());
+        key.add(preemptor.replicas());
+        for (VictimFilter filter : filters) {
+            key.add(filter.preemptorKey(this, preemptor));
+        }
+        return key;
     }
 
     /** Slow path for a broken snapshot: replays the running work one experiment at a time to name the first that does not fit. */

@@ -133,9 +133,7 @@ final class VictimSearch
 
     private void update(int node)
     {
-        int now = state.schedulable(node)
-                ? ClusterState.capacity(state.node(node), cpuFree[node], memoryFree[node], gpuFree[node], request)
-                : 0;
+        int now = state.capacity(node, cpuFree[node], memoryFree[node], gpuFree[node], request);
         total += now - capacity[node];
         capacity[node] = now;
     }

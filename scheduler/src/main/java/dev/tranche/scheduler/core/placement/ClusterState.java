@@ -23,7 +23,7 @@ import static java.util.Objects.requireNonNull;
 public final class ClusterState
 {
     private final List<Node> nodes;
-    // nodeIndex, hardware, schedulable, the totals, gpuKind and the kind lists are written only while constructing,
+    // nodeIndex, hardware, schedulable, the totals, gpuKind, gpuModel, gpuMemoryMib and the kind lists are written only while constructing,
     // so a copy shares them
     private final Map<String, Integer> nodeIndex;
     // position of each node in the node list sorted by name
@@ -36,6 +36,9 @@ public final class ClusterState
     private final long[] memoryFree;
     private final int[][] gpuFree;
     private final int[][] gpuKind;
+    // each node's GPU models and memory in the order of its GPU list, for the fit checks
+    private final String[][] gpuModel;
+    private final long[][] gpuMemoryMib;
     // canonical position -> GPU position in the node's GPU list, recomputed on every change
     private final int[][] canonical;
     private final List<String> kindModel;
@@ -80,6 +83,8 @@ public final class ClusterState
         memoryFree = new long[n];
         gpuFree = new int[n][];
         gpuKind = new int[n][];
+        gpuModel = new String[n][];
+        gpuMemoryMib = new long[n][];
         canonical = new int[n][];
         shapeOf = new NodeShape[n];
         slotInShape = new int[n];
@@ -100,9 +105,13 @@ public final class ClusterState
             int gpus = node.gpus().size();
             gpuFree[i] = new int[gpus];
             gpuKind[i] = new int[gpus];
+            gpuModel[i] = new String[gpus];
+            gpuMemoryMib[i] = new long[gpus];
             for (int g = 0; g < gpus; g++) {
                 Gpu gpu = node.gpus().get(g);
                 gpuFree[i][g] = GpuRequest.MILLI_PER_GPU;
+                gpuModel[i][g] = gpu.model();
+                gpuMemoryMib[i][g] = gpu.memoryMib();
                 gpuKind[i][g] = kinds.computeIfAbsent(new GpuKind(gpu.model(), gpu.memoryMib()), ignored -> {
                     kindModel.add(gpu.model());
                     kindMemory.add(gpu.memoryMib());
@@ -144,6 +153,8 @@ public final class ClusterState
         cpuTotal = other.cpuTotal;
         memoryTotal = other.memoryTotal;
         gpuKind = other.gpuKind;
+        gpuModel = other.gpuModel;
+        gpuMemoryMib = other.gpuMemoryMib;
         kindModel = other.kindModel;
         kindMemory = other.kindMemory;
         int n = nodes.size();
@@ -361,49 +372,21 @@ public final class ClusterState
     }
 
     /**
-     * How many more replicas of {@code request} this node could take as it is now; exact, because
-     * replicas of one request are alike and never share a GPU beyond its 1000 milli.
+     * How many more replicas of {@code request} this node could take as it is now, by the fit checks
+     * every placement decision uses ({@link FitChecks}).
      */
     public int capacity(int node, ResourceRequest request)
     {
-        if (!schedulable[node]) {
-            return 0;
-        }
-        return capacity(nodes.get(node), cpuFree[node], memoryFree[node], gpuFree[node], request);
+        return FitChecks.replicas(shapeOf[node].room(), request);
     }
 
-    /** Same as {@link #capacity(int, ResourceRequest)} for a node in a hypothetical state. */
-    public static int capacity(Node node, long cpuFree, long memoryFree, int[] gpuFree, ResourceRequest request)
+    /**
+     * {@link #capacity(int, ResourceRequest)} for the node with other free room (the victim search's
+     * scratch copies); {@code gpuFree} in the order of the node's GPU list.
+     */
+    public int capacity(int node, long cpuFree, long memoryFree, int[] gpuFree, ResourceRequest request)
     {
-        long byCpu = request.cpuMilli() == 0 ? Integer.MAX_VALUE : cpuFree / request.cpuMilli();
-        long byMemory = request.memoryMib() == 0 ? Integer.MAX_VALUE : memoryFree / request.memoryMib();
-        long byGpu;
-        GpuRequest gpu = request.gpu();
-        List<Gpu> nodeGpus = node.gpus();
-        switch (gpu.kind()) {
-            case NONE -> byGpu = Integer.MAX_VALUE;
-            case WHOLE -> {
-                int full = 0;
-                for (int g = 0; g < nodeGpus.size(); g++) {
-                    if (gpuFree[g] == GpuRequest.MILLI_PER_GPU && gpu.allows(nodeGpus.get(g).model())) {
-                        full++;
-                    }
-                }
-                byGpu = full / gpu.count();
-            }
-            default -> {
-                long slots = 0;
-                for (int g = 0; g < nodeGpus.size(); g++) {
-                    Gpu device = nodeGpus.get(g);
-                    int need = gpu.milliOn(device.memoryMib());
-                    if (need <= GpuRequest.MILLI_PER_GPU && gpu.allows(device.model())) {
-                        slots += gpuFree[g] / need;
-                    }
-                }
-                byGpu = slots;
-            }
-        }
-        return (int) Math.min(Math.min(byCpu, byMemory), byGpu);
+        return FitChecks.replicas(new NodeRoom(schedulable[node], cpuFree, memoryFree, gpuFree, gpuModel[node], gpuMemoryMib[node]), request);
     }
 
     public boolean schedulable(int node)

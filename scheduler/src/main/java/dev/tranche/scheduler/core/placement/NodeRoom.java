@@ -1,81 +1,86 @@
 package dev.tranche.scheduler.core.placement;
 
-import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 
+import java.util.Arrays;
+
 /**
- * What the fit checks read of a node: the room it has now ({@link NodeShape}), or all of it as if it
- * were empty ({@link #empty}). One set of checks ({@link Placer}'s) reads either, so "why not now" and
- * "why never" cannot disagree about what a check means.
+ * What the fit checks read of a node: the room it has now (a {@link NodeShape}'s), all of it as if
+ * it were empty ({@link #empty}), or the room it would have after evictions (the victim search's
+ * scratch copies). One set of checks ({@link FitChecks}) reads each, so "why not now", "why never"
+ * and the victim search's counts cannot disagree about what a check means.
+ *
+ * <p>A view: it shares the arrays it is given and copies nothing. One final class rather than an
+ * interface, so the checks stay cheap where the victim search asks them per touched node.
  */
-interface NodeRoom
+final class NodeRoom
 {
-    boolean schedulable();
+    private final boolean schedulable;
+    private final long cpuFree;
+    private final long memoryFree;
+    private final int[] gpuFree;
+    private final String[] gpuModel;
+    private final long[] gpuMemoryMib;
 
-    long cpuFree();
-
-    long memoryFree();
-
-    int gpuCount();
-
-    int gpuFree(int position);
-
-    String gpuModel(int position);
-
-    long gpuMemoryMib(int position);
+    /** GPU arrays in one order, the same for all three. */
+    NodeRoom(boolean schedulable, long cpuFree, long memoryFree, int[] gpuFree, String[] gpuModel, long[] gpuMemoryMib)
+    {
+        this.schedulable = schedulable;
+        this.cpuFree = cpuFree;
+        this.memoryFree = memoryFree;
+        this.gpuFree = gpuFree;
+        this.gpuModel = gpuModel;
+        this.gpuMemoryMib = gpuMemoryMib;
+    }
 
     /** The node with nothing on it, cordoned or not: what it could ever take. */
     static NodeRoom empty(Node node)
     {
-        return new NodeRoom()
-        {
-            @Override
-            public boolean schedulable()
-            {
-                return true;
-            }
+        int gpus = node.gpus().size();
+        int[] free = new int[gpus];
+        Arrays.fill(free, GpuRequest.MILLI_PER_GPU);
+        String[] models = new String[gpus];
+        long[] memories = new long[gpus];
+        for (int g = 0; g < gpus; g++) {
+            models[g] = node.gpus().get(g).model();
+            memories[g] = node.gpus().get(g).memoryMib();
+        }
+        return new NodeRoom(true, node.cpuMilli(), node.memoryMib(), free, models, memories);
+    }
 
-            @Override
-            public long cpuFree()
-            {
-                return node.cpuMilli();
-            }
+    boolean schedulable()
+    {
+        return schedulable;
+    }
 
-            @Override
-            public long memoryFree()
-            {
-                return node.memoryMib();
-            }
+    long cpuFree()
+    {
+        return cpuFree;
+    }
 
-            @Override
-            public int gpuCount()
-            {
-                return node.gpus().size();
-            }
+    long memoryFree()
+    {
+        return memoryFree;
+    }
 
-            @Override
-            public int gpuFree(int position)
-            {
-                return GpuRequest.MILLI_PER_GPU;
-            }
+    int gpuCount()
+    {
+        return gpuFree.length;
+    }
 
-            @Override
-            public String gpuModel(int position)
-            {
-                return gpu(position).model();
-            }
+    int gpuFree(int position)
+    {
+        return gpuFree[position];
+    }
 
-            @Override
-            public long gpuMemoryMib(int position)
-            {
-                return gpu(position).memoryMib();
-            }
+    String gpuModel(int position)
+    {
+        return gpuModel[position];
+    }
 
-            private Gpu gpu(int position)
-            {
-                return node.gpus().get(position);
-            }
-        };
+    long gpuMemoryMib(int position)
+    {
+        return gpuMemoryMib[position];
     }
 }

@@ -9,7 +9,6 @@ import java.util.Arrays;
  * GPUs are listed in canonical order: by GPU kind, then free milli ascending.
  */
 public final class NodeShape
-        implements NodeRoom
 {
     private final ShapeKey key;
     private final boolean schedulable;
@@ -21,6 +20,8 @@ public final class NodeShape
     private final int maxFree;
     private final int fullyFree;
     private final long totalFree;
+    /** What the fit checks read of this shape's nodes. */
+    private final NodeRoom room;
 
     // nodes currently in this shape; order changes by swap-remove, which stays deterministic
     private int[] members = new int[4];
@@ -56,6 +57,7 @@ public final class NodeShape
         this.maxFree = max;
         this.fullyFree = full;
         this.totalFree = total;
+        this.room = new NodeRoom(schedulable, key.cpuFree(), key.memoryFree(), gpuFree, gpuModel, gpuMemoryMib);
     }
 
     /** A copy with the same members in the same order and empty caches. */
@@ -71,8 +73,14 @@ public final class NodeShape
         this.maxFree = other.maxFree;
         this.fullyFree = other.fullyFree;
         this.totalFree = other.totalFree;
+        this.room = other.room;
         this.members = Arrays.copyOf(other.members, Math.max(4, other.size));
         this.size = other.size;
+    }
+
+    NodeRoom room()
+    {
+        return room;
     }
 
     ShapeKey key()
@@ -80,19 +88,16 @@ public final class NodeShape
         return key;
     }
 
-    @Override
     public boolean schedulable()
     {
         return schedulable;
     }
 
-    @Override
     public long cpuFree()
     {
         return key.cpuFree();
     }
 
-    @Override
     public long memoryFree()
     {
         return key.memoryFree();
@@ -108,25 +113,21 @@ public final class NodeShape
         return memoryTotal;
     }
 
-    @Override
     public int gpuCount()
     {
         return gpuFree.length;
     }
 
-    @Override
     public int gpuFree(int position)
     {
         return gpuFree[position];
     }
 
-    @Override
     public String gpuModel(int position)
     {
         return gpuModel[position];
     }
 
-    @Override
     public long gpuMemoryMib(int position)
     {
         return gpuMemoryMib[position];

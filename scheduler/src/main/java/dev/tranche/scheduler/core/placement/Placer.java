@@ -1,6 +1,5 @@
 package dev.tranche.scheduler.core.placement;
 
-import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
@@ -158,7 +157,7 @@ public final class Placer
         Map<FitFailure, Integer> counts = new EnumMap<>(FitFailure.class);
         int fitting = 0;
         for (NodeShape shape : state.liveShapes()) {
-            FitFailure failure = firstFailure(shape, request);
+            FitFailure failure = FitChecks.firstFailure(shape.room(), request);
             if (failure == null) {
                 fitting += shape.size();
             }
@@ -179,18 +178,14 @@ public final class Placer
         Map<FitFailure, Integer> counts = new EnumMap<>(FitFailure.class);
         long replicas = 0;
         int fitting = 0;
-        int[] full = new int[0];
         for (Node node : state.nodes()) {
-            FitFailure failure = firstFailure(NodeRoom.empty(node), request);
-            if (failure != null) {
-                counts.merge(failure, 1, Integer::sum);
+            NodeRoom empty = NodeRoom.empty(node);
+            int fit = FitChecks.replicas(empty, request);
+            if (fit == 0) {
+                counts.merge(FitChecks.firstFailure(empty, request), 1, Integer::sum);
                 continue;
             }
-            if (full.length != node.gpus().size()) {
-                full = new int[node.gpus().size()];
-                Arrays.fill(full, GpuRequest.MILLI_PER_GPU);
-            }
-            replicas += ClusterState.capacity(node, node.cpuMilli(), node.memoryMib(), full, request);
+            replicas += fit;
             fitting++;
         }
         return new EmptyFit(replicas, new FitReport(counts, fitting));
@@ -198,54 +193,6 @@ public final class Placer
 
     /** @param replicas how many replicas the empty cluster would hold */
     public record EmptyFit(long replicas, FitReport report) {}
-
-    /**
-     * The first fit check {@code shape} fails for one replica of {@code request}, in the order of
-     * {@link FitFailure}, or null when it could take one: the one list of checks behind every "why not".
-     */
-    private static FitFailure firstFailure(NodeRoom shape, ResourceRequest request)
-    {
-        if (!shape.schedulable()) {
-            return FitFailure.UNSCHEDULABLE;
-        }
-        if (shape.cpuFree() < request.cpuMilli()) {
-            return FitFailure.INSUFFICIENT_CPU;
-        }
-        if (shape.memoryFree() < request.memoryMib()) {
-            return FitFailure.INSUFFICIENT_MEMORY;
-        }
-        GpuRequest gpu = request.gpu();
-        if (gpu.isNone()) {
-            return null;
-        }
-        if (shape.gpuCount() < gpu.count()) {
-            return FitFailure.TOO_FEW_GPUS;
-        }
-        int usable = 0;
-        int allowedModel = 0;
-        int bigEnough = 0;
-        for (int g = 0; g < shape.gpuCount(); g++) {
-            if (!gpu.allows(shape.gpuModel(g))) {
-                continue;
-            }
-            allowedModel++;
-            int need = gpu.milliOn(shape.gpuMemoryMib(g));
-            if (need > GpuRequest.MILLI_PER_GPU) {
-                continue;
-            }
-            bigEnough++;
-            if (shape.gpuFree(g) >= need) {
-                usable++;
-            }
-        }
-        if (allowedModel < gpu.count()) {
-            return FitFailure.NO_ALLOWED_GPU;
-        }
-        if (bigEnough < gpu.count()) {
-            return FitFailure.GPU_MEMORY_TOO_SMALL;
-        }
-        return usable >= gpu.count() ? null : FitFailure.INSUFFICIENT_GPU;
-    }
 
     private static boolean quickFit(NodeShape shape, ResourceRequest request)
     {
