@@ -148,8 +148,11 @@ final class AllocateAction
     {
         Comparator<String> projectOrder = Comparator.comparingDouble(projectRank).thenComparing(Comparator.naturalOrder());
         Map<String, PriorityQueue<String>> projectsByGroup = new LinkedHashMap<>();
-        for (String project : queues.keySet()) {
-            projectsByGroup.computeIfAbsent(groupOf.apply(project), ignored -> new PriorityQueue<>(projectOrder)).add(project);
+        for (Map.Entry<String, Deque<PendingExperiment>> queue : queues.entrySet()) {
+            // an empty queue takes no turn (the single cluster-wide queue is empty when nothing waits)
+            if (!queue.getValue().isEmpty()) {
+                projectsByGroup.computeIfAbsent(groupOf.apply(queue.getKey()), ignored -> new PriorityQueue<>(projectOrder)).add(queue.getKey());
+            }
         }
         PriorityQueue<String> groups = new PriorityQueue<>(Comparator.comparingDouble(groupRank).thenComparing(Comparator.naturalOrder()));
         groups.addAll(projectsByGroup.keySet());

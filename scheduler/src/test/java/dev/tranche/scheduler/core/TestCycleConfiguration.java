@@ -143,4 +143,18 @@ class TestCycleConfiguration
         // an empty list is a choice: every borrowable allocation is a candidate
         assertThat(defaults.withVictimFilters(PREEMPT, List.of()).victimFilterNames(PREEMPT)).isEmpty();
     }
+
+    @Test
+    void everyOrderingRunsACycleWithNothingPending()
+    {
+        // single-queue orderings used to put an empty queue in line and fail on it (NullPointerException)
+        ClusterSnapshot snapshot = new ClusterSnapshot(List.of(Fixtures.node("n1", 2)), Fixtures.quotas(),
+                List.of(Fixtures.running("r1", "vision", 50, true, 1, "n1", 0)), List.of());
+        for (String ordering : Ordering.names()) {
+            Decisions decisions = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults(), Ordering.byName(ordering))
+                    .run(snapshot);
+            assertThat(decisions.placements()).as(ordering).isEmpty();
+            assertThat(decisions.preemptions()).as(ordering).isEmpty();
+        }
+    }
 }
