@@ -65,12 +65,7 @@ public record ExperimentSpec(
     public long requestedMilli()
     {
         GpuRequest gpu = resources.gpu();
-        long perReplica = switch (gpu.kind()) {
-            case FRACTION -> gpu.milli();
-            case WHOLE -> (long) gpu.count() * GpuRequest.MILLI_PER_GPU;
-            case MEMORY, NONE -> 0;
-        };
-        return perReplica * replicas;
+        return gpu.kind() == GpuRequest.Kind.MEMORY ? 0 : gpu.totalMilli(0) * replicas;
     }
 
     /** The model, the data and the training loop: read by the workers, carried by the scheduler. */

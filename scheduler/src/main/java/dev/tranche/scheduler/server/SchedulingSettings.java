@@ -1,7 +1,5 @@
 package dev.tranche.scheduler.server;
 
-import dev.tranche.cli.Durations;
-
 import java.time.Duration;
 
 import static java.util.Objects.requireNonNull;
@@ -66,12 +64,6 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
     public SchedulingSettings withPreemptionGrace(Duration preemptionGrace)
     {
         return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
-    }
-
-    /** A duration as every flag reads it ({@link Durations}); the flag's name goes into the message. */
-    static Duration parse(String flag, String value)
-    {
-        return Durations.parse(flag, value);
     }
 
     private static String text(Duration duration)

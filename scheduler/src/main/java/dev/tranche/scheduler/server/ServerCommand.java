@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.cli.Durations;
 import dev.tranche.scheduler.experiment.DatasetRoots;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesSettings;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
@@ -178,20 +179,20 @@ public final class ServerCommand
             }
             SchedulingSettings scheduling = config.scheduling();
             if (cycleInterval != null) {
-                scheduling = scheduling.withCycleInterval(SchedulingSettings.parse("--cycle-interval", cycleInterval));
+                scheduling = scheduling.withCycleInterval(Durations.parse("--cycle-interval", cycleInterval));
             }
             if (cycleGap != null) {
-                scheduling = scheduling.withCycleGap(SchedulingSettings.parse("--cycle-gap", cycleGap));
+                scheduling = scheduling.withCycleGap(Durations.parse("--cycle-gap", cycleGap));
             }
             if (starvationAge != null) {
-                scheduling = scheduling.withStarvationAge(SchedulingSettings.parse("--starvation-age", starvationAge));
+                scheduling = scheduling.withStarvationAge(Durations.parse("--starvation-age", starvationAge));
             }
             if (preemptionGrace != null) {
-                scheduling = scheduling.withPreemptionGrace(SchedulingSettings.parse("--preemption-grace", preemptionGrace));
+                scheduling = scheduling.withPreemptionGrace(Durations.parse("--preemption-grace", preemptionGrace));
             }
             config = config.withScheduling(scheduling);
             if (usageRetention != null) {
-                config = config.withUsageRetention(SchedulingSettings.parse("--usage-retention", usageRetention));
+                config = config.withUsageRetention(Durations.parse("--usage-retention", usageRetention));
             }
             if ((tlsCertificate == null) != (tlsKey == null)) {
                 throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both or neither");

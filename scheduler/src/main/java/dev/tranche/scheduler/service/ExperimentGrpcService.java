@@ -55,8 +55,6 @@ public final class ExperimentGrpcService
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final int WATCH_QUEUE = 10_000;
     private static final int EXPORT_PAGE = 500;
-    // what an export without an end means: every submission so far (and PostgreSQL can store it)
-    private static final Instant END_OF_TIME = Instant.parse("9999-12-31T00:00:00Z");
     private static final String PAGE_TOKEN_PREFIX = "before:";
     private static final Set<ExperimentState> ACTIVE_STATES = EnumSet.of(ExperimentState.PENDING, ExperimentState.SCHEDULED,
             ExperimentState.RUNNING, ExperimentState.PREEMPTED);
@@ -138,7 +136,7 @@ public final class ExperimentGrpcService
         try {
             projects = visibleProjects(Callers.current(), request.getProject());
             since = request.hasSince() ? ProtoMapper.instant(request.getSince(), "since") : Instant.EPOCH;
-            until = request.hasUntil() ? ProtoMapper.instant(request.getUntil(), "until") : END_OF_TIME;
+            until = request.hasUntil() ? ProtoMapper.instant(request.getUntil(), "until") : ProtoMapper.END_OF_TIME;
             if (!since.isBefore(until)) {
                 throw new IllegalArgumentException("since must be before until: got since " + since + ", until " + until);
             }

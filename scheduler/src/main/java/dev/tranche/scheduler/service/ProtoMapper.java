@@ -26,7 +26,8 @@ import java.util.List;
 /** Domain records to tranche.v1 messages and back; the only place that knows both. */
 final class ProtoMapper
 {
-    private static final long END_OF_TIME_SECONDS = Instant.parse("9999-12-31T00:00:00Z").getEpochSecond();
+    /** The latest instant a request may name (PostgreSQL stores it); an export without an end runs to it. */
+    static final Instant END_OF_TIME = Instant.parse("9999-12-31T00:00:00Z");
 
     private ProtoMapper() {}
 
@@ -140,7 +141,7 @@ final class ProtoMapper
     /** A timestamp from a request, refused with the field's name when it is not a valid instant. */
     static Instant instant(Timestamp timestamp, String field)
     {
-        if (!com.google.protobuf.util.Timestamps.isValid(timestamp) || timestamp.getSeconds() > END_OF_TIME_SECONDS) {
+        if (!com.google.protobuf.util.Timestamps.isValid(timestamp) || timestamp.getSeconds() > END_OF_TIME.getEpochSecond()) {
             throw new IllegalArgumentException(field + " must be a valid time between 0001-01-01 and 9999-12-31: got " + timestamp.getSeconds() + " s, "
                     + timestamp.getNanos() + " ns");
         }

@@ -6,6 +6,7 @@ import dev.tranche.scheduler.outcome.UsageTimeline;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -49,6 +50,8 @@ public final class UsageFairness
             return new Fairness(List.of(), 1);
         }
         List<String> projects = new ArrayList<>(new TreeSet<>(samples.stream().map(UsageStore.ProjectSample::project).toList()));
+        Map<String, Integer> index = new HashMap<>();
+        projects.forEach(project -> index.put(project, index.size()));
         Map<Instant, List<UsageStore.ProjectSample>> byTime = new TreeMap<>();
         samples.forEach(sample -> byTime.computeIfAbsent(sample.at(), ignored -> new ArrayList<>()).add(sample));
         // hours, or the samples' own buckets when those are longer (90 days come in 90-minute buckets)
@@ -67,7 +70,7 @@ public final class UsageFairness
             double[] demand = new double[projects.size()];
             double[] deserved = new double[projects.size()];
             for (UsageStore.ProjectSample sample : entry.getValue()) {
-                int p = projects.indexOf(sample.project());
+                int p = index.get(sample.project());
                 held[p] = sample.heldMilli() / 1000.0;
                 demand[p] = (sample.heldMilli() + sample.pendingMilli()) / 1000.0;
                 deserved[p] = sample.deservedMilli() / 1000.0;

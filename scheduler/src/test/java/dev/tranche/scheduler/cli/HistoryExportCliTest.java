@@ -11,17 +11,15 @@ import dev.tranche.scheduler.security.Role;
 import dev.tranche.scheduler.simulation.TraceJob;
 import dev.tranche.scheduler.simulation.TraceReader;
 import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.scheduler.testing.CliRun;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -99,7 +97,7 @@ final class HistoryExportCliTest
             throws IOException
     {
         Path trace = files.resolve("history.csv");
-        Run run = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--file", trace.toString());
+        CliRun run = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--file", trace.toString());
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.err()).contains("left out 1 experiment that asked for GPU memory or no GPU");
         assertThat(Files.readAllLines(trace)).containsExactly(
@@ -117,7 +115,7 @@ final class HistoryExportCliTest
         assertThat(jobs.get(1).gpu().kind()).isEqualTo(Kind.WHOLE);
         assertThat(jobs.get(1).gpu().count()).isEqualTo(2);
 
-        Run json = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "-o", "json");
+        CliRun json = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "-o", "json");
         assertThat(json.out().lines()).hasSize(3);
         assertThat(json.out().lines().toList().get(2)).contains("\"experiment_id\":\"" + byMemory + "\"", "\"gpu_memory_mib\":\"20480\"", "\"final_state\":\"SUCCEEDED\"");
     }
@@ -126,10 +124,10 @@ final class HistoryExportCliTest
     void aMemberExportsOnlyTheirProjectsAndTheWindowIsHalfOpen()
     {
         String speech = scheduler.token(Role.MEMBER, "speech");
-        Run mine = tranche(speech, "history", "export");
+        CliRun mine = tranche(speech, "history", "export");
         assertThat(mine.out().lines()).containsExactly("arrival,project,replicas,gpus,duration,priority", "2026-11-02T09:00:00Z,speech,1,2,100.000,50");
 
-        Run window = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T10:00:00Z");
+        CliRun window = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--since", "2026-11-02T09:00:00Z", "--until", "2026-11-02T10:00:00Z");
         assertThat(window.out().lines()).containsExactly("arrival,project,replicas,gpus,duration,priority", "2026-11-02T09:00:00Z,speech,1,2,100.000,50");
         assertThat(tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--since", "2026-11-03").out().lines()).containsExactly(
                 "arrival,project,replicas,gpus,duration,priority");
@@ -139,13 +137,13 @@ final class HistoryExportCliTest
     void badWindowsAreRefusedWithWhatIsAcceptedAndNoFileIsLeftHalfWritten()
             throws IOException
     {
-        Run bad = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--since", "last tuesday");
+        CliRun bad = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--since", "last tuesday");
         assertThat(bad.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(bad.err()).contains("--since must be an instant (2026-11-01T08:00:00Z), a day (2026-11-01) or how long ago (30d, 12h): got 'last tuesday'");
 
         Path trace = files.resolve("kept.csv");
         Files.writeString(trace, "the previous export\n");
-        Run backwards = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--since", "2026-11-03", "--until", "2026-11-02", "--file", trace.toString());
+        CliRun backwards = tranche(TestingScheduler.ADMIN_TOKEN, "history", "export", "--since", "2026-11-03", "--until", "2026-11-02", "--file", trace.toString());
         assertThat(backwards.code()).isNotZero();
         assertThat(backwards.err()).contains("since must be before until");
         assertThat(Files.readString(trace)).isEqualTo("the previous export\n");
@@ -189,23 +187,16 @@ final class HistoryExportCliTest
         }
     }
 
-    private record Run(int code, String out, String err) {}
-
-    private Run tranche(String token, String... args)
+    private CliRun tranche(String token, String... args)
     {
         try {
             Path tokenFile = Files.createTempFile(files, "token", "");
             Files.writeString(tokenFile, token);
             List<String> all = new ArrayList<>(List.of(args));
             all.addAll(List.of("--server", scheduler.target(), "--token-file", tokenFile.toString()));
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            CommandLine commandLine = Tranche.commandLine();
-            commandLine.setOut(new PrintWriter(out, true));
-            commandLine.setErr(new PrintWriter(err, true));
-            int code = commandLine.execute(all.toArray(String[]::new));
+            CliRun run = CliRun.of(all);
             Files.delete(tokenFile);
-            return new Run(code, out.toString(), err.toString());
+            return run;
         }
         catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

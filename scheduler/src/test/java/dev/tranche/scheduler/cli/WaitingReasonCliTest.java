@@ -3,24 +3,21 @@ package dev.tranche.scheduler.cli;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.tranche.cli.Tranche;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.proto.v1.ExperimentState;
 import dev.tranche.proto.v1.GpuRequest;
 import dev.tranche.proto.v1.WaitingReason;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
+import dev.tranche.scheduler.testing.CliRun;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -130,13 +127,8 @@ final class WaitingReasonCliTest
         }
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--server", scheduler.target(), "--token-file", token.toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = Tranche.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int code = commandLine.execute(all.toArray(String[]::new));
-        assertThat(code).as(err.toString()).isZero();
-        return out.toString();
+        CliRun run = CliRun.of(all);
+        assertThat(run.code()).as(run.err()).isZero();
+        return run.out();
     }
 }
