@@ -42,10 +42,8 @@ final class AllocateAction
         Map<List<Object>, Session.NoFit> overQuotaMessages = new HashMap<>();
         if (session.ordering().queues() == Ordering.QueueOrder.SINGLE_QUEUE) {
             // one cluster-wide queue in the ordering's order: every job that fits starts, quotas only limit
-            List<PendingExperiment> all = new ArrayList<>(session.snapshot().pending());
-            all.sort(session.jobOrder());
             Map<String, Deque<PendingExperiment>> queue = new LinkedHashMap<>();
-            queue.put(SINGLE_QUEUE, new ArrayDeque<>(all));
+            queue.put(SINGLE_QUEUE, new ArrayDeque<>(session.pendingInJobOrder()));
             drain(session, queue, name -> name, name -> 0, name -> 0, job -> {
                 if (session.ledger().withinDeserved(job.project(), session.demandMilli(job))) {
                     allocateInQuota(session, job);
@@ -56,7 +54,7 @@ final class AllocateAction
             });
             return;
         }
-        Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session, session.snapshot().pending());
+        Map<String, Deque<PendingExperiment>> inQuota = queuesByProject(session.pendingInJobOrder());
         Map<String, List<PendingExperiment>> deferred = new LinkedHashMap<>();
         // in quota every project is its own group: the guaranteed share needs no department level
         drain(session, inQuota, project -> project, session.ledger()::deservedRatio, session.ledger()::deservedRatio, job -> {
@@ -69,7 +67,7 @@ final class AllocateAction
 
         List<PendingExperiment> overQuotaJobs = new ArrayList<>();
         deferred.values().forEach(overQuotaJobs::addAll);
-        drain(session, queuesByProject(session, overQuotaJobs), session.ledger()::fairShareGroup, session.ledger()::groupShare, session.ledger()::weightedDominantShare,
+        drain(session, queuesByProject(overQuotaJobs), session.ledger()::fairShareGroup, session.ledger()::groupShare, session.ledger()::weightedDominantShare,
                 job -> allocateOverQuota(session, job, overQuotaMessages));
     }
 
@@ -125,8 +123,8 @@ final class AllocateAction
     private static Session.NoFit overQuota(Session session, PendingExperiment job, Outcome outcome)
     {
         Session.NoFit noRoom = noRoom(session, job, outcome);
-        return new Session.NoFit(noRoom.message() + String.format("; project %s is beyond its deserved %s GPUs, so it only gets idle GPUs",
-                job.project(), QuotaLedger.gpus(session.ledger().quota(job.project()).deservedMilliGpu())), noRoom.fit());
+        return new Session.NoFit(noRoom.message() + "; project " + job.project() + " is beyond its deserved "
+                + QuotaLedger.gpus(session.ledger().quota(job.project()).deservedMilliGpu()) + " GPUs, so it only gets idle GPUs", noRoom.fit());
     }
 
     private interface JobHandler
@@ -165,16 +163,23 @@ final class AllocateAction
             PriorityQueue<String> projects = projectsByGroup.get(group);
             String project = projects.poll();
             Deque<PendingExperiment> queue = queues.get(project);
-            PendingExperiment job = queue.poll();
-            PendingExperiment starving = session.heldFor(project).orElse(null);
-            if (starving != null) {
-                String message = heldMessages.computeIfAbsent(starving, held -> "held back so that starving experiment " + held.id() + " of project "
-                        + held.project() + " (waited " + held.age() + ", starvation age " + session.options().starvationAge() + ") gets room first");
-                session.explain(new Unplaced(job.id(), UnplacedReason.HELD_FOR_STARVING, message));
+            // a job that places nothing changes no share, so this project stays first: its next job
+            // follows without the two heaps (most jobs of a long backlog place nothing)
+            int placedBefore;
+            do {
+                placedBefore = session.placementCount();
+                PendingExperiment job = queue.poll();
+                PendingExperiment starving = session.heldFor(project).orElse(null);
+                if (starving != null) {
+                    String message = heldMessages.computeIfAbsent(starving, held -> "held back so that starving experiment " + held.id() + " of project "
+                            + held.project() + " (waited " + held.age() + ", starvation age " + session.options().starvationAge() + ") gets room first");
+                    session.explain(new Unplaced(job.id(), UnplacedReason.HELD_FOR_STARVING, message));
+                }
+                else {
+                    handler.handle(job);
+                }
             }
-            else {
-                handler.handle(job);
-            }
+            while (!queue.isEmpty() && session.placementCount() == placedBefore);
             if (!queue.isEmpty()) {
                 projects.add(project);
             }
@@ -229,17 +234,13 @@ final class AllocateAction
         }
     }
 
-    private static Map<String, Deque<PendingExperiment>> queuesByProject(Session session, List<PendingExperiment> jobs)
+    /** Each project's jobs, in the order given: {@code jobs} comes in job order, or each project's part does. */
+    private static Map<String, Deque<PendingExperiment>> queuesByProject(List<PendingExperiment> jobs)
     {
-        Map<String, List<PendingExperiment>> lists = new LinkedHashMap<>();
-        for (PendingExperiment job : jobs) {
-            lists.computeIfAbsent(job.project(), ignored -> new ArrayList<>()).add(job);
-        }
         Map<String, Deque<PendingExperiment>> queues = new LinkedHashMap<>();
-        lists.forEach((project, list) -> {
-            list.sort(session.jobOrder());
-            queues.put(project, new ArrayDeque<>(list));
-        });
+        for (PendingExperiment job : jobs) {
+            queues.computeIfAbsent(job.project(), ignored -> new ArrayDeque<>()).add(job);
+        }
         return queues;
     }
 }

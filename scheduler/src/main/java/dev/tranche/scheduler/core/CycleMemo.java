@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What one cycle hands to the next so that loading a snapshot does not start from nothing: the empty
@@ -37,6 +38,13 @@ final class CycleMemo
     private ClusterState empty;
     private boolean trackTaskKinds;
     private NodeTotals totals;
+    /**
+     * Gang shapes the empty cluster could not hold, with the explanation (empty when it could): a
+     * function of the node list and the shape alone, so it holds until the nodes change. A backlog
+     * repeats a few shapes cycle after cycle; asking the empty nodes anew each cycle was a twentieth
+     * of a replay's time.
+     */
+    private final Map<Session.GangShape, Optional<Session.NoFit>> neverFits = new HashMap<>();
 
     // project names seen, by index; the tables below name projects by index
     private final Map<String, Integer> projectIds = new HashMap<>();
@@ -220,6 +228,12 @@ final class CycleMemo
         }
     }
 
+    /** What {@link Session#neverFits} found for the current node list, by gang shape; valid after {@link #emptyCluster}. */
+    Map<Session.GangShape, Optional<Session.NoFit>> neverFits()
+    {
+        return neverFits;
+    }
+
     NodeTotals nodeTotals()
     {
         return totals;
@@ -233,6 +247,7 @@ final class CycleMemo
             this.trackTaskKinds = trackTaskKinds;
             this.empty = new ClusterState(nodes, trackTaskKinds);
             this.totals = totalsOf(nodes);
+            neverFits.clear();
             last.clear();
             forgetPlaced();
         }

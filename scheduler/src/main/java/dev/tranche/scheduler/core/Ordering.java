@@ -47,12 +47,33 @@ public record Ordering(String name, JobRank rank, QueueOrder queues, boolean pre
      */
     public Comparator<PendingExperiment> jobOrder(ToLongFunction<PendingExperiment> rank, long starvationAge)
     {
-        return Comparator.comparingInt(PendingExperiment::priority).reversed()
-                .thenComparingLong(rank)
-                .thenComparing(job -> job.age() < starvationAge)
-                .thenComparing(Comparator.comparingLong((PendingExperiment job) -> job.age() >= starvationAge ? job.age() : 0).reversed())
-                .thenComparingLong(PendingExperiment::arrivalSequence)
-                .thenComparing(PendingExperiment::id);
+        return (left, right) -> compareJobs(left, rank.applyAsLong(left), right, rank.applyAsLong(right), starvationAge);
+    }
+
+    /**
+     * {@link #jobOrder} for two experiments whose ranks are already known: a cycle sorts its whole
+     * backlog once with ranks computed up front, and must order exactly as the comparator does.
+     */
+    public static int compareJobs(PendingExperiment left, long leftRank, PendingExperiment right, long rightRank, long starvationAge)
+    {
+        if (left.priority() != right.priority()) {
+            return Integer.compare(right.priority(), left.priority());
+        }
+        if (leftRank != rightRank) {
+            return Long.compare(leftRank, rightRank);
+        }
+        boolean leftStarving = left.age() >= starvationAge;
+        boolean rightStarving = right.age() >= starvationAge;
+        if (leftStarving != rightStarving) {
+            return leftStarving ? -1 : 1;
+        }
+        if (leftStarving && left.age() != right.age()) {
+            return Long.compare(right.age(), left.age());
+        }
+        if (left.arrivalSequence() != right.arrivalSequence()) {
+            return Long.compare(left.arrivalSequence(), right.arrivalSequence());
+        }
+        return left.id().compareTo(right.id());
     }
 
     /** What the server runs. */

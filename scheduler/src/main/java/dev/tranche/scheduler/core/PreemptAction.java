@@ -38,13 +38,12 @@ final class PreemptAction
     public void execute(Session session)
     {
         List<PendingExperiment> waiting = new ArrayList<>();
-        for (PendingExperiment job : session.snapshot().pending()) {
+        for (PendingExperiment job : session.pendingInJobOrder()) {
             Unplaced reason = session.explanation(job.id()).orElse(null);
             if (reason != null && reason.reason() == UnplacedReason.NO_FIT) {
                 waiting.add(job);
             }
         }
-        waiting.sort(session.jobOrder());
         if (waiting.isEmpty()) {
             return;
         }

@@ -5,7 +5,7 @@ import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -40,7 +40,7 @@ final class RankPreemptAction
     public void execute(Session session)
     {
         List<PendingExperiment> waiting = new ArrayList<>();
-        for (PendingExperiment job : session.snapshot().pending()) {
+        for (PendingExperiment job : session.pendingInJobOrder()) {
             Unplaced reason = session.explanation(job.id()).orElse(null);
             if (reason != null && reason.reason() == UnplacedReason.NO_FIT) {
                 waiting.add(job);
@@ -49,10 +49,7 @@ final class RankPreemptAction
         if (waiting.isEmpty()) {
             return;
         }
-        waiting.sort(session.jobOrder());
-        List<RunningAllocation> pool = new ArrayList<>(session.borrowable());
-        // the most served first; among equals the cheapest to lose (reclaim's victim order)
-        pool.sort(Comparator.comparingLong((RunningAllocation allocation) -> session.rank(allocation)).reversed().thenComparing(ReclaimAction.VICTIM_ORDER));
+        List<RunningAllocation> pool = mostServedFirst(session, session.borrowable());
         Set<List<Object>> failed = new HashSet<>();
         for (PendingExperiment job : waiting) {
             long rank = session.rank(job);
@@ -83,5 +80,23 @@ final class RankPreemptAction
             }
             session.recordPlacement(job, plan.get().placements(), plan.get().victims().stream().map(RunningAllocation::experimentId).toList());
         }
+    }
+
+    /** The most served first; among equals the cheapest to lose (reclaim's victim order). Each rank is read once. */
+    private static List<RunningAllocation> mostServedFirst(Session session, List<RunningAllocation> borrowable)
+    {
+        record Ranked(RunningAllocation allocation, long rank) {}
+        Ranked[] ranked = new Ranked[borrowable.size()];
+        for (int i = 0; i < ranked.length; i++) {
+            ranked[i] = new Ranked(borrowable.get(i), session.rank(borrowable.get(i)));
+        }
+        Arrays.sort(ranked, (left, right) -> left.rank() != right.rank()
+                ? Long.compare(right.rank(), left.rank())
+                : ReclaimAction.VICTIM_ORDER.compare(left.allocation(), right.allocation()));
+        List<RunningAllocation> pool = new ArrayList<>(ranked.length);
+        for (Ranked entry : ranked) {
+            pool.add(entry.allocation());
+        }
+        return pool;
     }
 }

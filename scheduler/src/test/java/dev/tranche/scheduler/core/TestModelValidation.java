@@ -34,6 +34,22 @@ class TestModelValidation
         assertThat(GpuRequest.whole(2).onModels(Set.of("T4", "A10")).toString()).isEqualTo("2 GPUs (A10|T4)");
     }
 
+    /** GPU amounts in reasons read as they did when String.format wrote them: one decimal for tenths, else up to three. */
+    @Test
+    void gpuAmountsReadTheSameAsFormatted()
+    {
+        for (long milli = -20_000; milli <= 2_000_000; milli += milli < 20_000 ? 1 : 997) {
+            String formatted = milli % 100 == 0
+                    ? String.format(java.util.Locale.ROOT, "%.1f", milli / 1000.0)
+                    : String.format(java.util.Locale.ROOT, "%.3f", milli / 1000.0).replaceAll("0+$", "");
+            assertThat(GpuRequest.formatGpus(milli)).as("%d milli", milli).isEqualTo(formatted);
+        }
+        assertThat(GpuRequest.formatGpus(1500)).isEqualTo("1.5");
+        assertThat(GpuRequest.formatGpus(8000)).isEqualTo("8.0");
+        assertThat(GpuRequest.formatGpus(10)).isEqualTo("0.01");
+        assertThat(GpuRequest.formatGpus(1)).isEqualTo("0.001");
+    }
+
     @Test
     void quotas()
     {

@@ -1,6 +1,5 @@
 package dev.tranche.scheduler.core.model;
 
-import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -107,8 +106,21 @@ public record GpuRequest(Kind kind, int milli, int count, long memoryMib, Set<St
     /** 1500 milli reads "1.5", 8000 reads "8.0". */
     public static String formatGpus(long milli)
     {
-        // Locale.ROOT: reasons read "1.5 GPUs" whatever the JVM's locale
-        return milli % 100 == 0 ? String.format(Locale.ROOT, "%.1f", milli / 1000.0) : String.format(Locale.ROOT, "%.3f", milli / 1000.0).replaceAll("0+$", "");
+        // digits by arithmetic, not String.format: a replay writes this into reasons millions of times,
+        // and the same text whatever the JVM's locale
+        long magnitude = Math.abs(milli);
+        String sign = milli < 0 ? "-" : "";
+        long whole = magnitude / MILLI_PER_GPU;
+        long fraction = magnitude % MILLI_PER_GPU;
+        if (fraction % 100 == 0) {
+            return sign + whole + "." + fraction / 100;
+        }
+        String digits = Long.toString(MILLI_PER_GPU + fraction).substring(1);
+        int end = digits.length();
+        while (digits.charAt(end - 1) == '0') {
+            end--;
+        }
+        return sign + whole + "." + digits.substring(0, end);
     }
 
     private static void check(boolean condition, String message)
