@@ -302,6 +302,7 @@ public final class Simulator
             timeline.advance(t - first, held, demand);
             now[0] = t;
             boolean freed = false;
+            int arrivedBefore = arrived;
             while (!completions.isEmpty() && completions.peek().time == t) {
                 Completion done = completions.poll();
                 Sim sim = done.sim;
@@ -340,7 +341,9 @@ public final class Simulator
                 enqueue(pending, pendingDemand, sim);
                 demand[sim.project] += sim.gpus;
             }
-            if (pending.isEmpty()) {
+            // the old completion time of a preempted attempt is no event: nothing arrived or finished,
+            // so no cycle (one ran there for every preemption before, a tenth of a replay's cycles)
+            if (pending.isEmpty() || (!freed && arrived == arrivedBefore)) {
                 continue;
             }
             // without eviction, a cycle where no waiting gang fits the free GPUs decides nothing: skip it

@@ -45,9 +45,15 @@ class TestSimulator
         List<TraceJob> trace = TraceReader.philly(excerpt(), 8);
         for (String policy : Simulator.POLICIES) {
             int[] cycles = new int[1];
+            int[] eventsBefore = new int[1];
             Simulator.Result result = new Simulator(trace, settings(4, 8, policy), view -> {
                 cycles[0]++;
                 checkCluster(view);
+                // the protocol runs a cycle only where a job arrives or finishes; the old completion
+                // time of a preempted attempt is neither
+                int events = view.arrived() + view.finished();
+                assertThat(events).as(policy + ": something arrived or finished before the cycle at t=" + view.now()).isGreaterThan(eventsBefore[0]);
+                eventsBefore[0] = events;
             }).run();
             assertThat(cycles[0]).as(policy).isEqualTo(result.cycles()).isGreaterThan(50);
             assertThat(result.summary().jobs() + result.dropped()).as(policy + ": every job finished or dropped").isEqualTo(trace.size());
