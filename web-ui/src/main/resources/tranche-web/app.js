@@ -97,6 +97,7 @@ const Tranche = (() => {
     NODE_UNSCHEDULABLE: "not schedulable", INSUFFICIENT_CPU: "lack CPU", INSUFFICIENT_MEMORY: "lack memory",
     TOO_FEW_GPUS: "have too few GPUs", NO_ALLOWED_GPU_MODEL: "have no GPU of an allowed model",
     GPU_MEMORY_TOO_SMALL: "have no GPU with enough memory", INSUFFICIENT_GPU: "lack free GPU",
+    NODE_RESERVED: "held for a starving gang",
   };
   function fitCheck(name) {
     return fitChecks[name] || name;

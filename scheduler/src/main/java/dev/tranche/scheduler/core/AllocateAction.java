@@ -69,6 +69,9 @@ final class AllocateAction
         deferred.values().forEach(overQuotaJobs::addAll);
         drain(session, queuesByProject(overQuotaJobs), session.ledger()::fairShareGroup, session.ledger()::groupShare, session.ledger()::weightedDominantShare,
                 job -> allocateOverQuota(session, job, overQuotaMessages));
+        // reservations hold for allocate only: reclaim and preemption may use any node, the starving
+        // gang's own victim search first among them
+        session.state().releaseReservations();
     }
 
     /** The queue name of a single-queue ordering; no project can be named so (names are trimmed, non-blank). */
@@ -82,7 +85,7 @@ final class AllocateAction
         }
         session.explain(Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noRoom(session, job, outcome)));
         session.markStarvedInQuota(job);
-        holdIfStarving(session, job);
+        reserveIfStarving(session, job);
     }
 
     private static void allocateOverQuota(Session session, PendingExperiment job, Map<List<Object>, Session.NoFit> overQuotaMessages)
@@ -107,9 +110,9 @@ final class AllocateAction
         // a long backlog repeats few shapes per project: build each sentence once
         Session.NoFit noFit = outcome == Outcome.QUOTA
                 ? overQuota(session, job, outcome)
-                : overQuotaMessages.computeIfAbsent(List.of(job.project(), Session.GangShape.of(job)), ignored -> overQuota(session, job, outcome));
+                : overQuotaMessages.computeIfAbsent(List.of(job.project(), session.shapeOf(job)), ignored -> overQuota(session, job, outcome));
         session.explain(Unplaced.noFit(job.id(), UnplacedReason.NO_FIT, noFit));
-        holdIfStarving(session, job);
+        reserveIfStarving(session, job);
     }
 
     /** Records NEVER_FITS and returns true when the cluster could not hold the gang even empty. */
@@ -155,9 +158,6 @@ final class AllocateAction
         }
         PriorityQueue<String> groups = new PriorityQueue<>(Comparator.comparingDouble(groupRank).thenComparing(Comparator.naturalOrder()));
         groups.addAll(projectsByGroup.keySet());
-        // every job held back behind one starving experiment gets the same sentence: written once (a
-        // replay holds back thousands a cycle, and formatting each took a tenth of its time)
-        Map<PendingExperiment, String> heldMessages = new IdentityHashMap<>();
         while (!groups.isEmpty()) {
             String group = groups.poll();
             PriorityQueue<String> projects = projectsByGroup.get(group);
@@ -168,16 +168,7 @@ final class AllocateAction
             int placedBefore;
             do {
                 placedBefore = session.placementCount();
-                PendingExperiment job = queue.poll();
-                PendingExperiment starving = session.heldFor(project).orElse(null);
-                if (starving != null) {
-                    String message = heldMessages.computeIfAbsent(starving, held -> "held back so that starving experiment " + held.id() + " of project "
-                            + held.project() + " (waited " + held.age() + ", starvation age " + session.options().starvationAge() + ") gets room first");
-                    session.explain(new Unplaced(job.id(), UnplacedReason.HELD_FOR_STARVING, message));
-                }
-                else {
-                    handler.handle(job);
-                }
+                handler.handle(queue.poll());
             }
             while (!queue.isEmpty() && session.placementCount() == placedBefore);
             if (!queue.isEmpty()) {
@@ -193,7 +184,7 @@ final class AllocateAction
 
     private static Session.NoFit noRoom(Session session, PendingExperiment job, Outcome outcome)
     {
-        Session.NoFit noFit = session.noRoom(Session.GangShape.of(job)).orElse(null);
+        Session.NoFit noFit = session.noRoom(session.shapeOf(job)).orElse(null);
         if (outcome == Outcome.QUOTA || noFit == null) {
             return session.noFit(job);
         }
@@ -203,7 +194,7 @@ final class AllocateAction
     /** Places the gang if its actual GPU use keeps the project within deserved (in-quota) or its limits. */
     private static Outcome tryPlace(Session session, PendingExperiment job, boolean inQuota)
     {
-        Session.GangShape shape = Session.GangShape.of(job);
+        Session.GangShape shape = session.shapeOf(job);
         if (session.noRoom(shape).isPresent()) {
             return Outcome.NO_ROOM;
         }
@@ -226,11 +217,11 @@ final class AllocateAction
         return Outcome.PLACED;
     }
 
-    private static void holdIfStarving(Session session, PendingExperiment job)
+    private static void reserveIfStarving(Session session, PendingExperiment job)
     {
-        // a single queue never holds back: nothing reserves room there (fifo as replays define it)
+        // a single queue never reserves room (fifo as replays define it)
         if (session.isStarving(job) && session.ordering().queues() == Ordering.QueueOrder.FAIR_SHARE) {
-            session.holdProjectFor(job);
+            session.reserveFor(job);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.tranche.scheduler.core;
 import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
 import dev.tranche.scheduler.core.placement.ClusterState;
 
@@ -45,6 +46,8 @@ final class CycleMemo
      * of a replay's time.
      */
     private final Map<Session.GangShape, Optional<Session.NoFit>> neverFits = new HashMap<>();
+    /** How many replicas of a request each node would hold empty, by request: also a function of the node list alone. */
+    private final Map<ResourceRequest, int[]> emptyCapacity = new HashMap<>();
 
     // project names seen, by index; the tables below name projects by index
     private final Map<String, Integer> projectIds = new HashMap<>();
@@ -234,6 +237,18 @@ final class CycleMemo
         return neverFits;
     }
 
+    /** Per node, how many replicas of {@code request} it would hold empty; {@code state} must come from {@link #emptyCluster}. */
+    int[] emptyCapacity(ResourceRequest request, ClusterState state)
+    {
+        return emptyCapacity.computeIfAbsent(request, ignored -> {
+            int[] capacity = new int[state.nodeCount()];
+            for (int node = 0; node < capacity.length; node++) {
+                capacity[node] = state.emptyCapacity(node, request);
+            }
+            return capacity;
+        });
+    }
+
     NodeTotals nodeTotals()
     {
         return totals;
@@ -248,6 +263,7 @@ final class CycleMemo
             this.empty = new ClusterState(nodes, trackTaskKinds);
             this.totals = totalsOf(nodes);
             neverFits.clear();
+            emptyCapacity.clear();
             last.clear();
             forgetPlaced();
         }

@@ -5,8 +5,9 @@ package dev.tranche.scheduler.core;
  *
  * @param seed seeds the random that breaks ties between equally good nodes; same seed, same decisions
  * @param starvationAge an experiment whose age (as the caller counts it) reaches this is starving:
- *         it goes first within its priority, and while it cannot be placed, later experiments of its
- *         project are held back so they cannot keep taking the room it waits for
+ *         it goes first within its priority and rank, and while it cannot be placed it holds the
+ *         nodes closest to taking it (one such experiment per project and cycle), so that work
+ *         behind it cannot keep taking the room it waits for there; elsewhere placement goes on
  * @param reclaim whether starved in-quota work may preempt other projects' over-quota work
  * @param preempt whether higher-priority work may preempt lower-priority work of its own project
  */

@@ -51,8 +51,8 @@ final class Session
     /** The order of experiments within a queue ({@link Ordering#jobOrder}). */
     private final Comparator<PendingExperiment> jobOrder;
     private final Ordering ordering;
-    /** The ordering's rank of each pending experiment asked for, computed once. */
-    private final IdentityHashMap<PendingExperiment, Long> pendingRank = new IdentityHashMap<>();
+    /** The ordering's rank of each pending experiment, computed once. */
+    private final IdentityHashMap<PendingExperiment, Long> pendingRank;
     private final List<PendingExperiment> pendingInJobOrder;
 
     private final ClusterSnapshot snapshot;
@@ -76,8 +76,6 @@ final class Session
     private final Map<String, Unplaced> unplaced = new LinkedHashMap<>();
     /** In-quota work that did not fit: candidates for reclaim. */
     private final List<PendingExperiment> starvedInQuota = new ArrayList<>();
-    /** Projects whose later work waits for a starving experiment, by the experiment it waits for. */
-    private final Map<String, PendingExperiment> heldFor = new LinkedHashMap<>();
     /**
      * Gangs that found no room during allocate, with the explanation. Allocate only takes resources,
      * so a gang shape that did not fit once will not fit later in the same round: later experiments
@@ -86,14 +84,66 @@ final class Session
     private final Map<GangShape, NoFit> noRoom = new HashMap<>();
     /** Gang shapes the cluster could not hold even empty, with the explanation; empty when it could. */
     private final Map<GangShape, Optional<NoFit>> neverFits;
+    private final CycleMemo memo;
     private final long referenceGpuMemoryMib;
 
-    record GangShape(ResourceRequest request, int replicas)
+    /**
+     * What a gang asks for, as a map key: many jobs share a few shapes, and every action looks shapes
+     * up per job, so the hash is computed once and each job's shape once a cycle ({@link #shapeOf}).
+     */
+    static final class GangShape
     {
+        private final ResourceRequest request;
+        private final int replicas;
+        private final int hash;
+
+        GangShape(ResourceRequest request, int replicas)
+        {
+            this.request = request;
+            this.replicas = replicas;
+            this.hash = 31 * request.hashCode() + replicas;
+        }
+
         static GangShape of(PendingExperiment job)
         {
             return new GangShape(job.request(), job.replicas());
         }
+
+        ResourceRequest request()
+        {
+            return request;
+        }
+
+        int replicas()
+        {
+            return replicas;
+        }
+
+        @Override
+        public boolean equals(Object o)
+        {
+            return this == o || (o instanceof GangShape other && hash == other.hash && replicas == other.replicas && request.equals(other.request));
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return hash;
+        }
+    }
+
+    private final IdentityHashMap<PendingExperiment, GangShape> shapes = new IdentityHashMap<>();
+    private final Map<GangShape, GangShape> internedShapes = new HashMap<>();
+
+    /** The job's gang shape, one instance per shape this cycle. */
+    GangShape shapeOf(PendingExperiment job)
+    {
+        GangShape shape = shapes.get(job);
+        if (shape == null) {
+            shape = internedShapes.computeIfAbsent(GangShape.of(job), fresh -> fresh);
+            shapes.put(job, shape);
+        }
+        return shape;
     }
 
     Session(ClusterSnapshot snapshot, SchedulingOptions options, PlacementPolicy policy)
@@ -109,6 +159,7 @@ final class Session
         this.ordering = ordering;
         this.state = memo.emptyCluster(snapshot.nodes(), policy.needsTaskKinds());
         this.neverFits = memo.neverFits();
+        this.memo = memo;
         CycleMemo.NodeTotals totals = memo.nodeTotals();
         this.referenceGpuMemoryMib = totals.smallestGpuMemoryMib();
         this.ledger = new QuotaLedger(snapshot.quotas(), snapshot.departments(), state.totalGpuMilli(), totals.cpuMilli(), totals.memoryMib());
@@ -136,9 +187,11 @@ final class Session
         long starvationAge = options.starvationAge();
         List<PendingExperiment> pending = snapshot.pending();
         long[] ranks = new long[pending.size()];
+        this.pendingRank = new IdentityHashMap<>(pending.size());
         if (ordering.rank() != JobRank.ARRIVAL) {
             for (int i = 0; i < ranks.length; i++) {
                 ranks[i] = ordering.rank().rank(pending.get(i).id(), snapshot.history());
+                pendingRank.put(pending.get(i), ranks[i]);
             }
         }
         this.jobOrder = ordering.jobOrder(this::rank, starvationAge);
@@ -167,7 +220,9 @@ final class Session
     @Override
     public long rank(PendingExperiment job)
     {
-        return pendingRank.computeIfAbsent(job, pending -> ordering.rank().rank(pending.id(), snapshot.history()));
+        Long rank = pendingRank.get(job);
+        // every pending experiment of the snapshot is ranked up front; with arrival order every rank is 0
+        return rank != null ? rank : ordering.rank().rank(job.id(), snapshot.history());
     }
 
     @Override
@@ -184,8 +239,9 @@ final class Session
     List<RunningAllocation> victimCandidates(List<RunningAllocation> pool, List<VictimFilter> filters, PendingExperiment preemptor)
     {
         List<RunningAllocation> candidates = new ArrayList<>();
+        boolean anyEvicted = !evicted.isEmpty();
         for (RunningAllocation candidate : pool) {
-            if (!evicted.contains(candidate.experimentId()) && admitsAll(filters, preemptor, candidate)) {
+            if ((!anyEvicted || !evicted.contains(candidate.experimentId())) && admitsAll(filters, preemptor, candidate)) {
                 candidates.add(candidate);
             }
         }
@@ -208,9 +264,8 @@ final class Session
      */
     List<Object> victimSearchKey(List<VictimFilter> filters, PendingExperiment preemptor)
     {
-        List<Object> key = new ArrayList<>(filters.size() + 2);
-        key.add(preemptor.request());
-        key.add(preemptor.replicas());
+        List<Object> key = new ArrayList<>(filters.size() + 1);
+        key.add(shapeOf(preemptor));
         for (VictimFilter filter : filters) {
             key.add(filter.preemptorKey(this, preemptor));
         }
@@ -492,16 +547,38 @@ final class Session
         return Collections.unmodifiableList(starvedInQuota);
     }
 
-    /** Holds {@code project}'s later work for {@code starving}, unless it already waits for another. */
-    void holdProjectFor(PendingExperiment starving)
-    {
-        heldFor.putIfAbsent(starving.project(), starving);
-    }
+    /** Projects that already hold room for one starving experiment this cycle. */
+    private final Set<String> reservedFor = new HashSet<>();
 
-    /** The starving experiment {@code project}'s later work waits for, if any. */
-    Optional<PendingExperiment> heldFor(String project)
+    /**
+     * Holds room for a starving gang that found none, one per project a cycle: the nodes with the most
+     * free GPUs that, once empty, would hold all of its replicas take no other placement for the rest
+     * of allocate, so that work behind it (of any project) cannot keep taking what frees up there,
+     * while placement goes on everywhere else.
+     */
+    void reserveFor(PendingExperiment job)
     {
-        return Optional.ofNullable(heldFor.get(project));
+        if (!reservedFor.add(job.project())) {
+            return;
+        }
+        int[] capacity = memo.emptyCapacity(job.request(), state);
+        List<Integer> candidates = new ArrayList<>();
+        for (int node = 0; node < capacity.length; node++) {
+            if (capacity[node] > 0 && state.schedulable(node) && !state.reserved(node)) {
+                candidates.add(node);
+            }
+        }
+        // the nodes closest to holding it first; ties by node order, so that the same nodes stay held
+        // from one cycle to the next while the gang waits
+        candidates.sort(Comparator.comparingLong((Integer node) -> state.freeGpuMilli(node)).reversed().thenComparing(node -> node));
+        int held = 0;
+        for (int node : candidates) {
+            if (held >= job.replicas()) {
+                break;
+            }
+            state.reserve(node);
+            held += capacity[node];
+        }
     }
 
     /** Why a gang of this shape found no room this round, if one already failed. */
@@ -545,7 +622,7 @@ final class Session
     /** Why, when no node (or, for a gang, not the whole cluster) could take the gang even if empty. */
     Optional<NoFit> neverFits(PendingExperiment job)
     {
-        return neverFits.computeIfAbsent(GangShape.of(job), shape -> {
+        return neverFits.computeIfAbsent(shapeOf(job), shape -> {
             Placer.EmptyFit empty = placer.explainEmpty(job.request());
             if (empty.replicas() >= job.replicas()) {
                 return Optional.empty();

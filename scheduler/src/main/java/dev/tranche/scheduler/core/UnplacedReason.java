@@ -13,6 +13,4 @@ public enum UnplacedReason
     DEPARTMENT_LIMIT,
     /** Non-preemptible work only runs within the project's deserved GPUs, and this would go beyond. */
     NON_PREEMPTIBLE_OVER_QUOTA,
-    /** Held so that a starving experiment of the same project gets the room first. */
-    HELD_FOR_STARVING,
 }

@@ -10,4 +10,6 @@ public enum FitCheck
     NO_ALLOWED_GPU_MODEL,
     GPU_MEMORY_TOO_SMALL,
     INSUFFICIENT_GPU,
+    /** Schedulable, but held this cycle for a starving gang. */
+    NODE_RESERVED,
 }

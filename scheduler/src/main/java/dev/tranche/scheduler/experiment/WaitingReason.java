@@ -15,6 +15,6 @@ public enum WaitingReason
     DEPARTMENT_LIMIT,
     /** Non-preemptible work runs only within the project's deserved GPUs, and this would go beyond. */
     NON_PREEMPTIBLE_OVER_QUOTA,
-    /** Held so that a starving experiment of the same project gets the room first. */
+    /** No longer given (a starving gang holds nodes now, see {@link FitCheck#NODE_RESERVED}); kept for stored rows and old clients. */
     HELD_FOR_STARVING,
 }

@@ -35,7 +35,6 @@ final class WaitingReasons
             case PROJECT_LIMIT -> WaitingReason.PROJECT_LIMIT;
             case DEPARTMENT_LIMIT -> WaitingReason.DEPARTMENT_LIMIT;
             case NON_PREEMPTIBLE_OVER_QUOTA -> WaitingReason.NON_PREEMPTIBLE_OVER_QUOTA;
-            case HELD_FOR_STARVING -> WaitingReason.HELD_FOR_STARVING;
         };
     }
 
@@ -43,6 +42,7 @@ final class WaitingReasons
     {
         return switch (failure) {
             case UNSCHEDULABLE -> FitCheck.NODE_UNSCHEDULABLE;
+            case RESERVED -> FitCheck.NODE_RESERVED;
             case INSUFFICIENT_CPU -> FitCheck.INSUFFICIENT_CPU;
             case INSUFFICIENT_MEMORY -> FitCheck.INSUFFICIENT_MEMORY;
             case TOO_FEW_GPUS -> FitCheck.TOO_FEW_GPUS;

@@ -12,8 +12,8 @@ import static java.util.Objects.requireNonNull;
  *         freed GPUs start one sooner)
  * @param cycleGap the shortest time between two cycles, so a burst of submissions is served by one;
  *         the loop also waits twice its last cycle's time, so scheduling takes at most a third of a core
- * @param starvationAge how long an experiment may wait within its project's deserved GPUs before
- *         other work of that project is held back for it
+ * @param starvationAge how long an experiment may wait before it goes first in its project and,
+ *         while it does not fit, holds the nodes closest to taking it
  * @param lineWindow how many experiments of each line of alike pending work a cycle considers at first
  * @param preemptionGrace how long a worker that is preempted or cancelled gets to checkpoint after
  *         SIGTERM before it is killed (Kubernetes: the pods' termination grace period too)

@@ -108,7 +108,7 @@ public final class ServerCommand
     String cycleGap;
 
     @Option(names = "--starvation-age", paramLabel = "DURATION",
-            description = "How long in-quota work may wait before the rest of its project is held back for it, e.g. 5m (default: 5m).")
+            description = "How long work may wait before it goes first in its project and, while it does not fit, holds the nodes closest to taking it, e.g. 5m (default: 5m).")
     String starvationAge;
 
     @Option(names = "--preemption-grace", paramLabel = "DURATION",

@@ -20,6 +20,7 @@ import dev.tranche.scheduler.outcome.UsageTimeline;
 import dev.tranche.scheduler.server.SchedulerServer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -252,6 +253,7 @@ public final class Simulator
         Map<GroupKey, Group> groups = new HashMap<>();
         List<WorkloadShape> workload = workload(trace);
         long[] room = new long[projects.size()];
+        long[] largestRunning = new long[projects.size()];
 
         Map<String, TraceJob> jobsById = new HashMap<>();
         Map<String, Sim> active = new HashMap<>();
@@ -350,7 +352,17 @@ public final class Simulator
             if (!evicts && pendingDemand.firstKey() > freeMilli) {
                 continue;
             }
-            List<Sim> window = windowed ? window(groups, room(room, freeMilli, heldMilli, deservedMilli, cycle)) : new ArrayList<>(pending.values());
+            List<Sim> window;
+            if (windowed) {
+                Arrays.fill(largestRunning, 0);
+                for (Sim sim : running.values()) {
+                    largestRunning[sim.project] = Math.max(largestRunning[sim.project], sim.job.gpuMilli());
+                }
+                window = window(groups, room(room, freeMilli, heldMilli, deservedMilli, largestRunning, cycle));
+            }
+            else {
+                window = new ArrayList<>(pending.values());
+            }
             List<PendingExperiment> waiting = new ArrayList<>(window.size());
             for (Sim sim : window) {
                 long age = (long) (t - sim.job.arrivalSecond());
@@ -420,20 +432,26 @@ public final class Simulator
      * The GPU milli each project's waiting work could get in this cycle, at most: the free GPUs, plus
      * what evictions could free for it (reclaim takes only other projects' work beyond their deserved
      * share and only up to the project's own deserved share; priority preemption only the project's
-     * own work beyond it; preemption by rank any running work).
+     * own work beyond it; preemption by rank any work the core leaves unprotected, which with no
+     * quotas is all running work).
      */
-    private static long[] room(long[] room, long freeMilli, long[] heldMilli, long[] deservedMilli, SchedulingCycle cycle)
+    private static long[] room(long[] room, long freeMilli, long[] heldMilli, long[] deservedMilli, long[] largestRunning, SchedulingCycle cycle)
     {
         long borrowed = 0;
-        long heldTotal = 0;
+        long unprotected = 0;
         for (int p = 0; p < heldMilli.length; p++) {
             borrowed += Math.max(0, heldMilli[p] - deservedMilli[p]);
-            heldTotal += heldMilli[p];
+            // the core protects a project's running work up to its deserved share, job by job: what is
+            // left open is the excess plus at most the one job that crosses the line
+            if (heldMilli[p] > deservedMilli[p]) {
+                unprotected += Math.min(heldMilli[p], heldMilli[p] - deservedMilli[p] + largestRunning[p]);
+            }
         }
         for (int p = 0; p < room.length; p++) {
             long evictable = 0;
             if (cycle.ordering().preemptByRank()) {
-                evictable = heldTotal;
+                // every eviction takes unprotected work only
+                evictable = unprotected;
             }
             else {
                 if (cycle.options().reclaim()) {

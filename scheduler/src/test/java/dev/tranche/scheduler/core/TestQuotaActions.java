@@ -218,25 +218,38 @@ class TestQuotaActions
         assertThat(decisions.preemptions()).isEmpty();
     }
 
+    /**
+     * A starving gang holds the nodes closest to taking it (most free GPUs first), not its whole
+     * project: work behind it goes on elsewhere but not there, so what frees up there stays free for it.
+     */
     @Test
-    void aStarvingBigJobHoldsBackLaterSmallOnes()
+    void aStarvingBigJobHoldsNodesWhileLaterWorkGoesElsewhere()
     {
-        Node node = node("n1", 4);
-        List<RunningAllocation> running = List.of(running("r", "team-b", 0, false, 1, "n1", 0));
-        List<ProjectQuota> quotas = List.of(ProjectQuota.of("team-a", 0), ProjectQuota.of("team-b", 1000));
+        List<Node> nodes = List.of(node("n1", 4), node("n2", 4));
+        List<RunningAllocation> running = List.of(
+                running("r1", "team-b", 0, false, 1, "n1", 0),
+                running("r2", "team-b", 0, false, 2, "n2", 0, 1));
+        List<ProjectQuota> quotas = List.of(ProjectQuota.of("team-a", 0), ProjectQuota.of("team-b", 3000));
         ResourceRequest fourGpus = gpus(GpuRequest.whole(4));
         PendingExperiment big = new PendingExperiment("big", "team-a", 0, true, 1, fourGpus, 1, 500);
-        PendingExperiment small = new PendingExperiment("small", "team-a", 0, true, 1, ONE_GPU, 2, 0);
+        List<PendingExperiment> small = List.of(
+                new PendingExperiment("small-1", "team-a", 0, true, 1, ONE_GPU, 2, 0),
+                new PendingExperiment("small-2", "team-a", 0, true, 1, ONE_GPU, 3, 0),
+                new PendingExperiment("small-3", "team-a", 0, true, 1, ONE_GPU, 4, 0));
+        List<PendingExperiment> pending = new java.util.ArrayList<>(small);
+        pending.add(0, big);
 
-        Decisions starving = schedule(List.of(node), quotas, running, List.of(big, small));
-        assertThat(starving.placements()).isEmpty();
-        assertThat(starving.unplacedOf("small").orElseThrow().reason()).isEqualTo(UnplacedReason.HELD_FOR_STARVING);
-        assertThat(starving.unplacedOf("small").orElseThrow().message())
-                .isEqualTo("held back so that starving experiment big of project team-a (waited 500, starvation age 100) gets room first");
+        Decisions starving = schedule(nodes, quotas, running, pending);
+        // n1 (3 free) is held for big; n2's 2 free GPUs take two of the small jobs
+        assertThat(starving.placements()).extracting(Placement::experimentId).containsExactly("small-1", "small-2");
+        assertThat(starving.placements()).allSatisfy(placement -> assertThat(placement.replicas().get(0).node()).isEqualTo("n2"));
+        assertThat(starving.unplacedOf("small-3").orElseThrow().reason()).isEqualTo(UnplacedReason.NO_FIT);
+        assertThat(starving.unplacedOf("small-3").orElseThrow().message()).contains("1 node is held for a starving gang");
 
         PendingExperiment young = new PendingExperiment("big", "team-a", 0, true, 1, fourGpus, 1, 5);
-        Decisions backfilled = schedule(List.of(node), quotas, running, List.of(young, small));
-        assertThat(backfilled.placementOf("small")).isPresent();
+        pending.set(0, young);
+        Decisions backfilled = schedule(nodes, quotas, running, pending);
+        assertThat(backfilled.placements()).extracting(Placement::experimentId).containsExactlyInAnyOrder("small-1", "small-2", "small-3");
     }
 
     @Test

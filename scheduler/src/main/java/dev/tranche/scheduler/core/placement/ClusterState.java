@@ -30,6 +30,9 @@ public final class ClusterState
     private final int[] nameRank;
     private final int[] hardware;
     private final boolean[] schedulable;
+    /** Nodes held for a starving gang this cycle: no placement goes there; null until the first. */
+    private boolean[] reserved;
+    private int reservedCount;
     private final long[] cpuTotal;
     private final long[] memoryTotal;
     private final long[] cpuFree;
@@ -150,6 +153,8 @@ public final class ClusterState
         nameRank = other.nameRank;
         hardware = other.hardware;
         schedulable = other.schedulable;
+        reserved = other.reserved == null ? null : other.reserved.clone();
+        reservedCount = other.reservedCount;
         cpuTotal = other.cpuTotal;
         memoryTotal = other.memoryTotal;
         gpuKind = other.gpuKind;
@@ -386,12 +391,69 @@ public final class ClusterState
      */
     public int capacity(int node, long cpuFree, long memoryFree, int[] gpuFree, ResourceRequest request)
     {
-        return FitChecks.replicas(new NodeRoom(schedulable[node], cpuFree, memoryFree, gpuFree, gpuModel[node], gpuMemoryMib[node]), request);
+        return FitChecks.replicas(new NodeRoom(schedulable[node], reserved(node), cpuFree, memoryFree, gpuFree, gpuModel[node], gpuMemoryMib[node]), request);
     }
 
     public boolean schedulable(int node)
     {
         return schedulable[node];
+    }
+
+    /** Schedulable and not reserved: whether a placement may go there now. */
+    private boolean open(int node)
+    {
+        return schedulable[node] && (reserved == null || !reserved[node]);
+    }
+
+    public boolean reserved(int node)
+    {
+        return reserved != null && reserved[node];
+    }
+
+    /** Keeps every placement off {@code node} until {@link #releaseReservations()}: room held for a starving gang. */
+    public void reserve(int node)
+    {
+        if (!open(node)) {
+            return;
+        }
+        if (reserved == null) {
+            reserved = new boolean[nodes.size()];
+        }
+        leaveShape(node);
+        reserved[node] = true;
+        reservedCount++;
+        enterShape(node);
+    }
+
+    public void releaseReservations()
+    {
+        if (reservedCount == 0) {
+            return;
+        }
+        for (int node = 0; node < reserved.length; node++) {
+            if (reserved[node]) {
+                leaveShape(node);
+                reserved[node] = false;
+                enterShape(node);
+            }
+        }
+        reservedCount = 0;
+    }
+
+    /** How many replicas of {@code request} the node would hold if it were empty (0 when it is not schedulable). */
+    public int emptyCapacity(int node, ResourceRequest request)
+    {
+        return FitChecks.replicas(NodeRoom.empty(nodes.get(node)), request);
+    }
+
+    /** GPU milli free on the node. */
+    public long freeGpuMilli(int node)
+    {
+        long free = 0;
+        for (int milli : gpuFree[node]) {
+            free += milli;
+        }
+        return free;
     }
 
     /** A copy of the free milli of each GPU of the node, in the order of the node's GPU list. */
@@ -579,7 +641,7 @@ public final class ClusterState
                 }
             }
         }
-        NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(hardware[node], schedulable[node], cpuFree[node], memoryFree[node], key, taskKinds);
+        NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(hardware[node], schedulable[node], reserved(node), cpuFree[node], memoryFree[node], key, taskKinds);
         NodeShape shape = shapes.get(shapeKey);
         if (shape == null) {
             String[] models = new String[gpus];

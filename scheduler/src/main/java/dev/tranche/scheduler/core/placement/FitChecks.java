@@ -42,6 +42,9 @@ final class FitChecks
         if (!room.schedulable()) {
             return -FitFailure.UNSCHEDULABLE.ordinal();
         }
+        if (room.reserved()) {
+            return -FitFailure.RESERVED.ordinal();
+        }
         if (room.cpuFree() < request.cpuMilli()) {
             return -FitFailure.INSUFFICIENT_CPU.ordinal();
         }

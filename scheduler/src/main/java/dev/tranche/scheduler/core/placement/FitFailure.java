@@ -4,6 +4,7 @@ package dev.tranche.scheduler.core.placement;
 public enum FitFailure
 {
     UNSCHEDULABLE("is not schedulable", "are not schedulable"),
+    RESERVED("is held for a starving gang", "are held for a starving gang"),
     INSUFFICIENT_CPU("lacks CPU", "lack CPU"),
     INSUFFICIENT_MEMORY("lacks memory", "lack memory"),
     TOO_FEW_GPUS("has too few GPUs", "have too few GPUs"),

@@ -17,6 +17,8 @@ import java.util.Arrays;
 final class NodeRoom
 {
     private final boolean schedulable;
+    /** Held for a starving gang this cycle: takes nothing else, though schedulable. */
+    private final boolean reserved;
     private final long cpuFree;
     private final long memoryFree;
     private final int[] gpuFree;
@@ -24,9 +26,10 @@ final class NodeRoom
     private final long[] gpuMemoryMib;
 
     /** GPU arrays in one order, the same for all three. */
-    NodeRoom(boolean schedulable, long cpuFree, long memoryFree, int[] gpuFree, String[] gpuModel, long[] gpuMemoryMib)
+    NodeRoom(boolean schedulable, boolean reserved, long cpuFree, long memoryFree, int[] gpuFree, String[] gpuModel, long[] gpuMemoryMib)
     {
         this.schedulable = schedulable;
+        this.reserved = reserved;
         this.cpuFree = cpuFree;
         this.memoryFree = memoryFree;
         this.gpuFree = gpuFree;
@@ -46,12 +49,17 @@ final class NodeRoom
             models[g] = node.gpus().get(g).model();
             memories[g] = node.gpus().get(g).memoryMib();
         }
-        return new NodeRoom(true, node.cpuMilli(), node.memoryMib(), free, models, memories);
+        return new NodeRoom(true, false, node.cpuMilli(), node.memoryMib(), free, models, memories);
     }
 
     boolean schedulable()
     {
         return schedulable;
+    }
+
+    boolean reserved()
+    {
+        return reserved;
     }
 
     long cpuFree()

@@ -57,7 +57,7 @@ public final class NodeShape
         this.maxFree = max;
         this.fullyFree = full;
         this.totalFree = total;
-        this.room = new NodeRoom(schedulable, key.cpuFree(), key.memoryFree(), gpuFree, gpuModel, gpuMemoryMib);
+        this.room = new NodeRoom(schedulable, key.reserved(), key.cpuFree(), key.memoryFree(), gpuFree, gpuModel, gpuMemoryMib);
     }
 
     /** A copy with the same members in the same order and empty caches. */
@@ -88,9 +88,10 @@ public final class NodeShape
         return key;
     }
 
+    /** Whether placements may go to this shape's nodes: schedulable and not held for a starving gang. */
     public boolean schedulable()
     {
-        return schedulable;
+        return schedulable && !key.reserved();
     }
 
     public long cpuFree()
@@ -223,7 +224,7 @@ public final class NodeShape
     }
 
     /** Identity of a shape: hardware type, free CPU and memory, and canonical (GPU kind, free milli) pairs. */
-    record ShapeKey(int hardware, boolean schedulable, long cpuFree, long memoryFree, long[] gpus, int taskKinds)
+    record ShapeKey(int hardware, boolean schedulable, boolean reserved, long cpuFree, long memoryFree, long[] gpus, int taskKinds)
     {
         @Override
         public boolean equals(Object o)
@@ -231,6 +232,7 @@ public final class NodeShape
             return o instanceof ShapeKey other
                     && hardware == other.hardware
                     && schedulable == other.schedulable
+                    && reserved == other.reserved
                     && cpuFree == other.cpuFree
                     && memoryFree == other.memoryFree
                     && taskKinds == other.taskKinds
@@ -245,6 +247,7 @@ public final class NodeShape
             hash = 31 * hash + Long.hashCode(memoryFree);
             hash = 31 * hash + Arrays.hashCode(gpus);
             hash = 31 * hash + taskKinds;
+            hash = 31 * hash + (reserved ? 1 : 0);
             return schedulable ? hash : ~hash;
         }
     }
