@@ -358,7 +358,7 @@ public final class Simulator
                 for (Sim sim : running.values()) {
                     largestRunning[sim.project] = Math.max(largestRunning[sim.project], sim.job.gpuMilli());
                 }
-                window = window(groups, room(room, freeMilli, heldMilli, deservedMilli, largestRunning, cycle));
+                window = window(groups, room(room, freeMilli, heldMilli, deservedMilli, largestRunning, cycle), t, starvationAge);
             }
             else {
                 window = new ArrayList<>(pending.values());
@@ -469,13 +469,14 @@ public final class Simulator
     /**
      * The waiting jobs handed to the core: of each project, gang shape and priority, the first
      * {@code room / demand + 1} in the core's job order (rank, then starving oldest first, then
-     * arrival: within a rank that is arrival order). The core tries jobs of one shape in that order and gives up on a shape once one fails,
-     * so at most {@code room / demand} of them can start and the next one fails (which is where a
-     * starving job holds its project back); the jobs behind it cannot change a decision. Leaving them
+     * arrival: within a rank that is arrival order), and the first starving job behind them. The core
+     * tries jobs of one shape in that order and gives up on a shape once one fails, so at most
+     * {@code room / demand} of them can start and the rest fail; of those only the first starving one
+     * can matter (the first starving failure of a project reserves nodes). Leaving them
      * out keeps each cycle's cost in proportion to what can happen rather than to the backlog
      * (TestSimulatorWindow checks that a replay without the window decides the same).
      */
-    private static List<Sim> window(Map<GroupKey, Group> groups, long[] room)
+    private static List<Sim> window(Map<GroupKey, Group> groups, long[] room, double now, long starvationAge)
     {
         List<Sim> window = new ArrayList<>();
         for (Group group : groups.values()) {
@@ -487,10 +488,15 @@ public final class Simulator
             long taken = 0;
             // within one priority the core orders by rank, then starving oldest first, then arrival: by rank, then arrival
             for (Sim sim : group.byRank) {
-                if (taken++ >= limit) {
+                if (taken++ < limit) {
+                    window.add(sim);
+                }
+                else if (now - sim.job.arrivalSecond() >= starvationAge) {
+                    // the first starving job behind the cut fails too, and may be the first starving
+                    // failure of its project, which reserves nodes: it changes decisions, so it goes in
+                    window.add(sim);
                     break;
                 }
-                window.add(sim);
             }
         }
         window.sort(Comparator.comparingInt((Sim sim) -> sim.order));

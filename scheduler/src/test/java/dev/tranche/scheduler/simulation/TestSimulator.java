@@ -146,9 +146,12 @@ class TestSimulator
     {
         List<TraceJob> trace = TraceReader.philly(excerpt(), 8);
         for (String policy : Simulator.POLICIES) {
-            Outcomes.Summary windowed = new Simulator(trace, settings(3, 8, policy), Simulator.CycleCheck.NONE, true).run().summary();
-            Outcomes.Summary whole = new Simulator(trace, settings(3, 8, policy), Simulator.CycleCheck.NONE, false).run().summary();
-            assertThat(windowed).as(policy).isEqualTo(whole);
+            // several sizes: how congested the cluster is decides how much the window leaves out
+            for (int nodes : new int[] {1, 2, 3, 5}) {
+                Outcomes.Summary windowed = new Simulator(trace, settings(nodes, 8, policy), Simulator.CycleCheck.NONE, true).run().summary();
+                Outcomes.Summary whole = new Simulator(trace, settings(nodes, 8, policy), Simulator.CycleCheck.NONE, false).run().summary();
+                assertThat(windowed).as(policy + " on " + nodes + " x 8 GPUs").isEqualTo(whole);
+            }
         }
     }
 
