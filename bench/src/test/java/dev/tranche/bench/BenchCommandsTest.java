@@ -2,12 +2,8 @@ package dev.tranche.bench;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.tranche.cli.Tranche;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,14 +15,9 @@ final class BenchCommandsTest
 {
     private static JsonObject run(String... args)
     {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = Tranche.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int code = commandLine.execute(args);
-        assertThat(code).as(err.toString()).isZero();
-        String text = out.toString().strip();
+        BenchCliRun run = BenchCliRun.of(args);
+        assertThat(run.code()).as(run.err()).isZero();
+        String text = run.out().strip();
         return JsonParser.parseString(text.substring(text.lastIndexOf('\n') + 1)).getAsJsonObject();
     }
 

@@ -1,14 +1,10 @@
 package dev.tranche.bench;
 
-import dev.tranche.cli.Tranche;
 import dev.tranche.scheduler.simulation.TraceJob;
 import dev.tranche.scheduler.simulation.TraceReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,19 +16,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** `tranche bench trace` writes a trace `tranche simulate --format tranche` reads, the same for the same seed. */
 final class TestTraceBenchCommand
 {
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args)
-    {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = Tranche.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int code = commandLine.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void writesATraceTheSimulatorReadsTheSameForTheSameSeed(@TempDir Path dir)
             throws Exception
@@ -40,9 +23,9 @@ final class TestTraceBenchCommand
         Path first = dir.resolve("first.csv");
         Path again = dir.resolve("again.csv");
         Path other = dir.resolve("other.csv");
-        assertThat(run("bench", "trace", "--jobs", "3000", "--seed", "7", "--file", first.toString()).code()).isZero();
-        assertThat(run("bench", "trace", "--jobs", "3000", "--seed", "7", "--file", again.toString()).code()).isZero();
-        assertThat(run("bench", "trace", "--jobs", "3000", "--seed", "8", "--file", other.toString()).code()).isZero();
+        assertThat(BenchCliRun.of("bench", "trace", "--jobs", "3000", "--seed", "7", "--file", first.toString()).code()).isZero();
+        assertThat(BenchCliRun.of("bench", "trace", "--jobs", "3000", "--seed", "7", "--file", again.toString()).code()).isZero();
+        assertThat(BenchCliRun.of("bench", "trace", "--jobs", "3000", "--seed", "8", "--file", other.toString()).code()).isZero();
         assertThat(Files.readString(again)).isEqualTo(Files.readString(first));
         assertThat(Files.readString(other)).isNotEqualTo(Files.readString(first));
 
@@ -65,12 +48,12 @@ final class TestTraceBenchCommand
     void refusesBadArgumentsAndWritesNothing(@TempDir Path dir)
     {
         Path file = dir.resolve("trace.csv");
-        Run load = run("bench", "trace", "--load", "0", "--file", file.toString());
+        BenchCliRun load = BenchCliRun.of("bench", "trace", "--load", "0", "--file", file.toString());
         assertThat(load.code()).isNotZero();
         assertThat(load.err()).contains("--load must be above 0 and at most 10: got 0.0");
-        Run jobs = run("bench", "trace", "--jobs", "0", "--file", file.toString());
+        BenchCliRun jobs = BenchCliRun.of("bench", "trace", "--jobs", "0", "--file", file.toString());
         assertThat(jobs.err()).contains("--jobs must be from 1 to 10000000: got 0");
-        Run folder = run("bench", "trace", "--file", dir.resolve("missing").resolve("trace.csv").toString());
+        BenchCliRun folder = BenchCliRun.of("bench", "trace", "--file", dir.resolve("missing").resolve("trace.csv").toString());
         assertThat(folder.err()).contains("the folder does not exist");
         assertThat(file).doesNotExist();
     }

@@ -562,15 +562,17 @@ final class Session
             return;
         }
         int[] capacity = memo.emptyCapacity(job.request(), state);
+        long[] free = new long[capacity.length];
         List<Integer> candidates = new ArrayList<>();
         for (int node = 0; node < capacity.length; node++) {
             if (capacity[node] > 0 && state.schedulable(node) && !state.reserved(node)) {
                 candidates.add(node);
+                free[node] = state.freeGpuMilli(node);
             }
         }
         // the nodes closest to holding it first; ties by node order, so that the same nodes stay held
         // from one cycle to the next while the gang waits
-        candidates.sort(Comparator.comparingLong((Integer node) -> state.freeGpuMilli(node)).reversed().thenComparing(node -> node));
+        candidates.sort(Comparator.comparingLong((Integer node) -> free[node]).reversed().thenComparing(node -> node));
         int held = 0;
         for (int node : candidates) {
             if (held >= job.replicas()) {
