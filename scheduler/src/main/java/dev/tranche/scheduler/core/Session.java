@@ -68,9 +68,15 @@ final class Session
     // session lives one cycle), and where each borrowable allocation sits in it: the victim search
     // reads their resolved rows from there
     private final CycleMemo.Table runningTable;
-    private final IdentityHashMap<RunningAllocation, Integer> borrowableIndex = new IdentityHashMap<>();
-    private final IdentityHashMap<RunningAllocation, Long> runningRank = new IdentityHashMap<>();
+    // identity maps sized for the snapshot up front: a long backlog would otherwise rehash them every cycle
+    private final IdentityHashMap<RunningAllocation, Integer> borrowableIndex;
+    private final IdentityHashMap<RunningAllocation, Long> runningRank;
     private final Set<String> evicted = new HashSet<>();
+    // victimCandidates' answers by filter keys, for one pool and filter list while nothing is evicted
+    private final Map<List<Object>, List<RunningAllocation>> candidatesByKeys = new HashMap<>();
+    private List<RunningAllocation> candidatesPool;
+    private List<VictimFilter> candidatesFilters;
+    private int candidatesEvicted = -1;
     private final Map<String, Placement> placements = new LinkedHashMap<>();
     private final List<Preemption> preemptions = new ArrayList<>();
     private final Map<String, Unplaced> unplaced = new LinkedHashMap<>();
@@ -132,7 +138,7 @@ final class Session
         }
     }
 
-    private final IdentityHashMap<PendingExperiment, GangShape> shapes = new IdentityHashMap<>();
+    private final IdentityHashMap<PendingExperiment, GangShape> shapes;
     private final Map<GangShape, GangShape> internedShapes = new HashMap<>();
 
     /** The job's gang shape, one instance per shape this cycle. */
@@ -156,6 +162,9 @@ final class Session
     {
         this.snapshot = snapshot;
         this.options = options;
+        this.borrowableIndex = new IdentityHashMap<>(snapshot.running().size());
+        this.runningRank = new IdentityHashMap<>(snapshot.running().size());
+        this.shapes = new IdentityHashMap<>(snapshot.pending().size());
         this.ordering = ordering;
         this.state = memo.emptyCluster(snapshot.nodes(), policy.needsTaskKinds());
         this.neverFits = memo.neverFits();
@@ -238,6 +247,22 @@ final class Session
      */
     List<RunningAllocation> victimCandidates(List<RunningAllocation> pool, List<VictimFilter> filters, PendingExperiment preemptor)
     {
+        // preemptors with equal filter keys are admitted the same candidates (VictimFilter's
+        // contract): the pool is scanned once per key until the next eviction, not once per preemptor
+        if (pool != candidatesPool || filters != candidatesFilters || evicted.size() != candidatesEvicted) {
+            candidatesByKeys.clear();
+            candidatesPool = pool;
+            candidatesFilters = filters;
+            candidatesEvicted = evicted.size();
+        }
+        List<Object> keys = new ArrayList<>(filters.size());
+        for (VictimFilter filter : filters) {
+            keys.add(filter.preemptorKey(this, preemptor));
+        }
+        List<RunningAllocation> known = candidatesByKeys.get(keys);
+        if (known != null) {
+            return known;
+        }
         List<RunningAllocation> candidates = new ArrayList<>();
         boolean anyEvicted = !evicted.isEmpty();
         for (RunningAllocation candidate : pool) {
@@ -245,7 +270,9 @@ final class Session
                 candidates.add(candidate);
             }
         }
-        return candidates;
+        List<RunningAllocation> result = Collections.unmodifiableList(candidates);
+        candidatesByKeys.put(keys, result);
+        return result;
     }
 
     private boolean admitsAll(List<VictimFilter> filters, PendingExperiment preemptor, RunningAllocation candidate)
@@ -562,22 +589,22 @@ final class Session
             return;
         }
         int[] capacity = memo.emptyCapacity(job.request(), state);
-        long[] free = new long[capacity.length];
-        List<Integer> candidates = new ArrayList<>();
+        // the nodes closest to holding it first; ties by node order, so that the same nodes stay held
+        // from one cycle to the next while the gang waits: one primitive sort of (free GPUs, node)
+        long[] candidates = new long[capacity.length];
+        int count = 0;
         for (int node = 0; node < capacity.length; node++) {
             if (capacity[node] > 0 && state.schedulable(node) && !state.reserved(node)) {
-                candidates.add(node);
-                free[node] = state.freeGpuMilli(node);
+                candidates[count++] = ((long) (Integer.MAX_VALUE - Math.toIntExact(state.freeGpuMilli(node))) << 32) | node;
             }
         }
-        // the nodes closest to holding it first; ties by node order, so that the same nodes stay held
-        // from one cycle to the next while the gang waits
-        candidates.sort(Comparator.comparingLong((Integer node) -> free[node]).reversed().thenComparing(node -> node));
+        Arrays.sort(candidates, 0, count);
         int held = 0;
-        for (int node : candidates) {
+        for (int i = 0; i < count; i++) {
             if (held >= job.replicas()) {
                 break;
             }
+            int node = (int) candidates[i];
             state.reserve(node);
             held += capacity[node];
         }
