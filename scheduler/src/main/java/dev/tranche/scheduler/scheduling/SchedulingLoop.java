@@ -34,6 +34,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +67,8 @@ public final class SchedulingLoop
     // Every PENDING experiment with the waiting reason last stored, so a cycle writes only those that
     // changed (the loop is their only writer); the same ids are in the queue.
     private final Map<String, String> storedReasons = new HashMap<>();
+    /** GPU-seconds each pending experiment had in earlier attempts, where it had any (the ordering ranks by it). */
+    private final Map<String, Long> pendingAttained = new HashMap<>();
     // specs of placed experiments (pending ones are translated once, when they join the queue)
     private final Map<String, ExperimentSpec> specs = new HashMap<>();
     // what this loop stored that the newest view may not show yet, by experiment
@@ -212,6 +215,7 @@ public final class SchedulingLoop
 
         List<RunningAllocation> running = new ArrayList<>();
         long assumedMilli = 0;
+        Map<String, Long> attained = new HashMap<>(pendingAttained);
         for (ClusterRepository.Held held : stored.held()) {
             ClusterRepository.Queued queued = held.experiment();
             if (assumed.containsKey(queued.id())) {
@@ -222,6 +226,9 @@ public final class SchedulingLoop
             ExperimentSpec spec = specs.get(queued.id());
             if (spec == null) {
                 continue;
+            }
+            if (held.attainedGpuSeconds() > 0) {
+                attained.put(queued.id(), held.attainedGpuSeconds());
             }
             RunningAllocation previous = runningCache.get(queued.id());
             if (previous != null && previous.startSequence() == held.placedSequence() && previous.replicas().equals(held.replicas())) {
@@ -250,7 +257,7 @@ public final class SchedulingLoop
         Map<String, PendingExperiment> offered = new HashMap<>();
         considered.forEach(pending -> offered.put(pending.id(), pending));
         Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, considered, List.of(),
-                ServiceHistory.NONE, window.beyond()));
+                attainedService(attained), window.beyond()));
         long decided = System.nanoTime();
 
         Map<String, Preemption> preemptions = new LinkedHashMap<>();
@@ -352,6 +359,7 @@ public final class SchedulingLoop
         if (delta.complete()) {
             queue = new PendingQueue(lineWindow, MAX_LINE_WINDOW);
             storedReasons.clear();
+            pendingAttained.clear();
             specs.clear();
             awaitingComplete = false;
         }
@@ -370,6 +378,13 @@ public final class SchedulingLoop
             }
             // keep the instance already held when the text is the same: the next comparison is then by reference
             storedReasons.put(queued.id(), queued.reason().equals(before) ? before : queued.reason());
+            // most pending experiments never ran: only the ones that did (preempted, requeued) are kept
+            if (queued.attainedGpuSeconds() > 0) {
+                pendingAttained.put(queued.id(), queued.attainedGpuSeconds());
+            }
+            else {
+                pendingAttained.remove(queued.id());
+            }
         }
         for (ClusterRepository.Queued queued : arrivals) {
             ExperimentSpec spec = delta.specs().get(queued.id());
@@ -386,10 +401,30 @@ public final class SchedulingLoop
         latest = view;
     }
 
+    /** What the store says each experiment has had of the GPUs (ended attempts, and the running one up to the view); durations are not known live. */
+    private static ServiceHistory attainedService(Map<String, Long> attained)
+    {
+        return new ServiceHistory()
+        {
+            @Override
+            public long attainedGpuSeconds(String experimentId)
+            {
+                return attained.getOrDefault(experimentId, 0L);
+            }
+
+            @Override
+            public OptionalLong expectedSeconds(String experimentId)
+            {
+                return OptionalLong.empty();
+            }
+        };
+    }
+
     private void forget(String id)
     {
         queue.remove(id);
         storedReasons.remove(id);
+        pendingAttained.remove(id);
     }
 
     /** {@code assumedMilli}: what this loop's own stored decisions add to the view's allocations. */

@@ -164,10 +164,14 @@ public final class ClusterRepository
      * An experiment as a cycle needs it, without its spec: specs never change after submission, so the
      * loop keeps them and asks for the ones it has not seen ({@link #specs}).
      */
-    public record Queued(String id, String project, long sequence, ExperimentState state, String reason, java.time.Instant createdAt) {}
+    public record Queued(String id, String project, long sequence, ExperimentState state, String reason, java.time.Instant createdAt,
+            long attainedGpuSeconds) {}
 
-    /** A placed experiment and where its replicas are. */
-    public record Held(Queued experiment, long placedSequence, List<ReplicaPlacement> replicas) {}
+    /**
+     * A placed experiment and where its replicas are; {@code attainedGpuSeconds} counts its ended
+     * attempts and the current one up to the read.
+     */
+    public record Held(Queued experiment, long placedSequence, List<ReplicaPlacement> replicas, long attainedGpuSeconds) {}
 
     /** Everything a cycle needs, read in one repeatable-read transaction so it is self-consistent. */
     public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<Queued> pending,
@@ -418,13 +422,13 @@ public final class ClusterRepository
         }
     }
 
-    private static final String QUEUED_COLUMNS = "id, project, seq, state, reason, created_at";
+    private static final String QUEUED_COLUMNS = "id, project, seq, state, reason, created_at, attained_gpu_seconds";
 
     private static Queued queued(ResultSet row)
             throws SQLException
     {
         return new Queued(row.getString("id"), row.getString("project"), row.getLong("seq"), ExperimentState.valueOf(row.getString("state")),
-                row.getString("reason"), row.getTimestamp("created_at").toInstant());
+                row.getString("reason"), row.getTimestamp("created_at").toInstant(), row.getLong("attained_gpu_seconds"));
     }
 
     /** The inventory with its use and holders: three queries of a batch, joined once it has run. */
@@ -500,7 +504,7 @@ public final class ClusterRepository
         private final Map<String, Map<Integer, Map<Integer, Integer>>> gpuMilli = new LinkedHashMap<>();
         private final List<ReplicaRow> replicaRows = new ArrayList<>();
 
-        private record ReplicaRow(String experimentId, int replica, String node, long cpuMilli, long memoryMib, long placedSequence) {}
+        private record ReplicaRow(String experimentId, int replica, String node, long cpuMilli, long memoryMib, long placedSequence, double heldSeconds) {}
 
         HeldRead(Batch batch)
         {
@@ -512,26 +516,32 @@ public final class ClusterRepository
                     gpuMilli.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>())
                             .computeIfAbsent(row.getInt(2), ignored -> new TreeMap<>())
                             .put(row.getInt(3), row.getInt(4)));
-            batch.add("SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq FROM replica_placements ORDER BY experiment_id, replica", row ->
-                    replicaRows.add(new ReplicaRow(row.getString(1), row.getInt(2), row.getString(3), row.getLong(4), row.getLong(5), row.getLong(6))));
+            batch.add("SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq, greatest(0, extract(epoch FROM now() - placed_at))::float8 "
+                    + "FROM replica_placements ORDER BY experiment_id, replica", row ->
+                    replicaRows.add(new ReplicaRow(row.getString(1), row.getInt(2), row.getString(3), row.getLong(4), row.getLong(5), row.getLong(6),
+                            row.getDouble(7))));
         }
 
         List<Held> result()
         {
             Map<String, List<ReplicaPlacement>> replicas = new LinkedHashMap<>();
             Map<String, Long> placedSequence = new LinkedHashMap<>();
+            // GPU milli-seconds of the current attempts, as the release will count them
+            Map<String, Double> current = new LinkedHashMap<>();
             for (ReplicaRow row : replicaRows) {
                 Map<Integer, Integer> milli = gpuMilli.getOrDefault(row.experimentId(), Map.of()).getOrDefault(row.replica(), Map.of());
-                replicas.computeIfAbsent(row.experimentId(), ignored -> new ArrayList<>())
-                        .add(new ReplicaPlacement(row.node(), milli, row.cpuMilli(), row.memoryMib()));
+                ReplicaPlacement replica = new ReplicaPlacement(row.node(), milli, row.cpuMilli(), row.memoryMib());
+                replicas.computeIfAbsent(row.experimentId(), ignored -> new ArrayList<>()).add(replica);
                 placedSequence.merge(row.experimentId(), row.placedSequence(), Math::max);
+                current.merge(row.experimentId(), replica.totalGpuMilli() * row.heldSeconds(), Double::sum);
             }
             List<Held> held = new ArrayList<>();
             for (Queued experiment : experiments.values()) {
                 if (experiment.state() != ExperimentState.SCHEDULED && experiment.state() != ExperimentState.RUNNING) {
                     log.warn("experiment {} is {} but still holds GPUs; they are freed when it next changes state", experiment.id(), experiment.state());
                 }
-                held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id())));
+                long attained = experiment.attainedGpuSeconds() + (long) Math.floor(current.getOrDefault(experiment.id(), 0.0) / 1000);
+                held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id()), attained));
             }
             return held;
         }

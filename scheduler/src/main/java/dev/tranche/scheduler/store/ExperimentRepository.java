@@ -76,6 +76,14 @@ public final class ExperimentRepository
 
     private final DataSource dataSource;
 
+    /** GPU-seconds of the attempt that releases its GPUs now: each replica's GPU milli times how long it was placed. */
+    private static final String ATTAIN_ON_RELEASE = """
+            UPDATE experiments SET attained_gpu_seconds = attained_gpu_seconds + coalesce((
+                SELECT floor(sum(a.milli * greatest(0, extract(epoch FROM now() - p.placed_at))) / 1000)::bigint
+                FROM gpu_allocations a JOIN replica_placements p ON p.experiment_id = a.experiment_id AND p.replica = a.replica
+                WHERE a.experiment_id = ?), 0)
+            WHERE id = ?""";
+
     public ExperimentRepository(DataSource dataSource)
     {
         this.dataSource = requireNonNull(dataSource, "dataSource is null");
@@ -412,6 +420,12 @@ public final class ExperimentRepository
             append.executeUpdate();
         }
         if (!to.holdsGpus()) {
+            // the attempt ends: its GPU service counts towards the experiment's attained service
+            try (PreparedStatement attained = connection.prepareStatement(ATTAIN_ON_RELEASE)) {
+                attained.setString(1, id);
+                attained.setString(2, id);
+                attained.executeUpdate();
+            }
             try (PreparedStatement release = connection.prepareStatement("DELETE FROM replica_placements WHERE experiment_id = ?")) {
                 release.setString(1, id);
                 release.executeUpdate();
