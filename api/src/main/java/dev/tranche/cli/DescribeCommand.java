@@ -43,6 +43,7 @@ final class DescribeCommand
             }
             out.printf("Created:     %s%n", Formats.time(experiment.getCreatedAt()));
             out.printf("Updated:     %s%n", Formats.time(experiment.getUpdatedAt()));
+            out.printf("GPU time:    %s GPU-hours, all attempts%n", Formats.gpuHours(experiment.getAttainedGpuSeconds()));
             out.printf("Model:       %s, conv filters %s, dense %d%s%n", s.getModel().getArchitecture(), s.getModel().getConvFiltersList(),
                     s.getModel().getDenseUnits(), s.getModel().getBlocksPerStage() > 0 ? ", " + s.getModel().getBlocksPerStage() + " blocks per stage" : "");
             out.printf("Dataset:     %s%s%s%n", s.getDataset().getKind(),

@@ -200,4 +200,11 @@ final class Formats
         text.append(' ').append(count(waiting.getFittingNodes(), "node")).append(waiting.getFittingNodes() == 1 ? " fits" : " fit").append(" one");
         return text.toString();
     }
+
+    /** GPU-hours with two decimals, by arithmetic: 7,200 GPU-seconds is "2.00". */
+    static String gpuHours(long gpuSeconds)
+    {
+        long hundredths = (gpuSeconds * 100 + 1_800) / 3_600;
+        return hundredths / 100 + "." + (hundredths % 100 < 10 ? "0" : "") + hundredths % 100;
+    }
 }

@@ -16,7 +16,8 @@ public record ExperimentRecord(
         long version,
         Instant createdAt,
         Instant updatedAt,
-        Optional<Waiting> waiting)
+        Optional<Waiting> waiting,
+        long attainedGpuSeconds)
 {
     public ExperimentRecord
     {
@@ -28,6 +29,9 @@ public record ExperimentRecord(
         requireNonNull(createdAt, "createdAt is null");
         requireNonNull(updatedAt, "updatedAt is null");
         requireNonNull(waiting, "waiting is null");
+        if (attainedGpuSeconds < 0) {
+            throw new IllegalArgumentException("attainedGpuSeconds must be >= 0: got " + attainedGpuSeconds);
+        }
         if (version < 1) {
             throw new IllegalArgumentException("version must be at least 1: got " + version);
         }

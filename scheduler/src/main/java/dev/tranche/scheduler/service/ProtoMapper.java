@@ -41,7 +41,8 @@ final class ProtoMapper
                 .setRequestId(record.requestId().orElse(""))
                 .setCreatedAt(timestamp(record.createdAt()))
                 .setUpdatedAt(timestamp(record.updatedAt()))
-                .setVersion(record.version());
+                .setVersion(record.version())
+                .setAttainedGpuSeconds(record.attainedGpuSeconds());
         history.forEach(transition -> experiment.addHistory(transition(transition)));
         record.waitingNow().ifPresent(waiting -> experiment.setWaiting(waiting(waiting)));
         return experiment.build();

@@ -43,8 +43,17 @@ public final class ExperimentRepository
         implements ExperimentStore
 {
     private static final Logger log = LoggerFactory.getLogger(ExperimentRepository.class);
+    /**
+     * GPU-seconds of the experiment's attempt holding GPUs now, up to this transaction's start: each
+     * replica's GPU milli times how long it has been placed. The unqualified {@code id} is the
+     * experiment row of the enclosing query (the joined tables have no such column).
+     */
+    private static final String CURRENT_ATTEMPT_GPU_SECONDS = "coalesce((SELECT floor(sum(a.milli * greatest(0, extract(epoch FROM now() - p.placed_at))) / 1000)::bigint"
+            + " FROM gpu_allocations a JOIN replica_placements p ON p.experiment_id = a.experiment_id AND p.replica = a.replica"
+            + " WHERE a.experiment_id = id), 0)";
     static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at, "
-            + "waiting_reason, waiting_fit_checks, waiting_fit_nodes, waiting_fitting_nodes";
+            + "waiting_reason, waiting_fit_checks, waiting_fit_nodes, waiting_fitting_nodes, "
+            + "attained_gpu_seconds + " + CURRENT_ATTEMPT_GPU_SECONDS + " AS attained_now";
     private static final String FOREIGN_KEY_VIOLATION = "23503";
     private static final String UNIQUE_VIOLATION = "23505";
 
@@ -77,12 +86,8 @@ public final class ExperimentRepository
     private final DataSource dataSource;
 
     /** GPU-seconds of the attempt that releases its GPUs now: each replica's GPU milli times how long it was placed. */
-    private static final String ATTAIN_ON_RELEASE = """
-            UPDATE experiments SET attained_gpu_seconds = attained_gpu_seconds + coalesce((
-                SELECT floor(sum(a.milli * greatest(0, extract(epoch FROM now() - p.placed_at))) / 1000)::bigint
-                FROM gpu_allocations a JOIN replica_placements p ON p.experiment_id = a.experiment_id AND p.replica = a.replica
-                WHERE a.experiment_id = ?), 0)
-            WHERE id = ?""";
+    private static final String ATTAIN_ON_RELEASE = "UPDATE experiments SET attained_gpu_seconds = attained_gpu_seconds + "
+            + CURRENT_ATTEMPT_GPU_SECONDS + " WHERE id = ?";
 
     public ExperimentRepository(DataSource dataSource)
     {
@@ -111,7 +116,7 @@ public final class ExperimentRepository
             try (ResultSet row = insert.executeQuery()) {
                 if (row.next()) {
                     ExperimentRecord record = new ExperimentRecord(id, row.getLong(1), spec, ExperimentState.PENDING, reason, requestId,
-                            row.getLong(2), instant(row, 3), instant(row, 4), Optional.empty());
+                            row.getLong(2), instant(row, 3), instant(row, 4), Optional.empty(), 0);
                     return new Inserted(record, true);
                 }
             }
@@ -173,7 +178,7 @@ public final class ExperimentRepository
                 while (row.next()) {
                     NewExperiment experiment = byId.get(row.getString(1));
                     stored.put(experiment.id(), new ExperimentRecord(experiment.id(), row.getLong(2), experiment.spec(), ExperimentState.PENDING,
-                            experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5), Optional.empty()));
+                            experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5), Optional.empty(), 0));
                 }
             }
             List<Inserted> results = new ArrayList<>(n);
@@ -423,7 +428,6 @@ public final class ExperimentRepository
             // the attempt ends: its GPU service counts towards the experiment's attained service
             try (PreparedStatement attained = connection.prepareStatement(ATTAIN_ON_RELEASE)) {
                 attained.setString(1, id);
-                attained.setString(2, id);
                 attained.executeUpdate();
             }
             try (PreparedStatement release = connection.prepareStatement("DELETE FROM replica_placements WHERE experiment_id = ?")) {
@@ -432,7 +436,7 @@ public final class ExperimentRepository
             }
         }
         ExperimentRecord after = new ExperimentRecord(current.id(), current.sequence(), current.spec(), to, reason, current.requestId(),
-                current.version() + 1, current.createdAt(), updatedAt, Optional.empty());
+                current.version() + 1, current.createdAt(), updatedAt, Optional.empty(), current.attainedGpuSeconds());
         return new ExperimentChange(after, new Transition(id, Optional.of(current.state()), to, reason, updatedAt));
     }
 
@@ -465,7 +469,8 @@ public final class ExperimentRepository
                 row.getLong("version"),
                 instant(row, "created_at"),
                 instant(row, "updated_at"),
-                waiting(row));
+                waiting(row),
+                row.getLong("attained_now"));
     }
 
     private static Optional<Waiting> waiting(ResultSet row)

@@ -95,6 +95,7 @@ final class TrancheCliTest
         Run describe = tranche("describe", id);
         assertThat(describe.exitCode()).isZero();
         assertThat(describe.out()).contains("ID:          " + id).contains("Replicas:    1, each 0.5 GPU, 2 CPU, 4096 MiB")
+                .contains("GPU time:    0.00 GPU-hours, all attempts")
                 .contains("Timeline:").contains("submitted; waiting for the scheduler");
 
         Run cancel = tranche("cancel", id, "--reason", "testing");

@@ -53,11 +53,13 @@ final class AttainedServiceTest
         execute("UPDATE replica_placements SET placed_at = now() - interval '1 hour' WHERE experiment_id = 'exp-attained01'");
         ClusterRepository.Held held = reader.readNow().snapshot().held().get(0);
         assertThat(held.attainedGpuSeconds()).isCloseTo(7_200L, within(30L));
+        assertThat(experiments.find("exp-attained01").orElseThrow().attainedGpuSeconds()).as("what describe shows while it runs").isCloseTo(7_200L, within(30L));
 
         // preempted after that hour and requeued: the ended attempt is kept, 2 GPU-hours
         experiments.transition("exp-attained01", EnumSet.of(ExperimentState.SCHEDULED, ExperimentState.RUNNING), ExperimentState.PREEMPTED, "preempted");
         experiments.transition("exp-attained01", EnumSet.of(ExperimentState.PREEMPTED), ExperimentState.PENDING, "requeued");
         assertThat(attainedGpuSeconds("exp-attained01")).isCloseTo(7_200L, within(30L));
+        assertThat(experiments.find("exp-attained01").orElseThrow().attainedGpuSeconds()).isEqualTo(attainedGpuSeconds("exp-attained01"));
         assertThat(heldGpuMilli("exp-attained01")).isZero();
 
         // a fresh experiment of the same project arrives later; room for one of them
