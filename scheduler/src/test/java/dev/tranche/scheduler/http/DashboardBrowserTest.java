@@ -104,6 +104,7 @@ final class DashboardBrowserTest
         ChromeDriver page = open("/experiment.html?id=" + id);
         WebElement counts = waitFor(page, By.id("fit-counts"));
         assertThat(page.findElement(By.cssSelector("#reason .waiting")).getText()).isEqualTo("NEVER_FITS");
+        assertThat(page.findElement(By.id("gpu-time")).getText()).as("never ran: no GPU time").contains("0.00 GPU-h");
         assertThat(counts.getText()).contains("TOO_FEW_GPUS").contains("have too few GPUs").contains("nodes that fit one replica");
         assertThat(counts.findElement(By.cssSelector("tbody td.num")).getText()).isEqualTo("2");
         save("experiment-waiting");
