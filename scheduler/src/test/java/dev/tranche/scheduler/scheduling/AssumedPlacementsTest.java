@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -85,10 +84,6 @@ final class AssumedPlacementsTest
     private static long heldGpuMilli(String experimentId)
             throws Exception
     {
-        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement();
-                ResultSet row = statement.executeQuery("SELECT coalesce(sum(milli), 0) FROM gpu_allocations WHERE experiment_id = '" + experimentId + "'")) {
-            row.next();
-            return row.getLong(1);
-        }
+        return database.count("SELECT coalesce(sum(milli), 0) FROM gpu_allocations WHERE experiment_id = '" + experimentId + "'");
     }
 }

@@ -15,9 +15,6 @@ import dev.tranche.scheduler.testing.TestingDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
@@ -50,7 +47,7 @@ final class AttainedServiceTest
         assertThat(loop.cycle(List.of(reader.readNow())).placed()).isEqualTo(1);
 
         // it has run on both GPUs for an hour: the view counts the running attempt
-        execute("UPDATE replica_placements SET placed_at = now() - interval '1 hour' WHERE experiment_id = 'exp-attained01'");
+        database.execute("UPDATE replica_placements SET placed_at = now() - interval '1 hour' WHERE experiment_id = 'exp-attained01'");
         ClusterRepository.Held held = reader.readNow().snapshot().held().get(0);
         assertThat(held.attainedGpuSeconds()).isCloseTo(7_200L, within(30L));
         assertThat(experiments.find("exp-attained01").orElseThrow().attainedGpuSeconds()).as("what describe shows while it runs").isCloseTo(7_200L, within(30L));
@@ -77,33 +74,15 @@ final class AttainedServiceTest
         return spec.toBuilder().setResources(spec.getResources().toBuilder().setGpu(GpuRequest.newBuilder().setCount(count))).build();
     }
 
-    private static void execute(String sql)
-            throws Exception
-    {
-        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement()) {
-            statement.executeUpdate(sql);
-        }
-    }
-
     private static long attainedGpuSeconds(String experimentId)
             throws Exception
     {
-        return single("SELECT attained_gpu_seconds FROM experiments WHERE id = '" + experimentId + "'");
+        return database.count("SELECT attained_gpu_seconds FROM experiments WHERE id = '" + experimentId + "'");
     }
 
     private static long heldGpuMilli(String experimentId)
             throws Exception
     {
-        return single("SELECT coalesce(sum(milli), 0) FROM gpu_allocations WHERE experiment_id = '" + experimentId + "'");
-    }
-
-    private static long single(String sql)
-            throws Exception
-    {
-        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement();
-                ResultSet row = statement.executeQuery(sql)) {
-            row.next();
-            return row.getLong(1);
-        }
+        return database.count("SELECT coalesce(sum(milli), 0) FROM gpu_allocations WHERE experiment_id = '" + experimentId + "'");
     }
 }

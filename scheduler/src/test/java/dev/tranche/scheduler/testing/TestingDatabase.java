@@ -7,6 +7,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import javax.sql.DataSource;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Optional;
 
 /**
@@ -37,5 +41,25 @@ public final class TestingDatabase
     public DataSource dataSource()
     {
         return database.dataSource();
+    }
+
+    /** Runs one statement: set-up no repository offers, such as backdating a row. */
+    public void execute(String sql)
+            throws SQLException
+    {
+        try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    /** The number in the first column of the query's first row (as {@link TestingScheduler#count}). */
+    public long count(String sql)
+            throws SQLException
+    {
+        try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery(sql)) {
+            row.next();
+            return row.getLong(1);
+        }
     }
 }

@@ -13,9 +13,6 @@ import dev.tranche.scheduler.testing.TestingDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -50,7 +47,7 @@ final class UsageRecorderTest
         new PlacementWriter(database.dataSource()).place("exp-usage00001", List.of(new ReplicaPlacement("local-1", Map.of(0, 1000), 1000, 1024)),
                 "placed", List.of());
         // a sample older than the retention, which the next sample removes
-        execute("INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending) VALUES (now() - interval '100 days', 'vision', 5, 5, 5)");
+        database.execute("INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending) VALUES (now() - interval '100 days', 'vision', 5, 5, 5)");
 
         SchedulerMetrics metrics = new SchedulerMetrics();
         UsageRecorder recorder = new UsageRecorder(new UsageRepository(database.dataSource()), Duration.ofMinutes(1), Duration.ofDays(90),
@@ -69,9 +66,9 @@ final class UsageRecorderTest
         // sampled again, by this recorder and by a new one (a restarted scheduler): never two rows for one minute
         recorder.sample();
         new UsageRecorder(new UsageRepository(database.dataSource()), Duration.ofMinutes(1), Duration.ofDays(90), sample -> {}).sample();
-        assertThat(count("SELECT count(*) FROM usage_samples")).isEqualTo(count("SELECT count(DISTINCT (project, at)) FROM usage_samples"));
-        assertThat(count("SELECT count(*) FROM cluster_usage_samples")).isEqualTo(count("SELECT count(DISTINCT at) FROM cluster_usage_samples"));
-        assertThat(count("SELECT count(*) FROM usage_samples WHERE at < now() - interval '90 days'")).as("older than the retention").isZero();
+        assertThat(database.count("SELECT count(*) FROM usage_samples")).isEqualTo(database.count("SELECT count(DISTINCT (project, at)) FROM usage_samples"));
+        assertThat(database.count("SELECT count(*) FROM cluster_usage_samples")).isEqualTo(database.count("SELECT count(DISTINCT at) FROM cluster_usage_samples"));
+        assertThat(database.count("SELECT count(*) FROM usage_samples WHERE at < now() - interval '90 days'")).as("older than the retention").isZero();
 
         UsageStore.UsageHistory history = new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofDays(1)), Optional.of(Set.of("vision")),
                 Duration.ofMinutes(1));
@@ -90,7 +87,7 @@ final class UsageRecorderTest
                 .waits()).isEmpty();
 
         // a long period comes back in buckets: the mean held over each, the most that waited
-        execute("INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending) VALUES "
+        database.execute("INSERT INTO usage_samples (at, project, held_milli, deserved_milli, pending) VALUES "
                 + "(date_trunc('hour', now()) - interval '3 hours', 'vision', 1000, 2000, 1), "
                 + "(date_trunc('hour', now()) - interval '3 hours' + interval '1 minute', 'vision', 3000, 2000, 4)");
         UsageStore.UsageHistory hourly = new UsageRepository(database.dataSource()).history(Instant.now().minus(Duration.ofHours(5)), Optional.of(Set.of("vision")),
@@ -99,23 +96,5 @@ final class UsageRecorderTest
             assertThat(sample.heldMilli()).isEqualTo(2000);
             assertThat(sample.pending()).isEqualTo(4);
         });
-    }
-
-    private static void execute(String sql)
-            throws Exception
-    {
-        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement()) {
-            statement.execute(sql);
-        }
-    }
-
-    private static long count(String sql)
-            throws Exception
-    {
-        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement();
-                ResultSet row = statement.executeQuery(sql)) {
-            row.next();
-            return row.getLong(1);
-        }
     }
 }
