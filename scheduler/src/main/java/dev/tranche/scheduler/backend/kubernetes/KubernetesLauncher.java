@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -441,7 +442,19 @@ public final class KubernetesLauncher
         if (pod == null) {
             return List.of();
         }
-        String log = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).tailingLines(lines).getLog();
+        String log;
+        try {
+            log = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).tailingLines(lines).getLog();
+        }
+        catch (KubernetesClientException e) {
+            // 400: the container is still waiting to start (image pull, creation), so it has printed
+            // nothing yet; 404: the pod went away since the lookup. Neither is an error for a reader,
+            // and `tranche logs -f` keeps polling through them
+            if (e.getCode() == 400 || e.getCode() == 404) {
+                return List.of();
+            }
+            throw e;
+        }
         return log == null ? List.of() : log.lines().toList();
     }
 
