@@ -17,6 +17,14 @@ public final class AveragingCalibration
     static final int MAX_STEPS = 32;
     /** Steps per worker in the long calibration round (the short one has 1). */
     static final int LONG_ROUND = 4;
+    /**
+     * Pairs of rounds (one short, one long) run before any is timed: the first rounds also pay for
+     * compiling and allocating, which showed as a step of 153-273 ms and a round of 331-669 ms on
+     * three runs of one idle machine when only one round warmed up (docs/benchmarks-worker.md).
+     */
+    static final int WARM_UP_PAIRS = 2;
+    /** Pairs timed, in turn; the quickest of each kind counts. */
+    static final int TIMED_PAIRS = 5;
     /** Used when the data set is too small to time rounds on (a quick experiment; nothing to hide). */
     static final int FALLBACK_STEPS = 5;
     static final String RULE = "averaging cost at most " + Math.round(OVERHEAD * 100) + "% of the compute, at most every " + MAX_STEPS + " steps";

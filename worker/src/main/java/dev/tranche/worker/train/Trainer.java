@@ -428,14 +428,17 @@ public final class Trainer
 
         /**
          * Times averaging rounds of 1 and of {@link AveragingCalibration#LONG_ROUND} steps per worker on
-         * a copy of the network (the run's own network is untouched), after one round to warm up:
-         * a round of f steps takes round + f x step.
+         * a copy of the network (the run's own network is untouched), after
+         * {@link AveragingCalibration#WARM_UP_PAIRS} pairs to warm up, {@link AveragingCalibration#TIMED_PAIRS}
+         * pairs timed in turn: a round of f steps takes round + f x step.
          */
         private AveragingCalibration.Measurement calibrate(TrainOptions options, Net net, boolean isGraph, ImageData train)
         {
             int batchSize = options.spec().getTraining().getBatchSize();
             int longRound = AveragingCalibration.LONG_ROUND;
-            int needed = workers * (1 + 2 * (1 + longRound));
+            int warmUp = AveragingCalibration.WARM_UP_PAIRS;
+            int timed = AveragingCalibration.TIMED_PAIRS;
+            int needed = workers * (warmUp + timed) * (1 + longRound);
             // the first batches of a fixed order: any batches time the same
             int[] order = Batches.epochOrder(train.size(), options.spec().getTraining().getSeed(), -1);
             int available = Batches.batchCount(train.size(), batchSize);
@@ -444,8 +447,8 @@ public final class Trainer
             }
             List<ImageBatch> sample = Batches.compactBatches(train, order, batchSize, 0, needed);
             Net copy = Trainer.net(bytes(net), isGraph);
-            double[] shortRounds = new double[2];
-            double[] longRounds = new double[2];
+            double quickestShort = Double.MAX_VALUE;
+            double quickestLong = Double.MAX_VALUE;
             int next = 0;
             TrainingMaster<?, ?> one = averaging(options, batchSize, 1);
             TrainingMaster<?, ?> many = averaging(options, batchSize, longRound);
@@ -453,13 +456,16 @@ public final class Trainer
                     : new Fitter(new SparkDl4jMultiLayer(sc, ((Net.Stack) copy).network(), one), null);
             Fitter longFit = isGraph ? new Fitter(null, new SparkComputationGraph(sc, ((Net.Graph) copy).graph(), many))
                     : new Fitter(new SparkDl4jMultiLayer(sc, ((Net.Stack) copy).network(), many), null);
-            shortFit.fit(sc, sample.subList(next, next += workers), workers);
-            for (int i = 0; i < 2; i++) {
-                shortRounds[i] = shortFit.fit(sc, sample.subList(next, next += workers), workers);
-                longRounds[i] = longFit.fit(sc, sample.subList(next, next += workers * longRound), workers);
+            for (int i = 0; i < warmUp + timed; i++) {
+                double shortSeconds = shortFit.fit(sc, sample.subList(next, next += workers), workers);
+                double longSeconds = longFit.fit(sc, sample.subList(next, next += workers * longRound), workers);
+                if (i >= warmUp) {
+                    // the quickest of each: a busy machine or a late compilation only ever adds time
+                    quickestShort = Math.min(quickestShort, shortSeconds);
+                    quickestLong = Math.min(quickestLong, longSeconds);
+                }
             }
-            // the quicker of two of each: a busy machine only ever adds time
-            return AveragingCalibration.choose(Math.min(shortRounds[0], shortRounds[1]), Math.min(longRounds[0], longRounds[1]));
+            return AveragingCalibration.choose(quickestShort, quickestLong);
         }
 
         /** One Spark fit, timed in seconds. */
