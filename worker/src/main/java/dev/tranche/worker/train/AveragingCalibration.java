@@ -7,7 +7,7 @@ package dev.tranche.worker.train;
  * rarely lets the workers drift apart. So: the fewest steps for which that fixed cost is at most
  * {@link #OVERHEAD} of the compute between averages, but never more than {@link #MAX_STEPS}.
  * The two constants were chosen on validation accuracy and throughput, never on the test images
- * (docs/benchmarks-worker.md, "Averaging frequency").
+ * (docs/benchmarks-worker.md, "Validation split, averaging auto, seeds").
  */
 public final class AveragingCalibration
 {

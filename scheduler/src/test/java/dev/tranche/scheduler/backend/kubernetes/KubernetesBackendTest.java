@@ -508,7 +508,6 @@ final class KubernetesBackendTest
         assertThat(launcher.status("exp-nodevice01").phase()).isEqualTo(GangStatus.Phase.STARTING);
     }
 
-    /** Launches as the controller does: again once the simulated device plugin has given the reservations their devices. */
     @Test
     void logsAreTheWorkersTailAndNothingYetWhileItsContainerWaitsToStart()
     {
@@ -530,6 +529,7 @@ final class KubernetesBackendTest
         assertThat(launcher.tail("exp-logs00001", 2, 2)).isEmpty();
     }
 
+    /** Launches as the controller does: again once the simulated device plugin has given the reservations their devices. */
     private void launch(KubernetesLauncher launcher, LaunchRequest request)
     {
         launcher.launch(request);
