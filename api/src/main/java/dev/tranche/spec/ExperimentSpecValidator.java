@@ -30,6 +30,8 @@ public final class ExperimentSpecValidator
     public static final String AUTO = "auto";
     public static final int MAX_AVERAGING_FREQUENCY = 10_000;
     public static final Set<String> DATA_PARALLELISM = Set.of("parameter-averaging", "gradient-sharing");
+    public static final String COSINE = "cosine";
+    public static final Set<String> LEARNING_RATE_SCHEDULES = Set.of(COSINE, "constant");
 
     public static final int MAX_REPLICAS = 64;
     public static final int MAX_GPUS_PER_REPLICA = 16;
@@ -138,6 +140,9 @@ public final class ExperimentSpecValidator
         if (training.getDataParallelism().isEmpty()) {
             training.setDataParallelism("parameter-averaging");
         }
+        if (training.getLearningRateSchedule().isEmpty()) {
+            training.setLearningRateSchedule(COSINE);
+        }
         if (training.getAveragingFrequency().isEmpty()) {
             training.setAveragingFrequency(AUTO);
         }
@@ -229,6 +234,7 @@ public final class ExperimentSpecValidator
             out.add(new Violation("training.seed", "must not be negative: got " + training.getSeed()));
         }
         oneOfOrEmpty(out, "training.data_parallelism", training.getDataParallelism(), DATA_PARALLELISM);
+        oneOfOrEmpty(out, "training.learning_rate_schedule", training.getLearningRateSchedule(), LEARNING_RATE_SCHEDULES);
         String averaging = training.getAveragingFrequency();
         if (!averaging.isEmpty() && !averaging.equals(AUTO) && averagingSteps(averaging).isEmpty()) {
             out.add(new Violation("training.averaging_frequency", "must be auto or a whole number of steps from 1 to " + MAX_AVERAGING_FREQUENCY

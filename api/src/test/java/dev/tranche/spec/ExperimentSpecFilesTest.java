@@ -87,7 +87,7 @@ final class ExperimentSpecFilesTest
         assertFormatError("training: {learningRat: 0.1}\n", "did you mean learning_rate?");
         assertFormatError("resources: {gpu: {fractoin: 0.5}}\n", "resources.gpu.fractoin is not a field of resources.gpu; did you mean fraction?");
         assertFormatError("training: {lr: 0.1}\n",
-                "training.lr is not a field of training (the fields are epochs, batch_size, optimizer, learning_rate, seed, data_parallelism, averaging_frequency, early_stopping)");
+                "training.lr is not a field of training (the fields are epochs, batch_size, optimizer, learning_rate, seed, data_parallelism, averaging_frequency, early_stopping, learning_rate_schedule)");
         assertFormatError("training: {batch_size: 32, batchSize: 64}\n", "training.batchSize is set twice (also as training.batch_size)");
     }
 

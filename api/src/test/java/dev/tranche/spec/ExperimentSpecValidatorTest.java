@@ -105,6 +105,7 @@ final class ExperimentSpecValidatorTest
                 """, "tuned"));
         assertThat(good.getTraining().getAveragingFrequency()).isEqualTo("20");
         assertThat(good.getTraining().getEarlyStopping().getPatience()).isEqualTo(2);
+        assertThat(good.getTraining().getLearningRateSchedule()).as("the default schedule").isEqualTo("cosine");
         assertThat(good.getDataset().hasValidationFraction()).isTrue();
         assertThat(good.getDataset().getValidationFraction()).isZero();
         for (String[] bad : new String[][] {
@@ -112,7 +113,8 @@ final class ExperimentSpecValidatorTest
                 {"dataset: {kind: mnist, validation_fraction: -0.1}", "dataset.validation_fraction must be in [0, 0.5]"},
                 {"dataset: {kind: mnist}\ntraining: {averaging_frequency: 0}", "training.averaging_frequency must be auto or a whole number of steps from 1 to 10000: got \"0\""},
                 {"dataset: {kind: mnist}\ntraining: {averaging_frequency: sometimes}", "training.averaging_frequency must be auto or a whole number"},
-                {"dataset: {kind: mnist}\ntraining: {early_stopping: {patience: 0}}", "training.early_stopping.patience"}}) {
+                {"dataset: {kind: mnist}\ntraining: {early_stopping: {patience: 0}}", "training.early_stopping.patience"},
+                {"dataset: {kind: mnist}\ntraining: {learning_rate_schedule: step}", "training.learning_rate_schedule must be one of constant, cosine: got \"step\""}}) {
             ExperimentSpec spec = ExperimentSpecFiles.parse("name: bad\nproject: default\nmodel: {architecture: lenet}\n" + bad[0] + "\n", "bad");
             assertThatThrownBy(() -> validator.validateAndNormalize(spec)).as(bad[0]).isInstanceOf(InvalidSpecException.class).hasMessageContaining(bad[1]);
         }

@@ -30,6 +30,9 @@ public sealed interface Net
 
     long numParams();
 
+    /** Sets every layer's learning rate (the updater's state, e.g. Adam's moments, is kept). */
+    void setLearningRate(double learningRate);
+
     default void write(OutputStream out)
             throws IOException
     {
@@ -81,6 +84,12 @@ public sealed interface Net
         {
             return network.numParams();
         }
+
+        @Override
+        public void setLearningRate(double learningRate)
+        {
+            network.setLearningRate(learningRate);
+        }
     }
 
     record Graph(ComputationGraph graph)
@@ -119,6 +128,12 @@ public sealed interface Net
         public long numParams()
         {
             return graph.numParams();
+        }
+
+        @Override
+        public void setLearningRate(double learningRate)
+        {
+            graph.setLearningRate(learningRate);
         }
     }
 }

@@ -104,6 +104,8 @@ public final class Trainer
         }
 
         int batches = Batches.batchCount(train.size(), batchSize);
+        LearningRateSchedule schedule = new LearningRateSchedule(spec.getTraining().getLearningRateSchedule(), spec.getTraining().getLearningRate(),
+                (long) epochs * batches);
         List<EpochResult> results = new ArrayList<>();
         double trainingNanos = 0;
         long trainedImages = 0;
@@ -133,6 +135,9 @@ public final class Trainer
                     long images = segmentBatches.stream().mapToLong(ImageBatch::size).sum();
                     // dropout and any other randomness: a stream per position, so a resumed run draws the same
                     Nd4j.getRandom().setSeed(rngState(seed, epoch, from));
+                    // set on the driver's network: Spark hands it (configuration included) to the workers each fit
+                    double learningRate = schedule.at((long) epoch * batches + from);
+                    engine.net().setLearningRate(learningRate);
                     long t0 = System.nanoTime();
                     double loss = engine.fit(segmentBatches);
                     long nanos = System.nanoTime() - t0;
@@ -146,7 +151,7 @@ public final class Trainer
                     double rate = epochImages / (epochTrainNanos / 1e9);
                     long remainingImages = (long) (batches - from) * batchSize + (long) (epochs - epoch - 1) * train.size();
                     events.step(epoch + 1, epochs, from, batches, (long) epoch * batches + from, loss, rate,
-                            spec.getTraining().getLearningRate(), remainingImages / rate);
+                            learningRate, remainingImages / rate);
                     if (stop.requested() && from < batches) {
                         net = engine.net();
                         saveCheckpoint(store, net, graph, epoch, from, seed);

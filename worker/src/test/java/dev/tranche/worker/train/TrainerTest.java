@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -97,6 +100,35 @@ class TrainerTest
         TrainingResult result = new Trainer(Specs.spark(spec, 2, Optional.empty()), new TrainingEvents() {}, new StopSignal()).run();
         assertThat(result.epochResults()).hasSize(1);
         assertThat(result.testLoss()).isFinite();
+    }
+
+    @Test
+    void theCosineScheduleReachesTheSparkWorkers()
+            throws IOException
+    {
+        Fixtures.idx(dir.resolve("data"), 640, 100, false);
+        DatasetSpec data = DatasetSpec.newBuilder().setKind("mnist").setLocation(dir.resolve("data").toString()).build();
+        Map<String, List<Double>> rates = new HashMap<>();
+        Map<String, TrainingResult> results = new HashMap<>();
+        for (String schedule : List.of("constant", "cosine")) {
+            ExperimentSpec spec = Specs.spec(Specs.lenet(), data, Specs.training(2, 32).toBuilder().setLearningRateSchedule(schedule).build());
+            List<Double> seen = new ArrayList<>();
+            rates.put(schedule, seen);
+            results.put(schedule, new Trainer(Specs.spark(spec, 1, Optional.empty()), new TrainingEvents()
+            {
+                @Override
+                public void step(int epoch, int epochs, int batch, int batches, long step, double loss, double imagesPerSecond, double learningRate, double etaSeconds)
+                {
+                    seen.add(learningRate);
+                }
+            }, new StopSignal()).run());
+        }
+        // 18 batches an epoch in segments of 8: the rate each segment trained at
+        assertThat(rates.get("constant")).hasSize(6).containsOnly(0.001);
+        assertThat(rates.get("cosine")).hasSize(6).first().isEqualTo(0.001);
+        assertThat(rates.get("cosine")).isSortedAccordingTo(Comparator.reverseOrder()).last().satisfies(last -> assertThat(last).isLessThan(0.0002));
+        // the same seed, data and order: only the rate the workers trained at can make the losses differ
+        assertThat(results.get("cosine").epochResults().get(1).trainLoss()).isNotEqualTo(results.get("constant").epochResults().get(1).trainLoss());
     }
 
     @Test
