@@ -29,9 +29,11 @@ public final class ExperimentSpecValidator
     public static final Set<String> PRIORITIES = Set.of("low", "normal", "high", "critical");
     public static final String AUTO = "auto";
     public static final int MAX_AVERAGING_FREQUENCY = 10_000;
-    public static final Set<String> DATA_PARALLELISM = Set.of("parameter-averaging", "gradient-sharing");
+    public static final String GRADIENT_SHARING = "gradient-sharing";
+    public static final Set<String> DATA_PARALLELISM = Set.of("parameter-averaging", GRADIENT_SHARING);
     public static final String COSINE = "cosine";
-    public static final Set<String> LEARNING_RATE_SCHEDULES = Set.of(COSINE, "constant");
+    public static final String CONSTANT = "constant";
+    public static final Set<String> LEARNING_RATE_SCHEDULES = Set.of(COSINE, CONSTANT);
 
     public static final int MAX_REPLICAS = 64;
     public static final int MAX_GPUS_PER_REPLICA = 16;
@@ -141,7 +143,8 @@ public final class ExperimentSpecValidator
             training.setDataParallelism("parameter-averaging");
         }
         if (training.getLearningRateSchedule().isEmpty()) {
-            training.setLearningRateSchedule(COSINE);
+            // gradient sharing's workers keep their own model for the whole run: no rate reaches them after the start
+            training.setLearningRateSchedule(training.getDataParallelism().equals(GRADIENT_SHARING) ? CONSTANT : COSINE);
         }
         if (training.getAveragingFrequency().isEmpty()) {
             training.setAveragingFrequency(AUTO);
@@ -235,6 +238,10 @@ public final class ExperimentSpecValidator
         }
         oneOfOrEmpty(out, "training.data_parallelism", training.getDataParallelism(), DATA_PARALLELISM);
         oneOfOrEmpty(out, "training.learning_rate_schedule", training.getLearningRateSchedule(), LEARNING_RATE_SCHEDULES);
+        if (training.getLearningRateSchedule().equals(COSINE) && training.getDataParallelism().equals(GRADIENT_SHARING)) {
+            out.add(new Violation("training.learning_rate_schedule", "cosine needs data_parallelism parameter-averaging: with gradient-sharing each "
+                    + "worker keeps the rate it started with; use constant, or parameter-averaging"));
+        }
         String averaging = training.getAveragingFrequency();
         if (!averaging.isEmpty() && !averaging.equals(AUTO) && averagingSteps(averaging).isEmpty()) {
             out.add(new Violation("training.averaging_frequency", "must be auto or a whole number of steps from 1 to " + MAX_AVERAGING_FREQUENCY

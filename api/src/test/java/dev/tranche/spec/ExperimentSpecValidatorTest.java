@@ -106,6 +106,14 @@ final class ExperimentSpecValidatorTest
         assertThat(good.getTraining().getAveragingFrequency()).isEqualTo("20");
         assertThat(good.getTraining().getEarlyStopping().getPatience()).isEqualTo(2);
         assertThat(good.getTraining().getLearningRateSchedule()).as("the default schedule").isEqualTo("cosine");
+        ExperimentSpec sharing = validator.validateAndNormalize(ExperimentSpecFiles.parse("""
+                name: shared
+                project: default
+                model: {architecture: lenet}
+                dataset: {kind: mnist}
+                training: {data_parallelism: gradient-sharing}
+                """, "shared"));
+        assertThat(sharing.getTraining().getLearningRateSchedule()).as("gradient sharing's workers keep their first rate").isEqualTo("constant");
         assertThat(good.getDataset().hasValidationFraction()).isTrue();
         assertThat(good.getDataset().getValidationFraction()).isZero();
         for (String[] bad : new String[][] {
@@ -114,7 +122,10 @@ final class ExperimentSpecValidatorTest
                 {"dataset: {kind: mnist}\ntraining: {averaging_frequency: 0}", "training.averaging_frequency must be auto or a whole number of steps from 1 to 10000: got \"0\""},
                 {"dataset: {kind: mnist}\ntraining: {averaging_frequency: sometimes}", "training.averaging_frequency must be auto or a whole number"},
                 {"dataset: {kind: mnist}\ntraining: {early_stopping: {patience: 0}}", "training.early_stopping.patience"},
-                {"dataset: {kind: mnist}\ntraining: {learning_rate_schedule: step}", "training.learning_rate_schedule must be one of constant, cosine: got \"step\""}}) {
+                {"dataset: {kind: mnist}\ntraining: {learning_rate_schedule: step}", "training.learning_rate_schedule must be one of constant, cosine: got \"step\""},
+                {"dataset: {kind: mnist}\ntraining: {learning_rate_schedule: cosine, data_parallelism: gradient-sharing}",
+                        "training.learning_rate_schedule cosine needs data_parallelism parameter-averaging: with gradient-sharing each worker keeps the rate it "
+                                + "started with; use constant, or parameter-averaging"}}) {
             ExperimentSpec spec = ExperimentSpecFiles.parse("name: bad\nproject: default\nmodel: {architecture: lenet}\n" + bad[0] + "\n", "bad");
             assertThatThrownBy(() -> validator.validateAndNormalize(spec)).as(bad[0]).isInstanceOf(InvalidSpecException.class).hasMessageContaining(bad[1]);
         }
