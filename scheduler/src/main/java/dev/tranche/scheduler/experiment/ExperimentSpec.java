@@ -107,9 +107,10 @@ public record ExperimentSpec(
     /**
      * @param averagingFrequency "auto" or a whole number of steps
      * @param earlyStoppingPatience absent when every epoch is trained
+     * @param learningRateSchedule "cosine" or "constant"; empty in specs stored before it existed (they train at a constant rate)
      */
     public record Loop(int epochs, int batchSize, String optimizer, double learningRate, long seed, String dataParallelism, String averagingFrequency,
-            OptionalInt earlyStoppingPatience)
+            OptionalInt earlyStoppingPatience, String learningRateSchedule)
     {
         public Loop
         {
@@ -117,6 +118,7 @@ public record ExperimentSpec(
             requireNonNull(dataParallelism, "dataParallelism is null");
             requireNonNull(averagingFrequency, "averagingFrequency is null");
             requireNonNull(earlyStoppingPatience, "earlyStoppingPatience is null");
+            requireNonNull(learningRateSchedule, "learningRateSchedule is null");
             if (epochs < 1 || batchSize < 1) {
                 throw new IllegalArgumentException("epochs and batchSize must be at least 1: got " + epochs + " and " + batchSize);
             }

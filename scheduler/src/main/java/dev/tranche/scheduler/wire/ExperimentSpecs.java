@@ -84,7 +84,8 @@ public final class ExperimentSpecs
                 .setLearningRate(loop.learningRate())
                 .setSeed(loop.seed())
                 .setDataParallelism(loop.dataParallelism())
-                .setAveragingFrequency(loop.averagingFrequency());
+                .setAveragingFrequency(loop.averagingFrequency())
+                .setLearningRateSchedule(loop.learningRateSchedule());
         loop.earlyStoppingPatience().ifPresent(patience -> loopProto.setEarlyStopping(EarlyStopping.newBuilder().setPatience(patience)));
         return dev.tranche.proto.v1.ExperimentSpec.newBuilder()
                 .setName(spec.name())
@@ -118,7 +119,8 @@ public final class ExperimentSpecs
                 new ExperimentSpec.Dataset(dataset.getKind(), dataset.getLocation(), dataset.getLimit(), dataset.getTestLimit(), dataset.getValidationFraction()),
                 new ExperimentSpec.Loop(loop.getEpochs(), loop.getBatchSize(), loop.getOptimizer(), loop.getLearningRate(), loop.getSeed(),
                         loop.getDataParallelism(), loop.getAveragingFrequency(),
-                        loop.hasEarlyStopping() ? OptionalInt.of(loop.getEarlyStopping().getPatience()) : OptionalInt.empty()));
+                        loop.hasEarlyStopping() ? OptionalInt.of(loop.getEarlyStopping().getPatience()) : OptionalInt.empty(),
+                        loop.getLearningRateSchedule()));
         return new ExperimentSpec(spec.getName(), spec.getProject(), spec.getLabelsMap(), spec.getReplicas(), resources(spec.getResources()),
                 PriorityClass.fromLabel(spec.getPriority()), spec.getPreemptible(), spec.getMaxRetries(), training);
     }

@@ -1,5 +1,8 @@
 package dev.tranche.worker.train;
 
+import static dev.tranche.spec.ExperimentSpecValidator.CONSTANT;
+import static dev.tranche.spec.ExperimentSpecValidator.COSINE;
+
 /**
  * The learning rate at a step of a run: {@code cosine} (half a cosine from the spec's rate down to
  * nearly 0 over every epoch's steps; a constant rate overshoots late in a run, where validation falls
@@ -10,7 +13,7 @@ record LearningRateSchedule(String name, double base, long totalSteps)
 {
     LearningRateSchedule
     {
-        if (!name.isEmpty() && !name.equals("cosine") && !name.equals("constant")) {
+        if (!name.isEmpty() && !name.equals(COSINE) && !name.equals(CONSTANT)) {
             throw new IllegalArgumentException("training.learning_rate_schedule must be cosine or constant: got '" + name + "'");
         }
         if (!(base > 0) || totalSteps < 1) {
@@ -20,7 +23,7 @@ record LearningRateSchedule(String name, double base, long totalSteps)
 
     double at(long step)
     {
-        if (!name.equals("cosine")) {
+        if (!name.equals(COSINE)) {
             return base;
         }
         double done = Math.min(1.0, Math.max(0.0, (double) step / totalSteps));

@@ -135,7 +135,8 @@ public final class Trainer
                     long images = segmentBatches.stream().mapToLong(ImageBatch::size).sum();
                     // dropout and any other randomness: a stream per position, so a resumed run draws the same
                     Nd4j.getRandom().setSeed(rngState(seed, epoch, from));
-                    // set on the driver's network: Spark hands it (configuration included) to the workers each fit
+                    // set on the driver's network: parameter averaging hands it (configuration included) to the
+                    // workers each fit; gradient sharing's workers keep their first copy, so the spec refuses cosine there
                     double learningRate = schedule.at((long) epoch * batches + from);
                     engine.net().setLearningRate(learningRate);
                     long t0 = System.nanoTime();
