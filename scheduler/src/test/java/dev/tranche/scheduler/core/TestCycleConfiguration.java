@@ -71,6 +71,22 @@ class TestCycleConfiguration
         assertThat(new SchedulingCycle(onlyLowerPriority).run(snapshot).preemptions()).isEmpty();
     }
 
+    @Test
+    void preemptionAcrossProjectsStillHoldsThePreemptorsLimit()
+    {
+        // team-a is at its limit of one GPU; its high-priority a2 waits; team-b's low-priority work borrows the other GPU
+        List<RunningAllocation> held = List.of(running("a1", "team-a", 5, true, 1, "n1", 0), running("b1", "team-b", 0, true, 2, "n1", 1));
+        ClusterSnapshot snapshot = new ClusterSnapshot(List.of(node("n1", 2)), List.of(ProjectQuota.of("team-a", 0).withLimit(1000), ProjectQuota.of("team-b", 0)),
+                held, List.of(pending("a2", "team-a", 5, 1, gpus(GpuRequest.whole(1)))));
+        CycleConfiguration acrossProjects = CycleConfiguration.defaults(new BestFitPolicy(), OPTIONS, Ordering.production())
+                .withVictimFilters(PREEMPT, List.of(VictimFilters.OTHER_PROJECTS, VictimFilters.LOWER_PRIORITY));
+
+        // evicting team-b's work frees none of team-a's quota: a2 would take team-a to two GPUs
+        Decisions decisions = new SchedulingCycle(acrossProjects).run(snapshot);
+        assertThat(decisions.preemptions()).isEmpty();
+        assertThat(decisions.placements()).isEmpty();
+    }
+
     @Property(tries = 200)
     void aConfigurationByNamesDecidesAsTheDefaultCycle(@ForAll long seed, @ForAll @IntRange(min = 1, max = 6) int nodeCount, @ForAll @IntRange(min = 1, max = 14) int pendingCount,
             @ForAll @IntRange(min = 0, max = 7) int policyIndex, @ForAll @IntRange(min = 0, max = 3) int orderingIndex)
