@@ -29,8 +29,9 @@ public final class ExperimentSpecValidator
     public static final Set<String> PRIORITIES = Set.of("low", "normal", "high", "critical");
     public static final String AUTO = "auto";
     public static final int MAX_AVERAGING_FREQUENCY = 10_000;
+    public static final String PARAMETER_AVERAGING = "parameter-averaging";
     public static final String GRADIENT_SHARING = "gradient-sharing";
-    public static final Set<String> DATA_PARALLELISM = Set.of("parameter-averaging", GRADIENT_SHARING);
+    public static final Set<String> DATA_PARALLELISM = Set.of(PARAMETER_AVERAGING, GRADIENT_SHARING);
     public static final String COSINE = "cosine";
     public static final String CONSTANT = "constant";
     public static final Set<String> LEARNING_RATE_SCHEDULES = Set.of(COSINE, CONSTANT);
@@ -140,7 +141,7 @@ public final class ExperimentSpecValidator
             training.setLearningRate(training.getOptimizer().equals("adam") || training.getOptimizer().equals("rmsprop") ? 0.001 : 0.01);
         }
         if (training.getDataParallelism().isEmpty()) {
-            training.setDataParallelism("parameter-averaging");
+            training.setDataParallelism(PARAMETER_AVERAGING);
         }
         if (training.getLearningRateSchedule().isEmpty()) {
             // gradient sharing's workers keep their own model for the whole run: no rate reaches them after the start

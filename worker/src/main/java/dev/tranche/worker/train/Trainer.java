@@ -106,6 +106,7 @@ public final class Trainer
         int batches = Batches.batchCount(train.size(), batchSize);
         LearningRateSchedule schedule = new LearningRateSchedule(spec.getTraining().getLearningRateSchedule(), spec.getTraining().getLearningRate(),
                 (long) epochs * batches);
+        double rateSet = Double.NaN;
         List<EpochResult> results = new ArrayList<>();
         double trainingNanos = 0;
         long trainedImages = 0;
@@ -138,7 +139,11 @@ public final class Trainer
                     // set on the driver's network: parameter averaging hands it (configuration included) to the
                     // workers each fit; gradient sharing's workers keep their first copy, so the spec refuses cosine there
                     double learningRate = schedule.at((long) epoch * batches + from);
-                    engine.net().setLearningRate(learningRate);
+                    if (learningRate != rateSet) {
+                        // a set walks every layer's configuration: only when the rate moves (a constant one: once)
+                        engine.net().setLearningRate(learningRate);
+                        rateSet = learningRate;
+                    }
                     long t0 = System.nanoTime();
                     double loss = engine.fit(segmentBatches);
                     long nanos = System.nanoTime() - t0;
@@ -392,7 +397,7 @@ public final class Trainer
             this.sc = new JavaSparkContext(conf);
             awaitExecutors(sc, options.expectedExecutors());
             int batchSize = options.spec().getTraining().getBatchSize();
-            boolean sharing = options.spec().getTraining().getDataParallelism().equals("gradient-sharing");
+            boolean sharing = options.spec().getTraining().getDataParallelism().equals(ExperimentSpecValidator.GRADIENT_SHARING);
             String setting = options.spec().getTraining().getAveragingFrequency();
             if (sharing) {
                 this.averaging = 0;
