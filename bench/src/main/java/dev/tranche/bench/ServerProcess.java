@@ -44,8 +44,16 @@ final class ServerProcess
         requireNonNull(adminToken, "adminToken is null");
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(jvmFlags);
         String launcher = System.getProperty("tranche.launcher");
+        if (launcher != null) {
+            // the server's own flags, as ./tranche server gives them (scheduler/server.jvm.args, the one list)
+            Path serverFlags = Path.of(launcher).toAbsolutePath().getParent().resolve("scheduler").resolve("server.jvm.args");
+            if (!Files.isRegularFile(serverFlags)) {
+                throw new IllegalStateException("the server's JVM flags are missing: " + serverFlags + " (a checkout has it beside ./tranche)");
+            }
+            command.add("@" + serverFlags);
+        }
+        command.addAll(jvmFlags);
         if (launcher != null) {
             command.add("-Dtranche.launcher=" + launcher);
         }
