@@ -242,6 +242,22 @@ public final class SubmitBenchCommand
     record OpenLoopResult(int offeredPerSecond, double seconds, long sent, long acknowledged, long failed, long stored, double achievedPerSecond,
             double p50Millis, double p99Millis, double p999Millis, double maxMillis, Optional<String> firstError) {}
 
+    /**
+     * The highest offered rate that met the target with every lower rate meeting it too: a rate that
+     * passes above one that failed is a lucky run, not a sustained rate.
+     */
+    static Optional<OpenLoopResult> highestSustained(List<OpenLoopResult> results, double targetP99Millis)
+    {
+        Optional<OpenLoopResult> best = Optional.empty();
+        for (OpenLoopResult result : results.stream().sorted(Comparator.comparingInt(OpenLoopResult::offeredPerSecond)).toList()) {
+            if (result.p99Millis() >= targetP99Millis || result.failed() > 0) {
+                break;
+            }
+            best = Optional.of(result);
+        }
+        return best;
+    }
+
     private void reportOpenLoop(ConnectionSettings target)
     {
         PrintWriter out = spec.commandLine().getOut();
@@ -282,8 +298,7 @@ public final class SubmitBenchCommand
                 out.flush();
             }
         }
-        Optional<OpenLoopResult> best = results.stream().filter(result -> result.p99Millis() < targetP99Millis && result.failed() == 0)
-                .max(Comparator.comparingInt(OpenLoopResult::offeredPerSecond));
+        Optional<OpenLoopResult> best = highestSustained(results, targetP99Millis);
         if (output.equals("json")) {
             List<String> objects = new ArrayList<>();
             for (OpenLoopResult result : results) {
@@ -304,7 +319,7 @@ public final class SubmitBenchCommand
                     String.join(", ", cycles));
         }
         else {
-            out.printf(Locale.ROOT, "highest offered rate with p99 under %.0f ms and no failures: %s%n", targetP99Millis,
+            out.printf(Locale.ROOT, "highest offered rate with p99 under %.0f ms and no failures, every lower rate too: %s%n", targetP99Millis,
                     best.map(result -> result.offeredPerSecond() + "/s").orElse("none of those offered"));
         }
         out.flush();
