@@ -43,8 +43,12 @@ public final class ScaleBenchCommand
     @Option(names = "--reclaim-running", defaultValue = "4000", description = "Over-quota experiments running there (default: ${DEFAULT-VALUE}).")
     int reclaimRunning;
 
-    @Option(names = "--reclaim-repetitions", defaultValue = "100", description = "Cold reclaim cycles measured, after as many warm-up ones (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--reclaim-repetitions", defaultValue = "100", description = "Cold reclaim cycles measured (default: ${DEFAULT-VALUE}).")
     int reclaimRepetitions;
+
+    @Option(names = "--reclaim-warmup", defaultValue = "1000", description = "Cold reclaim cycles run before the measured ones, so that the JIT has compiled "
+            + "the cycle as in a server that has run a while; the first --reclaim-repetitions are reported beside (default: ${DEFAULT-VALUE}).")
+    int reclaimWarmup;
 
     @Option(names = "--seed", defaultValue = "42")
     long seed;
@@ -71,8 +75,11 @@ public final class ScaleBenchCommand
         if (nodes < 1 || nodes > 100_000 || pending < 0 || pending > 1_000_000 || arrivals < 0 || steadyCycles < 0 || steadyCycles > 3600) {
             throw new ParameterException(spec.commandLine(), "need 1..100000 nodes, 0..1000000 pending, arrivals >= 0 and 0..3600 steady cycles");
         }
+        if (reclaimNodes < 0 || reclaimRepetitions < 1 || reclaimWarmup < 0 || reclaimWarmup > 1_000_000) {
+            throw new ParameterException(spec.commandLine(), "need --reclaim-nodes >= 0, --reclaim-repetitions >= 1 and --reclaim-warmup 0..1000000");
+        }
         ScaleBenchmark.Result result = ScaleBenchmark.run(nodes, pending, arrivals, steadyCycles, policy, seed, lineWindow);
-        ScaleBenchmark.ReclaimResult reclaim = reclaimNodes > 0 ? ScaleBenchmark.reclaim(reclaimNodes, reclaimRunning, reclaimRepetitions, seed) : null;
+        ScaleBenchmark.ReclaimResult reclaim = reclaimNodes > 0 ? ScaleBenchmark.reclaim(reclaimNodes, reclaimRunning, reclaimRepetitions, reclaimWarmup, seed) : null;
         PrintWriter out = spec.commandLine().getOut();
         if (output.equals("json")) {
             out.printf(Locale.ROOT, "{\"nodes\": %d, \"pending\": %d, \"placed\": %d, \"drain_seconds\": %.3f, \"placements_per_second\": %.0f, "
@@ -85,9 +92,10 @@ public final class ScaleBenchCommand
                     result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(),
                     result.drainCycles(), result.steadyConsideredMean(), result.lines(),
                     reclaim == null ? "" : String.format(Locale.ROOT, ", \"reclaim_nodes\": %d, \"reclaim_running\": %d, \"reclaim_cold_p50_ms\": %.2f, "
-                                    + "\"reclaim_cold_p99_ms\": %.2f, \"reclaim_cold_cpu_p50_ms\": %.2f, \"reclaim_warm_p50_ms\": %.2f, \"reclaim_victims\": %d",
+                                    + "\"reclaim_cold_p99_ms\": %.2f, \"reclaim_cold_cpu_p50_ms\": %.2f, \"reclaim_warm_p50_ms\": %.2f, \"reclaim_victims\": %d, "
+                                    + "\"reclaim_warmup\": %d, \"reclaim_first_cycles_p50_ms\": %.2f, \"reclaim_first_cycles_p99_ms\": %.2f",
                             reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.cycleP99Millis(), reclaim.cycleCpuMillis(), reclaim.warmCycleMillis(),
-                            reclaim.victims()));
+                            reclaim.victims(), reclaim.warmup(), reclaim.firstCycleMillis(), reclaim.firstCycleP99Millis()));
         }
         else {
             out.printf(Locale.ROOT, "drain: %d nodes x 8 GPUs, %d pending -> %d placed in %d cycles, %.2f s: %.0f placements/s (%.0f decisions/s, refusals included)%n",
@@ -98,8 +106,10 @@ public final class ScaleBenchCommand
                     result.steadyCycles(), arrivals, result.steadyPendingAtStart(), result.steadyPendingMean(), result.lines(), result.steadyConsideredMean(),
                     result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(), result.steadyPlacedPerCycle());
             if (reclaim != null) {
-                out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: cold cycle p50 %.2f ms, p99 %.2f ms (warm rerun of one snapshot %.2f ms), %d victims, placed: %s%n",
-                        reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.cycleP99Millis(), reclaim.warmCycleMillis(), reclaim.victims(), reclaim.placed());
+                out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: cold cycle p50 %.2f ms, p99 %.2f ms after %d cold cycles "
+                                + "(the first %d after the start: p50 %.2f ms, p99 %.2f ms; warm rerun of one snapshot %.2f ms), %d victims, placed: %s%n",
+                        reclaim.nodes(), reclaim.running(), reclaim.cycleMillis(), reclaim.cycleP99Millis(), reclaim.warmup(), reclaimRepetitions,
+                        reclaim.firstCycleMillis(), reclaim.firstCycleP99Millis(), reclaim.warmCycleMillis(), reclaim.victims(), reclaim.placed());
             }
         }
         out.flush();

@@ -205,23 +205,27 @@ public final class ScaleBenchmark
     }
 
     /**
-     * @param cycleMillis median wall time of one full cycle (snapshot to decisions) that must reclaim
+     * @param cycleMillis median wall time of one cold cycle (snapshot to decisions) that must reclaim,
+     *         measured after the warm-up
+     * @param firstCycleMillis the same for the first cycles after the start, the JIT still compiling
      * @param victims how many experiments that cycle preempted
      */
     public record ReclaimResult(int nodes, int running, double cycleMillis, double cycleP99Millis, double cycleCpuMillis, int victims, boolean placed,
-            double warmCycleMillis) {}
+            double warmCycleMillis, int warmup, double firstCycleMillis, double firstCycleP99Millis) {}
 
     /**
      * A full cluster of {@code nodes} 8-GPU nodes where a borrowing project (deserved 0) runs
      * {@code running} preemptible experiments of whole GPUs, and a project with a deserved share
      * submits a gang of two whole nodes: the cycle must reclaim. Median and p99 of {@code repetitions}
-     * cold cycles (fresh cycle, fresh snapshot records) after as many warm-up cycles, and the median of
-     * a warm cycle rerunning the identical snapshot for comparison.
+     * cold cycles (fresh cycle, fresh snapshot records) after {@code warmup} more cold cycles, as a
+     * server that has been running a while does them; the same for the first {@code repetitions}
+     * cycles after the start (the JIT still compiling); and the median of a warm cycle rerunning the
+     * identical snapshot for comparison.
      */
-    public static ReclaimResult reclaim(int nodes, int running, int repetitions, long seed)
+    public static ReclaimResult reclaim(int nodes, int running, int repetitions, int warmup, long seed)
     {
-        if (nodes < 2 || running < 1 || repetitions < 1) {
-            throw new IllegalArgumentException("need at least 2 nodes, 1 running experiment and 1 repetition");
+        if (nodes < 2 || running < 1 || repetitions < 1 || warmup < 0) {
+            throw new IllegalArgumentException("need at least 2 nodes, 1 running experiment, 1 repetition and no negative warm-up");
         }
         SplittableRandom random = new SplittableRandom(seed);
         List<Node> cluster = new ArrayList<>(nodes);
@@ -247,21 +251,28 @@ public final class ScaleBenchmark
         ResourceRequest wholeNode = new ResourceRequest(GpuRequest.whole(GPUS_PER_NODE), 64_000, 524_288);
         PendingExperiment gang = new PendingExperiment("owner-gang", "owner", 0, false, 2, wholeNode, 0, 0);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        int measuredFrom = Math.max(warmup, repetitions);
+        double[] firstMillis = new double[repetitions];
         double[] millis = new double[repetitions];
         double[] cpuMillis = new double[repetitions];
         Decisions decisions = null;
         // cold: every repetition gets a fresh cycle (no memo of earlier snapshots) and a snapshot built
-        // from fresh records, as after a restart or a large change; the JIT is warmed by as many
-        // repetitions first. Warm: one cycle rerun on the identical snapshot (what the memo makes cheap).
-        for (int r = 0; r < 2 * repetitions; r++) {
+        // from fresh records, as after a restart or a large change. The first ones run while the JIT
+        // compiles (reported beside); the headline ones after the warm-up, as in a server that has run
+        // its cycles for a while. Warm: one cycle rerun on the identical snapshot (what the memo makes cheap).
+        for (int r = 0; r < measuredFrom + repetitions; r++) {
             ClusterSnapshot snapshot = new ClusterSnapshot(List.copyOf(cluster), quotas, freshCopies(allocations), List.of(gang));
             SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults().withSeed(seed));
             long cpuStart = threads.getCurrentThreadCpuTime();
             long start = System.nanoTime();
             decisions = cycle.run(snapshot);
-            if (r >= repetitions) {
-                millis[r - repetitions] = (System.nanoTime() - start) / 1e6;
-                cpuMillis[r - repetitions] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
+            double elapsed = (System.nanoTime() - start) / 1e6;
+            if (r < repetitions) {
+                firstMillis[r] = elapsed;
+            }
+            if (r >= measuredFrom) {
+                millis[r - measuredFrom] = elapsed;
+                cpuMillis[r - measuredFrom] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
             }
         }
         ClusterSnapshot same = new ClusterSnapshot(cluster, quotas, allocations, List.of(gang));
@@ -274,11 +285,12 @@ public final class ScaleBenchmark
                 warmMillis[r - repetitions] = (System.nanoTime() - start) / 1e6;
             }
         }
+        Arrays.sort(firstMillis);
         Arrays.sort(millis);
         Arrays.sort(cpuMillis);
         Arrays.sort(warmMillis);
         return new ReclaimResult(nodes, running, percentile(millis, 0.5), percentile(millis, 0.99), percentile(cpuMillis, 0.5), decisions.preemptions().size(),
-                !decisions.placements().isEmpty(), percentile(warmMillis, 0.5));
+                !decisions.placements().isEmpty(), percentile(warmMillis, 0.5), measuredFrom, percentile(firstMillis, 0.5), percentile(firstMillis, 0.99));
     }
 
     /** Equal records that are not the same objects, so that no cache keyed by identity can help. */

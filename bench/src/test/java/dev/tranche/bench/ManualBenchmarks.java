@@ -42,7 +42,7 @@ public final class ManualBenchmarks
                 }
             }
             case "scale" -> System.out.println(ScaleBenchmark.run(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]), "fgd", 42));
-            case "reclaim" -> System.out.println(ScaleBenchmark.reclaim(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), 42));
+            case "reclaim" -> System.out.println(ScaleBenchmark.reclaim(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[3]), 42));
             default -> throw new IllegalArgumentException("unknown benchmark " + args[0]);
         }
     }

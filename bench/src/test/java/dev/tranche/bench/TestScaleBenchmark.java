@@ -33,11 +33,14 @@ class TestScaleBenchmark
     @Test
     void reclaimEvictsTwoWholeNodesWorthOfBorrowers()
     {
-        ScaleBenchmark.ReclaimResult result = ScaleBenchmark.reclaim(4, 32, 2, 42);
+        ScaleBenchmark.ReclaimResult result = ScaleBenchmark.reclaim(4, 32, 2, 3, 42);
 
         assertThat(result.placed()).isTrue();
         // a gang of two 8-GPU replicas needs two nodes emptied of their eight 1-GPU borrowers
         assertThat(result.victims()).isEqualTo(16);
         assertThat(result.cycleP99Millis()).isGreaterThanOrEqualTo(result.cycleMillis());
+        // measured after the warm-up, with the first cycles after the start reported beside
+        assertThat(result.warmup()).isEqualTo(3);
+        assertThat(result.firstCycleP99Millis()).isGreaterThanOrEqualTo(result.firstCycleMillis()).isPositive();
     }
 }
