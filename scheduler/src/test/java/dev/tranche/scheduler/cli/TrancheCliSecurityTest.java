@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tranche.cli.Tranche;
+import dev.tranche.scheduler.testing.CliRun;
 import dev.tranche.proto.v1.AuthServiceGrpc;
 import dev.tranche.scheduler.security.Role;
 import dev.tranche.scheduler.testing.TestingScheduler;
@@ -21,12 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -67,34 +65,26 @@ final class TrancheCliSecurityTest
         }
     }
 
-    record Run(int exitCode, String out, String err) {}
-
     /** The CLI in-process, with {@code stdin} as its standard input; no flags are added. */
-    private static Run withStdin(String stdin, String... args)
+    private static CliRun withStdin(String stdin, String... args)
     {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = Tranche.commandLine(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int code = commandLine.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return CliRun.of(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), List.of(args));
     }
 
-    private static Run run(String... args)
+    private static CliRun run(String... args)
     {
         return withStdin("", args);
     }
 
     /** As {@code token}, against the scheduler, with a credentials file of its own so no stored login interferes. */
-    private Run as(String token, String... args)
+    private CliRun as(String token, String... args)
     {
         List<String> all = new java.util.ArrayList<>(List.of(args));
         all.addAll(List.of("--server", scheduler.target(), "--token-file", tokenFile(token).toString(), "--credentials", files.resolve("unused-credentials").toString()));
         return run(all.toArray(String[]::new));
     }
 
-    private Run asAdmin(String... args)
+    private CliRun asAdmin(String... args)
     {
         return as(TestingScheduler.ADMIN_TOKEN, args);
     }
@@ -118,16 +108,16 @@ final class TrancheCliSecurityTest
         String member = scheduler.token(Role.MEMBER, "default");
         Path credentials = files.resolve("login").resolve("credentials");
 
-        Run login = withStdin(member + "\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
-        assertThat(login.exitCode()).as(login.err()).isZero();
+        CliRun login = withStdin(member + "\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
+        assertThat(login.code()).as(login.err()).isZero();
         assertThat(login.out()).isEqualTo("logged in to " + scheduler.target() + " as test-member (member, projects default)\n");
         assertThat(login.out() + login.err()).doesNotContain(member);
         assertThat(Files.getPosixFilePermissions(credentials)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(Files.readString(credentials)).contains("server=" + scheduler.target().replace(":", "\\:")).contains("token=" + member);
 
         // neither --server nor --token-file: both come from the stored login
-        Run whoami = run("whoami", "--credentials", credentials.toString());
-        assertThat(whoami.exitCode()).as(whoami.err()).isZero();
+        CliRun whoami = run("whoami", "--credentials", credentials.toString());
+        assertThat(whoami.code()).as(whoami.err()).isZero();
         assertThat(whoami.out()).contains("Server:    " + scheduler.target() + "\n").contains("Subject:   test-member\n")
                 .containsPattern("Token:     tok-[0-9a-z]+\n").contains("Role:      member\n").contains("Projects:  default\n")
                 .contains("Expires:   never\n").doesNotContain(member);
@@ -136,22 +126,22 @@ final class TrancheCliSecurityTest
         assertThat(json.get("role").getAsString()).isEqualTo("MEMBER");
         assertThat(json.getAsJsonArray("projects").get(0).getAsString()).isEqualTo("default");
         assertThat(json.has("expires_at")).isFalse();
-        Run list = run("list", "--credentials", credentials.toString());
-        assertThat(list.exitCode()).as(list.err()).isZero();
+        CliRun list = run("list", "--credentials", credentials.toString());
+        assertThat(list.code()).as(list.err()).isZero();
 
         // a refused second login leaves the first in place
-        Run wrong = withStdin("not-the-token\n", "login", "--credentials", credentials.toString());
-        assertThat(wrong.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
-        assertThat(run("whoami", "--credentials", credentials.toString()).exitCode()).isZero();
+        CliRun wrong = withStdin("not-the-token\n", "login", "--credentials", credentials.toString());
+        assertThat(wrong.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        assertThat(run("whoami", "--credentials", credentials.toString()).code()).isZero();
 
-        Run logout = run("logout", "--credentials", credentials.toString());
-        assertThat(logout.exitCode()).isZero();
+        CliRun logout = run("logout", "--credentials", credentials.toString());
+        assertThat(logout.code()).isZero();
         assertThat(logout.out()).isEqualTo("logged out: deleted " + credentials + "\n");
         assertThat(credentials).doesNotExist();
         assertThat(run("logout", "--credentials", credentials.toString()).out()).isEqualTo("not logged in: " + credentials + " does not exist\n");
 
-        Run afterLogout = run("whoami", "--server", scheduler.target(), "--credentials", credentials.toString());
-        assertThat(afterLogout.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun afterLogout = run("whoami", "--server", scheduler.target(), "--credentials", credentials.toString());
+        assertThat(afterLogout.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(afterLogout.err()).startsWith("error: UNAUTHENTICATED: ").contains("tranche login");
     }
 
@@ -159,19 +149,19 @@ final class TrancheCliSecurityTest
     void loginWithAWrongTokenStoresNothing()
     {
         Path credentials = files.resolve("wrong").resolve("credentials");
-        Run wrong = withStdin("tok-made-up-0123456789\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString(), "--token-stdin");
-        assertThat(wrong.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun wrong = withStdin("tok-made-up-0123456789\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString(), "--token-stdin");
+        assertThat(wrong.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(wrong.err()).isEqualTo("error: UNAUTHENTICATED: the token is not valid\n"
                 + "the scheduler at " + scheduler.target() + " refused the token; nothing was stored\n");
         assertThat(wrong.out()).isEmpty();
         assertThat(credentials).doesNotExist();
         assertThat(credentials.getParent()).doesNotExist();
 
-        Run empty = withStdin("\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
-        assertThat(empty.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun empty = withStdin("\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
+        assertThat(empty.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(empty.err()).startsWith("no token on standard input");
-        Run spaces = withStdin("two words\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
-        assertThat(spaces.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun spaces = withStdin("two words\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
+        assertThat(spaces.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(spaces.err()).startsWith("the token must be printable ASCII without spaces");
         assertThat(credentials).doesNotExist();
     }
@@ -181,7 +171,7 @@ final class TrancheCliSecurityTest
             throws Exception
     {
         Path credentials = files.resolve("scoped").resolve("credentials");
-        assertThat(withStdin(TestingScheduler.ADMIN_TOKEN + "\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString()).exitCode()).isZero();
+        assertThat(withStdin(TestingScheduler.ADMIN_TOKEN + "\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString()).code()).isZero();
 
         // another server that records the authorization header of every call
         List<String> authorizations = new CopyOnWriteArrayList<>();
@@ -200,8 +190,8 @@ final class TrancheCliSecurityTest
                 .build()
                 .start();
         try {
-            Run elsewhere = run("token", "list", "--server", "127.0.0.1:" + other.getPort(), "--credentials", credentials.toString());
-            assertThat(elsewhere.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+            CliRun elsewhere = run("token", "list", "--server", "127.0.0.1:" + other.getPort(), "--credentials", credentials.toString());
+            assertThat(elsewhere.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
             assertThat(elsewhere.err()).startsWith("error: UNIMPLEMENTED");
             assertThat(authorizations).containsExactly("null");
         }
@@ -213,7 +203,7 @@ final class TrancheCliSecurityTest
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        assertThat(run("token", "list", "--server", "127.0.0.1:" + closedPort, "--credentials", credentials.toString()).exitCode())
+        assertThat(run("token", "list", "--server", "127.0.0.1:" + closedPort, "--credentials", credentials.toString()).code())
                 .isEqualTo(Tranche.EXIT_UNREACHABLE);
         // and to its own server it is sent
         assertThat(run("token", "list", "--credentials", credentials.toString()).out()).startsWith("ID").contains("tok-admin");
@@ -223,8 +213,8 @@ final class TrancheCliSecurityTest
     void tokensAreCreatedListedAndRevoked()
             throws IOException
     {
-        Run created = asAdmin("token", "create", "--subject", "alice@example.com", "--role", "member", "--project", "default", "--expires", "30d");
-        assertThat(created.exitCode()).as(created.err()).isZero();
+        CliRun created = asAdmin("token", "create", "--subject", "alice@example.com", "--role", "member", "--project", "default", "--expires", "30d");
+        assertThat(created.code()).as(created.err()).isZero();
         assertThat(created.out()).matches("(?s)created token tok-[0-9a-z]+ for alice@example.com \\(member, projects default\\), expires \\d{4}-.* UTC\n"
                 + "\n    \\S+\n\n"
                 + "This secret is shown only now: .*\nRevoke it with `tranche token revoke tok-[0-9a-z]+`.\n");
@@ -232,8 +222,8 @@ final class TrancheCliSecurityTest
         String secret = created.out().split("\n")[2].strip();
         assertThat(as(secret, "whoami").out()).contains("Subject:   alice@example.com\n").contains("Token:     " + id + "\n");
 
-        Run json = asAdmin("token", "create", "--subject", "ci bot", "--role", "VIEWER", "--project", "default", "--expires", "12h", "-o", "json");
-        assertThat(json.exitCode()).as(json.err()).isZero();
+        CliRun json = asAdmin("token", "create", "--subject", "ci bot", "--role", "VIEWER", "--project", "default", "--expires", "12h", "-o", "json");
+        assertThat(json.code()).as(json.err()).isZero();
         JsonObject bot = JsonParser.parseString(json.out()).getAsJsonObject();
         assertThat(bot.keySet()).startsWith("id", "secret").contains("subject", "role", "projects", "created_at", "expires_at", "created_by");
         assertThat(bot.get("subject").getAsString()).isEqualTo("ci bot");
@@ -241,31 +231,31 @@ final class TrancheCliSecurityTest
         assertThat(bot.get("created_by").getAsString()).isEqualTo("admin (tok-admin)");
         assertThat(as(bot.get("secret").getAsString(), "whoami", "-o", "json").out()).contains(bot.get("id").getAsString());
 
-        Run list = asAdmin("token", "list");
-        assertThat(list.exitCode()).isZero();
+        CliRun list = asAdmin("token", "list");
+        assertThat(list.code()).isZero();
         assertThat(list.out()).startsWith("ID").containsPattern("ID\\s+SUBJECT\\s+ROLE\\s+PROJECTS\\s+CREATED\\s+EXPIRES\\s+LAST USED\\s+REVOKED\n")
                 .containsPattern(id + "\\s+alice@example.com\\s+member\\s+default\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+-\n")
                 .containsPattern("tok-admin\\s+admin\\s+admin\\s+all\\s")
                 .doesNotContain(secret).doesNotContain(bot.get("secret").getAsString());
-        Run listJson = asAdmin("token", "list", "-o", "json");
+        CliRun listJson = asAdmin("token", "list", "-o", "json");
         assertThat(listJson.out()).contains(id).doesNotContain(secret).doesNotContain("\"secret\"");
 
-        Run revoke = asAdmin("token", "revoke", id);
-        assertThat(revoke.exitCode()).as(revoke.err()).isZero();
+        CliRun revoke = asAdmin("token", "revoke", id);
+        assertThat(revoke.code()).as(revoke.err()).isZero();
         assertThat(revoke.out()).matches("revoked token " + id + " of alice@example.com \\(member, projects default\\) at \\d{4}-.* UTC\n");
-        Run refused = as(secret, "whoami");
-        assertThat(refused.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun refused = as(secret, "whoami");
+        assertThat(refused.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(refused.err()).startsWith("error: UNAUTHENTICATED: token " + id + " was revoked at ");
 
         assertThat(asAdmin("token", "list").out()).doesNotContain(id);
         assertThat(asAdmin("token", "list", "--all").out()).containsPattern(id + "\\s+alice@example.com.*\\d\\d:\\d\\d\n");
-        assertThat(asAdmin("token", "revoke", id).exitCode()).isZero();   // again: unchanged
+        assertThat(asAdmin("token", "revoke", id).code()).isZero();   // again: unchanged
 
-        Run unknown = asAdmin("token", "revoke", "tok-000000000000");
-        assertThat(unknown.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun unknown = asAdmin("token", "revoke", "tok-000000000000");
+        assertThat(unknown.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(unknown.err()).isEqualTo("error: NOT_FOUND: token tok-000000000000 does not exist\n");
-        Run noProject = asAdmin("token", "create", "--subject", "v", "--role", "viewer");
-        assertThat(noProject.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun noProject = asAdmin("token", "create", "--subject", "v", "--role", "viewer");
+        assertThat(noProject.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(noProject.err()).contains("INVALID_ARGUMENT").contains("a viewer token needs at least one project");
     }
 
@@ -273,29 +263,29 @@ final class TrancheCliSecurityTest
     void badTokenLifetimesAndLimitsAreUsageErrors()
     {
         for (String expires : List.of("0s", "0d0h", "banana", "-5d", "12", "3651d")) {
-            Run run = asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", expires);
-            assertThat(run.exitCode()).as(expires).isEqualTo(Tranche.EXIT_USAGE);
+            CliRun run = asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", expires);
+            assertThat(run.code()).as(expires).isEqualTo(Tranche.EXIT_USAGE);
             assertThat(run.err()).as(expires).startsWith("Invalid value for option '--expires': ");
         }
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "0s").err()).contains("must be more than 0");
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "banana").err())
                 .contains("a token's lifetime must be a duration such as 30d, 12h, 90m or 1d12h (units ms, s, m, h, d, w), or never: got 'banana'");
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "3651d").err()).contains("at most 3650 days");
-        Run role = asAdmin("token", "create", "--subject", "x", "--role", "root");
-        assertThat(role.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun role = asAdmin("token", "create", "--subject", "x", "--role", "root");
+        assertThat(role.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(role.err()).startsWith("Invalid value for option '--role': expected one of [admin, member, viewer]");
-        Run noSubject = asAdmin("token", "create", "--role", "admin");
-        assertThat(noSubject.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun noSubject = asAdmin("token", "create", "--role", "admin");
+        assertThat(noSubject.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(noSubject.err()).startsWith("Missing required option: '--subject=NAME'");
-        assertThat(asAdmin("token", "revoke").exitCode()).isEqualTo(Tranche.EXIT_USAGE);
-        Run limit = asAdmin("audit", "--limit", "0");
-        assertThat(limit.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(asAdmin("token", "revoke").code()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun limit = asAdmin("audit", "--limit", "0");
+        assertThat(limit.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(limit.err()).startsWith("--limit must be in [1, 1000]: got 0");
-        assertThat(asAdmin("audit", "--limit", "1001").exitCode()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(asAdmin("audit", "--before", "0").exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(asAdmin("audit", "--limit", "1001").code()).isEqualTo(Tranche.EXIT_USAGE);
+        assertThat(asAdmin("audit", "--before", "0").code()).isEqualTo(Tranche.EXIT_USAGE);
         // a token lasting 90 minutes is fine
-        Run ok = asAdmin("token", "create", "--subject", "short", "--role", "admin", "--expires", "1h30m", "-o", "json");
-        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        CliRun ok = asAdmin("token", "create", "--subject", "short", "--role", "admin", "--expires", "1h30m", "-o", "json");
+        assertThat(ok.code()).as(ok.err()).isZero();
     }
 
     @Test
@@ -304,11 +294,11 @@ final class TrancheCliSecurityTest
         String member = scheduler.token(Role.MEMBER, "default");
         for (List<String> command : List.of(List.of("token", "create", "--subject", "me-too", "--role", "admin"), List.of("token", "list"),
                 List.of("token", "revoke", "tok-admin"), List.of("audit"))) {
-            Run run = as(member, command.toArray(String[]::new));
-            assertThat(run.exitCode()).as(command.toString()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+            CliRun run = as(member, command.toArray(String[]::new));
+            assertThat(run.code()).as(command.toString()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
             assertThat(run.err()).as(command.toString()).startsWith("error: PERMISSION_DENIED: role member may not call tranche.v1.AuthService/");
         }
-        assertThat(as(member, "whoami").exitCode()).isZero();
+        assertThat(as(member, "whoami").code()).isZero();
         // tok-admin was not revoked
         assertThat(asAdmin("whoami").out()).contains("Token:     tok-admin\n");
     }
@@ -318,11 +308,11 @@ final class TrancheCliSecurityTest
     {
         String member = scheduler.token(Role.MEMBER, "default");
         String memberId = JsonParser.parseString(as(member, "whoami", "-o", "json").out()).getAsJsonObject().get("id").getAsString();
-        assertThat(as(member, "token", "create", "--subject", "sneaky", "--role", "admin").exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        assertThat(as(member, "token", "create", "--subject", "sneaky", "--role", "admin").code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
 
         // the scheduler writes audit events off the request path; listing them flushes first
-        Run json = asAdmin("audit", "--denied", "-o", "json");
-        assertThat(json.exitCode()).as(json.err()).isZero();
+        CliRun json = asAdmin("audit", "--denied", "-o", "json");
+        assertThat(json.code()).as(json.err()).isZero();
         JsonArray events = JsonParser.parseString(json.out()).getAsJsonObject().getAsJsonArray("events");
         JsonObject refusal = StreamSupport.stream(events.spliterator(), false)
                 .map(JsonElement::getAsJsonObject)
@@ -337,8 +327,8 @@ final class TrancheCliSecurityTest
         assertThat(refusal.get("remote_address").getAsString()).startsWith("127.0.0.1:");
         assertThat(refusal.get("at").getAsString()).endsWith("Z");
 
-        Run table = asAdmin("audit", "--denied");
-        assertThat(table.exitCode()).isZero();
+        CliRun table = asAdmin("audit", "--denied");
+        assertThat(table.code()).isZero();
         assertThat(table.out()).containsPattern("ID\\s+TIME \\(UTC\\)\\s+ACTOR\\s+ACTION\\s+TARGET\\s+OUTCOME\\s+REMOTE\\s+DETAIL\n")
                 .containsPattern(refusal.get("id").getAsString() + "\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+test-member \\(" + memberId + "\\)\\s+"
                         + "tranche.v1.AuthService/CreateToken\\s+sneaky\\s+PERMISSION_DENIED\\s+127.0.0.1:\\d+\\s+"
@@ -347,7 +337,7 @@ final class TrancheCliSecurityTest
         assertThat(table.out().lines()).allMatch(line -> !line.contains(" OK "));
 
         // the admin's own successful calls are there too, and --before pages back
-        Run created = asAdmin("token", "create", "--subject", "audited", "--role", "viewer", "--project", "default", "-o", "json");
+        CliRun created = asAdmin("token", "create", "--subject", "audited", "--role", "viewer", "--project", "default", "-o", "json");
         String createdId = JsonParser.parseString(created.out()).getAsJsonObject().get("id").getAsString();
         JsonArray page = JsonParser.parseString(asAdmin("audit", "--limit", "2", "-o", "json").out()).getAsJsonObject().getAsJsonArray("events");
         assertThat(page).hasSize(2);
@@ -361,7 +351,7 @@ final class TrancheCliSecurityTest
                 .getAsJsonObject().getAsJsonArray("events");
         assertThat(older).hasSize(1);
         assertThat(older.get(0).getAsJsonObject().get("id").getAsLong()).isLessThan(second);
-        Run paged = asAdmin("audit", "--limit", "1");
+        CliRun paged = asAdmin("audit", "--limit", "1");
         assertThat(paged.err()).matches("older events: tranche audit --before \\d+\n");
         assertThat(createdId).startsWith("tok-");
     }

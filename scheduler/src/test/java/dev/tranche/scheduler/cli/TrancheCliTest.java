@@ -3,17 +3,15 @@ package dev.tranche.scheduler.cli;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tranche.cli.Tranche;
+import dev.tranche.scheduler.testing.CliRun;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +43,6 @@ final class TrancheCliTest
         scheduler.close();
     }
 
-    record Run(int exitCode, String out, String err) {}
-
     private Path adminTokenFile()
     {
         Path file = files.resolve("admin.token");
@@ -61,7 +57,7 @@ final class TrancheCliTest
         return file;
     }
 
-    private Run tranche(String... args)
+    private CliRun tranche(String... args)
     {
         List<String> all = new ArrayList<>(List.of(args));
         boolean needsServer = !all.isEmpty() && !all.contains("--server") && !all.get(0).equals("help") && !all.contains("--help");
@@ -71,39 +67,33 @@ final class TrancheCliTest
             all.add("--token-file");
             all.add(adminTokenFile().toString());
         }
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = Tranche.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int code = commandLine.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+        return CliRun.of(all);
     }
 
     @Test
     void submitListDescribeCancel()
     {
-        Run submit = tranche("submit", "-f", EXAMPLE.toString());
-        assertThat(submit.exitCode()).as(submit.err()).isZero();
+        CliRun submit = tranche("submit", "-f", EXAMPLE.toString());
+        assertThat(submit.code()).as(submit.err()).isZero();
         assertThat(submit.out()).matches("submitted exp-[0-9a-z]{10}: fashion-mnist-lenet in project default, PENDING \\(0.5 GPU\\)\\n");
         String id = submit.out().substring("submitted ".length(), "submitted ".length() + 14);
 
-        Run list = tranche("list");
-        assertThat(list.exitCode()).isZero();
+        CliRun list = tranche("list");
+        assertThat(list.code()).isZero();
         assertThat(list.out()).startsWith("ID").contains(id).contains("fashion-mnist-lenet").contains("PENDING").contains("0.5 GPU");
 
-        Run describe = tranche("describe", id);
-        assertThat(describe.exitCode()).isZero();
+        CliRun describe = tranche("describe", id);
+        assertThat(describe.code()).isZero();
         assertThat(describe.out()).contains("ID:          " + id).contains("Replicas:    1, each 0.5 GPU, 2 CPU, 4096 MiB")
                 .contains("GPU time:    0.00 GPU-hours, all attempts")
                 .contains("Timeline:").contains("submitted; waiting for the scheduler");
 
-        Run cancel = tranche("cancel", id, "--reason", "testing");
-        assertThat(cancel.exitCode()).isZero();
+        CliRun cancel = tranche("cancel", id, "--reason", "testing");
+        assertThat(cancel.code()).isZero();
         assertThat(cancel.out()).isEqualTo(id + ": CANCELLED (cancelled by user: testing)\n");
 
-        Run cancelled = tranche("list", "--state", "cancelled", "-o", "json");
-        assertThat(cancelled.exitCode()).isZero();
+        CliRun cancelled = tranche("list", "--state", "cancelled", "-o", "json");
+        assertThat(cancelled.code()).isZero();
         JsonObject json = JsonParser.parseString(cancelled.out()).getAsJsonObject();
         assertThat(json.getAsJsonArray("experiments")).hasSize(1);
         assertThat(json.getAsJsonArray("experiments").get(0).getAsJsonObject().get("id").getAsString()).isEqualTo(id);
@@ -113,24 +103,24 @@ final class TrancheCliTest
     void usagePrintsEachProjectsShareAndWaitsAndRefusesABadPeriod()
     {
         scheduler.server().sampleUsage();
-        Run usage = tranche("usage");
-        assertThat(usage.exitCode()).as(usage.err()).isZero();
+        CliRun usage = tranche("usage");
+        assertThat(usage.code()).as(usage.err()).isZero();
         assertThat(usage.out()).startsWith("PROJECT").contains("default").contains("of its GPUs allocated on average over");
-        Run json = tranche("usage", "--days", "1", "-o", "json");
-        assertThat(json.exitCode()).as(json.err()).isZero();
+        CliRun json = tranche("usage", "--days", "1", "-o", "json");
+        assertThat(json.code()).as(json.err()).isZero();
         JsonObject parsed = JsonParser.parseString(json.out()).getAsJsonObject();
         assertThat(parsed.getAsJsonArray("projects")).isNotEmpty();
         assertThat(parsed.getAsJsonArray("projects").get(0).getAsJsonObject().has("at")).isTrue();
-        Run bad = tranche("usage", "--days", "91");
-        assertThat(bad.exitCode()).isEqualTo(1);
+        CliRun bad = tranche("usage", "--days", "91");
+        assertThat(bad.code()).isEqualTo(1);
         assertThat(bad.err()).contains("days must be between 1 and 90 (0 means 7): got 91");
     }
 
     @Test
     void submitPrintsJsonOnRequestAndIsIdempotentWithRequestId()
     {
-        Run first = tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1", "-o", "json");
-        Run second = tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1", "-o", "json");
+        CliRun first = tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1", "-o", "json");
+        CliRun second = tranche("submit", "-f", EXAMPLE.toString(), "--request-id", "cli-1", "-o", "json");
         JsonObject a = JsonParser.parseString(first.out()).getAsJsonObject();
         JsonObject b = JsonParser.parseString(second.out()).getAsJsonObject();
         assertThat(a.get("created").getAsBoolean()).isTrue();
@@ -145,12 +135,12 @@ final class TrancheCliTest
     {
         Path spec = files.resolve("too-much.yaml");
         Files.writeString(spec, Files.readString(EXAMPLE).replace("fraction: 0.5", "fraction: 1.5"));
-        Run run = tranche("submit", "-f", spec.toString());
-        assertThat(run.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun run = tranche("submit", "-f", spec.toString());
+        assertThat(run.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(run.err()).isEqualTo("error: INVALID_ARGUMENT: resources.gpu.fraction must be in (0, 1]: got 1.5\n");
 
-        Run missing = tranche("describe", "exp-0000000000");
-        assertThat(missing.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun missing = tranche("describe", "exp-0000000000");
+        assertThat(missing.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(missing.err()).isEqualTo("error: NOT_FOUND: experiment exp-0000000000 does not exist\n");
     }
 
@@ -160,8 +150,8 @@ final class TrancheCliTest
     {
         Path unknownField = files.resolve("unknown.yaml");
         Files.writeString(unknownField, "name: x\nproject: default\ngpus: 3\n");
-        Run run = tranche("submit", "-f", unknownField.toString());
-        assertThat(run.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun run = tranche("submit", "-f", unknownField.toString());
+        assertThat(run.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(run.err()).contains(unknownField + ": gpus is not a field (the fields are name, project, labels, ");
 
         Path wrongType = files.resolve("wrong-type.yaml");
@@ -170,20 +160,20 @@ final class TrancheCliTest
 
         Path brokenYaml = files.resolve("broken.yaml");
         Files.writeString(brokenYaml, "name: [unclosed\n");
-        Run broken = tranche("submit", "-f", brokenYaml.toString());
-        assertThat(broken.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun broken = tranche("submit", "-f", brokenYaml.toString());
+        assertThat(broken.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(broken.err()).contains(brokenYaml + ": is not valid YAML");
 
-        Run absent = tranche("submit", "-f", files.resolve("absent.yaml").toString());
-        assertThat(absent.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun absent = tranche("submit", "-f", files.resolve("absent.yaml").toString());
+        assertThat(absent.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(absent.err()).contains("absent.yaml: no such file");
 
-        Run badState = tranche("list", "--state", "sleeping");
-        assertThat(badState.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun badState = tranche("list", "--state", "sleeping");
+        assertThat(badState.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(badState.err()).contains("unknown state 'sleeping'");
 
-        Run noFile = tranche("submit");
-        assertThat(noFile.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
+        CliRun noFile = tranche("submit");
+        assertThat(noFile.code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(noFile.err()).contains("Missing required option: '--file=SPEC'");
     }
 
@@ -195,8 +185,8 @@ final class TrancheCliTest
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        Run run = tranche("list", "--server", "127.0.0.1:" + closedPort);
-        assertThat(run.exitCode()).isEqualTo(Tranche.EXIT_UNREACHABLE);
+        CliRun run = tranche("list", "--server", "127.0.0.1:" + closedPort);
+        assertThat(run.code()).isEqualTo(Tranche.EXIT_UNREACHABLE);
         assertThat(run.err()).startsWith("error: cannot reach the Tranche server").contains("./tranche server");
     }
 
@@ -208,17 +198,17 @@ final class TrancheCliTest
         assertThat(tranche("quota", "set", "cli-team", "--deserved", "4", "--limit", "8", "--weight", "2").out())
                 .isEqualTo("cli-team: deserved 4, limit 8, weight 2\n");
         assertThat(tranche("quota", "get", "cli-team").out()).isEqualTo("cli-team: deserved 4, limit 8, weight 2\n");
-        Run projects = tranche("projects");
+        CliRun projects = tranche("projects");
         assertThat(projects.out()).contains("default").containsPattern("cli-team\\s+-\\s+4\\s+8\\s+2\\s+from the CLI");
         assertThat(tranche("quota", "list").out()).containsPattern("PROJECT\\s+DESERVED\\s+LIMIT\\s+WEIGHT\\s+USED\\s+OVER QUOTA\\s+PENDING")
                 .containsPattern("cli-team\\s+4\\s+8\\s+2\\s+0\\s+0\\s+0");
         assertThat(tranche("departments", "create", "research").out()).isEqualTo("created department research\n");
         assertThat(tranche("departments", "quota", "research", "--deserved", "2", "--limit", "4").out()).isEqualTo("research: deserved 2, limit 4\n");
-        assertThat(tranche("projects", "create", "cli-member", "--department", "research").exitCode()).isZero();
+        assertThat(tranche("projects", "create", "cli-member", "--department", "research").code()).isZero();
         assertThat(tranche("projects").out()).containsPattern("cli-member\\s+research");
         assertThat(tranche("nodes").out()).startsWith("No nodes.");
-        Run bad = tranche("quota", "set", "cli-team", "--deserved", "4", "--limit", "2");
-        assertThat(bad.exitCode()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
+        CliRun bad = tranche("quota", "set", "cli-team", "--deserved", "4", "--limit", "2");
+        assertThat(bad.code()).isEqualTo(Tranche.EXIT_SERVER_ERROR);
         assertThat(bad.err()).contains("quota.limit_gpus must be at least deserved_gpus");
     }
 }

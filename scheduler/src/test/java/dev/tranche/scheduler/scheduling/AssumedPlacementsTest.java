@@ -58,7 +58,7 @@ final class AssumedPlacementsTest
 
         SchedulingLoop.CycleReport placing = loop.cycle(List.of(first));
         assertThat(placing.placed()).isEqualTo(1);
-        assertThat(heldGpuMilli("exp-assumed001")).isEqualTo(1000);
+        assertThat(database.heldGpuMilli("exp-assumed001")).isEqualTo(1000);
 
         // the stale view shows the GPU free and the first experiment waiting: the loop knows better
         SchedulingLoop.CycleReport onStale = loop.cycle(List.of(stale));
@@ -70,8 +70,8 @@ final class AssumedPlacementsTest
         assertThat(onFresh.placed()).isZero();
         assertThat(onFresh.failed()).isZero();
         assertThat(onFresh.waiting()).as("only the second experiment waits").isEqualTo(1);
-        assertThat(heldGpuMilli("exp-assumed001")).isEqualTo(1000);
-        assertThat(heldGpuMilli("exp-assumed002")).isZero();
+        assertThat(database.heldGpuMilli("exp-assumed001")).isEqualTo(1000);
+        assertThat(database.heldGpuMilli("exp-assumed002")).isZero();
         loop.close();
     }
 
@@ -79,11 +79,5 @@ final class AssumedPlacementsTest
     {
         ExperimentSpec spec = Specs.named(name, "default");
         return spec.toBuilder().setResources(spec.getResources().toBuilder().setGpu(GpuRequest.newBuilder().setCount(1))).build();
-    }
-
-    private static long heldGpuMilli(String experimentId)
-            throws Exception
-    {
-        return database.count("SELECT coalesce(sum(milli), 0) FROM gpu_allocations WHERE experiment_id = '" + experimentId + "'");
     }
 }

@@ -57,14 +57,14 @@ final class AttainedServiceTest
         experiments.transition("exp-attained01", EnumSet.of(ExperimentState.PREEMPTED), ExperimentState.PENDING, "requeued");
         assertThat(attainedGpuSeconds("exp-attained01")).isCloseTo(7_200L, within(30L));
         assertThat(experiments.find("exp-attained01").orElseThrow().attainedGpuSeconds()).isEqualTo(attainedGpuSeconds("exp-attained01"));
-        assertThat(heldGpuMilli("exp-attained01")).isZero();
+        assertThat(database.heldGpuMilli("exp-attained01")).isZero();
 
         // a fresh experiment of the same project arrives later; room for one of them
         experiments.insert("exp-attained02", Specs.accepted(gpus("fresh", 2)), Optional.empty(), "submitted");
         SchedulingLoop.CycleReport cycle = loop.cycle(List.of(reader.readNow()));
         assertThat(cycle.placed()).isEqualTo(1);
-        assertThat(heldGpuMilli("exp-attained02")).as("the fresh experiment, least attained service, goes first").isEqualTo(2_000);
-        assertThat(heldGpuMilli("exp-attained01")).isZero();
+        assertThat(database.heldGpuMilli("exp-attained02")).as("the fresh experiment, least attained service, goes first").isEqualTo(2_000);
+        assertThat(database.heldGpuMilli("exp-attained01")).isZero();
         loop.close();
     }
 
@@ -78,11 +78,5 @@ final class AttainedServiceTest
             throws Exception
     {
         return database.count("SELECT attained_gpu_seconds FROM experiments WHERE id = '" + experimentId + "'");
-    }
-
-    private static long heldGpuMilli(String experimentId)
-            throws Exception
-    {
-        return database.count("SELECT coalesce(sum(milli), 0) FROM gpu_allocations WHERE experiment_id = '" + experimentId + "'");
     }
 }

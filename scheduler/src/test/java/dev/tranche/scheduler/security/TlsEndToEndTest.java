@@ -2,6 +2,7 @@ package dev.tranche.scheduler.security;
 
 import com.google.gson.JsonParser;
 import dev.tranche.cli.Tranche;
+import dev.tranche.scheduler.testing.CliRun;
 import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ListExperimentsRequest;
@@ -18,13 +19,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import javax.net.ssl.SSLHandshakeException;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -77,40 +75,32 @@ final class TlsEndToEndTest
         }
     }
 
-    record Run(int exitCode, String out, String err) {}
-
     /** The CLI in-process, against the TLS scheduler, with no stored login. */
-    private static Run tranche(String... args)
+    private static CliRun tranche(String... args)
     {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--server", scheduler.target(), "--token-file", tokenFile.toString(), "--credentials", files.resolve("no-login").toString()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = Tranche.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int code = commandLine.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+        return CliRun.of(all);
     }
 
     @Test
     void cliWithTheCaCertificateSubmitsAndLists()
     {
-        Run submit = tranche("submit", "-f", EXAMPLE.toString(), "--ca-cert", certificate.certificate().toString());
-        assertThat(submit.exitCode()).as(submit.err()).isZero();
+        CliRun submit = tranche("submit", "-f", EXAMPLE.toString(), "--ca-cert", certificate.certificate().toString());
+        assertThat(submit.code()).as(submit.err()).isZero();
         assertThat(submit.out()).startsWith("submitted exp-");
         String id = submit.out().substring("submitted ".length(), "submitted ".length() + 14);
 
-        Run list = tranche("list", "--ca-cert", certificate.certificate().toString());
-        assertThat(list.exitCode()).as(list.err()).isZero();
+        CliRun list = tranche("list", "--ca-cert", certificate.certificate().toString());
+        assertThat(list.code()).as(list.err()).isZero();
         assertThat(list.out()).contains(id).contains("fashion-mnist-lenet");
     }
 
     @Test
     void cliInPlaintextIsRefused()
     {
-        Run list = tranche("list");
-        assertThat(list.exitCode()).isEqualTo(Tranche.EXIT_UNREACHABLE);
+        CliRun list = tranche("list");
+        assertThat(list.code()).isEqualTo(Tranche.EXIT_UNREACHABLE);
         assertThat(list.out()).isEmpty();
         assertThat(list.err()).startsWith("error: cannot reach the Tranche server (")
                 .contains("If it serves TLS, add --tls or --ca-cert FILE.");
@@ -122,8 +112,8 @@ final class TlsEndToEndTest
         for (List<String> trust : List.of(List.of("--tls"), List.of("--ca-cert", stranger.certificate().toString()))) {
             List<String> args = new ArrayList<>(List.of("list"));
             args.addAll(trust);
-            Run list = tranche(args.toArray(String[]::new));
-            assertThat(list.exitCode()).as(trust.toString()).isEqualTo(Tranche.EXIT_UNREACHABLE);
+            CliRun list = tranche(args.toArray(String[]::new));
+            assertThat(list.code()).as(trust.toString()).isEqualTo(Tranche.EXIT_UNREACHABLE);
             assertThat(list.out()).isEmpty();
             assertThat(list.err()).as(trust.toString())
                     .startsWith("error: the TLS handshake with the Tranche server failed (")

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import javax.sql.DataSource;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -60,6 +61,20 @@ public final class TestingDatabase
                 ResultSet row = statement.executeQuery(sql)) {
             row.next();
             return row.getLong(1);
+        }
+    }
+
+    /** The milli-GPUs the experiment holds now, summed over its replicas' GPUs (0 when it holds none). */
+    public long heldGpuMilli(String experimentId)
+            throws SQLException
+    {
+        try (Connection connection = dataSource().getConnection();
+                PreparedStatement statement = connection.prepareStatement("SELECT coalesce(sum(milli), 0) FROM gpu_allocations WHERE experiment_id = ?")) {
+            statement.setString(1, experimentId);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
         }
     }
 }
