@@ -1,6 +1,7 @@
 package dev.tranche.cli;
 
 import com.google.protobuf.Timestamp;
+import dev.tranche.client.HistoryTrace;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ExportHistoryRequest;
 import dev.tranche.proto.v1.HistoryJob;
@@ -25,15 +26,14 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
-import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "history", description = "The cluster's past work; 'export' writes it as a trace that 'tranche simulate --format tranche' replays.",
         subcommands = HistoryCommand.Export.class)
 final class HistoryCommand
 {
-    /** The trace header {@code tranche simulate --format tranche} reads. */
-    static final String HEADER = "arrival,project,replicas,gpus,duration,priority";
+    static final String HEADER = HistoryTrace.HEADER;
 
     @Command(name = "export", description = {
             "Every finished experiment that ran, oldest submission first, as CSV: " + HEADER + ".",
@@ -126,13 +126,14 @@ final class HistoryCommand
                     if (client.output() == OutputFormat.json) {
                         out.println(Formats.jsonLine(job));
                     }
-                    else if (job.getGpus() > 0) {
-                        out.println(String.join(",", Instant.ofEpochSecond(job.getSubmittedAt().getSeconds(), job.getSubmittedAt().getNanos()).toString(),
-                                job.getProject(), Integer.toString(job.getReplicas()), gpus(job.getGpus()),
-                                String.format(Locale.ROOT, "%.3f", job.getRunSeconds()), Integer.toString(job.getPriority())));
-                    }
                     else {
-                        left++;
+                        Optional<String> row = HistoryTrace.row(job);
+                        if (row.isPresent()) {
+                            out.println(row.get());
+                        }
+                        else {
+                            left++;
+                        }
                     }
                 }
             }
@@ -146,11 +147,6 @@ final class HistoryCommand
                 err.println("left out " + Formats.count(left, "experiment") + " that asked for GPU memory or no GPU: the trace format counts GPUs (-o json lists them)");
                 err.flush();
             }
-        }
-
-        private static String gpus(double gpus)
-        {
-            return gpus == Math.rint(gpus) ? Long.toString((long) gpus) : String.format(Locale.ROOT, "%.3f", gpus).replaceAll("0+$", "");
         }
 
         private Instant when(String flag, String value)

@@ -3,13 +3,17 @@ package dev.tranche.scheduler.http;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
+import dev.tranche.client.HistoryTrace;
 import dev.tranche.proto.v1.AdminServiceGrpc;
 import dev.tranche.proto.v1.CancelExperimentRequest;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
 import dev.tranche.proto.v1.ExperimentState;
+import dev.tranche.proto.v1.ExportHistoryRequest;
 import dev.tranche.proto.v1.GetExperimentRequest;
 import dev.tranche.proto.v1.GetUsageRequest;
+import dev.tranche.proto.v1.HistoryJob;
 import dev.tranche.proto.v1.GetLogsRequest;
 import dev.tranche.proto.v1.GetMetricsRequest;
 import dev.tranche.proto.v1.ListExperimentsRequest;
@@ -31,8 +35,14 @@ import io.grpc.stub.MetadataUtils;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -92,6 +102,72 @@ final class Gateway
         app.get("/api/v1/nodes", ctx -> json(ctx, admin(ctx).listNodes(ListNodesRequest.getDefaultInstance())));
         app.get("/api/v1/usage", ctx -> json(ctx, admin(ctx).getUsage(GetUsageRequest.newBuilder()
                 .setDays(intParam(ctx, "days", 0)).setProject(orEmpty(ctx.queryParam("project"))).build())));
+        app.get("/api/v1/history", this::exportHistory);
+    }
+
+    /**
+     * Finished experiments that ran, oldest submission first: as the trace {@code tranche simulate
+     * --format tranche} replays ({@code format=csv}, the default, what {@code tranche history export}
+     * writes) or as the service's jobs ({@code format=json}). Read whole before the answer starts, so
+     * a failure half-way is an error, never half a file.
+     */
+    private void exportHistory(Context ctx)
+    {
+        String format = orEmpty(ctx.queryParam("format")).strip().toLowerCase(Locale.ROOT);
+        if (!format.isEmpty() && !format.equals("csv") && !format.equals("json")) {
+            throw new BadRequest("format must be csv or json: got \"" + RequestGuard.echo(ctx.queryParam("format")) + "\"");
+        }
+        ExportHistoryRequest.Builder request = ExportHistoryRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project")));
+        instantParam(ctx, "since").ifPresent(request::setSince);
+        instantParam(ctx, "until").ifPresent(request::setUntil);
+        Iterator<HistoryJob> jobs = ExperimentServiceGrpc.newBlockingStub(internal).withInterceptors(forward(ctx))
+                .withDeadlineAfter(5, TimeUnit.MINUTES).exportHistory(request.build());
+        StringBuilder body = new StringBuilder();
+        if (format.equals("json")) {
+            body.append("{\"jobs\":[");
+            for (boolean first = true; jobs.hasNext(); first = false) {
+                body.append(first ? "" : ",").append(print(jobs.next()));
+            }
+            ctx.contentType("application/json").result(body.append("]}").toString());
+            return;
+        }
+        int leftOut = 0;
+        body.append(HistoryTrace.HEADER).append('\n');
+        while (jobs.hasNext()) {
+            Optional<String> row = HistoryTrace.row(jobs.next());
+            if (row.isPresent()) {
+                body.append(row.get()).append('\n');
+            }
+            else {
+                leftOut++;
+            }
+        }
+        // what the trace cannot hold (GPU memory or no GPU), counted as the CLI counts it on stderr
+        ctx.header("X-Tranche-Left-Out", Integer.toString(leftOut));
+        ctx.header("Content-Disposition", "attachment; filename=\"tranche-history.csv\"");
+        ctx.contentType("text/csv; charset=utf-8").result(body.toString());
+    }
+
+    /** An instant (2026-11-01T08:00:00Z) or a day (2026-11-01, from its start in UTC); absent when not given. */
+    private static Optional<Timestamp> instantParam(Context ctx, String name)
+    {
+        String value = ctx.queryParam(name);
+        if (value == null || value.isBlank()) {
+            return Optional.empty();
+        }
+        Instant instant;
+        try {
+            instant = Instant.parse(value.strip());
+        }
+        catch (DateTimeParseException notInstant) {
+            try {
+                instant = LocalDate.parse(value.strip()).atStartOfDay(ZoneOffset.UTC).toInstant();
+            }
+            catch (DateTimeParseException notDay) {
+                throw new BadRequest(name + " must be an instant (2026-11-01T08:00:00Z) or a day (2026-11-01, UTC): got \"" + RequestGuard.echo(value) + "\"");
+            }
+        }
+        return Optional.of(Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build());
     }
 
     private void listExperiments(Context ctx)

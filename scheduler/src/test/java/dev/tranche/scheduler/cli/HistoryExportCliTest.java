@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.cli;
 
+import com.google.gson.JsonParser;
 import dev.tranche.cli.Tranche;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.ExperimentSpec;
@@ -20,12 +21,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,6 +156,47 @@ final class HistoryExportCliTest
         try (var left = Files.list(files)) {
             assertThat(left.map(path -> path.getFileName().toString()).toList()).containsExactly("kept.csv");
         }
+    }
+
+    /** The HTTP API serves the same trace (one row format for both) with the same access rules and refusals. */
+    @Test
+    void theHttpApiServesTheSameTraceToWhoMayReadIt()
+            throws IOException, InterruptedException
+    {
+        HttpResponse<String> all = get(TestingScheduler.ADMIN_TOKEN, "/api/v1/history");
+        assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
+        assertThat(all.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/csv"));
+        assertThat(all.headers().firstValue("X-Tranche-Left-Out")).contains("1");
+        assertThat(all.body()).isEqualTo(tranche(TestingScheduler.ADMIN_TOKEN, "history", "export").out());
+        assertThat(all.body().lines()).hasSize(3);
+
+        HttpResponse<String> mine = get(scheduler.token(Role.MEMBER, "speech"), "/api/v1/history?since=2026-11-02");
+        assertThat(mine.body().lines()).containsExactly("arrival,project,replicas,gpus,duration,priority", "2026-11-02T09:00:00Z,speech,1,2,100.000,50");
+
+        HttpResponse<String> json = get(TestingScheduler.ADMIN_TOKEN, "/api/v1/history?format=json&until=2026-11-02T10:00:00Z");
+        assertThat(json.statusCode()).isEqualTo(200);
+        assertThat(JsonParser.parseString(json.body()).getAsJsonObject().getAsJsonArray("jobs")).hasSize(2);
+
+        HttpResponse<String> badSince = get(TestingScheduler.ADMIN_TOKEN, "/api/v1/history?since=last%20tuesday");
+        assertThat(badSince.statusCode()).isEqualTo(400);
+        assertThat(badSince.body()).contains("since must be an instant (2026-11-01T08:00:00Z) or a day (2026-11-01, UTC): got \\\"last tuesday\\\"");
+        HttpResponse<String> badFormat = get(TestingScheduler.ADMIN_TOKEN, "/api/v1/history?format=xml");
+        assertThat(badFormat.statusCode()).isEqualTo(400);
+        assertThat(badFormat.body()).contains("format must be csv or json");
+        HttpResponse<String> backwards = get(TestingScheduler.ADMIN_TOKEN, "/api/v1/history?since=2026-11-03&until=2026-11-02");
+        assertThat(backwards.statusCode()).isEqualTo(400);
+        assertThat(backwards.body()).contains("since must be before until");
+        assertThat(get("", "/api/v1/history").statusCode()).isEqualTo(401);
+    }
+
+    private HttpResponse<String> get(String token, String path)
+            throws IOException, InterruptedException
+    {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + scheduler.httpPort() + path)).timeout(Duration.ofSeconds(30));
+        if (!token.isEmpty()) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private String submit(ExperimentSpec spec)
