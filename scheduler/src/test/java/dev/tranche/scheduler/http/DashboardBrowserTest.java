@@ -153,6 +153,12 @@ final class DashboardBrowserTest
         assertThat(page.findElement(By.cssSelector("#chart-fairness canvas")).isDisplayed()).isTrue();
         WebElement wait = waitFor(page, By.cssSelector("#waits tr[data-project='usage-team']"));
         assertThat(wait.getText()).contains("usage-team").contains(" s");
+        // the history of the period shown, downloaded with the page's own session
+        WebElement download = page.findElement(By.id("history-download"));
+        assertThat(download.getAttribute("href")).matches(".*/api/v1/history\\?since=\\d{4}-\\d{2}-\\d{2}&project=$");
+        Object csv = page.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + " fetch(document.getElementById('history-download').href).then(r => r.text().then(t => done(r.status + ' ' + t)), e => done('error ' + e));");
+        assertThat((String) csv).startsWith("200 arrival,project,replicas,gpus,duration,priority\n");
         save("usage");
         client.cancel(id, "done measuring");
     }
