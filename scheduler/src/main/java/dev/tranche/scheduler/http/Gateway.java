@@ -35,6 +35,12 @@ import io.grpc.stub.MetadataUtils;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -108,44 +114,63 @@ final class Gateway
     /**
      * Finished experiments that ran, oldest submission first: as the trace {@code tranche simulate
      * --format tranche} replays ({@code format=csv}, the default, what {@code tranche history export}
-     * writes) or as the service's jobs ({@code format=json}). Read whole before the answer starts, so
-     * a failure half-way is an error, never half a file.
+     * writes) or as the service's jobs ({@code format=json}). Written whole to a private temporary
+     * file before the answer starts (deleted once sent): the service streams a page at a time, so the
+     * server's memory does not grow with the history, and a failure half-way is an error, never half
+     * a file.
      */
     private void exportHistory(Context ctx)
+            throws IOException
     {
         String format = orEmpty(ctx.queryParam("format")).strip().toLowerCase(Locale.ROOT);
         if (!format.isEmpty() && !format.equals("csv") && !format.equals("json")) {
             throw new BadRequest("format must be csv or json: got \"" + RequestGuard.echo(ctx.queryParam("format")) + "\"");
         }
+        boolean json = format.equals("json");
         ExportHistoryRequest.Builder request = ExportHistoryRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project")));
         instantParam(ctx, "since").ifPresent(request::setSince);
         instantParam(ctx, "until").ifPresent(request::setUntil);
         Iterator<HistoryJob> jobs = ExperimentServiceGrpc.newBlockingStub(internal).withInterceptors(forward(ctx))
                 .withDeadlineAfter(5, TimeUnit.MINUTES).exportHistory(request.build());
-        StringBuilder body = new StringBuilder();
-        if (format.equals("json")) {
-            body.append("{\"jobs\":[");
-            for (boolean first = true; jobs.hasNext(); first = false) {
-                body.append(first ? "" : ",").append(print(jobs.next()));
-            }
-            ctx.contentType("application/json").result(body.append("]}").toString());
-            return;
-        }
+        // owner-only (createTempFile's default), as the history names every project
+        Path file = Files.createTempFile("tranche-history-", json ? ".json" : ".csv");
         int leftOut = 0;
-        body.append(HistoryTrace.HEADER).append('\n');
-        while (jobs.hasNext()) {
-            Optional<String> row = HistoryTrace.row(jobs.next());
-            if (row.isPresent()) {
-                body.append(row.get()).append('\n');
-            }
-            else {
-                leftOut++;
+        try {
+            try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+                if (json) {
+                    out.write("{\"jobs\":[");
+                    for (boolean first = true; jobs.hasNext(); first = false) {
+                        out.write(first ? "" : ",");
+                        out.write(print(jobs.next()));
+                    }
+                    out.write("]}");
+                }
+                else {
+                    out.write(HistoryTrace.HEADER + "\n");
+                    while (jobs.hasNext()) {
+                        Optional<String> row = HistoryTrace.row(jobs.next());
+                        if (row.isPresent()) {
+                            out.write(row.get() + "\n");
+                        }
+                        else {
+                            leftOut++;
+                        }
+                    }
+                }
             }
         }
-        // what the trace cannot hold (GPU memory or no GPU), counted as the CLI counts it on stderr
-        ctx.header("X-Tranche-Left-Out", Integer.toString(leftOut));
-        ctx.header("Content-Disposition", "attachment; filename=\"tranche-history.csv\"");
-        ctx.contentType("text/csv; charset=utf-8").result(body.toString());
+        catch (RuntimeException | IOException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        if (!json) {
+            // what the trace cannot hold (GPU memory or no GPU), counted as the CLI counts it on stderr
+            ctx.header("X-Tranche-Left-Out", Integer.toString(leftOut));
+            ctx.header("Content-Disposition", "attachment; filename=\"tranche-history.csv\"");
+        }
+        ctx.contentType(json ? "application/json" : "text/csv; charset=utf-8");
+        ctx.header("Content-Length", Long.toString(Files.size(file)));
+        ctx.result(Files.newInputStream(file, StandardOpenOption.DELETE_ON_CLOSE));
     }
 
     /** An instant (2026-11-01T08:00:00Z) or a day (2026-11-01, from its start in UTC); absent when not given. */

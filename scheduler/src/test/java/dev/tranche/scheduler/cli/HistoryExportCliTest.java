@@ -187,6 +187,13 @@ final class HistoryExportCliTest
         assertThat(backwards.statusCode()).isEqualTo(400);
         assertThat(backwards.body()).contains("since must be before until");
         assertThat(get("", "/api/v1/history").statusCode()).isEqualTo(401);
+        HttpResponse<String> hostile = get(TestingScheduler.ADMIN_TOKEN, "/api/v1/history?project=" + "x".repeat(5_000));
+        assertThat(hostile.statusCode()).isEqualTo(400);
+        assertThat(hostile.body()).contains("project");
+        // each answer went through a temporary file of its own, gone once sent or refused
+        try (var left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(left.map(path -> path.getFileName().toString()).filter(name -> name.startsWith("tranche-history-"))).isEmpty();
+        }
     }
 
     private HttpResponse<String> get(String token, String path)

@@ -334,6 +334,7 @@ final class AuthorizationMatrixTest
         cases.put("PUT /api/v1/projects/{name}/quota", new HttpCase("PUT", "/api/v1/projects/alpha/quota", alphaQuota, AccessRule.ADMIN, false));
         cases.put("GET /api/v1/nodes", new HttpCase("GET", "/api/v1/nodes", null, AccessRule.VIEWER, true));
         cases.put("GET /api/v1/usage", new HttpCase("GET", "/api/v1/usage?project=alpha", null, AccessRule.VIEWER, true));
+        cases.put("GET /api/v1/history", new HttpCase("GET", "/api/v1/history?project=alpha", null, AccessRule.VIEWER, true));
         cases.put("GET /api/v1/events", new HttpCase("GET", "/api/v1/events?project=alpha", null, AccessRule.VIEWER, true));
 
         assertThat(new TreeSet<>(scheduler.server().httpRoutes())).isEqualTo(new TreeSet<>(cases.keySet()));
