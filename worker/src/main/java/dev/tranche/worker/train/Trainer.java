@@ -68,6 +68,7 @@ public final class Trainer
         NativeBackend.enableLayerHelpers();
         Nd4j.getEnvironment().setMaxMasterThreads(options.threadsPerWorker());
         Nd4j.getEnvironment().setMaxThreads(options.threadsPerWorker());
+        NativeThreads.confine(options.threadsPerWorker());
 
         long loadStart = System.nanoTime();
         Datasets.Split data = Datasets.load(spec.getDataset(), seed);
@@ -434,6 +435,7 @@ public final class Trainer
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .rngSeed(options.spec().getTraining().getSeed())
                     .collectTrainingStats(false)
+                    .trainingHooks(new NativeThreads(options.threadsPerWorker()))
                     .build();
         }
 
