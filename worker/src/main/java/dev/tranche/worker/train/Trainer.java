@@ -540,7 +540,7 @@ public final class Trainer
                     .networkMask(System.getenv().getOrDefault("TRANCHE_NETWORK_MASK", "127.0.0.0/8"))
                     .controllerAddress(System.getenv().getOrDefault("TRANCHE_DRIVER_HOST", "127.0.0.1"))
                     .build();
-            return new SharedTrainingMaster.Builder(voidConfiguration, batchSize)
+            SharedTrainingMaster master = new SharedTrainingMaster.Builder(voidConfiguration, batchSize)
                     .thresholdAlgorithm(new AdaptiveThresholdAlgorithm(1e-3))
                     .batchSizePerWorker(batchSize)
                     .workersPerNode(1)
@@ -550,6 +550,8 @@ public final class Trainer
                     .rngSeed(options.spec().getTraining().getSeed())
                     .collectTrainingStats(false)
                     .build();
+            master.addHook(new NativeThreads(options.threadsPerWorker()));
+            return master;
         }
 
         @Override
