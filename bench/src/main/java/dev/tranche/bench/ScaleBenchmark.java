@@ -251,7 +251,6 @@ public final class ScaleBenchmark
         ResourceRequest wholeNode = new ResourceRequest(GpuRequest.whole(GPUS_PER_NODE), 64_000, 524_288);
         PendingExperiment gang = new PendingExperiment("owner-gang", "owner", 0, false, 2, wholeNode, 0, 0);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        int measuredFrom = Math.max(warmup, repetitions);
         double[] firstMillis = new double[repetitions];
         double[] millis = new double[repetitions];
         double[] cpuMillis = new double[repetitions];
@@ -260,7 +259,7 @@ public final class ScaleBenchmark
         // from fresh records, as after a restart or a large change. The first ones run while the JIT
         // compiles (reported beside); the headline ones after the warm-up, as in a server that has run
         // its cycles for a while. Warm: one cycle rerun on the identical snapshot (what the memo makes cheap).
-        for (int r = 0; r < measuredFrom + repetitions; r++) {
+        for (int r = 0; r < warmup + repetitions; r++) {
             ClusterSnapshot snapshot = new ClusterSnapshot(List.copyOf(cluster), quotas, freshCopies(allocations), List.of(gang));
             SchedulingCycle cycle = new SchedulingCycle(PlacementPolicies.byName(PlacementPolicies.DEFAULT), SchedulingOptions.defaults().withSeed(seed));
             long cpuStart = threads.getCurrentThreadCpuTime();
@@ -270,9 +269,9 @@ public final class ScaleBenchmark
             if (r < repetitions) {
                 firstMillis[r] = elapsed;
             }
-            if (r >= measuredFrom) {
-                millis[r - measuredFrom] = elapsed;
-                cpuMillis[r - measuredFrom] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
+            if (r >= warmup) {
+                millis[r - warmup] = elapsed;
+                cpuMillis[r - warmup] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e6;
             }
         }
         ClusterSnapshot same = new ClusterSnapshot(cluster, quotas, allocations, List.of(gang));
@@ -290,7 +289,7 @@ public final class ScaleBenchmark
         Arrays.sort(cpuMillis);
         Arrays.sort(warmMillis);
         return new ReclaimResult(nodes, running, percentile(millis, 0.5), percentile(millis, 0.99), percentile(cpuMillis, 0.5), decisions.preemptions().size(),
-                !decisions.placements().isEmpty(), percentile(warmMillis, 0.5), measuredFrom, percentile(firstMillis, 0.5), percentile(firstMillis, 0.99));
+                !decisions.placements().isEmpty(), percentile(warmMillis, 0.5), warmup, percentile(firstMillis, 0.5), percentile(firstMillis, 0.99));
     }
 
     /** Equal records that are not the same objects, so that no cache keyed by identity can help. */

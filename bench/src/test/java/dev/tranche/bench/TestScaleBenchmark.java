@@ -43,4 +43,15 @@ class TestScaleBenchmark
         assertThat(result.warmup()).isEqualTo(3);
         assertThat(result.firstCycleP99Millis()).isGreaterThanOrEqualTo(result.firstCycleMillis()).isPositive();
     }
+
+    /** --reclaim-warmup 0 measures from the first cycle: the first cycles are then the measured ones. */
+    @Test
+    void noWarmUpMeasuresTheFirstCycles()
+    {
+        ScaleBenchmark.ReclaimResult result = ScaleBenchmark.reclaim(4, 32, 3, 0, 42);
+
+        assertThat(result.warmup()).isZero();
+        assertThat(result.cycleMillis()).isEqualTo(result.firstCycleMillis());
+        assertThat(result.cycleP99Millis()).isEqualTo(result.firstCycleP99Millis());
+    }
 }
