@@ -22,9 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -33,10 +30,8 @@ import java.util.concurrent.Callable;
         subcommands = HistoryCommand.Export.class)
 final class HistoryCommand
 {
-    static final String HEADER = HistoryTrace.HEADER;
-
     @Command(name = "export", description = {
-            "Every finished experiment that ran, oldest submission first, as CSV: " + HEADER + ".",
+            "Every finished experiment that ran, oldest submission first, as CSV: " + HistoryTrace.HEADER + ".",
             "arrival is when it was submitted, gpus what each replica asked for, duration the seconds it spent running (every attempt),"
                     + " priority its class's number (25 low, 50 normal, 75 high, 100 critical).",
             "Experiments that asked for GPU memory or no GPU are left out (the trace counts GPUs) and counted on stderr; -o json prints every one."})
@@ -119,7 +114,7 @@ final class HistoryCommand
             try (TrancheClient tranche = client.connect()) {
                 Iterator<HistoryJob> jobs = tranche.exportHistory(request);
                 if (client.output() != OutputFormat.json) {
-                    out.println(HEADER);
+                    out.println(HistoryTrace.HEADER);
                 }
                 while (jobs.hasNext()) {
                     HistoryJob job = jobs.next();
@@ -151,23 +146,16 @@ final class HistoryCommand
 
         private Instant when(String flag, String value)
         {
-            String text = value.strip();
-            try {
-                return Instant.parse(text);
+            Optional<Instant> instant = HistoryTrace.instantOrDay(value);
+            if (instant.isPresent()) {
+                return instant.get();
             }
-            catch (DateTimeParseException notInstant) {
-                try {
-                    return LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
-                }
-                catch (DateTimeParseException notDate) {
-                    try {
-                        return clock.instant().minus(Durations.parse(flag, text));
-                    }
-                    catch (IllegalArgumentException notDuration) {
-                        throw new IllegalArgumentException(flag + " must be an instant (2026-11-01T08:00:00Z), a day (2026-11-01) or how long ago (30d, 12h): got '"
-                                + value + "'");
-                    }
-                }
+            try {
+                return clock.instant().minus(Durations.parse(flag, value.strip()));
+            }
+            catch (IllegalArgumentException notDuration) {
+                throw new IllegalArgumentException(flag + " must be an instant (2026-11-01T08:00:00Z), a day (2026-11-01) or how long ago (30d, 12h): got '"
+                        + value + "'");
             }
         }
 

@@ -3,6 +3,9 @@ package dev.tranche.client;
 import dev.tranche.proto.v1.HistoryJob;
 
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -30,6 +33,26 @@ public final class HistoryTrace
         return Optional.of(String.join(",", Instant.ofEpochSecond(job.getSubmittedAt().getSeconds(), job.getSubmittedAt().getNanos()).toString(),
                 job.getProject(), Integer.toString(job.getReplicas()), gpus(job.getGpus()),
                 String.format(Locale.ROOT, "%.3f", job.getRunSeconds()), Integer.toString(job.getPriority())));
+    }
+
+    /**
+     * A bound of the history's window as an instant (2026-11-01T08:00:00Z) or a day (2026-11-01, from
+     * its start in UTC); empty when the text is neither.
+     */
+    public static Optional<Instant> instantOrDay(String text)
+    {
+        String value = text.strip();
+        try {
+            return Optional.of(Instant.parse(value));
+        }
+        catch (DateTimeParseException notInstant) {
+            try {
+                return Optional.of(LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant());
+            }
+            catch (DateTimeParseException notDay) {
+                return Optional.empty();
+            }
+        }
     }
 
     private static String gpus(double gpus)

@@ -52,11 +52,10 @@ final class ServerProcess
                 throw new IllegalStateException("the server's JVM flags are missing: " + serverFlags + " (a checkout has it beside ./tranche)");
             }
             command.add("@" + serverFlags);
-        }
-        command.addAll(jvmFlags);
-        if (launcher != null) {
             command.add("-Dtranche.launcher=" + launcher);
         }
+        // the caller's flags last, so that they win, as TRANCHE_JAVA_OPTS does in ./tranche
+        command.addAll(jvmFlags);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche", "server", "--home", home.toString(),
                 "--bind", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", "--rate-limit", "0"));
         Path log = home.resolve("server.log");

@@ -42,9 +42,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -180,18 +177,8 @@ final class Gateway
         if (value == null || value.isBlank()) {
             return Optional.empty();
         }
-        Instant instant;
-        try {
-            instant = Instant.parse(value.strip());
-        }
-        catch (DateTimeParseException notInstant) {
-            try {
-                instant = LocalDate.parse(value.strip()).atStartOfDay(ZoneOffset.UTC).toInstant();
-            }
-            catch (DateTimeParseException notDay) {
-                throw new BadRequest(name + " must be an instant (2026-11-01T08:00:00Z) or a day (2026-11-01, UTC): got \"" + RequestGuard.echo(value) + "\"");
-            }
-        }
+        Instant instant = HistoryTrace.instantOrDay(value).orElseThrow(() -> new BadRequest(
+                name + " must be an instant (2026-11-01T08:00:00Z) or a day (2026-11-01, UTC): got \"" + RequestGuard.echo(value) + "\""));
         return Optional.of(Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build());
     }
 
