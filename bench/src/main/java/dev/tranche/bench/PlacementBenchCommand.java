@@ -69,6 +69,14 @@ public final class PlacementBenchCommand
     @Option(names = "--synthetic-lists", defaultValue = "3", description = "With --choose-fgd-weight: synthetic pod lists, each of the trace's size (default: ${DEFAULT-VALUE}).")
     int syntheticLists;
 
+    @Option(names = "--unallocated", description = {
+            "Also print where each policy left the cluster's free GPU after the last task (% of the cluster's GPU, mean",
+            "over seeds): on nodes whose free CPU or memory no GPU task fits in, and in GPUs by how much each has free."})
+    boolean unallocated;
+
+    /** Free-milli amounts listed one by one by --unallocated; the rest is summed. */
+    private static final int UNALLOCATED_LISTED = 8;
+
     /** Weights tried by --choose-fgd-weight. */
     private static final List<Double> FGD_WEIGHTS = List.of(0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0);
 
@@ -114,6 +122,9 @@ public final class PlacementBenchCommand
                         published == null ? "-" : String.format(Locale.ROOT, "%.2f", published.at100()),
                         published == null ? "-" : String.format(Locale.ROOT, "%.2f", published.at130()),
                         result.wallSeconds());
+                if (unallocated) {
+                    out.println(describe(result.unallocated()));
+                }
                 out.flush();
             }
         }
@@ -121,16 +132,52 @@ public final class PlacementBenchCommand
             List<String> objects = new ArrayList<>();
             for (PlacementBenchmark.Result result : results) {
                 Published published = comparable ? PUBLISHED.get(result.policy()) : null;
-                objects.add(String.format(Locale.ROOT, "{\"policy\": \"%s\", \"alloc_at_100\": %.2f, \"alloc_at_130\": %.2f, \"published_at_100\": %s, \"published_at_130\": %s, \"wall_seconds\": %.3f}",
+                objects.add(String.format(Locale.ROOT, "{\"policy\": \"%s\", \"alloc_at_100\": %.2f, \"alloc_at_130\": %.2f, \"published_at_100\": %s, \"published_at_130\": %s, \"wall_seconds\": %.3f, \"unallocated\": %s}",
                         result.policy(), result.allocAt100(), result.allocAt130(),
                         published == null ? "null" : String.format(Locale.ROOT, "%.2f", published.at100()),
                         published == null ? "null" : String.format(Locale.ROOT, "%.2f", published.at130()),
-                        result.wallSeconds()));
+                        result.wallSeconds(), json(result.unallocated())));
             }
             out.println("[" + String.join(",\n ", objects) + "]");
             out.flush();
         }
         return 0;
+    }
+
+    private static String describe(PlacementBenchmark.Unallocated unallocated)
+    {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                "  unallocated %.2f%%: %.2f on nodes whose free CPU/memory takes no GPU task; by milli free per GPU:",
+                unallocated.total(), unallocated.cpuBound()));
+        List<Map.Entry<Integer, Double>> largest = largestFirst(unallocated);
+        double rest = 0;
+        for (int i = 0; i < largest.size(); i++) {
+            if (i < UNALLOCATED_LISTED) {
+                line.append(String.format(Locale.ROOT, " %d: %.2f,", largest.get(i).getKey(), largest.get(i).getValue()));
+            }
+            else {
+                rest += largest.get(i).getValue();
+            }
+        }
+        line.append(String.format(Locale.ROOT, " other: %.2f", rest));
+        return line.toString();
+    }
+
+    private static List<Map.Entry<Integer, Double>> largestFirst(PlacementBenchmark.Unallocated unallocated)
+    {
+        List<Map.Entry<Integer, Double>> entries = new ArrayList<>(unallocated.byFreeMilli().entrySet());
+        entries.sort(Map.Entry.<Integer, Double>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+        return entries;
+    }
+
+    private static String json(PlacementBenchmark.Unallocated unallocated)
+    {
+        List<String> pairs = new ArrayList<>();
+        for (Map.Entry<Integer, Double> entry : largestFirst(unallocated)) {
+            pairs.add(String.format(Locale.ROOT, "\"%d\": %.4f", entry.getKey(), entry.getValue()));
+        }
+        return String.format(Locale.ROOT, "{\"total\": %.4f, \"cpu_bound\": %.4f, \"by_free_milli\": {%s}}",
+                unallocated.total(), unallocated.cpuBound(), String.join(", ", pairs));
     }
 
     private int chooseFgdWeight(PrintWriter out, List<Node> cluster, List<TraceTask> tasks, List<Long> seedList)

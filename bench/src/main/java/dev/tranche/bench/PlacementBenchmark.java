@@ -4,6 +4,7 @@ import dev.tranche.scheduler.core.model.Node;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.WorkloadShape;
 import dev.tranche.scheduler.core.placement.ClusterState;
+import dev.tranche.scheduler.core.placement.NodeShape;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.core.placement.PlacementPolicy;
 import dev.tranche.scheduler.core.placement.Placer;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 import static java.util.Objects.requireNonNull;
 
@@ -34,13 +36,35 @@ public final class PlacementBenchmark
      * @param curve mean allocation ratio (%) at arrived 0%, 5%, ... up to the tune; index i is arrived i*5%
      * @param placed mean number of tasks placed per seed
      * @param failed mean number of tasks that fit nowhere per seed
+     * @param unallocated where the cluster's free GPU was after the last task, mean over seeds
      */
-    public record Result(String policy, double allocAt100, double allocAt130, double wallSeconds, List<Double> curve, double placed, double failed)
+    public record Result(String policy, double allocAt100, double allocAt130, double wallSeconds, List<Double> curve, double placed, double failed,
+            Unallocated unallocated)
     {
         public Result
         {
             requireNonNull(policy, "policy is null");
             curve = List.copyOf(requireNonNull(curve, "curve is null"));
+            requireNonNull(unallocated, "unallocated is null");
+        }
+    }
+
+    /**
+     * The free GPU left after the last task, in % of the cluster's GPU: {@code cpuBound} on nodes whose free CPU
+     * or memory no GPU task of the trace fits in, the rest by how much a GPU has free ({@code byFreeMilli}: free
+     * milli of one GPU -> % of the cluster's GPU in GPUs with that much free). Says whether what is left is
+     * stranded by CPU, kept whole, or cut into pieces the workload's shapes cannot use.
+     */
+    public record Unallocated(double cpuBound, Map<Integer, Double> byFreeMilli)
+    {
+        public Unallocated
+        {
+            byFreeMilli = Map.copyOf(requireNonNull(byFreeMilli, "byFreeMilli is null"));
+        }
+
+        public double total()
+        {
+            return cpuBound + byFreeMilli.values().stream().mapToDouble(Double::doubleValue).sum();
         }
     }
 
@@ -81,6 +105,8 @@ public final class PlacementBenchmark
         double at130 = 0;
         double placed = 0;
         double failed = 0;
+        double cpuBound = 0;
+        Map<Integer, Double> byFreeMilli = new TreeMap<>();
         long start = System.nanoTime();
         for (long seed : seeds) {
             SeedRun run = runSeed(nodes, tasks, requests, policy, workload, tune, seed, points);
@@ -91,13 +117,15 @@ public final class PlacementBenchmark
             at130 += run.at(130) / seeds.size();
             placed += run.placed / (double) seeds.size();
             failed += run.failed / (double) seeds.size();
+            cpuBound += run.cpuBound / seeds.size();
+            run.byFreeMilli.forEach((milli, percent) -> byFreeMilli.merge(milli, percent / seeds.size(), Double::sum));
         }
         double wall = (System.nanoTime() - start) / 1e9;
         List<Double> curveList = new ArrayList<>();
         for (double value : curve) {
             curveList.add(value);
         }
-        return new Result(policy.name(), at100, at130, wall, curveList, placed, failed);
+        return new Result(policy.name(), at100, at130, wall, curveList, placed, failed, new Unallocated(cpuBound, byFreeMilli));
     }
 
     private static final class SeedRun
@@ -106,6 +134,8 @@ public final class PlacementBenchmark
         final List<double[]> samples = new ArrayList<>();
         int placed;
         int failed;
+        double cpuBound;
+        final Map<Integer, Double> byFreeMilli = new TreeMap<>();
 
         SeedRun(int points)
         {
@@ -122,6 +152,29 @@ public final class PlacementBenchmark
                 }
             }
             return value;
+        }
+    }
+
+    private static void recordUnallocated(SeedRun run, ClusterState state, List<ResourceRequest> requests, double capacity)
+    {
+        List<ResourceRequest> gpuTasks = requests.stream().filter(request -> !request.gpu().isNone()).distinct().toList();
+        for (int node = 0; node < state.nodeCount(); node++) {
+            NodeShape shape = state.shapeOf(node);
+            long free = shape.totalGpuFree();
+            if (free == 0) {
+                continue;
+            }
+            boolean hostFits = gpuTasks.stream().anyMatch(request -> request.cpuMilli() <= shape.cpuFree() && request.memoryMib() <= shape.memoryFree());
+            if (!hostFits) {
+                run.cpuBound += free * 100.0 / capacity;
+                continue;
+            }
+            for (int gpu = 0; gpu < shape.gpuCount(); gpu++) {
+                int gpuFree = shape.gpuFree(gpu);
+                if (gpuFree > 0) {
+                    run.byFreeMilli.merge(gpuFree, gpuFree * 100.0 / capacity, Double::sum);
+                }
+            }
         }
     }
 
@@ -192,6 +245,7 @@ public final class PlacementBenchmark
         while (nextPoint < points) {
             run.curve[nextPoint++] = finalAllocation;
         }
+        recordUnallocated(run, state, requests, capacity);
         return run;
     }
 }

@@ -57,6 +57,26 @@ class TestPlacementBenchmark
         }
     }
 
+    @Test
+    void unallocatedAccountsForEveryFreeGpu()
+    {
+        // n2's CPU is too small for any GPU task: its GPUs can only be stranded
+        List<Node> nodes = List.of(NODES.get(0), NODES.get(1), Node.of("n2", 1_000, 131_072, 2, "T4", 15_360));
+        // one GPU at most per task: the arrived workload never passes the tune, so the curve ends at the final state
+        List<TraceTask> tasks = TASKS.stream().filter(task -> task.numGpu() <= 1).toList();
+        for (String policy : PlacementPolicies.names()) {
+            PlacementBenchmark.Result result = PlacementBenchmark.run(nodes, tasks, policy, 1.3, List.of(3L, 4L));
+            double finalAllocation = result.curve().get(result.curve().size() - 1);
+            assertThat(result.unallocated().total() + finalAllocation).as(policy).isCloseTo(100.0, within(1e-6));
+            // n2 holds 2 of the cluster's 8 GPUs and nothing ever lands there
+            assertThat(result.unallocated().cpuBound()).as(policy).isCloseTo(25.0, within(1e-6));
+            result.unallocated().byFreeMilli().forEach((milli, percent) -> {
+                assertThat(milli).as(policy).isBetween(1, 1000);
+                assertThat(percent).as(policy).isPositive();
+            });
+        }
+    }
+
     /** The published protocol on the real trace, few seeds: best-fit and the peer policies land near their published figures. */
     @Test
     void openbTraceReproducesThePublishedBestFit()
