@@ -27,6 +27,7 @@ import dev.tranche.scheduler.experiment.ExperimentStore;
 import dev.tranche.scheduler.security.Callers;
 import dev.tranche.scheduler.security.Principal;
 import dev.tranche.scheduler.wire.ExperimentSpecs;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -44,6 +45,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -55,6 +58,10 @@ public final class ExperimentGrpcService
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final int WATCH_QUEUE = 10_000;
     private static final int EXPORT_PAGE = 500;
+    /** History exports running at once; past it the next is refused (each holds a stream, and a temporary file behind the HTTP route). */
+    static final int MAX_CONCURRENT_EXPORTS = 4;
+    /** Watches open at once per token: each holds a subscription and a queue of up to WATCH_QUEUE events. */
+    static final int MAX_WATCHES_PER_CALLER = 64;
     private static final String PAGE_TOKEN_PREFIX = "before:";
     private static final Set<ExperimentState> ACTIVE_STATES = EnumSet.of(ExperimentState.PENDING, ExperimentState.SCHEDULED,
             ExperimentState.RUNNING, ExperimentState.PREEMPTED);
@@ -65,6 +72,8 @@ public final class ExperimentGrpcService
     private final Executor watchExecutor;
     private final WorkerLogs logs;
     private final Set<WatchStream<ExperimentEvent>> openWatches = ConcurrentHashMap.newKeySet();
+    private final Semaphore exportSlots = new Semaphore(MAX_CONCURRENT_EXPORTS);
+    private final OpenStreams watchesPerCaller = new OpenStreams(MAX_WATCHES_PER_CALLER);
 
     public ExperimentGrpcService(ExperimentManager experiments, MetricsStore metrics, ExperimentEventBus events, Executor watchExecutor, WorkerLogs logs)
     {
@@ -145,6 +154,19 @@ public final class ExperimentGrpcService
             observer.onError(GrpcErrors.toStatus(e));
             return;
         }
+        if (!exportSlots.tryAcquire()) {
+            observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + MAX_CONCURRENT_EXPORTS
+                    + " history exports run at once on this server; try again when one has finished").asRuntimeException());
+            return;
+        }
+        // given back once, whichever comes first: the last page sent, a failure, or the client gone
+        AtomicBoolean slotHeld = new AtomicBoolean(true);
+        Runnable releaseSlot = () -> {
+            if (slotHeld.compareAndSet(true, false)) {
+                exportSlots.release();
+            }
+        };
+        call.setOnCancelHandler(releaseSlot);
         // a page at a time, and only while the client keeps up: an export of years of history holds one page in memory
         Runnable pump = new Runnable()
         {
@@ -163,6 +185,7 @@ public final class ExperimentGrpcService
                         }
                         if (page.size() < EXPORT_PAGE) {
                             done = true;
+                            releaseSlot.run();
                             call.onCompleted();
                         }
                     }
@@ -170,6 +193,7 @@ public final class ExperimentGrpcService
                 catch (RuntimeException e) {
                     if (!done) {
                         done = true;
+                        releaseSlot.run();
                         call.onError(GrpcErrors.toStatus(e));
                     }
                 }
@@ -206,7 +230,16 @@ public final class ExperimentGrpcService
             observer.onError(GrpcErrors.toStatus(e));
             return;
         }
-        WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE, openWatches::remove);
+        String key = caller.rateKey();
+        if (!watchesPerCaller.tryOpen(key)) {
+            observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + MAX_WATCHES_PER_CALLER
+                    + " watches may be open at once with one token; close one (each dashboard tab holds one) and watch again").asRuntimeException());
+            return;
+        }
+        WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE, finished -> {
+            openWatches.remove(finished);
+            watchesPerCaller.close(key);
+        });
         openWatches.add(stream);
         if (!request.getId().isEmpty()) {
             watchOne(request.getId(), call, stream);
@@ -248,10 +281,8 @@ public final class ExperimentGrpcService
                         }
                     }
                 });
-        call.setOnCancelHandler(() -> {
-            subscription.close();
-            stream.cancelled();
-        });
+        stream.onFinish(subscription::close);
+        call.setOnCancelHandler(stream::cancelled);
         if (skipCurrent) {
             synchronized (lock) {
                 live[0] = true;
@@ -300,10 +331,8 @@ public final class ExperimentGrpcService
                         }
                     }
                 });
-        call.setOnCancelHandler(() -> {
-            subscription.close();
-            stream.cancelled();
-        });
+        stream.onFinish(subscription::close);
+        call.setOnCancelHandler(stream::cancelled);
         synchronized (lock) {
             ExperimentRecord record;
             try {

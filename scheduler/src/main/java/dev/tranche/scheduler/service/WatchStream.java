@@ -4,6 +4,8 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -25,6 +27,8 @@ final class WatchStream<T>
     private boolean draining;
     private boolean completeWhenDrained;
     private boolean finished;
+    private boolean reported;
+    private final List<Runnable> finishActions = new ArrayList<>();
     private Status failure;
 
     WatchStream(ServerCallStreamObserver<T> call, Executor executor, int capacity, Consumer<WatchStream<T>> onFinished)
@@ -80,7 +84,40 @@ final class WatchStream<T>
             finished = true;
             queue.clear();
         }
+        reportFinished();
+    }
+
+    /**
+     * Runs the action once the stream has ended, however it ended (completed, failed, or the client
+     * gone); at once if it has. A stream the server ends gets no cancel callback from gRPC, so what
+     * feeds it (a subscription) is closed here rather than only in the cancel handler.
+     */
+    void onFinish(Runnable action)
+    {
+        requireNonNull(action, "action is null");
+        synchronized (lock) {
+            if (!reported) {
+                finishActions.add(action);
+                return;
+            }
+        }
+        action.run();
+    }
+
+    /** Once per stream, whichever way it ended first. */
+    private void reportFinished()
+    {
+        List<Runnable> actions;
+        synchronized (lock) {
+            if (reported) {
+                return;
+            }
+            reported = true;
+            actions = List.copyOf(finishActions);
+            finishActions.clear();
+        }
         onFinished.accept(this);
+        actions.forEach(Runnable::run);
     }
 
     private void scheduleDrain()
@@ -123,12 +160,12 @@ final class WatchStream<T>
             try {
                 if (error != null) {
                     call.onError(error.asRuntimeException());
-                    onFinished.accept(this);
+                    reportFinished();
                     return;
                 }
                 if (done) {
                     call.onCompleted();
-                    onFinished.accept(this);
+                    reportFinished();
                     return;
                 }
                 if (next == null) {

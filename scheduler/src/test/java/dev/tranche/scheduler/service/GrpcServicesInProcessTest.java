@@ -4,10 +4,14 @@ import dev.tranche.proto.v1.AdminServiceGrpc;
 import dev.tranche.proto.v1.CreateProjectRequest;
 import dev.tranche.proto.v1.Experiment;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
+import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.ExperimentState;
+import dev.tranche.proto.v1.ExportHistoryRequest;
+import dev.tranche.proto.v1.HistoryJob;
 import dev.tranche.proto.v1.GetExperimentRequest;
 import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.SubmitExperimentRequest;
+import dev.tranche.proto.v1.WatchExperimentsRequest;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.experiment.DatasetRoots;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
@@ -45,7 +49,10 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,11 +61,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -78,6 +88,7 @@ class GrpcServicesInProcessTest
     private final List<AutoCloseable> parts = new java.util.ArrayList<>();
     private ManagedChannel channel;
     private String adminToken;
+    private TokenService tokens;
 
     @BeforeEach
     void serve()
@@ -92,7 +103,7 @@ class GrpcServicesInProcessTest
         ProjectManager projects = new ProjectManager(new ProjectRepository(dataSource));
         WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(dataSource).secret(WorkerCredentials.SECRET_NAME));
         AuditLog audit = track(new AuditLog(new AuditRepository(dataSource), 100));
-        TokenService tokens = new TokenService(new TokenRepository(dataSource), new TokenSecrets(), credentials, projects::exists, clock);
+        tokens = new TokenService(new TokenRepository(dataSource), new TokenSecrets(), credentials, projects::exists, clock);
         FailedAuthentications failures = track(new FailedAuthentications(100, 2, audit, clock, System::nanoTime));
         AuthInterceptor auth = new AuthInterceptor(AccessPolicy.standard(), tokens, new RateLimiter(1000, 2000, System::nanoTime), audit, failures, clock);
         ExecutorService watches = Executors.newCachedThreadPool();
@@ -147,6 +158,133 @@ class GrpcServicesInProcessTest
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
         assertThat(HealthGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken)).check(HealthCheckRequest.getDefaultInstance()).getStatus())
                 .isEqualTo(ServingStatus.SERVING);
+    }
+
+    /**
+     * Each export holds a stream, a temporary file behind the HTTP route and database pages while it
+     * runs; a caller who opens exports and never reads them must not take the server's threads, so
+     * a few run at once and the next is refused with why, until one ends (here: its client leaves).
+     */
+    @Test
+    void historyExportsRunAFewAtOnceAndASlotFreesWhenItsClientLeaves()
+    {
+        var reader = ExperimentServiceGrpc.newStub(channel).withInterceptors(bearer(adminToken));
+        List<ClientCallStreamObserver<ExportHistoryRequest>> stalled = new java.util.ArrayList<>();
+        for (int i = 0; i < ExperimentGrpcService.MAX_CONCURRENT_EXPORTS; i++) {
+            // reads nothing: the export waits for the client and keeps its slot
+            reader.exportHistory(ExportHistoryRequest.getDefaultInstance(), new ClientResponseObserver<ExportHistoryRequest, HistoryJob>()
+            {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<ExportHistoryRequest> call)
+                {
+                    call.disableAutoRequestWithInitial(0);
+                    stalled.add(call);
+                }
+
+                @Override
+                public void onNext(HistoryJob job) {}
+
+                @Override
+                public void onError(Throwable t) {}
+
+                @Override
+                public void onCompleted() {}
+            });
+        }
+        var admin = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThatThrownBy(() -> admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext())
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                    assertThat(e.getStatus().getDescription()).isEqualTo("at most " + ExperimentGrpcService.MAX_CONCURRENT_EXPORTS
+                            + " history exports run at once on this server; try again when one has finished");
+                }));
+
+        stalled.get(0).cancel("the client left", null);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Iterator<HistoryJob> jobs = admin.exportHistory(ExportHistoryRequest.getDefaultInstance());
+            assertThat(jobs.hasNext()).isFalse();
+        });
+        // an export that ended gave its slot back: the next runs too
+        assertThat(admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext()).isFalse();
+        stalled.forEach(call -> call.cancel("done", null));
+    }
+
+    /**
+     * Each watch holds a subscription and a queue of events; one token may hold a bounded number at
+     * once (another token is not affected), and a watch that ends gives its place back.
+     */
+    @Test
+    void oneTokenHoldsABoundedNumberOfWatchesAndAnEndedWatchGivesItsPlaceBack()
+    {
+        String project = "watched-" + UUID.randomUUID().toString().substring(0, 8);
+        AdminServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .createProject(CreateProjectRequest.newBuilder().setProject(Project.newBuilder().setName(project)).build());
+        String id = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .submit(SubmitExperimentRequest.newBuilder().setSpec(Specs.named("watched", project)).build()).getExperiment().getId();
+        WatchExperimentsRequest changesOnly = WatchExperimentsRequest.newBuilder().setProject(project).setSkipCurrent(true).build();
+        WatchExperimentsRequest one = WatchExperimentsRequest.newBuilder().setId(id).build();
+
+        List<Watch> open = new java.util.ArrayList<>();
+        for (int i = 0; i < ExperimentGrpcService.MAX_WATCHES_PER_CALLER; i++) {
+            open.add(watch(adminToken, changesOnly));
+        }
+        Watch refused = watch(adminToken, one);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> refused.error.get() != null);
+        Status status = Status.fromThrowable(refused.error.get());
+        assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(status.getDescription()).isEqualTo("at most " + ExperimentGrpcService.MAX_WATCHES_PER_CALLER
+                + " watches may be open at once with one token; close one (each dashboard tab holds one) and watch again");
+        assertThat(open).allSatisfy(watch -> assertThat(watch.error.get()).isNull());
+
+        String otherToken = tokens.issue("test", "other-" + UUID.randomUUID(), Role.ADMIN, List.of(), Optional.empty()).secret();
+        Watch other = watch(otherToken, one);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !other.events.isEmpty());
+        assertThat(other.events.get(0).getExperiment().getId()).isEqualTo(id);
+
+        open.get(0).call.cancel("the tab closed", null);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Watch again = watch(adminToken, one);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !again.events.isEmpty() || again.error.get() != null);
+            assertThat(again.error.get()).isNull();
+            assertThat(again.events.get(0).getExperiment().getId()).isEqualTo(id);
+            again.call.cancel("done", null);
+        });
+        open.forEach(watch -> watch.call.cancel("done", null));
+        other.call.cancel("done", null);
+    }
+
+    /** An open watch as its client sees it. */
+    private record Watch(ClientCallStreamObserver<WatchExperimentsRequest> call, List<ExperimentEvent> events, AtomicReference<Throwable> error) {}
+
+    private Watch watch(String token, WatchExperimentsRequest request)
+    {
+        List<ExperimentEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        AtomicReference<ClientCallStreamObserver<WatchExperimentsRequest>> call = new AtomicReference<>();
+        ExperimentServiceGrpc.newStub(channel).withInterceptors(bearer(token)).watch(request, new ClientResponseObserver<WatchExperimentsRequest, ExperimentEvent>()
+        {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<WatchExperimentsRequest> requestStream)
+            {
+                call.set(requestStream);
+            }
+
+            @Override
+            public void onNext(ExperimentEvent event)
+            {
+                events.add(event);
+            }
+
+            @Override
+            public void onError(Throwable t)
+            {
+                error.set(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        return new Watch(call.get(), events, error);
     }
 
     private <T extends AutoCloseable> T track(T part)

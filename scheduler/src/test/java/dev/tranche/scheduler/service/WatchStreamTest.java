@@ -66,6 +66,47 @@ final class WatchStreamTest
         assertThat(finished).hasValue(1);
     }
 
+    /** What feeds a stream is let go however the stream ends, once: gRPC tells a cancel, not a stream the server failed. */
+    @Test
+    void finishActionsRunOnceWhenTheServerFailsTheStreamAndNotAgainOnALateCancel()
+    {
+        FakeCall call = new FakeCall();
+        AtomicInteger finished = new AtomicInteger();
+        AtomicInteger released = new AtomicInteger();
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 2, s -> finished.incrementAndGet());
+        stream.onFinish(released::incrementAndGet);
+        call.ready = false;
+        stream.send("event-0");
+        stream.send("event-1");
+        assertThat(released).hasValue(0);
+        // the third overflows: the stream fails at once, ready or not
+        stream.send("event-2");
+        assertThat(call.error).isNotNull();
+        assertThat(released).hasValue(1);
+        stream.cancelled();
+        assertThat(released).hasValue(1);
+        assertThat(finished).hasValue(1);
+        // added after the end: runs at once
+        stream.onFinish(released::incrementAndGet);
+        assertThat(released).hasValue(2);
+    }
+
+    @Test
+    void finishActionsRunOnceWhenTheClientCancelsAndTheCallThenRefusesASend()
+    {
+        FakeCall call = new FakeCall();
+        AtomicInteger finished = new AtomicInteger();
+        AtomicInteger released = new AtomicInteger();
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 10, s -> finished.incrementAndGet());
+        stream.onFinish(released::incrementAndGet);
+        call.error = new StatusRuntimeException(Status.CANCELLED);
+        // the send meets a closed call (the cancel raced it), then the cancel handler runs
+        stream.send("a");
+        stream.cancelled();
+        assertThat(released).hasValue(1);
+        assertThat(finished).hasValue(1);
+    }
+
     private static final class FakeCall
             extends ServerCallStreamObserver<String>
     {
