@@ -31,8 +31,13 @@ public final class ScaleBenchCommand
     @Option(names = "--arrivals", defaultValue = "1000", description = "Submissions (and completions) per second in the steady phase (default: ${DEFAULT-VALUE}).")
     int arrivals;
 
-    @Option(names = "--steady-cycles", defaultValue = "30", description = "One-second cycles measured in the steady phase (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steady-cycles", defaultValue = "300", description = "One-second cycles measured in the steady phase (default: ${DEFAULT-VALUE}; enough that the p99 takes in the garbage collections).")
     int steadyCycles;
+
+    @Option(names = "--steady-warmup", defaultValue = "300", description = {
+            "Steady cycles run before the measured ones, untimed, as in a server that has been up a while (default: ${DEFAULT-VALUE});",
+            "the first --steady-cycles after the drain are reported beside."})
+    int steadyWarmup;
 
     @Option(names = "--policy", defaultValue = "fgd", description = "Placement policy (default: ${DEFAULT-VALUE}).")
     String policy;
@@ -72,13 +77,14 @@ public final class ScaleBenchCommand
         if (!PlacementPolicies.names().contains(policy)) {
             throw new ParameterException(spec.commandLine(), "--policy must be one of " + String.join(", ", PlacementPolicies.names()) + ": got " + policy);
         }
-        if (nodes < 1 || nodes > 100_000 || pending < 0 || pending > 1_000_000 || arrivals < 0 || steadyCycles < 0 || steadyCycles > 3600) {
-            throw new ParameterException(spec.commandLine(), "need 1..100000 nodes, 0..1000000 pending, arrivals >= 0 and 0..3600 steady cycles");
+        if (nodes < 1 || nodes > 100_000 || pending < 0 || pending > 1_000_000 || arrivals < 0 || steadyCycles < 0 || steadyCycles > 3600
+                || steadyWarmup < 0 || steadyWarmup > 100_000) {
+            throw new ParameterException(spec.commandLine(), "need 1..100000 nodes, 0..1000000 pending, arrivals >= 0, 0..3600 steady cycles and 0..100000 warm-up cycles");
         }
         if (reclaimNodes < 0 || reclaimRepetitions < 1 || reclaimWarmup < 0 || reclaimWarmup > 1_000_000) {
             throw new ParameterException(spec.commandLine(), "need --reclaim-nodes >= 0, --reclaim-repetitions >= 1 and --reclaim-warmup 0..1000000");
         }
-        ScaleBenchmark.Result result = ScaleBenchmark.run(nodes, pending, arrivals, steadyCycles, policy, seed, lineWindow);
+        ScaleBenchmark.Result result = ScaleBenchmark.run(nodes, pending, arrivals, steadyCycles, steadyWarmup, policy, seed, lineWindow);
         ScaleBenchmark.ReclaimResult reclaim = reclaimNodes > 0 ? ScaleBenchmark.reclaim(reclaimNodes, reclaimRunning, reclaimRepetitions, reclaimWarmup, seed) : null;
         PrintWriter out = spec.commandLine().getOut();
         if (output.equals("json")) {
@@ -86,11 +92,13 @@ public final class ScaleBenchCommand
                             + "\"decisions_per_second\": %.0f, \"steady_cycles\": %d, \"steady_pending_at_start\": %d, \"steady_pending_mean\": %.0f, "
                             + "\"steady_placed_per_cycle\": %.1f, \"steady_placements_per_second\": %.0f, "
                             + "\"cycle_p50_ms\": %.2f, \"cycle_p99_ms\": %.2f, \"cycle_max_ms\": %.2f, \"cycle_cpu_p50_ms\": %.2f, "
-                            + "\"drain_cycles\": %d, \"steady_considered_mean\": %.0f, \"lines\": %d%s}%n",
+                            + "\"drain_cycles\": %d, \"steady_considered_mean\": %.0f, \"lines\": %d, \"steady_warmup\": %d, "
+                            + "\"first_cycles_p50_ms\": %.2f, \"first_cycles_p99_ms\": %.2f%s}%n",
                     result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond(),
                     result.steadyCycles(), result.steadyPendingAtStart(), result.steadyPendingMean(), result.steadyPlacedPerCycle(), result.steadyPlacementsPerSecond(),
                     result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(),
                     result.drainCycles(), result.steadyConsideredMean(), result.lines(),
+                    result.steadyWarmup(), result.firstCycleP50Millis(), result.firstCycleP99Millis(),
                     reclaim == null ? "" : String.format(Locale.ROOT, ", \"reclaim_nodes\": %d, \"reclaim_running\": %d, \"reclaim_cold_p50_ms\": %.2f, "
                                     + "\"reclaim_cold_p99_ms\": %.2f, \"reclaim_cold_cpu_p50_ms\": %.2f, \"reclaim_warm_p50_ms\": %.2f, \"reclaim_victims\": %d, "
                                     + "\"reclaim_warmup\": %d, \"reclaim_first_cycles_p50_ms\": %.2f, \"reclaim_first_cycles_p99_ms\": %.2f",
@@ -100,11 +108,13 @@ public final class ScaleBenchCommand
         else {
             out.printf(Locale.ROOT, "drain: %d nodes x 8 GPUs, %d pending -> %d placed in %d cycles, %.2f s: %.0f placements/s (%.0f decisions/s, refusals included)%n",
                     result.nodes(), result.pending(), result.placed(), result.drainCycles(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond());
-            out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions, full backlog kept (%d queued at start, %.0f per cycle on average, "
+            out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions after %d more, full backlog kept (%d queued at start, %.0f per cycle on average, "
                             + "in %d lines; a cycle considered %.0f):%n"
-                            + "        cycle p50 %.1f ms, p99 %.1f ms, max %.1f ms (CPU p50 %.1f ms); %.1f placed per cycle%n",
-                    result.steadyCycles(), arrivals, result.steadyPendingAtStart(), result.steadyPendingMean(), result.lines(), result.steadyConsideredMean(),
-                    result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(), result.steadyPlacedPerCycle());
+                            + "        cycle p50 %.1f ms, p99 %.1f ms, max %.1f ms (CPU p50 %.1f ms); %.1f placed per cycle%n"
+                            + "        the first %d after the drain: p50 %.1f ms, p99 %.1f ms%n",
+                    result.steadyCycles(), arrivals, result.steadyWarmup(), result.steadyPendingAtStart(), result.steadyPendingMean(), result.lines(), result.steadyConsideredMean(),
+                    result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(), result.steadyPlacedPerCycle(),
+                    result.steadyCycles(), result.firstCycleP50Millis(), result.firstCycleP99Millis());
             if (reclaim != null) {
                 out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: cold cycle p50 %.2f ms, p99 %.2f ms after %d cold cycles "
                                 + "(the first %d after the start: p50 %.2f ms, p99 %.2f ms; warm rerun of one snapshot %.2f ms), %d victims, placed: %s%n",

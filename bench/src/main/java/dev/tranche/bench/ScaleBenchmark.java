@@ -75,13 +75,16 @@ public final class ScaleBenchmark
             double steadyPlacementsPerSecond,
             int drainCycles,
             double steadyConsideredMean,
-            int lines) {}
+            int lines,
+            int steadyWarmup,
+            double firstCycleP50Millis,
+            double firstCycleP99Millis) {}
 
     private ScaleBenchmark() {}
 
     public static Result run(int nodes, int pending, int submissionsPerSecond, int steadyCycles, String policyName, long seed)
     {
-        return run(nodes, pending, submissionsPerSecond, steadyCycles, policyName, seed, DEFAULT_LINE_WINDOW);
+        return run(nodes, pending, submissionsPerSecond, steadyCycles, 0, policyName, seed, DEFAULT_LINE_WINDOW);
     }
 
     /** The line window of the server's scheduling loop (SchedulingSettings): the benchmark measures the cycle the server runs. */
@@ -92,12 +95,14 @@ public final class ScaleBenchmark
      * As the server does it: the backlog is kept in a {@link PendingQueue} and every cycle is given its
      * window ({@code lineWindow} experiments of each line at first). Timed per cycle: adding that
      * cycle's arrivals to the queue, taking the window, {@link SchedulingCycle#run}, and removing what
-     * was placed; making the snapshot's other parts is the caller's cost.
+     * was placed; making the snapshot's other parts is the caller's cost. {@code steadyWarmup} steady
+     * cycles run first, untimed, as in a server that has been up a while; the first
+     * {@code steadyCycles} steady cycles after the drain are timed apart as well.
      */
-    public static Result run(int nodes, int pending, int submissionsPerSecond, int steadyCycles, String policyName, long seed, int lineWindow)
+    public static Result run(int nodes, int pending, int submissionsPerSecond, int steadyCycles, int steadyWarmup, String policyName, long seed, int lineWindow)
     {
         requireNonNull(policyName, "policyName is null");
-        if (nodes < 1 || pending < 0 || submissionsPerSecond < 0 || steadyCycles < 0 || lineWindow < 1) {
+        if (nodes < 1 || pending < 0 || submissionsPerSecond < 0 || steadyCycles < 0 || steadyWarmup < 0 || lineWindow < 1) {
             throw new IllegalArgumentException("nodes and the line window must be >= 1 and the counts >= 0");
         }
         SplittableRandom random = new SplittableRandom(seed);
@@ -148,7 +153,10 @@ public final class ScaleBenchmark
         double steadyCycleSeconds = 0;
         double[] latencies = new double[steadyCycles];
         double[] cpuLatencies = new double[steadyCycles];
-        for (int c = 0; c < steadyCycles; c++) {
+        // the first cycles after the drain, timed apart: the JIT still compiling and the heap still
+        // growing into memory the process has never touched (each first touch is a page fault)
+        double[] firstLatencies = new double[steadyCycles];
+        for (int c = 0, total = steadyWarmup + steadyCycles; c < total; c++) {
             List<String> ids = new ArrayList<>(running.keySet());
             for (int k = 0; k < submissionsPerSecond && !ids.isEmpty(); k++) {
                 running.remove(ids.remove(random.nextInt(ids.size())));
@@ -162,23 +170,35 @@ public final class ScaleBenchmark
             for (PendingExperiment arrival : arrivals) {
                 queue.put(arrival, c + 1);
             }
-            pendingSum += queue.size();
+            if (c >= steadyWarmup) {
+                pendingSum += queue.size();
+            }
             Step step = step(cycle, queue, cluster, quotas, running, c + 1, startSequence);
-            latencies[c] = (System.nanoTime() - cycleStart) / 1e6;
-            cpuLatencies[c] = (threads.getCurrentThreadCpuTime() - cycleCpuStart) / 1e6;
+            double millis = (System.nanoTime() - cycleStart) / 1e6;
+            double cpuMillis = (threads.getCurrentThreadCpuTime() - cycleCpuStart) / 1e6;
             startSequence += step.placed();
+            if (c < steadyCycles) {
+                firstLatencies[c] = millis;
+            }
+            if (c < steadyWarmup) {
+                continue;
+            }
+            int m = c - steadyWarmup;
+            latencies[m] = millis;
+            cpuLatencies[m] = cpuMillis;
             steadyPlaced += step.placed();
             consideredSum += step.considered();
-            steadyCycleSeconds += latencies[c] / 1e3;
+            steadyCycleSeconds += millis / 1e3;
         }
         Arrays.sort(latencies);
         Arrays.sort(cpuLatencies);
+        Arrays.sort(firstLatencies);
         return new Result(nodes, pending, placed, drainSeconds, drainCpuSeconds,
                 decided / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
                 steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1], percentile(cpuLatencies, 0.50),
                 pendingAtStart, steadyCycles == 0 ? 0 : pendingSum / (double) steadyCycles, steadyCycles == 0 ? 0 : steadyPlaced / (double) steadyCycles,
                 steadyPlaced / Math.max(steadyCycleSeconds, 1e-9), drainCycles, steadyCycles == 0 ? 0 : consideredSum / (double) steadyCycles,
-                queue.lineCount());
+                queue.lineCount(), steadyWarmup, percentile(firstLatencies, 0.50), percentile(firstLatencies, 0.99));
     }
 
     private record Step(int placed, int considered) {}

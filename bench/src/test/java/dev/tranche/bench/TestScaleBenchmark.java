@@ -30,6 +30,22 @@ class TestScaleBenchmark
         assertThat(result.steadyPendingMean()).isGreaterThanOrEqualTo(result.steadyPendingAtStart());
     }
 
+    /** Steady cycles measured after a warm-up, the first ones after the drain reported beside; with none, they are the measured ones. */
+    @Test
+    void steadyCyclesAreMeasuredAfterTheirWarmUp()
+    {
+        ScaleBenchmark.Result warmed = ScaleBenchmark.run(20, 300, 10, 4, 6, "fgd", 42, ScaleBenchmark.DEFAULT_LINE_WINDOW);
+        assertThat(warmed.steadyWarmup()).isEqualTo(6);
+        assertThat(warmed.steadyCycles()).isEqualTo(4);
+        assertThat(warmed.firstCycleP99Millis()).isGreaterThanOrEqualTo(warmed.firstCycleP50Millis()).isPositive();
+        // the drain is the same whatever comes after it
+        assertThat(warmed.placed()).isEqualTo(ScaleBenchmark.run(20, 300, 10, 4, "fgd", 42).placed());
+
+        ScaleBenchmark.Result cold = ScaleBenchmark.run(20, 300, 10, 4, 0, "fgd", 42, ScaleBenchmark.DEFAULT_LINE_WINDOW);
+        assertThat(cold.firstCycleP50Millis()).isEqualTo(cold.cycleP50Millis());
+        assertThat(cold.firstCycleP99Millis()).isEqualTo(cold.cycleP99Millis());
+    }
+
     @Test
     void reclaimEvictsTwoWholeNodesWorthOfBorrowers()
     {
