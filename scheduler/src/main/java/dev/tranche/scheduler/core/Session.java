@@ -69,7 +69,9 @@ final class Session
     // reads their resolved rows from there
     private final CycleMemo.Table runningTable;
     // identity maps sized for the snapshot up front: a long backlog would otherwise rehash them every cycle
-    private final IdentityHashMap<RunningAllocation, Integer> borrowableIndex;
+    // filled with the borrowable list, sized for it: a steady cycle of ~50,000 running experiments
+    // often borrows nothing, and a map sized for all of them was a megabyte of garbage per cycle
+    private IdentityHashMap<RunningAllocation, Integer> borrowableIndex = new IdentityHashMap<>(0);
     private final IdentityHashMap<RunningAllocation, Long> runningRank;
     private final Set<String> evicted = new HashSet<>();
     // victimCandidates' answers by filter keys, for one pool and filter list while nothing is evicted
@@ -162,8 +164,8 @@ final class Session
     {
         this.snapshot = snapshot;
         this.options = options;
-        this.borrowableIndex = new IdentityHashMap<>(snapshot.running().size());
-        this.runningRank = new IdentityHashMap<>(snapshot.running().size());
+        // grows as ranks are asked for (often few or none); presized for every running experiment it cost a megabyte a cycle
+        this.runningRank = new IdentityHashMap<>(Math.min(snapshot.running().size(), 1024));
         this.shapes = new IdentityHashMap<>(snapshot.pending().size());
         this.ordering = ordering;
         this.state = memo.emptyCluster(snapshot.nodes(), policy.needsTaskKinds());
@@ -376,6 +378,11 @@ final class Session
             for (int i = 0; i < running.size(); i++) {
                 if (runningTable.preemptible[i] && !protectedAt[i]) {
                     candidates.add(running.get(i));
+                }
+            }
+            borrowableIndex = new IdentityHashMap<>(candidates.size());
+            for (int i = 0; i < running.size(); i++) {
+                if (runningTable.preemptible[i] && !protectedAt[i]) {
                     borrowableIndex.put(running.get(i), i);
                 }
             }

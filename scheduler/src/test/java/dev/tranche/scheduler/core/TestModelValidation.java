@@ -74,4 +74,22 @@ class TestModelValidation
         assertThatThrownBy(() -> new ClusterSnapshot(List.of(node("n1", 1)), List.of(), List.of(), List.of(job, job)))
                 .hasMessage("experiment e appears twice in the snapshot");
     }
+
+    /** Ids whose hashes collide ("Aa" and "BB" hash alike) are told apart; a duplicate deep in a large backlog is found. */
+    @Test
+    void snapshotsTellCollidingIdsApartAndFindADuplicateAnywhere()
+    {
+        List<PendingExperiment> backlog = new java.util.ArrayList<>();
+        for (String prefix : List.of("Aa", "BB")) {
+            for (int i = 0; i < 5_000; i++) {
+                backlog.add(new PendingExperiment(prefix + i, "p", 0, true, 1, gpus(GpuRequest.whole(1)), 0, 0));
+            }
+        }
+        assertThat(new ClusterSnapshot(List.of(node("n1", 1)), List.of(), List.of(), backlog).pending()).hasSize(10_000);
+        backlog.add(new PendingExperiment("BB4321", "p", 0, true, 1, gpus(GpuRequest.whole(1)), 0, 0));
+        assertThatThrownBy(() -> new ClusterSnapshot(List.of(node("n1", 1)), List.of(), List.of(), backlog))
+                .hasMessage("experiment BB4321 appears twice in the snapshot");
+        assertThatThrownBy(() -> new ClusterSnapshot(List.of(node("n1", 1)), List.of(ProjectQuota.of("p", 0), ProjectQuota.of("p", 1)), List.of(), List.of()))
+                .hasMessage("project quota p appears twice in the snapshot");
+    }
 }

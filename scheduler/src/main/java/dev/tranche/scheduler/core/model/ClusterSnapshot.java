@@ -1,8 +1,6 @@
 package dev.tranche.scheduler.core.model;
 
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
 
@@ -35,21 +33,49 @@ public record ClusterSnapshot(
         workload = List.copyOf(requireNonNull(workload, "workload is null"));
         requireNonNull(history, "history is null");
         backlog = List.copyOf(requireNonNull(backlog, "backlog is null"));
-        unique(nodes.stream().map(Node::name).toList(), "node");
-        unique(quotas.stream().map(ProjectQuota::project).toList(), "project quota");
-        unique(departments.stream().map(DepartmentQuota::department).toList(), "department");
-        // sized up front: a large snapshot would otherwise rehash this set a dozen times
-        Set<String> ids = new HashSet<>((int) ((running.size() + pending.size()) / 0.75f) + 1);
+        // checked every cycle, over ~10,000 nodes and ~50,000 experiments: open-addressing tables of the
+        // names themselves, with no entry objects, since a hash set's were a fifth of a cycle's garbage
+        String[] names = table(nodes.size());
+        for (Node node : nodes) {
+            requireFirst(names, node.name(), "node");
+        }
+        names = table(quotas.size());
+        for (ProjectQuota quota : quotas) {
+            requireFirst(names, quota.project(), "project quota");
+        }
+        names = table(departments.size());
+        for (DepartmentQuota department : departments) {
+            requireFirst(names, department.department(), "department");
+        }
+        String[] ids = table(running.size() + pending.size());
         for (RunningAllocation allocation : running) {
-            if (!ids.add(allocation.experimentId())) {
-                throw new IllegalArgumentException("experiment " + allocation.experimentId() + " appears twice in the snapshot");
-            }
+            requireFirst(ids, allocation.experimentId(), "experiment");
         }
         for (PendingExperiment experiment : pending) {
-            if (!ids.add(experiment.id())) {
-                throw new IllegalArgumentException("experiment " + experiment.id() + " appears twice in the snapshot");
-            }
+            requireFirst(ids, experiment.id(), "experiment");
         }
+    }
+
+    /** A table for {@code entries} names: a power of two in size, at most half full. */
+    private static String[] table(int entries)
+    {
+        return new String[Integer.highestOneBit(Math.max(1, entries) * 2) * 2];
+    }
+
+    /** Adds {@code id} to the table; it must not be there yet. */
+    private static void requireFirst(String[] table, String id, String what)
+    {
+        int mask = table.length - 1;
+        // spread the hash's high bits down, as HashMap does
+        int hash = id.hashCode();
+        int slot = (hash ^ (hash >>> 16)) & mask;
+        while (table[slot] != null) {
+            if (table[slot].equals(id)) {
+                throw new IllegalArgumentException(what + " " + id + " appears twice in the snapshot");
+            }
+            slot = (slot + 1) & mask;
+        }
+        table[slot] = id;
     }
 
     public ClusterSnapshot(List<Node> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<RunningAllocation> running,
@@ -67,15 +93,5 @@ public record ClusterSnapshot(
     public ClusterSnapshot(List<Node> nodes, List<ProjectQuota> quotas, List<RunningAllocation> running, List<PendingExperiment> pending)
     {
         this(nodes, quotas, List.of(), running, pending, List.of());
-    }
-
-    private static void unique(List<String> names, String what)
-    {
-        Set<String> seen = new HashSet<>();
-        for (String name : names) {
-            if (!seen.add(name)) {
-                throw new IllegalArgumentException(what + " " + name + " appears twice in the snapshot");
-            }
-        }
     }
 }
