@@ -184,7 +184,8 @@ public final class LocalProcessBackend
             return;
         }
         terminate(sessions);
-        CompletableFuture.runAsync(() -> killAfter(experimentId, sessions, System.nanoTime() + grace.toNanos()));
+        // a stop with no grace (the run ended, or its device is lost) kills what is left as intended: nothing to warn about
+        CompletableFuture.runAsync(() -> killAfter(experimentId, sessions, System.nanoTime() + grace.toNanos(), !grace.isZero()));
     }
 
     /** Stops every worker and waits for them: SIGTERM, then a kill of what is left after {@code grace}. */
@@ -196,7 +197,7 @@ public final class LocalProcessBackend
             sessions.addAll(sessions(id, table));
             stop(id, grace);
         }
-        killAfter("every experiment", sessions, System.nanoTime() + grace.toNanos());
+        killAfter("every experiment", sessions, System.nanoTime() + grace.toNanos(), !grace.isZero());
     }
 
     /**
@@ -218,7 +219,7 @@ public final class LocalProcessBackend
     }
 
     /** Waits until the sessions are empty or the deadline passes, then kills every process left in them. */
-    private static void killAfter(String what, Set<Long> sessions, long deadline)
+    private static void killAfter(String what, Set<Long> sessions, long deadline, boolean warn)
     {
         while (System.nanoTime() < deadline) {
             if (members(sessions, ProcessTable.read()).isEmpty()) {
@@ -238,8 +239,11 @@ public final class LocalProcessBackend
             if (left.isEmpty()) {
                 return;
             }
-            if (round == 0) {
+            if (round == 0 && warn) {
                 log.warn("{} worker processes of {} still running after the grace period; killing them", left.size(), what);
+            }
+            else if (round == 0) {
+                log.debug("killing the {} worker processes of {} still running", left.size(), what);
             }
             left.forEach(member -> ProcessHandle.of(member.pid()).ifPresent(ProcessHandle::destroyForcibly));
             try {
