@@ -2,6 +2,7 @@ package dev.tranche.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.SplittableRandom;
 
 /**
@@ -36,6 +37,19 @@ final class SyntheticTrace
 
     SyntheticTrace(int jobCount, int teams, int clusterGpus, int gpusPerNode, double load, long seed)
     {
+        this(jobCount, teams, clusterGpus, gpusPerNode, load, seed, OptionalDouble.empty());
+    }
+
+    /**
+     * @param sweepSpread empty: each job of a sweep draws its run time on its own, as a single job does;
+     *         present: a sweep draws one run time and each of its jobs takes it times a log-normal
+     *         factor of this sigma (0: all alike), as when one script runs with other hyperparameters
+     */
+    SyntheticTrace(int jobCount, int teams, int clusterGpus, int gpusPerNode, double load, long seed, OptionalDouble sweepSpread)
+    {
+        if (sweepSpread.isPresent() && !(sweepSpread.getAsDouble() >= 0)) {
+            throw new IllegalArgumentException("sweepSpread must be at least 0: got " + sweepSpread.getAsDouble());
+        }
         this.gpusPerNode = gpusPerNode;
         SplittableRandom random = new SplittableRandom(seed);
         double[] teamWeights = new double[teams];
@@ -52,8 +66,12 @@ final class SyntheticTrace
                 // geometric number of extra jobs, mean MEAN_EXTRA_SWEEP_JOBS
                 count += 1 + (int) Math.floor(Math.log(1 - random.nextDouble()) / Math.log(1 - 1 / MEAN_EXTRA_SWEEP_JOBS));
             }
+            // drawn only when sweeps share a run time, so that traces without it stay as they were
+            double sweepSeconds = sweepSpread.isPresent() ? MEDIAN_SECONDS * Math.exp(SIGMA * gaussian(random)) : 0;
             for (int i = 0; i < count && jobs.size() < jobCount; i++) {
-                double seconds = MEDIAN_SECONDS * Math.exp(SIGMA * gaussian(random));
+                double seconds = sweepSpread.isPresent()
+                        ? sweepSeconds * Math.exp(sweepSpread.getAsDouble() * gaussian(random))
+                        : MEDIAN_SECONDS * Math.exp(SIGMA * gaussian(random));
                 long duration = (long) Math.max(10, Math.min(MAX_SECONDS, Math.round(seconds)));
                 jobs.add(new Job(team, gpus, duration));
                 gpuSeconds += (double) duration * gpus;

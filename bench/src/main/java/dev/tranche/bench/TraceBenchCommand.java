@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 
 @Command(name = "trace", description = {
@@ -38,6 +39,11 @@ public final class TraceBenchCommand
     @Option(names = "--load", defaultValue = "0.7", description = "Offered GPU demand as a fraction of --gpus, averaged over the trace (default: ${DEFAULT-VALUE}).")
     double load;
 
+    @Option(names = "--sweep-spread", paramLabel = "SIGMA", description = {
+            "Jobs of one sweep share a run time, each times a log-normal factor of this sigma (0: all alike).",
+            "Without it each job of a sweep draws its own run time."})
+    Double sweepSpread;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -62,7 +68,11 @@ public final class TraceBenchCommand
         if (file.toAbsolutePath().getParent() != null && !Files.isDirectory(file.toAbsolutePath().getParent())) {
             throw new ParameterException(spec.commandLine(), "--file " + file + ": the folder does not exist");
         }
-        SyntheticTrace trace = new SyntheticTrace(jobs, teams, gpus, gpusPerNode, load, seed);
+        if (sweepSpread != null && !(sweepSpread >= 0 && sweepSpread <= 5)) {
+            throw new ParameterException(spec.commandLine(), "--sweep-spread must be from 0 to 5: got " + sweepSpread);
+        }
+        SyntheticTrace trace = new SyntheticTrace(jobs, teams, gpus, gpusPerNode, load, seed,
+                sweepSpread == null ? OptionalDouble.empty() : OptionalDouble.of(sweepSpread));
         try {
             Path partial = Files.createTempFile(file.toAbsolutePath().getParent(), ".trace-", ".csv");
             try {

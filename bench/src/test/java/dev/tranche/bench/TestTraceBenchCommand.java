@@ -44,6 +44,33 @@ final class TestTraceBenchCommand
         assertThat(jobs.stream().filter(job -> job.gpuMilli() == 1_000L).count()).as("most jobs take one GPU").isGreaterThan(2000);
     }
 
+    /** With --sweep-spread 0 the jobs of a sweep (one instant, one team, one size) share their run time; without it they do not. */
+    @Test
+    void sweepsShareARunTimeWhenAsked(@TempDir Path dir)
+            throws Exception
+    {
+        Path alike = dir.resolve("alike.csv");
+        Path independent = dir.resolve("independent.csv");
+        assertThat(BenchCliRun.of("bench", "trace", "--jobs", "3000", "--seed", "7", "--sweep-spread", "0", "--file", alike.toString()).code()).isZero();
+        assertThat(BenchCliRun.of("bench", "trace", "--jobs", "3000", "--seed", "7", "--file", independent.toString()).code()).isZero();
+        assertThat(sweepsAllAlike(TraceReader.read(alike, "tranche", 8))).isGreaterThan(0.95);
+        assertThat(sweepsAllAlike(TraceReader.read(independent, "tranche", 8))).isLessThan(0.1);
+
+        BenchCliRun bad = BenchCliRun.of("bench", "trace", "--sweep-spread", "-1", "--file", dir.resolve("bad.csv").toString());
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("--sweep-spread must be from 0 to 5: got -1.0");
+        assertThat(dir.resolve("bad.csv")).doesNotExist();
+    }
+
+    /** Of the groups of two or more jobs with one arrival, team and size: the share whose run times are all equal. */
+    private static double sweepsAllAlike(List<TraceJob> jobs)
+    {
+        var groups = jobs.stream().collect(Collectors.groupingBy(job -> job.arrivalSecond() + "/" + job.project() + "/" + job.gpuMilli() + "/" + job.replicas()));
+        List<List<TraceJob>> sweeps = groups.values().stream().filter(group -> group.size() >= 2).toList();
+        assertThat(sweeps).hasSizeGreaterThan(50);
+        return sweeps.stream().filter(group -> group.stream().map(TraceJob::durationSeconds).distinct().count() == 1).count() / (double) sweeps.size();
+    }
+
     @Test
     void refusesBadArgumentsAndWritesNothing(@TempDir Path dir)
     {
