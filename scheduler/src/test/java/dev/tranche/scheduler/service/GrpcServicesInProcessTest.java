@@ -168,45 +168,34 @@ class GrpcServicesInProcessTest
     @Test
     void historyExportsRunAFewAtOnceAndASlotFreesWhenItsClientLeaves()
     {
-        var reader = ExperimentServiceGrpc.newStub(channel).withInterceptors(bearer(adminToken));
-        List<ClientCallStreamObserver<ExportHistoryRequest>> stalled = new java.util.ArrayList<>();
+        List<Stalled> stalled = new java.util.ArrayList<>();
         for (int i = 0; i < ExperimentGrpcService.MAX_CONCURRENT_EXPORTS; i++) {
-            // reads nothing: the export waits for the client and keeps its slot
-            reader.exportHistory(ExportHistoryRequest.getDefaultInstance(), new ClientResponseObserver<ExportHistoryRequest, HistoryJob>()
-            {
-                @Override
-                public void beforeStart(ClientCallStreamObserver<ExportHistoryRequest> call)
-                {
-                    call.disableAutoRequestWithInitial(0);
-                    stalled.add(call);
-                }
-
-                @Override
-                public void onNext(HistoryJob job) {}
-
-                @Override
-                public void onError(Throwable t) {}
-
-                @Override
-                public void onCompleted() {}
-            });
+            stalled.add(stalledExport());
         }
         var admin = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken));
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThatThrownBy(() -> admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext())
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-                    assertThat(e.getStatus().getDescription()).isEqualTo("at most " + ExperimentGrpcService.MAX_CONCURRENT_EXPORTS
-                            + " history exports run at once on this server; try again when one has finished");
-                }));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            // calls are served concurrently: one that lost its place to an earlier try below is opened again
+            for (int i = 0; i < stalled.size(); i++) {
+                if (stalled.get(i).error().get() != null) {
+                    stalled.set(i, stalledExport());
+                }
+            }
+            assertThatThrownBy(() -> admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext())
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                        assertThat(e.getStatus().getDescription()).isEqualTo("at most " + ExperimentGrpcService.MAX_CONCURRENT_EXPORTS
+                                + " history exports run at once on this server; try again when one has finished");
+                    });
+        });
 
-        stalled.get(0).cancel("the client left", null);
+        stalled.get(0).call().cancel("the client left", null);
         Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             Iterator<HistoryJob> jobs = admin.exportHistory(ExportHistoryRequest.getDefaultInstance());
             assertThat(jobs.hasNext()).isFalse();
         });
         // an export that ended gave its slot back: the next runs too
         assertThat(admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext()).isFalse();
-        stalled.forEach(call -> call.cancel("done", null));
+        stalled.forEach(export -> export.call().cancel("done", null));
     }
 
     /**
@@ -221,12 +210,15 @@ class GrpcServicesInProcessTest
                 .createProject(CreateProjectRequest.newBuilder().setProject(Project.newBuilder().setName(project)).build());
         String id = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
                 .submit(SubmitExperimentRequest.newBuilder().setSpec(Specs.named("watched", project)).build()).getExperiment().getId();
-        WatchExperimentsRequest changesOnly = WatchExperimentsRequest.newBuilder().setProject(project).setSkipCurrent(true).build();
         WatchExperimentsRequest one = WatchExperimentsRequest.newBuilder().setId(id).build();
 
         List<Watch> open = new java.util.ArrayList<>();
         for (int i = 0; i < ExperimentGrpcService.MAX_WATCHES_PER_CALLER; i++) {
-            open.add(watch(adminToken, changesOnly));
+            // one at a time, each holding its place before the next is asked for (the server serves
+            // calls concurrently): a watch of one experiment answers at once with its current state
+            Watch held = watch(adminToken, one);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !held.events.isEmpty() || held.error.get() != null);
+            open.add(held);
         }
         Watch refused = watch(adminToken, one);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> refused.error.get() != null);
@@ -251,6 +243,38 @@ class GrpcServicesInProcessTest
         });
         open.forEach(watch -> watch.call.cancel("done", null));
         other.call.cancel("done", null);
+    }
+
+    /** An export whose client reads nothing: it waits for the client and keeps its place. */
+    private record Stalled(ClientCallStreamObserver<ExportHistoryRequest> call, AtomicReference<Throwable> error) {}
+
+    private Stalled stalledExport()
+    {
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        AtomicReference<ClientCallStreamObserver<ExportHistoryRequest>> call = new AtomicReference<>();
+        ExperimentServiceGrpc.newStub(channel).withInterceptors(bearer(adminToken)).exportHistory(ExportHistoryRequest.getDefaultInstance(),
+                new ClientResponseObserver<ExportHistoryRequest, HistoryJob>()
+                {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<ExportHistoryRequest> requestStream)
+                    {
+                        requestStream.disableAutoRequestWithInitial(0);
+                        call.set(requestStream);
+                    }
+
+                    @Override
+                    public void onNext(HistoryJob job) {}
+
+                    @Override
+                    public void onError(Throwable t)
+                    {
+                        error.set(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                });
+        return new Stalled(call.get(), error);
     }
 
     /** An open watch as its client sees it. */
