@@ -68,9 +68,8 @@ final class Session
     // session lives one cycle), and where each borrowable allocation sits in it: the victim search
     // reads their resolved rows from there
     private final CycleMemo.Table runningTable;
-    // identity maps sized for the snapshot up front: a long backlog would otherwise rehash them every cycle
-    // filled with the borrowable list, sized for it: a steady cycle of ~50,000 running experiments
-    // often borrows nothing, and a map sized for all of them was a megabyte of garbage per cycle
+    // identity maps sized for what they will hold: a map sized for every one of ~50,000 running
+    // experiments was a megabyte of garbage per cycle, and a steady cycle often borrows nothing
     private IdentityHashMap<RunningAllocation, Integer> borrowableIndex = new IdentityHashMap<>(0);
     private final IdentityHashMap<RunningAllocation, Long> runningRank;
     private final Set<String> evicted = new HashSet<>();
@@ -374,17 +373,18 @@ final class Session
     {
         if (borrowable == null) {
             List<RunningAllocation> running = snapshot.running();
-            List<RunningAllocation> candidates = new ArrayList<>();
+            int[] positions = new int[running.size()];
+            int count = 0;
             for (int i = 0; i < running.size(); i++) {
                 if (runningTable.preemptible[i] && !protectedAt[i]) {
-                    candidates.add(running.get(i));
+                    positions[count++] = i;
                 }
             }
-            borrowableIndex = new IdentityHashMap<>(candidates.size());
-            for (int i = 0; i < running.size(); i++) {
-                if (runningTable.preemptible[i] && !protectedAt[i]) {
-                    borrowableIndex.put(running.get(i), i);
-                }
+            List<RunningAllocation> candidates = new ArrayList<>(count);
+            borrowableIndex = new IdentityHashMap<>(count);
+            for (int k = 0; k < count; k++) {
+                candidates.add(running.get(positions[k]));
+                borrowableIndex.put(running.get(positions[k]), positions[k]);
             }
             candidates.sort(ReclaimAction.VICTIM_ORDER);
             borrowable = Collections.unmodifiableList(candidates);

@@ -236,11 +236,12 @@ public final class ExperimentGrpcService
                     + " watches may be open at once with one token; close one (each dashboard tab holds one) and watch again").asRuntimeException());
             return;
         }
-        WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE, finished -> {
-            openWatches.remove(finished);
+        WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE);
+        openWatches.add(stream);
+        stream.onFinish(() -> {
+            openWatches.remove(stream);
             watchesPerCaller.close(key);
         });
-        openWatches.add(stream);
         if (!request.getId().isEmpty()) {
             watchOne(request.getId(), call, stream);
             return;

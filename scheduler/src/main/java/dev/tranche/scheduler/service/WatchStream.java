@@ -7,7 +7,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
 
@@ -21,7 +20,6 @@ final class WatchStream<T>
     private final ServerCallStreamObserver<T> call;
     private final Executor executor;
     private final int capacity;
-    private final Consumer<WatchStream<T>> onFinished;
     private final Object lock = new Object();
     private final ArrayDeque<T> queue = new ArrayDeque<>();
     private boolean draining;
@@ -31,9 +29,8 @@ final class WatchStream<T>
     private final List<Runnable> finishActions = new ArrayList<>();
     private Status failure;
 
-    WatchStream(ServerCallStreamObserver<T> call, Executor executor, int capacity, Consumer<WatchStream<T>> onFinished)
+    WatchStream(ServerCallStreamObserver<T> call, Executor executor, int capacity)
     {
-        this.onFinished = requireNonNull(onFinished, "onFinished is null");
         this.call = requireNonNull(call, "call is null");
         this.executor = requireNonNull(executor, "executor is null");
         this.capacity = capacity;
@@ -116,7 +113,6 @@ final class WatchStream<T>
             actions = List.copyOf(finishActions);
             finishActions.clear();
         }
-        onFinished.accept(this);
         actions.forEach(Runnable::run);
     }
 

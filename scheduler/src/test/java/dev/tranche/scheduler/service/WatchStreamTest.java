@@ -19,7 +19,8 @@ final class WatchStreamTest
     {
         FakeCall call = new FakeCall();
         AtomicInteger finished = new AtomicInteger();
-        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 100, s -> finished.incrementAndGet());
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 100);
+        stream.onFinish(finished::incrementAndGet);
         call.ready = false;
         stream.send("a");
         stream.send("b");
@@ -39,7 +40,7 @@ final class WatchStreamTest
     void aClientThatFallsTooFarBehindIsToldToWatchAgain()
     {
         FakeCall call = new FakeCall();
-        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 3, s -> {});
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 3);
         call.ready = false;
         for (int i = 0; i < 10; i++) {
             stream.send("event-" + i);
@@ -56,7 +57,8 @@ final class WatchStreamTest
     {
         FakeCall call = new FakeCall();
         AtomicInteger finished = new AtomicInteger();
-        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 10, s -> finished.incrementAndGet());
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 10);
+        stream.onFinish(finished::incrementAndGet);
         stream.send("a");
         stream.cancelled();
         stream.send("b");
@@ -73,7 +75,8 @@ final class WatchStreamTest
         FakeCall call = new FakeCall();
         AtomicInteger finished = new AtomicInteger();
         AtomicInteger released = new AtomicInteger();
-        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 2, s -> finished.incrementAndGet());
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 2);
+        stream.onFinish(finished::incrementAndGet);
         stream.onFinish(released::incrementAndGet);
         call.ready = false;
         stream.send("event-0");
@@ -97,7 +100,8 @@ final class WatchStreamTest
         FakeCall call = new FakeCall();
         AtomicInteger finished = new AtomicInteger();
         AtomicInteger released = new AtomicInteger();
-        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 10, s -> finished.incrementAndGet());
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 10);
+        stream.onFinish(finished::incrementAndGet);
         stream.onFinish(released::incrementAndGet);
         call.error = new StatusRuntimeException(Status.CANCELLED);
         // the send meets a closed call (the cancel raced it), then the cancel handler runs
