@@ -116,9 +116,36 @@ const Tranche = (() => {
     return `${n} ${Number(n) === 1 ? singular : (plural || singular + "s")}`;
   }
 
+  // Live updates: onExperiment(message) for every change. The page's #live element, if it has one,
+  // says whether the stream is up. A watch the server ended for good (too many open for this token,
+  // a client that fell behind) is closed rather than retried every few seconds, and the page says why.
+  function liveEvents(onExperiment) {
+    const events = new EventSource("/api/v1/events?skip_current=true");
+    const status = text => { const live = document.getElementById("live"); if (live) live.textContent = text; };
+    events.addEventListener("experiment", onExperiment);
+    events.addEventListener("watch-ended", message => {
+      const ended = JSON.parse(message.data);
+      if (ended.retry) return;   // the browser reconnects by itself
+      events.close();
+      status("not live");
+      let banner = document.getElementById("live-ended");
+      if (!banner) {
+        banner = document.createElement("p");
+        banner.id = "live-ended";
+        banner.className = "error";
+        (document.querySelector("header") || document.body.firstChild).after(banner);
+      }
+      banner.innerHTML = `Live updates stopped: ${escape(ended.message)} <button class="secondary" id="live-reload">Reload</button>`;
+      document.getElementById("live-reload").addEventListener("click", () => location.reload());
+    });
+    events.onerror = () => { if (events.readyState !== EventSource.CLOSED) status("reconnecting..."); };
+    events.onopen = () => status("live");
+    return events;
+  }
+
   function param(name) {
     return new URLSearchParams(location.search).get(name);
   }
 
-  return { api, session, mayWrite, nav, escape, gpus, age, time, state, waiting, fitCheck, colour, count, param };
+  return { api, session, mayWrite, nav, escape, gpus, age, time, state, waiting, fitCheck, colour, count, liveEvents, param };
 })();

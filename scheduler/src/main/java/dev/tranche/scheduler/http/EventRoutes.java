@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.http;
 
+import com.google.gson.JsonObject;
 import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.ExperimentServiceGrpc;
 import dev.tranche.proto.v1.ListExperimentsRequest;
@@ -7,16 +8,23 @@ import dev.tranche.proto.v1.WatchExperimentsRequest;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
 import io.grpc.Context;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.sse.SseClient;
 
 import static java.util.Objects.requireNonNull;
 
-/** {@code GET /api/v1/events}: the service's Watch stream as Server-Sent Events, one {@code experiment} event per change. */
+/**
+ * {@code GET /api/v1/events}: the service's Watch stream as Server-Sent Events, one {@code experiment}
+ * event per change. When the service ends or refuses the watch (too many open for the token, a client
+ * that fell behind, the server stopping), one {@code watch-ended} event says why before the stream
+ * closes: {@code {"code", "message", "retry"}}, retry true only where reconnecting by itself helps.
+ */
 final class EventRoutes
 {
     static final String EVENTS_PATH = "/api/v1/events";
+    static final String ENDED_EVENT = "watch-ended";
 
     private final Channel internal;
     private final Gateway gateway;
@@ -63,6 +71,11 @@ final class EventRoutes
                 @Override
                 public void onError(Throwable t)
                 {
+                    Status status = Status.fromThrowable(t);
+                    // a cancelled watch is this stream's own close: there is nobody left to tell
+                    if (status.getCode() != Status.Code.CANCELLED && !client.terminated() && answering(client)) {
+                        client.sendEvent(ENDED_EVENT, ended(status));
+                    }
                     end(client);
                 }
 
@@ -73,6 +86,17 @@ final class EventRoutes
                 }
             }));
         });
+    }
+
+    /** Why the watch ended; an EventSource reconnects by itself after any close, so the page is told whether that helps. */
+    static String ended(Status status)
+    {
+        JsonObject body = new JsonObject();
+        body.addProperty("code", status.getCode().name());
+        body.addProperty("message", status.getDescription() == null ? status.getCode().name() : status.getDescription());
+        // a stopping server comes back (or another takes over); a refusal or a limit stays until the user acts
+        body.addProperty("retry", status.getCode() == Status.Code.UNAVAILABLE);
+        return body.toString();
     }
 
     /**

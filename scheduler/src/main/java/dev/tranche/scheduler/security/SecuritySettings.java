@@ -16,14 +16,20 @@ import static java.util.Objects.requireNonNull;
  * @param failedAuthenticationsPerSecond failed authentications a second per client address (0: no limit);
  *     bursts of {@value #FAILED_AUTHENTICATION_BURST_SECONDS} seconds' worth pass, then the address is refused until it slows down
  * @param datasetRoots the folders experiments may read data from; empty: the built-in data sets' and the home's datasets folder
+ * @param maxWatchesPerToken watches (CLI watch, dashboard tabs) one token may hold open at once; each holds a subscription and a queue
+ * @param maxConcurrentExports history exports the server runs at once, for all callers; each holds a stream and a temporary file
  */
 public record SecuritySettings(Optional<String> adminToken, Optional<TlsFiles> tls, double rateLimitPerSecond, double failedAuthenticationsPerSecond,
-        Optional<List<Path>> datasetRoots)
+        Optional<List<Path>> datasetRoots, int maxWatchesPerToken, int maxConcurrentExports)
 {
     public static final double DEFAULT_RATE_LIMIT = 100;
     public static final double MAX_RATE_LIMIT = 1_000_000;
     public static final double DEFAULT_FAILED_AUTHENTICATIONS = 5;
     public static final int FAILED_AUTHENTICATION_BURST_SECONDS = 10;
+    public static final int DEFAULT_MAX_WATCHES_PER_TOKEN = 64;
+    public static final int MAX_MAX_WATCHES_PER_TOKEN = 100_000;
+    public static final int DEFAULT_MAX_CONCURRENT_EXPORTS = 4;
+    public static final int MAX_MAX_CONCURRENT_EXPORTS = 1_000;
 
     public SecuritySettings
     {
@@ -37,43 +43,56 @@ public record SecuritySettings(Optional<String> adminToken, Optional<TlsFiles> t
             throw new IllegalArgumentException("--failed-auth-limit must be in [0, " + (long) MAX_RATE_LIMIT + "] failures a second (0: no limit): got "
                     + failedAuthenticationsPerSecond);
         }
+        if (maxWatchesPerToken < 1 || maxWatchesPerToken > MAX_MAX_WATCHES_PER_TOKEN) {
+            throw new IllegalArgumentException("--max-watches-per-token must be in [1, " + MAX_MAX_WATCHES_PER_TOKEN + "]: got " + maxWatchesPerToken);
+        }
+        if (maxConcurrentExports < 1 || maxConcurrentExports > MAX_MAX_CONCURRENT_EXPORTS) {
+            throw new IllegalArgumentException("--max-concurrent-exports must be in [1, " + MAX_MAX_CONCURRENT_EXPORTS + "]: got " + maxConcurrentExports);
+        }
     }
 
     public static SecuritySettings defaults()
     {
-        return new SecuritySettings(Optional.empty(), Optional.empty(), DEFAULT_RATE_LIMIT, DEFAULT_FAILED_AUTHENTICATIONS, Optional.empty());
+        return new SecuritySettings(Optional.empty(), Optional.empty(), DEFAULT_RATE_LIMIT, DEFAULT_FAILED_AUTHENTICATIONS, Optional.empty(),
+                DEFAULT_MAX_WATCHES_PER_TOKEN, DEFAULT_MAX_CONCURRENT_EXPORTS);
     }
 
     public SecuritySettings withAdminToken(Optional<String> adminToken)
     {
-        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots);
+        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots, maxWatchesPerToken, maxConcurrentExports);
     }
 
     public SecuritySettings withTls(Optional<TlsFiles> tls)
     {
-        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots);
+        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots, maxWatchesPerToken, maxConcurrentExports);
     }
 
     public SecuritySettings withRateLimit(double rateLimitPerSecond)
     {
-        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots);
+        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots, maxWatchesPerToken, maxConcurrentExports);
     }
 
     public SecuritySettings withFailedAuthenticationLimit(double failedAuthenticationsPerSecond)
     {
-        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots);
+        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots, maxWatchesPerToken, maxConcurrentExports);
     }
 
     public SecuritySettings withDatasetRoots(Optional<List<Path>> datasetRoots)
     {
-        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots);
+        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots, maxWatchesPerToken, maxConcurrentExports);
+    }
+
+    public SecuritySettings withStreamLimits(int maxWatchesPerToken, int maxConcurrentExports)
+    {
+        return new SecuritySettings(adminToken, tls, rateLimitPerSecond, failedAuthenticationsPerSecond, datasetRoots, maxWatchesPerToken, maxConcurrentExports);
     }
 
     @Override
     public String toString()
     {
         return "SecuritySettings[adminToken=" + (adminToken.isPresent() ? "(set)" : "-") + ", tls=" + tls.map(Object::toString).orElse("off")
-                + ", rateLimit=" + rateLimitPerSecond + "/s, failedAuthenticationLimit=" + failedAuthenticationsPerSecond + "/s]";
+                + ", rateLimit=" + rateLimitPerSecond + "/s, failedAuthenticationLimit=" + failedAuthenticationsPerSecond + "/s, maxWatchesPerToken="
+                + maxWatchesPerToken + ", maxConcurrentExports=" + maxConcurrentExports + "]";
     }
 
     /** A PEM certificate chain and its PEM (PKCS#8) private key. */

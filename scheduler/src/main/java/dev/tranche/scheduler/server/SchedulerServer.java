@@ -219,7 +219,8 @@ public final class SchedulerServer
             WorkerLogs workerLogs = localBackend.isPresent() ? localBackend.get() : kubernetesLauncher != null ? kubernetesLauncher : WorkerLogs.NONE;
             MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
             UsageRepository usage = new UsageRepository(database.dataSource());
-            ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs);
+            ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs,
+                    config.security().maxConcurrentExports(), config.security().maxWatchesPerToken());
             GrpcServices services = new GrpcServices(List.of(
                     experimentService,
                     new AdminGrpcService(projects, cluster, usage, clock),

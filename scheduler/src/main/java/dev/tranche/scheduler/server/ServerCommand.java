@@ -99,6 +99,16 @@ public final class ServerCommand
                     + (long) SecuritySettings.DEFAULT_FAILED_AUTHENTICATIONS + "; 0: no limit).")
     Double failedAuthLimit;
 
+    @Option(names = "--max-watches-per-token", paramLabel = "N",
+            description = "Watches (CLI watch, dashboard tabs) one token may hold open at once; past it the next is refused (429) until one closes (default: "
+                    + SecuritySettings.DEFAULT_MAX_WATCHES_PER_TOKEN + ").")
+    Integer maxWatchesPerToken;
+
+    @Option(names = "--max-concurrent-exports", paramLabel = "N",
+            description = "History exports the server runs at once for all callers; past it the next is refused (429) until one ends (default: "
+                    + SecuritySettings.DEFAULT_MAX_CONCURRENT_EXPORTS + ").")
+    Integer maxConcurrentExports;
+
     @Option(names = "--cycle-interval", paramLabel = "DURATION",
             description = "Longest time between two scheduling cycles when nothing changes, e.g. 1s (default: 1s; a submission or freed GPUs start one sooner).")
     String cycleInterval;
@@ -209,6 +219,10 @@ public final class ServerCommand
             }
             if (failedAuthLimit != null) {
                 security = security.withFailedAuthenticationLimit(failedAuthLimit);
+            }
+            if (maxWatchesPerToken != null || maxConcurrentExports != null) {
+                security = security.withStreamLimits(maxWatchesPerToken != null ? maxWatchesPerToken : security.maxWatchesPerToken(),
+                        maxConcurrentExports != null ? maxConcurrentExports : security.maxConcurrentExports());
             }
             return config.withSecurity(security);
         }

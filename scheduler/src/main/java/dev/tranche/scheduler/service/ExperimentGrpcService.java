@@ -58,10 +58,6 @@ public final class ExperimentGrpcService
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final int WATCH_QUEUE = 10_000;
     private static final int EXPORT_PAGE = 500;
-    /** History exports running at once; past it the next is refused (each holds a stream, and a temporary file behind the HTTP route). */
-    static final int MAX_CONCURRENT_EXPORTS = 4;
-    /** Watches open at once per token: each holds a subscription and a queue of up to WATCH_QUEUE events. */
-    static final int MAX_WATCHES_PER_CALLER = 64;
     private static final String PAGE_TOKEN_PREFIX = "before:";
     private static final Set<ExperimentState> ACTIVE_STATES = EnumSet.of(ExperimentState.PENDING, ExperimentState.SCHEDULED,
             ExperimentState.RUNNING, ExperimentState.PREEMPTED);
@@ -72,11 +68,27 @@ public final class ExperimentGrpcService
     private final Executor watchExecutor;
     private final WorkerLogs logs;
     private final Set<WatchStream<ExperimentEvent>> openWatches = ConcurrentHashMap.newKeySet();
-    private final Semaphore exportSlots = new Semaphore(MAX_CONCURRENT_EXPORTS);
-    private final OpenStreams watchesPerCaller = new OpenStreams(MAX_WATCHES_PER_CALLER);
+    // past either limit the next call is refused: each export holds a stream (and a temporary file behind
+    // the HTTP route), each watch a subscription and a queue of up to WATCH_QUEUE events
+    private final int maxConcurrentExports;
+    private final Semaphore exportSlots;
+    private final int maxWatchesPerCaller;
+    private final OpenStreams watchesPerCaller;
 
-    public ExperimentGrpcService(ExperimentManager experiments, MetricsStore metrics, ExperimentEventBus events, Executor watchExecutor, WorkerLogs logs)
+    /**
+     * @param maxConcurrentExports history exports running at once, for all callers
+     * @param maxWatchesPerCaller watches open at once per token
+     */
+    public ExperimentGrpcService(ExperimentManager experiments, MetricsStore metrics, ExperimentEventBus events, Executor watchExecutor, WorkerLogs logs,
+            int maxConcurrentExports, int maxWatchesPerCaller)
     {
+        if (maxConcurrentExports < 1 || maxWatchesPerCaller < 1) {
+            throw new IllegalArgumentException("stream limits must be at least 1: got " + maxConcurrentExports + " exports, " + maxWatchesPerCaller + " watches");
+        }
+        this.maxConcurrentExports = maxConcurrentExports;
+        this.exportSlots = new Semaphore(maxConcurrentExports);
+        this.maxWatchesPerCaller = maxWatchesPerCaller;
+        this.watchesPerCaller = new OpenStreams(maxWatchesPerCaller);
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.logs = requireNonNull(logs, "logs is null");
         this.experiments = requireNonNull(experiments, "experiments is null");
@@ -155,7 +167,7 @@ public final class ExperimentGrpcService
             return;
         }
         if (!exportSlots.tryAcquire()) {
-            observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + MAX_CONCURRENT_EXPORTS
+            observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + maxConcurrentExports
                     + " history exports run at once on this server; try again when one has finished").asRuntimeException());
             return;
         }
@@ -232,8 +244,8 @@ public final class ExperimentGrpcService
         }
         String key = caller.rateKey();
         if (!watchesPerCaller.tryOpen(key)) {
-            observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + MAX_WATCHES_PER_CALLER
-                    + " watches may be open at once with one token; close one (each dashboard tab holds one) and watch again").asRuntimeException());
+            observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + maxWatchesPerCaller
+                    + (maxWatchesPerCaller == 1 ? " watch may" : " watches may") + " be open at once with one token; close one (each dashboard tab holds one) and watch again").asRuntimeException());
             return;
         }
         WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE);

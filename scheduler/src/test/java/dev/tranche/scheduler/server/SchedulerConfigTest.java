@@ -77,6 +77,31 @@ final class SchedulerConfigTest
     }
 
     @Test
+    void streamLimitsFromFlagsEachDefaultingAlone()
+    {
+        SchedulerConfig defaults = SchedulerConfig.fromEnvironment(Map.of(), USER_HOME);
+        assertThat(defaults.security().maxWatchesPerToken()).isEqualTo(64);
+        assertThat(defaults.security().maxConcurrentExports()).isEqualTo(4);
+
+        ServerCommand command = new ServerCommand();
+        new CommandLine(command).parseArgs("--max-watches-per-token", "8");
+        assertThat(command.config().security().maxWatchesPerToken()).isEqualTo(8);
+        assertThat(command.config().security().maxConcurrentExports()).isEqualTo(4);
+
+        ServerCommand exports = new ServerCommand();
+        new CommandLine(exports).parseArgs("--max-concurrent-exports", "1");
+        assertThat(exports.config().security().maxWatchesPerToken()).isEqualTo(64);
+        assertThat(exports.config().security().maxConcurrentExports()).isEqualTo(1);
+
+        ServerCommand none = new ServerCommand();
+        new CommandLine(none).parseArgs("--max-watches-per-token", "0");
+        assertThatThrownBy(none::config).hasMessage("--max-watches-per-token must be in [1, 100000]: got 0");
+        ServerCommand tooMany = new ServerCommand();
+        new CommandLine(tooMany).parseArgs("--max-concurrent-exports", "5000");
+        assertThatThrownBy(tooMany::config).hasMessage("--max-concurrent-exports must be in [1, 1000]: got 5000");
+    }
+
+    @Test
     void kubernetesTakesItsSettingsFromTheWorkerSettingsAndExcludesOtherInventories()
     {
         ServerCommand command = new ServerCommand();

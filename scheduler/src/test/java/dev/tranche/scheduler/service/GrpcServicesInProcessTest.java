@@ -25,6 +25,7 @@ import dev.tranche.scheduler.security.AuthInterceptor;
 import dev.tranche.scheduler.security.FailedAuthentications;
 import dev.tranche.scheduler.security.RateLimiter;
 import dev.tranche.scheduler.security.Role;
+import dev.tranche.scheduler.security.SecuritySettings;
 import dev.tranche.scheduler.security.TokenSecrets;
 import dev.tranche.scheduler.security.TokenService;
 import dev.tranche.scheduler.store.AuditRepository;
@@ -79,6 +80,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class GrpcServicesInProcessTest
 {
+    private static final int MAX_CONCURRENT_EXPORTS = SecuritySettings.DEFAULT_MAX_CONCURRENT_EXPORTS;
+    private static final int MAX_WATCHES_PER_CALLER = SecuritySettings.DEFAULT_MAX_WATCHES_PER_TOKEN;
+
     @RegisterExtension
     static final TestingDatabase DATABASE = new TestingDatabase();
 
@@ -111,7 +115,7 @@ class GrpcServicesInProcessTest
         MetricsRepository metrics = new MetricsRepository(dataSource);
         HealthStatusManager health = new HealthStatusManager();
         GrpcServices services = new GrpcServices(List.of(
-                new ExperimentGrpcService(experiments, metrics, events, watches, WorkerLogs.NONE),
+                new ExperimentGrpcService(experiments, metrics, events, watches, WorkerLogs.NONE, MAX_CONCURRENT_EXPORTS, MAX_WATCHES_PER_CALLER),
                 new AdminGrpcService(projects, new ClusterRepository(dataSource), new UsageRepository(dataSource), clock),
                 new MetricsGrpcService(experiments, metrics, credentials, events),
                 new AuthGrpcService(tokens, audit)), health, auth);
@@ -169,7 +173,7 @@ class GrpcServicesInProcessTest
     void historyExportsRunAFewAtOnceAndASlotFreesWhenItsClientLeaves()
     {
         List<Stalled> stalled = new java.util.ArrayList<>();
-        for (int i = 0; i < ExperimentGrpcService.MAX_CONCURRENT_EXPORTS; i++) {
+        for (int i = 0; i < MAX_CONCURRENT_EXPORTS; i++) {
             stalled.add(stalledExport());
         }
         var admin = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken));
@@ -183,7 +187,7 @@ class GrpcServicesInProcessTest
             assertThatThrownBy(() -> admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext())
                     .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-                        assertThat(e.getStatus().getDescription()).isEqualTo("at most " + ExperimentGrpcService.MAX_CONCURRENT_EXPORTS
+                        assertThat(e.getStatus().getDescription()).isEqualTo("at most " + MAX_CONCURRENT_EXPORTS
                                 + " history exports run at once on this server; try again when one has finished");
                     });
         });
@@ -213,7 +217,7 @@ class GrpcServicesInProcessTest
         WatchExperimentsRequest one = WatchExperimentsRequest.newBuilder().setId(id).build();
 
         List<Watch> open = new java.util.ArrayList<>();
-        for (int i = 0; i < ExperimentGrpcService.MAX_WATCHES_PER_CALLER; i++) {
+        for (int i = 0; i < MAX_WATCHES_PER_CALLER; i++) {
             // one at a time, each holding its place before the next is asked for (the server serves
             // calls concurrently): a watch of one experiment answers at once with its current state
             Watch held = watch(adminToken, one);
@@ -224,7 +228,7 @@ class GrpcServicesInProcessTest
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> refused.error.get() != null);
         Status status = Status.fromThrowable(refused.error.get());
         assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-        assertThat(status.getDescription()).isEqualTo("at most " + ExperimentGrpcService.MAX_WATCHES_PER_CALLER
+        assertThat(status.getDescription()).isEqualTo("at most " + MAX_WATCHES_PER_CALLER
                 + " watches may be open at once with one token; close one (each dashboard tab holds one) and watch again");
         assertThat(open).allSatisfy(watch -> assertThat(watch.error.get()).isNull());
 
