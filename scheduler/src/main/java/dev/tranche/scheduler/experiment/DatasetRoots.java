@@ -4,9 +4,11 @@ import dev.tranche.spec.BuiltInDatasets;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -55,7 +57,7 @@ public record DatasetRoots(List<Path> roots)
             return;
         }
         Path path = Path.of(location);
-        if (!within(path, false) || Files.exists(path) && !within(realPath(path), true)) {
+        if (!within(path, false) || existingRealPath(path).map(real -> !within(real, true)).orElse(false)) {
             throw new IllegalArgumentException("dataset.location must be inside a folder the admin allows for data sets ("
                     + roots.stream().map(Path::toString).collect(Collectors.joining(", ")) + "): got \"" + abbreviate(location)
                     + "\"; put the data there, or ask an admin to add its folder with --dataset-root");
@@ -71,6 +73,21 @@ public record DatasetRoots(List<Path> roots)
             }
         }
         return false;
+    }
+
+    /** Where an existing path leads through its links; empty when it does not exist (one lookup, not two). */
+    private static Optional<Path> existingRealPath(Path path)
+    {
+        try {
+            return Optional.of(path.toRealPath());
+        }
+        catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        catch (IOException e) {
+            // exists but cannot be followed (a loop, no permission): judged by its name, as before
+            return Files.exists(path) ? Optional.of(path) : Optional.empty();
+        }
     }
 
     private static Path realPath(Path path)

@@ -8,6 +8,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import static java.util.Objects.requireNonNull;
 
@@ -37,7 +39,12 @@ public final class ExperimentManager
 
     public record Submission(ExperimentRecord experiment, boolean created) {}
 
-    public Submission submit(ExperimentSpec spec, String requestId)
+    /**
+     * Checks what only the server knows, then queues the experiment for storing. The future completes
+     * once it is committed (watchers told) or refused; bad input is refused at once, before anything
+     * is queued.
+     */
+    public CompletableFuture<Submission> submit(ExperimentSpec spec, String requestId)
     {
         requireNonNull(spec, "spec is null");
         requireNonNull(requestId, "requestId is null");
@@ -45,28 +52,32 @@ public final class ExperimentManager
             throw new IllegalArgumentException("request_id must be at most " + MAX_REQUEST_ID + " printable characters: got " + requestId.length() + " characters");
         }
         datasetRoots.check(spec.training().dataset().location());
-        Optional<String> request = requestId.isEmpty() ? Optional.empty() : Optional.of(requestId);
+        return store(spec, requestId.isEmpty() ? Optional.empty() : Optional.of(requestId), 0);
+    }
+
+    private CompletableFuture<Submission> store(ExperimentSpec spec, Optional<String> request, int attempt)
+    {
         String reason = "submitted; waiting for the scheduler";
-        for (int attempt = 0; ; attempt++) {
-            try {
-                ExperimentStore.Inserted inserted = writer.write(new ExperimentStore.NewExperiment(newId(), spec, request, reason));
-                if (!inserted.created()) {
-                    if (!inserted.experiment().spec().equals(spec)) {
-                        throw new AlreadyExistsException("request_id " + requestId + " was used for experiment " + inserted.experiment().id()
-                                + " with a different spec; use a new request id for a new experiment");
-                    }
-                    return new Submission(inserted.experiment(), false);
+        return writer.write(new ExperimentStore.NewExperiment(newId(), spec, request, reason)).handle((inserted, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                // a new id that clashed with a stored one: draw again, a few times at most
+                if (cause instanceof ExperimentStore.IdClashException && attempt < 3) {
+                    return store(spec, request, attempt + 1);
                 }
-                ExperimentRecord record = inserted.experiment();
-                events.publish(new ExperimentChange(record, new Transition(record.id(), Optional.empty(), ExperimentState.PENDING, reason, record.createdAt())));
-                return new Submission(record, true);
+                return CompletableFuture.<Submission>failedFuture(cause);
             }
-            catch (ExperimentStore.IdClashException e) {
-                if (attempt >= 3) {
-                    throw e;
+            if (!inserted.created()) {
+                if (!inserted.experiment().spec().equals(spec)) {
+                    return CompletableFuture.<Submission>failedFuture(new AlreadyExistsException("request_id " + request.orElse("")
+                            + " was used for experiment " + inserted.experiment().id() + " with a different spec; use a new request id for a new experiment"));
                 }
+                return CompletableFuture.completedFuture(new Submission(inserted.experiment(), false));
             }
-        }
+            ExperimentRecord record = inserted.experiment();
+            events.publish(new ExperimentChange(record, new Transition(record.id(), Optional.empty(), ExperimentState.PENDING, reason, record.createdAt())));
+            return CompletableFuture.completedFuture(new Submission(record, true));
+        }).thenCompose(next -> next);
     }
 
     public ExperimentRecord get(String id)

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -51,8 +50,14 @@ public final class SubmissionWriter
         }
     }
 
-    /** Stores the experiment; returns once it is committed (or failed). */
-    public Inserted write(NewExperiment experiment)
+    /**
+     * Queues the experiment for the next batch. The future completes once its batch is committed (or
+     * failed), on the writer's thread: a caller that waits for it holds no thread meanwhile, so a
+     * burst does not park a thread per submission.
+     *
+     * @throws OverloadedException when the queue is full or the writer is stopping; nothing is stored then
+     */
+    public CompletableFuture<Inserted> write(NewExperiment experiment)
     {
         if (!running) {
             throw new OverloadedException("the scheduler is shutting down");
@@ -61,19 +66,7 @@ public final class SubmissionWriter
         if (!queue.offer(new Pending(experiment, result))) {
             throw new OverloadedException("too many submissions in flight (" + queue.size() + "); retry shortly");
         }
-        try {
-            return result.get();
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while storing " + experiment.id(), e);
-        }
-        catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
+        return result;
     }
 
     private void writeLoop()

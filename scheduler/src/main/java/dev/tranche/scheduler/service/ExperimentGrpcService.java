@@ -99,18 +99,20 @@ public final class ExperimentGrpcService
     @Override
     public void submit(SubmitExperimentRequest request, StreamObserver<SubmitExperimentResponse> observer)
     {
-        GrpcErrors.unary(observer, () -> {
+        // answered when the group commit that stores it is done, from the writer's thread: no call
+        // thread waits for the commit
+        GrpcErrors.unaryAsync(observer, () -> {
             if (!request.hasSpec()) {
                 throw new IllegalArgumentException("spec is required");
             }
             if (!request.getSpec().getProject().isEmpty()) {
                 Callers.requireWrite(Callers.current(), request.getSpec().getProject());
             }
-            ExperimentManager.Submission submission = experiments.submit(ExperimentSpecs.fromRequest(request.getSpec()), request.getRequestId());
-            return SubmitExperimentResponse.newBuilder()
-                    .setExperiment(ProtoMapper.experiment(submission.experiment(), List.of()))
-                    .setCreated(submission.created())
-                    .build();
+            return experiments.submit(ExperimentSpecs.fromRequest(request.getSpec()), request.getRequestId())
+                    .thenApply(submission -> SubmitExperimentResponse.newBuilder()
+                            .setExperiment(ProtoMapper.experiment(submission.experiment(), List.of()))
+                            .setCreated(submission.created())
+                            .build());
         });
     }
 

@@ -11,6 +11,8 @@ import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /** Runs a unary call and turns domain failures into gRPC statuses with the domain's message. */
@@ -32,6 +34,37 @@ final class GrpcErrors
         }
         observer.onNext(response);
         observer.onCompleted();
+    }
+
+    /**
+     * {@link #unary} for a call whose answer comes later: what {@code call} throws is answered at once,
+     * the future's outcome when it completes (on whichever thread completes it).
+     */
+    static <T> void unaryAsync(StreamObserver<T> observer, Supplier<CompletableFuture<T>> call)
+    {
+        CompletableFuture<T> answer;
+        try {
+            answer = call.get();
+        }
+        catch (RuntimeException e) {
+            observer.onError(toStatus(e));
+            return;
+        }
+        answer.whenComplete((response, failure) -> {
+            if (failure == null) {
+                observer.onNext(response);
+                observer.onCompleted();
+                return;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof RuntimeException runtime) {
+                observer.onError(toStatus(runtime));
+            }
+            else {
+                log.error("internal error", cause);
+                observer.onError(Status.INTERNAL.withDescription("internal error; the scheduler's log has the details").asRuntimeException());
+            }
+        });
     }
 
     static StatusRuntimeException toStatus(RuntimeException e)
