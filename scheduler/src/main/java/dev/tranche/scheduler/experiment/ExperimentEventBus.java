@@ -1,5 +1,8 @@
 package dev.tranche.scheduler.experiment;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -12,6 +15,8 @@ import static java.util.Objects.requireNonNull;
  */
 public final class ExperimentEventBus
 {
+    private static final Logger log = LoggerFactory.getLogger(ExperimentEventBus.class);
+
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
 
     public Subscription subscribe(Predicate<ExperimentChange> filter, Consumer<ExperimentChange> listener)
@@ -21,11 +26,21 @@ public final class ExperimentEventBus
         return subscription;
     }
 
+    /**
+     * Tells every subscriber whose filter takes the change. A subscriber that fails is logged and
+     * skipped: the change is already stored, and its writer (a submission's answer among them) must
+     * not report it as failed, nor the other subscribers miss it.
+     */
     public void publish(ExperimentChange change)
     {
         for (Subscription subscription : subscriptions) {
-            if (subscription.filter.test(change)) {
-                subscription.listener.accept(change);
+            try {
+                if (subscription.filter.test(change)) {
+                    subscription.listener.accept(change);
+                }
+            }
+            catch (RuntimeException e) {
+                log.error("a subscriber to experiment changes failed on {}", change.experiment().id(), e);
             }
         }
     }

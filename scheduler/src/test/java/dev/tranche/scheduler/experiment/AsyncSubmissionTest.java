@@ -100,6 +100,25 @@ final class AsyncSubmissionTest
     }
 
     @Test
+    void aWatcherThatFailsNeitherFailsTheStoredSubmissionNorKeepsTheOthersUninformed()
+            throws Exception
+    {
+        ExperimentEventBus events = new ExperimentEventBus();
+        events.subscribe(change -> true, change -> {
+            throw new IllegalStateException("a broken watcher");
+        });
+        List<ExperimentChange> told = new CopyOnWriteArrayList<>();
+        events.subscribe(change -> true, told::add);
+        Gated store = new Gated(new ExperimentRepository(database.dataSource()), new CountDownLatch(0), 0);
+        try (SubmissionWriter writer = new SubmissionWriter(store, 1, 16, 100)) {
+            ExperimentManager manager = new ExperimentManager(store, writer, events, DatasetRoots.defaults(home));
+            ExperimentManager.Submission submission = manager.submit(Specs.accepted("watched", "default"), "").get(30, TimeUnit.SECONDS);
+            assertThat(submission.created()).isTrue();
+            assertThat(told).extracting(change -> change.experiment().id()).containsExactly(submission.experiment().id());
+        }
+    }
+
+    @Test
     void badInputIsRefusedAtOnceAndNothingIsQueued()
     {
         Gated store = new Gated(new ExperimentRepository(database.dataSource()), new CountDownLatch(0), 0);
