@@ -71,18 +71,13 @@ final class EventRoutes
                 @Override
                 public void onError(Throwable t)
                 {
-                    Status status = Status.fromThrowable(t);
-                    // a cancelled watch is this stream's own close: there is nobody left to tell
-                    if (status.getCode() != Status.Code.CANCELLED && !client.terminated() && answering(client)) {
-                        client.sendEvent(ENDED_EVENT, ended(status));
-                    }
-                    end(client);
+                    end(client, Status.fromThrowable(t));
                 }
 
                 @Override
                 public void onCompleted()
                 {
-                    end(client);
+                    end(client, Status.OK);
                 }
             }));
         });
@@ -102,13 +97,18 @@ final class EventRoutes
     /**
      * Ends the stream when the service ends the watch. A stream learns that its browser left only
      * when it next writes, and Jetty 12 recycles such a request when it stops: ending that one would
-     * only have Javalin log errors about a request that no longer exists.
+     * only have Javalin log errors about a request that no longer exists. A watch the service ended
+     * with an error says why first; a cancelled one is this stream's own close, with nobody to tell.
      */
-    private static void end(SseClient client)
+    private static void end(SseClient client, Status status)
     {
-        if (!client.terminated() && answering(client)) {
-            client.close();
+        if (client.terminated() || !answering(client)) {
+            return;
         }
+        if (!status.isOk() && status.getCode() != Status.Code.CANCELLED) {
+            client.sendEvent(ENDED_EVENT, ended(status));
+        }
+        client.close();
     }
 
     private static boolean answering(SseClient client)

@@ -57,13 +57,8 @@ final class GrpcErrors
                 return;
             }
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            if (cause instanceof RuntimeException runtime) {
-                observer.onError(toStatus(runtime));
-            }
-            else {
-                log.error("internal error", cause);
-                observer.onError(Status.INTERNAL.withDescription("internal error; the scheduler's log has the details").asRuntimeException());
-            }
+            // anything that is not a domain failure becomes the logged internal error, as in unary
+            observer.onError(toStatus(cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause)));
         });
     }
 
