@@ -12,6 +12,7 @@ import dev.tranche.worker.model.Models;
 import dev.tranche.worker.model.Net;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
@@ -146,7 +147,7 @@ public final class Trainer
                         rateSet = learningRate;
                     }
                     long t0 = System.nanoTime();
-                    double loss = engine.fit(segmentBatches);
+                    double loss = engine.fit(segmentBatches, learningRate, epoch);
                     long nanos = System.nanoTime() - t0;
                     trainingNanos += nanos;
                     epochTrainNanos += nanos;
@@ -309,7 +310,8 @@ public final class Trainer
         boolean auto = options.spec().getTraining().getAveragingFrequency().equals(ExperimentSpecValidator.AUTO);
         return "Spark " + options.master() + ", " + options.workers() + " workers x " + options.threadsPerWorker() + " native threads, "
                 + options.spec().getTraining().getDataParallelism()
-                + (averaging > 0 ? " every " + averaging + " steps" + (auto ? " (auto)" : "") : "");
+                + (averaging > 0 ? " every " + averaging + " steps" + (auto ? " (auto)" : "") : "")
+                + (averaging > 0 && options.workers() > 1 ? String.format(", block momentum %.2f", BlockMomentum.forWorkers(options.workers())) : "");
     }
 
     private Engine engine(Net net, boolean graph, ImageData train)
@@ -324,8 +326,8 @@ public final class Trainer
     private interface Engine
             extends AutoCloseable
     {
-        /** Trains on the batches and returns the mean loss. */
-        double fit(List<ImageBatch> batches);
+        /** Trains on one segment of the given epoch (from 0) at the given learning rate (already set on the network); returns the mean loss. */
+        double fit(List<ImageBatch> batches, double learningRate, int epoch);
 
         Net net();
 
@@ -347,7 +349,7 @@ public final class Trainer
         }
 
         @Override
-        public double fit(List<ImageBatch> batches)
+        public double fit(List<ImageBatch> batches, double learningRate, int epoch)
         {
             double sum = 0;
             for (ImageBatch batch : batches) {
@@ -381,6 +383,8 @@ public final class Trainer
         private final int averaging;
         private final SparkDl4jMultiLayer stack;
         private final SparkComputationGraph graph;
+        /** Parameter averaging with several workers; none for gradient sharing (no rounds) or one worker. */
+        private final Optional<BlockMomentum> blockMomentum;
 
         SparkEngine(TrainOptions options, Net net, boolean isGraph, ImageData train, TrainingEvents events)
         {
@@ -400,6 +404,7 @@ public final class Trainer
             int batchSize = options.spec().getTraining().getBatchSize();
             boolean sharing = options.spec().getTraining().getDataParallelism().equals(ExperimentSpecValidator.GRADIENT_SHARING);
             String setting = options.spec().getTraining().getAveragingFrequency();
+            this.blockMomentum = !sharing && workers > 1 ? Optional.of(new BlockMomentum(workers)) : Optional.empty();
             if (sharing) {
                 this.averaging = 0;
             }
@@ -555,16 +560,26 @@ public final class Trainer
         }
 
         @Override
-        public double fit(List<ImageBatch> batches)
+        public double fit(List<ImageBatch> batches, double learningRate, int epoch)
         {
             // raw bytes travel to the executors, which build the float batches themselves
             var rdd = sc.parallelize(batches, Math.min(workers, batches.size())).map(ImageBatch::toDataSet);
+            // a copy: the driver's network takes the workers' average in place
+            INDArray before = blockMomentum.isPresent() ? net().model().params().dup() : null;
+            double score;
             if (stack != null) {
                 stack.fit(rdd);
-                return stack.getScore();
+                score = stack.getScore();
             }
-            graph.fit(rdd);
-            return graph.getScore();
+            else {
+                graph.fit(rdd);
+                score = graph.getScore();
+            }
+            if (blockMomentum.isPresent()) {
+                Model driver = net().model();
+                driver.setParams(blockMomentum.get().next(before, driver.params(), learningRate, epoch));
+            }
+            return score;
         }
 
         @Override

@@ -36,12 +36,19 @@ class TrainerTest
         List<String> steps = new ArrayList<>();
         List<EpochResult> epochs = new ArrayList<>();
         List<Double> tests = new ArrayList<>();
+        List<String> info = new ArrayList<>();
         TrainingEvents events = new TrainingEvents()
         {
             @Override
             public void epoch(EpochResult result)
             {
                 epochs.add(result);
+            }
+
+            @Override
+            public void info(String message)
+            {
+                info.add(message);
             }
 
             @Override
@@ -72,6 +79,8 @@ class TrainerTest
         assertThat(result.modelEpoch()).isEqualTo(1);
         // 43 batches in segments of 2 workers x 2 steps x 4 rounds = 16
         assertThat(steps).containsExactly("1:16/43", "1:32/43", "1:43/43");
+        // two workers' average carries half of each segment's update into the next (BlockMomentum)
+        assertThat(info).anyMatch(m -> m.contains("2 workers") && m.contains("block momentum 0.50"));
     }
 
     @Test
@@ -195,7 +204,9 @@ class TrainerTest
         }, new StopSignal()).run();
         assertThat(result.earlyStopped()).isTrue();
         assertThat(epochs.size()).isLessThan(6);
-        EpochResult best = epochs.stream().max(java.util.Comparator.comparingDouble(EpochResult::validationAccuracy)).orElseThrow();
+        // the documented rule: higher validation accuracy, then (a tie, as a diverged run's chance-level scores are) lower loss
+        EpochResult best = epochs.stream().max(java.util.Comparator.comparingDouble(EpochResult::validationAccuracy)
+                .thenComparing(java.util.Comparator.comparingDouble(EpochResult::validationLoss).reversed())).orElseThrow();
         assertThat(result.modelEpoch()).isEqualTo(best.epoch());
         assertThat(result.validationAccuracy()).isEqualTo(best.validationAccuracy());
         // it stopped one epoch (the patience) after the best one
