@@ -45,6 +45,12 @@ final class BlockMomentum
         return momentum;
     }
 
+    /** Whether blocks of this epoch (from 0) carry anything: before it, {@link #next} takes the average as it is. */
+    boolean carries(int epoch)
+    {
+        return momentum > 0 && epoch >= WARM_UP_EPOCHS;
+    }
+
     /**
      * The parameters to continue from, given those the block started from, the workers' average
      * after it and the learning rate the block trained at. The carried update is scaled by this

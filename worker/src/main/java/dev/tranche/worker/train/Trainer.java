@@ -564,8 +564,9 @@ public final class Trainer
         {
             // raw bytes travel to the executors, which build the float batches themselves
             var rdd = sc.parallelize(batches, Math.min(workers, batches.size())).map(ImageBatch::toDataSet);
-            // a copy: the driver's network takes the workers' average in place
-            INDArray before = blockMomentum.isPresent() ? net().model().params().dup() : null;
+            // a copy, only where the block carries anything: the driver's network takes the workers' average in place
+            Optional<BlockMomentum> carrying = blockMomentum.filter(momentum -> momentum.carries(epoch));
+            INDArray before = carrying.isPresent() ? net().model().params().dup() : null;
             double score;
             if (stack != null) {
                 stack.fit(rdd);
@@ -575,9 +576,9 @@ public final class Trainer
                 graph.fit(rdd);
                 score = graph.getScore();
             }
-            if (blockMomentum.isPresent()) {
+            if (carrying.isPresent()) {
                 Model driver = net().model();
-                driver.setParams(blockMomentum.get().next(before, driver.params(), learningRate, epoch));
+                driver.setParams(carrying.get().next(before, driver.params(), learningRate, epoch));
             }
             return score;
         }

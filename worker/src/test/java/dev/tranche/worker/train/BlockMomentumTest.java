@@ -30,31 +30,29 @@ class BlockMomentumTest
     @Test
     void updatesThatAgreeGrowTowardsKTimesTheAveragedStep()
     {
-        BlockMomentum momentum = new BlockMomentum(4);
-        INDArray at = vector(0.0);
-        double step = 0;
-        for (int block = 0; block < 60; block++) {
-            double before = at.getDouble(0);
-            // every block's average moves the parameter by 0.1 from where the block started
-            at = momentum.next(at, vector(before + 0.1), RATE, 1);
-            step = at.getDouble(0) - before;
-        }
-        assertThat(step).isCloseTo(0.4, offset(1e-6));
+        // every block's average moves the parameter by 0.1 from where the block started
+        double[] steps = steps(new BlockMomentum(4), 60, block -> 0.1);
+        assertThat(steps[steps.length - 1]).isCloseTo(0.4, offset(1e-6));
     }
 
     @Test
     void updatesThatAlternateAreDampedInsteadOfAmplified()
     {
-        BlockMomentum momentum = new BlockMomentum(2);
+        double[] steps = steps(new BlockMomentum(2), 40, block -> block % 2 == 0 ? 0.1 : -0.1);
+        assertThat(java.util.Arrays.stream(steps).map(Math::abs).max().orElseThrow()).isLessThanOrEqualTo(0.1 + 1e-9);
+    }
+
+    /** The step each of {@code blocks} blocks takes when the workers' average moves by {@code update(block)}. */
+    private static double[] steps(BlockMomentum momentum, int blocks, java.util.function.IntToDoubleFunction update)
+    {
         INDArray at = vector(0.0);
-        double largest = 0;
-        for (int block = 0; block < 40; block++) {
+        double[] steps = new double[blocks];
+        for (int block = 0; block < blocks; block++) {
             double before = at.getDouble(0);
-            double update = block % 2 == 0 ? 0.1 : -0.1;
-            at = momentum.next(at, vector(before + update), RATE, 1);
-            largest = Math.max(largest, Math.abs(at.getDouble(0) - before));
+            at = momentum.next(at, vector(before + update.applyAsDouble(block)), RATE, 1);
+            steps[block] = at.getDouble(0) - before;
         }
-        assertThat(largest).isLessThanOrEqualTo(0.1 + 1e-9);
+        return steps;
     }
 
     @Test
@@ -94,6 +92,9 @@ class BlockMomentumTest
     void theFirstEpochTakesTheAverageAsItIs()
     {
         BlockMomentum momentum = new BlockMomentum(2);
+        assertThat(momentum.carries(0)).isFalse();
+        assertThat(momentum.carries(1)).isTrue();
+        assertThat(new BlockMomentum(1).carries(1)).as("one worker carries nothing").isFalse();
         assertThat(momentum.next(vector(0.0), vector(1.0), RATE, 0).toDoubleVector()).containsExactly(1.0);
         assertThat(momentum.next(vector(1.0), vector(2.0), RATE, 0).toDoubleVector()).containsExactly(2.0);
         // the second epoch starts carrying, from its own first block on
