@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.experiment;
 
 import dev.tranche.scheduler.errors.AlreadyExistsException;
+import dev.tranche.scheduler.errors.AsyncFailures;
 import dev.tranche.scheduler.errors.NotFoundException;
 
 import java.security.SecureRandom;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 import static java.util.Objects.requireNonNull;
 
@@ -60,7 +60,7 @@ public final class ExperimentManager
         String reason = "submitted; waiting for the scheduler";
         return writer.write(new ExperimentStore.NewExperiment(newId(), spec, request, reason)).handle((inserted, failure) -> {
             if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                Throwable cause = AsyncFailures.cause(failure);
                 // a new id that clashed with a stored one: draw again, a few times at most
                 if (cause instanceof ExperimentStore.IdClashException && attempt < 3) {
                     return store(spec, request, attempt + 1);

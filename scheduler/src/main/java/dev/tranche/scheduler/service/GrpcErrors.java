@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.service;
 
 import dev.tranche.scheduler.errors.AlreadyExistsException;
+import dev.tranche.scheduler.errors.AsyncFailures;
 import dev.tranche.scheduler.errors.NotFoundException;
 import dev.tranche.scheduler.errors.OverloadedException;
 import dev.tranche.scheduler.errors.StateConflictException;
@@ -12,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /** Runs a unary call and turns domain failures into gRPC statuses with the domain's message. */
@@ -56,7 +56,7 @@ final class GrpcErrors
                 observer.onCompleted();
                 return;
             }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            Throwable cause = AsyncFailures.cause(failure);
             // anything that is not a domain failure becomes the logged internal error, as in unary
             observer.onError(toStatus(cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause)));
         });
