@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
@@ -118,7 +119,7 @@ public final class Trainer
 
         try (Engine engine = engine(net, graph, train)) {
             averaging = engine.averagingFrequency();
-            events.info(String.format("model: %s, %,d parameters; %s", spec.getModel().getArchitecture(), net.numParams(), describeEngine(averaging)));
+            events.info(String.format("model: %s, %,d parameters; %s", spec.getModel().getArchitecture(), net.numParams(), engine.description()));
             // the single-process engine (and gradient sharing, which has no rounds) reports as Spark would averaging every 5 steps
             int segment = options.workers() * (averaging > 0 ? averaging : AveragingCalibration.FALLBACK_STEPS) * ROUNDS_PER_SEGMENT;
             if (best.isPresent() && startEpoch - best.get().epoch() >= patience) {
@@ -302,22 +303,10 @@ public final class Trainer
         return new double[] {lossSum / test.size(), (double) correct / test.size()};
     }
 
-    private String describeEngine(int averaging)
-    {
-        if (options.engine() == TrainOptions.Engine.single) {
-            return "single process, " + options.threadsPerWorker() + " native threads";
-        }
-        boolean auto = options.spec().getTraining().getAveragingFrequency().equals(ExperimentSpecValidator.AUTO);
-        return "Spark " + options.master() + ", " + options.workers() + " workers x " + options.threadsPerWorker() + " native threads, "
-                + options.spec().getTraining().getDataParallelism()
-                + (averaging > 0 ? " every " + averaging + " steps" + (auto ? " (auto)" : "") : "")
-                + (averaging > 0 && options.workers() > 1 ? String.format(", block momentum %.2f", BlockMomentum.forWorkers(options.workers())) : "");
-    }
-
     private Engine engine(Net net, boolean graph, ImageData train)
     {
         if (options.engine() == TrainOptions.Engine.single) {
-            return new SingleEngine(net);
+            return new SingleEngine(net, options.threadsPerWorker());
         }
         return new SparkEngine(options, net, graph, train, events);
     }
@@ -334,6 +323,9 @@ public final class Trainer
         /** Steps between parameter averages; 0 where nothing is averaged. */
         int averagingFrequency();
 
+        /** How it trains, for the run's log: the engine's own choices (averaging, momentum), not the spec's. */
+        String description();
+
         @Override
         void close();
     }
@@ -342,10 +334,18 @@ public final class Trainer
             implements Engine
     {
         private final Net net;
+        private final int threads;
 
-        SingleEngine(Net net)
+        SingleEngine(Net net, int threads)
         {
             this.net = net;
+            this.threads = threads;
+        }
+
+        @Override
+        public String description()
+        {
+            return "single process, " + threads + " native threads";
         }
 
         @Override
@@ -385,6 +385,7 @@ public final class Trainer
         private final SparkComputationGraph graph;
         /** Parameter averaging with several workers; none for gradient sharing (no rounds) or one worker. */
         private final Optional<BlockMomentum> blockMomentum;
+        private final String description;
 
         SparkEngine(TrainOptions options, Net net, boolean isGraph, ImageData train, TrainingEvents events)
         {
@@ -418,6 +419,11 @@ public final class Trainer
                 this.averaging = ExperimentSpecValidator.averagingSteps(setting).orElseThrow(
                         () -> new IllegalArgumentException("training.averaging_frequency must be auto or a whole number of steps: got '" + setting + "'"));
             }
+            boolean auto = setting.isEmpty() || setting.equals(ExperimentSpecValidator.AUTO);
+            this.description = "Spark " + options.master() + ", " + workers + " workers x " + options.threadsPerWorker() + " native threads, "
+                    + options.spec().getTraining().getDataParallelism()
+                    + (averaging > 0 ? " every " + averaging + " steps" + (auto ? " (auto)" : "") : "")
+                    + blockMomentum.map(momentum -> String.format(Locale.ROOT, ", block momentum %.2f", momentum.momentum())).orElse("");
             TrainingMaster<?, ?> master = sharing ? gradientSharing(options, batchSize) : averaging(options, batchSize, averaging);
             if (isGraph) {
                 this.graph = new SparkComputationGraph(sc, ((Net.Graph) net).graph(), master);
@@ -593,6 +599,12 @@ public final class Trainer
         public int averagingFrequency()
         {
             return averaging;
+        }
+
+        @Override
+        public String description()
+        {
+            return description;
         }
 
         @Override
