@@ -34,19 +34,27 @@ import java.util.SplittableRandom;
 final class Session
         implements VictimFilter.SessionView
 {
-    /** Which running work of a project counts against its deserved share first. */
-    private static final Comparator<RunningAllocation> PROTECTION_ORDER = (left, right) -> {
+    /**
+     * Which running work of a project counts against its deserved share first, given each one's rank
+     * in the ordering: non-preemptible, then higher priority, then the least attained service (lower
+     * rank), then the longest running.
+     */
+    private static int protectionOrder(RunningAllocation left, long leftRank, RunningAllocation right, long rightRank)
+    {
         if (left.preemptible() != right.preemptible()) {
             return left.preemptible() ? 1 : -1;
         }
         if (left.priority() != right.priority()) {
             return Integer.compare(right.priority(), left.priority());
         }
+        if (leftRank != rightRank) {
+            return Long.compare(leftRank, rightRank);
+        }
         if (left.startSequence() != right.startSequence()) {
             return Long.compare(left.startSequence(), right.startSequence());
         }
         return left.experimentId().compareTo(right.experimentId());
-    };
+    }
 
     /** The order of experiments within a queue ({@link Ordering#jobOrder}). */
     private final Comparator<PendingExperiment> jobOrder;
@@ -316,8 +324,10 @@ final class Session
     }
 
     /**
-     * Marks each project's running work that fits in its deserved share as protected: non-preemptible
-     * first, then higher priority, then the longest running.
+     * Marks each project's running work that fits in its deserved share as protected, in
+     * {@link #protectionOrder}: the guarantee covers a project's least served work first, so what runs
+     * on borrowed GPUs (and may be reclaimed or preempted by rank) is its most served work, as least
+     * attained service orders the queue. Longest running first among equals keeps the restart cost low.
      */
     private void classifyRunning(CycleMemo.Table table, CycleMemo memo)
     {
@@ -348,13 +358,21 @@ final class Session
                 members.get(project).add(a);
             }
         }
+        long[] ranks = new long[table.count];
         for (int p = 0; p < projects; p++) {
             if (!ranked[p]) {
                 continue;
             }
             long deserved = ledger.quota(memo.projectName(p)).deservedMilliGpu();
             List<Integer> order = members.get(p);
-            order.sort((left, right) -> PROTECTION_ORDER.compare(running.get(left), running.get(right)));
+            // each member ranked once; with arrival order every rank is 0 and only the rest decides
+            if (ordering.rank() != JobRank.ARRIVAL) {
+                for (int position : order) {
+                    // not through rank(): its cache is for the few victim candidates a cycle looks at
+                    ranks[position] = ordering.rank().rank(running.get(position).experimentId(), snapshot.history());
+                }
+            }
+            order.sort((left, right) -> protectionOrder(running.get(left), ranks[left], running.get(right), ranks[right]));
             long cumulative = 0;
             for (int position : order) {
                 cumulative += table.gpuOf[position];

@@ -8,8 +8,10 @@ import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ProjectQuota;
 import dev.tranche.scheduler.core.model.ResourceRequest;
 import dev.tranche.scheduler.core.model.RunningAllocation;
+import dev.tranche.scheduler.core.model.ServiceHistory;
 import dev.tranche.scheduler.core.placement.BestFitPolicy;
 import dev.tranche.scheduler.core.placement.FgdPolicy;
+import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -179,6 +181,43 @@ class TestQuotaActions
         Decisions decisions = schedule(List.of(node("n1", 4)), quotas, running, List.of(pending("a0", "team-a", TWO_GPUS)));
 
         assertThat(decisions.preemptions()).extracting(Preemption::victimId).containsExactly("b-preemptible");
+    }
+
+    @Test
+    void aProjectsDeservedShareCoversItsLeastServedWorkFirst()
+    {
+        // team-b deserves 2 GPUs and holds 4: a long run that has had 10 GPU-hours (started first) and a
+        // fresh job; the guarantee covers the fresh one, so reclaim takes the long run, which
+        // resumes from its checkpoint, rather than the job that has barely started
+        List<RunningAllocation> running = List.of(
+                running("b-long", "team-b", 0, true, 1, "n1", 0, 1),
+                running("b-fresh", "team-b", 0, true, 2, "n1", 2, 3));
+        List<ProjectQuota> quotas = List.of(ProjectQuota.of("team-a", 2000), ProjectQuota.of("team-b", 2000));
+        ServiceHistory history = new ServiceHistory()
+        {
+            @Override
+            public long attainedGpuSeconds(String experimentId)
+            {
+                return experimentId.equals("b-long") ? 36_000 : 60;
+            }
+
+            @Override
+            public OptionalLong expectedSeconds(String experimentId)
+            {
+                return OptionalLong.empty();
+            }
+        };
+        ClusterSnapshot snapshot = new ClusterSnapshot(List.of(node("n1", 4)), quotas, List.of(), running, List.of(pending("a0", "team-a", TWO_GPUS)),
+                List.of(), history);
+
+        Decisions decisions = Fixtures.cycle(PlacementPolicies.DEFAULT).run(snapshot);
+
+        assertThat(decisions.preemptions()).extracting(Preemption::victimId).containsExactly("b-long");
+        assertThat(decisions.placements()).extracting(Placement::experimentId).containsExactly("a0");
+
+        // with no service history the ranks tie, and the longest running is covered first, as before
+        Decisions withoutHistory = schedule(List.of(node("n1", 4)), quotas, running, List.of(pending("a0", "team-a", TWO_GPUS)));
+        assertThat(withoutHistory.preemptions()).extracting(Preemption::victimId).containsExactly("b-fresh");
     }
 
     @Test
