@@ -9,6 +9,8 @@ import io.grpc.StatusRuntimeException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 
 import java.io.InputStream;
@@ -89,7 +91,29 @@ public final class Tranche
         }
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setExecutionExceptionHandler(new ErrorHandler());
+        commandLine.setParameterExceptionHandler(new UsageErrorHandler());
         return commandLine;
+    }
+
+    /**
+     * A wrong option, or a file an option names that does not hold what it should: the error, picocli's
+     * suggestion for a mistyped option, and where the options are described. Not the whole usage text,
+     * which pushed the one line that matters off the screen.
+     */
+    private static final class UsageErrorHandler
+            implements IParameterExceptionHandler
+    {
+        @Override
+        public int handleParseException(ParameterException exception, String[] args)
+        {
+            CommandLine commandLine = exception.getCommandLine();
+            PrintWriter err = commandLine.getErr();
+            err.println("error: " + exception.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(exception, err);
+            err.println("See '" + commandLine.getCommandSpec().qualifiedName() + " --help' for its options.");
+            err.flush();
+            return EXIT_USAGE;
+        }
     }
 
     private static final class ErrorHandler
