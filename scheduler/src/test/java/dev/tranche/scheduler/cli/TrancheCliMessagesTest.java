@@ -229,10 +229,10 @@ final class TrancheCliMessagesTest
 
         Run nothing = tranche("quota", "set", "vision");
         assertThat(nothing.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(nothing.err()).startsWith("nothing to set: pass --deserved, --limit or --weight");
+        assertThat(nothing.err()).startsWith("error: nothing to set: pass --deserved, --limit or --weight");
         Run badLimit = tranche("quota", "set", "vision", "--limit", "lots");
         assertThat(badLimit.exitCode()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(badLimit.err()).startsWith("--limit must be a number of GPUs or 'none': got 'lots'");
+        assertThat(badLimit.err()).startsWith("error: --limit must be a number of GPUs or 'none': got 'lots'");
     }
 
     @Test

@@ -159,10 +159,10 @@ final class TrancheCliSecurityTest
 
         CliRun empty = withStdin("\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
         assertThat(empty.code()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(empty.err()).startsWith("no token on standard input");
+        assertThat(empty.err()).startsWith("error: no token on standard input");
         CliRun spaces = withStdin("two words\n", "login", "--server", scheduler.target(), "--credentials", credentials.toString());
         assertThat(spaces.code()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(spaces.err()).startsWith("the token must be printable ASCII without spaces");
+        assertThat(spaces.err()).startsWith("error: the token must be printable ASCII without spaces");
         assertThat(credentials).doesNotExist();
     }
 
@@ -265,7 +265,7 @@ final class TrancheCliSecurityTest
         for (String expires : List.of("0s", "0d0h", "banana", "-5d", "12", "3651d")) {
             CliRun run = asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", expires);
             assertThat(run.code()).as(expires).isEqualTo(Tranche.EXIT_USAGE);
-            assertThat(run.err()).as(expires).startsWith("Invalid value for option '--expires': ");
+            assertThat(run.err()).as(expires).startsWith("error: Invalid value for option '--expires': ");
         }
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "0s").err()).contains("must be more than 0");
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "banana").err())
@@ -273,14 +273,14 @@ final class TrancheCliSecurityTest
         assertThat(asAdmin("token", "create", "--subject", "x", "--role", "admin", "--expires", "3651d").err()).contains("at most 3650 days");
         CliRun role = asAdmin("token", "create", "--subject", "x", "--role", "root");
         assertThat(role.code()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(role.err()).startsWith("Invalid value for option '--role': expected one of [admin, member, viewer]");
+        assertThat(role.err()).startsWith("error: Invalid value for option '--role': expected one of [admin, member, viewer]");
         CliRun noSubject = asAdmin("token", "create", "--role", "admin");
         assertThat(noSubject.code()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(noSubject.err()).startsWith("Missing required option: '--subject=NAME'");
+        assertThat(noSubject.err()).startsWith("error: Missing required option: '--subject=NAME'");
         assertThat(asAdmin("token", "revoke").code()).isEqualTo(Tranche.EXIT_USAGE);
         CliRun limit = asAdmin("audit", "--limit", "0");
         assertThat(limit.code()).isEqualTo(Tranche.EXIT_USAGE);
-        assertThat(limit.err()).startsWith("--limit must be in [1, 1000]: got 0");
+        assertThat(limit.err()).startsWith("error: --limit must be in [1, 1000]: got 0");
         assertThat(asAdmin("audit", "--limit", "1001").code()).isEqualTo(Tranche.EXIT_USAGE);
         assertThat(asAdmin("audit", "--before", "0").code()).isEqualTo(Tranche.EXIT_USAGE);
         // a token lasting 90 minutes is fine
