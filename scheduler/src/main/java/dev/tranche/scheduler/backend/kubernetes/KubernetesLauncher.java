@@ -439,7 +439,9 @@ public final class KubernetesLauncher
     public List<String> tail(String experimentId, int rank, int lines)
     {
         Pod pod = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).get();
-        if (pod == null) {
+        // no container has run yet (image pull, creation): it has printed nothing, and asking would
+        // cost more than the answer, as fabric8 first watches a pod that is not ready
+        if (pod == null || !anyContainerStarted(pod)) {
             return List.of();
         }
         String log;
@@ -447,15 +449,30 @@ public final class KubernetesLauncher
             log = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).tailingLines(lines).getLog();
         }
         catch (KubernetesClientException e) {
-            // 400: the container is still waiting to start (image pull, creation), so it has printed
-            // nothing yet; 404: the pod went away since the lookup. Neither is an error for a reader,
-            // and `tranche logs -f` keeps polling through them
+            // 400: the container is not running after all (it restarts: the status read above is
+            // older than the API server's answer); 404: the pod went away since the lookup. Neither
+            // is an error for a reader, and `tranche logs -f` keeps polling through them
             if (e.getCode() == 400 || e.getCode() == 404) {
                 return List.of();
             }
             throw e;
         }
         return log == null ? List.of() : log.lines().toList();
+    }
+
+    private static boolean anyContainerStarted(Pod pod)
+    {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+            return false;
+        }
+        for (ContainerStatus status : pod.getStatus().getContainerStatuses()) {
+            boolean runningOrEnded = status.getState() != null && (status.getState().getRunning() != null || status.getState().getTerminated() != null);
+            boolean ranBefore = status.getLastState() != null && status.getLastState().getTerminated() != null;
+            if (runningOrEnded || ranBefore) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Experiments with a worker on {@code node}: when the node is lost they go back to the queue. */

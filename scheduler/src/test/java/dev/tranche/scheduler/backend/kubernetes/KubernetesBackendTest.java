@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -509,7 +510,8 @@ final class KubernetesBackendTest
     }
 
     // One log read per test, and last: fabric8's mock server now and then leaves the request after a
-    // log read unanswered (a 10 s timeout, about one run in six when the three cases shared one test)
+    // log read unanswered (a 10 s timeout, about one run in six when the three cases shared one test).
+    // Rank 0's container runs and is ready, rank 1's waits to start (launchedForLogs)
     @Test
     void logsAreTheWorkersTail()
     {
@@ -521,13 +523,23 @@ final class KubernetesBackendTest
 
     @Test
     void logsAreNothingYetWhileTheContainerWaitsToStart()
+            throws InterruptedException
     {
         KubernetesLauncher launcher = launchedForLogs();
-        // what the API server answers while the image is pulled or the container is created
-        server.expect().get().withPath(logPath(1))
-                .andReturn(400, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"BadRequest\",\"code\":400,"
-                        + "\"message\":\"container \\\"worker\\\" in pod \\\"exp-logs00001-1\\\" is waiting to start: ContainerCreating\"}").always();
         assertThat(launcher.tail("exp-logs00001", 1, 2)).isEmpty();
+        // read from the pod's status: no log request, and no readiness watch before one
+        assertThat(server.getLastRequest().getPath()).doesNotContain("/log").doesNotContain("watch=true");
+    }
+
+    @Test
+    void logsAreNothingWhenTheContainerStoppedSinceItsStatusWasRead()
+    {
+        KubernetesLauncher launcher = launchedForLogs();
+        // what the API server answers for a container that is not running (restarting)
+        server.expect().get().withPath(logPath(0))
+                .andReturn(400, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"BadRequest\",\"code\":400,"
+                        + "\"message\":\"container \\\"worker\\\" in pod \\\"exp-logs00001-0\\\" is waiting to start: CrashLoopBackOff\"}").always();
+        assertThat(launcher.tail("exp-logs00001", 0, 2)).isEmpty();
     }
 
     @Test
@@ -543,6 +555,19 @@ final class KubernetesBackendTest
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 1000), 2000, 4096, 81559),
                 new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000), 2000, 4096, 81559)),
                 "tranche-scheduler.tranche.svc:50051", "tw1.credential", PORTS));
+        // as the kubelet reports them, through the status subresource
+        Pod running = new PodBuilder(client.pods().inNamespace(NAMESPACE).withName("exp-logs00001-0").get())
+                .withNewStatus().withPhase("Running")
+                .addNewCondition().withType("Ready").withStatus("True").endCondition()
+                .addNewContainerStatus().withName("worker").withReady(true).withNewState().withNewRunning().endRunning().endState().endContainerStatus()
+                .endStatus().build();
+        client.pods().inNamespace(NAMESPACE).resource(running).updateStatus();
+        Pod waiting = new PodBuilder(client.pods().inNamespace(NAMESPACE).withName("exp-logs00001-1").get())
+                .withNewStatus().withPhase("Pending")
+                .addNewContainerStatus().withName("worker").withReady(false).withNewState().withNewWaiting().withReason("ContainerCreating").endWaiting()
+                .endState().endContainerStatus()
+                .endStatus().build();
+        client.pods().inNamespace(NAMESPACE).resource(waiting).updateStatus();
         return launcher;
     }
 
