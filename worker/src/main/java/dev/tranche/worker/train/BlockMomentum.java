@@ -28,16 +28,11 @@ final class BlockMomentum
 
     BlockMomentum(int workers)
     {
-        this.momentum = forWorkers(workers);
-    }
-
-    /** The method's rule: 1 - 1/K for K workers. */
-    static double forWorkers(int workers)
-    {
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be at least 1: got " + workers);
         }
-        return 1.0 - 1.0 / workers;
+        // the method's rule: 1 - 1/K for K workers
+        this.momentum = 1.0 - 1.0 / workers;
     }
 
     double momentum()

@@ -25,6 +25,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.PodResource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -438,7 +439,8 @@ public final class KubernetesLauncher
     @Override
     public List<String> tail(String experimentId, int rank, int lines)
     {
-        Pod pod = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).get();
+        PodResource worker = client.pods().inNamespace(namespace).withName(podName(experimentId, rank));
+        Pod pod = worker.get();
         // no container has run yet (image pull, creation): it has printed nothing, and asking would
         // cost more than the answer, as fabric8 first watches a pod that is not ready
         if (pod == null || !anyContainerStarted(pod)) {
@@ -446,7 +448,7 @@ public final class KubernetesLauncher
         }
         String log;
         try {
-            log = client.pods().inNamespace(namespace).withName(podName(experimentId, rank)).tailingLines(lines).getLog();
+            log = worker.tailingLines(lines).getLog();
         }
         catch (KubernetesClientException e) {
             // 400: the container is not running after all (it restarts: the status read above is
