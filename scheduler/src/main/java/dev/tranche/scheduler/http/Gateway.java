@@ -60,10 +60,12 @@ final class Gateway
     private static final JsonFormat.Printer JSON = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
 
     private final Channel internal;
+    private final ExportFiles exportFiles;
 
-    Gateway(Channel internal)
+    Gateway(Channel internal, ExportFiles exportFiles)
     {
         this.internal = requireNonNull(internal, "internal is null");
+        this.exportFiles = requireNonNull(exportFiles, "exportFiles is null");
     }
 
     void addTo(RoutesConfig app)
@@ -111,8 +113,8 @@ final class Gateway
     /**
      * Finished experiments that ran, oldest submission first: as the trace {@code tranche simulate
      * --format tranche} replays ({@code format=csv}, the default, what {@code tranche history export}
-     * writes) or as the service's jobs ({@code format=json}). Written whole to a private temporary
-     * file before the answer starts (deleted once sent): the service streams a page at a time, so the
+     * writes) or as the service's jobs ({@code format=json}). Written whole to a private file under
+     * the server's home ({@link ExportFiles}) before the answer starts (deleted once sent): the service streams a page at a time, so the
      * server's memory does not grow with the history, and a failure half-way is an error, never half
      * a file.
      */
@@ -127,12 +129,16 @@ final class Gateway
         ExportHistoryRequest.Builder request = ExportHistoryRequest.newBuilder().setProject(orEmpty(ctx.queryParam("project")));
         instantParam(ctx, "since").ifPresent(request::setSince);
         instantParam(ctx, "until").ifPresent(request::setUntil);
-        Iterator<HistoryJob> jobs = ExperimentServiceGrpc.newBlockingStub(internal).withInterceptors(forward(ctx))
-                .withDeadlineAfter(5, TimeUnit.MINUTES).exportHistory(request.build());
-        // owner-only (createTempFile's default), as the history names every project
-        Path file = Files.createTempFile("tranche-history-", json ? ".json" : ".csv");
+        Path file = null;
         int leftOut = 0;
+        // the export stream is this request's: however writing ends, it ends, and so gives back its
+        // place among the exports a server runs at once (an abandoned one would hold it to its deadline)
+        io.grpc.Context.CancellableContext export = io.grpc.Context.current().withCancellation();
+        io.grpc.Context previous = export.attach();
         try {
+            Iterator<HistoryJob> jobs = ExperimentServiceGrpc.newBlockingStub(internal).withInterceptors(forward(ctx))
+                    .withDeadlineAfter(5, TimeUnit.MINUTES).exportHistory(request.build());
+            file = exportFiles.newFile(json ? ".json" : ".csv");
             try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
                 if (json) {
                     out.write("{\"jobs\":[");
@@ -157,8 +163,14 @@ final class Gateway
             }
         }
         catch (RuntimeException | IOException e) {
-            Files.deleteIfExists(file);
+            if (file != null) {
+                Files.deleteIfExists(file);
+            }
             throw e;
+        }
+        finally {
+            export.detach(previous);
+            export.cancel(null);
         }
         if (!json) {
             // what the trace cannot hold (GPU memory or no GPU), counted as the CLI counts it on stderr

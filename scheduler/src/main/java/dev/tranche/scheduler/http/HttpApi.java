@@ -9,6 +9,7 @@ import io.grpc.Channel;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -34,13 +35,13 @@ public final class HttpApi
     private final List<String> registeredRoutes = new CopyOnWriteArrayList<>();
 
     public HttpApi(String bindAddress, int port, Optional<TlsMaterial> tls, Channel internal, Supplier<Optional<String>> databaseUnavailable,
-            SchedulerMetrics telemetry, TokenService tokens, AuditLog audit, FailedAuthentications failures, Clock clock)
+            SchedulerMetrics telemetry, TokenService tokens, AuditLog audit, FailedAuthentications failures, Clock clock, Path home)
     {
         this.bindAddress = requireNonNull(bindAddress, "bindAddress is null");
         this.port = port;
         this.tls = tls.isPresent();
         SessionRoutes sessions = new SessionRoutes(internal, tokens, audit, failures, clock, this.tls);
-        Gateway gateway = new Gateway(internal);
+        Gateway gateway = new Gateway(internal, ExportFiles.in(home));
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));

@@ -236,7 +236,7 @@ public final class SchedulerServer
             ManagedChannel internalChannel = InProcessChannelBuilder.forName(internalName).build();
             stops.add("in-process gRPC channel", internalChannel, internalChannel::shutdownNow);
             HttpApi http = stops.add("HTTP server", new HttpApi(config.bindAddress(), config.httpPort(), tls, internalChannel, database::unavailable, telemetry,
-                    tokens, auditLog, failures, clock).start());
+                    tokens, auditLog, failures, clock, config.home()).start());
             schedulingLoop.start();
             stops.add("scheduling loop", schedulingLoop);
             UsageRecorder usageRecorder = new UsageRecorder(usage, USAGE_SAMPLE_INTERVAL, config.usageRetention(),

@@ -170,7 +170,8 @@ public final class ExperimentGrpcService
         }
         if (!exportSlots.tryAcquire()) {
             observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + maxConcurrentExports
-                    + " history exports run at once on this server; try again when one has finished").asRuntimeException());
+                    + (maxConcurrentExports == 1 ? " history export runs" : " history exports run") + " at once on this server; try again when one has finished")
+                    .asRuntimeException());
             return;
         }
         // given back once, whichever comes first: the last page sent, a failure, or the client gone

@@ -39,6 +39,7 @@ public final class TestingScheduler
     private final String jdbcUrl;
     private final TrancheClient client;
     private final Optional<SecuritySettings.TlsFiles> tls;
+    private final Path home;
 
     public TestingScheduler()
     {
@@ -80,9 +81,8 @@ public final class TestingScheduler
     {
         this.tls = tls;
         this.jdbcUrl = TestingPostgres.newDatabase();
-        Path home;
         try {
-            home = Files.createTempDirectory("tranche-test-home-");
+            this.home = Files.createTempDirectory("tranche-test-home-");
         }
         catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -121,6 +121,12 @@ public final class TestingScheduler
     public int httpPort()
     {
         return server.httpPort();
+    }
+
+    /** The server's home directory (its state beside the database). */
+    public Path home()
+    {
+        return home;
     }
 
     public SchedulerServer server()
