@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -20,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Request bodies, read and bounded before anything else looks at a request (authentication
  * included): a write's body is read in full, at most {@link #MAX_REQUEST_BYTES} ({@link
- * #MAX_LOGIN_BYTES} for a login), nested at most {@link #MAX_JSON_NESTING} deep, and all bodies held
- * at once fit in {@link #BODY_BUDGET_KIB}.
+ * #MAX_LOGIN_BYTES} for a login), nested at most {@link #MAX_JSON_NESTING} deep, arriving at least
+ * at {@link #MIN_BODY_BYTES_PER_SECOND}, and all bodies held at once fit in {@link #BODY_BUDGET_KIB}
+ * ({@link #LOGIN_BUDGET_KIB} for logins).
  */
 final class RequestBodies
 {
@@ -32,6 +34,13 @@ final class RequestBodies
     private static final long BODY_STALL_MILLIS = 3_000;
     /** Request bodies held in memory at once, all requests together: the heap they can take is bounded by this. */
     static final int BODY_BUDGET_KIB = 64 * 1024;
+    /** Logins have their own budget, so that bodies of other writes, however many, never keep anyone from logging in. */
+    static final int LOGIN_BUDGET_KIB = 4 * 1024;
+    /** Budget is taken in steps of this as a body arrives. */
+    private static final long BUDGET_STEP_BYTES = 64 * 1024;
+    /** A body must arrive at this average rate once its first seconds have passed (a 1 MiB body: 64 s). */
+    static final long MIN_BODY_BYTES_PER_SECOND = 16 * 1024;
+    static final long BODY_GRACE_MILLIS = 5_000;
     static final int MAX_JSON_NESTING = 32;
     static final Set<HandlerType> WRITES = Set.of(HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
     private static final String BODY = "tranche.body";
@@ -40,6 +49,7 @@ final class RequestBodies
     private static final long LINGER_BYTES = 64L * 1024 * 1024;
 
     private final Semaphore bodyBudget = new Semaphore(BODY_BUDGET_KIB);
+    private final Semaphore loginBudget = new Semaphore(LOGIN_BUDGET_KIB);
 
     /** First of all filters: no caller, with a token or without, makes the server hold more than the limits. */
     void addTo(RoutesConfig app)
@@ -70,19 +80,14 @@ final class RequestBodies
             refuseTooLarge(ctx, limit);
             return;
         }
-        int reserved = (int) ((declared >= 0 ? declared : limit) / 1024 + 1);
-        try {
-            if (!bodyBudget.tryAcquire(reserved, 2, TimeUnit.SECONDS)) {
-                throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is reading too many request bodies at once; retry shortly", false);
-            }
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is shutting down", false);
-        }
+        // budget is taken as bytes arrive, not as announced: a caller who announces large bodies and
+        // trickles them holds what it sent, not the budget (which would shut everyone else's writes out)
+        Semaphore budget = limit == MAX_LOGIN_BYTES ? loginBudget : bodyBudget;
+        int held = 0;
         EndPoint endPoint = endPoint(ctx);
         long idleTimeout = endPoint.getIdleTimeout();
         endPoint.setIdleTimeout(BODY_STALL_MILLIS);
+        long started = System.nanoTime();
         long total = 0;
         try {
             InputStream in = ctx.req().getInputStream();
@@ -93,6 +98,18 @@ final class RequestBodies
                 if (total > limit) {
                     refuseTooLarge(ctx, limit);
                     return;
+                }
+                int needed = (int) Math.min(limit / 1024 + 1, (total + BUDGET_STEP_BYTES - 1) / BUDGET_STEP_BYTES * (BUDGET_STEP_BYTES / 1024));
+                if (needed > held) {
+                    take(budget, needed - held);
+                    held = needed;
+                }
+                long elapsedMillis = (System.nanoTime() - started) / 1_000_000;
+                if (elapsedMillis > BODY_GRACE_MILLIS + total * 1000 / MIN_BODY_BYTES_PER_SECOND) {
+                    // each byte restarts the stall timer: without a rate, a trickle would hold a thread for ever
+                    throw new HttpRefusal(408, Status.Code.DEADLINE_EXCEEDED.name(), String.format(Locale.ROOT,
+                            "the request body arrives too slowly: %d bytes in %.1f s; send it at %d KiB/s or more", total, elapsedMillis / 1000.0,
+                            MIN_BODY_BYTES_PER_SECOND / 1024), true);
                 }
                 out.write(buffer, 0, read);
             }
@@ -111,7 +128,20 @@ final class RequestBodies
         }
         finally {
             endPoint.setIdleTimeout(idleTimeout);
-            bodyBudget.release(reserved);
+            budget.release(held);
+        }
+    }
+
+    private static void take(Semaphore budget, int kib)
+    {
+        try {
+            if (!budget.tryAcquire(kib, 2, TimeUnit.SECONDS)) {
+                throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is reading too many request bodies at once; retry shortly", false);
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpRefusal(503, Status.Code.UNAVAILABLE.name(), "the scheduler is shutting down", false);
         }
     }
 

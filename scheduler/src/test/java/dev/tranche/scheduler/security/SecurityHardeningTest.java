@@ -170,6 +170,88 @@ final class SecurityHardeningTest
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     }
 
+    /**
+     * Bodies announced large and sent slowly (no token needed: bodies are read before authentication)
+     * hold what they sent, not what they announced, and logins have budget of their own: 64 of them
+     * announcing 1 MiB each once took the whole body budget, and every write, login included, got 503.
+     */
+    @Test
+    void bodiesAnnouncedLargeAndTrickledDoNotShutOthersOut()
+            throws Exception
+    {
+        List<Socket> trickles = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // a byte a second on each, so that none stalls (3 s) while the others write
+        java.util.concurrent.ScheduledExecutorService trickler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        trickler.scheduleAtFixedRate(() -> trickles.forEach(socket -> {
+            try {
+                socket.getOutputStream().write(' ');
+                socket.getOutputStream().flush();
+            }
+            catch (java.io.IOException ignored) {
+                // refused and closed by the server: the assertions below say whether that was right
+            }
+        }), 1, 1, TimeUnit.SECONDS);
+        try {
+            for (int i = 0; i < 64; i++) {
+                Socket socket = new Socket("127.0.0.1", scheduler.httpPort());
+                socket.getOutputStream().write(("POST /api/v1/experiments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 1047552\r\n\r\n{").getBytes(StandardCharsets.UTF_8));
+                socket.getOutputStream().flush();
+                trickles.add(socket);
+            }
+            // every trickle is being read (each holds a server thread) before the others write
+            Thread.sleep(1_500);
+            HttpResponse<String> login = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/session")).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"token\": \"" + TestingScheduler.ADMIN_TOKEN + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+            // another write's body is read too: its answer is about its content, not the server's budget
+            HttpResponse<String> write = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/experiments")).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json").header("Authorization", ADMIN)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"spec\": {\"name\": \"\"}}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(write.statusCode()).as(write.body()).isEqualTo(400);
+            assertThat(write.body()).contains("INVALID_ARGUMENT").doesNotContain("too many request bodies");
+        }
+        finally {
+            trickler.shutdownNow();
+            for (Socket socket : trickles) {
+                socket.close();
+            }
+        }
+    }
+
+    /** Each byte restarts the stall timer, so a body is also held to a rate: one that falls behind it is refused, not read for ever. */
+    @Test
+    void aBodyThatTricklesBelowTheMinimumRateIsRefused()
+            throws Exception
+    {
+        long start = System.nanoTime();
+        try (Socket socket = new Socket("127.0.0.1", scheduler.httpPort())) {
+            socket.setSoTimeout(20_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /api/v1/experiments HTTP/1.1\r\nHost: x\r\nAuthorization: " + ADMIN + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 1000\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String answer = null;
+            for (int sent = 0; sent < 20 && answer == null; sent++) {
+                try {
+                    out.write(' ');
+                    out.flush();
+                }
+                catch (java.io.IOException closed) {
+                    // refused and closed: the answer is there to read
+                }
+                Thread.sleep(1_000);
+                if (in.available() > 0) {
+                    answer = new String(in.readNBytes(in.available()), StandardCharsets.UTF_8);
+                }
+            }
+            assertThat(answer).isNotNull().startsWith("HTTP/1.1 408").contains("DEADLINE_EXCEEDED").contains("the request body arrives too slowly");
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(12));
+    }
+
     // 4. NUL and other characters PostgreSQL rejects
 
     @Test
