@@ -7,6 +7,7 @@ import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
 import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
+import dev.tranche.scheduler.experiment.DatasetRoots;
 import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.experiment.ExperimentSpec;
@@ -27,6 +28,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -55,11 +57,26 @@ public final class ExecutionController
     private final Duration grace;
     private final Predicate<String> nodeAlive;
     private final GangPortRepository ports;
+    private final Optional<DatasetRoots> datasetRoots;
     private final PortAllocator portAllocator = new PortAllocator(PortAllocator.FIRST_PORT, PortAllocator.LAST_PORT);
 
     public ExecutionController(ExecutionBackend backend, ClusterRepository cluster, ExperimentRepository experiments, ExperimentEventBus events,
             WorkerCredentials credentials, String schedulerAddress, Duration grace, Predicate<String> nodeAlive, GangPortRepository ports)
     {
+        this(backend, cluster, experiments, events, credentials, schedulerAddress, grace, nodeAlive, ports, Optional.empty());
+    }
+
+    /**
+     * @param datasetRoots for workers that run as the scheduler's own OS user (on its machine): the
+     *         folders a data set may be read from, checked again at each launch, since what a path
+     *         leads to can change after it was accepted (a link made later); a pod reads its own file
+     *         system, so Kubernetes workers have none
+     */
+    public ExecutionController(ExecutionBackend backend, ClusterRepository cluster, ExperimentRepository experiments, ExperimentEventBus events,
+            WorkerCredentials credentials, String schedulerAddress, Duration grace, Predicate<String> nodeAlive, GangPortRepository ports,
+            Optional<DatasetRoots> datasetRoots)
+    {
+        this.datasetRoots = requireNonNull(datasetRoots, "datasetRoots is null");
         this.ports = requireNonNull(ports, "ports is null");
         this.backend = requireNonNull(backend, "backend is null");
         this.cluster = requireNonNull(cluster, "cluster is null");
@@ -174,6 +191,11 @@ public final class ExecutionController
                         return false;   // preempted workers are still checkpointing there
                     }
                 }
+                Optional<String> refused = refusedDataset(spec);
+                if (refused.isPresent()) {
+                    publish(experiments.transition(id, EnumSet.of(state), ExperimentState.FAILED, refused.get()));
+                    return true;
+                }
                 backend.launch(launchRequest(gang, spec, gpuMemory, allocatePorts(gang)));
                 return true;
             }
@@ -215,6 +237,21 @@ public final class ExecutionController
             }
         }
         return false;
+    }
+
+    /** Why the workers may not read the experiment's data set now, if they may not. */
+    private Optional<String> refusedDataset(ExperimentSpec spec)
+    {
+        if (datasetRoots.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            datasetRoots.get().check(spec.training().dataset().location());
+            return Optional.empty();
+        }
+        catch (IllegalArgumentException e) {
+            return Optional.of("not launched: " + e.getMessage() + " (checked again at launch: the location now leads outside those folders)");
+        }
     }
 
     /** The gang's ports on each of its hosts, recorded before any worker starts: a new choice each launch, its own old ones included. */

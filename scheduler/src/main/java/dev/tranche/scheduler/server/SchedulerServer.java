@@ -169,8 +169,8 @@ public final class SchedulerServer
             ExperimentRepository experimentRepository = new ExperimentRepository(database.dataSource());
             SubmissionWriter submissionWriter = stops.add("submission writer",
                     new SubmissionWriter(experimentRepository, WRITER_THREADS, MAX_SUBMISSION_BATCH, MAX_QUEUED_SUBMISSIONS));
-            ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events,
-                    config.security().datasetRoots().map(DatasetRoots::new).orElseGet(() -> DatasetRoots.defaults(config.home())));
+            DatasetRoots datasetRoots = config.security().datasetRoots().map(DatasetRoots::new).orElseGet(() -> DatasetRoots.defaults(config.home()));
+            ExperimentManager experiments = new ExperimentManager(experimentRepository, submissionWriter, events, datasetRoots);
             ProjectManager projects = new ProjectManager(new ProjectRepository(database.dataSource()));
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             GangPortRepository gangPorts = new GangPortRepository(database.dataSource());
@@ -249,7 +249,7 @@ public final class SchedulerServer
             }
             if (localBackend.isPresent()) {
                 ExecutionController controller = new ExecutionController(localBackend.get(),
-                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), pace.preemptionGrace(), node -> true, gangPorts);
+                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), pace.preemptionGrace(), node -> true, gangPorts, Optional.of(datasetRoots));
                 stops.add("local execution", new ExecutionLoop(controller, Duration.ofSeconds(1)));
             }
             // last, once both ports listen and everything runs: a start that fails before this (a port in
