@@ -36,6 +36,9 @@ public final class TokenService
     private final Clock clock;
     private final ConcurrentMap<String, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Instant> touched = new ConcurrentHashMap<>();
+    /** Orders cache writes against revocations ({@link #revocations} counts them). */
+    private final Object cacheWrites = new Object();
+    private long revocations;
 
     public TokenService(TokenStore repository, TokenSecrets secrets, WorkerCredentials workerCredentials, Predicate<String> projectExists, Clock clock)
     {
@@ -178,7 +181,10 @@ public final class TokenService
     public TokenRecord revoke(String id)
     {
         TokenRecord revoked = repository.revoke(id);
-        cache.values().removeIf(cached -> cached.stored().token().id().equals(id));
+        synchronized (cacheWrites) {
+            revocations++;
+            cache.values().removeIf(cached -> cached.stored().token().id().equals(id));
+        }
         return revoked;
     }
 
@@ -188,12 +194,21 @@ public final class TokenService
         if (cached != null && cached.fetchedAt().plus(CACHE_TTL).isAfter(now)) {
             return Optional.of(cached.stored());
         }
+        long revocationsBefore;
+        synchronized (cacheWrites) {
+            revocationsBefore = revocations;
+        }
         Optional<TokenStore.Stored> stored = repository.findByLookupKey(lookupKey);
         if (stored.isPresent()) {
-            if (cache.size() >= MAX_CACHED) {
-                cache.clear();
+            synchronized (cacheWrites) {
+                // a revoke while the row was read may have found nothing to drop yet: then the row may be stale, so it is not kept
+                if (revocations == revocationsBefore) {
+                    if (cache.size() >= MAX_CACHED) {
+                        cache.clear();
+                    }
+                    cache.put(lookupKey, new Cached(stored.get(), now));
+                }
             }
-            cache.put(lookupKey, new Cached(stored.get(), now));
         }
         return stored;
     }
