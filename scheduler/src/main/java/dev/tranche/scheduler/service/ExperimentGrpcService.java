@@ -257,11 +257,19 @@ public final class ExperimentGrpcService
             openWatches.remove(stream);
             watchesPerCaller.close(key);
         });
-        if (!request.getId().isEmpty()) {
-            watchOne(request.getId(), call, stream);
-            return;
+        try {
+            if (!request.getId().isEmpty()) {
+                watchOne(request.getId(), call, stream);
+            }
+            else {
+                watchMany(projects, request.getSkipCurrent(), call, stream);
+            }
         }
-        watchMany(projects, request.getSkipCurrent(), call, stream);
+        catch (RuntimeException e) {
+            // an exception that left here would close the call with no cancel callback: the place
+            // (and a subscription) would be held for good; failing the stream lets both go
+            stream.fail(GrpcErrors.toStatus(e).getStatus());
+        }
     }
 
     /**
@@ -351,16 +359,19 @@ public final class ExperimentGrpcService
         call.setOnCancelHandler(stream::cancelled);
         synchronized (lock) {
             ExperimentRecord record;
+            Experiment current;
             try {
                 record = experiments.get(id);
+                current = ProtoMapper.experiment(record, experiments.history(id));
             }
             catch (RuntimeException e) {
+                // failing the stream gives the watch's place back when it has ended
                 subscription.close();
                 stream.fail(GrpcErrors.toStatus(e).getStatus());
                 return;
             }
             lastVersion[0] = record.version();
-            stream.send(ExperimentEvent.newBuilder().setExperiment(ProtoMapper.experiment(record, experiments.history(id))).build());
+            stream.send(ExperimentEvent.newBuilder().setExperiment(current).build());
             if (record.state().isTerminal()) {
                 subscription.close();
                 stream.complete();

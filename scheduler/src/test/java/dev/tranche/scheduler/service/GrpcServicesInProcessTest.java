@@ -15,7 +15,15 @@ import dev.tranche.proto.v1.WatchExperimentsRequest;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.experiment.DatasetRoots;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.experiment.ExperimentPage;
+import dev.tranche.scheduler.experiment.ExperimentQuery;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.experiment.ExperimentSpec;
+import dev.tranche.scheduler.experiment.ExperimentStore;
+import dev.tranche.scheduler.experiment.Transition;
+import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.experiment.SubmissionWriter;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.project.ProjectManager;
@@ -63,9 +71,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -93,6 +103,7 @@ class GrpcServicesInProcessTest
     private ManagedChannel channel;
     private String adminToken;
     private TokenService tokens;
+    private FailingHistory store;
 
     @BeforeEach
     void serve()
@@ -103,7 +114,8 @@ class GrpcServicesInProcessTest
         ExperimentEventBus events = new ExperimentEventBus();
         ExperimentRepository repository = new ExperimentRepository(dataSource);
         SubmissionWriter writer = track(new SubmissionWriter(repository, 1, 16, 100));
-        ExperimentManager experiments = new ExperimentManager(repository, writer, events, DatasetRoots.defaults(home));
+        store = new FailingHistory(repository);
+        ExperimentManager experiments = new ExperimentManager(store, writer, events, DatasetRoots.defaults(home));
         ProjectManager projects = new ProjectManager(new ProjectRepository(dataSource));
         WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(dataSource).secret(WorkerCredentials.SECRET_NAME));
         AuditLog audit = track(new AuditLog(new AuditRepository(dataSource), 100));
@@ -247,6 +259,94 @@ class GrpcServicesInProcessTest
         });
         open.forEach(watch -> watch.call.cancel("done", null));
         other.call.cancel("done", null);
+    }
+
+    /**
+     * A watch that fails after taking its place (here: the experiment's history cannot be read) gives
+     * the place back: a token is not locked out of watching after its limit of such failures.
+     */
+    @Test
+    void aWatchThatFailsWhileReadingTheExperimentGivesItsPlaceBack()
+    {
+        String project = "failing-" + UUID.randomUUID().toString().substring(0, 8);
+        AdminServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .createProject(CreateProjectRequest.newBuilder().setProject(Project.newBuilder().setName(project)).build());
+        String id = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .submit(SubmitExperimentRequest.newBuilder().setSpec(Specs.named("watched", project)).build()).getExperiment().getId();
+        WatchExperimentsRequest one = WatchExperimentsRequest.newBuilder().setId(id).build();
+
+        store.historyFails = true;
+        for (int i = 0; i <= MAX_WATCHES_PER_CALLER; i++) {
+            Watch failed = watch(adminToken, one);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failed.error.get() != null);
+            Status status = Status.fromThrowable(failed.error.get());
+            assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        }
+        store.historyFails = false;
+        Watch again = watch(adminToken, one);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !again.events.isEmpty() || again.error.get() != null);
+        assertThat(again.error.get()).isNull();
+        assertThat(again.events.get(0).getExperiment().getId()).isEqualTo(id);
+        again.call.cancel("done", null);
+    }
+
+    /** The real repository, whose history reads fail while {@code historyFails} is set (as when the database drops). */
+    private static final class FailingHistory
+            implements ExperimentStore
+    {
+        private final ExperimentStore delegate;
+        volatile boolean historyFails;
+
+        FailingHistory(ExperimentStore delegate)
+        {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public List<Transition> history(String id)
+        {
+            if (historyFails) {
+                throw new StoreException("could not read the history of " + id, new java.sql.SQLTransientConnectionException("connection lost", "08006"));
+            }
+            return delegate.history(id);
+        }
+
+        @Override
+        public Inserted insert(String id, ExperimentSpec spec, Optional<String> requestId, String reason)
+        {
+            return delegate.insert(id, spec, requestId, reason);
+        }
+
+        @Override
+        public List<Inserted> insertAll(List<NewExperiment> batch)
+        {
+            return delegate.insertAll(batch);
+        }
+
+        @Override
+        public Optional<ExperimentRecord> find(String id)
+        {
+            return delegate.find(id);
+        }
+
+        @Override
+        public ExperimentPage list(ExperimentQuery query)
+        {
+            return delegate.list(query);
+        }
+
+        @Override
+        public List<FinishedRun> finishedRuns(Instant since, Instant until, Optional<Set<String>> projects, long afterSequence, int limit)
+        {
+            return delegate.finishedRuns(since, until, projects, afterSequence, limit);
+        }
+
+        @Override
+        public ExperimentChange transition(String id, Set<dev.tranche.scheduler.experiment.ExperimentState> from, dev.tranche.scheduler.experiment.ExperimentState to,
+                String reason)
+        {
+            return delegate.transition(id, from, to, reason);
+        }
     }
 
     /** An export whose client reads nothing: it waits for the client and keeps its place. */
