@@ -46,6 +46,7 @@ import dev.tranche.scheduler.store.TokenRepository;
 import dev.tranche.scheduler.store.UsageRepository;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingDatabase;
+import dev.tranche.scheduler.wire.ExperimentSpecs;
 import dev.tranche.spec.ExperimentSpecValidator;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -290,6 +291,77 @@ class GrpcServicesInProcessTest
         again.call.cancel("done", null);
     }
 
+    /**
+     * A project watch starts with every active experiment, oldest first, however many there are: a
+     * backlog past one page of the store (1000) lost its oldest from the dashboard's first list.
+     */
+    @Test
+    void aProjectWatchStartsWithEveryActiveExperimentPastOnePage()
+    {
+        String project = newProject("backlog-");
+        List<String> ids = backlog(project, 1001);
+
+        Watch all = watch(adminToken, WatchExperimentsRequest.newBuilder().setProject(project).build());
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> all.events.size() >= ids.size() || all.error.get() != null);
+        assertThat(all.error.get()).isNull();
+        assertThat(all.events).allSatisfy(event -> assertThat(event.hasTransition()).isFalse());
+        assertThat(all.events).extracting(event -> event.getExperiment().getId()).containsExactlyElementsOf(ids);
+        // then every change, once
+        ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .cancel(dev.tranche.proto.v1.CancelExperimentRequest.newBuilder().setId(ids.get(0)).build());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> all.events.size() > ids.size());
+        assertThat(all.events.get(ids.size()).getTransition().getTo()).isEqualTo(ExperimentState.CANCELLED);
+        all.call.cancel("done", null);
+    }
+
+    /**
+     * A first list longer than a watch's queue (10,000 events) is read a page at a time as the client
+     * takes it, so a client that reads slowly gets all of it rather than being told it fell behind.
+     */
+    @Test
+    void aFirstListLongerThanTheWatchQueueReachesAClientThatReadsSlowly()
+    {
+        String project = newProject("long-");
+        List<String> ids = backlog(project, 10_500);
+
+        Watch slow = watch(adminToken, WatchExperimentsRequest.newBuilder().setProject(project).build(), 0);
+        // time for a server that did not wait for the client to overrun the queue
+        Awaitility.await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+        assertThat(slow.error.get()).isNull();
+        assertThat(slow.events).isEmpty();
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            slow.call.request(500);
+            return slow.events.size() >= ids.size() || slow.error.get() != null;
+        });
+        assertThat(slow.error.get()).isNull();
+        assertThat(slow.events).extracting(event -> event.getExperiment().getId()).containsExactlyElementsOf(ids);
+        slow.call.cancel("done", null);
+    }
+
+    private String newProject(String prefix)
+    {
+        String project = prefix + UUID.randomUUID().toString().substring(0, 8);
+        AdminServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .createProject(CreateProjectRequest.newBuilder().setProject(Project.newBuilder().setName(project)).build());
+        return project;
+    }
+
+    /** {@code count} pending experiments of the project (it has no nodes: they stay pending), stored at once; their ids oldest first. */
+    private List<String> backlog(String project, int count)
+    {
+        ExperimentSpec spec = ExperimentSpecs.fromRequest(Specs.named("queued", project));
+        String prefix = "exp-" + UUID.randomUUID().toString().substring(0, 6);
+        List<ExperimentStore.NewExperiment> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            batch.add(new ExperimentStore.NewExperiment(prefix + i, spec, Optional.empty(), "submitted; waiting for the scheduler"));
+        }
+        return store.insertAll(batch).stream()
+                .map(ExperimentStore.Inserted::experiment)
+                .sorted(java.util.Comparator.comparingLong(ExperimentRecord::sequence))
+                .map(ExperimentRecord::id)
+                .toList();
+    }
+
     /** The real repository, whose history reads fail while {@code historyFails} is set (as when the database drops). */
     private static final class FailingHistory
             implements ExperimentStore
@@ -333,6 +405,12 @@ class GrpcServicesInProcessTest
         public ExperimentPage list(ExperimentQuery query)
         {
             return delegate.list(query);
+        }
+
+        @Override
+        public List<ExperimentRecord> listOldestFirst(Optional<Set<String>> projects, Set<dev.tranche.scheduler.experiment.ExperimentState> states, long afterSequence, int limit)
+        {
+            return delegate.listOldestFirst(projects, states, afterSequence, limit);
         }
 
         @Override
@@ -386,6 +464,12 @@ class GrpcServicesInProcessTest
 
     private Watch watch(String token, WatchExperimentsRequest request)
     {
+        return watch(token, request, -1);
+    }
+
+    /** A watch whose client asks for {@code initialEvents} events and then only as the test asks (-1: as they come). */
+    private Watch watch(String token, WatchExperimentsRequest request, int initialEvents)
+    {
         List<ExperimentEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicReference<ClientCallStreamObserver<WatchExperimentsRequest>> call = new AtomicReference<>();
@@ -394,6 +478,9 @@ class GrpcServicesInProcessTest
             @Override
             public void beforeStart(ClientCallStreamObserver<WatchExperimentsRequest> requestStream)
             {
+                if (initialEvents >= 0) {
+                    requestStream.disableAutoRequestWithInitial(initialEvents);
+                }
                 call.set(requestStream);
             }
 
