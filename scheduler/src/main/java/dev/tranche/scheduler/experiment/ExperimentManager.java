@@ -95,6 +95,15 @@ public final class ExperimentManager
         return experiments.list(query);
     }
 
+    /** See {@link ExperimentStore#listOldestFirst}; {@code limit} at most {@link ExperimentQuery#MAX_LIMIT}. */
+    public List<ExperimentRecord> listOldestFirst(Optional<Set<String>> projects, Set<ExperimentState> states, long afterSequence, int limit)
+    {
+        if (limit < 1 || limit > ExperimentQuery.MAX_LIMIT) {
+            throw new IllegalArgumentException("limit must be in [1, " + ExperimentQuery.MAX_LIMIT + "]: got " + limit);
+        }
+        return experiments.listOldestFirst(projects, states, afterSequence, limit);
+    }
+
     /** See {@link ExperimentStore#finishedRuns}; {@code limit} at most {@link ExperimentQuery#MAX_LIMIT}. */
     public List<ExperimentStore.FinishedRun> finishedRuns(Instant since, Instant until, Optional<Set<String>> projects, long afterSequence, int limit)
     {

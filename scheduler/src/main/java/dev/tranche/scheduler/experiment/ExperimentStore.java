@@ -54,6 +54,13 @@ public interface ExperimentStore
 
     ExperimentPage list(ExperimentQuery query);
 
+    /**
+     * Experiments in one of {@code states} (empty: every state) of {@code projects} (empty: every
+     * project; an empty set: none), in submission order after {@code afterSequence}, at most
+     * {@code limit}: a long list read a page at a time, oldest first.
+     */
+    List<ExperimentRecord> listOldestFirst(Optional<Set<String>> projects, Set<ExperimentState> states, long afterSequence, int limit);
+
     /** A finished experiment that ran: what a replay of the history needs of it. */
     record FinishedRun(ExperimentRecord experiment, double runSeconds)
     {

@@ -33,9 +33,9 @@ import io.grpc.stub.StreamObserver;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
@@ -58,6 +58,10 @@ public final class ExperimentGrpcService
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final int WATCH_QUEUE = 10_000;
     private static final int EXPORT_PAGE = 500;
+    // a watch's first list is read this many at a time; changes held back meanwhile are bounded so that
+    // with up to two pages of it queued the client is at most WATCH_QUEUE events behind
+    private static final int SNAPSHOT_PAGE = ExperimentQuery.MAX_LIMIT;
+    private static final int EARLY_CHANGES = WATCH_QUEUE - 2 * SNAPSHOT_PAGE;
     private static final String PAGE_TOKEN_PREFIX = "before:";
     private static final Set<ExperimentState> ACTIVE_STATES = EnumSet.of(ExperimentState.PENDING, ExperimentState.SCHEDULED,
             ExperimentState.RUNNING, ExperimentState.PREEMPTED);
@@ -257,31 +261,36 @@ public final class ExperimentGrpcService
             openWatches.remove(stream);
             watchesPerCaller.close(key);
         });
-        if (!request.getId().isEmpty()) {
-            watchOne(request.getId(), call, stream);
-            return;
+        try {
+            if (!request.getId().isEmpty()) {
+                watchOne(request.getId(), call, stream);
+            }
+            else {
+                watchMany(projects, request.getSkipCurrent(), call, stream);
+            }
         }
-        watchMany(projects, request.getSkipCurrent(), call, stream);
+        catch (RuntimeException e) {
+            // an exception that left here would close the call with no cancel callback: the place
+            // (and a subscription) would be held for good; failing the stream lets both go
+            stream.fail(GrpcErrors.toStatus(e).getStatus());
+        }
     }
 
     /**
-     * The active experiments of a project (or of all) first, then every change. Changes that race
-     * with reading that first list are held back and sent after it, each experiment at most once per
-     * version.
+     * The active experiments of a project (or of all) first, oldest first, then every change. Changes
+     * that race with reading that first list are held back and sent after it, each experiment at most
+     * once per version. The list is read a page at a time as the client takes it: a backlog of 100,000
+     * holds two pages here, not the whole list.
      */
     private void watchMany(Optional<Set<String>> projects, boolean skipCurrent, ServerCallStreamObserver<ExperimentEvent> call, WatchStream<ExperimentEvent> stream)
     {
         Object lock = new Object();
         List<ExperimentChange> early = new ArrayList<>();
-        Map<String, Long> snapshotVersions = new HashMap<>();
+        SentVersions snapshotVersions = new SentVersions();
         boolean[] live = {false};
         Consumer<ExperimentChange> forward = change -> {
-            Long seen = snapshotVersions.get(change.experiment().id());
-            if (seen != null) {
-                if (change.experiment().version() <= seen) {
-                    return;
-                }
-                snapshotVersions.remove(change.experiment().id());
+            if (change.experiment().version() <= snapshotVersions.versionOf(change.experiment().sequence())) {
+                return;
             }
             stream.send(ProtoMapper.event(change));
         };
@@ -292,8 +301,11 @@ public final class ExperimentGrpcService
                         if (live[0]) {
                             forward.accept(change);
                         }
-                        else {
+                        else if (early.size() < EARLY_CHANGES) {
                             early.add(change);
+                        }
+                        else {
+                            stream.fail(stream.fellBehind());
                         }
                     }
                 });
@@ -305,26 +317,66 @@ public final class ExperimentGrpcService
             }
             return;
         }
-        ExperimentPage active;
-        try {
-            active = experiments.list(new ExperimentQuery(projects, ACTIVE_STATES,
-                    ExperimentQuery.MAX_LIMIT, OptionalLong.empty()));
-        }
-        catch (RuntimeException e) {
-            subscription.close();
-            stream.fail(GrpcErrors.toStatus(e).getStatus());
-            return;
-        }
-        synchronized (lock) {
-            List<ExperimentRecord> oldestFirst = new ArrayList<>(active.experiments());
-            Collections.reverse(oldestFirst);
-            for (ExperimentRecord record : oldestFirst) {
-                snapshotVersions.put(record.id(), record.version());
-                stream.send(ExperimentEvent.newBuilder().setExperiment(ProtoMapper.experiment(record, List.of())).build());
+        Runnable nextPage = new Runnable()
+        {
+            private long after;
+
+            @Override
+            public void run()
+            {
+                try {
+                    List<ExperimentRecord> page = experiments.listOldestFirst(projects, ACTIVE_STATES, after, SNAPSHOT_PAGE);
+                    synchronized (lock) {
+                        for (ExperimentRecord record : page) {
+                            snapshotVersions.add(record.sequence(), record.version());
+                            stream.send(ExperimentEvent.newBuilder().setExperiment(ProtoMapper.experiment(record, List.of())).build());
+                            after = record.sequence();
+                        }
+                        if (page.size() < SNAPSHOT_PAGE) {
+                            live[0] = true;
+                            early.forEach(forward);
+                            early.clear();
+                            return;
+                        }
+                    }
+                    // the next page once the client has taken most of this one
+                    stream.whenQueuedAtMost(SNAPSHOT_PAGE, this);
+                }
+                catch (RuntimeException e) {
+                    subscription.close();
+                    stream.fail(GrpcErrors.toStatus(e).getStatus());
+                }
             }
-            live[0] = true;
-            early.forEach(forward);
-            early.clear();
+        };
+        nextPage.run();
+    }
+
+    /**
+     * The version each experiment of a watch's first list was sent at, by sequence (the list comes in
+     * sequence order): two longs an experiment, where a map of 100,000 ids would hold megabytes.
+     */
+    private static final class SentVersions
+    {
+        private long[] sequences = new long[64];
+        private long[] versions = new long[64];
+        private int size;
+
+        void add(long sequence, long version)
+        {
+            if (size == sequences.length) {
+                sequences = Arrays.copyOf(sequences, size * 2);
+                versions = Arrays.copyOf(versions, size * 2);
+            }
+            sequences[size] = sequence;
+            versions[size] = version;
+            size++;
+        }
+
+        /** The version sent, or Long.MIN_VALUE for an experiment that was not in the list. */
+        long versionOf(long sequence)
+        {
+            int at = Arrays.binarySearch(sequences, 0, size, sequence);
+            return at >= 0 ? versions[at] : Long.MIN_VALUE;
         }
     }
 
@@ -351,16 +403,19 @@ public final class ExperimentGrpcService
         call.setOnCancelHandler(stream::cancelled);
         synchronized (lock) {
             ExperimentRecord record;
+            Experiment current;
             try {
                 record = experiments.get(id);
+                current = ProtoMapper.experiment(record, experiments.history(id));
             }
             catch (RuntimeException e) {
+                // failing the stream gives the watch's place back when it has ended
                 subscription.close();
                 stream.fail(GrpcErrors.toStatus(e).getStatus());
                 return;
             }
             lastVersion[0] = record.version();
-            stream.send(ExperimentEvent.newBuilder().setExperiment(ProtoMapper.experiment(record, experiments.history(id))).build());
+            stream.send(ExperimentEvent.newBuilder().setExperiment(current).build());
             if (record.state().isTerminal()) {
                 subscription.close();
                 stream.complete();

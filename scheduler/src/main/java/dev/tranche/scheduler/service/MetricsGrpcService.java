@@ -89,10 +89,12 @@ public final class MetricsGrpcService
                     if (batch.getPointsCount() > MAX_POINTS_PER_BATCH) {
                         throw new IllegalArgumentException("a batch may hold at most " + MAX_POINTS_PER_BATCH + " points: got " + batch.getPointsCount());
                     }
+                    // every point is checked before the batch is stored (in one statement: all or nothing)
                     List<MetricSample> samples = new ArrayList<>(batch.getPointsCount());
-                    for (MetricPoint point : batch.getPointsList()) {
+                    for (int i = 0; i < batch.getPointsCount(); i++) {
+                        MetricPoint point = batch.getPoints(i);
                         samples.add(new MetricSample(experimentId, point.getName(), point.getStep(), point.getEpoch(), point.getValue(),
-                                point.hasAt() ? Instant.ofEpochSecond(point.getAt().getSeconds(), point.getAt().getNanos()) : Instant.now()));
+                                point.hasAt() ? ProtoMapper.instant(point.getAt(), "points[" + i + "].at") : Instant.now()));
                     }
                     stored += metrics.store(experimentId, samples);
                 }

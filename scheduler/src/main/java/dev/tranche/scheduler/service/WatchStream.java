@@ -28,6 +28,9 @@ final class WatchStream<T>
     private boolean reported;
     private final List<Runnable> finishActions = new ArrayList<>();
     private Status failure;
+    // run once the queue is down to roomAt events: what feeds the stream a page at a time
+    private Runnable whenRoom;
+    private int roomAt;
 
     WatchStream(ServerCallStreamObserver<T> call, Executor executor, int capacity)
     {
@@ -45,13 +48,40 @@ final class WatchStream<T>
             }
             if (queue.size() >= capacity) {
                 queue.clear();
-                failure = Status.RESOURCE_EXHAUSTED.withDescription("the watcher fell more than " + capacity + " events behind; watch again");
+                failure = fellBehind();
             }
             else {
                 queue.add(event);
             }
         }
         scheduleDrain();
+    }
+
+    /** What a client that fell more than the queue's capacity behind is told. */
+    Status fellBehind()
+    {
+        return Status.RESOURCE_EXHAUSTED.withDescription("the watcher fell more than " + capacity + " events behind; watch again");
+    }
+
+    /**
+     * Runs {@code action} on the executor once at most {@code queued} events wait to be sent (soon, if
+     * so already), unless the stream has ended by then. One action at a time: a long list is fed so, a
+     * page each time the client has taken most of the last, and never fills the queue.
+     */
+    void whenQueuedAtMost(int queued, Runnable action)
+    {
+        requireNonNull(action, "action is null");
+        synchronized (lock) {
+            if (finished || failure != null) {
+                return;
+            }
+            if (queue.size() > queued) {
+                whenRoom = action;
+                roomAt = queued;
+                return;
+            }
+        }
+        executor.execute(action);
     }
 
     /** Ends the stream once everything queued has been sent. */
@@ -112,6 +142,7 @@ final class WatchStream<T>
             reported = true;
             actions = List.copyOf(finishActions);
             finishActions.clear();
+            whenRoom = null;
         }
         actions.forEach(Runnable::run);
     }
@@ -133,6 +164,7 @@ final class WatchStream<T>
             T next = null;
             Status error = null;
             boolean done = false;
+            Runnable room = null;
             synchronized (lock) {
                 if (finished) {
                     draining = false;
@@ -144,6 +176,10 @@ final class WatchStream<T>
                 }
                 else if (!queue.isEmpty() && call.isReady()) {
                     next = queue.poll();
+                    if (whenRoom != null && queue.size() <= roomAt) {
+                        room = whenRoom;
+                        whenRoom = null;
+                    }
                 }
                 else if (queue.isEmpty() && completeWhenDrained) {
                     done = true;
@@ -152,6 +188,9 @@ final class WatchStream<T>
                 if (next == null) {
                     draining = false;
                 }
+            }
+            if (room != null) {
+                executor.execute(room);
             }
             try {
                 if (error != null) {

@@ -275,22 +275,38 @@ public final class ExperimentRepository
     @Override
     public ExperimentPage list(ExperimentQuery query)
     {
+        List<ExperimentRecord> experiments = select(query.projects(), query.states(), query.beforeSequence().isPresent() ? " AND seq < ?" : "",
+                query.beforeSequence().isPresent() ? List.of(query.beforeSequence().getAsLong()) : List.of(), "DESC", query.limit() + 1);
+        if (experiments.size() > query.limit()) {
+            experiments.remove(experiments.size() - 1);
+            return new ExperimentPage(experiments, OptionalLong.of(experiments.get(experiments.size() - 1).sequence()));
+        }
+        return new ExperimentPage(experiments, OptionalLong.empty());
+    }
+
+    @Override
+    public List<ExperimentRecord> listOldestFirst(Optional<Set<String>> projects, Set<ExperimentState> states, long afterSequence, int limit)
+    {
+        return select(projects, states, " AND seq > ?", List.of(afterSequence), "ASC", limit);
+    }
+
+    private List<ExperimentRecord> select(Optional<Set<String>> projects, Set<ExperimentState> states, String cursor, List<Object> cursorParameters,
+            String order, int limit)
+    {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM experiments WHERE true");
         List<Object> parameters = new ArrayList<>();
-        query.projects().ifPresent(projects -> {
+        projects.ifPresent(visible -> {
             sql.append(" AND project = ANY (?)");
-            parameters.add(projects.toArray(String[]::new));
+            parameters.add(visible.toArray(String[]::new));
         });
-        if (!query.states().isEmpty()) {
+        if (!states.isEmpty()) {
             sql.append(" AND state = ANY (?)");
-            parameters.add(query.states().stream().map(Enum::name).toArray(String[]::new));
+            parameters.add(states.stream().map(Enum::name).toArray(String[]::new));
         }
-        if (query.beforeSequence().isPresent()) {
-            sql.append(" AND seq < ?");
-            parameters.add(query.beforeSequence().getAsLong());
-        }
-        sql.append(" ORDER BY seq DESC LIMIT ?");
-        parameters.add(query.limit() + 1);
+        sql.append(cursor);
+        parameters.addAll(cursorParameters);
+        sql.append(" ORDER BY seq ").append(order).append(" LIMIT ?");
+        parameters.add(limit);
         try (Connection connection = dataSource.getConnection();
                 PreparedStatement select = connection.prepareStatement(sql.toString())) {
             for (int i = 0; i < parameters.size(); i++) {
@@ -308,11 +324,7 @@ public final class ExperimentRepository
                     experiments.add(record(row));
                 }
             }
-            if (experiments.size() > query.limit()) {
-                experiments.remove(experiments.size() - 1);
-                return new ExperimentPage(experiments, OptionalLong.of(experiments.get(experiments.size() - 1).sequence()));
-            }
-            return new ExperimentPage(experiments, OptionalLong.empty());
+            return experiments;
         }
         catch (SQLException e) {
             throw new StoreException("could not list experiments", e);

@@ -203,6 +203,12 @@ final class AsyncSubmissionTest
         }
 
         @Override
+        public List<ExperimentRecord> listOldestFirst(Optional<Set<String>> projects, Set<ExperimentState> states, long afterSequence, int limit)
+        {
+            return delegate.listOldestFirst(projects, states, afterSequence, limit);
+        }
+
+        @Override
         public List<FinishedRun> finishedRuns(Instant since, Instant until, Optional<Set<String>> projects, long afterSequence, int limit)
         {
             return delegate.finishedRuns(since, until, projects, afterSequence, limit);

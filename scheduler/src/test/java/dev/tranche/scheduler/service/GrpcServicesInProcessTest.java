@@ -15,7 +15,15 @@ import dev.tranche.proto.v1.WatchExperimentsRequest;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.experiment.DatasetRoots;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
+import dev.tranche.scheduler.experiment.ExperimentChange;
 import dev.tranche.scheduler.experiment.ExperimentManager;
+import dev.tranche.scheduler.experiment.ExperimentPage;
+import dev.tranche.scheduler.experiment.ExperimentQuery;
+import dev.tranche.scheduler.experiment.ExperimentRecord;
+import dev.tranche.scheduler.experiment.ExperimentSpec;
+import dev.tranche.scheduler.experiment.ExperimentStore;
+import dev.tranche.scheduler.experiment.Transition;
+import dev.tranche.scheduler.errors.StoreException;
 import dev.tranche.scheduler.experiment.SubmissionWriter;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.project.ProjectManager;
@@ -38,6 +46,7 @@ import dev.tranche.scheduler.store.TokenRepository;
 import dev.tranche.scheduler.store.UsageRepository;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingDatabase;
+import dev.tranche.scheduler.wire.ExperimentSpecs;
 import dev.tranche.spec.ExperimentSpecValidator;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -63,9 +72,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -93,6 +104,7 @@ class GrpcServicesInProcessTest
     private ManagedChannel channel;
     private String adminToken;
     private TokenService tokens;
+    private FailingHistory store;
 
     @BeforeEach
     void serve()
@@ -103,7 +115,8 @@ class GrpcServicesInProcessTest
         ExperimentEventBus events = new ExperimentEventBus();
         ExperimentRepository repository = new ExperimentRepository(dataSource);
         SubmissionWriter writer = track(new SubmissionWriter(repository, 1, 16, 100));
-        ExperimentManager experiments = new ExperimentManager(repository, writer, events, DatasetRoots.defaults(home));
+        store = new FailingHistory(repository);
+        ExperimentManager experiments = new ExperimentManager(store, writer, events, DatasetRoots.defaults(home));
         ProjectManager projects = new ProjectManager(new ProjectRepository(dataSource));
         WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(dataSource).secret(WorkerCredentials.SECRET_NAME));
         AuditLog audit = track(new AuditLog(new AuditRepository(dataSource), 100));
@@ -249,6 +262,171 @@ class GrpcServicesInProcessTest
         other.call.cancel("done", null);
     }
 
+    /**
+     * A watch that fails after taking its place (here: the experiment's history cannot be read) gives
+     * the place back: a token is not locked out of watching after its limit of such failures.
+     */
+    @Test
+    void aWatchThatFailsWhileReadingTheExperimentGivesItsPlaceBack()
+    {
+        String project = "failing-" + UUID.randomUUID().toString().substring(0, 8);
+        AdminServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .createProject(CreateProjectRequest.newBuilder().setProject(Project.newBuilder().setName(project)).build());
+        String id = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .submit(SubmitExperimentRequest.newBuilder().setSpec(Specs.named("watched", project)).build()).getExperiment().getId();
+        WatchExperimentsRequest one = WatchExperimentsRequest.newBuilder().setId(id).build();
+
+        store.historyFails = true;
+        for (int i = 0; i <= MAX_WATCHES_PER_CALLER; i++) {
+            Watch failed = watch(adminToken, one);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> failed.error.get() != null);
+            Status status = Status.fromThrowable(failed.error.get());
+            assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        }
+        store.historyFails = false;
+        Watch again = watch(adminToken, one);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !again.events.isEmpty() || again.error.get() != null);
+        assertThat(again.error.get()).isNull();
+        assertThat(again.events.get(0).getExperiment().getId()).isEqualTo(id);
+        again.call.cancel("done", null);
+    }
+
+    /**
+     * A project watch starts with every active experiment, oldest first, however many there are: a
+     * backlog past one page of the store (1000) lost its oldest from the dashboard's first list.
+     */
+    @Test
+    void aProjectWatchStartsWithEveryActiveExperimentPastOnePage()
+    {
+        String project = newProject("backlog-");
+        List<String> ids = backlog(project, 1001);
+
+        Watch all = watch(adminToken, WatchExperimentsRequest.newBuilder().setProject(project).build());
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> all.events.size() >= ids.size() || all.error.get() != null);
+        assertThat(all.error.get()).isNull();
+        assertThat(all.events).allSatisfy(event -> assertThat(event.hasTransition()).isFalse());
+        assertThat(all.events).extracting(event -> event.getExperiment().getId()).containsExactlyElementsOf(ids);
+        // then every change, once
+        ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .cancel(dev.tranche.proto.v1.CancelExperimentRequest.newBuilder().setId(ids.get(0)).build());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> all.events.size() > ids.size());
+        assertThat(all.events.get(ids.size()).getTransition().getTo()).isEqualTo(ExperimentState.CANCELLED);
+        all.call.cancel("done", null);
+    }
+
+    /**
+     * A first list longer than a watch's queue (10,000 events) is read a page at a time as the client
+     * takes it, so a client that reads slowly gets all of it rather than being told it fell behind.
+     */
+    @Test
+    void aFirstListLongerThanTheWatchQueueReachesAClientThatReadsSlowly()
+    {
+        String project = newProject("long-");
+        List<String> ids = backlog(project, 10_500);
+
+        Watch slow = watch(adminToken, WatchExperimentsRequest.newBuilder().setProject(project).build(), 0);
+        // time for a server that did not wait for the client to overrun the queue
+        Awaitility.await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+        assertThat(slow.error.get()).isNull();
+        assertThat(slow.events).isEmpty();
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+            slow.call.request(500);
+            return slow.events.size() >= ids.size() || slow.error.get() != null;
+        });
+        assertThat(slow.error.get()).isNull();
+        assertThat(slow.events).extracting(event -> event.getExperiment().getId()).containsExactlyElementsOf(ids);
+        slow.call.cancel("done", null);
+    }
+
+    private String newProject(String prefix)
+    {
+        String project = prefix + UUID.randomUUID().toString().substring(0, 8);
+        AdminServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken))
+                .createProject(CreateProjectRequest.newBuilder().setProject(Project.newBuilder().setName(project)).build());
+        return project;
+    }
+
+    /** {@code count} pending experiments of the project (it has no nodes: they stay pending), stored at once; their ids oldest first. */
+    private List<String> backlog(String project, int count)
+    {
+        ExperimentSpec spec = ExperimentSpecs.fromRequest(Specs.named("queued", project));
+        String prefix = "exp-" + UUID.randomUUID().toString().substring(0, 6);
+        List<ExperimentStore.NewExperiment> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            batch.add(new ExperimentStore.NewExperiment(prefix + i, spec, Optional.empty(), "submitted; waiting for the scheduler"));
+        }
+        return store.insertAll(batch).stream()
+                .map(ExperimentStore.Inserted::experiment)
+                .sorted(java.util.Comparator.comparingLong(ExperimentRecord::sequence))
+                .map(ExperimentRecord::id)
+                .toList();
+    }
+
+    /** The real repository, whose history reads fail while {@code historyFails} is set (as when the database drops). */
+    private static final class FailingHistory
+            implements ExperimentStore
+    {
+        private final ExperimentStore delegate;
+        volatile boolean historyFails;
+
+        FailingHistory(ExperimentStore delegate)
+        {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public List<Transition> history(String id)
+        {
+            if (historyFails) {
+                throw new StoreException("could not read the history of " + id, new java.sql.SQLTransientConnectionException("connection lost", "08006"));
+            }
+            return delegate.history(id);
+        }
+
+        @Override
+        public Inserted insert(String id, ExperimentSpec spec, Optional<String> requestId, String reason)
+        {
+            return delegate.insert(id, spec, requestId, reason);
+        }
+
+        @Override
+        public List<Inserted> insertAll(List<NewExperiment> batch)
+        {
+            return delegate.insertAll(batch);
+        }
+
+        @Override
+        public Optional<ExperimentRecord> find(String id)
+        {
+            return delegate.find(id);
+        }
+
+        @Override
+        public ExperimentPage list(ExperimentQuery query)
+        {
+            return delegate.list(query);
+        }
+
+        @Override
+        public List<ExperimentRecord> listOldestFirst(Optional<Set<String>> projects, Set<dev.tranche.scheduler.experiment.ExperimentState> states, long afterSequence, int limit)
+        {
+            return delegate.listOldestFirst(projects, states, afterSequence, limit);
+        }
+
+        @Override
+        public List<FinishedRun> finishedRuns(Instant since, Instant until, Optional<Set<String>> projects, long afterSequence, int limit)
+        {
+            return delegate.finishedRuns(since, until, projects, afterSequence, limit);
+        }
+
+        @Override
+        public ExperimentChange transition(String id, Set<dev.tranche.scheduler.experiment.ExperimentState> from, dev.tranche.scheduler.experiment.ExperimentState to,
+                String reason)
+        {
+            return delegate.transition(id, from, to, reason);
+        }
+    }
+
     /** An export whose client reads nothing: it waits for the client and keeps its place. */
     private record Stalled(ClientCallStreamObserver<ExportHistoryRequest> call, AtomicReference<Throwable> error) {}
 
@@ -286,6 +464,12 @@ class GrpcServicesInProcessTest
 
     private Watch watch(String token, WatchExperimentsRequest request)
     {
+        return watch(token, request, -1);
+    }
+
+    /** A watch whose client asks for {@code initialEvents} events and then only as the test asks (-1: as they come). */
+    private Watch watch(String token, WatchExperimentsRequest request, int initialEvents)
+    {
         List<ExperimentEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicReference<ClientCallStreamObserver<WatchExperimentsRequest>> call = new AtomicReference<>();
@@ -294,6 +478,9 @@ class GrpcServicesInProcessTest
             @Override
             public void beforeStart(ClientCallStreamObserver<WatchExperimentsRequest> requestStream)
             {
+                if (initialEvents >= 0) {
+                    requestStream.disableAutoRequestWithInitial(initialEvents);
+                }
                 call.set(requestStream);
             }
 

@@ -121,6 +121,27 @@ final class MetricsServiceTest
                 .hasMessageContaining("NOT_FOUND");
     }
 
+    /**
+     * A point's time goes to PostgreSQL: one no valid instant (or out of its range) is refused by its
+     * place in the batch, and nothing of that batch is stored, rather than failing as an internal error.
+     */
+    @Test
+    void refusesAPointTimeOutsideTheStorableRangeByItsPlaceInTheBatch()
+    {
+        String id = submit("timed");
+        String credential = scheduler.server().workerCredential(id);
+        for (long seconds : new long[] {Long.MAX_VALUE, 10_000_000_000_000_000L, 10_000_000_000_000L, -100_000_000_000L}) {
+            List<MetricPoint> points = new ArrayList<>(points("loss", 1, 1, 5, 1.0));
+            points.set(3, points.get(3).toBuilder().setAt(Timestamp.newBuilder().setSeconds(seconds)).build());
+            assertReportFails(List.of(batch(id, credential, points)), Status.Code.INVALID_ARGUMENT,
+                    "points[3].at must be a valid time between 0001-01-01 and 9999-12-31: got " + seconds + " s, 0 ns");
+        }
+        List<MetricPoint> badNanos = new ArrayList<>(points("loss", 1, 1, 2, 1.0));
+        badNanos.set(1, badNanos.get(1).toBuilder().setAt(Timestamp.newBuilder().setSeconds(1_790_000_000L).setNanos(-1)).build());
+        assertReportFails(List.of(batch(id, credential, badNanos)), Status.Code.INVALID_ARGUMENT, "points[1].at must be a valid time");
+        assertThat(scheduler.count("SELECT count(*) FROM metrics WHERE experiment_id = '" + id + "'")).isZero();
+    }
+
     private String submit(String name)
     {
         return client.submit(Specs.named(name, "default")).getExperiment().getId();

@@ -111,6 +111,40 @@ final class WatchStreamTest
         assertThat(finished).hasValue(1);
     }
 
+    /**
+     * A long list is fed a page at a time: the next page is asked for once the client has taken the
+     * queue down to the mark, once, and never after the client has gone.
+     */
+    @Test
+    void whatFeedsTheStreamAPageAtATimeIsCalledOnceTheQueueIsDownToItsMark()
+    {
+        FakeCall call = new FakeCall();
+        AtomicInteger pages = new AtomicInteger();
+        WatchStream<String> stream = new WatchStream<>(call, Runnable::run, 100);
+        call.ready = false;
+        for (int i = 0; i < 5; i++) {
+            stream.send("event-" + i);
+        }
+        stream.whenQueuedAtMost(2, pages::incrementAndGet);
+        assertThat(pages).hasValue(0);
+        call.becomeReady();
+        assertThat(call.sent).hasSize(5);
+        assertThat(pages).hasValue(1);
+        // at the mark already: at once
+        stream.whenQueuedAtMost(2, pages::incrementAndGet);
+        assertThat(pages).hasValue(2);
+
+        call.ready = false;
+        for (int i = 0; i < 5; i++) {
+            stream.send("more-" + i);
+        }
+        stream.whenQueuedAtMost(2, pages::incrementAndGet);
+        stream.cancelled();
+        call.becomeReady();
+        stream.whenQueuedAtMost(2, pages::incrementAndGet);
+        assertThat(pages).hasValue(2);
+    }
+
     private static final class FakeCall
             extends ServerCallStreamObserver<String>
     {

@@ -12,10 +12,13 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +51,8 @@ public final class LocalProcessBackend
         implements ExecutionBackend, WorkerLogs
 {
     private static final Logger log = LoggerFactory.getLogger(LocalProcessBackend.class);
+    /** At most this much of a log's end is read for one tail: half gRPC's default 4 MiB message, so the answer fits one. */
+    static final int MAX_TAIL_BYTES = 2 * 1024 * 1024;
     // A small shell keeps each worker's exit code on disk, so it is known even if this scheduler is
     // gone when the worker ends; it passes SIGTERM on, so the worker can checkpoint.
     private static final String SUPERVISOR = """
@@ -344,12 +349,70 @@ public final class LocalProcessBackend
             return List.of();
         }
         try {
-            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-            return all.subList(Math.max(0, all.size() - lines), all.size());
+            return tailLines(file, lines);
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
+    }
+
+    /**
+     * The last {@code lines} lines of a log, read back from its end only as far as they start (a log
+     * grows for the whole run), and at most {@link #MAX_TAIL_BYTES} of it: a first line cut there is
+     * left out, unless it is the only one. A worker writes bytes: what is not UTF-8 (or a character a
+     * live read cuts in two) reads as U+FFFD rather than failing the read.
+     */
+    static List<String> tailLines(Path file, int lines)
+            throws IOException
+    {
+        if (lines < 1) {
+            return List.of();
+        }
+        try (SeekableByteChannel channel = Files.newByteChannel(file, StandardOpenOption.READ)) {
+            long end = channel.size();
+            long start = end;
+            int breaks = 0;
+            boolean whole = false;
+            byte[] block = new byte[64 * 1024];
+            // back a block at a time, counting line breaks (not the log's last byte: it ends the last line)
+            scan:
+            while (start > 0 && end - start < MAX_TAIL_BYTES) {
+                int length = (int) Math.min(block.length, Math.min(start, MAX_TAIL_BYTES - (end - start)));
+                long from = start - length;
+                readFully(channel, from, ByteBuffer.wrap(block, 0, length));
+                for (int i = length - 1; i >= 0; i--) {
+                    if (block[i] == '\n' && from + i != end - 1 && ++breaks == lines) {
+                        start = from + i + 1;
+                        whole = true;
+                        break scan;
+                    }
+                }
+                start = from;
+            }
+            byte[] tail = new byte[(int) (end - start)];
+            int got = readFully(channel, start, ByteBuffer.wrap(tail));
+            // new String replaces malformed input; lines() splits as readAllLines did (\n, \r, \r\n)
+            List<String> read = new String(tail, 0, got, StandardCharsets.UTF_8).lines().toList();
+            if (!whole && start > 0 && read.size() > 1) {
+                read = read.subList(1, read.size());
+            }
+            return read.subList(Math.max(0, read.size() - lines), read.size());
+        }
+    }
+
+    /** Reads from {@code position} until {@code into} is full or the file ends; returns how many bytes were read. */
+    private static int readFully(SeekableByteChannel channel, long position, ByteBuffer into)
+            throws IOException
+    {
+        channel.position(position);
+        int start = into.position();
+        while (into.hasRemaining()) {
+            if (channel.read(into) < 0) {
+                // a log only grows (attempts append to it), but should one shrink under the read, what was read is what there is
+                break;
+            }
+        }
+        return into.position() - start;
     }
 
     /**
@@ -435,7 +498,8 @@ public final class LocalProcessBackend
             if (!Files.exists(log)) {
                 return "";
             }
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(line -> !line.isBlank()).toList();
+            // the end of the log is enough: its last line that is not blank
+            List<String> lines = tailLines(log, 100).stream().filter(line -> !line.isBlank()).toList();
             return lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1).strip();
         }
         catch (IOException e) {

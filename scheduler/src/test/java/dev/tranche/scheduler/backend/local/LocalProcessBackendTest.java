@@ -257,6 +257,63 @@ final class LocalProcessBackendTest
         assertThat(backend.logTail("exp-tlsworker01", 1, 5)).contains("scheduler 127.0.0.1:50051 tls 1 ca /srv/tranche/tls/cert.pem");
     }
 
+    /**
+     * A worker writes bytes, not UTF-8: a byte that is not UTF-8 (or a character a live read cuts in
+     * two) reads as U+FFFD, where it failed every logs request for the experiment.
+     */
+    @Test
+    void aLogThatIsNotUtf8StillHasItsLinesRead()
+            throws IOException
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        Path log = Files.createDirectories(home.resolve("runs/exp-badbytes01")).resolve("rank-0.log");
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        bytes.writeBytes("step 1 ok\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        bytes.writeBytes(new byte[] {(byte) 0xC3, 0x28});
+        bytes.writeBytes(" loss 0.5\nstep 2 ok\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // the first byte of an 'é' whose second byte is not written yet
+        bytes.writeBytes(new byte[] {'e', 'p', 'o', 'c', 'h', ' ', (byte) 0xC3});
+        Files.write(log, bytes.toByteArray());
+
+        assertThat(backend.logTail("exp-badbytes01", 0, 100)).containsExactly("step 1 ok", "\uFFFD( loss 0.5", "step 2 ok", "epoch \uFFFD");
+        assertThat(backend.logTail("exp-badbytes01", 0, 2)).containsExactly("step 2 ok", "epoch \uFFFD");
+    }
+
+    /**
+     * A tail is read from the end of the log, only as far back as it needs (and never more than
+     * MAX_TAIL_BYTES), so a log of gigabytes is not read whole on every logs request.
+     */
+    @Test
+    void aLogTailReadsOnlyTheEndOfALargeLog()
+            throws IOException
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        Path log = Files.createDirectories(home.resolve("runs/exp-largelog01")).resolve("rank-0.log");
+        try (java.io.Writer out = Files.newBufferedWriter(log)) {
+            for (int i = 1; i <= 300_000; i++) {
+                out.write("step " + i + " loss " + (1.0 / i) + "\n");
+            }
+        }
+        assertThat(backend.logTail("exp-largelog01", 0, 3)).containsExactly("step 299998 loss " + (1.0 / 299_998), "step 299999 loss " + (1.0 / 299_999),
+                "step 300000 loss " + (1.0 / 300_000));
+        List<String> tenThousand = backend.logTail("exp-largelog01", 0, 10_000);
+        assertThat(tenThousand).hasSize(10_000);
+        assertThat(tenThousand.get(0)).isEqualTo("step 290001 loss " + (1.0 / 290_001));
+        assertThat(tenThousand.get(9_999)).isEqualTo("step 300000 loss " + (1.0 / 300_000));
+
+        // lines longer than what one tail reads: the whole lines at its end, and no more than that much
+        Path wide = Files.createDirectories(home.resolve("runs/exp-widelog001")).resolve("rank-0.log");
+        String line = "x".repeat(LocalProcessBackend.MAX_TAIL_BYTES / 3);
+        Files.writeString(wide, (line + "\n").repeat(5) + "last\n");
+        List<String> tail = backend.logTail("exp-widelog001", 0, 100);
+        assertThat(tail).last().isEqualTo("last");
+        assertThat(tail).hasSize(3).allSatisfy(read -> assertThat(read).isIn(line, "last"));
+        // one line longer than that: its end
+        Path single = Files.createDirectories(home.resolve("runs/exp-widelog002")).resolve("rank-0.log");
+        Files.writeString(single, "y".repeat(LocalProcessBackend.MAX_TAIL_BYTES * 2));
+        assertThat(backend.logTail("exp-widelog002", 0, 100)).containsExactly("y".repeat(LocalProcessBackend.MAX_TAIL_BYTES));
+    }
+
     private static LaunchRequest gang(String id)
     {
         return new LaunchRequest(id, "vision", "{\"name\": \"x\"}", List.of(
