@@ -36,6 +36,7 @@ public final class TraceReader
     private static final DateTimeFormatter PHILLY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT);
     public static final List<String> FORMATS = List.of("philly", "tranche");
     public static final String TRANCHE_HEADER = "arrival,project,replicas,gpus,duration,priority";
+    public static final String PHILLY_HEADER = "timestamp,duration,num_gpus,gpu_time,cluster";
 
     private TraceReader() {}
 
@@ -54,7 +55,7 @@ public final class TraceReader
      */
     public static List<TraceJob> philly(Path file, int gpusPerNode)
     {
-        List<Row> rows = rows(file, 5);
+        List<Row> rows = rows(file, PHILLY_HEADER);
         List<TraceJob> jobs = new ArrayList<>();
         long earliest = Long.MAX_VALUE;
         long[] arrivals = new long[rows.size()];
@@ -103,7 +104,7 @@ public final class TraceReader
 
     public static List<TraceJob> tranche(Path file)
     {
-        List<Row> rows = rows(file, 5);
+        List<Row> rows = rows(file, TRANCHE_HEADER);
         List<TraceJob> jobs = new ArrayList<>();
         long[] arrivals = new long[rows.size()];
         long earliest = Long.MAX_VALUE;
@@ -188,19 +189,25 @@ public final class TraceReader
         throw new TraceFormatException(String.format("%s line %d column %d (%s): expected a number >= 0, got \"%s\"", file, line, column, name, text));
     }
 
-    /** The data rows, header skipped; each has at least {@code columns} fields. */
+    /** A data row; it has at least the header's first five fields. */
     private record Row(int line, String[] fields) {}
 
-    private static List<Row> rows(Path file, int columns)
+    /** The rows after {@code header}; columns are read by position, so a missing or reordered header is an error. */
+    private static List<Row> rows(Path file, String header)
     {
+        int columns = 5; // the tranche format's priority may be left out
         if (!Files.isRegularFile(file)) {
             throw new TraceFormatException(file + ": no such file");
         }
         List<Row> rows = new ArrayList<>();
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String header = reader.readLine();
-            if (header == null) {
-                throw new TraceFormatException(file + ": empty file; expected a header line and one job per line");
+            String first = reader.readLine();
+            if (first == null) {
+                throw new TraceFormatException(file + ": empty file; expected the header " + header + " and one job per line");
+            }
+            // a byte-order mark, as some spreadsheets write, is not part of the header
+            if (!first.replace("\uFEFF", "").strip().equals(header)) {
+                throw new TraceFormatException(String.format("%s line 1: expected the header %s, got \"%s\"", file, header, first.strip()));
             }
             String line;
             int number = 1;
@@ -212,7 +219,7 @@ public final class TraceReader
                 String[] fields = line.split(",", -1);
                 if (fields.length < columns) {
                     throw new TraceFormatException(String.format("%s line %d: expected %d comma-separated fields (%s), got %d",
-                            file, number, columns, header.strip(), fields.length));
+                            file, number, columns, header, fields.length));
                 }
                 rows.add(new Row(number, fields));
             }
