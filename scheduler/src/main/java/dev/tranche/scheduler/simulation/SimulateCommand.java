@@ -33,6 +33,8 @@ import java.util.concurrent.Callable;
 public final class SimulateCommand
         implements Callable<Integer>
 {
+    private static final double MAX_RESTART_DELAY_SECONDS = 86_400;
+
     @Spec
     CommandSpec spec;
 
@@ -93,10 +95,15 @@ public final class SimulateCommand
             throw new ParameterException(spec.commandLine(), "--placement must be one of " + String.join(", ", PlacementPolicies.names()) + ": got " + placement);
         }
         double checkpoint = seconds("--checkpoint-interval", checkpointInterval);
-        if (checkpoint <= 0) {
-            throw new ParameterException(spec.commandLine(), "--checkpoint-interval must be longer than 0: got " + checkpointInterval);
+        if (!(checkpoint > 0 && checkpoint <= TraceReader.MAX_SECONDS)) {
+            throw new ParameterException(spec.commandLine(), "--checkpoint-interval must be longer than 0 and at most 3650d (10 years, the longest job a trace may have): got "
+                    + checkpointInterval);
         }
         double restart = seconds("--restart-delay", restartDelay);
+        // every restart adds it to the replay's time line, which the report counts hour by hour
+        if (!(restart >= 0 && restart <= MAX_RESTART_DELAY_SECONDS)) {
+            throw new ParameterException(spec.commandLine(), "--restart-delay must be from 0 to 24h: got " + restartDelay);
+        }
         if (!Files.isRegularFile(trace)) {
             throw new ParameterException(spec.commandLine(), "--trace " + trace + ": no such file");
         }
@@ -223,7 +230,9 @@ public final class SimulateCommand
                     default -> 86_400;
                 };
             }
-            return Duration.parse(text.strip()).toMillis() / 1000.0;
+            Duration duration = Duration.parse(text.strip());
+            // seconds and nanoseconds apart: toMillis() overflows on a duration the bounds refuse anyway
+            return duration.getSeconds() + duration.getNano() / 1e9;
         }
         catch (DateTimeParseException e) {
             throw new ParameterException(spec.commandLine(), flag + " must be a duration such as 30m, 90s, 2h or PT30M: got " + text);

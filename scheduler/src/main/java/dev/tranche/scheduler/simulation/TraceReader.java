@@ -37,6 +37,11 @@ public final class TraceReader
     public static final List<String> FORMATS = List.of("philly", "tranche");
     public static final String TRANCHE_HEADER = "arrival,project,replicas,gpus,duration,priority";
     public static final String PHILLY_HEADER = "timestamp,duration,num_gpus,gpu_time,cluster";
+    /**
+     * The longest a job may run and the longest time its arrivals may span: 10 years. The replay
+     * counts usage hour by hour, so a typo such as 0026 for 2026 would otherwise exhaust memory.
+     */
+    public static final long MAX_SECONDS = 3650L * 86_400;
 
     private TraceReader() {}
 
@@ -70,10 +75,11 @@ public final class TraceReader
             }
             earliest = Math.min(earliest, arrivals[i]);
         }
+        checkSpan(file, rows, arrivals, "timestamp");
         for (int i = 0; i < rows.size(); i++) {
             String[] row = rows.get(i).fields();
             int line = rows.get(i).line();
-            double duration = number(file, line, 2, "duration", row[1]);
+            double duration = duration(file, line, 2, row[1]);
             double gpus = number(file, line, 3, "num_gpus", row[2]);
             if (gpus < 1 || gpus != Math.rint(gpus)) {
                 throw new TraceFormatException(String.format("%s line %d column 3 (num_gpus): expected a whole number >= 1, got \"%s\"", file, line, row[2]));
@@ -112,6 +118,7 @@ public final class TraceReader
             arrivals[i] = arrival(file, rows.get(i).line(), rows.get(i).fields()[0]);
             earliest = Math.min(earliest, arrivals[i]);
         }
+        checkSpan(file, rows, arrivals, "arrival");
         for (int i = 0; i < rows.size(); i++) {
             String[] row = rows.get(i).fields();
             int line = rows.get(i).line();
@@ -139,7 +146,7 @@ public final class TraceReader
                 throw new TraceFormatException(String.format("%s line %d column 4 (gpus): expected a whole number of GPUs (1-1024) or a fraction below 1 such as 0.25, got \"%s\"",
                         file, line, row[3]));
             }
-            double duration = number(file, line, 5, "duration", row[4]);
+            double duration = duration(file, line, 5, row[4]);
             int priority = 0;
             if (row.length > 5 && !row[5].isBlank()) {
                 try {
@@ -173,6 +180,44 @@ public final class TraceReader
             throw new TraceFormatException(String.format("%s line %d column 1 (arrival): expected an ISO-8601 instant such as 2026-11-30T08:00:00Z or seconds >= 0, got \"%s\"",
                     file, line, text));
         }
+    }
+
+    /**
+     * Refuses arrivals spanning more than {@link #MAX_SECONDS}, naming the one farther from the median:
+     * with one mistyped year among thousands of rows, that is the typo.
+     */
+    private static void checkSpan(Path file, List<Row> rows, long[] arrivals, String column)
+    {
+        if (arrivals.length == 0) {
+            return;
+        }
+        int first = 0;
+        int last = 0;
+        for (int i = 1; i < arrivals.length; i++) {
+            first = arrivals[i] < arrivals[first] ? i : first;
+            last = arrivals[i] > arrivals[last] ? i : last;
+        }
+        // in doubles: an arrival of 1e300 seconds and one in year -999999999 are a span no long holds
+        if ((double) arrivals[last] - arrivals[first] <= MAX_SECONDS) {
+            return;
+        }
+        long[] sorted = arrivals.clone();
+        Arrays.sort(sorted);
+        double median = sorted[sorted.length / 2];
+        int outlier = median - arrivals[first] > arrivals[last] - median ? first : last;
+        double days = Math.floor(Math.abs(arrivals[outlier] - median) / 86_400);
+        throw new TraceFormatException(String.format(Locale.ROOT, "%s line %d column 1 (%s): %s is %.0f days %s the trace's median %s; a trace may span at most %d days (10 years): check the year",
+                file, rows.get(outlier).line(), column, rows.get(outlier).fields()[0].strip(), days, outlier == first ? "before" : "after", column, MAX_SECONDS / 86_400));
+    }
+
+    private static double duration(Path file, int line, int column, String text)
+    {
+        double seconds = number(file, line, column, "duration", text);
+        if (seconds > MAX_SECONDS) {
+            throw new TraceFormatException(String.format("%s line %d column %d (duration): a job may run at most %d seconds (%d days, 10 years): got \"%s\"",
+                    file, line, column, MAX_SECONDS, MAX_SECONDS / 86_400, text));
+        }
+        return seconds;
     }
 
     private static double number(Path file, int line, int column, String name, String text)

@@ -63,6 +63,39 @@ class TraceReaderTest
         assertThat(TraceReader.philly(good, 8)).extracting(TraceJob::project).containsExactly("11cb48");
     }
 
+    /** The replay counts usage hour by hour: a typo of 0026 for 2026 made it allocate two millennia of hours and run out of memory. */
+    @Test
+    void arrivalsSpanningMoreThanTenYearsAreRefusedAtTheOutlyingLine()
+            throws IOException
+    {
+        Path typo = write(TraceReader.TRANCHE_HEADER + "\n2026-11-30T08:00:00Z,a,1,1,60,\n0026-11-30T09:00:00Z,a,1,1,60,\n2026-11-30T10:00:00Z,a,1,1,60,\n");
+        assertThatThrownBy(() -> TraceReader.tranche(typo)).isInstanceOf(TraceFormatException.class)
+                .hasMessageStartingWith(typo + " line 3 column 1 (arrival): 0026-11-30T09:00:00Z is ")
+                .hasMessageContaining("a trace may span at most 3650 days (10 years)");
+        Path seconds = write(TraceReader.TRANCHE_HEADER + "\n0,a,1,1,60,\n10,a,1,1,60,\n1e12,a,1,1,60,\n");
+        assertThatThrownBy(() -> TraceReader.tranche(seconds)).isInstanceOf(TraceFormatException.class)
+                .hasMessageStartingWith(seconds + " line 4 column 1 (arrival): 1e12 is ");
+        Path extremes = write(TraceReader.TRANCHE_HEADER + "\n-999999999-01-01T00:00:00Z,a,1,1,60,\n1e300,a,1,1,60,\n");
+        assertThatThrownBy(() -> TraceReader.tranche(extremes)).isInstanceOf(TraceFormatException.class)
+                .hasMessageContaining("a trace may span at most 3650 days");
+        Path philly = write(PHILLY_HEADER + "\n2017-10-09 07:01:55,66.0,1,66.0,a\n2017-10-09 06:13:03,60,1,60,a\n1017-10-09 06:13:03,60,1,60,a\n");
+        assertThatThrownBy(() -> TraceReader.philly(philly, 8)).isInstanceOf(TraceFormatException.class)
+                .hasMessageStartingWith(philly + " line 4 column 1 (timestamp): 1017-10-09 06:13:03 is ");
+    }
+
+    /** One job of 1e300 seconds made the replay run out of memory the same way. */
+    @Test
+    void aDurationOfMoreThanTenYearsIsRefused()
+            throws IOException
+    {
+        Path file = write(TraceReader.TRANCHE_HEADER + "\n0,a,1,1,60,\n0,a,1,1,1e300,\n");
+        assertThatThrownBy(() -> TraceReader.tranche(file)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(file + " line 3 column 5 (duration): a job may run at most 315360000 seconds (3650 days, 10 years): got \"1e300\"");
+        Path philly = write(PHILLY_HEADER + "\n2017-10-09 07:01:55,4e8,1,66.0,a\n");
+        assertThatThrownBy(() -> TraceReader.philly(philly, 8)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(philly + " line 2 column 2 (duration): a job may run at most 315360000 seconds (3650 days, 10 years): got \"4e8\"");
+    }
+
     private Path write(String text)
             throws IOException
     {
