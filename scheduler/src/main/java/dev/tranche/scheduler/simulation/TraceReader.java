@@ -5,6 +5,12 @@ import dev.tranche.scheduler.core.model.GpuRequest;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -269,10 +275,48 @@ public final class TraceReader
                 rows.add(new Row(number, fields));
             }
         }
+        catch (CharacterCodingException e) {
+            throw new TraceFormatException(file + notUtf8Line(file) + ": not UTF-8 text; save the file as UTF-8");
+        }
         catch (IOException e) {
             throw new UncheckedIOException("could not read " + file + ": " + e.getMessage(), e);
         }
         return rows;
+    }
+
+    /**
+     * " line N" for the first line with a byte that is not UTF-8, or "" if it cannot be read again: the
+     * buffered reader decodes ahead of the lines it has returned, so its own count is not that line.
+     */
+    private static String notUtf8Line(Path file)
+    {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        CharBuffer out = CharBuffer.allocate(1 << 16);
+        int line = 1;
+        boolean end = false;
+        try (ReadableByteChannel channel = Files.newByteChannel(file)) {
+            while (true) {
+                end = end || channel.read(in) < 0;
+                in.flip();
+                CoderResult result = decoder.decode(in, out, end);
+                in.compact();
+                out.flip();
+                while (out.hasRemaining()) {
+                    line += out.get() == '\n' ? 1 : 0;
+                }
+                out.clear();
+                if (result.isError()) {
+                    return " line " + line;
+                }
+                if (end && result.isUnderflow()) {
+                    return "";
+                }
+            }
+        }
+        catch (IOException e) {
+            return "";
+        }
     }
 
     private static List<TraceJob> sorted(List<TraceJob> jobs)

@@ -4,8 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -94,6 +96,27 @@ class TraceReaderTest
         Path philly = write(PHILLY_HEADER + "\n2017-10-09 07:01:55,4e8,1,66.0,a\n");
         assertThatThrownBy(() -> TraceReader.philly(philly, 8)).isInstanceOf(TraceFormatException.class)
                 .hasMessage(philly + " line 2 column 2 (duration): a job may run at most 315360000 seconds (3650 days, 10 years): got \"4e8\"");
+    }
+
+    /** A byte that is not UTF-8 gave "could not read FILE: Input length = 1", the decoder's words, with no line. */
+    @Test
+    void aTraceThatIsNotUtf8IsRefusedWithTheLine()
+            throws IOException
+    {
+        // far enough in that the reader has decoded many lines before it meets the byte
+        StringBuilder text = new StringBuilder(TraceReader.TRANCHE_HEADER + "\n");
+        for (int i = 0; i < 5000; i++) {
+            text.append(i).append(",a,1,1,60,\n");
+        }
+        byte[] good = text.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = Arrays.copyOf(good, good.length + 15);
+        System.arraycopy("5000,\u00e9".getBytes(StandardCharsets.ISO_8859_1), 0, bytes, good.length, 6);
+        System.arraycopy(",1,1,60,\n".getBytes(StandardCharsets.UTF_8), 0, bytes, good.length + 6, 9);
+        Path file = Files.createTempFile(directory, "latin1-", ".csv");
+        Files.write(file, bytes);
+
+        assertThatThrownBy(() -> TraceReader.tranche(file)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(file + " line 5002: not UTF-8 text; save the file as UTF-8");
     }
 
     private Path write(String text)
