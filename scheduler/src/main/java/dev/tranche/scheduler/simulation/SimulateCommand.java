@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.simulation;
 
 import com.google.gson.GsonBuilder;
+import dev.tranche.cli.FileReplacement;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.outcome.Outcomes;
 import picocli.CommandLine.Command;
@@ -160,7 +161,7 @@ public final class SimulateCommand
         out.flush();
         if (report != null) {
             try {
-                Files.writeString(report, SimulationReport.html(trace.getFileName().toString(), nodes, gpusPerNode, results));
+                FileReplacement.writeString(report, SimulationReport.html(trace.getFileName().toString(), nodes, gpusPerNode, results));
             }
             catch (IOException e) {
                 throw new ParameterException(spec.commandLine(), "--report " + report + ": cannot write (" + e.getMessage() + ")");

@@ -55,6 +55,29 @@ class SimulateCliErrorsTest
         }
     }
 
+    /**
+     * The report replaces the old one whole: written in place, whoever had the old page open (here a
+     * second link to it) saw it truncated and rewritten, and a failed write left half a page.
+     */
+    @Test
+    void theReportReplacesTheOldFileRatherThanRewritingItInPlace()
+            throws IOException
+    {
+        Path trace = Files.writeString(files.resolve("trace.csv"), "arrival,project,replicas,gpus,duration,priority\n0,a,1,1,60,\n");
+        Path report = Files.writeString(files.resolve("report.html"), "the old report");
+        Path opened = Files.createLink(files.resolve("opened.html"), report);
+
+        CliRun run = CliRun.of(List.of("simulate", "--trace", trace.toString(), "--format", "tranche", "--nodes", "1", "--gpus-per-node", "8",
+                "--report", report.toString()));
+
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(Files.readString(report)).contains("<html");
+        assertThat(Files.readString(opened)).isEqualTo("the old report");
+        try (var left = Files.list(files)) {
+            assertThat(left.map(path -> path.getFileName().toString())).containsExactlyInAnyOrder("trace.csv", "report.html", "opened.html");
+        }
+    }
+
     @Test
     void aMistypedCommandGetsASuggestion()
     {
