@@ -11,15 +11,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Iterator;
@@ -87,24 +81,17 @@ final class HistoryCommand
                 report(left);
                 return 0;
             }
-            // beside the target, so the move is a rename: a failed or interrupted export leaves the old file as it was
-            Path target = file.toAbsolutePath();
-            Path partial = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".partial");
-            try {
-                int left;
-                try (Writer writer = Files.newBufferedWriter(partial, StandardCharsets.UTF_8); PrintWriter out = new PrintWriter(new BufferedWriter(writer))) {
-                    left = export(request.build(), out);
-                    if (out.checkError()) {
-                        throw new UncheckedIOException(new IOException("could not write " + partial));
-                    }
+            // a failed or interrupted export leaves the old file as it was
+            int[] left = new int[1];
+            FileReplacement.write(file, writer -> {
+                PrintWriter out = new PrintWriter(writer);
+                left[0] = export(request.build(), out);
+                if (out.checkError()) {
+                    throw new IOException("could not write " + file);
                 }
-                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                report(left);
-                return 0;
-            }
-            finally {
-                Files.deleteIfExists(partial);
-            }
+            });
+            report(left[0]);
+            return 0;
         }
 
         /** Writes the jobs; returns how many could not be written as trace rows. */

@@ -1,5 +1,6 @@
 package dev.tranche.bench;
 
+import dev.tranche.cli.FileReplacement;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -10,7 +11,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 
@@ -74,14 +74,7 @@ public final class TraceBenchCommand
         SyntheticTrace trace = new SyntheticTrace(jobs, teams, gpus, gpusPerNode, load, seed,
                 sweepSpread == null ? OptionalDouble.empty() : OptionalDouble.of(sweepSpread));
         try {
-            Path partial = Files.createTempFile(file.toAbsolutePath().getParent(), ".trace-", ".csv");
-            try {
-                Files.writeString(partial, trace.csv());
-                Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            }
-            finally {
-                Files.deleteIfExists(partial);
-            }
+            FileReplacement.writeString(file, trace.csv());
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);

@@ -95,7 +95,11 @@ public final class ProjectManager
         return projects.setQuota(name, deserved, limit, weight.orElse(1));
     }
 
-    private static long milli(String field, double gpus)
+    /**
+     * A quota in GPUs as milli-GPUs, by the server's rule (0 to {@link ProjectRecord#MAX_MILLI} / 1000,
+     * at most 3 decimals); {@code tranche simulate}'s quotas file follows it too.
+     */
+    public static long milli(String field, double gpus)
     {
         if (!Double.isFinite(gpus) || gpus < 0) {
             throw new IllegalArgumentException(field + " must be a number of GPUs, 0 or more: got " + Numbers.plain(gpus));

@@ -46,12 +46,8 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
         }
     }
 
-    public SchedulingSettings withCycleInterval(Duration cycleInterval)
-    {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
-    }
-
-    public SchedulingSettings withCycleGap(Duration cycleGap)
+    /** Both at once, as the gap is bounded by the interval: one at a time, the first would be checked against the other's old value. */
+    public SchedulingSettings withCycle(Duration cycleInterval, Duration cycleGap)
     {
         return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
     }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 import dev.tranche.scheduler.security.SecuritySettings;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -147,6 +148,11 @@ public final class ServerCommand
         return 0;
     }
 
+    private static Duration min(Duration a, Duration b)
+    {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
     SchedulerConfig config()
     {
         try {
@@ -188,11 +194,12 @@ public final class ServerCommand
                 config = config.withPlacementPolicy(placementPolicy);
             }
             SchedulingSettings scheduling = config.scheduling();
-            if (cycleInterval != null) {
-                scheduling = scheduling.withCycleInterval(Durations.parse("--cycle-interval", cycleInterval));
-            }
-            if (cycleGap != null) {
-                scheduling = scheduling.withCycleGap(Durations.parse("--cycle-gap", cycleGap));
+            if (cycleInterval != null || cycleGap != null) {
+                // together: the gap is checked against the interval it runs with, not the one it replaces
+                Duration interval = cycleInterval != null ? Durations.parse("--cycle-interval", cycleInterval) : scheduling.cycleInterval();
+                // a default gap longer than a given interval follows it down: the gap is at most the interval
+                Duration gap = cycleGap != null ? Durations.parse("--cycle-gap", cycleGap) : min(scheduling.cycleGap(), interval);
+                scheduling = scheduling.withCycle(interval, gap);
             }
             if (starvationAge != null) {
                 scheduling = scheduling.withStarvationAge(Durations.parse("--starvation-age", starvationAge));

@@ -2,15 +2,13 @@ package dev.tranche.scheduler.simulation;
 
 import dev.tranche.scheduler.core.model.DepartmentQuota;
 import dev.tranche.scheduler.core.model.ProjectQuota;
-import org.snakeyaml.engine.v2.api.Load;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import dev.tranche.scheduler.project.ProjectManager;
+import dev.tranche.spec.SpecFormatException;
+import dev.tranche.spec.YamlFiles;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,31 +42,26 @@ public record QuotaFile(List<ProjectQuota> projects, List<DepartmentQuota> depar
 
     public static QuotaFile read(Path file)
     {
-        String text;
-        try {
-            text = Files.readString(file);
-        }
-        catch (IOException e) {
-            throw new TraceFormatException(file + ": cannot read (" + e.getMessage() + ")");
-        }
         Object document;
         try {
-            document = new Load(LoadSettings.builder().build()).loadFromString(text);
+            // projects, a list, an entry: 3 levels
+            document = YamlFiles.load(YamlFiles.read(file, "a quotas file"), file.toString(), "a quotas file", 3);
         }
-        catch (YamlEngineException e) {
-            throw new TraceFormatException(file + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+        catch (SpecFormatException e) {
+            throw new TraceFormatException(e.getMessage());
         }
         if (!(document instanceof Map<?, ?> root)) {
             throw new TraceFormatException(file + ": expected a mapping with projects: (and optionally departments:)");
         }
         unknownKeys(file, "", root, Set.of("projects", "departments"));
         List<ProjectQuota> projects = new ArrayList<>();
+        Map<String, String> projectNames = new HashMap<>();
         List<?> projectList = list(file, "projects", root.get("projects"));
         for (int i = 0; i < projectList.size(); i++) {
             String path = "projects[" + i + "]";
             Map<?, ?> entry = map(file, path, projectList.get(i));
             unknownKeys(file, path + ".", entry, Set.of("name", "deserved", "limit", "weight", "department"));
-            String name = text(file, path + ".name", entry.get("name"));
+            String name = unique(file, path, text(file, path + ".name", entry.get("name")), projectNames, "project");
             long deserved = milli(file, path + ".deserved", entry.get("deserved"));
             OptionalLong limit = entry.containsKey("limit") ? OptionalLong.of(milli(file, path + ".limit", entry.get("limit"))) : OptionalLong.empty();
             double weight = entry.containsKey("weight") ? number(file, path + ".weight", entry.get("weight")) : 1.0;
@@ -81,12 +74,13 @@ public record QuotaFile(List<ProjectQuota> projects, List<DepartmentQuota> depar
             }
         }
         List<DepartmentQuota> departments = new ArrayList<>();
+        Map<String, String> departmentNames = new HashMap<>();
         List<?> departmentList = root.containsKey("departments") ? list(file, "departments", root.get("departments")) : List.of();
         for (int i = 0; i < departmentList.size(); i++) {
             String path = "departments[" + i + "]";
             Map<?, ?> entry = map(file, path, departmentList.get(i));
             unknownKeys(file, path + ".", entry, Set.of("name", "deserved", "limit"));
-            String name = text(file, path + ".name", entry.get("name"));
+            String name = unique(file, path, text(file, path + ".name", entry.get("name")), departmentNames, "department");
             long deserved = milli(file, path + ".deserved", entry.get("deserved"));
             OptionalLong limit = entry.containsKey("limit") ? OptionalLong.of(milli(file, path + ".limit", entry.get("limit"))) : OptionalLong.empty();
             try {
@@ -97,6 +91,16 @@ public record QuotaFile(List<ProjectQuota> projects, List<DepartmentQuota> depar
             }
         }
         return new QuotaFile(projects, departments);
+    }
+
+    /** The name, unless an earlier entry (its path in {@code seen}) has it: the replay would take one of the two. */
+    private static String unique(Path file, String path, String name, Map<String, String> seen, String kind)
+    {
+        String earlier = seen.putIfAbsent(name, path);
+        if (earlier != null) {
+            throw new TraceFormatException(String.format("%s: %s.name: %s appears twice (also %s); give each %s one entry", file, path, name, earlier, kind));
+        }
+        return name;
     }
 
     private static void unknownKeys(Path file, String prefix, Map<?, ?> map, Set<String> known)
@@ -150,6 +154,12 @@ public record QuotaFile(List<ProjectQuota> projects, List<DepartmentQuota> depar
         if (value == null) {
             throw new TraceFormatException(file + ": " + path + ": required (GPUs, e.g. 8 or 0.5)");
         }
-        return Math.round(number(file, path, value) * 1000);
+        double gpus = number(file, path, value);
+        try {
+            return ProjectManager.milli(path, gpus);
+        }
+        catch (IllegalArgumentException e) {
+            throw new TraceFormatException(file + ": " + e.getMessage());
+        }
     }
 }

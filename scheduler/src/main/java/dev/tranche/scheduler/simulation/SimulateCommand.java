@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.simulation;
 
 import com.google.gson.GsonBuilder;
+import dev.tranche.cli.FileReplacement;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 import dev.tranche.scheduler.outcome.Outcomes;
 import picocli.CommandLine.Command;
@@ -33,6 +34,8 @@ import java.util.concurrent.Callable;
 public final class SimulateCommand
         implements Callable<Integer>
 {
+    private static final double MAX_RESTART_DELAY_SECONDS = 86_400;
+
     @Spec
     CommandSpec spec;
 
@@ -93,10 +96,15 @@ public final class SimulateCommand
             throw new ParameterException(spec.commandLine(), "--placement must be one of " + String.join(", ", PlacementPolicies.names()) + ": got " + placement);
         }
         double checkpoint = seconds("--checkpoint-interval", checkpointInterval);
-        if (checkpoint <= 0) {
-            throw new ParameterException(spec.commandLine(), "--checkpoint-interval must be longer than 0: got " + checkpointInterval);
+        if (!(checkpoint > 0 && checkpoint <= TraceReader.MAX_SECONDS)) {
+            throw new ParameterException(spec.commandLine(), "--checkpoint-interval must be longer than 0 and at most 3650d (10 years, the longest job a trace may have): got "
+                    + checkpointInterval);
         }
         double restart = seconds("--restart-delay", restartDelay);
+        // every restart adds it to the replay's time line, which the report counts hour by hour
+        if (!(restart >= 0 && restart <= MAX_RESTART_DELAY_SECONDS)) {
+            throw new ParameterException(spec.commandLine(), "--restart-delay must be from 0 to 24h: got " + restartDelay);
+        }
         if (!Files.isRegularFile(trace)) {
             throw new ParameterException(spec.commandLine(), "--trace " + trace + ": no such file");
         }
@@ -153,7 +161,7 @@ public final class SimulateCommand
         out.flush();
         if (report != null) {
             try {
-                Files.writeString(report, SimulationReport.html(trace.getFileName().toString(), nodes, gpusPerNode, results));
+                FileReplacement.writeString(report, SimulationReport.html(trace.getFileName().toString(), nodes, gpusPerNode, results));
             }
             catch (IOException e) {
                 throw new ParameterException(spec.commandLine(), "--report " + report + ": cannot write (" + e.getMessage() + ")");
@@ -223,7 +231,9 @@ public final class SimulateCommand
                     default -> 86_400;
                 };
             }
-            return Duration.parse(text.strip()).toMillis() / 1000.0;
+            Duration duration = Duration.parse(text.strip());
+            // seconds and nanoseconds apart: toMillis() overflows on a duration the bounds refuse anyway
+            return duration.getSeconds() + duration.getNano() / 1e9;
         }
         catch (DateTimeParseException e) {
             throw new ParameterException(spec.commandLine(), flag + " must be a duration such as 30m, 90s, 2h or PT30M: got " + text);

@@ -5,6 +5,12 @@ import dev.tranche.scheduler.core.model.GpuRequest;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +42,12 @@ public final class TraceReader
     private static final DateTimeFormatter PHILLY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT);
     public static final List<String> FORMATS = List.of("philly", "tranche");
     public static final String TRANCHE_HEADER = "arrival,project,replicas,gpus,duration,priority";
+    public static final String PHILLY_HEADER = "timestamp,duration,num_gpus,gpu_time,cluster";
+    /**
+     * The longest a job may run and the longest time its arrivals may span: 10 years. The replay
+     * counts usage hour by hour, so a typo such as 0026 for 2026 would otherwise exhaust memory.
+     */
+    public static final long MAX_SECONDS = 3650L * 86_400;
 
     private TraceReader() {}
 
@@ -54,7 +66,7 @@ public final class TraceReader
      */
     public static List<TraceJob> philly(Path file, int gpusPerNode)
     {
-        List<Row> rows = rows(file, 5);
+        List<Row> rows = rows(file, PHILLY_HEADER);
         List<TraceJob> jobs = new ArrayList<>();
         long earliest = Long.MAX_VALUE;
         long[] arrivals = new long[rows.size()];
@@ -69,10 +81,11 @@ public final class TraceReader
             }
             earliest = Math.min(earliest, arrivals[i]);
         }
+        checkSpan(file, rows, arrivals, "timestamp");
         for (int i = 0; i < rows.size(); i++) {
             String[] row = rows.get(i).fields();
             int line = rows.get(i).line();
-            double duration = number(file, line, 2, "duration", row[1]);
+            double duration = duration(file, line, 2, row[1]);
             double gpus = number(file, line, 3, "num_gpus", row[2]);
             if (gpus < 1 || gpus != Math.rint(gpus)) {
                 throw new TraceFormatException(String.format("%s line %d column 3 (num_gpus): expected a whole number >= 1, got \"%s\"", file, line, row[2]));
@@ -103,7 +116,7 @@ public final class TraceReader
 
     public static List<TraceJob> tranche(Path file)
     {
-        List<Row> rows = rows(file, 5);
+        List<Row> rows = rows(file, TRANCHE_HEADER);
         List<TraceJob> jobs = new ArrayList<>();
         long[] arrivals = new long[rows.size()];
         long earliest = Long.MAX_VALUE;
@@ -111,6 +124,7 @@ public final class TraceReader
             arrivals[i] = arrival(file, rows.get(i).line(), rows.get(i).fields()[0]);
             earliest = Math.min(earliest, arrivals[i]);
         }
+        checkSpan(file, rows, arrivals, "arrival");
         for (int i = 0; i < rows.size(); i++) {
             String[] row = rows.get(i).fields();
             int line = rows.get(i).line();
@@ -138,7 +152,7 @@ public final class TraceReader
                 throw new TraceFormatException(String.format("%s line %d column 4 (gpus): expected a whole number of GPUs (1-1024) or a fraction below 1 such as 0.25, got \"%s\"",
                         file, line, row[3]));
             }
-            double duration = number(file, line, 5, "duration", row[4]);
+            double duration = duration(file, line, 5, row[4]);
             int priority = 0;
             if (row.length > 5 && !row[5].isBlank()) {
                 try {
@@ -174,6 +188,44 @@ public final class TraceReader
         }
     }
 
+    /**
+     * Refuses arrivals spanning more than {@link #MAX_SECONDS}, naming the one farther from the median:
+     * with one mistyped year among thousands of rows, that is the typo.
+     */
+    private static void checkSpan(Path file, List<Row> rows, long[] arrivals, String column)
+    {
+        if (arrivals.length == 0) {
+            return;
+        }
+        int first = 0;
+        int last = 0;
+        for (int i = 1; i < arrivals.length; i++) {
+            first = arrivals[i] < arrivals[first] ? i : first;
+            last = arrivals[i] > arrivals[last] ? i : last;
+        }
+        // in doubles: an arrival of 1e300 seconds and one in year -999999999 are a span no long holds
+        if ((double) arrivals[last] - arrivals[first] <= MAX_SECONDS) {
+            return;
+        }
+        long[] sorted = arrivals.clone();
+        Arrays.sort(sorted);
+        double median = sorted[sorted.length / 2];
+        int outlier = median - arrivals[first] > arrivals[last] - median ? first : last;
+        double days = Math.floor(Math.abs(arrivals[outlier] - median) / 86_400);
+        throw new TraceFormatException(String.format(Locale.ROOT, "%s line %d column 1 (%s): %s is %.0f days %s the trace's median %s; a trace may span at most %d days (10 years): check the year",
+                file, rows.get(outlier).line(), column, rows.get(outlier).fields()[0].strip(), days, outlier == first ? "before" : "after", column, MAX_SECONDS / 86_400));
+    }
+
+    private static double duration(Path file, int line, int column, String text)
+    {
+        double seconds = number(file, line, column, "duration", text);
+        if (seconds > MAX_SECONDS) {
+            throw new TraceFormatException(String.format("%s line %d column %d (duration): a job may run at most %d seconds (%d days, 10 years): got \"%s\"",
+                    file, line, column, MAX_SECONDS, MAX_SECONDS / 86_400, text));
+        }
+        return seconds;
+    }
+
     private static double number(Path file, int line, int column, String name, String text)
     {
         try {
@@ -188,19 +240,25 @@ public final class TraceReader
         throw new TraceFormatException(String.format("%s line %d column %d (%s): expected a number >= 0, got \"%s\"", file, line, column, name, text));
     }
 
-    /** The data rows, header skipped; each has at least {@code columns} fields. */
+    /** A data row; it has at least the header's first five fields. */
     private record Row(int line, String[] fields) {}
 
-    private static List<Row> rows(Path file, int columns)
+    /** The rows after {@code header}; columns are read by position, so a missing or reordered header is an error. */
+    private static List<Row> rows(Path file, String header)
     {
+        int columns = 5; // the tranche format's priority may be left out
         if (!Files.isRegularFile(file)) {
             throw new TraceFormatException(file + ": no such file");
         }
         List<Row> rows = new ArrayList<>();
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String header = reader.readLine();
-            if (header == null) {
-                throw new TraceFormatException(file + ": empty file; expected a header line and one job per line");
+            String first = reader.readLine();
+            if (first == null) {
+                throw new TraceFormatException(file + ": empty file; expected the header " + header + " and one job per line");
+            }
+            // a byte-order mark, as some spreadsheets write, is not part of the header
+            if (!first.replace("\uFEFF", "").strip().equals(header)) {
+                throw new TraceFormatException(String.format("%s line 1: expected the header %s, got \"%s\"", file, header, first.strip()));
             }
             String line;
             int number = 1;
@@ -212,15 +270,53 @@ public final class TraceReader
                 String[] fields = line.split(",", -1);
                 if (fields.length < columns) {
                     throw new TraceFormatException(String.format("%s line %d: expected %d comma-separated fields (%s), got %d",
-                            file, number, columns, header.strip(), fields.length));
+                            file, number, columns, header, fields.length));
                 }
                 rows.add(new Row(number, fields));
             }
+        }
+        catch (CharacterCodingException e) {
+            throw new TraceFormatException(file + notUtf8Line(file) + ": not UTF-8 text; save the file as UTF-8");
         }
         catch (IOException e) {
             throw new UncheckedIOException("could not read " + file + ": " + e.getMessage(), e);
         }
         return rows;
+    }
+
+    /**
+     * " line N" for the first line with a byte that is not UTF-8, or "" if it cannot be read again: the
+     * buffered reader decodes ahead of the lines it has returned, so its own count is not that line.
+     */
+    private static String notUtf8Line(Path file)
+    {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        CharBuffer out = CharBuffer.allocate(1 << 16);
+        int line = 1;
+        boolean end = false;
+        try (ReadableByteChannel channel = Files.newByteChannel(file)) {
+            while (true) {
+                end = end || channel.read(in) < 0;
+                in.flip();
+                CoderResult result = decoder.decode(in, out, end);
+                in.compact();
+                out.flip();
+                while (out.hasRemaining()) {
+                    line += out.get() == '\n' ? 1 : 0;
+                }
+                out.clear();
+                if (result.isError()) {
+                    return " line " + line;
+                }
+                if (end && result.isUnderflow()) {
+                    return "";
+                }
+            }
+        }
+        catch (IOException e) {
+            return "";
+        }
     }
 
     private static List<TraceJob> sorted(List<TraceJob> jobs)

@@ -161,6 +161,20 @@ final class SchedulerConfigTest
         assertThat(SchedulerConfig.fromEnvironment(Map.of(), USER_HOME).usageRetention()).isEqualTo(Duration.ofDays(90));
     }
 
+    /** The default gap was checked against a new, shorter interval before the given gap was applied. */
+    @Test
+    void aShorterIntervalAndAGapWithinItAreAppliedTogether()
+    {
+        SchedulingSettings scheduling = configFrom("--cycle-interval", "150ms", "--cycle-gap", "100ms").scheduling();
+        assertThat(scheduling.cycleInterval()).isEqualTo(Duration.ofMillis(150));
+        assertThat(scheduling.cycleGap()).isEqualTo(Duration.ofMillis(100));
+        assertThat(configFrom("--cycle-gap", "100ms", "--cycle-interval", "150ms").scheduling().cycleGap()).isEqualTo(Duration.ofMillis(100));
+        assertThatThrownBy(() -> configFrom("--cycle-interval", "150ms", "--cycle-gap", "200ms"))
+                .hasMessage("--cycle-gap must be between 10ms and --cycle-interval (150ms): got 200ms");
+        // the default gap (200ms) is longer than that interval: it follows it down rather than refuse an option not given
+        assertThat(configFrom("--cycle-interval", "150ms").scheduling().cycleGap()).isEqualTo(Duration.ofMillis(150));
+    }
+
     private static SchedulerConfig configFrom(String... arguments)
     {
         ServerCommand command = new ServerCommand();

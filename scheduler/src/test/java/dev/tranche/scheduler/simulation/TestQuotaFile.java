@@ -46,6 +46,88 @@ class TestQuotaFile
                 .hasMessageContaining("quote it, e.g. name: \"6214e9\"");
     }
 
+    /** A name given twice ran every policy and printed rows before the core refused it, naming no file. */
+    @Test
+    void aNameGivenTwiceIsRefusedWithBothPlaces()
+            throws IOException
+    {
+        Path projects = write("""
+                projects:
+                  - name: a
+                    deserved: 1
+                  - name: " a "
+                    deserved: 2
+                """);
+        assertThatThrownBy(() -> QuotaFile.read(projects)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(projects + ": projects[1].name: a appears twice (also projects[0]); give each project one entry");
+        Path departments = write("""
+                projects:
+                  - name: a
+                    deserved: 1
+                departments:
+                  - name: vision
+                    deserved: 1
+                  - name: vision
+                    deserved: 1
+                """);
+        assertThatThrownBy(() -> QuotaFile.read(departments)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(departments + ": departments[1].name: vision appears twice (also departments[0]); give each department one entry");
+    }
+
+    /** The server's `tranche quota set` refuses these; a replay of quotas no server takes would mislead. */
+    @Test
+    void quotasFollowTheServersRangeAndDecimals()
+            throws IOException
+    {
+        Path decimals = write("""
+                projects:
+                  - name: a
+                    deserved: 0.0004
+                """);
+        assertThatThrownBy(() -> QuotaFile.read(decimals)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(decimals + ": projects[0].deserved must have at most 3 decimals (milli-GPUs): got 0.0004");
+        Path large = write("""
+                projects:
+                  - name: a
+                    deserved: 1
+                    limit: 1e12
+                """);
+        assertThatThrownBy(() -> QuotaFile.read(large)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(large + ": projects[0].limit must be at most 1000000: got 1000000000000");
+        Path department = write("""
+                projects:
+                  - name: a
+                    deserved: 1
+                departments:
+                  - name: vision
+                    deserved: 2.5005
+                """);
+        assertThatThrownBy(() -> QuotaFile.read(department)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(department + ": departments[0].deserved must have at most 3 decimals (milli-GPUs): got 2.5005");
+        assertThat(QuotaFile.read(write("projects:\n  - name: a\n    deserved: 0.125\n")).projects().get(0).deservedMilliGpu()).isEqualTo(125);
+    }
+
+    /** The YAML library recurses once per level: 3000 nested '[' in 6 KB ended in a StackOverflowError. */
+    @Test
+    void deepNestingIsRefusedWithTheLine()
+            throws IOException
+    {
+        Path file = write("projects: " + "[".repeat(3000) + "\n");
+        assertThatThrownBy(() -> QuotaFile.read(file)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(file + ": line 1: nests more than 32 levels deep; a quotas file needs no more than 3");
+    }
+
+    /** A file of another encoding gave "cannot read (Input length = 3)", the decoder's words. */
+    @Test
+    void aFileThatIsNotUtf8IsRefusedAsSuch()
+            throws IOException
+    {
+        Path file = directory.resolve("latin1.yaml");
+        Files.write(file, "projects:\n  - name: caf\u00e9\n    deserved: 1\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> QuotaFile.read(file)).isInstanceOf(TraceFormatException.class)
+                .hasMessage(file + ": is not UTF-8 text");
+    }
+
     private Path write(String text)
             throws IOException
     {
