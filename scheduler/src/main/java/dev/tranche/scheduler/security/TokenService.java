@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
@@ -36,6 +38,7 @@ public final class TokenService
     private final Clock clock;
     private final ConcurrentMap<String, Cached> cache = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Instant> touched = new ConcurrentHashMap<>();
+    private final List<Consumer<String>> revocationListeners = new CopyOnWriteArrayList<>();
     /** Orders cache writes against revocations ({@link #revocations} counts them). */
     private final Object cacheWrites = new Object();
     private long revocations;
@@ -178,6 +181,12 @@ public final class TokenService
         return repository.list(includeInactive);
     }
 
+    /** Told the id of each token revoked here, after the revoke: streams opened with it end (they were authenticated once, at their start). */
+    public void onRevoke(Consumer<String> listener)
+    {
+        revocationListeners.add(requireNonNull(listener, "listener is null"));
+    }
+
     public TokenRecord revoke(String id)
     {
         TokenRecord revoked = repository.revoke(id);
@@ -185,6 +194,7 @@ public final class TokenService
             revocations++;
             cache.values().removeIf(cached -> cached.stored().token().id().equals(id));
         }
+        revocationListeners.forEach(listener -> listener.accept(id));
         return revoked;
     }
 

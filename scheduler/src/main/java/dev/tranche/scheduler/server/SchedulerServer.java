@@ -221,6 +221,7 @@ public final class SchedulerServer
             UsageRepository usage = new UsageRepository(database.dataSource());
             ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs,
                     config.security().maxConcurrentExports(), config.security().maxWatchesPerToken());
+            tokens.onRevoke(experimentService::tokenRevoked);
             GrpcServices services = new GrpcServices(List.of(
                     experimentService,
                     new AdminGrpcService(projects, cluster, usage, clock),

@@ -71,7 +71,8 @@ public final class ExperimentGrpcService
     private final ExperimentEventBus events;
     private final Executor watchExecutor;
     private final WorkerLogs logs;
-    private final Set<WatchStream<ExperimentEvent>> openWatches = ConcurrentHashMap.newKeySet();
+    /** Each open watch, with the key of the caller that opened it (a user's token id). */
+    private final Map<WatchStream<ExperimentEvent>, String> openWatches = new ConcurrentHashMap<>();
     // past either limit the next call is refused: each export holds a stream (and a temporary file behind
     // the HTTP route), each watch a subscription and a queue of up to WATCH_QUEUE events
     private final int maxConcurrentExports;
@@ -256,7 +257,7 @@ public final class ExperimentGrpcService
             return;
         }
         WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE);
-        openWatches.add(stream);
+        openWatches.put(stream, key);
         stream.onFinish(() -> {
             openWatches.remove(stream);
             watchesPerCaller.close(key);
@@ -459,10 +460,24 @@ public final class ExperimentGrpcService
     /** On shutdown: ends every open watch so clients reconnect instead of waiting on a closing server. */
     public void endWatches()
     {
-        for (WatchStream<ExperimentEvent> stream : openWatches) {
+        for (WatchStream<ExperimentEvent> stream : openWatches.keySet()) {
             stream.fail(io.grpc.Status.UNAVAILABLE.withDescription("the scheduler is shutting down; watch again when it is back"));
         }
         openWatches.clear();
+    }
+
+    /**
+     * Ends the watches opened with a token that was just revoked: a token is checked when a call
+     * starts, and a watch is one call that lasts, so without this it would go on showing the projects'
+     * changes to whoever held the token.
+     */
+    public void tokenRevoked(String tokenId)
+    {
+        openWatches.forEach((stream, key) -> {
+            if (key.equals(tokenId)) {
+                stream.fail(io.grpc.Status.UNAUTHENTICATED.withDescription("token " + tokenId + " was revoked; this watch has ended"));
+            }
+        });
     }
 
     private static String pageToken(long beforeSequence)
