@@ -1,5 +1,7 @@
 package dev.tranche.scheduler.security;
 
+import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
@@ -23,7 +25,8 @@ public sealed interface Principal
         return false;
     }
 
-    record User(String tokenId, String subject, Role role, Set<String> projects)
+    /** @param expiresAt when the token stops being valid (a call that lasts, such as a watch, ends then) */
+    record User(String tokenId, String subject, Role role, Set<String> projects, Optional<Instant> expiresAt)
             implements Principal
     {
         public User
@@ -32,6 +35,7 @@ public sealed interface Principal
             requireNonNull(subject, "subject is null");
             requireNonNull(role, "role is null");
             projects = Set.copyOf(requireNonNull(projects, "projects is null"));
+            requireNonNull(expiresAt, "expiresAt is null");
         }
 
         @Override

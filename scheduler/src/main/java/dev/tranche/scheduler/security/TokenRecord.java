@@ -53,6 +53,6 @@ public record TokenRecord(
 
     public Principal.User principal()
     {
-        return new Principal.User(id, subject, role, java.util.Set.copyOf(projects));
+        return new Principal.User(id, subject, role, java.util.Set.copyOf(projects), expiresAt);
     }
 }

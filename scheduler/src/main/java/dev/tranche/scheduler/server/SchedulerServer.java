@@ -220,7 +220,7 @@ public final class SchedulerServer
             MetricsRepository metricsRepository = new MetricsRepository(database.dataSource());
             UsageRepository usage = new UsageRepository(database.dataSource());
             ExperimentGrpcService experimentService = new ExperimentGrpcService(experiments, metricsRepository, events, watchExecutor, workerLogs,
-                    config.security().maxConcurrentExports(), config.security().maxWatchesPerToken());
+                    config.security().maxConcurrentExports(), config.security().maxWatchesPerToken(), clock);
             tokens.onRevoke(experimentService::tokenRevoked);
             GrpcServices services = new GrpcServices(List.of(
                     experimentService,

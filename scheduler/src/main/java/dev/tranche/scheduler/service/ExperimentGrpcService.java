@@ -32,6 +32,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
@@ -79,14 +80,17 @@ public final class ExperimentGrpcService
     private final Semaphore exportSlots;
     private final int maxWatchesPerCaller;
     private final OpenStreams watchesPerCaller;
+    /** What token expiry is judged by (the token service's clock). */
+    private final Clock clock;
 
     /**
      * @param maxConcurrentExports history exports running at once, for all callers
      * @param maxWatchesPerCaller watches open at once per token
      */
     public ExperimentGrpcService(ExperimentManager experiments, MetricsStore metrics, ExperimentEventBus events, Executor watchExecutor, WorkerLogs logs,
-            int maxConcurrentExports, int maxWatchesPerCaller)
+            int maxConcurrentExports, int maxWatchesPerCaller, Clock clock)
     {
+        this.clock = requireNonNull(clock, "clock is null");
         if (maxConcurrentExports < 1 || maxWatchesPerCaller < 1) {
             throw new IllegalArgumentException("stream limits must be at least 1: got " + maxConcurrentExports + " exports, " + maxWatchesPerCaller + " watches");
         }
@@ -256,7 +260,12 @@ public final class ExperimentGrpcService
                     + (maxWatchesPerCaller == 1 ? " watch may" : " watches may") + " be open at once with one token; close one (each dashboard tab holds one) and watch again").asRuntimeException());
             return;
         }
-        WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE);
+        // a token is checked when a call starts; a watch lasts, so it ends when its token expires
+        Optional<WatchStream.Expiry> expiry = caller instanceof Principal.User user
+                ? user.expiresAt().map(at -> new WatchStream.Expiry(at, clock, io.grpc.Status.UNAUTHENTICATED.withDescription(
+                        "token " + user.tokenId() + " expired at " + at + "; this watch has ended")))
+                : Optional.empty();
+        WatchStream<ExperimentEvent> stream = new WatchStream<>(call, watchExecutor, WATCH_QUEUE, expiry);
         openWatches.put(stream, key);
         stream.onFinish(() -> {
             openWatches.remove(stream);

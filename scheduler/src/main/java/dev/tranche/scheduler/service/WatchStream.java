@@ -3,9 +3,12 @@ package dev.tranche.scheduler.service;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 
 import static java.util.Objects.requireNonNull;
@@ -20,6 +23,7 @@ final class WatchStream<T>
     private final ServerCallStreamObserver<T> call;
     private final Executor executor;
     private final int capacity;
+    private final Optional<Expiry> validUntil;
     private final Object lock = new Object();
     private final ArrayDeque<T> queue = new ArrayDeque<>();
     private boolean draining;
@@ -34,10 +38,28 @@ final class WatchStream<T>
 
     WatchStream(ServerCallStreamObserver<T> call, Executor executor, int capacity)
     {
+        this(call, executor, capacity, Optional.empty());
+    }
+
+    /** @param validUntil when what opened the stream (a token) expires: nothing is sent from then on, the stream ends instead */
+    WatchStream(ServerCallStreamObserver<T> call, Executor executor, int capacity, Optional<Expiry> validUntil)
+    {
         this.call = requireNonNull(call, "call is null");
         this.executor = requireNonNull(executor, "executor is null");
         this.capacity = capacity;
+        this.validUntil = requireNonNull(validUntil, "validUntil is null");
         call.setOnReadyHandler(this::scheduleDrain);
+    }
+
+    /** The moment a stream stops being allowed, by this clock, and what its client is told then. */
+    record Expiry(Instant at, Clock clock, Status status)
+    {
+        Expiry
+        {
+            requireNonNull(at, "at is null");
+            requireNonNull(clock, "clock is null");
+            requireNonNull(status, "status is null");
+        }
     }
 
     void send(T event)
@@ -46,7 +68,11 @@ final class WatchStream<T>
             if (finished || failure != null || completeWhenDrained) {
                 return;
             }
-            if (queue.size() >= capacity) {
+            if (validUntil.isPresent() && !validUntil.get().clock().instant().isBefore(validUntil.get().at())) {
+                queue.clear();
+                failure = validUntil.get().status();
+            }
+            else if (queue.size() >= capacity) {
                 queue.clear();
                 failure = fellBehind();
             }

@@ -128,7 +128,7 @@ class GrpcServicesInProcessTest
         MetricsRepository metrics = new MetricsRepository(dataSource);
         HealthStatusManager health = new HealthStatusManager();
         GrpcServices services = new GrpcServices(List.of(
-                new ExperimentGrpcService(experiments, metrics, events, watches, WorkerLogs.NONE, MAX_CONCURRENT_EXPORTS, MAX_WATCHES_PER_CALLER),
+                new ExperimentGrpcService(experiments, metrics, events, watches, WorkerLogs.NONE, MAX_CONCURRENT_EXPORTS, MAX_WATCHES_PER_CALLER, clock),
                 new AdminGrpcService(projects, new ClusterRepository(dataSource), new UsageRepository(dataSource), clock),
                 new MetricsGrpcService(experiments, metrics, credentials, events),
                 new AuthGrpcService(tokens, audit)), health, auth);

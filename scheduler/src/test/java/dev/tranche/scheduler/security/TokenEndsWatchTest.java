@@ -4,6 +4,7 @@ import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.CreateTokenRequest;
 import dev.tranche.proto.v1.ExperimentEvent;
 import dev.tranche.proto.v1.WatchExperimentsRequest;
+import dev.tranche.scheduler.testing.AdjustableClock;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import io.grpc.Status;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -32,18 +34,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A token is checked when a call starts, and a watch is one call that lasts: revoking the token ends
- * the watches opened with it, over gRPC and over the dashboard's event stream, instead of letting
- * them show the projects' changes to whoever still holds it.
+ * the watches opened with it, over gRPC and over the dashboard's event stream, and so does its expiry,
+ * instead of letting them show the projects' changes to whoever still holds it.
  */
-final class RevokedTokenWatchTest
+final class TokenEndsWatchTest
 {
+    private final AdjustableClock clock = new AdjustableClock();
     private TestingScheduler scheduler;
     private TrancheClient admin;
 
     @BeforeEach
     void start()
     {
-        scheduler = new TestingScheduler();
+        scheduler = TestingScheduler.withClock(Optional.empty(), clock);
         admin = scheduler.client();
     }
 
@@ -114,5 +117,31 @@ final class RevokedTokenWatchTest
         List<String> read = lines.get(10, TimeUnit.SECONDS);
         assertThat(read).contains("event: watch-ended");
         assertThat(read.get(read.size() - 1)).contains("UNAUTHENTICATED").contains("was revoked");
+    }
+
+    @Test
+    void aWatchEndsWhenItsTokenExpires()
+            throws Exception
+    {
+        var issued = admin.createToken(CreateTokenRequest.newBuilder().setSubject("temporary").setRole(dev.tranche.proto.v1.Role.VIEWER)
+                .addProjects("default").setTtlSeconds(3600).build());
+        try (TrancheClient viewer = scheduler.client(issued.getSecret())) {
+            Iterator<ExperimentEvent> events = viewer.watch(WatchExperimentsRequest.newBuilder().setProject("default").build());
+            String first = admin.submit(Specs.named("before", "default")).getExperiment().getId();
+            assertThat(events.next().getExperiment().getId()).isEqualTo(first);
+
+            clock.advance(Duration.ofHours(1));
+            admin.submit(Specs.named("after", "default"));
+
+            CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> events.next().getExperiment().getId());
+            assertThatThrownBy(() -> next.get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(StatusRuntimeException.class)
+                    .cause()
+                    .satisfies(e -> {
+                        Status status = ((StatusRuntimeException) e).getStatus();
+                        assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+                        assertThat(status.getDescription()).startsWith("token " + issued.getToken().getId() + " expired at ").endsWith("; this watch has ended");
+                    });
+        }
     }
 }
