@@ -162,8 +162,34 @@ public final class ExperimentRepository
             reasons[i] = experiment.reason();
             requested[i] = experiment.spec().requestedMilli();
         }
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement insert = connection.prepareStatement(INSERT_MANY)) {
+        try (Connection connection = dataSource.getConnection()) {
+            // one transaction until every answer is read: a failure after the INSERT (looking up a
+            // repeated request id) must store nothing, since the caller then stores the rows one by
+            // one, and rows already committed would clash with themselves and be stored twice
+            connection.setAutoCommit(false);
+            try {
+                List<Inserted> results = insertAll(connection, batch, ids, projects, names, requestIds, specs, reasons, requested);
+                connection.commit();
+                return results;
+            }
+            catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+            finally {
+                connection.setAutoCommit(true);
+            }
+        }
+        catch (SQLException e) {
+            throw new StoreException("could not store " + n + " experiments", e);
+        }
+    }
+
+    private static List<Inserted> insertAll(Connection connection, List<NewExperiment> batch, String[] ids, String[] projects, String[] names, String[] requestIds,
+            byte[][] specs, String[] reasons, Long[] requested)
+            throws SQLException
+    {
+        try (PreparedStatement insert = connection.prepareStatement(INSERT_MANY)) {
             insert.setArray(1, connection.createArrayOf("text", ids));
             insert.setArray(2, connection.createArrayOf("text", projects));
             insert.setArray(3, connection.createArrayOf("text", names));
@@ -181,7 +207,7 @@ public final class ExperimentRepository
                             experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5), Optional.empty(), 0));
                 }
             }
-            List<Inserted> results = new ArrayList<>(n);
+            List<Inserted> results = new ArrayList<>(batch.size());
             for (NewExperiment experiment : batch) {
                 ExperimentRecord record = stored.get(experiment.id());
                 results.add(record != null
@@ -190,9 +216,6 @@ public final class ExperimentRepository
                         : new Inserted(findByRequestId(connection, experiment.spec().project(), experiment.requestId().orElseThrow()), false));
             }
             return results;
-        }
-        catch (SQLException e) {
-            throw new StoreException("could not store " + n + " experiments", e);
         }
     }
 
