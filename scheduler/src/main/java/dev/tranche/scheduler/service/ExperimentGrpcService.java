@@ -47,7 +47,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import static java.util.Objects.requireNonNull;
@@ -59,6 +58,8 @@ public final class ExperimentGrpcService
     static final int DEFAULT_PAGE_SIZE = 50;
     private static final int WATCH_QUEUE = 10_000;
     private static final int EXPORT_PAGE = 500;
+    /** An export whose client reads nothing for this long gives its place to one that waits for it. */
+    static final java.time.Duration EXPORT_STALL = java.time.Duration.ofSeconds(60);
     // a watch's first list is read this many at a time; changes held back meanwhile are bounded so that
     // with up to two pages of it queued the client is at most WATCH_QUEUE events behind
     private static final int SNAPSHOT_PAGE = ExperimentQuery.MAX_LIMIT;
@@ -78,6 +79,7 @@ public final class ExperimentGrpcService
     // the HTTP route), each watch a subscription and a queue of up to WATCH_QUEUE events
     private final int maxConcurrentExports;
     private final Semaphore exportSlots;
+    private final Set<Export> runningExports = ConcurrentHashMap.newKeySet();
     private final int maxWatchesPerCaller;
     private final OpenStreams watchesPerCaller;
     /** What token expiry is judged by (the token service's clock). */
@@ -177,54 +179,102 @@ public final class ExperimentGrpcService
             observer.onError(GrpcErrors.toStatus(e));
             return;
         }
-        if (!exportSlots.tryAcquire()) {
+        if (!exportSlots.tryAcquire() && !(evictStalledExport() && exportSlots.tryAcquire())) {
             observer.onError(Status.RESOURCE_EXHAUSTED.withDescription("at most " + maxConcurrentExports
                     + (maxConcurrentExports == 1 ? " history export runs" : " history exports run") + " at once on this server; try again when one has finished")
                     .asRuntimeException());
             return;
         }
-        // given back once, whichever comes first: the last page sent, a failure, or the client gone
-        AtomicBoolean slotHeld = new AtomicBoolean(true);
-        Runnable releaseSlot = () -> {
-            if (slotHeld.compareAndSet(true, false)) {
+        Export export = new Export(call, since, until, projects);
+        runningExports.add(export);
+        call.setOnCancelHandler(export::release);
+        call.setOnReadyHandler(export::pump);
+        export.pump();
+    }
+
+    /**
+     * Ends the export whose client has read nothing for the longest, if that is over {@link
+     * #EXPORT_STALL}: a client that opens exports and never reads must not keep them from everyone
+     * else. Checked only when a slot is wanted, so no timer runs for it.
+     */
+    private boolean evictStalledExport()
+    {
+        Instant now = clock.instant();
+        return runningExports.stream()
+                .filter(export -> export.stalledSince().map(since -> !since.plus(EXPORT_STALL).isAfter(now)).orElse(false))
+                .min(java.util.Comparator.comparing(export -> export.stalledSince().orElseThrow()))
+                .map(export -> export.fail(Status.DEADLINE_EXCEEDED.withDescription("the client read nothing of this history export for "
+                        + EXPORT_STALL.toSeconds() + " s while another export waited for its place; export again")))
+                .orElse(false);
+    }
+
+    /** One history export: sent a page at a time, and only while the client keeps up, so it holds one page in memory. */
+    private final class Export
+    {
+        private final ServerCallStreamObserver<HistoryJob> call;
+        private final Instant since;
+        private final Instant until;
+        private final Optional<Set<String>> projects;
+        private long after;
+        private boolean done;
+        private Instant lastProgress;
+
+        Export(ServerCallStreamObserver<HistoryJob> call, Instant since, Instant until, Optional<Set<String>> projects)
+        {
+            this.call = call;
+            this.since = since;
+            this.until = until;
+            this.projects = projects;
+            this.lastProgress = clock.instant();
+        }
+
+        synchronized void pump()
+        {
+            try {
+                while (!done && call.isReady()) {
+                    List<ExperimentStore.FinishedRun> page = experiments.finishedRuns(since, until, projects, after, EXPORT_PAGE);
+                    for (ExperimentStore.FinishedRun run : page) {
+                        call.onNext(ProtoMapper.historyJob(run));
+                        after = run.experiment().sequence();
+                    }
+                    lastProgress = clock.instant();
+                    if (page.size() < EXPORT_PAGE) {
+                        release();
+                        call.onCompleted();
+                    }
+                }
+            }
+            catch (RuntimeException e) {
+                fail(GrpcErrors.toStatus(e).getStatus());
+            }
+        }
+
+        /** When the client stopped taking what is sent; empty while it keeps up or once the export has ended. */
+        synchronized Optional<Instant> stalledSince()
+        {
+            return done || call.isReady() ? Optional.empty() : Optional.of(lastProgress);
+        }
+
+        /** Ends the export with {@code status}; false when it had ended already. */
+        synchronized boolean fail(Status status)
+        {
+            if (done) {
+                return false;
+            }
+            release();
+            call.onError(status.asRuntimeException());
+            return true;
+        }
+
+        /** Gives the export's place back, once, whichever comes first: the last page sent, a failure, or the client gone. */
+        synchronized void release()
+        {
+            if (!done) {
+                done = true;
+                runningExports.remove(this);
                 exportSlots.release();
             }
-        };
-        call.setOnCancelHandler(releaseSlot);
-        // a page at a time, and only while the client keeps up: an export of years of history holds one page in memory
-        Runnable pump = new Runnable()
-        {
-            private long after;
-            private boolean done;
-
-            @Override
-            public synchronized void run()
-            {
-                try {
-                    while (!done && call.isReady()) {
-                        List<ExperimentStore.FinishedRun> page = experiments.finishedRuns(since, until, projects, after, EXPORT_PAGE);
-                        for (ExperimentStore.FinishedRun run : page) {
-                            call.onNext(ProtoMapper.historyJob(run));
-                            after = run.experiment().sequence();
-                        }
-                        if (page.size() < EXPORT_PAGE) {
-                            done = true;
-                            releaseSlot.run();
-                            call.onCompleted();
-                        }
-                    }
-                }
-                catch (RuntimeException e) {
-                    if (!done) {
-                        done = true;
-                        releaseSlot.run();
-                        call.onError(GrpcErrors.toStatus(e));
-                    }
-                }
-            }
-        };
-        call.setOnReadyHandler(pump);
-        pump.run();
+        }
     }
 
     @Override

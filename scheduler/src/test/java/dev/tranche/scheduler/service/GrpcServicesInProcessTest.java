@@ -44,6 +44,7 @@ import dev.tranche.scheduler.store.ProjectRepository;
 import dev.tranche.scheduler.store.SecretRepository;
 import dev.tranche.scheduler.store.TokenRepository;
 import dev.tranche.scheduler.store.UsageRepository;
+import dev.tranche.scheduler.testing.AdjustableClock;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingDatabase;
 import dev.tranche.scheduler.wire.ExperimentSpecs;
@@ -70,7 +71,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
@@ -105,12 +105,12 @@ class GrpcServicesInProcessTest
     private String adminToken;
     private TokenService tokens;
     private FailingHistory store;
+    private final AdjustableClock clock = new AdjustableClock();
 
     @BeforeEach
     void serve()
             throws Exception
     {
-        Clock clock = Clock.systemUTC();
         var dataSource = DATABASE.dataSource();
         ExperimentEventBus events = new ExperimentEventBus();
         ExperimentRepository repository = new ExperimentRepository(dataSource);
@@ -212,6 +212,35 @@ class GrpcServicesInProcessTest
         });
         // an export that ended gave its slot back: the next runs too
         assertThat(admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext()).isFalse();
+        stalled.forEach(export -> export.call().cancel("done", null));
+    }
+
+    /**
+     * A client that opens exports and reads nothing must not keep exports from everyone else for
+     * good: once a slot is wanted, the export whose client has read nothing for the longest, past a
+     * minute, ends with why and gives its place to the one that waits.
+     */
+    @Test
+    void anExportWhoseClientReadsNothingForAMinuteGivesItsPlaceToOneThatWaits()
+    {
+        List<Stalled> stalled = new java.util.ArrayList<>();
+        for (int i = 0; i < MAX_CONCURRENT_EXPORTS; i++) {
+            stalled.add(stalledExport());
+        }
+        var admin = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken));
+        // all places taken, by clients that read nothing yet: within the minute the next is refused
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThatThrownBy(() -> admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext())
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED)));
+
+        clock.advance(ExperimentGrpcService.EXPORT_STALL);
+        assertThat(admin.exportHistory(ExportHistoryRequest.getDefaultInstance()).hasNext()).isFalse();
+        // exactly one stalled export was ended, and told why
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> stalled.stream().anyMatch(export -> export.error().get() != null));
+        assertThat(stalled).filteredOn(export -> export.error().get() != null).singleElement().satisfies(export -> {
+            Status status = Status.fromThrowable(export.error().get());
+            assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+            assertThat(status.getDescription()).isEqualTo("the client read nothing of this history export for 60 s while another export waited for its place; export again");
+        });
         stalled.forEach(export -> export.call().cancel("done", null));
     }
 
