@@ -130,21 +130,33 @@ public final class CheckpointStore
 
         Path target = directory.resolve(name);
         Path temp = directory.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid());
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            try (OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
-                    ZipOutputStream zip = new ZipOutputStream(out)) {
-                zip.putNextEntry(new ZipEntry(MODEL));
-                zip.write(modelBytes);
-                zip.closeEntry();
-                // the state goes last: a file cut short anywhere lacks it and is refused
-                zip.putNextEntry(new ZipEntry(STATE));
-                state.store(zip, "tranche checkpoint");
-                zip.closeEntry();
-                zip.finish();
-                channel.force(true);
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                try (OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
+                        ZipOutputStream zip = new ZipOutputStream(out)) {
+                    zip.putNextEntry(new ZipEntry(MODEL));
+                    zip.write(modelBytes);
+                    zip.closeEntry();
+                    // the state goes last: a file cut short anywhere lacks it and is refused
+                    zip.putNextEntry(new ZipEntry(STATE));
+                    state.store(zip, "tranche checkpoint");
+                    zip.closeEntry();
+                    zip.finish();
+                    channel.force(true);
+                }
             }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        catch (IOException | RuntimeException e) {
+            // a failed write (a full disk, say) must not leave a checkpoint's worth of temporary file behind
+            try {
+                Files.deleteIfExists(temp);
+            }
+            catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
         forceDirectory();
         return target;
     }

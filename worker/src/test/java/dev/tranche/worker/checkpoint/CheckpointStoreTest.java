@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CheckpointStoreTest
 {
@@ -83,6 +84,18 @@ class CheckpointStoreTest
         }
         assertThat(store.candidates()).hasSize(3);
         assertThat(store.candidates().get(0).getFileName().toString()).isEqualTo("epoch-0006-batch-000000.ckpt");
+    }
+
+    /** A write that failed left its temporary file behind, a checkpoint's worth of disk each time (a full disk only got fuller). */
+    @Test
+    void failedWriteLeavesNoTemporaryFile()
+            throws IOException
+    {
+        Net net = trainedNet();
+        // a non-empty directory under the checkpoint's name makes the final rename fail
+        Files.createDirectories(store.directory().resolve("epoch-0001-batch-000000.ckpt").resolve("in-the-way"));
+        assertThatThrownBy(() -> store.save(net, false, 1, 0, 1, 1)).isInstanceOf(IOException.class);
+        assertThat(store.directory()).isDirectoryNotContaining("glob:**.tmp-*");
     }
 
     @Test
