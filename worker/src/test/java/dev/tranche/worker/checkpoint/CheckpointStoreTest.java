@@ -98,6 +98,27 @@ class CheckpointStoreTest
         assertThat(store.directory()).isDirectoryNotContaining("glob:**.tmp-*");
     }
 
+    /** A checkpoint whose state lacked a field was skipped with only "Cannot parse null string" as the reason. */
+    @Test
+    void checkpointWithAMissingStateFieldIsSkippedNamingTheField()
+            throws IOException
+    {
+        Path file = store.save(trainedNet(), false, 1, 0, 1, 1);
+        byte[] model;
+        try (var zip = new java.util.zip.ZipInputStream(Files.newInputStream(file))) {
+            zip.getNextEntry();
+            model = zip.readAllBytes();
+        }
+        try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("model.zip"));
+            zip.write(model);
+            zip.putNextEntry(new java.util.zip.ZipEntry("state.properties"));
+            zip.write("epochs_done=1\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        assertThat(store.latest()).isEmpty();
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).contains("skipping damaged checkpoint " + file + ": state.properties has no model_crc32");
+    }
+
     @Test
     void emptyOrMissingDirectoryHasNone()
     {
