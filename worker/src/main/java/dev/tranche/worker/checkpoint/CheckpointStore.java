@@ -130,21 +130,33 @@ public final class CheckpointStore
 
         Path target = directory.resolve(name);
         Path temp = directory.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid());
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            try (OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
-                    ZipOutputStream zip = new ZipOutputStream(out)) {
-                zip.putNextEntry(new ZipEntry(MODEL));
-                zip.write(modelBytes);
-                zip.closeEntry();
-                // the state goes last: a file cut short anywhere lacks it and is refused
-                zip.putNextEntry(new ZipEntry(STATE));
-                state.store(zip, "tranche checkpoint");
-                zip.closeEntry();
-                zip.finish();
-                channel.force(true);
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                try (OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
+                        ZipOutputStream zip = new ZipOutputStream(out)) {
+                    zip.putNextEntry(new ZipEntry(MODEL));
+                    zip.write(modelBytes);
+                    zip.closeEntry();
+                    // the state goes last: a file cut short anywhere lacks it and is refused
+                    zip.putNextEntry(new ZipEntry(STATE));
+                    state.store(zip, "tranche checkpoint");
+                    zip.closeEntry();
+                    zip.finish();
+                    channel.force(true);
+                }
             }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        catch (IOException | RuntimeException e) {
+            // a failed write (a full disk, say) must not leave a checkpoint's worth of temporary file behind
+            try {
+                Files.deleteIfExists(temp);
+            }
+            catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
         forceDirectory();
         return target;
     }
@@ -185,20 +197,48 @@ public final class CheckpointStore
         }
         CRC32 crc = new CRC32();
         crc.update(model);
-        if (crc.getValue() != Long.parseLong(state.getProperty("model_crc32"))) {
+        if (crc.getValue() != number(state, "model_crc32")) {
             throw new IOException("model CRC mismatch");
         }
         boolean graph = Boolean.parseBoolean(state.getProperty("graph"));
         Net net = Net.read(new ByteArrayInputStream(model), graph);
         String accuracy = state.getProperty("validation_accuracy");
-        Optional<Best> best = accuracy == null ? Optional.empty() : Optional.of(new Best(Integer.parseInt(state.getProperty("epochs_done")),
-                Double.parseDouble(accuracy), Double.parseDouble(state.getProperty("validation_loss"))));
-        return new Checkpoint(file, net,
-                Integer.parseInt(state.getProperty("epochs_done")),
-                Integer.parseInt(state.getProperty("batches_done")),
-                Long.parseLong(state.getProperty("seed")),
-                Long.parseLong(state.getProperty("rng_state")),
-                best);
+        int epochsDone = Math.toIntExact(number(state, "epochs_done"));
+        Optional<Best> best = accuracy == null ? Optional.empty() : Optional.of(new Best(epochsDone, decimal(state, "validation_accuracy"), decimal(state, "validation_loss")));
+        return new Checkpoint(file, net, epochsDone, Math.toIntExact(number(state, "batches_done")), number(state, "seed"), number(state, "rng_state"), best);
+    }
+
+    // a damaged state names the field, not just "Cannot parse null string"
+    private static long number(Properties state, String key)
+            throws IOException
+    {
+        try {
+            return Long.parseLong(field(state, key).trim());
+        }
+        catch (NumberFormatException e) {
+            throw new IOException(STATE + ": " + key + " is not a whole number: '" + state.getProperty(key) + "'");
+        }
+    }
+
+    private static double decimal(Properties state, String key)
+            throws IOException
+    {
+        try {
+            return Double.parseDouble(field(state, key).trim());
+        }
+        catch (NumberFormatException e) {
+            throw new IOException(STATE + ": " + key + " is not a number: '" + state.getProperty(key) + "'");
+        }
+    }
+
+    private static String field(Properties state, String key)
+            throws IOException
+    {
+        String value = state.getProperty(key);
+        if (value == null) {
+            throw new IOException(STATE + " has no " + key);
+        }
+        return value;
     }
 
     /** Checkpoint files, newest position first. */

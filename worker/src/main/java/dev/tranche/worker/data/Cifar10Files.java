@@ -51,6 +51,12 @@ public final class Cifar10Files
             }
             byte[] bytes;
             try {
+                // read whole below: over one array's size it ended in OutOfMemoryError, not a message
+                long size = Files.size(file);
+                if (size > Files2.MAX_ARRAY) {
+                    throw new DatasetFormatException(file, size + " bytes is more than one Java array holds, so not a CIFAR-10 batch (10000 records of "
+                            + RECORD + " bytes, " + 10000L * RECORD + " bytes)");
+                }
                 bytes = Files.readAllBytes(file);
             }
             catch (IOException e) {

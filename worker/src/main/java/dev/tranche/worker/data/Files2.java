@@ -2,7 +2,6 @@ package dev.tranche.worker.data;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,7 +12,24 @@ import java.util.zip.GZIPInputStream;
 /** Opening data set files, gzipped or not, with errors that name the file. */
 final class Files2
 {
+    /** The largest byte array a JVM reliably allocates. */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private Files2() {}
+
+    /** The file's size, or -1 when it is gzipped (its unpacked size is unknown until read). */
+    static long plainSize(Path file)
+    {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.read() == 0x1f && in.read() == 0x8b ? -1 : Files.size(file);
+        }
+        catch (NoSuchFileException e) {
+            throw new DatasetFormatException(file, "not found", e);
+        }
+        catch (IOException e) {
+            throw new DatasetFormatException(file, "cannot be read: " + e.getMessage(), e);
+        }
+    }
 
     /** {@code dir/name}, or {@code dir/name.gz} where only that exists. */
     static Path find(Path dir, String name)
@@ -54,21 +70,18 @@ final class Files2
         }
     }
 
-    /** Reads exactly {@code buffer.length} bytes or says how many were there. */
-    static void readFully(DataInputStream in, byte[] buffer, Path file, String what)
+    /**
+     * Reads exactly {@code length} bytes or says how many were there. The buffer grows with what is
+     * read (readNBytes), so a header that lies about a gzipped file's length costs only the bytes really there.
+     */
+    static byte[] readFully(DataInputStream in, int length, Path file, String what)
     {
-        int read = 0;
         try {
-            while (read < buffer.length) {
-                int n = in.read(buffer, read, buffer.length - read);
-                if (n < 0) {
-                    throw new EOFException();
-                }
-                read += n;
+            byte[] bytes = in.readNBytes(length);
+            if (bytes.length < length) {
+                throw new DatasetFormatException(file, "truncated: expected " + length + " bytes of " + what + ", found " + bytes.length);
             }
-        }
-        catch (EOFException e) {
-            throw new DatasetFormatException(file, "truncated: expected " + buffer.length + " bytes of " + what + ", found " + read);
+            return bytes;
         }
         catch (IOException e) {
             throw new DatasetFormatException(file, "cannot be read (" + e.getMessage() + "); a damaged gzip stream looks like this", e);

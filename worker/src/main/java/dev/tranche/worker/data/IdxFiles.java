@@ -22,9 +22,9 @@ public final class IdxFiles
         int[] labels;
         try (DataInputStream in = Files2.open(labelsFile)) {
             int count = header(in, labelsFile, LABELS_MAGIC, "labels (idx1)");
+            checkClaim(labelsFile, 8, count, 1);
             int n = limit > 0 ? Math.min(limit, count) : count;
-            byte[] raw = new byte[n];
-            Files2.readFully(in, raw, labelsFile, "labels (header says " + count + ")");
+            byte[] raw = Files2.readFully(in, n, labelsFile, "labels (header says " + count + ")");
             labels = new int[n];
             for (int i = 0; i < n; i++) {
                 labels[i] = raw[i] & 0xff;
@@ -46,12 +46,31 @@ public final class IdxFiles
             if (rows < 1 || cols < 1 || rows > 4096 || cols > 4096) {
                 throw new DatasetFormatException(imagesFile, "implausible image size " + rows + "x" + cols);
             }
-            byte[] pixels = new byte[labels.length * rows * cols];
-            Files2.readFully(in, pixels, imagesFile, "pixels (header says " + count + " images of " + rows + "x" + cols + ")");
+            checkClaim(imagesFile, 16, count, (long) rows * cols);
+            // long: 256 images of 4096x4096 wrapped to 0 in int arithmetic
+            long bytes = (long) labels.length * rows * cols;
+            if (bytes > Files2.MAX_ARRAY) {
+                throw new DatasetFormatException(imagesFile, labels.length + " images of " + rows + "x" + cols + " are " + bytes
+                        + " bytes, more than one Java array holds (" + Files2.MAX_ARRAY + "); set dataset.limit (or --limit) to read fewer");
+            }
+            byte[] pixels = Files2.readFully(in, (int) bytes, imagesFile, "pixels (header says " + count + " images of " + rows + "x" + cols + ")");
             return new ImageData(1, rows, cols, 10, pixels, labels);
         }
         catch (IOException e) {
             throw new DatasetFormatException(imagesFile, "cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a plain file whose header claims more items than the file holds, before anything is
+     * sized from the claim; a gzipped file's size is unknown, so there only the read finds out.
+     */
+    private static void checkClaim(Path file, int headerBytes, int count, long itemBytes)
+    {
+        long size = Files2.plainSize(file);
+        if (size >= 0 && count * itemBytes > size - headerBytes) {
+            throw new DatasetFormatException(file, "the header says " + count + " items of " + itemBytes + " bytes, but the file holds only "
+                    + Math.max(0, size - headerBytes) + " bytes after it: truncated or not an IDX file");
         }
     }
 

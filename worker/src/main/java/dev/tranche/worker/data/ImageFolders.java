@@ -1,6 +1,8 @@
 package dev.tranche.worker.data;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -9,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -19,6 +22,8 @@ import java.util.stream.Stream;
 public final class ImageFolders
 {
     public static final int SIZE = 32;
+    /** Larger images are refused before decoding: one decoded image takes 4 bytes a pixel. */
+    static final long MAX_PIXELS = 40_000_000;
 
     private ImageFolders() {}
 
@@ -81,12 +86,26 @@ public final class ImageFolders
 
     private static BufferedImage decode(Path file)
     {
-        try {
-            BufferedImage image = ImageIO.read(file.toFile());
-            if (image == null) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
                 throw new DatasetFormatException(file, "not a readable image (unknown or damaged format)");
             }
-            return image;
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                // the decoder sizes its raster from the header: a 25000x25000 PNG of a few bytes took 1.9 GB before failing
+                long width = reader.getWidth(0);
+                long height = reader.getHeight(0);
+                if (width * height > MAX_PIXELS) {
+                    throw new DatasetFormatException(file, "image of " + width + "x" + height + " is more than " + MAX_PIXELS / 1_000_000
+                            + " megapixels; every image is scaled to " + SIZE + "x" + SIZE + ", so scale it down first");
+                }
+                return reader.read(0);
+            }
+            finally {
+                reader.dispose();
+            }
         }
         catch (IOException e) {
             throw new DatasetFormatException(file, "not a readable image: " + e.getMessage(), e);

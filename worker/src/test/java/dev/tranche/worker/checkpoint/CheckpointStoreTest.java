@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CheckpointStoreTest
 {
@@ -83,6 +84,39 @@ class CheckpointStoreTest
         }
         assertThat(store.candidates()).hasSize(3);
         assertThat(store.candidates().get(0).getFileName().toString()).isEqualTo("epoch-0006-batch-000000.ckpt");
+    }
+
+    /** A write that failed left its temporary file behind, a checkpoint's worth of disk each time (a full disk only got fuller). */
+    @Test
+    void failedWriteLeavesNoTemporaryFile()
+            throws IOException
+    {
+        Net net = trainedNet();
+        // a non-empty directory under the checkpoint's name makes the final rename fail
+        Files.createDirectories(store.directory().resolve("epoch-0001-batch-000000.ckpt").resolve("in-the-way"));
+        assertThatThrownBy(() -> store.save(net, false, 1, 0, 1, 1)).isInstanceOf(IOException.class);
+        assertThat(store.directory()).isDirectoryNotContaining("glob:**.tmp-*");
+    }
+
+    /** A checkpoint whose state lacked a field was skipped with only "Cannot parse null string" as the reason. */
+    @Test
+    void checkpointWithAMissingStateFieldIsSkippedNamingTheField()
+            throws IOException
+    {
+        Path file = store.save(trainedNet(), false, 1, 0, 1, 1);
+        byte[] model;
+        try (var zip = new java.util.zip.ZipInputStream(Files.newInputStream(file))) {
+            zip.getNextEntry();
+            model = zip.readAllBytes();
+        }
+        try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("model.zip"));
+            zip.write(model);
+            zip.putNextEntry(new java.util.zip.ZipEntry("state.properties"));
+            zip.write("epochs_done=1\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        assertThat(store.latest()).isEmpty();
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).contains("skipping damaged checkpoint " + file + ": state.properties has no model_crc32");
     }
 
     @Test
