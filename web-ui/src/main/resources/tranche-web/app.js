@@ -3,17 +3,27 @@
 
 const Tranche = (() => {
   async function api(path, options = {}) {
-    const response = await fetch(path, {
-      ...options,
-      headers: { "Content-Type": "application/json", ...(options.headers || {}) },
-    });
+    let response;
+    try {
+      response = await fetch(path, {
+        ...options,
+        headers: { "Content-Type": "application/json", ...(options.headers || {}) },
+      });
+    } catch (e) {
+      const error = new Error("the scheduler did not answer (is it running, is the network up?)");
+      error.status = 0;
+      throw error;
+    }
     if (response.status === 401) {
       // no session, or it expired or was revoked: back to the login page, then here again
       location.assign("/login.html?next=" + encodeURIComponent(location.pathname + location.search));
-      throw new Error("not logged in");
+      const error = new Error("not logged in");
+      error.status = 401;
+      throw error;
     }
     const text = await response.text();
-    const body = text ? JSON.parse(text) : {};
+    let body = {};
+    try { body = text ? JSON.parse(text) : {}; } catch (e) { /* not the API's JSON (a proxy's error page): the status says it */ }
     if (!response.ok) {
       const error = new Error(body.message || response.statusText);
       error.code = body.code;
@@ -53,6 +63,27 @@ const Tranche = (() => {
         location.assign("/login.html");
       });
     }).catch(() => {});
+  }
+
+  // A load that failed: the server's message in a banner under the header until a load succeeds,
+  // so a page never sits blank or stale without saying why.
+  function failed(error) {
+    if (error.status === 401) return;   // on the way to the login page
+    let banner = document.getElementById("load-error");
+    if (!banner) {
+      banner = document.createElement("p");
+      banner.id = "load-error";
+      banner.className = "error";
+      (document.querySelector("header") || document.body.firstChild).after(banner);
+    }
+    banner.innerHTML = `Could not load: ${escape(error.message)} <button class="secondary" id="load-reload">Reload</button>`;
+    banner.hidden = false;
+    document.getElementById("load-reload").addEventListener("click", () => location.reload());
+  }
+
+  function loaded() {
+    const banner = document.getElementById("load-error");
+    if (banner) banner.hidden = true;
   }
 
   function escape(text) {
@@ -147,5 +178,5 @@ const Tranche = (() => {
     return new URLSearchParams(location.search).get(name);
   }
 
-  return { api, session, mayWrite, nav, escape, gpus, age, time, state, waiting, fitCheck, colour, count, liveEvents, param };
+  return { api, session, mayWrite, nav, failed, loaded, escape, gpus, age, time, state, waiting, fitCheck, colour, count, liveEvents, param };
 })();

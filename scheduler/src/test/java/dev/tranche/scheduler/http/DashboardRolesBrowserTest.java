@@ -124,6 +124,31 @@ final class DashboardRolesBrowserTest
         waitFor(page, By.cssSelector("button.cancel[data-id='" + id + "']"));
     }
 
+    /** A filter the token may not read must say why rather than keep showing the previous filter's rows as if they matched. */
+    @Test
+    void aFilterTheTokenMayNotReadSaysWhyAndShowsNoOtherFiltersRows()
+    {
+        String id = client.submit(Specs.named("filtered-run", "vision")).getExperiment().getId();
+        ChromeDriver page = as(scheduler.token(Role.VIEWER, "vision"), "/index.html");
+        waitFor(page, By.cssSelector("tr[data-id='" + id + "']"));
+
+        page.findElement(By.id("filter-project")).sendKeys("speech");
+        page.findElement(By.id("apply-filters")).click();
+        WebElement error = new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> {
+            List<WebElement> shown = driver.findElements(By.id("load-error"));
+            return shown.isEmpty() || !shown.get(0).isDisplayed() ? null : shown.get(0);
+        });
+        assertThat(error.getText()).startsWith("Could not load: ").contains("speech");
+        assertThat(page.findElements(By.cssSelector("tr[data-id]"))).isEmpty();
+
+        // the next load that works clears the message
+        page.findElement(By.id("filter-project")).clear();
+        page.findElement(By.id("filter-project")).sendKeys("vision");
+        page.findElement(By.id("apply-filters")).click();
+        waitFor(page, By.cssSelector("tr[data-id='" + id + "']"));
+        assertThat(page.findElement(By.id("load-error")).isDisplayed()).isFalse();
+    }
+
     @Test
     void sharesOfProjectsTheViewerCannotReadAreLabelled()
     {
