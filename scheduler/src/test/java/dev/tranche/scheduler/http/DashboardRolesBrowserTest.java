@@ -149,6 +149,26 @@ final class DashboardRolesBrowserTest
         assertThat(page.findElement(By.id("load-error")).isDisplayed()).isFalse();
     }
 
+    /** A live update must keep the rows "More" loaded, and "More" must continue the filter applied, not what the inputs say now. */
+    @Test
+    void liveUpdatesKeepMoreRowsAndMoreKeepsTheAppliedFilter()
+    {
+        for (int i = 0; i < 60; i++) {
+            client.submit(Specs.named("many-" + i, "vision"));
+        }
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/index.html");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElements(By.cssSelector("tr[data-id]")).size() == 50);
+        // typed but not applied: More goes on with the table's own filter (all projects)
+        page.findElement(By.id("filter-project")).sendKeys("no-such-project");
+        page.findElement(By.id("more")).click();
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElements(By.cssSelector("tr[data-id]")).size() > 50);
+        int shown = page.findElements(By.cssSelector("tr[data-id]")).size();
+
+        String id = client.submit(Specs.named("after-more", "vision")).getExperiment().getId();
+        waitFor(page, By.cssSelector("tr[data-id='" + id + "']"));
+        assertThat(page.findElements(By.cssSelector("tr[data-id]")).size()).isGreaterThanOrEqualTo(shown);
+    }
+
     @Test
     void sharesOfProjectsTheViewerCannotReadAreLabelled()
     {
