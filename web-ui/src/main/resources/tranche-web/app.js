@@ -147,17 +147,15 @@ const Tranche = (() => {
     return `${n} ${Number(n) === 1 ? singular : (plural || singular + "s")}`;
   }
 
-  // Live updates: onExperiment(message) for every change. The page's #live element, if it has one,
+  // Live updates: onExperiment(message) for every change, and onReopen() once the stream is back after
+  // a break (what changed meanwhile never comes as events). The page's #live element, if it has one,
   // says whether the stream is up. A watch the server ended for good (too many open for this token,
-  // a client that fell behind) is closed rather than retried every few seconds, and the page says why.
-  function liveEvents(onExperiment) {
+  // a client that fell behind) is closed rather than retried every few seconds, and the page says why;
+  // so does a stream the browser gave up reopening (the server refused it, e.g. the session ended).
+  function liveEvents(onExperiment, onReopen) {
     const events = new EventSource("/api/v1/events?skip_current=true");
     const status = text => { const live = document.getElementById("live"); if (live) live.textContent = text; };
-    events.addEventListener("experiment", onExperiment);
-    events.addEventListener("watch-ended", message => {
-      const ended = JSON.parse(message.data);
-      if (ended.retry) return;   // the browser reconnects by itself
-      events.close();
+    const stopped = why => {
       status("not live");
       let banner = document.getElementById("live-ended");
       if (!banner) {
@@ -166,11 +164,26 @@ const Tranche = (() => {
         banner.className = "error";
         (document.querySelector("header") || document.body.firstChild).after(banner);
       }
-      banner.innerHTML = `Live updates stopped: ${escape(ended.message)} <button class="secondary" id="live-reload">Reload</button>`;
+      banner.innerHTML = `Live updates stopped: ${escape(why)} <button class="secondary" id="live-reload">Reload</button>`;
       document.getElementById("live-reload").addEventListener("click", () => location.reload());
+    };
+    events.addEventListener("experiment", onExperiment);
+    events.addEventListener("watch-ended", message => {
+      const ended = JSON.parse(message.data);
+      if (ended.retry) return;   // the browser reconnects by itself
+      events.close();
+      stopped(ended.message);
     });
-    events.onerror = () => { if (events.readyState !== EventSource.CLOSED) status("reconnecting..."); };
-    events.onopen = () => status("live");
+    let opened = false;
+    events.onerror = () => {
+      if (events.readyState === EventSource.CLOSED) stopped("the scheduler would not reopen the stream of changes (has your session ended?); reload the page.");
+      else status("reconnecting...");
+    };
+    events.onopen = () => {
+      status("live");
+      if (opened && onReopen) onReopen();
+      opened = true;
+    };
     return events;
   }
 

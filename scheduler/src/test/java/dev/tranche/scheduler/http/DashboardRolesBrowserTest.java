@@ -169,6 +169,20 @@ final class DashboardRolesBrowserTest
         assertThat(page.findElements(By.cssSelector("tr[data-id]")).size()).isGreaterThanOrEqualTo(shown);
     }
 
+    /** A stream of changes the browser gives up reopening (the server refuses it) must say live updates stopped, not look live for ever. */
+    @Test
+    void aStreamTheServerWillNotReopenSaysLiveUpdatesStopped()
+    {
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/index.html");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("live")).getText().equals("live"));
+        // without the session the server answers the stream 401, which closes an EventSource for good
+        page.manage().deleteAllCookies();
+        page.executeScript("Tranche.liveEvents(() => {})");
+        WebElement banner = waitFor(page, By.id("live-ended"));
+        assertThat(banner.getText()).startsWith("Live updates stopped: ").endsWith("Reload");
+        assertThat(page.findElement(By.id("live")).getText()).isEqualTo("not live");
+    }
+
     @Test
     void sharesOfProjectsTheViewerCannotReadAreLabelled()
     {
