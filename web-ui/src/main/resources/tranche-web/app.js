@@ -187,9 +187,21 @@ const Tranche = (() => {
     return events;
   }
 
+  // run() 300 ms after the last of a burst of calls, but at most 2 s after the first: a steady stream
+  // of events (several a second) would otherwise put it off for as long as the stream lasts.
+  function debounced(run) {
+    let timer = null;
+    let first = 0;
+    return () => {
+      clearTimeout(timer);
+      if (!first) first = Date.now();
+      timer = setTimeout(() => { first = 0; run(); }, Math.max(0, Math.min(300, first + 2000 - Date.now())));
+    };
+  }
+
   function param(name) {
     return new URLSearchParams(location.search).get(name);
   }
 
-  return { api, session, mayWrite, nav, failed, loaded, escape, gpus, age, time, state, waiting, fitCheck, colour, count, liveEvents, param };
+  return { api, session, mayWrite, nav, failed, loaded, escape, gpus, age, time, state, waiting, fitCheck, colour, count, liveEvents, debounced, param };
 })();

@@ -183,6 +183,24 @@ final class DashboardRolesBrowserTest
         assertThat(page.findElement(By.id("live")).getText()).isEqualTo("not live");
     }
 
+    /** A steady burst of changes (several a second) must still update the table within a few seconds, not only once it stops. */
+    @Test
+    void aSteadyBurstOfChangesStillUpdatesTheTable()
+            throws InterruptedException
+    {
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/index.html");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("live")).getText().equals("live"));
+        String first = client.submit(Specs.named("burst-0", "vision")).getExperiment().getId();
+        boolean seenDuringTheBurst = false;
+        // one change every 150 ms for 4.5 s: a 300 ms debounce alone would wait until the burst ends
+        for (int i = 1; i <= 30 && !seenDuringTheBurst; i++) {
+            Thread.sleep(150);
+            client.submit(Specs.named("burst-" + i, "vision"));
+            seenDuringTheBurst = !page.findElements(By.cssSelector("tr[data-id='" + first + "']")).isEmpty();
+        }
+        assertThat(seenDuringTheBurst).isTrue();
+    }
+
     @Test
     void sharesOfProjectsTheViewerCannotReadAreLabelled()
     {
