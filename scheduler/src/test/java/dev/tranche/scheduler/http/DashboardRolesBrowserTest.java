@@ -201,6 +201,39 @@ final class DashboardRolesBrowserTest
         assertThat(seenDuringTheBurst).isTrue();
     }
 
+    /** A reader who scrolled up the log pane must not be thrown back to the bottom by every poll; one at the bottom keeps following it. */
+    @Test
+    void theLogPaneFollowsTheBottomOnlyForAReaderAtTheBottom()
+    {
+        String id = client.submit(Specs.named("logged-run", "vision")).getExperiment().getId();
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/experiment.html?id=" + id);
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("summary")).getText().contains("Training"));
+        // no worker runs here: the page's fetch answers the log tail with more lines than the pane holds
+        page.executeScript("""
+                const real = window.fetch;
+                window.logPolls = 0;
+                window.fetch = (url, options) => {
+                  if (!String(url).includes("/logs")) return real(url, options);
+                  window.logPolls++;
+                  const lines = Array.from({ length: 50 }, (_, i) => "line " + (window.logPolls * 100 + i));
+                  return Promise.resolve(new Response(JSON.stringify({ lines }), { status: 200 }));
+                };
+                """);
+        // at the bottom: it follows the newest lines
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> ((Number) page.executeScript(
+                "const l = document.getElementById('logs'); return l.textContent.includes('line 1') && l.scrollTop > 0 && l.scrollTop + l.clientHeight >= l.scrollHeight - 4 ? 1 : 0;")).intValue() == 1);
+        // scrolled up to read: two polls later it is still where the reader left it
+        Object scrollTop = page.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const logs = document.getElementById("logs");
+                logs.scrollTop = 0;
+                const polls = window.logPolls;
+                const check = () => window.logPolls >= polls + 2 ? setTimeout(() => done(logs.scrollTop), 100) : setTimeout(check, 100);
+                check();
+                """);
+        assertThat(((Number) scrollTop).intValue()).isEqualTo(0);
+    }
+
     @Test
     void sharesOfProjectsTheViewerCannotReadAreLabelled()
     {
