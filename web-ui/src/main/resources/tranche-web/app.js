@@ -3,17 +3,27 @@
 
 const Tranche = (() => {
   async function api(path, options = {}) {
-    const response = await fetch(path, {
-      ...options,
-      headers: { "Content-Type": "application/json", ...(options.headers || {}) },
-    });
+    let response;
+    try {
+      response = await fetch(path, {
+        ...options,
+        headers: { "Content-Type": "application/json", ...(options.headers || {}) },
+      });
+    } catch (e) {
+      const error = new Error("the scheduler did not answer (is it running, is the network up?)");
+      error.status = 0;
+      throw error;
+    }
     if (response.status === 401) {
       // no session, or it expired or was revoked: back to the login page, then here again
       location.assign("/login.html?next=" + encodeURIComponent(location.pathname + location.search));
-      throw new Error("not logged in");
+      const error = new Error("not logged in");
+      error.status = 401;
+      throw error;
     }
     const text = await response.text();
-    const body = text ? JSON.parse(text) : {};
+    let body = {};
+    try { body = text ? JSON.parse(text) : {}; } catch (e) { /* not the API's JSON (a proxy's error page): the status says it */ }
     if (!response.ok) {
       const error = new Error(body.message || response.statusText);
       error.code = body.code;
@@ -53,6 +63,27 @@ const Tranche = (() => {
         location.assign("/login.html");
       });
     }).catch(() => {});
+  }
+
+  // A load that failed: the server's message in a banner under the header until a load succeeds,
+  // so a page never sits blank or stale without saying why.
+  function failed(error) {
+    if (error.status === 401) return;   // on the way to the login page
+    let banner = document.getElementById("load-error");
+    if (!banner) {
+      banner = document.createElement("p");
+      banner.id = "load-error";
+      banner.className = "error";
+      (document.querySelector("header") || document.body.firstChild).after(banner);
+    }
+    banner.innerHTML = `Could not load: ${escape(error.message)} <button class="secondary" id="load-reload">Reload</button>`;
+    banner.hidden = false;
+    document.getElementById("load-reload").addEventListener("click", () => location.reload());
+  }
+
+  function loaded() {
+    const banner = document.getElementById("load-error");
+    if (banner) banner.hidden = true;
   }
 
   function escape(text) {
@@ -116,17 +147,15 @@ const Tranche = (() => {
     return `${n} ${Number(n) === 1 ? singular : (plural || singular + "s")}`;
   }
 
-  // Live updates: onExperiment(message) for every change. The page's #live element, if it has one,
+  // Live updates: onExperiment(message) for every change, and onReopen() once the stream is back after
+  // a break (what changed meanwhile never comes as events). The page's #live element, if it has one,
   // says whether the stream is up. A watch the server ended for good (too many open for this token,
-  // a client that fell behind) is closed rather than retried every few seconds, and the page says why.
-  function liveEvents(onExperiment) {
+  // a client that fell behind) is closed rather than retried every few seconds, and the page says why;
+  // so does a stream the browser gave up reopening (the server refused it, e.g. the session ended).
+  function liveEvents(onExperiment, onReopen) {
     const events = new EventSource("/api/v1/events?skip_current=true");
     const status = text => { const live = document.getElementById("live"); if (live) live.textContent = text; };
-    events.addEventListener("experiment", onExperiment);
-    events.addEventListener("watch-ended", message => {
-      const ended = JSON.parse(message.data);
-      if (ended.retry) return;   // the browser reconnects by itself
-      events.close();
+    const stopped = why => {
       status("not live");
       let banner = document.getElementById("live-ended");
       if (!banner) {
@@ -135,17 +164,44 @@ const Tranche = (() => {
         banner.className = "error";
         (document.querySelector("header") || document.body.firstChild).after(banner);
       }
-      banner.innerHTML = `Live updates stopped: ${escape(ended.message)} <button class="secondary" id="live-reload">Reload</button>`;
+      banner.innerHTML = `Live updates stopped: ${escape(why)} <button class="secondary" id="live-reload">Reload</button>`;
       document.getElementById("live-reload").addEventListener("click", () => location.reload());
+    };
+    events.addEventListener("experiment", onExperiment);
+    events.addEventListener("watch-ended", message => {
+      const ended = JSON.parse(message.data);
+      if (ended.retry) return;   // the browser reconnects by itself
+      events.close();
+      stopped(ended.message);
     });
-    events.onerror = () => { if (events.readyState !== EventSource.CLOSED) status("reconnecting..."); };
-    events.onopen = () => status("live");
+    let opened = false;
+    events.onerror = () => {
+      if (events.readyState === EventSource.CLOSED) stopped("the scheduler would not reopen the stream of changes (has your session ended?); reload the page.");
+      else status("reconnecting...");
+    };
+    events.onopen = () => {
+      status("live");
+      if (opened && onReopen) onReopen();
+      opened = true;
+    };
     return events;
+  }
+
+  // run() 300 ms after the last of a burst of calls, but at most 2 s after the first: a steady stream
+  // of events (several a second) would otherwise put it off for as long as the stream lasts.
+  function debounced(run) {
+    let timer = null;
+    let first = 0;
+    return () => {
+      clearTimeout(timer);
+      if (!first) first = Date.now();
+      timer = setTimeout(() => { first = 0; run(); }, Math.max(0, Math.min(300, first + 2000 - Date.now())));
+    };
   }
 
   function param(name) {
     return new URLSearchParams(location.search).get(name);
   }
 
-  return { api, session, mayWrite, nav, escape, gpus, age, time, state, waiting, fitCheck, colour, count, liveEvents, param };
+  return { api, session, mayWrite, nav, failed, loaded, escape, gpus, age, time, state, waiting, fitCheck, colour, count, liveEvents, debounced, param };
 })();

@@ -21,6 +21,8 @@ import io.javalin.http.Cookie;
 import io.javalin.http.HandlerType;
 import io.javalin.http.SameSite;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Locale;
 import java.util.Set;
@@ -89,15 +91,24 @@ final class SessionRoutes
         boolean fromCookie = header == null || header.isBlank();
         String token = fromCookie ? ctx.cookie(SESSION_COOKIE) : header.strip().replaceFirst("(?i)^Bearer\\s+", "");
         if (token == null || token.isBlank()) {
-            if (ctx.method().equals(HandlerType.GET) && (ctx.path().equals("/") || ctx.path().endsWith(".html"))) {
-                // a person at the dashboard: off to the login page
-                ctx.redirect("/login.html");
-                ctx.skipRemainingHandlers();
+            if (isPage(ctx)) {
+                toLoginPage(ctx);
                 return;
             }
             throw refuse(ctx, "anonymous", Status.UNAUTHENTICATED.withDescription("a token is required: \"Authorization: Bearer <token>\", or log in at /login.html"));
         }
-        Principal principal = authenticate(ctx, token, fromCookie);
+        Principal principal;
+        try {
+            principal = authenticate(ctx, token, fromCookie);
+        }
+        catch (Refused e) {
+            if (fromCookie && isPage(ctx)) {
+                // an expired or revoked session: a person gets the login page (the cookie is already cleared), not JSON
+                toLoginPage(ctx);
+                return;
+            }
+            throw e;
+        }
         if (principal instanceof Principal.Worker worker) {
             throw refuse(ctx, worker.describe(), Status.PERMISSION_DENIED.withDescription("a worker credential may only report metrics"));
         }
@@ -106,6 +117,24 @@ final class SessionRoutes
         }
         ctx.attribute(PRINCIPAL, principal);
         ctx.attribute(TOKEN, token);
+    }
+
+    /** A person at the dashboard asking for a page, rather than a script calling the API. */
+    private static boolean isPage(Context ctx)
+    {
+        return ctx.method().equals(HandlerType.GET) && (ctx.path().equals("/") || ctx.path().endsWith(".html"));
+    }
+
+    /** Off to the login page, which comes back here afterwards: {@code next} is only ever a path on this server. */
+    private static void toLoginPage(Context ctx)
+    {
+        String path = ctx.path();
+        String query = ctx.queryString();
+        String here = query == null || query.isEmpty() ? path : path + "?" + query;
+        // "//host" or "/\host" would be read by a browser as another site: such a path gets no next
+        boolean local = path.startsWith("/") && !path.startsWith("//") && !path.contains("\\") && !path.equals("/");
+        ctx.redirect(local ? "/login.html?next=" + URLEncoder.encode(here, StandardCharsets.UTF_8) : "/login.html");
+        ctx.skipRemainingHandlers();
     }
 
     /** The token's principal; a failure counts against the caller's address, and an address over its budget is refused unasked. */

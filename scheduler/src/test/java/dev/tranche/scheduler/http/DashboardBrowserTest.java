@@ -241,7 +241,8 @@ final class DashboardBrowserTest
         // the session cookie is HttpOnly: the page's scripts cannot read the token
         String viewer = scheduler.token(Role.VIEWER, "vision");
         logIn(page, viewer);
-        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.getCurrentUrl().endsWith("/"));
+        // the deep link it was asked for, kept through the login page
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.getCurrentUrl().endsWith("/quotas.html"));
         assertThat(page.executeScript("return document.cookie")).isEqualTo("");
         new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("who")).getText().contains("test-viewer (viewer)"));
         page.manage().deleteAllCookies();

@@ -124,6 +124,116 @@ final class DashboardRolesBrowserTest
         waitFor(page, By.cssSelector("button.cancel[data-id='" + id + "']"));
     }
 
+    /** A filter the token may not read must say why rather than keep showing the previous filter's rows as if they matched. */
+    @Test
+    void aFilterTheTokenMayNotReadSaysWhyAndShowsNoOtherFiltersRows()
+    {
+        String id = client.submit(Specs.named("filtered-run", "vision")).getExperiment().getId();
+        ChromeDriver page = as(scheduler.token(Role.VIEWER, "vision"), "/index.html");
+        waitFor(page, By.cssSelector("tr[data-id='" + id + "']"));
+
+        page.findElement(By.id("filter-project")).sendKeys("speech");
+        page.findElement(By.id("apply-filters")).click();
+        WebElement error = new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> {
+            List<WebElement> shown = driver.findElements(By.id("load-error"));
+            return shown.isEmpty() || !shown.get(0).isDisplayed() ? null : shown.get(0);
+        });
+        assertThat(error.getText()).startsWith("Could not load: ").contains("speech");
+        assertThat(page.findElements(By.cssSelector("tr[data-id]"))).isEmpty();
+
+        // the next load that works clears the message
+        page.findElement(By.id("filter-project")).clear();
+        page.findElement(By.id("filter-project")).sendKeys("vision");
+        page.findElement(By.id("apply-filters")).click();
+        waitFor(page, By.cssSelector("tr[data-id='" + id + "']"));
+        assertThat(page.findElement(By.id("load-error")).isDisplayed()).isFalse();
+    }
+
+    /** A live update must keep the rows "More" loaded, and "More" must continue the filter applied, not what the inputs say now. */
+    @Test
+    void liveUpdatesKeepMoreRowsAndMoreKeepsTheAppliedFilter()
+    {
+        for (int i = 0; i < 60; i++) {
+            client.submit(Specs.named("many-" + i, "vision"));
+        }
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/index.html");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElements(By.cssSelector("tr[data-id]")).size() == 50);
+        // typed but not applied: More goes on with the table's own filter (all projects)
+        page.findElement(By.id("filter-project")).sendKeys("no-such-project");
+        page.findElement(By.id("more")).click();
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElements(By.cssSelector("tr[data-id]")).size() > 50);
+        int shown = page.findElements(By.cssSelector("tr[data-id]")).size();
+
+        String id = client.submit(Specs.named("after-more", "vision")).getExperiment().getId();
+        waitFor(page, By.cssSelector("tr[data-id='" + id + "']"));
+        assertThat(page.findElements(By.cssSelector("tr[data-id]")).size()).isGreaterThanOrEqualTo(shown);
+    }
+
+    /** A stream of changes the browser gives up reopening (the server refuses it) must say live updates stopped, not look live for ever. */
+    @Test
+    void aStreamTheServerWillNotReopenSaysLiveUpdatesStopped()
+    {
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/index.html");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("live")).getText().equals("live"));
+        // without the session the server answers the stream 401, which closes an EventSource for good
+        page.manage().deleteAllCookies();
+        page.executeScript("Tranche.liveEvents(() => {})");
+        WebElement banner = waitFor(page, By.id("live-ended"));
+        assertThat(banner.getText()).startsWith("Live updates stopped: ").endsWith("Reload");
+        assertThat(page.findElement(By.id("live")).getText()).isEqualTo("not live");
+    }
+
+    /** A steady burst of changes (several a second) must still update the table within a few seconds, not only once it stops. */
+    @Test
+    void aSteadyBurstOfChangesStillUpdatesTheTable()
+            throws InterruptedException
+    {
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/index.html");
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("live")).getText().equals("live"));
+        String first = client.submit(Specs.named("burst-0", "vision")).getExperiment().getId();
+        boolean seenDuringTheBurst = false;
+        // one change every 150 ms for 4.5 s: a 300 ms debounce alone would wait until the burst ends
+        for (int i = 1; i <= 30 && !seenDuringTheBurst; i++) {
+            Thread.sleep(150);
+            client.submit(Specs.named("burst-" + i, "vision"));
+            seenDuringTheBurst = !page.findElements(By.cssSelector("tr[data-id='" + first + "']")).isEmpty();
+        }
+        assertThat(seenDuringTheBurst).isTrue();
+    }
+
+    /** A reader who scrolled up the log pane must not be thrown back to the bottom by every poll; one at the bottom keeps following it. */
+    @Test
+    void theLogPaneFollowsTheBottomOnlyForAReaderAtTheBottom()
+    {
+        String id = client.submit(Specs.named("logged-run", "vision")).getExperiment().getId();
+        ChromeDriver page = as(TestingScheduler.ADMIN_TOKEN, "/experiment.html?id=" + id);
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> driver.findElement(By.id("summary")).getText().contains("Training"));
+        // no worker runs here: the page's fetch answers the log tail with more lines than the pane holds
+        page.executeScript("""
+                const real = window.fetch;
+                window.logPolls = 0;
+                window.fetch = (url, options) => {
+                  if (!String(url).includes("/logs")) return real(url, options);
+                  window.logPolls++;
+                  const lines = Array.from({ length: 50 }, (_, i) => "line " + (window.logPolls * 100 + i));
+                  return Promise.resolve(new Response(JSON.stringify({ lines }), { status: 200 }));
+                };
+                """);
+        // at the bottom: it follows the newest lines
+        new WebDriverWait(page, Duration.ofSeconds(15)).until(driver -> ((Number) page.executeScript(
+                "const l = document.getElementById('logs'); return l.textContent.includes('line 1') && l.scrollTop > 0 && l.scrollTop + l.clientHeight >= l.scrollHeight - 4 ? 1 : 0;")).intValue() == 1);
+        // scrolled up to read: two polls later it is still where the reader left it
+        Object scrollTop = page.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const logs = document.getElementById("logs");
+                logs.scrollTop = 0;
+                const polls = window.logPolls;
+                const check = () => window.logPolls >= polls + 2 ? setTimeout(() => done(logs.scrollTop), 100) : setTimeout(check, 100);
+                check();
+                """);
+        assertThat(((Number) scrollTop).intValue()).isEqualTo(0);
+    }
+
     @Test
     void sharesOfProjectsTheViewerCannotReadAreLabelled()
     {
