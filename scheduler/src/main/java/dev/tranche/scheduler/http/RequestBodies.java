@@ -74,7 +74,8 @@ final class RequestBodies
         if (!WRITES.contains(ctx.method())) {
             return;
         }
-        long limit = ctx.path().equals(SessionRoutes.SESSION_PATH) ? MAX_LOGIN_BYTES : MAX_REQUEST_BYTES;
+        boolean login = ctx.path().equals(SessionRoutes.SESSION_PATH);
+        long limit = login ? MAX_LOGIN_BYTES : MAX_REQUEST_BYTES;
         long declared = ctx.req().getContentLengthLong();
         if (declared > limit) {
             refuseTooLarge(ctx, limit);
@@ -82,7 +83,7 @@ final class RequestBodies
         }
         // budget is taken as bytes arrive, not as announced: a caller who announces large bodies and
         // trickles them holds what it sent, not the budget (which would shut everyone else's writes out)
-        Semaphore budget = limit == MAX_LOGIN_BYTES ? loginBudget : bodyBudget;
+        Semaphore budget = login ? loginBudget : bodyBudget;
         int held = 0;
         EndPoint endPoint = endPoint(ctx);
         long idleTimeout = endPoint.getIdleTimeout();

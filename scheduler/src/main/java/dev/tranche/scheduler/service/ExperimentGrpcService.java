@@ -199,10 +199,18 @@ public final class ExperimentGrpcService
      */
     private boolean evictStalledExport()
     {
-        Instant now = clock.instant();
-        return runningExports.stream()
-                .filter(export -> export.stalledSince().map(since -> !since.plus(EXPORT_STALL).isAfter(now)).orElse(false))
-                .min(java.util.Comparator.comparing(export -> export.stalledSince().orElseThrow()))
+        Instant stalledBy = clock.instant().minus(EXPORT_STALL);
+        // each export's stall read once: one that starts reading meanwhile must not be read twice differently
+        Export longest = null;
+        Instant longestSince = null;
+        for (Export export : runningExports) {
+            Optional<Instant> since = export.stalledSince();
+            if (since.isPresent() && !since.get().isAfter(stalledBy) && (longestSince == null || since.get().isBefore(longestSince))) {
+                longest = export;
+                longestSince = since.get();
+            }
+        }
+        return Optional.ofNullable(longest)
                 .map(export -> export.fail(Status.DEADLINE_EXCEEDED.withDescription("the client read nothing of this history export for "
                         + EXPORT_STALL.toSeconds() + " s while another export waited for its place; export again")))
                 .orElse(false);
