@@ -291,6 +291,47 @@ class TestQuotaActions
         assertThat(backfilled.placements()).extracting(Placement::experimentId).containsExactlyInAnyOrder("small-1", "small-2", "small-3");
     }
 
+    /**
+     * Of the nodes that could take a starving gang, it holds the one expected to free room soonest: a
+     * run that has gone ten hours is likely to go on, a run of five minutes may end any time, even
+     * though the node of the long run has more GPUs free now.
+     */
+    @Test
+    void aStarvingGangHoldsTheNodeExpectedToDrainFirst()
+    {
+        List<Node> nodes = List.of(node("n1", 4), node("n2", 4));
+        List<RunningAllocation> running = List.of(
+                running("long-run", "team-b", 0, false, 1, "n1", 0),
+                running("fresh-pair", "team-b", 0, false, 2, "n2", 0, 1));
+        List<ProjectQuota> quotas = List.of(ProjectQuota.of("team-a", 0), ProjectQuota.of("team-b", 3000));
+        PendingExperiment big = new PendingExperiment("big", "team-a", 0, true, 1, gpus(GpuRequest.whole(4)), 1, 500);
+        List<PendingExperiment> pending = List.of(big,
+                new PendingExperiment("small-1", "team-a", 0, true, 1, ONE_GPU, 2, 0),
+                new PendingExperiment("small-2", "team-a", 0, true, 1, ONE_GPU, 3, 0));
+        ServiceHistory history = new ServiceHistory()
+        {
+            @Override
+            public long attainedGpuSeconds(String experimentId)
+            {
+                // GPU-seconds: ten hours on one GPU, five minutes on two
+                return experimentId.equals("long-run") ? 36_000 : experimentId.equals("fresh-pair") ? 600 : 0;
+            }
+
+            @Override
+            public OptionalLong expectedSeconds(String experimentId)
+            {
+                return OptionalLong.empty();
+            }
+        };
+        ClusterSnapshot snapshot = new ClusterSnapshot(nodes, quotas, List.of(), running, pending, List.of(), history);
+
+        Decisions decisions = Fixtures.cycle(PlacementPolicies.DEFAULT).run(snapshot);
+
+        // n2 is held: the small jobs take n1's free GPUs, beside the long run
+        assertThat(decisions.placements()).extracting(Placement::experimentId).containsExactly("small-1", "small-2");
+        assertThat(decisions.placements()).allSatisfy(placement -> assertThat(placement.replicas().get(0).node()).isEqualTo("n1"));
+    }
+
     @Test
     void higherPriorityGoesFirstWithinAProject()
     {
