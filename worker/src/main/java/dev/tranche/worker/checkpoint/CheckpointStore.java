@@ -38,6 +38,10 @@ import static java.util.Objects.requireNonNull;
 public final class CheckpointStore
 {
     private static final Pattern NAME = Pattern.compile("epoch-(\\d{4,})-batch-(\\d{6,})\\.ckpt");
+    /** A write in progress: {@code .tmp-NAME-PID}, renamed to NAME once complete. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\.tmp-.+-(\\d+)");
+    /** A temporary file untouched this long belongs to no write in progress, whatever its process id. */
+    private static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
     private static final String STATE = "state.properties";
     private static final String MODEL = "model.zip";
     private static final String BEST = "best.ckpt";
@@ -159,6 +163,68 @@ public final class CheckpointStore
         }
         forceDirectory();
         return target;
+    }
+
+    /**
+     * Removes the temporary files of writes that will never finish, as a worker killed mid-write left
+     * them (a checkpoint's size each), and returns how many; called when training starts. Stale is a
+     * file of a process id that no longer runs, of this process's own id (a restarted container gets
+     * the same one, and this process has written nothing yet), or untouched for an hour; one another
+     * running process is writing stays. They are never read as checkpoints either way.
+     */
+    public int removeStaleTemporaries()
+    {
+        if (!Files.isDirectory(directory)) {
+            return 0;
+        }
+        List<Path> stale = new ArrayList<>();
+        try (Stream<Path> s = Files.list(directory)) {
+            s.filter(p -> TEMPORARY.matcher(p.getFileName().toString()).matches()).filter(this::stale).forEach(stale::add);
+        }
+        catch (IOException e) {
+            warnings.println("warning: cannot list " + directory + " for leftover temporary checkpoint files: " + e.getMessage());
+            return 0;
+        }
+        int removed = 0;
+        for (Path file : stale) {
+            try {
+                if (Files.deleteIfExists(file)) {
+                    removed++;
+                }
+            }
+            catch (IOException e) {
+                warnings.println("warning: cannot remove leftover temporary checkpoint file " + file + ": " + e.getMessage());
+            }
+        }
+        if (removed > 0) {
+            warnings.println("removed " + removed + " leftover temporary checkpoint " + (removed == 1 ? "file" : "files")
+                    + " of interrupted writes from " + directory);
+        }
+        return removed;
+    }
+
+    private boolean stale(Path file)
+    {
+        Matcher m = TEMPORARY.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            return false;
+        }
+        try {
+            if (Files.getLastModifiedTime(file).toMillis() < System.currentTimeMillis() - ABANDONED.toMillis()) {
+                return true;
+            }
+        }
+        catch (IOException e) {
+            // gone meanwhile, or unreadable: the process test decides
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(m.group(1));
+        }
+        catch (NumberFormatException e) {
+            return true;
+        }
+        return pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
     }
 
     /** The newest checkpoint that loads; damaged ones are skipped with a warning. */

@@ -83,6 +83,8 @@ public final class Trainer
                 train.classes(), (System.nanoTime() - loadStart) / 1e9));
 
         Optional<CheckpointStore> store = options.checkpointDir().map(dir -> new CheckpointStore(dir, System.err));
+        // a worker killed mid-write left a checkpoint's worth of temporary file behind
+        store.ifPresent(CheckpointStore::removeStaleTemporaries);
         Optional<Checkpoint> resumed = store.flatMap(CheckpointStore::latest);
         Net net;
         int startEpoch = 0;

@@ -74,6 +74,48 @@ class CheckpointStoreTest
         assertThat(store.latest().orElseThrow().epochsDone()).isEqualTo(2);
     }
 
+    /**
+     * A worker killed mid-write left its temporary file (a checkpoint's size) behind for good. The
+     * next start removes those of writers that are gone; one a running process is still writing stays.
+     */
+    @Test
+    void leftoverTemporaryFilesOfGoneWritersAreRemovedAtStart()
+            throws Exception
+    {
+        Net net = trainedNet();
+        store.save(net, false, 1, 0, 1, 1);
+        Process finished = new ProcessBuilder("true").start();
+        finished.waitFor();
+        Process running = new ProcessBuilder("sleep", "60").start();
+        try {
+            Path ckpt = store.directory();
+            Path ofAGoneWorker = Files.write(ckpt.resolve(".tmp-epoch-0002-batch-000000.ckpt-" + finished.pid()), new byte[1000]);
+            Path bestOfAGoneWorker = Files.write(ckpt.resolve(".tmp-best.ckpt-" + finished.pid()), new byte[1000]);
+            // a container restarts with the same process id: an earlier incarnation's file, as this one has written nothing yet
+            Path ofThisProcessId = Files.write(ckpt.resolve(".tmp-epoch-0003-batch-000000.ckpt-" + ProcessHandle.current().pid()), new byte[1000]);
+            Path beingWritten = Files.write(ckpt.resolve(".tmp-epoch-0002-batch-000000.ckpt-" + running.pid()), new byte[1000]);
+            Path abandonedLongAgo = Files.write(ckpt.resolve(".tmp-epoch-0001-batch-000000.ckpt-" + running.pid() + "0"), new byte[1000]);
+            Files.setLastModifiedTime(abandonedLongAgo, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 2 * 3600_000L));
+            Path notOurs = Files.write(ckpt.resolve("notes.txt"), new byte[10]);
+
+            assertThat(store.removeStaleTemporaries()).isEqualTo(4);
+
+            assertThat(ofAGoneWorker).doesNotExist();
+            assertThat(bestOfAGoneWorker).doesNotExist();
+            assertThat(ofThisProcessId).doesNotExist();
+            assertThat(abandonedLongAgo).doesNotExist();
+            assertThat(beingWritten).exists();
+            assertThat(notOurs).exists();
+            assertThat(store.latest().orElseThrow().epochsDone()).isEqualTo(1);
+            assertThat(warnings.toString(StandardCharsets.UTF_8)).contains("removed 4 leftover temporary checkpoint files");
+        }
+        finally {
+            running.destroy();
+        }
+        // no directory yet: nothing to do
+        assertThat(new CheckpointStore(dir.resolve("none"), new PrintStream(warnings, true, StandardCharsets.UTF_8)).removeStaleTemporaries()).isZero();
+    }
+
     @Test
     void keepsOnlyTheNewestFew()
             throws IOException

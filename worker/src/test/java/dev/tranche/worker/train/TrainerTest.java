@@ -142,7 +142,7 @@ class TrainerTest
 
     @Test
     void stopRequestCheckpointsMidEpochAndAResumeFinishesTheRun()
-            throws IOException
+            throws IOException, InterruptedException
     {
         Fixtures.idx(dir.resolve("data"), 640, 100, false);
         Path checkpoints = dir.resolve("checkpoints");
@@ -165,6 +165,10 @@ class TrainerTest
         assertThat(first.epochResults()).hasSize(1);
         // 20 batches an epoch in segments of 2 x 1 x 4 = 8: stopped after batch 8 of epoch 2
         assertThat(checkpoints.resolve("epoch-0001-batch-000008.ckpt")).exists();
+        // a worker killed mid-write left its temporary file: the next start removes it
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path leftover = Files.write(checkpoints.resolve(".tmp-epoch-0002-batch-000000.ckpt-" + gone.pid()), new byte[1000]);
 
         List<String> info = new ArrayList<>();
         TrainingResult second = new Trainer(Specs.spark(spec, 1, Optional.of(checkpoints)), new TrainingEvents()
@@ -176,6 +180,7 @@ class TrainerTest
             }
         }, new StopSignal()).run();
         assertThat(info).anyMatch(m -> m.contains("resuming from checkpoint epoch-0001-batch-000008.ckpt"));
+        assertThat(leftover).doesNotExist();
         assertThat(second.stopped()).isFalse();
         assertThat(second.resumedFromEpoch()).isEqualTo(1);
         assertThat(second.epochResults()).extracting(EpochResult::epoch).containsExactly(2);
