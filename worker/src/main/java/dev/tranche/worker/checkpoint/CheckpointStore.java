@@ -48,13 +48,43 @@ public final class CheckpointStore
     /** Older complete checkpoints kept besides the newest, in case the newest is damaged later. */
     private static final int KEEP = 2;
 
+    /** The largest byte array a JVM reliably allocates. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final Path directory;
     private final PrintStream warnings;
+    private final Limits limits;
 
     public CheckpointStore(Path directory, PrintStream warnings)
     {
+        this(directory, warnings, null);
+    }
+
+    CheckpointStore(Path directory, PrintStream warnings, Limits limits)
+    {
         this.directory = requireNonNull(directory, "directory is null");
         this.warnings = requireNonNull(warnings, "warnings is null");
+        this.limits = limits == null ? Limits.DEFAULT : limits;
+    }
+
+    /**
+     * How much a checkpoint may unpack to, so a damaged or planted file of a few kilobytes that unpacks
+     * to gigabytes (a zip bomb) is skipped rather than taking the worker's memory.
+     *
+     * @param modelBytes the model entry ({@code model.zip}), which is held in one array
+     * @param entryBytes any other entry ({@code state.properties} is a few hundred bytes)
+     * @param totalBytes all entries together
+     * @param unpackedModelFloor the model's own zip unpacks to at most this, or {@code unpackedModelRatio}
+     *         times its packed size where that is more (trained weights hardly compress)
+     */
+    record Limits(long modelBytes, long entryBytes, long totalBytes, long unpackedModelFloor, int unpackedModelRatio)
+    {
+        static final Limits DEFAULT = new Limits(MAX_ARRAY, 1 << 20, MAX_ARRAY, 256L << 20, 16);
+
+        long unpackedModel(long packed)
+        {
+            return Math.max(unpackedModelFloor, packed * unpackedModelRatio);
+        }
     }
 
     public Path directory()
@@ -241,14 +271,23 @@ public final class CheckpointStore
         return Optional.empty();
     }
 
-    static Checkpoint load(Path file)
+    Checkpoint load(Path file)
+            throws IOException
+    {
+        return load(file, limits);
+    }
+
+    static Checkpoint load(Path file, Limits limits)
             throws IOException
     {
         byte[] model = null;
         Properties state = null;
+        long total = 0;
         try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
             for (ZipEntry entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
-                byte[] bytes = zip.readAllBytes();
+                long bound = entry.getName().equals(MODEL) ? limits.modelBytes() : limits.entryBytes();
+                byte[] bytes = readBounded(zip, entry.getName(), bound, limits.totalBytes() - total, limits.totalBytes());
+                total += bytes.length;
                 if (entry.getName().equals(MODEL)) {
                     model = bytes;
                 }
@@ -266,12 +305,52 @@ public final class CheckpointStore
         if (crc.getValue() != number(state, "model_crc32")) {
             throw new IOException("model CRC mismatch");
         }
+        checkUnpackedModel(model, limits.unpackedModel(model.length));
         boolean graph = Boolean.parseBoolean(state.getProperty("graph"));
         Net net = Net.read(new ByteArrayInputStream(model), graph);
         String accuracy = state.getProperty("validation_accuracy");
         int epochsDone = Math.toIntExact(number(state, "epochs_done"));
         Optional<Best> best = accuracy == null ? Optional.empty() : Optional.of(new Best(epochsDone, decimal(state, "validation_accuracy"), decimal(state, "validation_loss")));
         return new Checkpoint(file, net, epochsDone, Math.toIntExact(number(state, "batches_done")), number(state, "seed"), number(state, "rng_state"), best);
+    }
+
+    /** The entry's bytes, refused once past its own bound or what is left of the total. */
+    private static byte[] readBounded(InputStream in, String name, long bound, long totalLeft, long total)
+            throws IOException
+    {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[1 << 16];
+        long read = 0;
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+            read += n;
+            if (read > bound) {
+                throw new IOException("entry " + name + " unpacks to more than " + bound + " bytes: not a checkpoint as a worker writes it");
+            }
+            if (read > totalLeft) {
+                throw new IOException("the entries unpack to more than " + total + " bytes in all: not a checkpoint as a worker writes it");
+            }
+            out.write(buffer, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /** The model's own zip, unpacked and counted before the model reader (which reads it whole) sees it. */
+    private static void checkUnpackedModel(byte[] model, long bound)
+            throws IOException
+    {
+        byte[] buffer = new byte[1 << 16];
+        long read = 0;
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(model))) {
+            for (ZipEntry entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
+                for (int n = zip.read(buffer); n >= 0; n = zip.read(buffer)) {
+                    read += n;
+                    if (read > bound) {
+                        throw new IOException("the model (" + MODEL + ") unpacks to more than " + bound + " bytes, " + model.length
+                                + " packed: not a model as a worker writes it");
+                    }
+                }
+            }
+        }
     }
 
     // a damaged state names the field, not just "Cannot parse null string"

@@ -161,6 +161,97 @@ class CheckpointStoreTest
         assertThat(warnings.toString(StandardCharsets.UTF_8)).contains("skipping damaged checkpoint " + file + ": state.properties has no model_crc32");
     }
 
+    /**
+     * Entries were read with readAllBytes, unbounded: a few kilobytes that unpack to gigabytes (a zip
+     * bomb) took the worker's memory. The state, any other entry and the model each have a bound.
+     */
+    @Test
+    void stateEntryThatUnpacksPastItsBoundIsSkippedNamingTheEntry()
+            throws IOException
+    {
+        Path file = store.save(trainedNet(), false, 1, 0, 1, 1);
+        byte[] model = entry(file, "model.zip");
+        String state = new String(entry(file, "state.properties"), StandardCharsets.ISO_8859_1);
+        // valid fields, then 2 MiB of a comment: packs to a few kilobytes
+        rewrite(file, "model.zip", model, "state.properties", (state + "#" + " ".repeat(2 << 20) + "\n").getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(store.latest()).isEmpty();
+        assertThat(warnings.toString(StandardCharsets.UTF_8))
+                .contains("skipping damaged checkpoint " + file + ": entry state.properties unpacks to more than 1048576 bytes");
+
+        rewrite(file, "model.zip", model, "state.properties", state.getBytes(StandardCharsets.ISO_8859_1), "padding.bin", new byte[2 << 20]);
+        assertThat(store.latest()).isEmpty();
+        assertThat(warnings.toString(StandardCharsets.UTF_8))
+                .contains("skipping damaged checkpoint " + file + ": entry padding.bin unpacks to more than 1048576 bytes");
+
+        rewrite(file, "model.zip", model, "state.properties", state.getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(store.latest()).isPresent();
+    }
+
+    @Test
+    void modelThatUnpacksPastItsBoundsIsSkippedNamingTheBound()
+            throws IOException
+    {
+        Path dir = store.directory();
+        Path file = store.save(trainedNet(), false, 1, 0, 1, 1);
+        byte[] model = entry(file, "model.zip");
+        byte[] state = entry(file, "state.properties");
+
+        // the model entry itself
+        CheckpointStore small = new CheckpointStore(dir, new PrintStream(warnings, true, StandardCharsets.UTF_8),
+                new CheckpointStore.Limits(model.length - 1, 1 << 20, 1L << 30, 1L << 30, 16));
+        assertThat(small.latest()).isEmpty();
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).contains(": entry model.zip unpacks to more than " + (model.length - 1) + " bytes");
+
+        // all entries together
+        CheckpointStore tight = new CheckpointStore(dir, new PrintStream(warnings, true, StandardCharsets.UTF_8),
+                new CheckpointStore.Limits(1L << 30, 1 << 20, model.length + 10, 1L << 30, 16));
+        assertThat(tight.latest()).isEmpty();
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).contains(": the entries unpack to more than " + (model.length + 10) + " bytes in all");
+
+        // the model's own zip: a few kilobytes that unpack to 8 MiB of zeros, CRC and all correct
+        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
+        try (var zip = new java.util.zip.ZipOutputStream(bomb)) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("coefficients.bin"));
+            zip.write(new byte[8 << 20]);
+        }
+        byte[] bombBytes = bomb.toByteArray();
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bombBytes);
+        String bombState = new String(state, StandardCharsets.ISO_8859_1)
+                .replaceAll("model_crc32=\\d+", "model_crc32=" + crc.getValue()).replaceAll("model_bytes=\\d+", "model_bytes=" + bombBytes.length);
+        rewrite(file, "model.zip", bombBytes, "state.properties", bombState.getBytes(StandardCharsets.ISO_8859_1));
+        CheckpointStore unpacked = new CheckpointStore(dir, new PrintStream(warnings, true, StandardCharsets.UTF_8),
+                new CheckpointStore.Limits(1L << 30, 1 << 20, 1L << 30, 1 << 20, 16));
+        assertThat(unpacked.latest()).isEmpty();
+        assertThat(warnings.toString(StandardCharsets.UTF_8)).contains(": the model (model.zip) unpacks to more than 1048576 bytes");
+    }
+
+    private static byte[] entry(Path file, String name)
+            throws IOException
+    {
+        try (var zip = new java.util.zip.ZipInputStream(Files.newInputStream(file))) {
+            for (var e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                if (e.getName().equals(name)) {
+                    return zip.readAllBytes();
+                }
+            }
+        }
+        throw new AssertionError("no " + name + " in " + file);
+    }
+
+    /** Writes the file anew with these entries: name, bytes, name, bytes... */
+    private static void rewrite(Path file, Object... entries)
+            throws IOException
+    {
+        try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            for (int i = 0; i < entries.length; i += 2) {
+                zip.putNextEntry(new java.util.zip.ZipEntry((String) entries[i]));
+                zip.write((byte[]) entries[i + 1]);
+                zip.closeEntry();
+            }
+        }
+    }
+
     @Test
     void emptyOrMissingDirectoryHasNone()
     {
