@@ -1,5 +1,6 @@
 package dev.tranche.worker.checkpoint;
 
+import dev.tranche.worker.model.Models;
 import dev.tranche.worker.model.Net;
 
 import java.io.ByteArrayInputStream;
@@ -92,12 +93,16 @@ public final class CheckpointStore
         return directory;
     }
 
-    /** Writes a checkpoint atomically and returns its file; older ones beyond the kept few are removed. */
-    public Path save(Net net, boolean graph, int epochsDone, int batchesDone, long seed, long rngState)
+    /**
+     * Writes a checkpoint atomically and returns its file; older ones beyond the kept few are removed.
+     * {@code shape} is the images and classes the model was built for, recorded so a resume with other
+     * data is refused naming the difference.
+     */
+    public Path save(Net net, boolean graph, Models.Shape shape, int epochsDone, int batchesDone, long seed, long rngState)
             throws IOException
     {
         Path target = write(String.format("epoch-%04d-batch-%06d.ckpt", epochsDone, batchesDone), net, graph, epochsDone, batchesDone, seed, rngState,
-                new Properties());
+                shape(shape));
         prune();
         return target;
     }
@@ -106,13 +111,21 @@ public final class CheckpointStore
      * Writes the model that did best on the validation images so far ({@code best.ckpt}, replaced
      * each time): the one a finished run hands over and tests, whatever later epochs did.
      */
-    public Path saveBest(Net net, boolean graph, long seed, Best best)
+    public Path saveBest(Net net, boolean graph, Models.Shape shape, long seed, Best best)
             throws IOException
     {
-        Properties extra = new Properties();
+        Properties extra = shape(shape);
         extra.setProperty("validation_accuracy", Double.toString(best.validationAccuracy()));
         extra.setProperty("validation_loss", Double.toString(best.validationLoss()));
         return write(BEST, net, graph, best.epoch(), 0, seed, 0, extra);
+    }
+
+    private static Properties shape(Models.Shape shape)
+    {
+        Properties properties = new Properties();
+        properties.setProperty("input_shape", shape.channels() + "x" + shape.height() + "x" + shape.width());
+        properties.setProperty("classes", Integer.toString(shape.classes()));
+        return properties;
     }
 
     /** The best model on validation so far, if one was written and loads. */
@@ -311,7 +324,29 @@ public final class CheckpointStore
         String accuracy = state.getProperty("validation_accuracy");
         int epochsDone = Math.toIntExact(number(state, "epochs_done"));
         Optional<Best> best = accuracy == null ? Optional.empty() : Optional.of(new Best(epochsDone, decimal(state, "validation_accuracy"), decimal(state, "validation_loss")));
-        return new Checkpoint(file, net, epochsDone, Math.toIntExact(number(state, "batches_done")), number(state, "seed"), number(state, "rng_state"), best);
+        return new Checkpoint(file, net, epochsDone, Math.toIntExact(number(state, "batches_done")), number(state, "seed"), number(state, "rng_state"), best,
+                shape(state));
+    }
+
+    /** The recorded images and classes; none in a checkpoint written before they were recorded. */
+    private static Optional<Models.Shape> shape(Properties state)
+            throws IOException
+    {
+        String input = state.getProperty("input_shape");
+        if (input == null) {
+            return Optional.empty();
+        }
+        Matcher m = Pattern.compile("(\\d{1,9})x(\\d{1,9})x(\\d{1,9})").matcher(input.trim());
+        if (!m.matches()) {
+            throw new IOException(STATE + ": input_shape is not CHANNELSxHEIGHTxWIDTH: '" + input + "'");
+        }
+        try {
+            return Optional.of(new Models.Shape(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)),
+                    Math.toIntExact(number(state, "classes"))));
+        }
+        catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IOException(STATE + ": implausible input_shape " + input + " with classes " + state.getProperty("classes"));
+        }
     }
 
     /** The entry's bytes, refused once past its own bound or what is left of the total. */

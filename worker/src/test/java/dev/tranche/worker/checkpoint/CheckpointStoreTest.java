@@ -26,6 +26,8 @@ class CheckpointStoreTest
     @TempDir
     Path dir;
 
+    private static final Models.Shape SHAPE = new Models.Shape(1, 28, 28, 10);
+
     private final ByteArrayOutputStream warnings = new ByteArrayOutputStream();
     private final CheckpointStore store = new CheckpointStore(dir(), new PrintStream(warnings, true, StandardCharsets.UTF_8));
 
@@ -39,12 +41,13 @@ class CheckpointStoreTest
             throws IOException
     {
         Net net = trainedNet();
-        store.save(net, false, 3, 17, 42, 99);
+        store.save(net, false, SHAPE, 3, 17, 42, 99);
         Checkpoint restored = store.latest().orElseThrow();
         assertThat(restored.epochsDone()).isEqualTo(3);
         assertThat(restored.batchesDone()).isEqualTo(17);
         assertThat(restored.seed()).isEqualTo(42);
         assertThat(restored.rngState()).isEqualTo(99);
+        assertThat(restored.shape()).contains(SHAPE);
         MultiLayerNetwork before = ((Net.Stack) net).network();
         MultiLayerNetwork after = ((Net.Stack) restored.net()).network();
         assertThat(after.params()).isEqualTo(before.params());
@@ -57,9 +60,9 @@ class CheckpointStoreTest
             throws IOException
     {
         Net net = trainedNet();
-        store.save(net, false, 1, 0, 1, 1);
-        store.save(net, false, 2, 0, 1, 1);
-        Path third = store.save(net, false, 2, 40, 1, 1);
+        store.save(net, false, SHAPE, 1, 0, 1, 1);
+        store.save(net, false, SHAPE, 2, 0, 1, 1);
+        Path third = store.save(net, false, SHAPE, 2, 40, 1, 1);
         assertThat(store.latest().orElseThrow().batchesDone()).isEqualTo(40);
 
         byte[] bytes = Files.readAllBytes(third);
@@ -83,7 +86,7 @@ class CheckpointStoreTest
             throws Exception
     {
         Net net = trainedNet();
-        store.save(net, false, 1, 0, 1, 1);
+        store.save(net, false, SHAPE, 1, 0, 1, 1);
         Process finished = new ProcessBuilder("true").start();
         finished.waitFor();
         Process running = new ProcessBuilder("sleep", "60").start();
@@ -122,7 +125,7 @@ class CheckpointStoreTest
     {
         Net net = trainedNet();
         for (int epoch = 1; epoch <= 6; epoch++) {
-            store.save(net, false, epoch, 0, 1, 1);
+            store.save(net, false, SHAPE, epoch, 0, 1, 1);
         }
         assertThat(store.candidates()).hasSize(3);
         assertThat(store.candidates().get(0).getFileName().toString()).isEqualTo("epoch-0006-batch-000000.ckpt");
@@ -136,7 +139,7 @@ class CheckpointStoreTest
         Net net = trainedNet();
         // a non-empty directory under the checkpoint's name makes the final rename fail
         Files.createDirectories(store.directory().resolve("epoch-0001-batch-000000.ckpt").resolve("in-the-way"));
-        assertThatThrownBy(() -> store.save(net, false, 1, 0, 1, 1)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> store.save(net, false, SHAPE, 1, 0, 1, 1)).isInstanceOf(IOException.class);
         assertThat(store.directory()).isDirectoryNotContaining("glob:**.tmp-*");
     }
 
@@ -145,7 +148,7 @@ class CheckpointStoreTest
     void checkpointWithAMissingStateFieldIsSkippedNamingTheField()
             throws IOException
     {
-        Path file = store.save(trainedNet(), false, 1, 0, 1, 1);
+        Path file = store.save(trainedNet(), false, SHAPE, 1, 0, 1, 1);
         byte[] model;
         try (var zip = new java.util.zip.ZipInputStream(Files.newInputStream(file))) {
             zip.getNextEntry();
@@ -169,7 +172,7 @@ class CheckpointStoreTest
     void stateEntryThatUnpacksPastItsBoundIsSkippedNamingTheEntry()
             throws IOException
     {
-        Path file = store.save(trainedNet(), false, 1, 0, 1, 1);
+        Path file = store.save(trainedNet(), false, SHAPE, 1, 0, 1, 1);
         byte[] model = entry(file, "model.zip");
         String state = new String(entry(file, "state.properties"), StandardCharsets.ISO_8859_1);
         // valid fields, then 2 MiB of a comment: packs to a few kilobytes
@@ -192,7 +195,7 @@ class CheckpointStoreTest
             throws IOException
     {
         Path dir = store.directory();
-        Path file = store.save(trainedNet(), false, 1, 0, 1, 1);
+        Path file = store.save(trainedNet(), false, SHAPE, 1, 0, 1, 1);
         byte[] model = entry(file, "model.zip");
         byte[] state = entry(file, "state.properties");
 
@@ -262,7 +265,7 @@ class CheckpointStoreTest
     {
         ModelSpec model = ModelSpec.newBuilder().setArchitecture("lenet").addConvFilters(2).addConvFilters(4).setDenseUnits(8).build();
         TrainingSpec training = TrainingSpec.newBuilder().setOptimizer("adam").setLearningRate(0.01).setSeed(3).build();
-        Net net = Models.build(model, training, new Models.Shape(1, 28, 28, 10));
+        Net net = Models.build(model, training, SHAPE);
         net.fit(new DataSet(Nd4j.rand(4, 1, 28, 28), Nd4j.eye(10).getRows(0, 1, 2, 3)));
         return net;
     }
