@@ -1,17 +1,20 @@
 package dev.tranche.scheduler.experiment;
 
 import dev.tranche.scheduler.errors.OverloadedException;
+import dev.tranche.scheduler.errors.ShuttingDownException;
 import dev.tranche.scheduler.experiment.ExperimentStore.Inserted;
 import dev.tranche.scheduler.experiment.ExperimentStore.NewExperiment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import static java.util.Objects.requireNonNull;
 
@@ -25,12 +28,22 @@ public final class SubmissionWriter
         implements AutoCloseable
 {
     private static final Logger log = LoggerFactory.getLogger(SubmissionWriter.class);
+    /** How long close waits for the queued submissions to be stored. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+    private static final String SHUTTING_DOWN = "the scheduler is shutting down and takes no new submissions; nothing was stored, submit again in a moment";
+    private static final String NOT_STORED = "the scheduler shut down before this submission could be stored; nothing was stored, submit again in a moment";
 
     private final ExperimentStore repository;
     private final BlockingQueue<Pending> queue;
     private final int maxBatch;
     private final List<Thread> writers = new ArrayList<>();
-    private volatile boolean running = true;
+    /**
+     * Submissions queue under the read lock and close sets {@link #closing} under the write lock, so
+     * once it is set no submission can still be on its way into the queue: the writers stop only when
+     * the queue is empty and nothing accepted is left behind.
+     */
+    private final ReentrantReadWriteLock intake = new ReentrantReadWriteLock();
+    private volatile boolean closing;
 
     private record Pending(NewExperiment experiment, CompletableFuture<Inserted> result) {}
 
@@ -55,24 +68,31 @@ public final class SubmissionWriter
      * failed), on the writer's thread: a caller that waits for it holds no thread meanwhile, so a
      * burst does not park a thread per submission.
      *
-     * @throws OverloadedException when the queue is full or the writer is stopping; nothing is stored then
+     * @throws OverloadedException when the queue is full; nothing is stored then
+     * @throws ShuttingDownException once {@link #close} has begun; nothing is stored then
      */
     public CompletableFuture<Inserted> write(NewExperiment experiment)
     {
-        if (!running) {
-            throw new OverloadedException("the scheduler is shutting down");
+        intake.readLock().lock();
+        try {
+            if (closing) {
+                throw new ShuttingDownException(SHUTTING_DOWN);
+            }
+            CompletableFuture<Inserted> result = new CompletableFuture<>();
+            if (!queue.offer(new Pending(experiment, result))) {
+                throw new OverloadedException("too many submissions in flight (" + queue.size() + "); retry shortly");
+            }
+            return result;
         }
-        CompletableFuture<Inserted> result = new CompletableFuture<>();
-        if (!queue.offer(new Pending(experiment, result))) {
-            throw new OverloadedException("too many submissions in flight (" + queue.size() + "); retry shortly");
+        finally {
+            intake.readLock().unlock();
         }
-        return result;
     }
 
     private void writeLoop()
     {
         List<Pending> batch = new ArrayList<>(maxBatch);
-        while (running || !queue.isEmpty()) {
+        while (!closing || !queue.isEmpty()) {
             try {
                 Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
@@ -124,19 +144,48 @@ public final class SubmissionWriter
         }
     }
 
-    /** Stores what is queued, then stops the writers. */
+    /**
+     * Refuses new submissions, stores every one accepted before, then stops the writers. Should the
+     * store not finish in {@link #CLOSE_WAIT} (a database that hangs), what is still queued is
+     * answered as not stored rather than left waiting; a batch a writer is storing is answered when
+     * its transaction ends.
+     */
     @Override
     public void close()
     {
-        running = false;
-        for (Thread writer : writers) {
-            try {
-                writer.join(TimeUnit.SECONDS.toMillis(10));
-            }
-            catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        intake.writeLock().lock();
+        try {
+            if (closing) {
                 return;
             }
+            closing = true;
+        }
+        finally {
+            intake.writeLock().unlock();
+        }
+        long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+        boolean interrupted = false;
+        for (Thread writer : writers) {
+            try {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left > 0) {
+                    writer.join(left);
+                }
+            }
+            catch (InterruptedException e) {
+                interrupted = true;
+                break;
+            }
+        }
+        List<Pending> unstored = new ArrayList<>();
+        queue.drainTo(unstored);
+        if (!unstored.isEmpty()) {
+            log.warn("{} queued submissions were not stored within {} s of shutting down; their callers are told to submit again",
+                    unstored.size(), CLOSE_WAIT.toSeconds());
+            unstored.forEach(pending -> pending.result().completeExceptionally(new ShuttingDownException(NOT_STORED)));
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -248,7 +248,7 @@ public final class SchedulingLoop
             }
         }
         runningCache.keySet().retainAll(stored.held().stream().map(held -> held.experiment().id()).collect(java.util.stream.Collectors.toSet()));
-        List<Node> nodes = stored.nodes().stream().map(NodeUsage::node).toList();
+        List<Node> nodes = schedulingView(stored.nodes(), running);
         PendingQueue.Window window = queue.window(stored.nowEpochSecond());
         List<PendingExperiment> considered = window.considered();
         if (assumed.values().stream().anyMatch(Assumption::placed)) {
@@ -418,6 +418,46 @@ public final class SchedulingLoop
                 return OptionalLong.empty();
             }
         };
+    }
+
+    /**
+     * The nodes as a cycle sees them. One whose placements hold more CPU or memory than it reports
+     * (it shrank: {@link ClusterRepository#registerNodes}) is given at least what they hold, so its
+     * running work loads as it runs, and is not schedulable: nothing new goes there until the work
+     * fits. A placement can only over-commit a node by the node shrinking, which the view shows, so
+     * only such nodes are looked at.
+     */
+    static List<Node> schedulingView(List<NodeUsage> stored, List<RunningAllocation> running)
+    {
+        Map<String, long[]> over = new HashMap<>();
+        for (NodeUsage usage : stored) {
+            if (usage.usedCpuMilli() > usage.node().cpuMilli() || usage.usedMemoryMib() > usage.node().memoryMib()) {
+                over.put(usage.node().name(), new long[2]);
+            }
+        }
+        if (over.isEmpty()) {
+            return stored.stream().map(NodeUsage::node).toList();
+        }
+        for (RunningAllocation allocation : running) {
+            for (ReplicaPlacement replica : allocation.replicas()) {
+                long[] held = over.get(replica.node());
+                if (held != null) {
+                    held[0] += replica.cpuMilli();
+                    held[1] += replica.memoryMib();
+                }
+            }
+        }
+        List<Node> nodes = new ArrayList<>(stored.size());
+        for (NodeUsage usage : stored) {
+            Node node = usage.node();
+            long[] held = over.get(node.name());
+            if (held != null) {
+                node = new Node(node.name(), Math.max(node.cpuMilli(), Math.max(usage.usedCpuMilli(), held[0])),
+                        Math.max(node.memoryMib(), Math.max(usage.usedMemoryMib(), held[1])), node.gpus(), false);
+            }
+            nodes.add(node);
+        }
+        return nodes;
     }
 
     private void forget(String id)

@@ -4,6 +4,7 @@ import dev.tranche.scheduler.errors.AlreadyExistsException;
 import dev.tranche.scheduler.errors.AsyncFailures;
 import dev.tranche.scheduler.errors.NotFoundException;
 import dev.tranche.scheduler.errors.OverloadedException;
+import dev.tranche.scheduler.errors.ShuttingDownException;
 import dev.tranche.scheduler.errors.StateConflictException;
 import dev.tranche.scheduler.errors.StoreException;
 import io.grpc.Status;
@@ -75,6 +76,9 @@ final class GrpcErrors
         }
         if (e instanceof StateConflictException) {
             return Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof ShuttingDownException) {
+            return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
         }
         if (e instanceof OverloadedException) {
             return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();

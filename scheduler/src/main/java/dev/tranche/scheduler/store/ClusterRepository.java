@@ -47,12 +47,28 @@ public final class ClusterRepository
     /**
      * Makes the inventory match what a backend reports: new nodes are added, known ones updated, and
      * nodes no longer reported are kept (allocations may point at them) but marked unschedulable.
+     * The reported CPU and memory are stored as they are, even below what a node's placements hold:
+     * those keep running (nothing is preempted for it, as a kubelet does not evict for a smaller
+     * allocatable), but the node takes no new placements until they fit again ({@link #nodes} and the
+     * scheduling cycle see it as not schedulable; the database refuses more on it). Returns, and logs,
+     * the nodes this report shrank below their placements, with how much.
      */
-    public void registerNodes(List<Node> nodes)
+    public List<Shrunk> registerNodes(List<Node> nodes)
     {
+        List<Shrunk> shrunk = new ArrayList<>();
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
+                java.sql.Array names = connection.createArrayOf("text", nodes.stream().map(Node::name).toArray());
+                Map<String, long[]> before = new java.util.HashMap<>();
+                try (PreparedStatement select = connection.prepareStatement("SELECT name, cpu_milli, memory_mib FROM nodes WHERE name = ANY (?)")) {
+                    select.setArray(1, names);
+                    try (ResultSet row = select.executeQuery()) {
+                        while (row.next()) {
+                            before.put(row.getString(1), new long[] {row.getLong(2), row.getLong(3)});
+                        }
+                    }
+                }
                 try (PreparedStatement cordonAll = connection.prepareStatement("UPDATE nodes SET schedulable = false, updated_at = now()")) {
                     cordonAll.executeUpdate();
                 }
@@ -92,6 +108,20 @@ public final class ClusterRepository
                     }
                     surplus.executeBatch();
                 }
+                try (PreparedStatement over = connection.prepareStatement("""
+                        SELECT name, cpu_milli, memory_mib, used_cpu_milli, used_memory_mib FROM nodes
+                        WHERE name = ANY (?) AND (used_cpu_milli > cpu_milli OR used_memory_mib > memory_mib) ORDER BY name""")) {
+                    over.setArray(1, names);
+                    try (ResultSet row = over.executeQuery()) {
+                        while (row.next()) {
+                            long[] was = before.get(row.getString(1));
+                            // told once, when the report shrinks it; `tranche nodes` shows it for as long as it lasts
+                            if (was != null && (row.getLong(2) < was[0] || row.getLong(3) < was[1])) {
+                                shrunk.add(new Shrunk(row.getString(1), row.getLong(2), row.getLong(3), was[0], was[1], row.getLong(4), row.getLong(5)));
+                            }
+                        }
+                    }
+                }
                 connection.commit();
             }
             catch (SQLException | RuntimeException e) {
@@ -101,6 +131,24 @@ public final class ClusterRepository
         }
         catch (SQLException e) {
             throw new StoreException("could not register " + nodes.size() + " nodes", e);
+        }
+        shrunk.forEach(node -> log.warn(node.message()));
+        return shrunk;
+    }
+
+    /** A node a registration shrank below what its placements hold: its capacity now and before, and what they hold. */
+    public record Shrunk(String name, long cpuMilli, long memoryMib, long previousCpuMilli, long previousMemoryMib, long usedCpuMilli, long usedMemoryMib)
+    {
+        public Shrunk
+        {
+            requireNonNull(name, "name is null");
+        }
+
+        public String message()
+        {
+            return "node " + name + " now reports " + cpuMilli + " CPU milli and " + memoryMib + " MiB of memory (before: " + previousCpuMilli + " and "
+                    + previousMemoryMib + "), less than its placements hold (" + usedCpuMilli + " CPU milli and " + usedMemoryMib
+                    + " MiB): they keep running, but the node takes no new placements until they fit";
         }
     }
 
@@ -465,7 +513,9 @@ public final class ClusterRepository
         {
             List<NodeUsage> nodes = new ArrayList<>();
             for (NodeRow row : nodeRows) {
-                Node node = new Node(row.name(), row.cpuMilli(), row.memoryMib(), gpus.getOrDefault(row.name(), List.of()), row.schedulable());
+                // a node whose placements hold more than it now has takes nothing new until they fit (registerNodes)
+                boolean fits = row.usedCpuMilli() <= row.cpuMilli() && row.usedMemoryMib() <= row.memoryMib();
+                Node node = new Node(row.name(), row.cpuMilli(), row.memoryMib(), gpus.getOrDefault(row.name(), List.of()), row.schedulable() && fits);
                 nodes.add(new NodeUsage(node, row.usedCpuMilli(), row.usedMemoryMib(), used.getOrDefault(row.name(), Map.of()),
                         holders.getOrDefault(row.name(), List.of()), devices.getOrDefault(row.name(), Map.of())));
             }

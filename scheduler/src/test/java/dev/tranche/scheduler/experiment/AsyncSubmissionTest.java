@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.experiment;
 
 import dev.tranche.scheduler.errors.AlreadyExistsException;
+import dev.tranche.scheduler.errors.ShuttingDownException;
 import dev.tranche.scheduler.experiment.ExperimentStore.IdClashException;
 import dev.tranche.scheduler.experiment.ExperimentStore.Inserted;
 import dev.tranche.scheduler.experiment.ExperimentStore.NewExperiment;
@@ -128,6 +129,106 @@ final class AsyncSubmissionTest
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("request_id must be at most 128 printable characters: got 129 characters");
             assertThat(store.inserts.get()).isZero();
+        }
+    }
+
+    /**
+     * Once close has begun a submission is refused as the server shutting down (before: RESOURCE_EXHAUSTED
+     * as if overloaded), and every one accepted before is stored before close returns, though the
+     * store is slow: none is acknowledged and lost.
+     */
+    @Test
+    void aSubmissionAfterCloseBeganIsRefusedAsShuttingDownAndEveryOneAcceptedBeforeIsStored()
+            throws Exception
+    {
+        CountDownLatch gate = new CountDownLatch(1);
+        Gated store = new Gated(new ExperimentRepository(database.dataSource()), gate, 0);
+        SubmissionWriter writer = new SubmissionWriter(store, 1, 4, 100);
+        ExperimentManager manager = new ExperimentManager(store, writer, new ExperimentEventBus(), DatasetRoots.defaults(home));
+        List<CompletableFuture<ExperimentManager.Submission>> accepted = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            accepted.add(manager.submit(Specs.accepted("before-close-" + i, "default"), ""));
+        }
+        Thread closing = new Thread(writer::close, "closing");
+        closing.start();
+        // close waits for the store; meanwhile it takes nothing new
+        RuntimeException refused = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (refused == null && System.nanoTime() < deadline) {
+            try {
+                accepted.add(manager.submit(Specs.accepted("racing-close", "default"), ""));
+            }
+            catch (RuntimeException e) {
+                refused = e;
+            }
+        }
+        assertThat(refused).isInstanceOf(ShuttingDownException.class)
+                .hasMessage("the scheduler is shutting down and takes no new submissions; nothing was stored, submit again in a moment");
+        assertThat(closing.isAlive()).isTrue();
+        assertThat(accepted).noneMatch(CompletableFuture::isDone);
+
+        gate.countDown();
+        closing.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(closing.isAlive()).isFalse();
+        // close returned: every accepted submission is answered, and stored
+        assertThat(accepted).allMatch(CompletableFuture::isDone);
+        for (CompletableFuture<ExperimentManager.Submission> answer : accepted) {
+            assertThat(store.find(answer.getNow(null).experiment().id())).isPresent();
+        }
+        assertThatThrownBy(() -> manager.submit(Specs.accepted("after-close", "default"), ""))
+                .isInstanceOf(ShuttingDownException.class);
+    }
+
+    /**
+     * Threads submitting while the writer closes: each submission is either refused as shutting down,
+     * or accepted and then stored by the time close returns. Before, one accepted in the instant close
+     * began could be queued after the writers had stopped, and its caller waited for ever.
+     */
+    @Test
+    void submissionsRacingCloseAreEachStoredOrRefusedNeverLost()
+            throws Exception
+    {
+        for (int round = 0; round < 5; round++) {
+            Gated store = new Gated(new ExperimentRepository(database.dataSource()), new CountDownLatch(0), 0);
+            SubmissionWriter writer = new SubmissionWriter(store, 2, 8, 10_000);
+            ExperimentManager manager = new ExperimentManager(store, writer, new ExperimentEventBus(), DatasetRoots.defaults(home));
+            List<CompletableFuture<ExperimentManager.Submission>> accepted = new CopyOnWriteArrayList<>();
+            List<RuntimeException> refusals = new CopyOnWriteArrayList<>();
+            CountDownLatch started = new CountDownLatch(4);
+            List<Thread> submitters = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                Thread submitter = new Thread(() -> {
+                    started.countDown();
+                    for (int i = 0; ; i++) {
+                        try {
+                            accepted.add(manager.submit(Specs.accepted("race-" + thread + "-" + i, "default"), ""));
+                        }
+                        catch (RuntimeException e) {
+                            refusals.add(e);
+                            return;
+                        }
+                    }
+                });
+                submitters.add(submitter);
+                submitter.start();
+            }
+            started.await();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (accepted.size() < 20 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            writer.close();
+            // close returned: nothing accepted is still waiting
+            assertThat(accepted).as("round %d", round).allMatch(CompletableFuture::isDone);
+            for (Thread submitter : submitters) {
+                submitter.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            assertThat(refusals).hasSize(4).allMatch(e -> e instanceof ShuttingDownException, "refused as shutting down");
+            assertThat(accepted).isNotEmpty();
+            for (CompletableFuture<ExperimentManager.Submission> answer : accepted) {
+                assertThat(store.find(answer.getNow(null).experiment().id())).isPresent();
+            }
         }
     }
 

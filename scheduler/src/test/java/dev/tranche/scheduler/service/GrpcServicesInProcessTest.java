@@ -105,6 +105,7 @@ class GrpcServicesInProcessTest
     private String adminToken;
     private TokenService tokens;
     private FailingHistory store;
+    private SubmissionWriter writer;
     private final AdjustableClock clock = new AdjustableClock();
 
     @BeforeEach
@@ -114,7 +115,7 @@ class GrpcServicesInProcessTest
         var dataSource = DATABASE.dataSource();
         ExperimentEventBus events = new ExperimentEventBus();
         ExperimentRepository repository = new ExperimentRepository(dataSource);
-        SubmissionWriter writer = track(new SubmissionWriter(repository, 1, 16, 100));
+        writer = track(new SubmissionWriter(repository, 1, 16, 100));
         store = new FailingHistory(repository);
         ExperimentManager experiments = new ExperimentManager(store, writer, events, DatasetRoots.defaults(home));
         ProjectManager projects = new ProjectManager(new ProjectRepository(dataSource));
@@ -161,6 +162,20 @@ class GrpcServicesInProcessTest
         Experiment read = experiments.get(GetExperimentRequest.newBuilder().setId(submitted.getId()).build());
         assertThat(read.getState()).isEqualTo(ExperimentState.PENDING);
         assertThat(read.getSpec()).isEqualTo(new ExperimentSpecValidator().validateAndNormalize(Specs.named("in-process", project)));
+    }
+
+    /** A submission while the server shuts down was RESOURCE_EXHAUSTED, as if it were overloaded: it is UNAVAILABLE, saying to submit again. */
+    @Test
+    void aSubmissionWhileTheServerShutsDownIsUnavailableSayingToSubmitAgain()
+    {
+        writer.close();
+        var experiments = ExperimentServiceGrpc.newBlockingStub(channel).withInterceptors(bearer(adminToken));
+        assertThatThrownBy(() -> experiments.submit(SubmitExperimentRequest.newBuilder().setSpec(Specs.named("late", "default")).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                    assertThat(e.getStatus().getDescription())
+                            .isEqualTo("the scheduler is shutting down and takes no new submissions; nothing was stored, submit again in a moment");
+                });
     }
 
     @Test

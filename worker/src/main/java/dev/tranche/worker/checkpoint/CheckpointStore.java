@@ -1,5 +1,6 @@
 package dev.tranche.worker.checkpoint;
 
+import dev.tranche.worker.model.Models;
 import dev.tranche.worker.model.Net;
 
 import java.io.ByteArrayInputStream;
@@ -38,19 +39,53 @@ import static java.util.Objects.requireNonNull;
 public final class CheckpointStore
 {
     private static final Pattern NAME = Pattern.compile("epoch-(\\d{4,})-batch-(\\d{6,})\\.ckpt");
+    /** A write in progress: {@code .tmp-NAME-PID}, renamed to NAME once complete. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\.tmp-.+-(\\d+)");
+    /** A temporary file untouched this long belongs to no write in progress, whatever its process id. */
+    private static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
     private static final String STATE = "state.properties";
     private static final String MODEL = "model.zip";
     private static final String BEST = "best.ckpt";
     /** Older complete checkpoints kept besides the newest, in case the newest is damaged later. */
     private static final int KEEP = 2;
 
+    /** The largest byte array a JVM reliably allocates. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final Path directory;
     private final PrintStream warnings;
+    private final Limits limits;
 
     public CheckpointStore(Path directory, PrintStream warnings)
     {
+        this(directory, warnings, null);
+    }
+
+    CheckpointStore(Path directory, PrintStream warnings, Limits limits)
+    {
         this.directory = requireNonNull(directory, "directory is null");
         this.warnings = requireNonNull(warnings, "warnings is null");
+        this.limits = limits == null ? Limits.DEFAULT : limits;
+    }
+
+    /**
+     * How much a checkpoint may unpack to, so a damaged or planted file of a few kilobytes that unpacks
+     * to gigabytes (a zip bomb) is skipped rather than taking the worker's memory.
+     *
+     * @param modelBytes the model entry ({@code model.zip}), which is held in one array
+     * @param entryBytes any other entry ({@code state.properties} is a few hundred bytes)
+     * @param totalBytes all entries together
+     * @param unpackedModelFloor the model's own zip unpacks to at most this, or {@code unpackedModelRatio}
+     *         times its packed size where that is more (trained weights hardly compress)
+     */
+    record Limits(long modelBytes, long entryBytes, long totalBytes, long unpackedModelFloor, int unpackedModelRatio)
+    {
+        static final Limits DEFAULT = new Limits(MAX_ARRAY, 1 << 20, MAX_ARRAY, 256L << 20, 16);
+
+        long unpackedModel(long packed)
+        {
+            return Math.max(unpackedModelFloor, packed * unpackedModelRatio);
+        }
     }
 
     public Path directory()
@@ -58,12 +93,16 @@ public final class CheckpointStore
         return directory;
     }
 
-    /** Writes a checkpoint atomically and returns its file; older ones beyond the kept few are removed. */
-    public Path save(Net net, boolean graph, int epochsDone, int batchesDone, long seed, long rngState)
+    /**
+     * Writes a checkpoint atomically and returns its file; older ones beyond the kept few are removed.
+     * {@code shape} is the images and classes the model was built for, recorded so a resume with other
+     * data is refused naming the difference.
+     */
+    public Path save(Net net, boolean graph, Models.Shape shape, int epochsDone, int batchesDone, long seed, long rngState)
             throws IOException
     {
         Path target = write(String.format("epoch-%04d-batch-%06d.ckpt", epochsDone, batchesDone), net, graph, epochsDone, batchesDone, seed, rngState,
-                new Properties());
+                shape(shape));
         prune();
         return target;
     }
@@ -72,13 +111,21 @@ public final class CheckpointStore
      * Writes the model that did best on the validation images so far ({@code best.ckpt}, replaced
      * each time): the one a finished run hands over and tests, whatever later epochs did.
      */
-    public Path saveBest(Net net, boolean graph, long seed, Best best)
+    public Path saveBest(Net net, boolean graph, Models.Shape shape, long seed, Best best)
             throws IOException
     {
-        Properties extra = new Properties();
+        Properties extra = shape(shape);
         extra.setProperty("validation_accuracy", Double.toString(best.validationAccuracy()));
         extra.setProperty("validation_loss", Double.toString(best.validationLoss()));
         return write(BEST, net, graph, best.epoch(), 0, seed, 0, extra);
+    }
+
+    private static Properties shape(Models.Shape shape)
+    {
+        Properties properties = new Properties();
+        properties.setProperty("input_shape", shape.channels() + "x" + shape.height() + "x" + shape.width());
+        properties.setProperty("classes", Integer.toString(shape.classes()));
+        return properties;
     }
 
     /** The best model on validation so far, if one was written and loads. */
@@ -161,6 +208,68 @@ public final class CheckpointStore
         return target;
     }
 
+    /**
+     * Removes the temporary files of writes that will never finish, as a worker killed mid-write left
+     * them (a checkpoint's size each), and returns how many; called when training starts. Stale is a
+     * file of a process id that no longer runs, of this process's own id (a restarted container gets
+     * the same one, and this process has written nothing yet), or untouched for an hour; one another
+     * running process is writing stays. They are never read as checkpoints either way.
+     */
+    public int removeStaleTemporaries()
+    {
+        if (!Files.isDirectory(directory)) {
+            return 0;
+        }
+        List<Path> stale = new ArrayList<>();
+        try (Stream<Path> s = Files.list(directory)) {
+            s.filter(p -> TEMPORARY.matcher(p.getFileName().toString()).matches()).filter(this::stale).forEach(stale::add);
+        }
+        catch (IOException e) {
+            warnings.println("warning: cannot list " + directory + " for leftover temporary checkpoint files: " + e.getMessage());
+            return 0;
+        }
+        int removed = 0;
+        for (Path file : stale) {
+            try {
+                if (Files.deleteIfExists(file)) {
+                    removed++;
+                }
+            }
+            catch (IOException e) {
+                warnings.println("warning: cannot remove leftover temporary checkpoint file " + file + ": " + e.getMessage());
+            }
+        }
+        if (removed > 0) {
+            warnings.println("removed " + removed + " leftover temporary checkpoint " + (removed == 1 ? "file" : "files")
+                    + " of interrupted writes from " + directory);
+        }
+        return removed;
+    }
+
+    private boolean stale(Path file)
+    {
+        Matcher m = TEMPORARY.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            return false;
+        }
+        try {
+            if (Files.getLastModifiedTime(file).toMillis() < System.currentTimeMillis() - ABANDONED.toMillis()) {
+                return true;
+            }
+        }
+        catch (IOException e) {
+            // gone meanwhile, or unreadable: the process test decides
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(m.group(1));
+        }
+        catch (NumberFormatException e) {
+            return true;
+        }
+        return pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+    }
+
     /** The newest checkpoint that loads; damaged ones are skipped with a warning. */
     public Optional<Checkpoint> latest()
     {
@@ -175,14 +284,23 @@ public final class CheckpointStore
         return Optional.empty();
     }
 
-    static Checkpoint load(Path file)
+    Checkpoint load(Path file)
+            throws IOException
+    {
+        return load(file, limits);
+    }
+
+    static Checkpoint load(Path file, Limits limits)
             throws IOException
     {
         byte[] model = null;
         Properties state = null;
+        long total = 0;
         try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
             for (ZipEntry entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
-                byte[] bytes = zip.readAllBytes();
+                long bound = entry.getName().equals(MODEL) ? limits.modelBytes() : limits.entryBytes();
+                byte[] bytes = readBounded(zip, entry.getName(), bound, limits.totalBytes() - total, limits.totalBytes());
+                total += bytes.length;
                 if (entry.getName().equals(MODEL)) {
                     model = bytes;
                 }
@@ -200,12 +318,74 @@ public final class CheckpointStore
         if (crc.getValue() != number(state, "model_crc32")) {
             throw new IOException("model CRC mismatch");
         }
+        checkUnpackedModel(model, limits.unpackedModel(model.length));
         boolean graph = Boolean.parseBoolean(state.getProperty("graph"));
         Net net = Net.read(new ByteArrayInputStream(model), graph);
         String accuracy = state.getProperty("validation_accuracy");
         int epochsDone = Math.toIntExact(number(state, "epochs_done"));
         Optional<Best> best = accuracy == null ? Optional.empty() : Optional.of(new Best(epochsDone, decimal(state, "validation_accuracy"), decimal(state, "validation_loss")));
-        return new Checkpoint(file, net, epochsDone, Math.toIntExact(number(state, "batches_done")), number(state, "seed"), number(state, "rng_state"), best);
+        return new Checkpoint(file, net, epochsDone, Math.toIntExact(number(state, "batches_done")), number(state, "seed"), number(state, "rng_state"), best,
+                shape(state));
+    }
+
+    /** The recorded images and classes; none in a checkpoint written before they were recorded. */
+    private static Optional<Models.Shape> shape(Properties state)
+            throws IOException
+    {
+        String input = state.getProperty("input_shape");
+        if (input == null) {
+            return Optional.empty();
+        }
+        Matcher m = Pattern.compile("(\\d{1,9})x(\\d{1,9})x(\\d{1,9})").matcher(input.trim());
+        if (!m.matches()) {
+            throw new IOException(STATE + ": input_shape is not CHANNELSxHEIGHTxWIDTH: '" + input + "'");
+        }
+        try {
+            return Optional.of(new Models.Shape(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)),
+                    Math.toIntExact(number(state, "classes"))));
+        }
+        catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IOException(STATE + ": implausible input_shape " + input + " with classes " + state.getProperty("classes"));
+        }
+    }
+
+    /** The entry's bytes, refused once past its own bound or what is left of the total. */
+    private static byte[] readBounded(InputStream in, String name, long bound, long totalLeft, long total)
+            throws IOException
+    {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[1 << 16];
+        long read = 0;
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+            read += n;
+            if (read > bound) {
+                throw new IOException("entry " + name + " unpacks to more than " + bound + " bytes: not a checkpoint as a worker writes it");
+            }
+            if (read > totalLeft) {
+                throw new IOException("the entries unpack to more than " + total + " bytes in all: not a checkpoint as a worker writes it");
+            }
+            out.write(buffer, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /** The model's own zip, unpacked and counted before the model reader (which reads it whole) sees it. */
+    private static void checkUnpackedModel(byte[] model, long bound)
+            throws IOException
+    {
+        byte[] buffer = new byte[1 << 16];
+        long read = 0;
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(model))) {
+            for (ZipEntry entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
+                for (int n = zip.read(buffer); n >= 0; n = zip.read(buffer)) {
+                    read += n;
+                    if (read > bound) {
+                        throw new IOException("the model (" + MODEL + ") unpacks to more than " + bound + " bytes, " + model.length
+                                + " packed: not a model as a worker writes it");
+                    }
+                }
+            }
+        }
     }
 
     // a damaged state names the field, not just "Cannot parse null string"

@@ -1,6 +1,8 @@
 package dev.tranche.worker.data;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,17 +32,28 @@ public final class Cifar10Files
         for (int i = 1; i <= 5; i++) {
             files.add(batches.resolve("data_batch_" + i + ".bin"));
         }
-        return read(files, limit);
+        return read(files, limit, "dataset.limit (or --limit)");
     }
 
     public static ImageData test(Path dir, int limit)
     {
-        return read(List.of(batchesDir(dir).resolve("test_batch.bin")), limit);
+        return read(List.of(batchesDir(dir).resolve("test_batch.bin")), limit, "dataset.test_limit (or --test-limit)");
     }
 
     static ImageData read(List<Path> files, int limit)
     {
-        List<byte[]> parts = new ArrayList<>();
+        return read(files, limit, "dataset.limit");
+    }
+
+    /**
+     * Reads the first {@code limit} records (0 = all) of the files, in order. The files' sizes say how
+     * many images there are, so the pixel array is sized (and refused past one Java array) before a
+     * byte is read, and only the records kept are read.
+     */
+    static ImageData read(List<Path> files, int limit, String limitSetting)
+    {
+        List<Path> needed = new ArrayList<>();
+        List<Long> records = new ArrayList<>();
         long total = 0;
         for (Path file : files) {
             if (limit > 0 && total >= limit) {
@@ -49,39 +62,54 @@ public final class Cifar10Files
             if (!Files.isRegularFile(file)) {
                 throw new DatasetFormatException(file, "not found");
             }
-            byte[] bytes;
+            long size;
             try {
-                // read whole below: over one array's size it ended in OutOfMemoryError, not a message
-                long size = Files.size(file);
-                if (size > Files2.MAX_ARRAY) {
-                    throw new DatasetFormatException(file, size + " bytes is more than one Java array holds, so not a CIFAR-10 batch (10000 records of "
-                            + RECORD + " bytes, " + 10000L * RECORD + " bytes)");
-                }
-                bytes = Files.readAllBytes(file);
+                size = Files.size(file);
             }
             catch (IOException e) {
                 throw new DatasetFormatException(file, "cannot be read: " + e.getMessage(), e);
             }
-            if (bytes.length == 0 || bytes.length % RECORD != 0) {
-                throw new DatasetFormatException(file, "truncated or not CIFAR-10 binary: " + bytes.length
+            if (size > Files2.MAX_ARRAY) {
+                throw new DatasetFormatException(file, size + " bytes is more than one Java array holds, so not a CIFAR-10 batch (10000 records of "
+                        + RECORD + " bytes, " + 10000L * RECORD + " bytes)");
+            }
+            if (size == 0 || size % RECORD != 0) {
+                throw new DatasetFormatException(file, "truncated or not CIFAR-10 binary: " + size
                         + " bytes is not a whole number of " + RECORD + "-byte records");
             }
-            parts.add(bytes);
-            total += bytes.length / RECORD;
+            needed.add(file);
+            records.add(size / RECORD);
+            total += size / RECORD;
         }
-        int n = (int) (limit > 0 ? Math.min(limit, total) : total);
-        byte[] pixels = new byte[n * (RECORD - 1)];
-        int[] labels = new int[n];
+        long n = limit > 0 ? Math.min(limit, total) : total;
+        // long: 699,051 records and more wrapped to a negative array size in int arithmetic
+        long bytes = n * (RECORD - 1);
+        if (bytes > Files2.MAX_ARRAY) {
+            Path where = files.get(0).getParent() != null ? files.get(0).getParent() : files.get(0);
+            throw new DatasetFormatException(where, n + " images of 32x32 RGB are " + bytes + " bytes, more than one Java array holds ("
+                    + Files2.MAX_ARRAY + " bytes); set " + limitSetting + " to read fewer");
+        }
+        byte[] pixels = new byte[(int) bytes];
+        int[] labels = new int[(int) n];
+        byte[] record = new byte[RECORD];
         int i = 0;
-        for (int p = 0; p < parts.size() && i < n; p++) {
-            byte[] bytes = parts.get(p);
-            for (int r = 0; r < bytes.length / RECORD && i < n; r++, i++) {
-                int label = bytes[r * RECORD] & 0xff;
-                if (label > 9) {
-                    throw new DatasetFormatException(files.get(p), "record " + r + " has label " + label + ", not a class 0-9: not CIFAR-10 binary");
+        for (int p = 0; p < needed.size() && i < n; p++) {
+            Path file = needed.get(p);
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                for (long r = 0; r < records.get(p) && i < n; r++, i++) {
+                    if (in.readNBytes(record, 0, RECORD) < RECORD) {
+                        throw new DatasetFormatException(file, "truncated while reading: record " + r + " of " + records.get(p) + " is incomplete");
+                    }
+                    int label = record[0] & 0xff;
+                    if (label > 9) {
+                        throw new DatasetFormatException(file, "record " + r + " has label " + label + ", not a class 0-9: not CIFAR-10 binary");
+                    }
+                    labels[i] = label;
+                    System.arraycopy(record, 1, pixels, i * (RECORD - 1), RECORD - 1);
                 }
-                labels[i] = label;
-                System.arraycopy(bytes, r * RECORD + 1, pixels, i * (RECORD - 1), RECORD - 1);
+            }
+            catch (IOException e) {
+                throw new DatasetFormatException(file, "cannot be read: " + e.getMessage(), e);
             }
         }
         return new ImageData(3, 32, 32, 10, pixels, labels);

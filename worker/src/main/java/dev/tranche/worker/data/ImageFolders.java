@@ -60,7 +60,7 @@ public final class ImageFolders
             }
         }
         int plane = SIZE * SIZE;
-        byte[] pixels = new byte[files.size() * 3 * plane];
+        byte[] pixels = new byte[pixelBytes(dir, files.size())];
         int[] labelArray = new int[files.size()];
         for (int i = 0; i < files.size(); i++) {
             BufferedImage image = decode(files.get(i));
@@ -82,6 +82,20 @@ public final class ImageFolders
             labelArray[i] = labels.get(i);
         }
         return new ImageData(3, SIZE, SIZE, classes.size(), pixels, labelArray);
+    }
+
+    /**
+     * The bytes {@code images} images take once scaled, refused before any is decoded past one Java
+     * array (long: 699,051 images and more wrapped to a negative size in int arithmetic).
+     */
+    static int pixelBytes(Path dir, int images)
+    {
+        long bytes = (long) images * 3 * SIZE * SIZE;
+        if (bytes > Files2.MAX_ARRAY) {
+            throw new DatasetFormatException(dir, images + " images of " + SIZE + "x" + SIZE + " RGB are " + bytes + " bytes, more than one Java array holds ("
+                    + Files2.MAX_ARRAY + " bytes); at most " + Files2.MAX_ARRAY / (3 * SIZE * SIZE) + " images can be loaded");
+        }
+        return (int) bytes;
     }
 
     private static BufferedImage decode(Path file)

@@ -74,6 +74,7 @@ public record WorkerEnvironment(
         schedulerTls |= schedulerCa.isPresent();
         peers = List.copyOf(peers);
         gpuIds = List.copyOf(gpuIds);
+        checkGpuIds(gpuIds, String.join(",", gpuIds.stream().map(String::valueOf).toList()));
         if (worldSize < 1 || rank < 0 || rank >= worldSize) {
             throw new IllegalArgumentException(RANK + " must be in [0, " + WORLD_SIZE + "): got rank " + rank + " of " + worldSize);
         }
@@ -111,7 +112,7 @@ public record WorkerEnvironment(
                 integer(env, WORLD_SIZE, 1),
                 text(env, MASTER_ADDRESS),
                 list(env, PEERS),
-                list(env, GPU_IDS).stream().map(id -> parseInt(GPU_IDS, id)).toList(),
+                gpuIds(env),
                 text(env, GPU_FRACTION).map(v -> OptionalDouble.of(parseDouble(GPU_FRACTION, v))).orElse(OptionalDouble.empty()),
                 text(env, GPU_MEMORY_MIB).map(v -> OptionalLong.of(parseLong(GPU_MEMORY_MIB, v))).orElse(OptionalLong.empty()),
                 text(env, SCHEDULER_ADDRESS),
@@ -177,6 +178,27 @@ public record WorkerEnvironment(
         }
         catch (IOException | CertificateException e) {
             throw new IllegalArgumentException(SCHEDULER_CA + " " + file + " is not a PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** The replica's GPUs: each a device index (0 or more) and each once, or CUDA_VISIBLE_DEVICES would name no GPU or one twice. */
+    private static List<Integer> gpuIds(Map<String, String> env)
+    {
+        List<Integer> ids = list(env, GPU_IDS).stream().map(id -> parseInt(GPU_IDS, id)).toList();
+        checkGpuIds(ids, text(env, GPU_IDS).orElse(""));
+        return ids;
+    }
+
+    private static void checkGpuIds(List<Integer> ids, String value)
+    {
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int id : ids) {
+            if (id < 0) {
+                throw new IllegalArgumentException(GPU_IDS + " must list GPU ids of 0 or more: got " + id + " in '" + value + "'");
+            }
+            if (!seen.add(id)) {
+                throw new IllegalArgumentException(GPU_IDS + " must list each GPU once: got " + id + " twice in '" + value + "'");
+            }
         }
     }
 

@@ -3,6 +3,11 @@ package dev.tranche.worker.model;
 import dev.tranche.proto.v1.ModelSpec;
 import dev.tranche.proto.v1.TrainingSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
@@ -25,6 +30,10 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.RmsProp;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
 /** Builds the spec's network: LeNet-5 style, a small VGG or a small ResNet. */
 public final class Models
@@ -50,12 +59,195 @@ public final class Models
     /** A fresh, initialised network for a normalized spec. */
     public static Net build(ModelSpec model, TrainingSpec training, Shape shape)
     {
+        Object configuration = configuration(model, training, shape);
+        if (configuration instanceof MultiLayerConfiguration stack) {
+            MultiLayerNetwork network = new MultiLayerNetwork(stack);
+            network.init();
+            return new Net.Stack(network);
+        }
+        ComputationGraph graph = new ComputationGraph((ComputationGraphConfiguration) configuration);
+        graph.init();
+        return new Net.Graph(graph);
+    }
+
+    /** The network's configuration, without the parameters (a layer stack's or a graph's). */
+    private static Object configuration(ModelSpec model, TrainingSpec training, Shape shape)
+    {
         return switch (model.getArchitecture()) {
-            case "lenet" -> new Net.Stack(lenet(model, training, shape));
-            case "vgg" -> new Net.Stack(vgg(model, training, shape));
-            case "resnet" -> new Net.Graph(resnet(model, training, shape));
+            case "lenet" -> lenet(model, training, shape);
+            case "vgg" -> vgg(model, training, shape);
+            case "resnet" -> resnet(model, training, shape);
             default -> throw new IllegalArgumentException("unknown model.architecture: " + model.getArchitecture());
         };
+    }
+
+    /**
+     * How a restored network differs from the one this spec builds for these images and classes, in
+     * the spec's terms (one line each: what, the restored value, the expected one); empty when it is
+     * the same model. {@code restoredShape} is the images and classes the restored network was built
+     * for, where known.
+     */
+    public static List<String> differences(Net restored, Optional<Shape> restoredShape, ModelSpec model, TrainingSpec training, Shape shape)
+    {
+        List<Layer> have = layers(restored);
+        List<Layer> want = layers(configuration(model, training, shape));
+        List<String> out = new ArrayList<>();
+        String architecture = architecture(restored, have);
+        if (!architecture.equals(model.getArchitecture())) {
+            out.add("model.architecture: checkpoint " + architecture + ", experiment " + model.getArchitecture());
+        }
+        long classes = have.isEmpty() ? -1 : have.get(have.size() - 1).nOut();
+        if (restoredShape.isPresent()) {
+            Shape r = restoredShape.get();
+            if (r.channels() != shape.channels() || r.height() != shape.height() || r.width() != shape.width()) {
+                out.add("input images: checkpoint " + r.channels() + "x" + r.height() + "x" + r.width()
+                        + ", experiment's data " + shape.channels() + "x" + shape.height() + "x" + shape.width());
+            }
+        }
+        else if (!have.isEmpty() && have.get(0).nIn() != shape.channels()) {
+            out.add("input channels: checkpoint " + have.get(0).nIn() + ", experiment's data " + shape.channels());
+        }
+        if (classes != shape.classes()) {
+            out.add("number of classes: checkpoint " + classes + ", experiment's data " + shape.classes());
+        }
+        if (!out.isEmpty() && !architecture.equals(model.getArchitecture())) {
+            // another architecture: its layers differ anyway
+            return out;
+        }
+        List<Long> haveFilters = stages(have, "convolution");
+        List<Long> wantFilters = stages(want, "convolution");
+        if (!haveFilters.equals(wantFilters)) {
+            out.add("model.conv_filters: checkpoint " + haveFilters + ", experiment " + wantFilters);
+        }
+        else if (count(have, "convolution") != count(want, "convolution")) {
+            // stages of equal filters read as one, so it may be a stage more or less too
+            out.add("model.blocks_per_stage (or model.conv_filters): checkpoint " + count(have, "convolution") + " convolutions, experiment "
+                    + count(want, "convolution"));
+        }
+        List<Long> haveUnits = stages(have, "dense");
+        List<Long> wantUnits = stages(want, "dense");
+        if (!haveUnits.equals(wantUnits)) {
+            out.add("model.dense_units: checkpoint " + join(haveUnits) + ", experiment " + join(wantUnits));
+        }
+        double haveDropout = have.isEmpty() ? 0 : have.get(have.size() - 1).dropout();
+        double wantDropout = want.isEmpty() ? 0 : want.get(want.size() - 1).dropout();
+        if (Math.abs(haveDropout - wantDropout) > 1e-9) {
+            out.add("model.dropout: checkpoint " + number(haveDropout) + ", experiment " + number(wantDropout));
+        }
+        if (out.isEmpty() && !have.equals(want)) {
+            // nothing the spec names, yet the layers differ (a checkpoint without its image size, say): the first that does
+            int at = 0;
+            while (at < Math.min(have.size(), want.size()) && have.get(at).equals(want.get(at))) {
+                at++;
+            }
+            out.add(at >= Math.min(have.size(), want.size())
+                    ? "number of layers: checkpoint " + have.size() + ", experiment " + want.size()
+                    : "layer " + (at + 1) + ": checkpoint " + have.get(at) + ", experiment " + want.get(at));
+        }
+        return out;
+    }
+
+    /** One layer as the comparison sees it: its kind in words, its inputs and outputs, the dropped share. */
+    private record Layer(String kind, long nIn, long nOut, double dropout)
+    {
+        @Override
+        public String toString()
+        {
+            return kind + " of " + nIn + " inputs and " + nOut + " outputs";
+        }
+    }
+
+    private static List<Layer> layers(Net net)
+    {
+        return net instanceof Net.Stack stack
+                ? layers(stack.network().getLayerWiseConfigurations())
+                : layers(((Net.Graph) net).graph().getConfiguration());
+    }
+
+    private static List<Layer> layers(Object configuration)
+    {
+        List<org.deeplearning4j.nn.conf.layers.Layer> layers = new ArrayList<>();
+        if (configuration instanceof MultiLayerConfiguration stack) {
+            stack.getConfs().forEach(c -> layers.add(c.getLayer()));
+        }
+        else {
+            // in the order they were added, which a saved graph keeps
+            for (GraphVertex vertex : ((ComputationGraphConfiguration) configuration).getVertices().values()) {
+                if (vertex instanceof LayerVertex layer) {
+                    layers.add(layer.getLayerConf().getLayer());
+                }
+            }
+        }
+        List<Layer> out = new ArrayList<>();
+        for (org.deeplearning4j.nn.conf.layers.Layer layer : layers) {
+            long nIn = layer instanceof FeedForwardLayer f ? f.getNIn() : 0;
+            long nOut = layer instanceof FeedForwardLayer f ? f.getNOut() : 0;
+            double dropout = layer.getIDropout() instanceof Dropout d ? 1.0 - d.getP() : 0;
+            out.add(new Layer(kind(layer), nIn, nOut, dropout));
+        }
+        return out;
+    }
+
+    private static String kind(org.deeplearning4j.nn.conf.layers.Layer layer)
+    {
+        if (layer instanceof OutputLayer) {
+            return "output";
+        }
+        if (layer instanceof ConvolutionLayer) {
+            return "convolution";
+        }
+        if (layer instanceof DenseLayer) {
+            return "dense";
+        }
+        if (layer instanceof BatchNormalization) {
+            return "batch normalization";
+        }
+        if (layer instanceof SubsamplingLayer) {
+            return "pooling";
+        }
+        if (layer instanceof GlobalPoolingLayer) {
+            return "global pooling";
+        }
+        if (layer instanceof ActivationLayer) {
+            return "activation";
+        }
+        return "other";
+    }
+
+    /** What the spec calls the restored network: a graph is a resnet, a stack with batch normalization a vgg, another stack a lenet. */
+    private static String architecture(Net net, List<Layer> layers)
+    {
+        if (net instanceof Net.Graph) {
+            return "resnet";
+        }
+        return layers.stream().anyMatch(l -> l.kind().equals("batch normalization")) ? "vgg" : "lenet";
+    }
+
+    /** The outputs of the layers of a kind, a run of equal ones (the blocks of a stage) once. */
+    private static List<Long> stages(List<Layer> layers, String kind)
+    {
+        List<Long> out = new ArrayList<>();
+        for (Layer layer : layers) {
+            if (layer.kind().equals(kind) && (out.isEmpty() || out.get(out.size() - 1) != layer.nOut())) {
+                out.add(layer.nOut());
+            }
+        }
+        return out;
+    }
+
+    private static long count(List<Layer> layers, String kind)
+    {
+        return layers.stream().filter(l -> l.kind().equals(kind)).count();
+    }
+
+    private static String join(List<Long> values)
+    {
+        return values.size() == 1 ? values.get(0).toString() : values.toString();
+    }
+
+    private static String number(double value)
+    {
+        return value == Math.rint(value) ? Long.toString((long) value) : String.valueOf(Math.round(value * 1e6) / 1e6);
     }
 
     static IUpdater updater(TrainingSpec training)
@@ -91,7 +283,7 @@ public final class Models
         return builder.build();
     }
 
-    private static MultiLayerNetwork lenet(ModelSpec model, TrainingSpec training, Shape shape)
+    private static MultiLayerConfiguration lenet(ModelSpec model, TrainingSpec training, Shape shape)
     {
         // 5x5 convolutions without padding, as in LeNet-5: 28 -> 24 -> 12 -> 8 -> 4
         var list = base(training).convolutionMode(ConvolutionMode.Truncate).list()
@@ -102,12 +294,10 @@ public final class Models
                 .layer(new DenseLayer.Builder().nOut(model.getDenseUnits()).activation(Activation.RELU).build())
                 .layer(output(model, shape.classes()))
                 .setInputType(InputType.convolutional(shape.height(), shape.width(), shape.channels()));
-        MultiLayerNetwork network = new MultiLayerNetwork(list.build());
-        network.init();
-        return network;
+        return list.build();
     }
 
-    private static MultiLayerNetwork vgg(ModelSpec model, TrainingSpec training, Shape shape)
+    private static MultiLayerConfiguration vgg(ModelSpec model, TrainingSpec training, Shape shape)
     {
         var list = base(training).convolutionMode(ConvolutionMode.Same).list();
         int size = Math.min(shape.height(), shape.width());
@@ -126,12 +316,10 @@ public final class Models
         list.layer(new DenseLayer.Builder().nOut(model.getDenseUnits()).activation(Activation.RELU).build());
         list.layer(output(model, shape.classes()));
         list.setInputType(InputType.convolutional(shape.height(), shape.width(), shape.channels()));
-        MultiLayerNetwork network = new MultiLayerNetwork(list.build());
-        network.init();
-        return network;
+        return list.build();
     }
 
-    private static ComputationGraph resnet(ModelSpec model, TrainingSpec training, Shape shape)
+    private static ComputationGraphConfiguration resnet(ModelSpec model, TrainingSpec training, Shape shape)
     {
         ComputationGraphConfiguration.GraphBuilder g = base(training).convolutionMode(ConvolutionMode.Same).graphBuilder()
                 .addInputs("in")
@@ -174,9 +362,7 @@ public final class Models
         g.addLayer("dense", new DenseLayer.Builder().nOut(model.getDenseUnits()).activation(Activation.RELU).build(), "pool");
         g.addLayer("out", output(model, shape.classes()), "dense");
         g.setOutputs("out");
-        ComputationGraph graph = new ComputationGraph(g.build());
-        graph.init();
-        return graph;
+        return g.build();
     }
 
     private static ConvolutionLayer conv(int kernel, int stride, int filters)

@@ -3,6 +3,7 @@ package dev.tranche.worker.train;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.spec.ExperimentSpecValidator;
 import dev.tranche.worker.checkpoint.Checkpoint;
+import dev.tranche.worker.checkpoint.CheckpointMismatchException;
 import dev.tranche.worker.checkpoint.CheckpointStore;
 import dev.tranche.worker.data.Batches;
 import dev.tranche.worker.data.ImageBatch;
@@ -83,13 +84,18 @@ public final class Trainer
                 train.classes(), (System.nanoTime() - loadStart) / 1e9));
 
         Optional<CheckpointStore> store = options.checkpointDir().map(dir -> new CheckpointStore(dir, System.err));
+        // a worker killed mid-write left a checkpoint's worth of temporary file behind
+        store.ifPresent(CheckpointStore::removeStaleTemporaries);
         Optional<Checkpoint> resumed = store.flatMap(CheckpointStore::latest);
         Net net;
         int startEpoch = 0;
         int startBatch = 0;
         Optional<CheckpointStore.Best> best = Optional.empty();
         byte[] bestModel = null;
+        Models.Shape shape = new Models.Shape(train.channels(), train.height(), train.width(), train.classes());
         if (resumed.isPresent()) {
+            // another model or other data would train on silently as if it were this one, or fail deep in DL4J
+            requireSameModel(resumed.get(), spec, shape);
             net = resumed.get().net();
             startEpoch = resumed.get().epochsDone();
             startBatch = resumed.get().batchesDone();
@@ -97,13 +103,14 @@ public final class Trainer
                     + (startBatch > 0 ? ", " + startBatch + " batches into epoch " + (startEpoch + 1) : ""));
             Optional<Checkpoint> bestSoFar = store.flatMap(CheckpointStore::best).filter(b -> b.best().isPresent() && b.epochsDone() <= resumed.get().epochsDone());
             if (bestSoFar.isPresent()) {
+                requireSameModel(bestSoFar.get(), spec, shape);
                 best = bestSoFar.get().best();
                 bestModel = bytes(bestSoFar.get().net());
             }
         }
         else {
             Nd4j.getRandom().setSeed(seed);
-            net = Models.build(spec.getModel(), spec.getTraining(), new Models.Shape(train.channels(), train.height(), train.width(), train.classes()));
+            net = Models.build(spec.getModel(), spec.getTraining(), shape);
         }
 
         int batches = Batches.batchCount(train.size(), batchSize);
@@ -163,7 +170,7 @@ public final class Trainer
                             learningRate, remainingImages / rate);
                     if (stop.requested() && from < batches) {
                         net = engine.net();
-                        saveCheckpoint(store, net, graph, epoch, from, seed);
+                        saveCheckpoint(store, net, graph, shape, epoch, from, seed);
                         stopped = true;
                         break;
                     }
@@ -182,9 +189,9 @@ public final class Trainer
                 if (best.isEmpty() || validation.size() == 0 || better(eval[1], eval[0], best.get())) {
                     best = Optional.of(new CheckpointStore.Best(epoch + 1, eval[1], eval[0]));
                     bestModel = bytes(net);
-                    saveBest(store, net, graph, seed, best.get());
+                    saveBest(store, net, graph, shape, seed, best.get());
                 }
-                saveCheckpoint(store, net, graph, epoch + 1, 0, seed);
+                saveCheckpoint(store, net, graph, shape, epoch + 1, 0, seed);
                 if (epoch + 1 - best.get().epoch() >= patience && epoch + 1 < epochs) {
                     earlyStopped = true;
                     events.info("early stopping after epoch " + (epoch + 1) + ": validation accuracy has not improved for " + patience
@@ -255,13 +262,24 @@ public final class Trainer
         }
     }
 
-    private void saveBest(Optional<CheckpointStore> store, Net net, boolean graph, long seed, CheckpointStore.Best best)
+    /** Refuses a checkpoint of another model than the experiment's, naming each difference. */
+    private static void requireSameModel(Checkpoint checkpoint, ExperimentSpec spec, Models.Shape shape)
+    {
+        List<String> differences = Models.differences(checkpoint.net(), checkpoint.shape(), spec.getModel(), spec.getTraining(), shape);
+        if (!differences.isEmpty()) {
+            throw new CheckpointMismatchException("checkpoint " + checkpoint.file() + " holds another model than this experiment trains: "
+                    + String.join("; ", differences) + ". Resume with the model and data it was trained on, or give this experiment an empty"
+                    + " checkpoint directory (--checkpoint-dir, or $TRANCHE_CHECKPOINT_DIR) to train it from the start");
+        }
+    }
+
+    private void saveBest(Optional<CheckpointStore> store, Net net, boolean graph, Models.Shape shape, long seed, CheckpointStore.Best best)
     {
         if (store.isEmpty()) {
             return;
         }
         try {
-            store.get().saveBest(net, graph, seed, best);
+            store.get().saveBest(net, graph, shape, seed, best);
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot write the best model to " + store.get().directory(), e);
@@ -273,13 +291,13 @@ public final class Trainer
         return seed * 0x9E3779B97F4A7C15L + epoch * 1_000_003L + batch;
     }
 
-    private void saveCheckpoint(Optional<CheckpointStore> store, Net net, boolean graph, int epochsDone, int batchesDone, long seed)
+    private void saveCheckpoint(Optional<CheckpointStore> store, Net net, boolean graph, Models.Shape shape, int epochsDone, int batchesDone, long seed)
     {
         if (store.isEmpty()) {
             return;
         }
         try {
-            var file = store.get().save(net, graph, epochsDone, batchesDone, seed, rngState(seed, epochsDone, batchesDone));
+            var file = store.get().save(net, graph, shape, epochsDone, batchesDone, seed, rngState(seed, epochsDone, batchesDone));
             events.info("checkpoint " + file);
         }
         catch (IOException e) {

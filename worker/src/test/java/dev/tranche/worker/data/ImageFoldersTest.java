@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.CRC32;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ImageFoldersTest
@@ -29,6 +30,24 @@ class ImageFoldersTest
                 .hasMessageContaining("img-000.png")
                 .hasMessageContaining("image of 25000x25000 is more than 40 megapixels")
                 .hasMessageContaining("scale it down");
+    }
+
+    /**
+     * 699,051 images of 32x32 RGB are 2,147,486,720 bytes: in int arithmetic that wrapped to a negative
+     * array size (NegativeArraySizeException) instead of a message. Checked where the size is computed:
+     * a folder of 700,000 files takes most of a minute to create.
+     */
+    @Test
+    void moreImagesThanOneArrayHoldsAreRefusedBeforeAnyIsDecoded()
+    {
+        assertThat(ImageFolders.pixelBytes(dir, 699_050)).isEqualTo(699_050 * 3072);
+        assertThatThrownBy(() -> ImageFolders.pixelBytes(dir, 699_051))
+                .isInstanceOf(DatasetFormatException.class)
+                .hasMessage(dir + ": 699051 images of 32x32 RGB are 2147484672 bytes, more than one Java array holds (2147483639 bytes);"
+                        + " at most 699050 images can be loaded");
+        assertThatThrownBy(() -> ImageFolders.pixelBytes(dir, Integer.MAX_VALUE))
+                .isInstanceOf(DatasetFormatException.class)
+                .hasMessageContaining("2147483647 images of 32x32 RGB are 6597069763584 bytes");
     }
 
     /** Rewrites a PNG's IHDR width and height (and its CRC). */

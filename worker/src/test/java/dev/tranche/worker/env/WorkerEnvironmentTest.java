@@ -86,6 +86,21 @@ class WorkerEnvironmentTest
                 .hasMessageContaining("needs TRANCHE_EXPERIMENT_ID and TRANCHE_CREDENTIAL");
     }
 
+    /** "-1" and "2,2" were taken as GPUs: a child saw CUDA_VISIBLE_DEVICES=-1 (no GPU at all) or one GPU counted twice. */
+    @Test
+    void negativeOrRepeatedGpuIdsAreRefusedNamingTheVariableAndTheValue()
+    {
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_GPU_IDS", "0,-1")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("TRANCHE_GPU_IDS must list GPU ids of 0 or more: got -1 in '0,-1'");
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_GPU_IDS", "2, 3,2")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("TRANCHE_GPU_IDS must list each GPU once: got 2 twice in '2, 3,2'");
+        assertThatThrownBy(() -> WorkerEnvironment.of(Map.of("TRANCHE_GPU_IDS", "0,x")))
+                .hasMessage("TRANCHE_GPU_IDS must be an integer: got 'x'");
+        assertThat(WorkerEnvironment.of(Map.of("TRANCHE_GPU_IDS", "0, 3")).gpuIds()).containsExactly(0, 3);
+    }
+
     @Test
     void schedulerChannelIsPlaintextUnlessToldOtherwise()
     {

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Real Spark in local mode, real DL4J, real files. */
 class TrainerTest
@@ -142,7 +143,7 @@ class TrainerTest
 
     @Test
     void stopRequestCheckpointsMidEpochAndAResumeFinishesTheRun()
-            throws IOException
+            throws IOException, InterruptedException
     {
         Fixtures.idx(dir.resolve("data"), 640, 100, false);
         Path checkpoints = dir.resolve("checkpoints");
@@ -165,6 +166,10 @@ class TrainerTest
         assertThat(first.epochResults()).hasSize(1);
         // 20 batches an epoch in segments of 2 x 1 x 4 = 8: stopped after batch 8 of epoch 2
         assertThat(checkpoints.resolve("epoch-0001-batch-000008.ckpt")).exists();
+        // a worker killed mid-write left its temporary file: the next start removes it
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path leftover = Files.write(checkpoints.resolve(".tmp-epoch-0002-batch-000000.ckpt-" + gone.pid()), new byte[1000]);
 
         List<String> info = new ArrayList<>();
         TrainingResult second = new Trainer(Specs.spark(spec, 1, Optional.of(checkpoints)), new TrainingEvents()
@@ -176,11 +181,57 @@ class TrainerTest
             }
         }, new StopSignal()).run();
         assertThat(info).anyMatch(m -> m.contains("resuming from checkpoint epoch-0001-batch-000008.ckpt"));
+        assertThat(leftover).doesNotExist();
         assertThat(second.stopped()).isFalse();
         assertThat(second.resumedFromEpoch()).isEqualTo(1);
         assertThat(second.epochResults()).extracting(EpochResult::epoch).containsExactly(2);
         assertThat(Files.exists(checkpoints.resolve("epoch-0002-batch-000000.ckpt"))).isTrue();
         assertThat(checkpoints.resolve("best.ckpt")).exists();
+    }
+
+    /**
+     * A resume took whatever network the checkpoint held: other filters or units trained on silently
+     * as if they were the experiment's model, other images or classes ended in a DL4J stack trace
+     * halfway through fitting. Now the start refuses, naming each difference and the checkpoint.
+     */
+    @Test
+    void resumingACheckpointOfAnotherModelFailsNamingWhatDiffers()
+            throws IOException
+    {
+        Fixtures.idx(dir.resolve("mnist"), 64, 16, false);
+        Fixtures.imageFolder(dir.resolve("folder"), 3, 4, 8);
+        DatasetSpec mnist = DatasetSpec.newBuilder().setKind("mnist").setLocation(dir.resolve("mnist").toString()).build();
+        Path checkpoints = dir.resolve("checkpoints");
+        // the checkpoint of a default LeNet (filters 20, 50; 500 dense units) on MNIST after one epoch
+        ExperimentSpec trained = Specs.spec(Specs.lenet(), mnist, Specs.training(2, 32));
+        dev.tranche.worker.model.Net net = dev.tranche.worker.model.Models.build(trained.getModel(), trained.getTraining(),
+                new dev.tranche.worker.model.Models.Shape(1, 28, 28, 10));
+        new dev.tranche.worker.checkpoint.CheckpointStore(checkpoints, System.err).save(net, false, new dev.tranche.worker.model.Models.Shape(1, 28, 28, 10),
+                1, 0, 42, 0);
+        String checkpoint = "checkpoint " + checkpoints.resolve("epoch-0001-batch-000000.ckpt") + " holds another model than this experiment trains: ";
+        String advice = ". Resume with the model and data it was trained on, or give this experiment an empty checkpoint directory"
+                + " (--checkpoint-dir, or $TRANCHE_CHECKPOINT_DIR) to train it from the start";
+
+        ExperimentSpec otherSizes = Specs.spec(ModelSpec.newBuilder().setArchitecture("lenet").addConvFilters(4).addConvFilters(8).setDenseUnits(16).build(),
+                mnist, Specs.training(2, 32));
+        assertThatThrownBy(() -> new Trainer(Specs.spark(otherSizes, 1, Optional.of(checkpoints)), new TrainingEvents() {}, new StopSignal()).run())
+                .isInstanceOf(dev.tranche.worker.checkpoint.CheckpointMismatchException.class)
+                .hasMessage(checkpoint + "model.conv_filters: checkpoint [20, 50], experiment [4, 8]; model.dense_units: checkpoint 500, experiment 16" + advice);
+
+        ExperimentSpec otherArchitecture = Specs.spec(ModelSpec.newBuilder().setArchitecture("vgg").build(), mnist, Specs.training(2, 32));
+        assertThatThrownBy(() -> new Trainer(Specs.spark(otherArchitecture, 1, Optional.of(checkpoints)), new TrainingEvents() {}, new StopSignal()).run())
+                .isInstanceOf(dev.tranche.worker.checkpoint.CheckpointMismatchException.class)
+                .hasMessage(checkpoint + "model.architecture: checkpoint lenet, experiment vgg" + advice);
+
+        ExperimentSpec otherData = Specs.spec(Specs.lenet(),
+                DatasetSpec.newBuilder().setKind("image-folder").setLocation(dir.resolve("folder").toString()).setValidationFraction(0).build(), Specs.training(2, 4));
+        assertThatThrownBy(() -> new Trainer(Specs.spark(otherData, 1, Optional.of(checkpoints)), new TrainingEvents() {}, new StopSignal()).run())
+                .isInstanceOf(dev.tranche.worker.checkpoint.CheckpointMismatchException.class)
+                .hasMessage(checkpoint + "input images: checkpoint 1x28x28, experiment's data 3x32x32; number of classes: checkpoint 10, experiment's data 3" + advice);
+
+        // the same model resumes
+        TrainingResult resumed = new Trainer(Specs.spark(trained, 1, Optional.of(checkpoints)), new TrainingEvents() {}, new StopSignal()).run();
+        assertThat(resumed.resumedFromEpoch()).isEqualTo(1);
     }
 
     @Test
