@@ -5,6 +5,7 @@ import dev.tranche.scheduler.backend.GangPorts;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.RunAttempt;
 import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.experiment.DatasetRoots;
@@ -43,6 +44,12 @@ import static java.util.Objects.requireNonNull;
  * ports of gangs that ended; a gang gets its ports (stored, so they outlive a restart) just before
  * its workers start. Because a pass
  * starts from both sides' current state, a restarted scheduler neither duplicates nor loses work.
+ * <p>
+ * Workers are matched to placements by experiment and run attempt: each placement is a new attempt
+ * (stored with it), and the backend names its workers with it. Workers of any other attempt than the
+ * one an experiment's placement is (it was preempted, then placed again before they stopped) are
+ * always stopped, never adopted, and the new attempt is launched once they are gone; stopping them
+ * never touches the new attempt's.
  */
 public final class ExecutionController
 {
@@ -92,18 +99,37 @@ public final class ExecutionController
     public int reconcile()
     {
         ClusterRepository.Snapshot snapshot = cluster.snapshot();
-        Map<String, Set<String>> workers = backend.workers();
-        Set<String> held = new HashSet<>();
-        snapshot.held().forEach(each -> held.add(each.experiment().id()));
+        Map<RunAttempt, Set<String>> workers = backend.workers();
+        // each placed experiment, and the run attempt its placement is
+        Map<String, Integer> held = new HashMap<>();
+        snapshot.held().forEach(each -> held.put(each.experiment().id(), each.attempt()));
+        Set<String> withWorkers = new HashSet<>();
+        workers.keySet().forEach(run -> withWorkers.add(run.experimentId()));
         syncDevices(snapshot);
-        releasePorts(held, workers.keySet());
+        releasePorts(held.keySet(), withWorkers);
 
-        // workers of experiments that hold no GPUs any more: stop them, and keep their nodes free until they are gone
+        // workers of experiments that hold no GPUs any more, and workers of an attempt other than the one their experiment's
+        // placement is (preempted, then placed again before they stopped): stop them, never adopt them, and keep their nodes
+        // free, and their experiment's new attempt waiting, until they are gone
         Set<String> busyNodes = new HashSet<>();
-        for (Map.Entry<String, Set<String>> orphan : workers.entrySet()) {
-            if (!held.contains(orphan.getKey())) {
-                backend.stop(orphan.getKey(), grace);
-                busyNodes.addAll(orphan.getValue());
+        // experiments with workers that a launch of their placed attempt must wait for
+        Set<String> stillStopping = new HashSet<>();
+        for (Map.Entry<RunAttempt, Set<String>> each : workers.entrySet()) {
+            RunAttempt run = each.getKey();
+            Integer placed = held.get(run.experimentId());
+            if (placed == null || placed != run.attempt()) {
+                try {
+                    backend.stop(run, grace);
+                }
+                catch (RuntimeException e) {
+                    log.warn("could not stop the workers of {}: {}", run, e.getMessage());
+                }
+                busyNodes.addAll(each.getValue());
+                stillStopping.add(run.experimentId());
+            }
+            else if (!each.getValue().isEmpty()) {
+                // workers of the placed attempt itself: should it be GONE, they are still going away (stopped, being deleted)
+                stillStopping.add(run.experimentId());
             }
         }
         Map<String, Map<Integer, Long>> gpuMemory = new HashMap<>();
@@ -114,11 +140,12 @@ public final class ExecutionController
             }
             gpuMemory.put(node.node().name(), memory);
         }
-        Map<String, ExperimentSpec> specs = cluster.specs(held);
+        Map<String, ExperimentSpec> specs = cluster.specs(held.keySet());
         int changed = 0;
         for (ClusterRepository.Held gang : snapshot.held()) {
+            String id = gang.experiment().id();
             try {
-                if (step(gang, specs.get(gang.experiment().id()), busyNodes, gpuMemory, workers.containsKey(gang.experiment().id()))) {
+                if (step(gang, specs.get(id), busyNodes, gpuMemory, stillStopping.contains(id))) {
                     changed++;
                 }
             }
@@ -162,20 +189,22 @@ public final class ExecutionController
         }
     }
 
+    /** @param hasWorkers whether the experiment has workers, of an earlier attempt or still going away, that a launch must wait for */
     private boolean step(ClusterRepository.Held gang, ExperimentSpec spec, Set<String> busyNodes, Map<String, Map<Integer, Long>> gpuMemory,
             boolean hasWorkers)
     {
         String id = gang.experiment().id();
+        RunAttempt run = new RunAttempt(id, gang.attempt());
         ExperimentState state = gang.experiment().state();
         for (ReplicaPlacement replica : gang.replicas()) {
             if (!nodeAlive.test(replica.node())) {
-                backend.stop(id, Duration.ZERO);
+                backend.stop(run, Duration.ZERO);
                 publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
                         "node " + replica.node() + " was lost; back in the queue, it resumes from its last checkpoint"));
                 return true;
             }
         }
-        GangStatus status = backend.status(id);
+        GangStatus status = backend.status(run);
         switch (status.phase()) {
             case GONE -> {
                 if (state == ExperimentState.RUNNING) {
@@ -184,7 +213,7 @@ public final class ExecutionController
                     return true;
                 }
                 if (hasWorkers) {
-                    return false;   // its previous run's workers are still stopping (checkpointing)
+                    return false;   // its previous attempt's workers are still stopping (checkpointing)
                 }
                 for (ReplicaPlacement replica : gang.replicas()) {
                     if (busyNodes.contains(replica.node())) {
@@ -204,7 +233,7 @@ public final class ExecutionController
             }
             case LOST -> {
                 // at once, not after a grace period: the device is no longer reserved for these workers, others may get it now
-                backend.stop(id, Duration.ZERO);
+                backend.stop(run, Duration.ZERO);
                 publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
                         status.reason() + "; back in the queue, it resumes from its last checkpoint"));
                 return true;
@@ -218,7 +247,7 @@ public final class ExecutionController
             }
             case SUCCEEDED -> {
                 publish(experiments.transition(id, EnumSet.of(state), ExperimentState.SUCCEEDED, "training finished: " + status.reason()));
-                backend.stop(id, Duration.ZERO);
+                backend.stop(run, Duration.ZERO);
                 return true;
             }
             case FAILED -> {
@@ -232,7 +261,7 @@ public final class ExecutionController
                     publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.FAILED,
                             "failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + status.reason()));
                 }
-                backend.stop(id, Duration.ZERO);
+                backend.stop(run, Duration.ZERO);
                 return true;
             }
         }
@@ -277,7 +306,7 @@ public final class ExecutionController
         }
         String json = ExperimentSpecs.toWorkerJson(spec);
         String id = gang.experiment().id();
-        return new LaunchRequest(id, gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id), gangPorts);
+        return new LaunchRequest(id, gang.attempt(), gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id), gangPorts);
     }
 
     private void publish(ExperimentChange change)
