@@ -19,7 +19,10 @@ public interface ExecutionBackend
      */
     void stop(RunAttempt run, Duration grace);
 
-    /** What the workers of this attempt are doing; workers of the experiment's other attempts do not count. */
+    /**
+     * What the workers of this attempt are doing: RUNNING only once every worker of the gang is up,
+     * STARTING while some are not yet. Workers of the experiment's other attempts do not count.
+     */
     GangStatus status(RunAttempt run);
 
     /**

@@ -209,6 +209,21 @@ final class KubernetesExecutionTest
         assertThat(names(pods(id))).isEqualTo(names(fresh));
     }
 
+    /** A launch cut short (rank 1's pod never came to be): the gang is not RUNNING while one of its workers is missing. */
+    @Test
+    void aGangMissingOneOfItsWorkersIsNotRunning()
+    {
+        String id = placed(gang("partial"));
+        launched();
+        kubernetes.pods().inNamespace(NAMESPACE).withName(pod(id, 1)).delete();
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).size() == 1);
+        phase(pod(id, 0), "Running", null);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
+    }
+
     /** A pass that launches: the reservations are created, the device plugin gives them devices, the next pass starts the pods. */
     @Test
     void gangsOnOneNodeGetTheirOwnPortsWhichOutliveARestartAndAreFreedWhenTheGangEnds()

@@ -421,12 +421,20 @@ public final class KubernetesLauncher
         return devices;
     }
 
+    /**
+     * RUNNING only once every worker of the gang runs (or has finished): the gang's size is what its
+     * pods were told (TRANCHE_WORLD_SIZE), so a gang whose launch created only some of its pods is
+     * STARTING, not RUNNING on the ones that exist.
+     */
     static GangStatus gangStatus(String experimentId, List<Pod> pods)
     {
         if (pods.isEmpty()) {
             return new GangStatus(experimentId, GangStatus.Phase.GONE, "no worker pods exist");
         }
         int workers = pods.size();
+        for (Pod pod : pods) {
+            workers = Math.max(workers, worldSize(pod));
+        }
         int running = 0;
         int succeeded = 0;
         for (Pod pod : pods) {
@@ -447,6 +455,27 @@ public final class KubernetesLauncher
             return GangStatus.running(experimentId, running, workers);
         }
         return new GangStatus(experimentId, GangStatus.Phase.STARTING, (running + succeeded) + " of " + workers + " workers started");
+    }
+
+    /** The size of the gang a worker pod was started in (its TRANCHE_WORLD_SIZE), 0 if it does not say. */
+    private static int worldSize(Pod pod)
+    {
+        if (pod.getSpec() == null || pod.getSpec().getContainers() == null) {
+            return 0;
+        }
+        for (io.fabric8.kubernetes.api.model.Container container : pod.getSpec().getContainers()) {
+            for (EnvVar variable : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+                if ("TRANCHE_WORLD_SIZE".equals(variable.getName()) && variable.getValue() != null) {
+                    try {
+                        return Integer.parseInt(variable.getValue().strip());
+                    }
+                    catch (NumberFormatException e) {
+                        return 0;
+                    }
+                }
+            }
+        }
+        return 0;
     }
 
     private static String exit(Pod pod)

@@ -73,6 +73,9 @@ public final class LocalProcessBackend
     private static final String LOCAL_HOST = "127.0.0.1";
     /** The directory of attempt N of an experiment is {@code attempt-N} in the experiment's. */
     private static final String ATTEMPT_DIRECTORY = "attempt-";
+    /** The supervising shell's name ($0) names its rank, so that its rank is known from its command line alone. */
+    private static final String SHELL_NAME = "tranche-worker-rank-";
+    private static final java.util.regex.Pattern SHELL_RANK = java.util.regex.Pattern.compile(SHELL_NAME + "(\\d+)");
 
     private final Path runs;
     private final List<String> workerCommand;
@@ -117,7 +120,7 @@ public final class LocalProcessBackend
             writeAtomically(directory.resolve("replicas"), Integer.toString(request.replicas().size()));
             for (ReplicaLaunch replica : request.replicas()) {
                 // a session of its own: a Ctrl-C meant for the scheduler's terminal does not reach the workers
-                List<String> command = new ArrayList<>(List.of("setsid", "sh", "-c", SUPERVISOR, "tranche-worker"));
+                List<String> command = new ArrayList<>(List.of("setsid", "sh", "-c", SUPERVISOR, SHELL_NAME + replica.rank()));
                 command.addAll(workerCommand);
                 command.addAll(List.of("-f", spec.toString()));
                 ProcessBuilder builder = new ProcessBuilder(command)
@@ -297,7 +300,7 @@ public final class LocalProcessBackend
         int succeeded = 0;
         // read the process table at most once, and only if a rank has no exit code yet
         ProcessTable table = null;
-        Map<String, List<Long>> shells = null;
+        Map<String, List<Shell>> shells = null;
         for (int rank = 0; rank < replicas; rank++) {
             Optional<Integer> exit = readInt(directory.resolve("rank-" + rank + ".exit"));
             if (exit.isPresent()) {
@@ -317,8 +320,9 @@ public final class LocalProcessBackend
             if (session.isPresent() && !table.session(session.getAsLong()).isEmpty()) {
                 running++;
             }
-            else if (!unrecordedSessions(directory, shells).isEmpty()) {
+            else if (!unrecordedSessions(directory, shells, rank).isEmpty()) {
                 // a worker started just before its scheduler was killed has no pid file, but its shell is found by its command line
+                // (this rank's own shell: another rank's live shell says nothing of this one, which may never have started)
                 running++;
             }
             else {
@@ -340,7 +344,7 @@ public final class LocalProcessBackend
             return workers;
         }
         ProcessTable table = ProcessTable.read();
-        Map<String, List<Long>> shellsBySpec = shellsBySpec(table);
+        Map<String, List<Shell>> shellsBySpec = shellsBySpec(table);
         try (Stream<Path> experiments = Files.list(runs)) {
             for (Path experiment : experiments.filter(Files::isDirectory).toList()) {
                 String id = experiment.getFileName().toString();
@@ -466,10 +470,12 @@ public final class LocalProcessBackend
         return sessions(run, table, shellsBySpec(table));
     }
 
-    private Set<Long> sessions(RunAttempt run, ProcessTable table, Map<String, List<Long>> shellsBySpec)
+    private Set<Long> sessions(RunAttempt run, ProcessTable table, Map<String, List<Shell>> shellsBySpec)
     {
+        String experimentId = run.experimentId();
         Path directory = directory(run);
-        Set<Long> sessions = new HashSet<>(unrecordedSessions(directory, shellsBySpec));
+        Set<Long> sessions = new HashSet<>();
+        shellsBySpec.getOrDefault(directory.resolve("spec.json").toString(), List.of()).forEach(shell -> sessions.add(shell.pid()));
         if (!Files.isDirectory(directory)) {
             return sessions;
         }
@@ -504,25 +510,42 @@ public final class LocalProcessBackend
         return OptionalLong.of(pid.get());
     }
 
-    /** Sessions led by a live shell of this attempt found by its command line (it names the attempt's spec file). */
-    private static List<Long> unrecordedSessions(Path directory, Map<String, List<Long>> shellsBySpec)
+    /**
+     * Sessions of rank {@code rank} of this attempt led by a live shell found by its command line (it
+     * names the attempt's spec file and, since attempts were counted, its rank; a shell that does not
+     * name its rank may be any rank's).
+     */
+    private static List<Long> unrecordedSessions(Path directory, Map<String, List<Shell>> shellsBySpec, int rank)
     {
-        return shellsBySpec.getOrDefault(directory.resolve("spec.json").toString(), List.of());
+        return shellsBySpec.getOrDefault(directory.resolve("spec.json").toString(), List.of()).stream()
+                .filter(shell -> shell.rank() == rank || shell.rank() < 0)
+                .map(Shell::pid)
+                .toList();
     }
 
+    /** A live shell that leads a replica's session, and the rank its command line names (-1: none). */
+    private record Shell(long pid, int rank) {}
+
     /** Live session-leading shells of this backend, by the attempt's spec file their command line names: one pass over the process table. */
-    private Map<String, List<Long>> shellsBySpec(ProcessTable table)
+    private Map<String, List<Shell>> shellsBySpec(ProcessTable table)
     {
         String prefix = runs.toString() + java.io.File.separator;
-        Map<String, List<Long>> shells = new HashMap<>();
+        Map<String, List<Shell>> shells = new HashMap<>();
         for (ProcessTable.Entry entry : table.entries()) {
             if (entry.session() != entry.pid()) {
                 continue;
             }
             ProcessHandle.of(entry.pid()).flatMap(process -> process.info().arguments()).ifPresent(arguments -> {
+                int rank = -1;
+                for (String argument : arguments) {
+                    java.util.regex.Matcher named = SHELL_RANK.matcher(argument);
+                    if (rank < 0 && named.matches()) {
+                        rank = Integer.parseInt(named.group(1));
+                    }
+                }
                 for (String argument : arguments) {
                     if (argument.startsWith(prefix) && argument.endsWith("spec.json")) {
-                        shells.computeIfAbsent(argument, ignored -> new ArrayList<>()).add(entry.pid());
+                        shells.computeIfAbsent(argument, ignored -> new ArrayList<>()).add(new Shell(entry.pid(), rank));
                     }
                 }
             });

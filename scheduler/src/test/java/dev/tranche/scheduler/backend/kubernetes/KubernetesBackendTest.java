@@ -349,6 +349,22 @@ final class KubernetesBackendTest
         assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + id).get()).isNull();
     }
 
+    /** A launch cut short (one pod of two created): not RUNNING on the pod that exists, but STARTING until the gang is whole. */
+    @Test
+    void aGangMissingAPodIsStartingNotRunning()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        String id = "exp-partial001";
+        launch(launcher, twoReplicas(id, "gpu-a"));
+        client.pods().inNamespace(NAMESPACE).withName(id + "-a1-1").delete();
+        await().atMost(Duration.ofSeconds(10)).until(() -> podNames(id).equals(Set.of(id + "-a1-0")));
+        phase(id + "-a1-0", "Running", null);
+        assertThat(launcher.status(run(id))).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.STARTING);
+            assertThat(status.reason()).isEqualTo("1 of 2 workers started");
+        });
+    }
+
     /** An attempt whose pods never came (its launch waits for devices) is listed without nodes, so that a stop cleans it up. */
     @Test
     void anAttemptWithoutPodsIsListedSoThatItIsCleanedUp()

@@ -121,6 +121,46 @@ final class LocalProcessBackendTest
         await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
     }
 
+    /**
+     * A scheduler killed part-way through a launch leaves a gang with one rank started and the other
+     * never: the live rank's shell says nothing of the other, so the gang is not RUNNING.
+     */
+    @Test
+    void aGangWithARankThatNeverStartedIsNotRunning()
+            throws Exception
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        String id = "exp-partial001";
+        backend.launch(gang(id));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run(id)).phase() == GangStatus.Phase.RUNNING);
+        // rank 1 as if never started: its session gone without an exit code, and no pid file
+        Path directory = home.resolve("runs").resolve(id).resolve("attempt-1");
+        long rank1 = Long.parseLong(Files.readString(directory.resolve("rank-1.pid")).strip());
+        assertThat(new ProcessBuilder("kill", "-KILL", "--", "-" + rank1).start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.allProcesses().noneMatch(process -> sessionOf(process.pid()) == rank1));
+        Files.delete(directory.resolve("rank-1.pid"));
+        Files.deleteIfExists(directory.resolve("rank-1.start"));
+
+        assertThat(backend.status(run(id))).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.FAILED);
+            assertThat(status.reason()).startsWith("worker rank 1 ");
+        });
+        backend.stop(run(id), Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
+    }
+
+    /** The session a process is in, from /proc (-1 if it is gone). */
+    private static long sessionOf(long pid)
+    {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(")") + 2).split(" ")[3]);
+        }
+        catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     @Test
     void everySimulatedNodeIsThisMachineAndAPortInUseIsNotFree()
             throws IOException
