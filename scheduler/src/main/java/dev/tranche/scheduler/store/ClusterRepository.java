@@ -170,9 +170,10 @@ public final class ClusterRepository
     /**
      * A placed experiment and where its replicas are; {@code attainedGpuSeconds} counts its ended
      * attempts and the current one up to the read. {@code attempt} is the run attempt this placement
-     * is (its workers carry it; 0 for a placement stored before attempts were counted).
+     * is (its workers carry it; 0 for a placement stored before attempts were counted), and
+     * {@code placedSecondsAgo} how long ago it was placed, by the database's clock.
      */
-    public record Held(Queued experiment, long placedSequence, List<ReplicaPlacement> replicas, long attainedGpuSeconds, int attempt) {}
+    public record Held(Queued experiment, long placedSequence, List<ReplicaPlacement> replicas, long attainedGpuSeconds, int attempt, long placedSecondsAgo) {}
 
     /** Everything a cycle needs, read in one repeatable-read transaction so it is self-consistent. */
     public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<Queued> pending,
@@ -531,14 +532,16 @@ public final class ClusterRepository
             // GPU milli-seconds of the current attempts, as the release will count them
             Map<String, Double> current = new LinkedHashMap<>();
             Map<String, Integer> attempt = new LinkedHashMap<>();
+            Map<String, Double> heldSeconds = new LinkedHashMap<>();
             for (ReplicaRow row : replicaRows) {
                 Map<Integer, Integer> milli = gpuMilli.getOrDefault(row.experimentId(), Map.of()).getOrDefault(row.replica(), Map.of());
                 ReplicaPlacement replica = new ReplicaPlacement(row.node(), milli, row.cpuMilli(), row.memoryMib());
                 replicas.computeIfAbsent(row.experimentId(), ignored -> new ArrayList<>()).add(replica);
                 placedSequence.merge(row.experimentId(), row.placedSequence(), Math::max);
                 current.merge(row.experimentId(), replica.totalGpuMilli() * row.heldSeconds(), Double::sum);
-                // one transaction places every replica of a gang: the same attempt for all
+                // one transaction places every replica of a gang: the same attempt and time for all
                 attempt.merge(row.experimentId(), row.attempt(), Math::max);
+                heldSeconds.merge(row.experimentId(), row.heldSeconds(), Math::min);
             }
             List<Held> held = new ArrayList<>();
             for (Queued experiment : experiments.values()) {
@@ -546,7 +549,8 @@ public final class ClusterRepository
                     log.warn("experiment {} is {} but still holds GPUs; they are freed when it next changes state", experiment.id(), experiment.state());
                 }
                 long attained = experiment.attainedGpuSeconds() + (long) Math.floor(current.getOrDefault(experiment.id(), 0.0) / 1000);
-                held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id()), attained, attempt.get(experiment.id())));
+                held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id()), attained, attempt.get(experiment.id()),
+                        (long) Math.floor(heldSeconds.get(experiment.id()))));
             }
             return held;
         }

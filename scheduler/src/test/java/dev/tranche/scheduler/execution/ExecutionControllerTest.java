@@ -10,6 +10,7 @@ import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.ExperimentRepository;
 import dev.tranche.scheduler.store.GangPortRepository;
 import dev.tranche.scheduler.store.PlacementWriter;
+import dev.tranche.scheduler.testing.AdjustableClock;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingDatabase;
 import org.junit.jupiter.api.AfterEach;
@@ -117,6 +118,62 @@ final class ExecutionControllerTest
         assertThat(log(id)).doesNotContain("stopped on gpus 1");
         assertThat(state(id)).isEqualTo(ExperimentState.RUNNING);
         assertThat(backend.workers()).hasSize(1);
+    }
+
+    /**
+     * A gang whose workers never start (here: every launch fails, as when the backend cannot create
+     * them) holds its GPUs only until the start timeout: then the attempt counts as failed, with the
+     * reason, and the experiment goes back to the queue for its next try.
+     */
+    @Test
+    void aGangWhoseWorkersDoNotStartWithinTheStartTimeoutGoesBackToTheQueueWithTheReason()
+            throws Exception
+    {
+        // a backend whose home is a file: no run directory can be made, so no launch gets anywhere
+        Path notADirectory = Files.writeString(files.resolve("not-a-directory"), "");
+        LocalProcessBackend broken = new LocalProcessBackend(notADirectory, List.of("true"));
+        AdjustableClock clock = new AdjustableClock();
+        ExecutionController impatient = new ExecutionController(broken, cluster, experiments, new ExperimentEventBus(), new WorkerCredentials(new byte[32]),
+                "127.0.0.1:50051", Duration.ofSeconds(5), node -> true, new GangPortRepository(database.dataSource()), Optional.empty(), Duration.ofSeconds(30),
+                clock);
+        String id = "exp-nostart001";
+        experiments.insert(id, Specs.accepted("never-starts", "default"), Optional.empty(), "submitted");
+        writer.place(id, onGpu(0), "placed", List.of());
+        impatient.reconcile();
+        impatient.reconcile();
+        assertThat(state(id)).isEqualTo(ExperimentState.SCHEDULED);
+
+        // placed, and watched by the controller, longer ago than the start timeout
+        database.execute("UPDATE replica_placements SET placed_at = now() - interval '31 seconds' WHERE experiment_id = '" + id + "'");
+        clock.advance(Duration.ofSeconds(31));
+        impatient.reconcile();
+        assertThat(experiments.find(id).orElseThrow()).satisfies(requeued -> {
+            assertThat(requeued.state()).isEqualTo(ExperimentState.PENDING);
+            assertThat(requeued.reason())
+                    .isEqualTo("attempt 1 of 3 failed: its workers did not all start within 30s (no workers were started); retrying from the last checkpoint");
+        });
+        assertThat(database.heldGpuMilli(id)).isZero();
+    }
+
+    /**
+     * The start timeout counts from the placement, but not from before the controller first saw it: a
+     * scheduler that was down for longer than the timeout launches what was placed before, rather than
+     * failing it for the time it was away.
+     */
+    @Test
+    void aRestartedControllerGivesAGangPlacedLongAgoItsFullTimeToStart()
+            throws Exception
+    {
+        String id = "exp-oldplace01";
+        experiments.insert(id, Specs.accepted("placed-long-ago", "default"), Optional.empty(), "submitted");
+        writer.place(id, onGpu(0), "placed", List.of());
+        database.execute("UPDATE replica_placements SET placed_at = now() - interval '1 hour' WHERE experiment_id = '" + id + "'");
+
+        controller.reconcile();
+        assertThat(state(id)).isEqualTo(ExperimentState.SCHEDULED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> log(id).contains("started on gpus 0"));
+        controller.reconcile();
+        assertThat(state(id)).isEqualTo(ExperimentState.RUNNING);
     }
 
     private List<String> log(String id)

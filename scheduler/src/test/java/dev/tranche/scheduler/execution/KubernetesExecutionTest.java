@@ -54,6 +54,7 @@ final class KubernetesExecutionTest
     private ExecutionController controller;
     private final Set<String> lostNodes = new HashSet<>();
     private SimulatedDevicePlugin devicePlugin;
+    private final dev.tranche.scheduler.testing.AdjustableClock clock = new dev.tranche.scheduler.testing.AdjustableClock();
 
     @BeforeEach
     void start()
@@ -70,7 +71,10 @@ final class KubernetesExecutionTest
                 "tranche-scheduler:50051",
                 Duration.ofSeconds(30),
                 node -> !lostNodes.contains(node),
-                new dev.tranche.scheduler.store.GangPortRepository(scheduler.dataSource()));
+                new dev.tranche.scheduler.store.GangPortRepository(scheduler.dataSource()),
+                Optional.empty(),
+                ExecutionController.DEFAULT_START_TIMEOUT,
+                clock);
     }
 
     @AfterEach
@@ -224,6 +228,42 @@ final class KubernetesExecutionTest
         assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
     }
 
+    /** Rank 1's pod never leaves Pending (an image that cannot be pulled, say): past the start timeout the attempt ends, with the reason. */
+    @Test
+    void aGangWhoseWorkersDoNotAllStartWithinTheStartTimeoutIsRetriedWithTheReason()
+    {
+        String id = placed(gang("stuck"));
+        launched();
+        phase(pod(id, 0), "Running", null);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
+
+        // placed, and seen by the controller, longer ago than the start timeout (10 minutes by default)
+        sql("UPDATE replica_placements SET placed_at = now() - interval '11 minutes' WHERE experiment_id = '" + id + "'");
+        controller.reconcile();
+        assertThat(client.get(id).getState()).as("the controller has watched it for less than the timeout").isEqualTo(ExperimentState.SCHEDULED);
+        clock.advance(Duration.ofMinutes(11));
+        controller.reconcile();
+        Experiment retried = client.get(id);
+        assertThat(retried.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+                .isEqualTo("attempt 1 of 3 failed: its workers did not all start within 10m (1 of 2 workers started); retrying from the last checkpoint");
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
+    }
+
+    @Test
+    void aGangWhoseWorkersDoNotStartInTimeWithNoRetriesLeftFails()
+    {
+        String id = placed(gang("stuck-for-good").toBuilder().setMaxRetries(0).build());
+        launched();
+        sql("UPDATE replica_placements SET placed_at = now() - interval '11 minutes' WHERE experiment_id = '" + id + "'");
+        clock.advance(Duration.ofMinutes(11));
+        controller.reconcile();
+        Experiment failed = client.get(id);
+        assertThat(failed.getState()).isEqualTo(ExperimentState.FAILED);
+        assertThat(failed.getReason()).isEqualTo("failed after 1 attempt: its workers did not all start within 10m (0 of 2 workers started)");
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
+    }
+
     /** A pass that launches: the reservations are created, the device plugin gives them devices, the next pass starts the pods. */
     @Test
     void gangsOnOneNodeGetTheirOwnPortsWhichOutliveARestartAndAreFreedWhenTheGangEnds()
@@ -329,6 +369,16 @@ final class KubernetesExecutionTest
     private static Set<String> names(List<Pod> pods)
     {
         return new java.util.TreeSet<>(pods.stream().map(pod -> pod.getMetadata().getName()).toList());
+    }
+
+    private void sql(String statement)
+    {
+        try (java.sql.Connection connection = scheduler.dataSource().getConnection(); java.sql.Statement run = connection.createStatement()) {
+            run.execute(statement);
+        }
+        catch (java.sql.SQLException e) {
+            throw new IllegalStateException(statement, e);
+        }
     }
 
     private void phase(String pod, String phase, Integer exitCode)
