@@ -10,17 +10,27 @@ import java.util.Set;
  */
 public interface ExecutionBackend
 {
-    /** Starts every replica of a placed gang. */
+    /** Starts every replica of a placed gang, as the run attempt the request names. */
     void launch(LaunchRequest request);
 
-    /** SIGTERM to every worker of the experiment (they checkpoint), then a kill after {@code grace}. */
-    void stop(String experimentId, Duration grace);
+    /**
+     * SIGTERM to every worker of this attempt of the experiment (they checkpoint), then a kill after
+     * {@code grace}. The experiment's other attempts are left alone.
+     */
+    void stop(RunAttempt run, Duration grace);
 
-    /** What the experiment's workers are doing. */
-    GangStatus status(String experimentId);
+    /**
+     * What the workers of this attempt are doing: RUNNING only once every worker of the gang is up,
+     * STARTING while some are not yet. Workers of the experiment's other attempts do not count.
+     */
+    GangStatus status(RunAttempt run);
 
-    /** Every experiment that has workers, with the nodes they are on: to find orphans after a restart. */
-    Map<String, Set<String>> workers();
+    /**
+     * Every run attempt that has workers, with the nodes they are on: to find orphans after a restart
+     * and workers of earlier attempts. An attempt that has left only its bookkeeping (a launch still
+     * waiting, say) may be listed with no nodes, so that it is stopped, and so cleaned up, too.
+     */
+    Map<RunAttempt, Set<String>> workers();
 
     /**
      * Frees the device reservations of GPUs that no placed gang holds and no worker uses any more, and

@@ -5,16 +5,19 @@ import java.util.List;
 import static java.util.Objects.requireNonNull;
 
 /**
- * What an execution backend needs to start a placed gang: the experiment, its spec (JSON), where each
- * replica goes, the ports the gang may listen on, and what the workers need to report back
- * (docs/worker.md, the environment contract).
+ * What an execution backend needs to start a placed gang: the experiment and the run attempt this
+ * placement is, its spec (JSON), where each replica goes, the ports the gang may listen on, and what
+ * the workers need to report back (docs/worker.md, the environment contract).
  */
-public record LaunchRequest(String experimentId, String project, String specJson, List<ReplicaLaunch> replicas, String schedulerAddress, String credential,
-        GangPorts ports)
+public record LaunchRequest(String experimentId, int attempt, String project, String specJson, List<ReplicaLaunch> replicas, String schedulerAddress,
+        String credential, GangPorts ports)
 {
     public LaunchRequest
     {
         requireNonNull(experimentId, "experimentId is null");
+        if (attempt < 0) {
+            throw new IllegalArgumentException("an attempt is numbered from 0: got " + attempt);
+        }
         requireNonNull(project, "project is null");
         requireNonNull(specJson, "specJson is null");
         replicas = List.copyOf(requireNonNull(replicas, "replicas is null"));
@@ -24,5 +27,11 @@ public record LaunchRequest(String experimentId, String project, String specJson
         if (replicas.isEmpty()) {
             throw new IllegalArgumentException("a launch needs at least one replica");
         }
+    }
+
+    /** The run attempt these workers are. */
+    public RunAttempt run()
+    {
+        return new RunAttempt(experimentId, attempt);
     }
 }

@@ -5,6 +5,7 @@ import dev.tranche.scheduler.backend.GangPorts;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.RunAttempt;
 import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.experiment.DatasetRoots;
@@ -21,7 +22,9 @@ import dev.tranche.scheduler.wire.ExperimentSpecs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -37,16 +40,28 @@ import static java.util.Objects.requireNonNull;
 /**
  * Makes the backend's reality and the database agree, one pass at a time: placed gangs without
  * workers are launched, workers whose experiment no longer holds GPUs (cancelled, preempted,
- * finished) are stopped, and what the workers do becomes the experiment's state — RUNNING,
- * SUCCEEDED, FAILED after its retries, or back to PENDING when its node or a GPU reservation is lost.
+ * finished) are stopped, and what the workers do becomes the experiment's state — RUNNING once every
+ * worker of the gang is up, SUCCEEDED, FAILED after its retries, or back to PENDING when its node or
+ * a GPU reservation is lost. A gang whose workers are not all up within the start timeout of its
+ * placement counts as a failed attempt, with that reason (the time counts from the placement, and
+ * at most from when this controller first saw it: a restarted scheduler gives a gang its full time
+ * again rather than failing it for the time the scheduler was down).
  * Device reservations no gang needs any more are freed at the start of each pass, and so are the
  * ports of gangs that ended; a gang gets its ports (stored, so they outlive a restart) just before
  * its workers start. Because a pass
  * starts from both sides' current state, a restarted scheduler neither duplicates nor loses work.
+ * <p>
+ * Workers are matched to placements by experiment and run attempt: each placement is a new attempt
+ * (stored with it), and the backend names its workers with it. Workers of any other attempt than the
+ * one an experiment's placement is (it was preempted, then placed again before they stopped) are
+ * always stopped, never adopted, and the new attempt is launched once they are gone; stopping them
+ * never touches the new attempt's.
  */
 public final class ExecutionController
 {
     private static final Logger log = LoggerFactory.getLogger(ExecutionController.class);
+    /** How long a placed gang's workers may take to be all up, unless configured otherwise (--start-timeout). */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofMinutes(10);
 
     private final ExecutionBackend backend;
     private final ClusterRepository cluster;
@@ -58,6 +73,10 @@ public final class ExecutionController
     private final Predicate<String> nodeAlive;
     private final GangPortRepository ports;
     private final Optional<DatasetRoots> datasetRoots;
+    private final Duration startTimeout;
+    private final Clock clock;
+    /** When this controller first saw each placed attempt (by its clock): the start timeout counts from there at the earliest. */
+    private final Map<RunAttempt, Instant> firstSeen = new HashMap<>();
     private final PortAllocator portAllocator = new PortAllocator(PortAllocator.FIRST_PORT, PortAllocator.LAST_PORT);
 
     public ExecutionController(ExecutionBackend backend, ClusterRepository cluster, ExperimentRepository experiments, ExperimentEventBus events,
@@ -76,6 +95,24 @@ public final class ExecutionController
             WorkerCredentials credentials, String schedulerAddress, Duration grace, Predicate<String> nodeAlive, GangPortRepository ports,
             Optional<DatasetRoots> datasetRoots)
     {
+        this(backend, cluster, experiments, events, credentials, schedulerAddress, grace, nodeAlive, ports, datasetRoots, DEFAULT_START_TIMEOUT,
+                Clock.systemUTC());
+    }
+
+    /**
+     * @param startTimeout how long after its placement a gang's workers may take to be all up; past it
+     *         the attempt is stopped and counts as failed (retried while the experiment has retries left)
+     * @param clock what the time since this controller first saw a placement is read from
+     */
+    public ExecutionController(ExecutionBackend backend, ClusterRepository cluster, ExperimentRepository experiments, ExperimentEventBus events,
+            WorkerCredentials credentials, String schedulerAddress, Duration grace, Predicate<String> nodeAlive, GangPortRepository ports,
+            Optional<DatasetRoots> datasetRoots, Duration startTimeout, Clock clock)
+    {
+        this.clock = requireNonNull(clock, "clock is null");
+        this.startTimeout = requireNonNull(startTimeout, "startTimeout is null");
+        if (startTimeout.isNegative() || startTimeout.isZero()) {
+            throw new IllegalArgumentException("the start timeout must be positive: got " + text(startTimeout));
+        }
         this.datasetRoots = requireNonNull(datasetRoots, "datasetRoots is null");
         this.ports = requireNonNull(ports, "ports is null");
         this.backend = requireNonNull(backend, "backend is null");
@@ -92,18 +129,40 @@ public final class ExecutionController
     public int reconcile()
     {
         ClusterRepository.Snapshot snapshot = cluster.snapshot();
-        Map<String, Set<String>> workers = backend.workers();
-        Set<String> held = new HashSet<>();
-        snapshot.held().forEach(each -> held.add(each.experiment().id()));
+        Map<RunAttempt, Set<String>> workers = backend.workers();
+        // each placed experiment, and the run attempt its placement is
+        Map<String, Integer> held = new HashMap<>();
+        snapshot.held().forEach(each -> held.put(each.experiment().id(), each.attempt()));
+        Instant now = clock.instant();
+        firstSeen.keySet().removeIf(run -> !Integer.valueOf(run.attempt()).equals(held.get(run.experimentId())));
+        held.forEach((id, attempt) -> firstSeen.putIfAbsent(new RunAttempt(id, attempt), now));
+        Set<String> withWorkers = new HashSet<>();
+        workers.keySet().forEach(run -> withWorkers.add(run.experimentId()));
         syncDevices(snapshot);
-        releasePorts(held, workers.keySet());
+        releasePorts(held.keySet(), withWorkers);
 
-        // workers of experiments that hold no GPUs any more: stop them, and keep their nodes free until they are gone
+        // workers of experiments that hold no GPUs any more, and workers of an attempt other than the one their experiment's
+        // placement is (preempted, then placed again before they stopped): stop them, never adopt them, and keep their nodes
+        // free, and their experiment's new attempt waiting, until they are gone
         Set<String> busyNodes = new HashSet<>();
-        for (Map.Entry<String, Set<String>> orphan : workers.entrySet()) {
-            if (!held.contains(orphan.getKey())) {
-                backend.stop(orphan.getKey(), grace);
-                busyNodes.addAll(orphan.getValue());
+        // experiments with workers that a launch of their placed attempt must wait for
+        Set<String> stillStopping = new HashSet<>();
+        for (Map.Entry<RunAttempt, Set<String>> each : workers.entrySet()) {
+            RunAttempt run = each.getKey();
+            Integer placed = held.get(run.experimentId());
+            if (placed == null || placed != run.attempt()) {
+                try {
+                    backend.stop(run, grace);
+                }
+                catch (RuntimeException e) {
+                    log.warn("could not stop the workers of {}: {}", run, e.getMessage());
+                }
+                busyNodes.addAll(each.getValue());
+                stillStopping.add(run.experimentId());
+            }
+            else if (!each.getValue().isEmpty()) {
+                // workers of the placed attempt itself: should it be GONE, they are still going away (stopped, being deleted)
+                stillStopping.add(run.experimentId());
             }
         }
         Map<String, Map<Integer, Long>> gpuMemory = new HashMap<>();
@@ -114,11 +173,12 @@ public final class ExecutionController
             }
             gpuMemory.put(node.node().name(), memory);
         }
-        Map<String, ExperimentSpec> specs = cluster.specs(held);
+        Map<String, ExperimentSpec> specs = cluster.specs(held.keySet());
         int changed = 0;
         for (ClusterRepository.Held gang : snapshot.held()) {
+            String id = gang.experiment().id();
             try {
-                if (step(gang, specs.get(gang.experiment().id()), busyNodes, gpuMemory, workers.containsKey(gang.experiment().id()))) {
+                if (step(gang, specs.get(id), busyNodes, gpuMemory, stillStopping.contains(id), now)) {
                     changed++;
                 }
             }
@@ -162,20 +222,29 @@ public final class ExecutionController
         }
     }
 
+    /** @param hasWorkers whether the experiment has workers, of an earlier attempt or still going away, that a launch must wait for */
     private boolean step(ClusterRepository.Held gang, ExperimentSpec spec, Set<String> busyNodes, Map<String, Map<Integer, Long>> gpuMemory,
-            boolean hasWorkers)
+            boolean hasWorkers, Instant now)
     {
         String id = gang.experiment().id();
+        RunAttempt run = new RunAttempt(id, gang.attempt());
         ExperimentState state = gang.experiment().state();
         for (ReplicaPlacement replica : gang.replicas()) {
             if (!nodeAlive.test(replica.node())) {
-                backend.stop(id, Duration.ZERO);
+                backend.stop(run, Duration.ZERO);
                 publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
                         "node " + replica.node() + " was lost; back in the queue, it resumes from its last checkpoint"));
                 return true;
             }
         }
-        GangStatus status = backend.status(id);
+        GangStatus status = backend.status(run);
+        boolean notUp = status.phase() == GangStatus.Phase.GONE || status.phase() == GangStatus.Phase.STARTING;
+        if (state == ExperimentState.SCHEDULED && notUp && startingFor(gang, run, now) >= startTimeout.toSeconds()) {
+            // workers that never all come up (an image that cannot be pulled, a launch that keeps failing) would hold the GPUs for ever
+            failAttempt(id, state, spec, "its workers did not all start within " + text(startTimeout) + " (" + status.reason() + ")");
+            backend.stop(run, Duration.ZERO);
+            return true;
+        }
         switch (status.phase()) {
             case GONE -> {
                 if (state == ExperimentState.RUNNING) {
@@ -184,7 +253,7 @@ public final class ExecutionController
                     return true;
                 }
                 if (hasWorkers) {
-                    return false;   // its previous run's workers are still stopping (checkpointing)
+                    return false;   // its previous attempt's workers are still stopping (checkpointing)
                 }
                 for (ReplicaPlacement replica : gang.replicas()) {
                     if (busyNodes.contains(replica.node())) {
@@ -204,7 +273,7 @@ public final class ExecutionController
             }
             case LOST -> {
                 // at once, not after a grace period: the device is no longer reserved for these workers, others may get it now
-                backend.stop(id, Duration.ZERO);
+                backend.stop(run, Duration.ZERO);
                 publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
                         status.reason() + "; back in the queue, it resumes from its last checkpoint"));
                 return true;
@@ -218,25 +287,58 @@ public final class ExecutionController
             }
             case SUCCEEDED -> {
                 publish(experiments.transition(id, EnumSet.of(state), ExperimentState.SUCCEEDED, "training finished: " + status.reason()));
-                backend.stop(id, Duration.ZERO);
+                backend.stop(run, Duration.ZERO);
                 return true;
             }
             case FAILED -> {
-                int failures = experiments.failedAttempts(id) + 1;
-                int attempts = spec.maxRetries() + 1;
-                if (failures < attempts) {
-                    publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.PENDING,
-                            "attempt " + failures + " of " + attempts + " failed: " + status.reason() + "; retrying from the last checkpoint"));
-                }
-                else {
-                    publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.FAILED,
-                            "failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + status.reason()));
-                }
-                backend.stop(id, Duration.ZERO);
+                failAttempt(id, state, spec, status.reason());
+                backend.stop(run, Duration.ZERO);
                 return true;
             }
         }
         return false;
+    }
+
+    /** Seconds the gang has had to start: since its placement, and at most since this controller first saw it. */
+    private long startingFor(ClusterRepository.Held gang, RunAttempt run, Instant now)
+    {
+        long watched = Duration.between(firstSeen.getOrDefault(run, now), now).toSeconds();
+        return Math.min(gang.placedSecondsAgo(), watched);
+    }
+
+    /** Counts a failed attempt: back to the queue while the experiment has retries left, FAILED after its last. */
+    private void failAttempt(String id, ExperimentState state, ExperimentSpec spec, String why)
+    {
+        int failures = experiments.failedAttempts(id) + 1;
+        int attempts = spec.maxRetries() + 1;
+        if (failures < attempts) {
+            publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.PENDING,
+                    "attempt " + failures + " of " + attempts + " failed: " + why + "; retrying from the last checkpoint"));
+        }
+        else {
+            publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.FAILED,
+                    "failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + why));
+        }
+    }
+
+    /** A duration as people write it, and as the flags read it: "10m", "90s", "1h30m". */
+    static String text(Duration duration)
+    {
+        if (duration.toMillis() % 1000 != 0) {
+            return duration.toMillis() + "ms";
+        }
+        long seconds = duration.toSeconds();
+        StringBuilder text = new StringBuilder();
+        if (seconds >= 3600) {
+            text.append(seconds / 3600).append('h');
+        }
+        if (seconds % 3600 >= 60) {
+            text.append(seconds % 3600 / 60).append('m');
+        }
+        if (seconds % 60 != 0 || text.isEmpty()) {
+            text.append(seconds % 60).append('s');
+        }
+        return text.toString();
     }
 
     /** Why the workers may not read the experiment's data set now, if they may not. */
@@ -277,7 +379,7 @@ public final class ExecutionController
         }
         String json = ExperimentSpecs.toWorkerJson(spec);
         String id = gang.experiment().id();
-        return new LaunchRequest(id, gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id), gangPorts);
+        return new LaunchRequest(id, gang.attempt(), gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id), gangPorts);
     }
 
     private void publish(ExperimentChange change)

@@ -246,11 +246,13 @@ public final class SchedulerServer
             stops.add("usage recorder", usageRecorder);
             if (kubernetesLauncher != null) {
                 stops.add("Kubernetes execution",
-                        startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts, pace.preemptionGrace()));
+                        startKubernetes(kubernetesClient, kubernetesLauncher, cluster, experimentRepository, events, credentials, config.kubernetes().get(), gangPorts,
+                                pace.preemptionGrace(), pace.startTimeout(), clock));
             }
             if (localBackend.isPresent()) {
                 ExecutionController controller = new ExecutionController(localBackend.get(),
-                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), pace.preemptionGrace(), node -> true, gangPorts, Optional.of(datasetRoots));
+                        cluster, experimentRepository, events, credentials, LOCAL_WORKER_HOST + ":" + grpc.getPort(), pace.preemptionGrace(), node -> true, gangPorts, Optional.of(datasetRoots),
+                        pace.startTimeout(), clock);
                 stops.add("local execution", new ExecutionLoop(controller, Duration.ofSeconds(1)));
             }
             // last, once both ports listen and everything runs: a start that fails before this (a port in
@@ -324,7 +326,8 @@ public final class SchedulerServer
 
     /** The Kubernetes backend: the cluster's nodes as the inventory (kept current by a watch), workers as pods. */
     private static AutoCloseable startKubernetes(KubernetesClient client, KubernetesLauncher launcher, ClusterRepository cluster, ExperimentRepository experiments,
-            ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings, GangPortRepository gangPorts, Duration grace)
+            ExperimentEventBus events, WorkerCredentials credentials, KubernetesSettings settings, GangPortRepository gangPorts, Duration grace,
+            Duration startTimeout, Clock clock)
     {
         KubernetesInventory inventory = new KubernetesInventory(client, settings.namespace());
         Set<String> liveNodes = ConcurrentHashMap.newKeySet();
@@ -337,7 +340,7 @@ public final class SchedulerServer
             current.forEach(node -> liveNodes.add(node.name()));
         });
         ExecutionController controller = new ExecutionController(launcher,
-                cluster, experiments, events, credentials, settings.schedulerAddress(), grace, liveNodes::contains, gangPorts);
+                cluster, experiments, events, credentials, settings.schedulerAddress(), grace, liveNodes::contains, gangPorts, Optional.empty(), startTimeout, clock);
         ExecutionLoop loop = new ExecutionLoop(controller, Duration.ofSeconds(1));
         log.info("running workers as pods in namespace {} (image {}), {} nodes in the inventory", settings.namespace(), settings.workerImage(), nodes.size());
         return () -> {

@@ -1,5 +1,7 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.scheduler.execution.ExecutionController;
+
 import java.time.Duration;
 
 import static java.util.Objects.requireNonNull;
@@ -17,11 +19,15 @@ import static java.util.Objects.requireNonNull;
  * @param lineWindow how many experiments of each line of alike pending work a cycle considers at first
  * @param preemptionGrace how long a worker that is preempted or cancelled gets to checkpoint after
  *         SIGTERM before it is killed (Kubernetes: the pods' termination grace period too)
+ * @param startTimeout how long after its placement a gang's workers may take to be all up (image
+ *         pulls, a wait for the previous attempt's workers to checkpoint included); past it the attempt
+ *         is stopped and counts as failed
  */
-public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Duration starvationAge, int lineWindow, Duration preemptionGrace)
+public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Duration starvationAge, int lineWindow, Duration preemptionGrace,
+        Duration startTimeout)
 {
     public static final SchedulingSettings DEFAULTS = new SchedulingSettings(Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofMinutes(5), 16,
-            Duration.ofSeconds(60));
+            Duration.ofSeconds(60), ExecutionController.DEFAULT_START_TIMEOUT);
 
     public SchedulingSettings
     {
@@ -29,6 +35,7 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
         requireNonNull(cycleGap, "cycleGap is null");
         requireNonNull(starvationAge, "starvationAge is null");
         requireNonNull(preemptionGrace, "preemptionGrace is null");
+        requireNonNull(startTimeout, "startTimeout is null");
         if (cycleInterval.compareTo(Duration.ofMillis(100)) < 0 || cycleInterval.compareTo(Duration.ofMinutes(10)) > 0) {
             throw new IllegalArgumentException("--cycle-interval must be between 100ms and 10m: got " + text(cycleInterval));
         }
@@ -44,22 +51,30 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
         if (preemptionGrace.compareTo(Duration.ofSeconds(1)) < 0 || preemptionGrace.compareTo(Duration.ofHours(1)) > 0) {
             throw new IllegalArgumentException("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got " + text(preemptionGrace));
         }
+        if (startTimeout.compareTo(Duration.ofSeconds(10)) < 0 || startTimeout.compareTo(Duration.ofHours(24)) > 0) {
+            throw new IllegalArgumentException("--start-timeout must be between 10s and 24h: got " + text(startTimeout));
+        }
     }
 
     /** Both at once, as the gap is bounded by the interval: one at a time, the first would be checked against the other's old value. */
     public SchedulingSettings withCycle(Duration cycleInterval, Duration cycleGap)
     {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
     }
 
     public SchedulingSettings withStarvationAge(Duration starvationAge)
     {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
     }
 
     public SchedulingSettings withPreemptionGrace(Duration preemptionGrace)
     {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace);
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
+    }
+
+    public SchedulingSettings withStartTimeout(Duration startTimeout)
+    {
+        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
     }
 
     private static String text(Duration duration)

@@ -126,6 +126,10 @@ public final class ServerCommand
             description = "How long a preempted or cancelled worker gets to checkpoint after SIGTERM before it is killed, e.g. 2m (default: 60s).")
     String preemptionGrace;
 
+    @Option(names = "--start-timeout", paramLabel = "DURATION",
+            description = "How long a placed experiment's workers may take to be all up; past it the attempt is stopped and counts as failed, e.g. 20m (default: 10m).")
+    String startTimeout;
+
     @Option(names = "--usage-retention", paramLabel = "DURATION",
             description = "How long usage samples (the dashboard's Usage page) are kept, e.g. 30d (default: 90d).")
     String usageRetention;
@@ -206,6 +210,9 @@ public final class ServerCommand
             }
             if (preemptionGrace != null) {
                 scheduling = scheduling.withPreemptionGrace(Durations.parse("--preemption-grace", preemptionGrace));
+            }
+            if (startTimeout != null) {
+                scheduling = scheduling.withStartTimeout(Durations.parse("--start-timeout", startTimeout));
             }
             config = config.withScheduling(scheduling);
             if (usageRetention != null) {

@@ -217,9 +217,11 @@ public final class ClusterRepository
 
     /**
      * A placed experiment and where its replicas are; {@code attainedGpuSeconds} counts its ended
-     * attempts and the current one up to the read.
+     * attempts and the current one up to the read. {@code attempt} is the run attempt this placement
+     * is (its workers carry it; 0 for a placement stored before attempts were counted), and
+     * {@code placedSecondsAgo} how long ago it was placed, by the database's clock.
      */
-    public record Held(Queued experiment, long placedSequence, List<ReplicaPlacement> replicas, long attainedGpuSeconds) {}
+    public record Held(Queued experiment, long placedSequence, List<ReplicaPlacement> replicas, long attainedGpuSeconds, int attempt, long placedSecondsAgo) {}
 
     /** Everything a cycle needs, read in one repeatable-read transaction so it is self-consistent. */
     public record Snapshot(List<NodeUsage> nodes, List<ProjectQuota> quotas, List<DepartmentQuota> departments, List<Held> held, List<Queued> pending,
@@ -554,7 +556,8 @@ public final class ClusterRepository
         private final Map<String, Map<Integer, Map<Integer, Integer>>> gpuMilli = new LinkedHashMap<>();
         private final List<ReplicaRow> replicaRows = new ArrayList<>();
 
-        private record ReplicaRow(String experimentId, int replica, String node, long cpuMilli, long memoryMib, long placedSequence, double heldSeconds) {}
+        private record ReplicaRow(String experimentId, int replica, String node, long cpuMilli, long memoryMib, long placedSequence, double heldSeconds,
+                int attempt) {}
 
         HeldRead(Batch batch)
         {
@@ -566,10 +569,10 @@ public final class ClusterRepository
                     gpuMilli.computeIfAbsent(row.getString(1), ignored -> new TreeMap<>())
                             .computeIfAbsent(row.getInt(2), ignored -> new TreeMap<>())
                             .put(row.getInt(3), row.getInt(4)));
-            batch.add("SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq, greatest(0, extract(epoch FROM now() - placed_at))::float8 "
+            batch.add("SELECT experiment_id, replica, node, cpu_milli, memory_mib, placed_seq, greatest(0, extract(epoch FROM now() - placed_at))::float8, attempt "
                     + "FROM replica_placements ORDER BY experiment_id, replica", row ->
                     replicaRows.add(new ReplicaRow(row.getString(1), row.getInt(2), row.getString(3), row.getLong(4), row.getLong(5), row.getLong(6),
-                            row.getDouble(7))));
+                            row.getDouble(7), row.getInt(8))));
         }
 
         List<Held> result()
@@ -578,12 +581,17 @@ public final class ClusterRepository
             Map<String, Long> placedSequence = new LinkedHashMap<>();
             // GPU milli-seconds of the current attempts, as the release will count them
             Map<String, Double> current = new LinkedHashMap<>();
+            Map<String, Integer> attempt = new LinkedHashMap<>();
+            Map<String, Double> heldSeconds = new LinkedHashMap<>();
             for (ReplicaRow row : replicaRows) {
                 Map<Integer, Integer> milli = gpuMilli.getOrDefault(row.experimentId(), Map.of()).getOrDefault(row.replica(), Map.of());
                 ReplicaPlacement replica = new ReplicaPlacement(row.node(), milli, row.cpuMilli(), row.memoryMib());
                 replicas.computeIfAbsent(row.experimentId(), ignored -> new ArrayList<>()).add(replica);
                 placedSequence.merge(row.experimentId(), row.placedSequence(), Math::max);
                 current.merge(row.experimentId(), replica.totalGpuMilli() * row.heldSeconds(), Double::sum);
+                // one transaction places every replica of a gang: the same attempt and time for all
+                attempt.merge(row.experimentId(), row.attempt(), Math::max);
+                heldSeconds.merge(row.experimentId(), row.heldSeconds(), Math::min);
             }
             List<Held> held = new ArrayList<>();
             for (Queued experiment : experiments.values()) {
@@ -591,7 +599,8 @@ public final class ClusterRepository
                     log.warn("experiment {} is {} but still holds GPUs; they are freed when it next changes state", experiment.id(), experiment.state());
                 }
                 long attained = experiment.attainedGpuSeconds() + (long) Math.floor(current.getOrDefault(experiment.id(), 0.0) / 1000);
-                held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id()), attained));
+                held.add(new Held(experiment, placedSequence.get(experiment.id()), replicas.get(experiment.id()), attained, attempt.get(experiment.id()),
+                        (long) Math.floor(heldSeconds.get(experiment.id()))));
             }
             return held;
         }

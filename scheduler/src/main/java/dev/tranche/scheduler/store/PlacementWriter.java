@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -46,17 +47,21 @@ public final class PlacementWriter
 
     /**
      * Evicts (each victim becomes PREEMPTED, then PENDING again, its GPUs freed), then places
-     * {@code experimentId} on {@code replicas} and marks it SCHEDULED, all in one transaction.
-     * Returns the changes for watchers; throws if anything no longer holds (the cycle retries later).
+     * {@code experimentId} on {@code replicas} as its next run attempt and marks it SCHEDULED, all in
+     * one transaction. Returns the changes for watchers; throws if anything no longer holds (the
+     * cycle retries later).
      */
     public List<ExperimentChange> place(String experimentId, List<ReplicaPlacement> replicas, String reason, List<Eviction> evictions)
     {
         return inTransaction(connection -> {
             List<ExperimentChange> changes = new ArrayList<>(evict(connection, evictions));
             try (PreparedStatement replica = connection.prepareStatement(
-                    "INSERT INTO replica_placements (experiment_id, replica, node, cpu_milli, memory_mib) VALUES (?, ?, ?, ?, ?)");
+                    "INSERT INTO replica_placements (experiment_id, replica, node, cpu_milli, memory_mib, attempt) VALUES (?, ?, ?, ?, ?, ?)");
                     PreparedStatement gpu = connection.prepareStatement(
                             "INSERT INTO gpu_allocations (experiment_id, replica, node, gpu_index, milli) VALUES (?, ?, ?, ?, ?)")) {
+                // the placement must be checked against the PENDING state before its rows go in
+                changes.add(ExperimentRepository.transition(connection, experimentId, EnumSet.of(ExperimentState.PENDING), ExperimentState.SCHEDULED, reason));
+                int attempt = nextAttempt(connection, experimentId);
                 for (int index = 0; index < replicas.size(); index++) {
                     ReplicaPlacement placement = replicas.get(index);
                     replica.setString(1, experimentId);
@@ -64,6 +69,7 @@ public final class PlacementWriter
                     replica.setString(3, placement.node());
                     replica.setLong(4, placement.cpuMilli());
                     replica.setLong(5, placement.memoryMib());
+                    replica.setInt(6, attempt);
                     replica.addBatch();
                     for (Map.Entry<Integer, Integer> share : placement.gpuMilli().entrySet()) {
                         gpu.setString(1, experimentId);
@@ -74,8 +80,6 @@ public final class PlacementWriter
                         gpu.addBatch();
                     }
                 }
-                // the placement must be checked against the PENDING state before its rows go in
-                changes.add(ExperimentRepository.transition(connection, experimentId, EnumSet.of(ExperimentState.PENDING), ExperimentState.SCHEDULED, reason));
                 replica.executeBatch();
                 gpu.executeBatch();
             }
@@ -124,6 +128,19 @@ public final class PlacementWriter
 
     /** How a stored waiting reason's sentence begins. */
     public static final String WAITING_PREFIX = "waiting: ";
+
+    /** Counts one more placement of the experiment; returns its number, the attempt this placement is (1 for the first). */
+    private static int nextAttempt(Connection connection, String experimentId)
+            throws SQLException
+    {
+        try (PreparedStatement count = connection.prepareStatement("UPDATE experiments SET attempts = attempts + 1 WHERE id = ? RETURNING attempts")) {
+            count.setString(1, experimentId);
+            try (ResultSet row = count.executeQuery()) {
+                row.next();
+                return row.getInt(1);
+            }
+        }
+    }
 
     private static List<ExperimentChange> evict(Connection connection, List<Eviction> evictions)
             throws SQLException

@@ -8,11 +8,13 @@ import dev.tranche.proto.v1.Project;
 import dev.tranche.proto.v1.Quota;
 import dev.tranche.scheduler.backend.kubernetes.KubernetesLauncher;
 import dev.tranche.scheduler.backend.kubernetes.SimulatedDevicePlugin;
+import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.experiment.ExperimentEventBus;
 import dev.tranche.scheduler.inventory.DeclaredInventory;
 import dev.tranche.scheduler.metrics.WorkerCredentials;
 import dev.tranche.scheduler.store.ClusterRepository;
 import dev.tranche.scheduler.store.ExperimentRepository;
+import dev.tranche.scheduler.store.PlacementWriter;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -51,6 +54,7 @@ final class KubernetesExecutionTest
     private ExecutionController controller;
     private final Set<String> lostNodes = new HashSet<>();
     private SimulatedDevicePlugin devicePlugin;
+    private final dev.tranche.scheduler.testing.AdjustableClock clock = new dev.tranche.scheduler.testing.AdjustableClock();
 
     @BeforeEach
     void start()
@@ -67,7 +71,10 @@ final class KubernetesExecutionTest
                 "tranche-scheduler:50051",
                 Duration.ofSeconds(30),
                 node -> !lostNodes.contains(node),
-                new dev.tranche.scheduler.store.GangPortRepository(scheduler.dataSource()));
+                new dev.tranche.scheduler.store.GangPortRepository(scheduler.dataSource()),
+                Optional.empty(),
+                ExecutionController.DEFAULT_START_TIMEOUT,
+                clock);
     }
 
     @AfterEach
@@ -88,11 +95,11 @@ final class KubernetesExecutionTest
         controller.reconcile();
         assertThat(pods(id)).hasSize(1);
 
-        phase(id + "-0", "Running", null);
+        phase(pod(id, 0), "Running", null);
         controller.reconcile();
         assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
 
-        phase(id + "-0", "Succeeded", 0);
+        phase(pod(id, 0), "Succeeded", 0);
         controller.reconcile();
         Experiment done = client.get(id);
         assertThat(done.getState()).isEqualTo(ExperimentState.SUCCEEDED);
@@ -107,21 +114,22 @@ final class KubernetesExecutionTest
         ExperimentSpec spec = Specs.named("flaky", "default").toBuilder().setMaxRetries(1).build();
         String id = placed(spec);
         launched();
-        phase(id + "-0", "Failed", 1);
+        phase(pod(id, 0), "Failed", 1);
         controller.reconcile();
         // back in the queue (the scheduling loop may already have placed it again: look at the history, not the state)
         Experiment retried = client.get(id);
         assertThat(retried.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
-                .isEqualTo("attempt 1 of 2 failed: worker " + id + "-0 failed: exit code 1 (Completed); retrying from the last checkpoint");
+                .isEqualTo("attempt 1 of 2 failed: worker " + id + "-a1-0 failed: exit code 1 (Completed); retrying from the last checkpoint");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> client.get(id).getState() == ExperimentState.SCHEDULED);
         await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
         launched();
-        phase(id + "-0", "Failed", 137);
+        phase(pod(id, 0), "Failed", 137);
         controller.reconcile();
         Experiment failed = client.get(id);
         assertThat(failed.getState()).isEqualTo(ExperimentState.FAILED);
-        assertThat(failed.getReason()).isEqualTo("failed after 2 attempts: worker " + id + "-0 failed: exit code 137 (OOMKilled)");
+        // placed again, it ran as attempt 2
+        assertThat(failed.getReason()).isEqualTo("failed after 2 attempts: worker " + id + "-a2-0 failed: exit code 137 (OOMKilled)");
     }
 
     @Test
@@ -135,7 +143,7 @@ final class KubernetesExecutionTest
         controller.reconcile();
         await().atMost(Duration.ofSeconds(10)).until(() -> pods(cancelled).isEmpty());
 
-        phase(onLostNode + "-0", "Running", null);
+        phase(pod(onLostNode, 0), "Running", null);
         controller.reconcile();
         lostNodes.add("local-1");
         controller.reconcile();
@@ -152,7 +160,7 @@ final class KubernetesExecutionTest
         client.setQuota("owner", Quota.newBuilder().setDeservedGpus(2).build());
         String borrowed = placed(whole(Specs.named("borrowed", "default"), 2));
         launched();
-        phase(borrowed + "-0", "Running", null);
+        phase(pod(borrowed, 0), "Running", null);
         controller.reconcile();
         assertThat(client.get(borrowed).getState()).isEqualTo(ExperimentState.RUNNING);
 
@@ -163,6 +171,97 @@ final class KubernetesExecutionTest
         await().atMost(Duration.ofSeconds(10)).until(() -> pods(borrowed).isEmpty());
         launched();
         assertThat(pods(owned)).singleElement().satisfies(pod -> assertThat(pod.getSpec().getNodeName()).isEqualTo("local-1"));
+    }
+
+    /**
+     * Preempted and placed again in one transaction, before the controller's next pass: the first
+     * attempt's pods are not taken for the new placement's (they are deleted), and the new attempt's
+     * pods, once launched, are kept by every later pass.
+     */
+    @Test
+    void aGangPreemptedAndPlacedAgainBeforeAPassHasItsOldPodsDeletedAndOnlyTheNewAttemptsKept()
+    {
+        String id = placed(gang("moved"));
+        launched();
+        pods(id).forEach(pod -> phase(pod.getMetadata().getName(), "Running", null));
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
+        Set<String> oldPods = names(pods(id));
+        assertThat(oldPods).hasSize(2);
+
+        ClusterRepository.Held held = new ClusterRepository(scheduler.dataSource()).snapshot().held().stream()
+                .filter(gang -> gang.experiment().id().equals(id)).findFirst().orElseThrow();
+        List<ReplicaPlacement> moved = held.replicas().stream()
+                .map(replica -> new ReplicaPlacement(replica.node(), Map.of(1 - replica.gpuMilli().keySet().iterator().next(), 250), replica.cpuMilli(),
+                        replica.memoryMib()))
+                .toList();
+        new PlacementWriter(scheduler.dataSource()).place(id, moved, "placed again", List.of(new PlacementWriter.Eviction(id, "preempted by the test")));
+        controller.reconcile();
+
+        assertThat(client.get(id).getState()).as("the old attempt's pods must not make the new placement RUNNING").isEqualTo(ExperimentState.SCHEDULED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> names(pods(id)).stream().noneMatch(oldPods::contains));
+        launched();
+        List<Pod> fresh = pods(id);
+        assertThat(names(fresh)).hasSize(2).doesNotContainAnyElementsOf(oldPods);
+        String newGpu = "tranche-gpu-local-1-" + moved.get(0).gpuMilli().keySet().iterator().next();
+        assertThat(fresh).allSatisfy(pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry("tranche.dev/gpu-reservations", newGpu));
+        fresh.forEach(pod -> phase(pod.getMetadata().getName(), "Running", null));
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
+        controller.reconcile();
+        controller.reconcile();
+        assertThat(names(pods(id))).isEqualTo(names(fresh));
+    }
+
+    /** A launch cut short (rank 1's pod never came to be): the gang is not RUNNING while one of its workers is missing. */
+    @Test
+    void aGangMissingOneOfItsWorkersIsNotRunning()
+    {
+        String id = placed(gang("partial"));
+        launched();
+        kubernetes.pods().inNamespace(NAMESPACE).withName(pod(id, 1)).delete();
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).size() == 1);
+        phase(pod(id, 0), "Running", null);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
+    }
+
+    /** Rank 1's pod never leaves Pending (an image that cannot be pulled, say): past the start timeout the attempt ends, with the reason. */
+    @Test
+    void aGangWhoseWorkersDoNotAllStartWithinTheStartTimeoutIsRetriedWithTheReason()
+    {
+        String id = placed(gang("stuck"));
+        launched();
+        phase(pod(id, 0), "Running", null);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
+
+        // placed, and seen by the controller, longer ago than the start timeout (10 minutes by default)
+        sql("UPDATE replica_placements SET placed_at = now() - interval '11 minutes' WHERE experiment_id = '" + id + "'");
+        controller.reconcile();
+        assertThat(client.get(id).getState()).as("the controller has watched it for less than the timeout").isEqualTo(ExperimentState.SCHEDULED);
+        clock.advance(Duration.ofMinutes(11));
+        controller.reconcile();
+        Experiment retried = client.get(id);
+        assertThat(retried.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+                .isEqualTo("attempt 1 of 3 failed: its workers did not all start within 10m (1 of 2 workers started); retrying from the last checkpoint");
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
+    }
+
+    @Test
+    void aGangWhoseWorkersDoNotStartInTimeWithNoRetriesLeftFails()
+    {
+        String id = placed(gang("stuck-for-good").toBuilder().setMaxRetries(0).build());
+        launched();
+        sql("UPDATE replica_placements SET placed_at = now() - interval '11 minutes' WHERE experiment_id = '" + id + "'");
+        clock.advance(Duration.ofMinutes(11));
+        controller.reconcile();
+        Experiment failed = client.get(id);
+        assertThat(failed.getState()).isEqualTo(ExperimentState.FAILED);
+        assertThat(failed.getReason()).isEqualTo("failed after 1 attempt: its workers did not all start within 10m (0 of 2 workers started)");
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
     }
 
     /** A pass that launches: the reservations are created, the device plugin gives them devices, the next pass starts the pods. */
@@ -194,11 +293,11 @@ final class KubernetesExecutionTest
         launched();
         assertThat(ports(third)).hasSize(4).doesNotContainAnyElementsOf(firstPorts).doesNotContainAnyElementsOf(secondPorts);
 
-        phase(first + "-0", "Running", null);
-        phase(first + "-1", "Running", null);
+        phase(pod(first, 0), "Running", null);
+        phase(pod(first, 1), "Running", null);
         controller.reconcile();
-        phase(first + "-0", "Succeeded", 0);
-        phase(first + "-1", "Succeeded", 0);
+        phase(pod(first, 0), "Succeeded", 0);
+        phase(pod(first, 1), "Succeeded", 0);
         controller.reconcile();
         assertThat(client.get(first).getState()).isEqualTo(ExperimentState.SUCCEEDED);
         await().atMost(Duration.ofSeconds(10)).until(() -> pods(first).isEmpty());
@@ -256,6 +355,30 @@ final class KubernetesExecutionTest
     private List<Pod> pods(String experimentId)
     {
         return kubernetes.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", experimentId).list().getItems();
+    }
+
+    /** The name of the experiment's pod of this rank (of its newest attempt). */
+    private String pod(String experimentId, int rank)
+    {
+        return pods(experimentId).stream()
+                .filter(pod -> Integer.toString(rank).equals(pod.getMetadata().getLabels().get("tranche.dev/rank")) && pod.getMetadata().getDeletionTimestamp() == null)
+                .max(java.util.Comparator.comparingInt(pod -> Integer.parseInt(pod.getMetadata().getLabels().getOrDefault("tranche.dev/attempt", "0"))))
+                .map(pod -> pod.getMetadata().getName()).orElseThrow();
+    }
+
+    private static Set<String> names(List<Pod> pods)
+    {
+        return new java.util.TreeSet<>(pods.stream().map(pod -> pod.getMetadata().getName()).toList());
+    }
+
+    private void sql(String statement)
+    {
+        try (java.sql.Connection connection = scheduler.dataSource().getConnection(); java.sql.Statement run = connection.createStatement()) {
+            run.execute(statement);
+        }
+        catch (java.sql.SQLException e) {
+            throw new IllegalStateException(statement, e);
+        }
     }
 
     private void phase(String pod, String phase, Integer exitCode)

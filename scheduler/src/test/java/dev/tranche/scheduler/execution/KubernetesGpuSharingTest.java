@@ -341,9 +341,13 @@ final class KubernetesGpuSharingTest
         return kubernetes.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", experimentId).list().getItems();
     }
 
+    /** Rank 0 of the experiment's newest attempt (null if it has none). */
     private Pod pod(String experimentId)
     {
-        return kubernetes.pods().inNamespace(NAMESPACE).withName(experimentId + "-0").get();
+        return pods(experimentId).stream()
+                .filter(pod -> "0".equals(pod.getMetadata().getLabels().get("tranche.dev/rank")) && pod.getMetadata().getDeletionTimestamp() == null)
+                .max(java.util.Comparator.comparingInt(pod -> Integer.parseInt(pod.getMetadata().getLabels().getOrDefault("tranche.dev/attempt", "0"))))
+                .orElse(null);
     }
 
     private static Map<String, String> env(Pod pod)

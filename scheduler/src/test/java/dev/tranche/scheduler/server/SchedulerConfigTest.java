@@ -137,15 +137,18 @@ final class SchedulerConfigTest
         assertThat(SchedulingSettings.DEFAULTS.cycleGap()).isEqualTo(Duration.ofMillis(200));
         assertThat(SchedulingSettings.DEFAULTS.starvationAge()).isEqualTo(Duration.ofMinutes(5));
         assertThat(SchedulingSettings.DEFAULTS.preemptionGrace()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(SchedulingSettings.DEFAULTS.startTimeout()).isEqualTo(Duration.ofMinutes(10));
 
         ServerCommand command = new ServerCommand();
-        new CommandLine(command).parseArgs("--cycle-interval", "2s", "--cycle-gap", "50ms", "--starvation-age", "1h", "--preemption-grace", "2m30s");
+        new CommandLine(command).parseArgs("--cycle-interval", "2s", "--cycle-gap", "50ms", "--starvation-age", "1h", "--preemption-grace", "2m30s",
+                "--start-timeout", "30m");
         SchedulingSettings scheduling = command.config().scheduling();
         assertThat(scheduling.cycleInterval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(scheduling.cycleGap()).isEqualTo(Duration.ofMillis(50));
         assertThat(scheduling.starvationAge()).isEqualTo(Duration.ofHours(1));
         assertThat(scheduling.lineWindow()).isEqualTo(16);
         assertThat(scheduling.preemptionGrace()).isEqualTo(Duration.ofSeconds(150));
+        assertThat(scheduling.startTimeout()).isEqualTo(Duration.ofMinutes(30));
     }
 
     @Test
@@ -156,6 +159,7 @@ final class SchedulerConfigTest
         assertThatThrownBy(() -> configFrom("--cycle-gap", "2s")).hasMessage("--cycle-gap must be between 10ms and --cycle-interval (1s): got 2s");
         assertThatThrownBy(() -> configFrom("--starvation-age", "0s")).hasMessage("--starvation-age must be between 1s and 720h: got 0s");
         assertThatThrownBy(() -> configFrom("--preemption-grace", "2h")).hasMessage("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got 7200s");
+        assertThatThrownBy(() -> configFrom("--start-timeout", "5s")).hasMessage("--start-timeout must be between 10s and 24h: got 5s");
         assertThatThrownBy(() -> configFrom("--usage-retention", "12h")).hasMessage("--usage-retention must be between 1d and 3650d: got 12h");
         assertThat(configFrom("--usage-retention", "30d").usageRetention()).isEqualTo(Duration.ofDays(30));
         assertThat(SchedulerConfig.fromEnvironment(Map.of(), USER_HOME).usageRetention()).isEqualTo(Duration.ofDays(90));

@@ -170,7 +170,7 @@ final class PlatformEndToEndTest
         String id = client().submit(spec("e2e-killed", 3)).getExperiment().getId();
         // wait for epoch 2, then kill the worker's JVM the hard way
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> latestEpoch(id) >= 2);
-        Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
+        Path pidFile = home.resolve("runs").resolve(id).resolve("attempt-1").resolve("rank-0.pid");
         ProcessHandle supervisor = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).orElseThrow();
         List<ProcessHandle> workers = supervisor.children().toList();
         assertThat(workers).isNotEmpty();
@@ -198,7 +198,7 @@ final class PlatformEndToEndTest
                 .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1
                         && workerProcesses(id).stream().anyMatch(WorkerProcess::jvm));
         List<WorkerProcess> before = workerProcesses(id);
-        long supervisor = Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.pid")).strip());
+        long supervisor = Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("attempt-1").resolve("rank-0.pid")).strip());
         // the supervisor leads the session the backend started (setsid): the session is the whole tree
         assertThat(before).as(before.toString()).allSatisfy(process -> assertThat(process.session()).isEqualTo(supervisor));
 
@@ -208,7 +208,7 @@ final class PlatformEndToEndTest
                 .until(() -> workerProcesses(id).isEmpty() && sessionMembers(supervisor).isEmpty());
         Duration stopped = Duration.ofNanos(System.nanoTime() - cancelled);
         // it stopped on SIGTERM, checkpointing, not by the kill that ends the grace period
-        assertThat(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.exit")).strip()).isEqualTo("143");
+        assertThat(Files.readString(home.resolve("runs").resolve(id).resolve("attempt-1").resolve("rank-0.exit")).strip()).isEqualTo("143");
         assertThat(workerLog(id)).contains("SIGTERM: checkpointing and stopping");
 
         // and it stays stopped: no relaunch, no new worker
@@ -217,7 +217,7 @@ final class PlatformEndToEndTest
         Experiment done = client().get(id);
         assertThat(done.getHistoryList()).extracting(StateTransition::getTo)
                 .containsExactly(ExperimentState.PENDING, ExperimentState.SCHEDULED, ExperimentState.RUNNING, ExperimentState.CANCELLED);
-        assertThat(Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("rank-0.pid")).strip())).isEqualTo(supervisor);
+        assertThat(Long.parseLong(Files.readString(home.resolve("runs").resolve(id).resolve("attempt-1").resolve("rank-0.pid")).strip())).isEqualTo(supervisor);
         System.out.printf("e2e: cancelled worker tree of %s (%d processes) gone %.1f s after the cancel%n", id, before.size(), stopped.toMillis() / 1000.0);
     }
 
@@ -268,14 +268,14 @@ final class PlatformEndToEndTest
         String finishing = client().submit(spec("e2e-wrapper-finishes", "default", 3, "{fraction: 0.5}")).getExperiment().getId();
         String cancelled = client().submit(spec("e2e-wrapper-cancelled", "default", 20, "{fraction: 0.5}")).getExperiment().getId();
         try (ProcessSampler sampler = new ProcessSampler()) {
-            // the supervising shell of each, the way an operator would: kill -9 $(cat runs/<exp>/rank-0.pid),
+            // the supervising shell of each, the way an operator would: kill -9 $(cat runs/<exp>/attempt-1/rank-0.pid),
             // each as soon as its trainer has finished an epoch (the short one could otherwise finish its
             // whole run while the other is still starting, on a loaded machine)
             for (String id : List.of(finishing, cancelled)) {
                 await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
                         .until(() -> client().get(id).getState() == ExperimentState.RUNNING && latestEpoch(id) >= 1
                                 && workerProcesses(id).stream().anyMatch(WorkerProcess::jvm));
-                Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
+                Path pidFile = home.resolve("runs").resolve(id).resolve("attempt-1").resolve("rank-0.pid");
                 long shell = Long.parseLong(Files.readString(pidFile).strip());
                 assertThat(new ProcessBuilder("sh", "-c", "kill -9 $(cat " + pidFile + ")").start().waitFor())
                         .as("kill -9 of %s's wrapper %d (state %s, epoch %d)", id, shell, client().get(id).getState(), latestEpoch(id)).isZero();

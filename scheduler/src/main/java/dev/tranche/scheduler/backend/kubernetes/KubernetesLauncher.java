@@ -4,6 +4,7 @@ import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.RunAttempt;
 import dev.tranche.scheduler.backend.SchedulerTrust;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -46,10 +47,15 @@ import static java.util.Objects.requireNonNull;
  * Runs a placed gang as pods: one pod per replica, bound to the node the scheduler chose (the
  * kube-scheduler is not asked), with the worker's environment contract. Every GPU the gang uses is
  * first reserved from NVIDIA's device plugin ({@link GpuReservations}), and the workers are pinned to
- * the devices the reservations were given. A ConfigMap per experiment
- * holds the spec and owns the pods, the headless Service through which the replicas find each
- * other and the Secret that holds the experiment's worker credential (which the pods read through a
- * secretKeyRef, so it is not in their spec), so deleting it cleans everything up.
+ * the devices the reservations were given. Each run attempt (each placement of the experiment) is a
+ * gang of its own: a ConfigMap per attempt holds the spec and owns the attempt's pods, the headless
+ * Service through which the replicas find each other and the Secret that holds the worker credential
+ * (which the pods read through a secretKeyRef, so it is not in their spec), so deleting it cleans the
+ * attempt up. Their names carry the attempt ({@code tranche-<experiment>-a<N>}, pods
+ * {@code <experiment>-a<N>-<rank>}) and so does the label {@value #ATTEMPT_LABEL}, so an earlier
+ * attempt's pods, still checkpointing, are never taken for a later one's and stopping them never
+ * touches the later one. Attempt 0 (placed before attempts were counted) has the names and labels of
+ * that time: no attempt in either.
  */
 public final class KubernetesLauncher
         implements ExecutionBackend, WorkerLogs
@@ -57,6 +63,7 @@ public final class KubernetesLauncher
     static final String EXPERIMENT_LABEL = "tranche.dev/experiment";
     static final String PROJECT_LABEL = "tranche.dev/project";
     static final String RANK_LABEL = "tranche.dev/rank";
+    static final String ATTEMPT_LABEL = "tranche.dev/attempt";
     // where a worker pod finds the scheduler's CA: the ConfigMap's key ca.crt, mounted beside (not inside) the spec's /etc/tranche
     static final String SCHEDULER_CA_DIRECTORY = "/etc/tranche-scheduler-ca";
     static final String SCHEDULER_CA_KEY = "ca.crt";
@@ -114,8 +121,8 @@ public final class KubernetesLauncher
     @Override
     public void launch(LaunchRequest request)
     {
-        String id = request.experimentId();
-        String group = "tranche-" + id;
+        RunAttempt run = request.run();
+        String group = groupName(run);
         Set<String> reservationNames = new TreeSet<>();
         for (ReplicaLaunch replica : request.replicas()) {
             replica.gpuMilli().keySet().forEach(index -> reservationNames.add(GpuReservations.name(replica.node(), index)));
@@ -137,7 +144,7 @@ public final class KubernetesLauncher
         }
         client.services().inNamespace(namespace).resource(new ServiceBuilder()
                         .withNewMetadata().withName(group).withLabels(labels(request, -1)).withOwnerReferences(ownedBy).endMetadata()
-                        .withNewSpec().withClusterIP("None").withSelector(Map.of(EXPERIMENT_LABEL, id)).withPublishNotReadyAddresses(true)
+                        .withNewSpec().withClusterIP("None").withSelector(selector(run)).withPublishNotReadyAddresses(true)
                         .addNewPort().withName("spark").withPort(request.ports().sparkMaster()).endPort()
                         .addNewPort().withName("driver").withPort(request.ports().driver()).endPort()
                         .addNewPort().withName("block-manager").withPort(request.ports().blockManager()).endPort()
@@ -147,9 +154,9 @@ public final class KubernetesLauncher
                 .createOr(existing -> existing.update());
         // the credential lives in a Secret, not in the pod spec that anyone who may get pods can read. It is immutable:
         // a relaunch deletes the previous run's and creates it afresh (so the scheduler needs no update, get or list on Secrets)
-        client.secrets().inNamespace(namespace).withName(credentialSecretName(id)).delete();
+        client.secrets().inNamespace(namespace).withName(credentialSecretName(run)).delete();
         client.secrets().inNamespace(namespace).resource(new SecretBuilder()
-                        .withNewMetadata().withName(credentialSecretName(id)).withLabels(labels(request, -1)).withOwnerReferences(ownedBy).endMetadata()
+                        .withNewMetadata().withName(credentialSecretName(run)).withLabels(labels(request, -1)).withOwnerReferences(ownedBy).endMetadata()
                         .withType("Opaque")
                         .withImmutable(true)
                         .addToData(CREDENTIAL_KEY, Base64.getEncoder().encodeToString(request.credential().getBytes(StandardCharsets.UTF_8)))
@@ -157,7 +164,7 @@ public final class KubernetesLauncher
                 .create();
         List<String> peers = new ArrayList<>();
         for (ReplicaLaunch replica : request.replicas()) {
-            peers.add(podName(id, replica.rank()) + "." + group + "." + namespace + ".svc");
+            peers.add(podName(run, replica.rank()) + "." + group + "." + namespace + ".svc");
         }
         Map<String, List<OwnerReference>> users = new HashMap<>();
         for (ReplicaLaunch replica : request.replicas()) {
@@ -203,6 +210,7 @@ public final class KubernetesLauncher
         List<String> names = new TreeSet<>(replica.gpuMilli().keySet()).stream().map(index -> GpuReservations.name(replica.node(), index)).toList();
         List<String> deviceIds = names.stream().map(devices::get).toList();
         String id = request.experimentId();
+        RunAttempt run = request.run();
         List<EnvVar> env = new ArrayList<>();
         env.add(env("TRANCHE_EXPERIMENT_ID", id));
         env.add(env("TRANCHE_RANK", Integer.toString(replica.rank())));
@@ -220,7 +228,7 @@ public final class KubernetesLauncher
         env.add(env("TRANCHE_SCHEDULER_ADDRESS", request.schedulerAddress()));
         schedulerTrust.environment().forEach((name, value) -> env.add(env(name, value)));
         env.add(new EnvVarBuilder().withName("TRANCHE_CREDENTIAL")
-                .withNewValueFrom().withNewSecretKeyRef().withName(credentialSecretName(id)).withKey(CREDENTIAL_KEY).withOptional(false).endSecretKeyRef().endValueFrom()
+                .withNewValueFrom().withNewSecretKeyRef().withName(credentialSecretName(run)).withKey(CREDENTIAL_KEY).withOptional(false).endSecretKeyRef().endValueFrom()
                 .build());
         env.add(env("TRANCHE_CHECKPOINT_DIR", checkpointRoot + "/" + id));
         // the devices the device plugin gave the GPUs' reservations; whole GPUs and fractions alike, so Tranche asks the
@@ -230,7 +238,7 @@ public final class KubernetesLauncher
         requests.put("cpu", new Quantity(replica.cpuMilli() + "m"));
         requests.put("memory", new Quantity(replica.memoryMib() + "Mi"));
         Map<String, Quantity> limits = new HashMap<>(Map.of("memory", new Quantity(replica.memoryMib() + "Mi")));
-        List<Volume> volumes = new ArrayList<>(List.of(new VolumeBuilder().withName("spec").withNewConfigMap().withName("tranche-" + id).endConfigMap().build()));
+        List<Volume> volumes = new ArrayList<>(List.of(new VolumeBuilder().withName("spec").withNewConfigMap().withName(groupName(run)).endConfigMap().build()));
         List<VolumeMount> mounts = new ArrayList<>(List.of(new VolumeMountBuilder().withName("spec").withMountPath("/etc/tranche").withReadOnly(true).build()));
         schedulerCaConfigMap.ifPresent(name -> {
             volumes.add(new VolumeBuilder().withName("scheduler-ca").withNewConfigMap().withName(name).endConfigMap().build());
@@ -238,7 +246,7 @@ public final class KubernetesLauncher
         });
         return new PodBuilder()
                 .withNewMetadata()
-                .withName(podName(id, replica.rank()))
+                .withName(podName(run, replica.rank()))
                 .withLabels(labels(request, replica.rank()))
                 .withAnnotations(names.isEmpty() ? Map.of() : Map.of(
                         GpuReservations.RESERVATIONS_ANNOTATION, String.join(",", names),
@@ -247,8 +255,8 @@ public final class KubernetesLauncher
                 .endMetadata()
                 .withNewSpec()
                 .withNodeName(replica.node())
-                .withHostname(podName(id, replica.rank()))
-                .withSubdomain("tranche-" + id)
+                .withHostname(podName(run, replica.rank()))
+                .withSubdomain(groupName(run))
                 .withRestartPolicy("Never")
                 .withTerminationGracePeriodSeconds(grace.toSeconds())
                 .addNewContainer()
@@ -264,14 +272,42 @@ public final class KubernetesLauncher
                 .build();
     }
 
-    /** Stops the gang: SIGTERM, {@code grace} to checkpoint, then the kubelet kills what is left. */
+    /**
+     * Stops the attempt's gang: SIGTERM, {@code grace} to checkpoint, then the kubelet kills what is
+     * left. Only this attempt's pods, ConfigMap, Service and Secret: another attempt's are not touched.
+     */
     @Override
-    public void stop(String experimentId, Duration grace)
+    public void stop(RunAttempt run, Duration grace)
     {
-        client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).withGracePeriod(grace.toSeconds()).delete();
-        client.configMaps().inNamespace(namespace).withName("tranche-" + experimentId).delete();
-        // the garbage collector would remove it with the ConfigMap; deleting it here does not wait for that
-        client.secrets().inNamespace(namespace).withName(credentialSecretName(experimentId)).delete();
+        for (Pod pod : pods(run)) {
+            if (pod.getMetadata().getDeletionTimestamp() == null) {
+                client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).withGracePeriod(grace.toSeconds()).delete();
+            }
+        }
+        client.configMaps().inNamespace(namespace).withName(groupName(run)).delete();
+        // the garbage collector would remove these with the ConfigMap; deleting them here does not wait for that
+        client.services().inNamespace(namespace).withName(groupName(run)).delete();
+        client.secrets().inNamespace(namespace).withName(credentialSecretName(run)).delete();
+    }
+
+    /** The attempt's worker pods, those being deleted included. */
+    private List<Pod> pods(RunAttempt run)
+    {
+        return client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, run.experimentId()).list().getItems().stream()
+                .filter(pod -> attempt(pod.getMetadata()) == run.attempt())
+                .toList();
+    }
+
+    /** The attempt an object of a gang belongs to: its label, or 0 for one made before attempts were counted. */
+    private static int attempt(io.fabric8.kubernetes.api.model.ObjectMeta metadata)
+    {
+        String attempt = metadata.getLabels() == null ? null : metadata.getLabels().get(ATTEMPT_LABEL);
+        try {
+            return attempt == null ? 0 : Integer.parseInt(attempt);
+        }
+        catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /**
@@ -279,14 +315,15 @@ public final class KubernetesLauncher
      * stand on (or, before they start, wait for) was deleted, evicted or ended.
      */
     @Override
-    public GangStatus status(String experimentId)
+    public GangStatus status(RunAttempt run)
     {
+        String experimentId = run.experimentId();
         // pods being deleted belong to a stopped run: for the experiment's state they are gone already
-        List<Pod> pods = client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).list().getItems().stream()
+        List<Pod> pods = pods(run).stream()
                 .filter(pod -> pod.getMetadata().getDeletionTimestamp() == null)
                 .toList();
         if (pods.isEmpty()) {
-            return unpublishedReservationEnded(experimentId)
+            return unpublishedReservationEnded(run)
                     .map(reason -> new GangStatus(experimentId, GangStatus.Phase.LOST, reason))
                     .orElseGet(() -> gangStatus(experimentId, pods));
         }
@@ -298,9 +335,9 @@ public final class KubernetesLauncher
     }
 
     /** A launch waiting for its reservations, one of which ended before publishing (the device plugin had no device for it, say). */
-    private Optional<String> unpublishedReservationEnded(String experimentId)
+    private Optional<String> unpublishedReservationEnded(RunAttempt run)
     {
-        ConfigMap gang = client.configMaps().inNamespace(namespace).withName("tranche-" + experimentId).get();
+        ConfigMap gang = client.configMaps().inNamespace(namespace).withName(groupName(run)).get();
         if (gang == null || gang.getMetadata().getAnnotations() == null || !gang.getMetadata().getAnnotations().containsKey(GpuReservations.RESERVATIONS_ANNOTATION)) {
             return Optional.empty();
         }
@@ -384,10 +421,19 @@ public final class KubernetesLauncher
         return devices;
     }
 
+    /**
+     * RUNNING only once every worker of the gang runs (or has finished): the gang's size is what its
+     * pods were told (TRANCHE_WORLD_SIZE), so a gang whose launch created only some of its pods is
+     * STARTING, not RUNNING on the ones that exist.
+     */
     static GangStatus gangStatus(String experimentId, List<Pod> pods)
     {
         if (pods.isEmpty()) {
             return new GangStatus(experimentId, GangStatus.Phase.GONE, "no worker pods exist");
+        }
+        int workers = pods.size();
+        for (Pod pod : pods) {
+            workers = Math.max(workers, worldSize(pod));
         }
         int running = 0;
         int succeeded = 0;
@@ -402,13 +448,34 @@ public final class KubernetesLauncher
                 default -> { }
             }
         }
-        if (succeeded == pods.size()) {
-            return GangStatus.succeeded(experimentId, pods.size());
+        if (succeeded == workers) {
+            return GangStatus.succeeded(experimentId, workers);
         }
-        if (running + succeeded == pods.size()) {
-            return GangStatus.running(experimentId, running, pods.size());
+        if (running + succeeded == workers) {
+            return GangStatus.running(experimentId, running, workers);
         }
-        return new GangStatus(experimentId, GangStatus.Phase.STARTING, (running + succeeded) + " of " + pods.size() + " workers started");
+        return new GangStatus(experimentId, GangStatus.Phase.STARTING, (running + succeeded) + " of " + workers + " workers started");
+    }
+
+    /** The size of the gang a worker pod was started in (its TRANCHE_WORLD_SIZE), 0 if it does not say. */
+    private static int worldSize(Pod pod)
+    {
+        if (pod.getSpec() == null || pod.getSpec().getContainers() == null) {
+            return 0;
+        }
+        for (io.fabric8.kubernetes.api.model.Container container : pod.getSpec().getContainers()) {
+            for (EnvVar variable : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+                if ("TRANCHE_WORLD_SIZE".equals(variable.getName()) && variable.getValue() != null) {
+                    try {
+                        return Integer.parseInt(variable.getValue().strip());
+                    }
+                    catch (NumberFormatException e) {
+                        return 0;
+                    }
+                }
+            }
+        }
+        return 0;
     }
 
     private static String exit(Pod pod)
@@ -425,22 +492,37 @@ public final class KubernetesLauncher
         return pod.getStatus().getReason() == null ? "no exit code reported" : pod.getStatus().getReason();
     }
 
+    /**
+     * Every attempt with worker pods, by the nodes they are on, and every attempt whose gang exists
+     * without pods (its ConfigMap: a launch that waits for its devices, say), with no nodes, so that
+     * an attempt that never got its pods is cleaned up by a stop as well.
+     */
     @Override
-    public Map<String, Set<String>> workers()
+    public Map<RunAttempt, Set<String>> workers()
     {
-        Map<String, Set<String>> workers = new TreeMap<>();
+        Map<RunAttempt, Set<String>> workers = new TreeMap<>(java.util.Comparator.comparing(RunAttempt::experimentId).thenComparingInt(RunAttempt::attempt));
+        for (ConfigMap gang : client.configMaps().inNamespace(namespace).withLabel(EXPERIMENT_LABEL).list().getItems()) {
+            workers.computeIfAbsent(new RunAttempt(gang.getMetadata().getLabels().get(EXPERIMENT_LABEL), attempt(gang.getMetadata())), run -> new TreeSet<>());
+        }
         for (Pod pod : client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL).list().getItems()) {
-            workers.computeIfAbsent(pod.getMetadata().getLabels().get(EXPERIMENT_LABEL), id -> new TreeSet<>())
+            workers.computeIfAbsent(new RunAttempt(pod.getMetadata().getLabels().get(EXPERIMENT_LABEL), attempt(pod.getMetadata())), run -> new TreeSet<>())
                     .add(pod.getSpec().getNodeName() == null ? "" : pod.getSpec().getNodeName());
         }
         return workers;
     }
 
+    /** The log of rank {@code rank} of the experiment's newest attempt that has a pod of that rank. */
     @Override
     public List<String> tail(String experimentId, int rank, int lines)
     {
-        PodResource worker = client.pods().inNamespace(namespace).withName(podName(experimentId, rank));
-        Pod pod = worker.get();
+        Optional<Pod> newest = client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, experimentId).withLabel(RANK_LABEL, Integer.toString(rank))
+                .list().getItems().stream()
+                .max(java.util.Comparator.comparingInt(candidate -> attempt(candidate.getMetadata())));
+        if (newest.isEmpty()) {
+            return List.of();
+        }
+        PodResource worker = client.pods().inNamespace(namespace).withName(newest.get().getMetadata().getName());
+        Pod pod = newest.get();
         // no container has run yet (image pull, creation): it has printed nothing, and asking would
         // cost more than the answer, as fabric8 first watches a pod that is not ready
         if (pod == null || !anyContainerStarted(pod)) {
@@ -489,14 +571,27 @@ public final class KubernetesLauncher
         return experiments;
     }
 
-    static String podName(String experimentId, int rank)
+    /** "exp-7k2m9q4xz1-a2-0": rank 0 of attempt 2 ("exp-7k2m9q4xz1-0" for attempt 0). */
+    static String podName(RunAttempt run, int rank)
     {
-        return experimentId + "-" + rank;
+        return run.attempt() == 0 ? run.experimentId() + "-" + rank : run.experimentId() + "-a" + run.attempt() + "-" + rank;
     }
 
-    static String credentialSecretName(String experimentId)
+    /** The name of the attempt's ConfigMap and Service: "tranche-exp-7k2m9q4xz1-a2" ("tranche-exp-7k2m9q4xz1" for attempt 0). */
+    static String groupName(RunAttempt run)
     {
-        return "tranche-" + experimentId + "-credential";
+        return run.attempt() == 0 ? "tranche-" + run.experimentId() : "tranche-" + run.experimentId() + "-a" + run.attempt();
+    }
+
+    static String credentialSecretName(RunAttempt run)
+    {
+        return groupName(run) + "-credential";
+    }
+
+    /** What the attempt's Service selects: its own pods, not those of the experiment's other attempts. */
+    private static Map<String, String> selector(RunAttempt run)
+    {
+        return run.attempt() == 0 ? Map.of(EXPERIMENT_LABEL, run.experimentId()) : Map.of(EXPERIMENT_LABEL, run.experimentId(), ATTEMPT_LABEL, Integer.toString(run.attempt()));
     }
 
     private static Map<String, String> labels(LaunchRequest request, int rank)
@@ -506,6 +601,9 @@ public final class KubernetesLauncher
         labels.put("app.kubernetes.io/managed-by", "tranche");
         labels.put(EXPERIMENT_LABEL, request.experimentId());
         labels.put(PROJECT_LABEL, request.project());
+        if (request.attempt() > 0) {
+            labels.put(ATTEMPT_LABEL, Integer.toString(request.attempt()));
+        }
         if (rank >= 0) {
             labels.put(RANK_LABEL, Integer.toString(rank));
         }

@@ -4,6 +4,7 @@ import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.RunAttempt;
 import dev.tranche.scheduler.backend.SchedulerTrust;
 import dev.tranche.scheduler.backend.WorkerLogs;
 import dev.tranche.scheduler.process.ProcessTable;
@@ -38,12 +39,16 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Workers as child processes of this machine, one per replica, with their output in
- * {@code <home>/runs/<experiment>/rank-N.log}. Each replica runs in a session of its own (setsid),
+ * {@code <home>/runs/<experiment>/rank-N.log} and their checkpoints beside it, both kept over all
+ * the experiment's run attempts. What belongs to one attempt (its spec, its gang's size and nodes,
+ * each rank's pid, start and exit files) is in {@code runs/<experiment>/attempt-N/}; attempt 0, a
+ * placement made before attempts were counted, kept them in the experiment's directory itself.
+ * Each replica runs in a session of its own (setsid),
  * led by a small supervising shell whose pid is written to {@code rank-N.pid}: the session is the
  * replica, every process the worker starts included, and it stays the replica when the shell is
  * killed and its processes are re-parented. A replica is alive while any process of its session is,
  * it is stopped as a whole (SIGTERM, then SIGKILL to every member after the grace period), and its
- * exit code is written next to the log by the shell (or, if the shell is gone, by the worker itself).
+ * exit code is written beside its pid by the shell (or, if the shell is gone, by the worker itself).
  * So a restarted scheduler re-adopts the replicas that still run and learns how the others ended:
  * no duplicates, no orphans. Linux: sessions are read from /proc.
  */
@@ -66,6 +71,11 @@ public final class LocalProcessBackend
             """;
 
     private static final String LOCAL_HOST = "127.0.0.1";
+    /** The directory of attempt N of an experiment is {@code attempt-N} in the experiment's. */
+    private static final String ATTEMPT_DIRECTORY = "attempt-";
+    /** The supervising shell's name ($0) names its rank, so that its rank is known from its command line alone. */
+    private static final String SHELL_NAME = "tranche-worker-rank-";
+    private static final java.util.regex.Pattern SHELL_RANK = java.util.regex.Pattern.compile(SHELL_NAME + "(\\d+)");
 
     private final Path runs;
     private final List<String> workerCommand;
@@ -91,7 +101,8 @@ public final class LocalProcessBackend
     @Override
     public synchronized void launch(LaunchRequest request)
     {
-        Path directory = runs.resolve(request.experimentId());
+        Path experiment = runs.resolve(request.experimentId());
+        Path directory = directory(request.run());
         try {
             Files.createDirectories(directory);
             // a relaunch (a retry, a resume after preemption) starts from a clean slate of pid and exit files
@@ -109,12 +120,13 @@ public final class LocalProcessBackend
             writeAtomically(directory.resolve("replicas"), Integer.toString(request.replicas().size()));
             for (ReplicaLaunch replica : request.replicas()) {
                 // a session of its own: a Ctrl-C meant for the scheduler's terminal does not reach the workers
-                List<String> command = new ArrayList<>(List.of("setsid", "sh", "-c", SUPERVISOR, "tranche-worker"));
+                List<String> command = new ArrayList<>(List.of("setsid", "sh", "-c", SUPERVISOR, SHELL_NAME + replica.rank()));
                 command.addAll(workerCommand);
                 command.addAll(List.of("-f", spec.toString()));
                 ProcessBuilder builder = new ProcessBuilder(command)
                         .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("rank-" + replica.rank() + ".log").toFile()));
+                        // one log per rank over every attempt: a resumed run's output follows the previous one's
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(experiment.resolve("rank-" + replica.rank() + ".log").toFile()));
                 Map<String, String> env = builder.environment();
                 env.put("TRANCHE_EXPERIMENT_ID", request.experimentId());
                 env.put("TRANCHE_RANK", Integer.toString(replica.rank()));
@@ -134,7 +146,7 @@ public final class LocalProcessBackend
                 env.remove(SchedulerTrust.CA_VARIABLE);
                 env.putAll(schedulerTrust.environment());
                 env.put("TRANCHE_CREDENTIAL", request.credential());
-                env.put("TRANCHE_CHECKPOINT_DIR", directory.resolve("checkpoints").toString());
+                env.put("TRANCHE_CHECKPOINT_DIR", experiment.resolve("checkpoints").toString());
                 env.put("TRANCHE_NODE", replica.node());
                 env.put("TRANCHE_EXIT_FILE", directory.resolve("rank-" + replica.rank() + ".exit").toString());
                 Process process = builder.start();
@@ -145,8 +157,15 @@ public final class LocalProcessBackend
             }
         }
         catch (IOException e) {
-            throw new UncheckedIOException("cannot start the workers of " + request.experimentId() + " in " + directory, e);
+            throw new UncheckedIOException("cannot start the workers of " + request.run() + " in " + directory, e);
         }
+    }
+
+    /** Where the files of one attempt are (see the class comment). */
+    private Path directory(RunAttempt run)
+    {
+        Path experiment = runs.resolve(run.experimentId());
+        return run.attempt() == 0 ? experiment : experiment.resolve(ATTEMPT_DIRECTORY + run.attempt());
     }
 
     /** Every node this backend simulates is this machine. */
@@ -175,22 +194,22 @@ public final class LocalProcessBackend
     }
 
     @Override
-    public void stop(String experimentId, Duration grace)
+    public void stop(RunAttempt run, Duration grace)
     {
         // the run is over for the scheduler at once (status: GONE), even while its workers still checkpoint
         try {
-            Files.deleteIfExists(runs.resolve(experimentId).resolve("replicas"));
+            Files.deleteIfExists(directory(run).resolve("replicas"));
         }
         catch (IOException e) {
-            throw new UncheckedIOException("cannot mark the workers of " + experimentId + " stopped", e);
+            throw new UncheckedIOException("cannot mark the workers of " + run + " stopped", e);
         }
-        Set<Long> sessions = sessions(experimentId, ProcessTable.read());
+        Set<Long> sessions = sessions(run, ProcessTable.read());
         if (sessions.isEmpty()) {
             return;
         }
         terminate(sessions);
         // a stop with no grace (the run ended, or its device is lost) kills what is left as intended: nothing to warn about
-        CompletableFuture.runAsync(() -> killAfter(experimentId, sessions, System.nanoTime() + grace.toNanos(), !grace.isZero()));
+        CompletableFuture.runAsync(() -> killAfter(run.toString(), sessions, System.nanoTime() + grace.toNanos(), !grace.isZero()));
     }
 
     /** Stops every worker and waits for them: SIGTERM, then a kill of what is left after {@code grace}. */
@@ -198,9 +217,9 @@ public final class LocalProcessBackend
     {
         Set<Long> sessions = new HashSet<>();
         ProcessTable table = ProcessTable.read();
-        for (String id : workers().keySet()) {
-            sessions.addAll(sessions(id, table));
-            stop(id, grace);
+        for (RunAttempt run : workers().keySet()) {
+            sessions.addAll(sessions(run, table));
+            stop(run, grace);
         }
         killAfter("every experiment", sessions, System.nanoTime() + grace.toNanos(), !grace.isZero());
     }
@@ -269,9 +288,10 @@ public final class LocalProcessBackend
     }
 
     @Override
-    public GangStatus status(String experimentId)
+    public GangStatus status(RunAttempt run)
     {
-        Path directory = runs.resolve(experimentId);
+        String experimentId = run.experimentId();
+        Path directory = directory(run);
         int replicas = readInt(directory.resolve("replicas")).orElse(0);
         if (replicas == 0) {
             return new GangStatus(experimentId, GangStatus.Phase.GONE, "no workers were started");
@@ -280,25 +300,29 @@ public final class LocalProcessBackend
         int succeeded = 0;
         // read the process table at most once, and only if a rank has no exit code yet
         ProcessTable table = null;
+        Map<String, List<Shell>> shells = null;
         for (int rank = 0; rank < replicas; rank++) {
             Optional<Integer> exit = readInt(directory.resolve("rank-" + rank + ".exit"));
             if (exit.isPresent()) {
                 if (exit.get() != 0) {
-                    return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " failed: exit code " + exit.get() + lastLine(directory, rank));
+                    return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " failed: exit code " + exit.get()
+                            + lastLine(runs.resolve(experimentId), rank));
                 }
                 succeeded++;
                 continue;
             }
             if (table == null) {
                 table = ProcessTable.read();
+                shells = shellsBySpec(table);
             }
             // its session has a live process: running, even if its supervising shell was killed (adopted, not duplicated)
             OptionalLong session = session(directory, rank, table);
             if (session.isPresent() && !table.session(session.getAsLong()).isEmpty()) {
                 running++;
             }
-            else if (!unrecordedSessions(directory, shellsBySpec(table)).isEmpty()) {
+            else if (!unrecordedSessions(directory, shells, rank).isEmpty()) {
                 // a worker started just before its scheduler was killed has no pid file, but its shell is found by its command line
+                // (this rank's own shell: another rank's live shell says nothing of this one, which may never have started)
                 running++;
             }
             else {
@@ -313,19 +337,22 @@ public final class LocalProcessBackend
     }
 
     @Override
-    public Map<String, Set<String>> workers()
+    public Map<RunAttempt, Set<String>> workers()
     {
-        Map<String, Set<String>> workers = new TreeMap<>();
+        Map<RunAttempt, Set<String>> workers = new TreeMap<>(java.util.Comparator.comparing(RunAttempt::experimentId).thenComparingInt(RunAttempt::attempt));
         if (!Files.isDirectory(runs)) {
             return workers;
         }
         ProcessTable table = ProcessTable.read();
-        Map<String, List<Long>> shellsBySpec = shellsBySpec(table);
+        Map<String, List<Shell>> shellsBySpec = shellsBySpec(table);
         try (Stream<Path> experiments = Files.list(runs)) {
-            for (Path directory : experiments.toList()) {
-                String id = directory.getFileName().toString();
-                if (!members(sessions(id, table, shellsBySpec), table).isEmpty()) {
-                    workers.put(id, new TreeSet<>(Files.exists(directory.resolve("nodes")) ? Files.readAllLines(directory.resolve("nodes")) : List.of()));
+            for (Path experiment : experiments.filter(Files::isDirectory).toList()) {
+                String id = experiment.getFileName().toString();
+                for (RunAttempt run : attempts(id, experiment)) {
+                    Path directory = directory(run);
+                    if (!members(sessions(run, table, shellsBySpec), table).isEmpty()) {
+                        workers.put(run, new TreeSet<>(Files.exists(directory.resolve("nodes")) ? Files.readAllLines(directory.resolve("nodes")) : List.of()));
+                    }
                 }
             }
         }
@@ -333,6 +360,22 @@ public final class LocalProcessBackend
             throw new UncheckedIOException("cannot list the workers in " + runs, e);
         }
         return workers;
+    }
+
+    /** The attempts an experiment's directory has files of: 0 (in the directory itself) and each {@code attempt-N}. */
+    private static List<RunAttempt> attempts(String experimentId, Path experiment)
+            throws IOException
+    {
+        List<RunAttempt> attempts = new ArrayList<>(List.of(new RunAttempt(experimentId, 0)));
+        try (Stream<Path> entries = Files.list(experiment)) {
+            for (Path entry : entries.toList()) {
+                String name = entry.getFileName().toString();
+                if (name.matches(ATTEMPT_DIRECTORY + "\\d{1,9}") && Files.isDirectory(entry)) {
+                    attempts.add(new RunAttempt(experimentId, Integer.parseInt(name.substring(ATTEMPT_DIRECTORY.length()))));
+                }
+            }
+        }
+        return attempts;
     }
 
     @Override
@@ -416,21 +459,23 @@ public final class LocalProcessBackend
     }
 
     /**
-     * The sessions of the experiment's replicas, live or not: from the pid files, and, for a replica
+     * The sessions of the attempt's replicas, live or not: from the pid files, and, for a replica
      * started in the instant before a scheduler was killed (before its pid was written), from its
-     * shell's command line, which names the run's spec file. Without the second, a restarted
+     * shell's command line, which names the attempt's spec file. Without the second, a restarted
      * scheduler could start a duplicate. (Only the shell is looked up so: the JVM's command line is
      * longer than the part of it the JDK reads.)
      */
-    private Set<Long> sessions(String experimentId, ProcessTable table)
+    private Set<Long> sessions(RunAttempt run, ProcessTable table)
     {
-        return sessions(experimentId, table, shellsBySpec(table));
+        return sessions(run, table, shellsBySpec(table));
     }
 
-    private Set<Long> sessions(String experimentId, ProcessTable table, Map<String, List<Long>> shellsBySpec)
+    private Set<Long> sessions(RunAttempt run, ProcessTable table, Map<String, List<Shell>> shellsBySpec)
     {
-        Path directory = runs.resolve(experimentId);
-        Set<Long> sessions = new HashSet<>(unrecordedSessions(directory, shellsBySpec));
+        String experimentId = run.experimentId();
+        Path directory = directory(run);
+        Set<Long> sessions = new HashSet<>();
+        shellsBySpec.getOrDefault(directory.resolve("spec.json").toString(), List.of()).forEach(shell -> sessions.add(shell.pid()));
         if (!Files.isDirectory(directory)) {
             return sessions;
         }
@@ -441,7 +486,7 @@ public final class LocalProcessBackend
             }
         }
         catch (IOException e) {
-            throw new UncheckedIOException("cannot list the workers of " + experimentId, e);
+            throw new UncheckedIOException("cannot list the workers of " + run, e);
         }
         return sessions;
     }
@@ -465,25 +510,42 @@ public final class LocalProcessBackend
         return OptionalLong.of(pid.get());
     }
 
-    /** Sessions led by a live shell of this run found by its command line (it names the run's spec file). */
-    private static List<Long> unrecordedSessions(Path directory, Map<String, List<Long>> shellsBySpec)
+    /**
+     * Sessions of rank {@code rank} of this attempt led by a live shell found by its command line (it
+     * names the attempt's spec file and, since attempts were counted, its rank; a shell that does not
+     * name its rank may be any rank's).
+     */
+    private static List<Long> unrecordedSessions(Path directory, Map<String, List<Shell>> shellsBySpec, int rank)
     {
-        return shellsBySpec.getOrDefault(directory.resolve("spec.json").toString(), List.of());
+        return shellsBySpec.getOrDefault(directory.resolve("spec.json").toString(), List.of()).stream()
+                .filter(shell -> shell.rank() == rank || shell.rank() < 0)
+                .map(Shell::pid)
+                .toList();
     }
 
-    /** Live session-leading shells of this backend, by the run spec file their command line names: one pass over the process table. */
-    private Map<String, List<Long>> shellsBySpec(ProcessTable table)
+    /** A live shell that leads a replica's session, and the rank its command line names (-1: none). */
+    private record Shell(long pid, int rank) {}
+
+    /** Live session-leading shells of this backend, by the attempt's spec file their command line names: one pass over the process table. */
+    private Map<String, List<Shell>> shellsBySpec(ProcessTable table)
     {
         String prefix = runs.toString() + java.io.File.separator;
-        Map<String, List<Long>> shells = new HashMap<>();
+        Map<String, List<Shell>> shells = new HashMap<>();
         for (ProcessTable.Entry entry : table.entries()) {
             if (entry.session() != entry.pid()) {
                 continue;
             }
             ProcessHandle.of(entry.pid()).flatMap(process -> process.info().arguments()).ifPresent(arguments -> {
+                int rank = -1;
+                for (String argument : arguments) {
+                    java.util.regex.Matcher named = SHELL_RANK.matcher(argument);
+                    if (rank < 0 && named.matches()) {
+                        rank = Integer.parseInt(named.group(1));
+                    }
+                }
                 for (String argument : arguments) {
                     if (argument.startsWith(prefix) && argument.endsWith("spec.json")) {
-                        shells.computeIfAbsent(argument, ignored -> new ArrayList<>()).add(entry.pid());
+                        shells.computeIfAbsent(argument, ignored -> new ArrayList<>()).add(new Shell(entry.pid(), rank));
                     }
                 }
             });

@@ -3,6 +3,7 @@ package dev.tranche.scheduler.backend.kubernetes;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.RunAttempt;
 import dev.tranche.scheduler.core.model.Node;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -141,26 +142,26 @@ final class KubernetesBackendTest
     void launchCreatesOnePodPerReplicaBoundToItsNodeWithTheEnvironmentContract()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launch(launcher, new LaunchRequest("exp-gang000001", "vision", "{\"name\": \"gang\"}", List.of(
+        launch(launcher, new LaunchRequest("exp-gang000001", 1, "vision", "{\"name\": \"gang\"}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(3, 500), 2000, 4096, 81559),
                 new ReplicaLaunch(1, "gpu-b", Map.of(0, 1000, 1, 1000), 4000, 8192, 40960)),
                 "tranche-scheduler.tranche.svc:50051", "tw1.credential", PORTS));
 
-        Pod rank0 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-0").get();
-        Pod rank1 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-1").get();
+        Pod rank0 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-a1-0").get();
+        Pod rank1 = client.pods().inNamespace(NAMESPACE).withName("exp-gang000001-a1-1").get();
         assertThat(rank0.getSpec().getNodeName()).isEqualTo("gpu-a");
         assertThat(rank1.getSpec().getNodeName()).isEqualTo("gpu-b");
         assertThat(rank0.getMetadata().getLabels()).containsEntry("tranche.dev/experiment", "exp-gang000001")
                 .containsEntry("tranche.dev/project", "vision").containsEntry("tranche.dev/rank", "0");
         assertThat(rank0.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
             assertThat(owner.getKind()).isEqualTo("ConfigMap");
-            assertThat(owner.getName()).isEqualTo("tranche-exp-gang000001");
+            assertThat(owner.getName()).isEqualTo("tranche-exp-gang000001-a1");
         });
         Map<String, String> env0 = env(rank0);
         assertThat(env0).containsEntry("TRANCHE_EXPERIMENT_ID", "exp-gang000001")
                 .containsEntry("TRANCHE_RANK", "0")
                 .containsEntry("TRANCHE_WORLD_SIZE", "2")
-                .containsEntry("TRANCHE_MASTER_ADDRESS", "exp-gang000001-0.tranche-exp-gang000001.tranche.svc:17004")
+                .containsEntry("TRANCHE_MASTER_ADDRESS", "exp-gang000001-a1-0.tranche-exp-gang000001-a1.tranche.svc:17004")
                 // the ports the scheduler allocated to the gang
                 .containsEntry("TRANCHE_DRIVER_PORT", "17005")
                 .containsEntry("TRANCHE_BLOCK_MANAGER_PORT", "17006")
@@ -176,7 +177,7 @@ final class KubernetesBackendTest
         assertThat(env0).doesNotContainKeys("TRANCHE_SCHEDULER_TLS", "TRANCHE_SCHEDULER_CA");
         // the credential comes from the gang's Secret (see theCredentialIsInASecretOwnedByTheGang...)
         assertThat(rank0.getSpec().getContainers().get(0).getEnv()).filteredOn(var -> var.getName().equals("TRANCHE_CREDENTIAL")).singleElement()
-                .satisfies(var -> assertThat(var.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tranche-exp-gang000001-credential"));
+                .satisfies(var -> assertThat(var.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tranche-exp-gang000001-a1-credential"));
         assertThat(Serialization.asYaml(rank0)).doesNotContain("tw1.credential");
         assertThat(rank0.getSpec().getVolumes()).extracting(io.fabric8.kubernetes.api.model.Volume::getName).containsExactly("spec");
         assertThat(env(rank1)).containsEntry("TRANCHE_RANK", "1").containsEntry("TRANCHE_GPU_IDS", "0,1").containsEntry("TRANCHE_GPU_FRACTION", "1.0");
@@ -185,8 +186,8 @@ final class KubernetesBackendTest
         assertThat(rank1.getSpec().getContainers().get(0).getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
         assertThat(rank0.getSpec().getContainers().get(0).getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
         assertThat(rank0.getSpec().getContainers().get(0).getArgs()).containsExactly("worker", "-f", "/etc/tranche/spec.json");
-        assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-exp-gang000001").get().getSpec().getClusterIP()).isEqualTo("None");
-        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-gang000001").get().getData()).containsEntry("spec.json", "{\"name\": \"gang\"}");
+        assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-exp-gang000001-a1").get().getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-gang000001-a1").get().getData()).containsEntry("spec.json", "{\"name\": \"gang\"}");
     }
 
     @Test
@@ -195,7 +196,7 @@ final class KubernetesBackendTest
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", false, Optional.of("tranche-scheduler-ca"));
         launch(launcher, twoReplicas("exp-tlsca00001", "gpu-a"));
         for (int rank = 0; rank < 2; rank++) {
-            Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlsca00001-" + rank).get();
+            Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlsca00001-a1-" + rank).get();
             assertThat(env(pod)).containsEntry("TRANCHE_SCHEDULER_CA", "/etc/tranche-scheduler-ca/ca.crt").containsEntry("TRANCHE_SCHEDULER_TLS", "1");
             assertThat(pod.getSpec().getVolumes()).anySatisfy(volume -> {
                 assertThat(volume.getName()).isEqualTo("scheduler-ca");
@@ -214,7 +215,7 @@ final class KubernetesBackendTest
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", true, Optional.empty());
         launch(launcher, twoReplicas("exp-tlssys0001", "gpu-a"));
-        Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlssys0001-0").get();
+        Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-tlssys0001-a1-0").get();
         assertThat(env(pod)).containsEntry("TRANCHE_SCHEDULER_TLS", "1").doesNotContainKey("TRANCHE_SCHEDULER_CA");
         assertThat(pod.getSpec().getVolumes()).extracting(io.fabric8.kubernetes.api.model.Volume::getName).containsExactly("spec");
     }
@@ -225,38 +226,38 @@ final class KubernetesBackendTest
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints", false, Optional.empty(),
                 java.time.Duration.ofSeconds(150));
         launch(launcher, twoReplicas("exp-grace00001", "gpu-a"));
-        assertThat(client.pods().inNamespace(NAMESPACE).withName("exp-grace00001-1").get().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(150L);
+        assertThat(client.pods().inNamespace(NAMESPACE).withName("exp-grace00001-a1-1").get().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(150L);
         KubernetesLauncher defaults = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
         launch(defaults, twoReplicas("exp-grace00002", "gpu-a"));
-        assertThat(client.pods().inNamespace(NAMESPACE).withName("exp-grace00002-0").get().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
+        assertThat(client.pods().inNamespace(NAMESPACE).withName("exp-grace00002-a1-0").get().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
     }
 
     @Test
     void podPhasesAndExitCodesMapToTheGangsState()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.GONE);
+        assertThat(launcher.status(run("exp-phases0001")).phase()).isEqualTo(GangStatus.Phase.GONE);
         launch(launcher, twoReplicas("exp-phases0001", "gpu-a"));
-        assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.STARTING);
+        assertThat(launcher.status(run("exp-phases0001")).phase()).isEqualTo(GangStatus.Phase.STARTING);
 
-        phase("exp-phases0001-0", "Running", null);
-        assertThat(launcher.status("exp-phases0001")).satisfies(status -> {
+        phase("exp-phases0001-a1-0", "Running", null);
+        assertThat(launcher.status(run("exp-phases0001"))).satisfies(status -> {
             assertThat(status.phase()).isEqualTo(GangStatus.Phase.STARTING);
             assertThat(status.reason()).isEqualTo("1 of 2 workers started");
         });
-        phase("exp-phases0001-1", "Running", null);
-        assertThat(launcher.status("exp-phases0001").phase()).isEqualTo(GangStatus.Phase.RUNNING);
+        phase("exp-phases0001-a1-1", "Running", null);
+        assertThat(launcher.status(run("exp-phases0001")).phase()).isEqualTo(GangStatus.Phase.RUNNING);
 
-        phase("exp-phases0001-1", "Failed", 137);
-        assertThat(launcher.status("exp-phases0001")).satisfies(status -> {
+        phase("exp-phases0001-a1-1", "Failed", 137);
+        assertThat(launcher.status(run("exp-phases0001"))).satisfies(status -> {
             assertThat(status.phase()).isEqualTo(GangStatus.Phase.FAILED);
-            assertThat(status.reason()).isEqualTo("worker exp-phases0001-1 failed: exit code 137 (OOMKilled)");
+            assertThat(status.reason()).isEqualTo("worker exp-phases0001-a1-1 failed: exit code 137 (OOMKilled)");
         });
 
         launch(launcher, twoReplicas("exp-phases0002", "gpu-a"));
-        phase("exp-phases0002-0", "Succeeded", 0);
-        phase("exp-phases0002-1", "Succeeded", 0);
-        assertThat(launcher.status("exp-phases0002").phase()).isEqualTo(GangStatus.Phase.SUCCEEDED);
+        phase("exp-phases0002-a1-0", "Succeeded", 0);
+        phase("exp-phases0002-a1-1", "Succeeded", 0);
+        assertThat(launcher.status(run("exp-phases0002")).phase()).isEqualTo(GangStatus.Phase.SUCCEEDED);
     }
 
     @Test
@@ -276,26 +277,119 @@ final class KubernetesBackendTest
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
         launch(launcher, twoReplicas("exp-preempt001", "gpu-a"));
         launch(launcher, twoReplicas("exp-survivor01", "gpu-a"));
-        launcher.stop("exp-preempt001", Duration.ofSeconds(45));
+        launcher.stop(run("exp-preempt001"), Duration.ofSeconds(45));
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-preempt001").list().getItems().isEmpty());
-        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-preempt001").get()).isNull();
-        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-preempt001-credential").get()).isNull();
-        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-survivor01-credential").get()).isNotNull();
-        assertThat(launcher.status("exp-preempt001").phase()).isEqualTo(GangStatus.Phase.GONE);
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-preempt001-a1").get()).isNull();
+        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-preempt001-a1-credential").get()).isNull();
+        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-survivor01-a1-credential").get()).isNotNull();
+        assertThat(launcher.status(run("exp-preempt001")).phase()).isEqualTo(GangStatus.Phase.GONE);
         assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-survivor01").list().getItems()).hasSize(2);
+    }
+
+    /**
+     * An experiment placed again while its previous attempt's pods still checkpoint: each attempt is a
+     * gang of its own (pods, ConfigMap, Service, Secret named and labelled with the attempt), and
+     * stopping the old attempt deletes its objects only.
+     */
+    @Test
+    void eachAttemptIsAGangOfItsOwnAndStoppingTheOldOneLeavesTheNewOne()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        String id = "exp-attempts01";
+        RunAttempt first = new RunAttempt(id, 1);
+        RunAttempt second = new RunAttempt(id, 2);
+        launch(launcher, twoReplicas(id, "gpu-a"));
+        phase(id + "-a1-0", "Running", null);
+        phase(id + "-a1-1", "Running", null);
+        launch(launcher, new LaunchRequest(id, 2, "vision", "{}", List.of(
+                new ReplicaLaunch(0, "gpu-b", Map.of(0, 250), 1000, 2048, 40960),
+                new ReplicaLaunch(1, "gpu-b", Map.of(0, 250), 1000, 2048, 40960)),
+                "scheduler:50051", "tw1.second", PORTS));
+
+        assertThat(podNames(id)).containsExactlyInAnyOrder(id + "-a1-0", id + "-a1-1", id + "-a2-0", id + "-a2-1");
+        Pod rank0 = client.pods().inNamespace(NAMESPACE).withName(id + "-a2-0").get();
+        assertThat(rank0.getMetadata().getLabels()).containsEntry("tranche.dev/experiment", id).containsEntry("tranche.dev/attempt", "2");
+        assertThat(rank0.getSpec().getSubdomain()).isEqualTo("tranche-" + id + "-a2");
+        assertThat(env(rank0)).containsEntry("TRANCHE_MASTER_ADDRESS", id + "-a2-0.tranche-" + id + "-a2.tranche.svc:17004");
+        assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-" + id + "-a2").get().getSpec().getSelector())
+                .isEqualTo(Map.of("tranche.dev/experiment", id, "tranche.dev/attempt", "2"));
+        // each attempt's status is its own pods'
+        assertThat(launcher.status(first).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+        assertThat(launcher.status(second).phase()).isEqualTo(GangStatus.Phase.STARTING);
+        assertThat(launcher.workers()).containsOnlyKeys(first, second).containsEntry(first, Set.of("gpu-a")).containsEntry(second, Set.of("gpu-b"));
+
+        launcher.stop(first, Duration.ofSeconds(30));
+        await().atMost(Duration.ofSeconds(10)).until(() -> podNames(id).equals(Set.of(id + "-a2-0", id + "-a2-1")));
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + id + "-a1").get()).isNull();
+        assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-" + id + "-a1").get()).isNull();
+        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-" + id + "-a1-credential").get()).isNull();
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + id + "-a2").get()).isNotNull();
+        assertThat(client.services().inNamespace(NAMESPACE).withName("tranche-" + id + "-a2").get()).isNotNull();
+        assertThat(credential(client.secrets().inNamespace(NAMESPACE).withName("tranche-" + id + "-a2-credential").get())).isEqualTo("tw1.second");
+        assertThat(launcher.status(first).phase()).isEqualTo(GangStatus.Phase.GONE);
+        assertThat(launcher.workers()).containsOnlyKeys(second);
+    }
+
+    /** Pods of a scheduler from before attempts were counted (no attempt in their names or labels) are attempt 0. */
+    @Test
+    void podsWithoutAnAttemptAreAttemptZero()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        String id = "exp-attempt001";
+        launch(launcher, new LaunchRequest(id, 0, "vision", "{}", List.of(new ReplicaLaunch(0, "gpu-a", Map.of(0, 250), 1000, 2048, 81559)),
+                "scheduler:50051", "tw1.x", PORTS));
+        assertThat(podNames(id)).containsExactly(id + "-0");
+        assertThat(client.pods().inNamespace(NAMESPACE).withName(id + "-0").get().getMetadata().getLabels()).doesNotContainKey("tranche.dev/attempt");
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + id).get()).isNotNull();
+        assertThat(launcher.workers()).containsOnlyKeys(new RunAttempt(id, 0));
+        assertThat(launcher.status(new RunAttempt(id, 0)).phase()).isEqualTo(GangStatus.Phase.STARTING);
+        assertThat(launcher.status(new RunAttempt(id, 1)).phase()).isEqualTo(GangStatus.Phase.GONE);
+        launcher.stop(new RunAttempt(id, 0), Duration.ZERO);
+        await().atMost(Duration.ofSeconds(10)).until(() -> podNames(id).isEmpty());
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + id).get()).isNull();
+    }
+
+    /** A launch cut short (one pod of two created): not RUNNING on the pod that exists, but STARTING until the gang is whole. */
+    @Test
+    void aGangMissingAPodIsStartingNotRunning()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        String id = "exp-partial001";
+        launch(launcher, twoReplicas(id, "gpu-a"));
+        client.pods().inNamespace(NAMESPACE).withName(id + "-a1-1").delete();
+        await().atMost(Duration.ofSeconds(10)).until(() -> podNames(id).equals(Set.of(id + "-a1-0")));
+        phase(id + "-a1-0", "Running", null);
+        assertThat(launcher.status(run(id))).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.STARTING);
+            assertThat(status.reason()).isEqualTo("1 of 2 workers started");
+        });
+    }
+
+    /** An attempt whose pods never came (its launch waits for devices) is listed without nodes, so that a stop cleans it up. */
+    @Test
+    void anAttemptWithoutPodsIsListedSoThatItIsCleanedUp()
+    {
+        KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
+        String id = "exp-waiting001";
+        launcher.launch(twoReplicas(id, "gpu-a"));
+        assertThat(podNames(id)).isEmpty();
+        assertThat(launcher.workers()).containsEntry(run(id), Set.of());
+        launcher.stop(run(id), Duration.ZERO);
+        assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + id + "-a1").get()).isNull();
+        assertThat(launcher.workers()).doesNotContainKey(run(id));
     }
 
     @Test
     void theCredentialIsInASecretOwnedByTheGangThatThePodsReferenceNotInTheirSpec()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launch(launcher, new LaunchRequest("exp-secret0001", "vision", "{}", List.of(
+        launch(launcher, new LaunchRequest("exp-secret0001", 1, "vision", "{}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 250), 1000, 2048, 81559),
                 new ReplicaLaunch(1, "gpu-a", Map.of(1, 250), 1000, 2048, 81559)),
                 "scheduler:50051", "tw1.not-in-the-pod-spec", PORTS));
 
-        ConfigMap owner = client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-secret0001").get();
-        Secret secret = client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-secret0001-credential").get();
+        ConfigMap owner = client.configMaps().inNamespace(NAMESPACE).withName("tranche-exp-secret0001-a1").get();
+        Secret secret = client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-secret0001-a1-credential").get();
         assertThat(secret).isNotNull();
         assertThat(secret.getType()).isEqualTo("Opaque");
         assertThat(secret.getImmutable()).isTrue();
@@ -306,19 +400,19 @@ final class KubernetesBackendTest
         // owned like the gang's Service and pods: by its ConfigMap, so the garbage collector removes it with the gang
         assertThat(secret.getMetadata().getOwnerReferences()).singleElement().satisfies(ownedBy -> {
             assertThat(ownedBy.getKind()).isEqualTo("ConfigMap");
-            assertThat(ownedBy.getName()).isEqualTo("tranche-exp-secret0001");
+            assertThat(ownedBy.getName()).isEqualTo("tranche-exp-secret0001-a1");
             assertThat(ownedBy.getUid()).isEqualTo(owner.getMetadata().getUid());
             assertThat(ownedBy.getController()).isTrue();
         });
         assertThat(secret.getMetadata().getOwnerReferences())
-                .isEqualTo(client.services().inNamespace(NAMESPACE).withName("tranche-exp-secret0001").get().getMetadata().getOwnerReferences());
+                .isEqualTo(client.services().inNamespace(NAMESPACE).withName("tranche-exp-secret0001-a1").get().getMetadata().getOwnerReferences());
 
         for (int rank = 0; rank < 2; rank++) {
-            Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-secret0001-" + rank).get();
+            Pod pod = client.pods().inNamespace(NAMESPACE).withName("exp-secret0001-a1-" + rank).get();
             assertThat(pod.getSpec().getContainers().get(0).getEnv()).filteredOn(var -> var.getName().equals("TRANCHE_CREDENTIAL")).singleElement()
                     .satisfies(var -> {
                         assertThat(var.getValue()).isNull();
-                        assertThat(var.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tranche-exp-secret0001-credential");
+                        assertThat(var.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tranche-exp-secret0001-a1-credential");
                         assertThat(var.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("credential");
                         assertThat(var.getValueFrom().getSecretKeyRef().getOptional()).isFalse();
                     });
@@ -337,10 +431,10 @@ final class KubernetesBackendTest
         assertThat(secrets("exp-relaunch01")).hasSize(1);
 
         // a retry: the failed run is stopped, then the experiment is launched again
-        launcher.stop("exp-relaunch01", Duration.ZERO);
+        launcher.stop(run("exp-relaunch01"), Duration.ZERO);
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-relaunch01").list().getItems().isEmpty());
         assertThat(secrets("exp-relaunch01")).isEmpty();
-        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-relaunch01-credential").get()).isNull();
+        assertThat(client.secrets().inNamespace(NAMESPACE).withName("tranche-exp-relaunch01-a1-credential").get()).isNull();
         launch(launcher, twoReplicas("exp-relaunch01", "gpu-a"));
         assertThat(secrets("exp-relaunch01")).singleElement().satisfies(secret -> assertThat(ownerUid(secret)).isEqualTo(configMapUid("exp-relaunch01")));
 
@@ -383,10 +477,10 @@ final class KubernetesBackendTest
         }
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
         launch(launcher, twoReplicas("exp-rbac000001", "gpu-a"));
-        launcher.stop("exp-rbac000001", Duration.ZERO);
+        launcher.stop(run("exp-rbac000001"), Duration.ZERO);
         await().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-rbac000001").list().getItems().isEmpty());
         launch(launcher, twoReplicas("exp-rbac000001", "gpu-a"));
-        launcher.stop("exp-rbac000001", Duration.ZERO);
+        launcher.stop(run("exp-rbac000001"), Duration.ZERO);
         Set<String> used = new TreeSet<>();
         for (RecordedRequest request = server.takeRequest(10, TimeUnit.MILLISECONDS); request != null; request = server.takeRequest(10, TimeUnit.MILLISECONDS)) {
             if (request.getPath().contains("/secrets")) {
@@ -444,16 +538,16 @@ final class KubernetesBackendTest
             // what earlier tests asked for
         }
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launch(launcher, new LaunchRequest("exp-podverbs01", "vision", "{}", List.of(
+        launch(launcher, new LaunchRequest("exp-podverbs01", 1, "vision", "{}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 500), 1000, 2048, 81559),
                 new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000, 2, 1000), 1000, 2048, 81559)), "scheduler:50051", "tw1.x", PORTS));
-        launcher.status("exp-podverbs01");
+        launcher.status(run("exp-podverbs01"));
         // no launcher.tail here: fabric8's mock server (8.0.0, CRUD mode) has twice stopped answering every
         // request soon after a GET .../pods/<name>/log in this test (and could not be closed); log reads are
         // outside this verb count anyway
         devicePlugin.evict("tranche-gpu-gpu-a-1");
-        launcher.status("exp-podverbs01");
-        launcher.stop("exp-podverbs01", Duration.ZERO);
+        launcher.status(run("exp-podverbs01"));
+        launcher.stop(run("exp-podverbs01"), Duration.ZERO);
         launcher.syncDevices(Map.of());
         launcher.workers();
         Set<String> used = new TreeSet<>();
@@ -483,21 +577,21 @@ final class KubernetesBackendTest
         LaunchRequest request = twoReplicas("exp-nodevice01", "gpu-a");
         launcher.launch(request);
         assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-nodevice01").list().getItems()).isEmpty();
-        assertThat(launcher.status("exp-nodevice01").phase()).isEqualTo(GangStatus.Phase.GONE);
+        assertThat(launcher.status(run("exp-nodevice01")).phase()).isEqualTo(GangStatus.Phase.GONE);
 
         // the kubelet refuses it: another pod got the node's last device first
         Pod refused = client.pods().inNamespace(NAMESPACE).withName("tranche-gpu-gpu-a-0").get();
         refused.setStatus(new PodStatusBuilder().withPhase("Failed").withReason("UnexpectedAdmissionError")
                 .withMessage("Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0").build());
         client.pods().inNamespace(NAMESPACE).resource(refused).updateStatus();
-        assertThat(launcher.status("exp-nodevice01")).satisfies(status -> {
+        assertThat(launcher.status(run("exp-nodevice01"))).satisfies(status -> {
             assertThat(status.phase()).isEqualTo(GangStatus.Phase.LOST);
             assertThat(status.reason()).isEqualTo("GPU reservation tranche-gpu-gpu-a-0 on node gpu-a ended before the device plugin's device could be used "
                     + "(UnexpectedAdmissionError: Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0)");
         });
 
         // requeued and placed there again: the ended reservation is deleted, and the next launch makes a fresh one
-        launcher.stop("exp-nodevice01", Duration.ZERO);
+        launcher.stop(run("exp-nodevice01"), Duration.ZERO);
         String refusedUid = refused.getMetadata().getUid();
         launcher.launch(request);
         await().atMost(Duration.ofSeconds(10)).until(() -> {
@@ -506,7 +600,7 @@ final class KubernetesBackendTest
         });
         launch(launcher, request);
         assertThat(client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", "exp-nodevice01").list().getItems()).hasSize(2);
-        assertThat(launcher.status("exp-nodevice01").phase()).isEqualTo(GangStatus.Phase.STARTING);
+        assertThat(launcher.status(run("exp-nodevice01")).phase()).isEqualTo(GangStatus.Phase.STARTING);
     }
 
     // One log read per test, and last: fabric8's mock server now and then leaves the request after a
@@ -551,18 +645,18 @@ final class KubernetesBackendTest
     private KubernetesLauncher launchedForLogs()
     {
         KubernetesLauncher launcher = new KubernetesLauncher(client, NAMESPACE, "tranche/worker:test", "/checkpoints");
-        launch(launcher, new LaunchRequest("exp-logs00001", "vision", "{\"name\": \"logs\"}", List.of(
+        launch(launcher, new LaunchRequest("exp-logs00001", 1, "vision", "{\"name\": \"logs\"}", List.of(
                 new ReplicaLaunch(0, "gpu-a", Map.of(0, 1000), 2000, 4096, 81559),
                 new ReplicaLaunch(1, "gpu-a", Map.of(1, 1000), 2000, 4096, 81559)),
                 "tranche-scheduler.tranche.svc:50051", "tw1.credential", PORTS));
         // as the kubelet reports them, through the status subresource
-        Pod running = new PodBuilder(client.pods().inNamespace(NAMESPACE).withName("exp-logs00001-0").get())
+        Pod running = new PodBuilder(client.pods().inNamespace(NAMESPACE).withName("exp-logs00001-a1-0").get())
                 .withNewStatus().withPhase("Running")
                 .addNewCondition().withType("Ready").withStatus("True").endCondition()
                 .addNewContainerStatus().withName("worker").withReady(true).withNewState().withNewRunning().endRunning().endState().endContainerStatus()
                 .endStatus().build();
         client.pods().inNamespace(NAMESPACE).resource(running).updateStatus();
-        Pod waiting = new PodBuilder(client.pods().inNamespace(NAMESPACE).withName("exp-logs00001-1").get())
+        Pod waiting = new PodBuilder(client.pods().inNamespace(NAMESPACE).withName("exp-logs00001-a1-1").get())
                 .withNewStatus().withPhase("Pending")
                 .addNewContainerStatus().withName("worker").withReady(false).withNewState().withNewWaiting().withReason("ContainerCreating").endWaiting()
                 .endState().endContainerStatus()
@@ -573,17 +667,23 @@ final class KubernetesBackendTest
 
     private static String logPath(int rank)
     {
-        return "/api/v1/namespaces/" + NAMESPACE + "/pods/exp-logs00001-" + rank + "/log?pretty=false&tailLines=2";
+        return "/api/v1/namespaces/" + NAMESPACE + "/pods/exp-logs00001-a1-" + rank + "/log?pretty=false&tailLines=2";
     }
 
     /** Launches as the controller does: again once the simulated device plugin has given the reservations their devices. */
     private void launch(KubernetesLauncher launcher, LaunchRequest request)
     {
         launcher.launch(request);
-        if (client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", request.experimentId()).list().getItems().isEmpty()) {
+        if (client.pods().inNamespace(NAMESPACE).withName(KubernetesLauncher.podName(request.run(), 0)).get() == null) {
             devicePlugin.grantAll();
             launcher.launch(request);
         }
+    }
+
+    private Set<String> podNames(String experimentId)
+    {
+        return client.pods().inNamespace(NAMESPACE).withLabel("tranche.dev/experiment", experimentId).list().getItems().stream()
+                .map(pod -> pod.getMetadata().getName()).collect(Collectors.toSet());
     }
 
     private List<Secret> secrets(String experimentId)
@@ -598,7 +698,7 @@ final class KubernetesBackendTest
 
     private String configMapUid(String experimentId)
     {
-        return client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + experimentId).get().getMetadata().getUid();
+        return client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + experimentId + "-a1").get().getMetadata().getUid();
     }
 
     private static String ownerUid(Secret secret)
@@ -624,9 +724,15 @@ final class KubernetesBackendTest
         client.pods().inNamespace(NAMESPACE).resource(current).updateStatus();
     }
 
+    /** Attempt 1 of the experiment: what each test launches (the attempts test aside). */
+    private static RunAttempt run(String id)
+    {
+        return new RunAttempt(id, 1);
+    }
+
     private static LaunchRequest twoReplicas(String id, String node)
     {
-        return new LaunchRequest(id, "vision", "{}", List.of(
+        return new LaunchRequest(id, 1, "vision", "{}", List.of(
                 new ReplicaLaunch(0, node, Map.of(0, 250), 1000, 2048, 81559),
                 new ReplicaLaunch(1, node, Map.of(0, 250), 1000, 2048, 81559)),
                 "scheduler:50051", "tw1.x", PORTS);

@@ -3,6 +3,7 @@ package dev.tranche.scheduler.backend.local;
 import dev.tranche.scheduler.backend.GangStatus;
 import dev.tranche.scheduler.backend.LaunchRequest;
 import dev.tranche.scheduler.backend.ReplicaLaunch;
+import dev.tranche.scheduler.backend.RunAttempt;
 import dev.tranche.scheduler.backend.SchedulerTrust;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ final class LocalProcessBackendTest
                 echo "scheduler $TRANCHE_SCHEDULER_ADDRESS tls ${TRANCHE_SCHEDULER_TLS:-unset} ca ${TRANCHE_SCHEDULER_CA:-unset}"
                 echo "master $TRANCHE_MASTER_ADDRESS driver $TRANCHE_DRIVER_PORT block manager $TRANCHE_BLOCK_MANAGER_PORT gradient $TRANCHE_GRADIENT_PORT"
                 trap 'echo "checkpointed on SIGTERM"; exit 143' TERM
-                mode=$(cat "$(dirname "$2")/mode" 2>/dev/null || echo run)
+                mode=$(cat "$(dirname "$2")/../mode" 2>/dev/null || echo run)
                 case "$mode" in
                   finish) echo done; exit 0 ;;
                   fail) echo "CUDA out of memory" ; exit 3 ;;
@@ -57,17 +58,107 @@ final class LocalProcessBackendTest
     {
         LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
         backend.launch(gang("exp-running0001"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-running0001").phase() == GangStatus.Phase.RUNNING);
-        assertThat(backend.workers()).containsOnlyKeys("exp-running0001").containsEntry("exp-running0001", java.util.Set.of("local-1", "local-2"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run("exp-running0001")).phase() == GangStatus.Phase.RUNNING);
+        assertThat(backend.workers()).containsOnlyKeys(run("exp-running0001")).containsEntry(run("exp-running0001"), java.util.Set.of("local-1", "local-2"));
         await().atMost(Duration.ofSeconds(10)).until(() -> backend.logTail("exp-running0001", 1, 5).contains("rank 1 of 2 on local-2 gpus 0,1 fraction 1.0"));
         assertThat(backend.logTail("exp-running0001", 0, 5)).contains("rank 0 of 2 on local-1 gpus 3 fraction 0.5")
                 .contains("scheduler 127.0.0.1:50051 tls unset ca unset")
                 // the gang's ports, as the scheduler allocated them
                 .contains("master 127.0.0.1:17010 driver 17011 block manager 17012 gradient 17013");
 
-        backend.stop("exp-running0001", Duration.ofSeconds(10));
+        backend.stop(run("exp-running0001"), Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
         assertThat(backend.logTail("exp-running0001", 0, 5)).contains("checkpointed on SIGTERM");
+    }
+
+    /**
+     * An experiment placed again (a new attempt) while its previous attempt's workers still
+     * checkpoint: each attempt's workers are its own, and stopping the old attempt leaves the new one
+     * running. Both write to the experiment's one log per rank and one checkpoint folder.
+     */
+    @Test
+    void attemptsOfOneExperimentAreApartAndStoppingTheOldOneLeavesTheNewOneRunning()
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        String id = "exp-attempts001";
+        backend.launch(gang(id, 1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(new RunAttempt(id, 1)).phase() == GangStatus.Phase.RUNNING);
+        assertThat(backend.status(new RunAttempt(id, 2)).phase()).isEqualTo(GangStatus.Phase.GONE);
+
+        backend.launch(gang(id, 2));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(new RunAttempt(id, 2)).phase() == GangStatus.Phase.RUNNING);
+        assertThat(backend.workers()).containsOnlyKeys(new RunAttempt(id, 1), new RunAttempt(id, 2));
+        assertThat(backend.status(new RunAttempt(id, 1)).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+
+        backend.stop(new RunAttempt(id, 1), Duration.ofSeconds(10));
+        assertThat(backend.status(new RunAttempt(id, 1)).phase()).isEqualTo(GangStatus.Phase.GONE);
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().keySet().equals(java.util.Set.of(new RunAttempt(id, 2))));
+        assertThat(backend.status(new RunAttempt(id, 2))).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.RUNNING);
+            assertThat(status.reason()).isEqualTo("2 of 2 workers running");
+        });
+        assertThat(backend.logTail(id, 0, 10)).containsOnlyOnce("checkpointed on SIGTERM");
+        backend.stop(new RunAttempt(id, 2), Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
+    }
+
+    /** Attempt 0: workers a scheduler started before attempts were counted, with their files in the experiment's own directory. */
+    @Test
+    void workersStartedBeforeAttemptsWereCountedAreAttemptZero()
+            throws IOException
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        String id = "exp-attempt0001";
+        backend.launch(gang(id, 0));
+        assertThat(home.resolve("runs").resolve(id).resolve("rank-0.pid")).exists();
+        backend.launch(gang(id, 1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.workers().keySet().equals(java.util.Set.of(new RunAttempt(id, 0), new RunAttempt(id, 1))));
+
+        backend.stop(new RunAttempt(id, 0), Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().keySet().equals(java.util.Set.of(new RunAttempt(id, 1))));
+        assertThat(backend.status(new RunAttempt(id, 1)).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+        backend.stop(new RunAttempt(id, 1), Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
+    }
+
+    /**
+     * A scheduler killed part-way through a launch leaves a gang with one rank started and the other
+     * never: the live rank's shell says nothing of the other, so the gang is not RUNNING.
+     */
+    @Test
+    void aGangWithARankThatNeverStartedIsNotRunning()
+            throws Exception
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        String id = "exp-partial001";
+        backend.launch(gang(id));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run(id)).phase() == GangStatus.Phase.RUNNING);
+        // rank 1 as if never started: its session gone without an exit code, and no pid file
+        Path directory = home.resolve("runs").resolve(id).resolve("attempt-1");
+        long rank1 = Long.parseLong(Files.readString(directory.resolve("rank-1.pid")).strip());
+        assertThat(new ProcessBuilder("kill", "-KILL", "--", "-" + rank1).start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.allProcesses().noneMatch(process -> sessionOf(process.pid()) == rank1));
+        Files.delete(directory.resolve("rank-1.pid"));
+        Files.deleteIfExists(directory.resolve("rank-1.start"));
+
+        assertThat(backend.status(run(id))).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.FAILED);
+            assertThat(status.reason()).startsWith("worker rank 1 ");
+        });
+        backend.stop(run(id), Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
+    }
+
+    /** The session a process is in, from /proc (-1 if it is gone). */
+    private static long sessionOf(long pid)
+    {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(")") + 2).split(" ")[3]);
+        }
+        catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     @Test
@@ -88,17 +179,17 @@ final class LocalProcessBackendTest
             throws IOException
     {
         LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
-        assertThat(backend.status("exp-never00001").phase()).isEqualTo(GangStatus.Phase.GONE);
+        assertThat(backend.status(run("exp-never00001")).phase()).isEqualTo(GangStatus.Phase.GONE);
         Files.createDirectories(home.resolve("runs/exp-finished01"));
         Files.writeString(home.resolve("runs/exp-finished01/mode"), "finish");
         backend.launch(gang("exp-finished01"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-finished01").phase() == GangStatus.Phase.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run("exp-finished01")).phase() == GangStatus.Phase.SUCCEEDED);
 
         Files.createDirectories(home.resolve("runs/exp-failing001"));
         Files.writeString(home.resolve("runs/exp-failing001/mode"), "fail");
         backend.launch(gang("exp-failing001"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-failing001").phase() == GangStatus.Phase.FAILED);
-        assertThat(backend.status("exp-failing001").reason()).startsWith("worker rank 0 failed: exit code 3: CUDA out of memory");
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run("exp-failing001")).phase() == GangStatus.Phase.FAILED);
+        assertThat(backend.status(run("exp-failing001")).reason()).startsWith("worker rank 0 failed: exit code 3: CUDA out of memory");
     }
 
     @Test
@@ -110,14 +201,14 @@ final class LocalProcessBackendTest
         Files.createDirectories(home.resolve("runs/exp-endedwhile"));
         Files.writeString(home.resolve("runs/exp-endedwhile/mode"), "finish");
         first.launch(gang("exp-endedwhile"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> first.status("exp-adopted001").phase() == GangStatus.Phase.RUNNING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.status(run("exp-adopted001")).phase() == GangStatus.Phase.RUNNING);
 
         // a new backend over the same home: what a scheduler restarted after kill -9 sees
         LocalProcessBackend second = new LocalProcessBackend(home, List.of(worker.toString()));
-        assertThat(second.workers()).containsOnlyKeys("exp-adopted001");
-        assertThat(second.status("exp-adopted001").phase()).isEqualTo(GangStatus.Phase.RUNNING);
-        await().atMost(Duration.ofSeconds(10)).until(() -> second.status("exp-endedwhile").phase() == GangStatus.Phase.SUCCEEDED);
-        second.stop("exp-adopted001", Duration.ofSeconds(10));
+        assertThat(second.workers()).containsOnlyKeys(run("exp-adopted001"));
+        assertThat(second.status(run("exp-adopted001")).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> second.status(run("exp-endedwhile")).phase() == GangStatus.Phase.SUCCEEDED);
+        second.stop(run("exp-adopted001"), Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(15)).until(() -> second.workers().isEmpty());
     }
 
@@ -127,15 +218,15 @@ final class LocalProcessBackendTest
     {
         LocalProcessBackend first = new LocalProcessBackend(home, List.of(worker.toString()));
         first.launch(gang("exp-unrecorded"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> first.status("exp-unrecorded").phase() == GangStatus.Phase.RUNNING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.status(run("exp-unrecorded")).phase() == GangStatus.Phase.RUNNING);
         // the scheduler was killed between starting the workers and writing their pid files
-        Files.delete(home.resolve("runs/exp-unrecorded/rank-0.pid"));
-        Files.delete(home.resolve("runs/exp-unrecorded/rank-1.pid"));
+        Files.delete(home.resolve("runs/exp-unrecorded/attempt-1/rank-0.pid"));
+        Files.delete(home.resolve("runs/exp-unrecorded/attempt-1/rank-1.pid"));
 
         LocalProcessBackend second = new LocalProcessBackend(home, List.of(worker.toString()));
-        assertThat(second.status("exp-unrecorded").phase()).isEqualTo(GangStatus.Phase.RUNNING);
-        assertThat(second.workers()).containsOnlyKeys("exp-unrecorded");
-        second.stop("exp-unrecorded", Duration.ofSeconds(10));
+        assertThat(second.status(run("exp-unrecorded")).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+        assertThat(second.workers()).containsOnlyKeys(run("exp-unrecorded"));
+        second.stop(run("exp-unrecorded"), Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(15)).until(() -> second.workers().isEmpty());
         assertThat(second.logTail("exp-unrecorded", 0, 5)).contains("checkpointed on SIGTERM");
     }
@@ -172,21 +263,21 @@ final class LocalProcessBackendTest
         backend.launch(gang(id));
         // a scan of every process's environment is slow on a loaded machine: a generous wait
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
-            assertThat(backend.status(id).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+            assertThat(backend.status(run(id)).phase()).isEqualTo(GangStatus.Phase.RUNNING);
             assertThat(workersPerRank(id)).as(processes(id).toString()).isEqualTo(Map.of(0, 1, 1, 1));
         });
         List<Long> workersBefore = processes(id).stream().filter(ExperimentProcess::worker).map(ExperimentProcess::pid).sorted().toList();
 
         // kill -9 $(cat runs/<exp>/rank-0.pid): the supervising shell of rank 0
-        Path pidFile = home.resolve("runs").resolve(id).resolve("rank-0.pid");
+        Path pidFile = home.resolve("runs").resolve(id).resolve("attempt-1").resolve("rank-0.pid");
         long supervisor = Long.parseLong(Files.readString(pidFile).strip());
         assertThat(new ProcessBuilder("sh", "-c", "kill -9 $(cat " + pidFile + ")").start().waitFor()).isZero();
         await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(supervisor).map(process -> !process.isAlive()).orElse(true));
 
         // adopted: still running, the same one worker per rank, at every sample for 3 s
         for (int sample = 0; sample < 15; sample++) {
-            assertThat(backend.status(id).phase()).isEqualTo(GangStatus.Phase.RUNNING);
-            assertThat(backend.workers()).containsKey(id);
+            assertThat(backend.status(run(id)).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+            assertThat(backend.workers()).containsKey(run(id));
             assertThat(workersPerRank(id)).isEqualTo(Map.of(0, 1, 1, 1));
             Thread.sleep(200);
         }
@@ -195,8 +286,8 @@ final class LocalProcessBackendTest
         // stopped as a whole: SIGTERM, ignored, then every process of both replicas killed after the grace period
         Duration grace = Duration.ofSeconds(2);
         long stopped = System.nanoTime();
-        backend.stop(id, grace);
-        assertThat(backend.status(id).phase()).isEqualTo(GangStatus.Phase.GONE);
+        backend.stop(run(id), grace);
+        assertThat(backend.status(run(id)).phase()).isEqualTo(GangStatus.Phase.GONE);
         await().atMost(grace.plusSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> processes(id).isEmpty());
         assertThat(backend.workers()).isEmpty();
         assertThat(backend.logTail(id, 0, 5)).contains("ignoring SIGTERM");
@@ -252,7 +343,7 @@ final class LocalProcessBackendTest
         Files.createDirectories(home.resolve("runs/exp-tlsworker01"));
         Files.writeString(home.resolve("runs/exp-tlsworker01/mode"), "finish");
         backend.launch(gang("exp-tlsworker01"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status("exp-tlsworker01").phase() == GangStatus.Phase.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run("exp-tlsworker01")).phase() == GangStatus.Phase.SUCCEEDED);
         assertThat(backend.logTail("exp-tlsworker01", 0, 5)).contains("scheduler 127.0.0.1:50051 tls 1 ca /srv/tranche/tls/cert.pem");
         assertThat(backend.logTail("exp-tlsworker01", 1, 5)).contains("scheduler 127.0.0.1:50051 tls 1 ca /srv/tranche/tls/cert.pem");
     }
@@ -314,9 +405,20 @@ final class LocalProcessBackendTest
         assertThat(backend.logTail("exp-widelog002", 0, 100)).containsExactly("y".repeat(LocalProcessBackend.MAX_TAIL_BYTES));
     }
 
+    /** Attempt 1 of the experiment. */
+    private static RunAttempt run(String id)
+    {
+        return new RunAttempt(id, 1);
+    }
+
     private static LaunchRequest gang(String id)
     {
-        return new LaunchRequest(id, "vision", "{\"name\": \"x\"}", List.of(
+        return gang(id, 1);
+    }
+
+    private static LaunchRequest gang(String id, int attempt)
+    {
+        return new LaunchRequest(id, attempt, "vision", "{\"name\": \"x\"}", List.of(
                 new ReplicaLaunch(0, "local-1", Map.of(3, 500), 1000, 2048, 24576),
                 new ReplicaLaunch(1, "local-2", Map.of(0, 1000, 1, 1000), 1000, 2048, 24576)),
                 "127.0.0.1:50051", "tw1.x", new dev.tranche.scheduler.backend.GangPorts(17010, 17011, 17012, 17013));
