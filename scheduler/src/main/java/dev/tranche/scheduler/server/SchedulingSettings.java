@@ -15,13 +15,13 @@ import static java.util.Objects.requireNonNull;
  * @param cycleGap the shortest time between two cycles, so a burst of submissions is served by one;
  *         the loop also waits twice its last cycle's time, so scheduling takes at most a third of a core
  * @param starvationAge how long an experiment may wait before it goes first in its project and,
- *         while it does not fit, holds the nodes closest to taking it
+ *         while it does not fit, holds the nodes expected to free room for it soonest
  * @param lineWindow how many experiments of each line of alike pending work a cycle considers at first
  * @param preemptionGrace how long a worker that is preempted or cancelled gets to checkpoint after
  *         SIGTERM before it is killed (Kubernetes: the pods' termination grace period too)
  * @param startTimeout how long after its placement a gang's workers may take to be all up (image
  *         pulls, a wait for the previous attempt's workers to checkpoint included); past it the attempt
- *         is stopped and counts as failed
+ *         is stopped and counts as failed; longer than {@code preemptionGrace}
  */
 public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Duration starvationAge, int lineWindow, Duration preemptionGrace,
         Duration startTimeout)
@@ -54,6 +54,10 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
         if (startTimeout.compareTo(Duration.ofSeconds(10)) < 0 || startTimeout.compareTo(Duration.ofHours(24)) > 0) {
             throw new IllegalArgumentException("--start-timeout must be between 10s and 24h: got " + text(startTimeout));
         }
+        if (startTimeout.compareTo(preemptionGrace) <= 0) {
+            throw new IllegalArgumentException("--start-timeout (" + text(startTimeout) + ") must be longer than --preemption-grace (" + text(preemptionGrace)
+                    + "): a new attempt may wait that long for the previous one's workers to checkpoint; raise --start-timeout or lower --preemption-grace");
+        }
     }
 
     /** Both at once, as the gap is bounded by the interval: one at a time, the first would be checked against the other's old value. */
@@ -67,12 +71,8 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
         return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
     }
 
-    public SchedulingSettings withPreemptionGrace(Duration preemptionGrace)
-    {
-        return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
-    }
-
-    public SchedulingSettings withStartTimeout(Duration startTimeout)
+    /** Both at once, as the start timeout must be longer than the grace: one at a time, the first would be checked against the other's old value. */
+    public SchedulingSettings withExecution(Duration preemptionGrace, Duration startTimeout)
     {
         return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
     }

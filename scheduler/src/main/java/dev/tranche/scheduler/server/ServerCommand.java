@@ -119,7 +119,7 @@ public final class ServerCommand
     String cycleGap;
 
     @Option(names = "--starvation-age", paramLabel = "DURATION",
-            description = "How long work may wait before it goes first in its project and, while it does not fit, holds the nodes closest to taking it, e.g. 5m (default: 5m).")
+            description = "How long work may wait before it goes first in its project and, while it does not fit, holds the nodes expected to free room for it soonest, e.g. 5m (default: 5m).")
     String starvationAge;
 
     @Option(names = "--preemption-grace", paramLabel = "DURATION",
@@ -127,7 +127,7 @@ public final class ServerCommand
     String preemptionGrace;
 
     @Option(names = "--start-timeout", paramLabel = "DURATION",
-            description = "How long a placed experiment's workers may take to be all up; past it the attempt is stopped and counts as failed, e.g. 20m (default: 10m).")
+            description = "How long a placed experiment's workers may take to be all up; past it the attempt is stopped and counts as failed; longer than --preemption-grace, e.g. 20m (default: 10m, or the grace plus 10m when the grace is longer).")
     String startTimeout;
 
     @Option(names = "--usage-retention", paramLabel = "DURATION",
@@ -208,11 +208,14 @@ public final class ServerCommand
             if (starvationAge != null) {
                 scheduling = scheduling.withStarvationAge(Durations.parse("--starvation-age", starvationAge));
             }
-            if (preemptionGrace != null) {
-                scheduling = scheduling.withPreemptionGrace(Durations.parse("--preemption-grace", preemptionGrace));
-            }
-            if (startTimeout != null) {
-                scheduling = scheduling.withStartTimeout(Durations.parse("--start-timeout", startTimeout));
+            if (preemptionGrace != null || startTimeout != null) {
+                // together: the timeout is checked against the grace it runs with, not the one it replaces
+                Duration grace = preemptionGrace != null ? Durations.parse("--preemption-grace", preemptionGrace) : scheduling.preemptionGrace();
+                // a default timeout no longer than a given grace follows it up: a new attempt may wait out the grace
+                Duration timeout = startTimeout != null
+                        ? Durations.parse("--start-timeout", startTimeout)
+                        : scheduling.startTimeout().compareTo(grace) > 0 ? scheduling.startTimeout() : grace.plus(SchedulingSettings.DEFAULTS.startTimeout());
+                scheduling = scheduling.withExecution(grace, timeout);
             }
             config = config.withScheduling(scheduling);
             if (usageRetention != null) {

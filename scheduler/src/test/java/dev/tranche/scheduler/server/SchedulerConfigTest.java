@@ -179,6 +179,24 @@ final class SchedulerConfigTest
         assertThat(configFrom("--cycle-interval", "150ms").scheduling().cycleGap()).isEqualTo(Duration.ofMillis(150));
     }
 
+    /**
+     * A new attempt may wait up to the preemption grace for the previous attempt's workers to
+     * checkpoint, inside its start timeout: a timeout no longer than the grace would fail attempts
+     * that were only waiting their turn.
+     */
+    @Test
+    void theStartTimeoutIsLongerThanThePreemptionGrace()
+    {
+        assertThatThrownBy(() -> configFrom("--preemption-grace", "30m", "--start-timeout", "20m"))
+                .hasMessage("--start-timeout (1200s) must be longer than --preemption-grace (1800s): a new attempt may wait that long for the previous one's workers to checkpoint; raise --start-timeout or lower --preemption-grace");
+        SchedulingSettings both = configFrom("--start-timeout", "1h", "--preemption-grace", "30m").scheduling();
+        assertThat(both.startTimeout()).isEqualTo(Duration.ofHours(1));
+        assertThat(both.preemptionGrace()).isEqualTo(Duration.ofMinutes(30));
+        // a grace at or above the default timeout (10m), given alone: the default follows it up rather than refuse an option not given
+        assertThat(configFrom("--preemption-grace", "30m").scheduling().startTimeout()).isEqualTo(Duration.ofMinutes(40));
+        assertThat(configFrom("--preemption-grace", "5m").scheduling().startTimeout()).isEqualTo(Duration.ofMinutes(10));
+    }
+
     private static SchedulerConfig configFrom(String... arguments)
     {
         ServerCommand command = new ServerCommand();
