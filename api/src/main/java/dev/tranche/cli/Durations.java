@@ -51,4 +51,23 @@ public final class Durations
         }
         return total;
     }
+
+    /** A duration as the flags read it, largest units first: "10m", "1h30m", "1s500ms", "0s". */
+    public static String format(Duration duration)
+    {
+        if (duration.isNegative()) {
+            return "-" + format(duration.negated());
+        }
+        long millis = duration.toMillis();
+        StringBuilder text = new StringBuilder();
+        long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1000L, 1L};
+        String[] units = {"d", "h", "m", "s", "ms"};
+        for (int i = 0; i < sizes.length; i++) {
+            if (millis >= sizes[i]) {
+                text.append(millis / sizes[i]).append(units[i]);
+                millis %= sizes[i];
+            }
+        }
+        return text.isEmpty() ? "0s" : text.toString();
+    }
 }

@@ -22,6 +22,19 @@ final class DurationsTest
     }
 
     @Test
+    void formatsAsTheFlagsReadIt()
+    {
+        assertThat(Durations.format(Duration.ofMinutes(10))).isEqualTo("10m");
+        assertThat(Durations.format(Duration.ofMinutes(90))).isEqualTo("1h30m");
+        assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1s500ms");
+        assertThat(Durations.format(Duration.ofDays(30))).isEqualTo("30d");
+        assertThat(Durations.format(Duration.ZERO)).isEqualTo("0s");
+        for (String text : new String[] {"200ms", "45s", "1d12h", "2h5m7s"}) {
+            assertThat(Durations.format(Durations.parse("--x", text))).isEqualTo(text);
+        }
+    }
+
+    @Test
     void namesTheFlagAndShowsExamplesWhenItIsNotADuration()
     {
         for (String bad : new String[] {"fast", "", "12", "ms", "1.5h", "-1s", "1y", "1h 30m", "1234567890s"}) {

@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.execution;
 
+import dev.tranche.cli.Durations;
 import dev.tranche.scheduler.backend.ExecutionBackend;
 import dev.tranche.scheduler.backend.GangPorts;
 import dev.tranche.scheduler.backend.GangStatus;
@@ -111,7 +112,7 @@ public final class ExecutionController
         this.clock = requireNonNull(clock, "clock is null");
         this.startTimeout = requireNonNull(startTimeout, "startTimeout is null");
         if (startTimeout.isNegative() || startTimeout.isZero()) {
-            throw new IllegalArgumentException("the start timeout must be positive: got " + text(startTimeout));
+            throw new IllegalArgumentException("the start timeout must be positive: got " + Durations.format(startTimeout));
         }
         this.datasetRoots = requireNonNull(datasetRoots, "datasetRoots is null");
         this.ports = requireNonNull(ports, "ports is null");
@@ -241,7 +242,7 @@ public final class ExecutionController
         boolean notUp = status.phase() == GangStatus.Phase.GONE || status.phase() == GangStatus.Phase.STARTING;
         if (state == ExperimentState.SCHEDULED && notUp && startingFor(gang, run, now) >= startTimeout.toSeconds()) {
             // workers that never all come up (an image that cannot be pulled, a launch that keeps failing) would hold the GPUs for ever
-            failAttempt(id, state, spec, "its workers did not all start within " + text(startTimeout) + " (" + status.reason() + ")");
+            failAttempt(id, state, spec, "its workers did not all start within " + Durations.format(startTimeout) + " (" + status.reason() + ")");
             backend.stop(run, Duration.ZERO);
             return true;
         }
@@ -319,26 +320,6 @@ public final class ExecutionController
             publish(experiments.transitionAfterFailure(id, EnumSet.of(state), ExperimentState.FAILED,
                     "failed after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + why));
         }
-    }
-
-    /** A duration as people write it, and as the flags read it: "10m", "90s", "1h30m". */
-    static String text(Duration duration)
-    {
-        if (duration.toMillis() % 1000 != 0) {
-            return duration.toMillis() + "ms";
-        }
-        long seconds = duration.toSeconds();
-        StringBuilder text = new StringBuilder();
-        if (seconds >= 3600) {
-            text.append(seconds / 3600).append('h');
-        }
-        if (seconds % 3600 >= 60) {
-            text.append(seconds % 3600 / 60).append('m');
-        }
-        if (seconds % 60 != 0 || text.isEmpty()) {
-            text.append(seconds % 60).append('s');
-        }
-        return text.toString();
     }
 
     /** Why the workers may not read the experiment's data set now, if they may not. */

@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.server;
 
+import dev.tranche.cli.Durations;
 import dev.tranche.scheduler.execution.ExecutionController;
 
 import java.time.Duration;
@@ -37,25 +38,25 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
         requireNonNull(preemptionGrace, "preemptionGrace is null");
         requireNonNull(startTimeout, "startTimeout is null");
         if (cycleInterval.compareTo(Duration.ofMillis(100)) < 0 || cycleInterval.compareTo(Duration.ofMinutes(10)) > 0) {
-            throw new IllegalArgumentException("--cycle-interval must be between 100ms and 10m: got " + text(cycleInterval));
+            throw new IllegalArgumentException("--cycle-interval must be between 100ms and 10m: got " + Durations.format(cycleInterval));
         }
         if (cycleGap.compareTo(Duration.ofMillis(10)) < 0 || cycleGap.compareTo(cycleInterval) > 0) {
-            throw new IllegalArgumentException("--cycle-gap must be between 10ms and --cycle-interval (" + text(cycleInterval) + "): got " + text(cycleGap));
+            throw new IllegalArgumentException("--cycle-gap must be between 10ms and --cycle-interval (" + Durations.format(cycleInterval) + "): got " + Durations.format(cycleGap));
         }
         if (starvationAge.compareTo(Duration.ofSeconds(1)) < 0 || starvationAge.compareTo(Duration.ofDays(30)) > 0) {
-            throw new IllegalArgumentException("--starvation-age must be between 1s and 720h: got " + text(starvationAge));
+            throw new IllegalArgumentException("--starvation-age must be between 1s and 720h: got " + Durations.format(starvationAge));
         }
         if (lineWindow < 1 || lineWindow > 1024) {
             throw new IllegalArgumentException("the line window must be between 1 and 1024: got " + lineWindow);
         }
         if (preemptionGrace.compareTo(Duration.ofSeconds(1)) < 0 || preemptionGrace.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got " + text(preemptionGrace));
+            throw new IllegalArgumentException("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got " + Durations.format(preemptionGrace));
         }
         if (startTimeout.compareTo(Duration.ofSeconds(10)) < 0 || startTimeout.compareTo(Duration.ofHours(24)) > 0) {
-            throw new IllegalArgumentException("--start-timeout must be between 10s and 24h: got " + text(startTimeout));
+            throw new IllegalArgumentException("--start-timeout must be between 10s and 24h: got " + Durations.format(startTimeout));
         }
         if (startTimeout.compareTo(preemptionGrace) <= 0) {
-            throw new IllegalArgumentException("--start-timeout (" + text(startTimeout) + ") must be longer than --preemption-grace (" + text(preemptionGrace)
+            throw new IllegalArgumentException("--start-timeout (" + Durations.format(startTimeout) + ") must be longer than --preemption-grace (" + Durations.format(preemptionGrace)
                     + "): a new attempt may wait that long for the previous one's workers to checkpoint; raise --start-timeout or lower --preemption-grace");
         }
     }
@@ -75,10 +76,5 @@ public record SchedulingSettings(Duration cycleInterval, Duration cycleGap, Dura
     public SchedulingSettings withExecution(Duration preemptionGrace, Duration startTimeout)
     {
         return new SchedulingSettings(cycleInterval, cycleGap, starvationAge, lineWindow, preemptionGrace, startTimeout);
-    }
-
-    private static String text(Duration duration)
-    {
-        return duration.toMillis() % 1000 != 0 ? duration.toMillis() + "ms" : duration.toSeconds() + "s";
     }
 }

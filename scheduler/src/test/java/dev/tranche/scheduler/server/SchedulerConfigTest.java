@@ -158,7 +158,7 @@ final class SchedulerConfigTest
         assertThatThrownBy(() -> configFrom("--cycle-interval", "20ms")).hasMessage("--cycle-interval must be between 100ms and 10m: got 20ms");
         assertThatThrownBy(() -> configFrom("--cycle-gap", "2s")).hasMessage("--cycle-gap must be between 10ms and --cycle-interval (1s): got 2s");
         assertThatThrownBy(() -> configFrom("--starvation-age", "0s")).hasMessage("--starvation-age must be between 1s and 720h: got 0s");
-        assertThatThrownBy(() -> configFrom("--preemption-grace", "2h")).hasMessage("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got 7200s");
+        assertThatThrownBy(() -> configFrom("--preemption-grace", "2h")).hasMessage("--preemption-grace must be between 1s and 1h (a worker checkpoints within it): got 2h");
         assertThatThrownBy(() -> configFrom("--start-timeout", "5s")).hasMessage("--start-timeout must be between 10s and 24h: got 5s");
         assertThatThrownBy(() -> configFrom("--usage-retention", "12h")).hasMessage("--usage-retention must be between 1d and 3650d: got 12h");
         assertThat(configFrom("--usage-retention", "30d").usageRetention()).isEqualTo(Duration.ofDays(30));
@@ -188,7 +188,7 @@ final class SchedulerConfigTest
     void theStartTimeoutIsLongerThanThePreemptionGrace()
     {
         assertThatThrownBy(() -> configFrom("--preemption-grace", "30m", "--start-timeout", "20m"))
-                .hasMessage("--start-timeout (1200s) must be longer than --preemption-grace (1800s): a new attempt may wait that long for the previous one's workers to checkpoint; raise --start-timeout or lower --preemption-grace");
+                .hasMessage("--start-timeout (20m) must be longer than --preemption-grace (30m): a new attempt may wait that long for the previous one's workers to checkpoint; raise --start-timeout or lower --preemption-grace");
         SchedulingSettings both = configFrom("--start-timeout", "1h", "--preemption-grace", "30m").scheduling();
         assertThat(both.startTimeout()).isEqualTo(Duration.ofHours(1));
         assertThat(both.preemptionGrace()).isEqualTo(Duration.ofMinutes(30));
