@@ -21,6 +21,21 @@ public record GangStatus(String experimentId, Phase phase, String reason)
          * must stop and the experiment go back to the queue. Not the workers' fault, so no attempt is counted.
          */
         LOST,
+        /**
+         * A worker of the gang is gone, not by its own failure (its pod deleted or evicted, its
+         * processes killed without an exit code), while the others may still run, waiting for it; the
+         * reason names it. For a gang that was all up this is a lost attempt: the rest must stop (with
+         * the grace, to checkpoint) and the experiment go back to the queue, no attempt counted. For one
+         * still starting (a launch cut short) it is one not all up yet, bounded by the start timeout.
+         */
+        WORKER_LOST,
+    }
+
+    /** "worker 1 of 2 (pod exp-a1-1) was lost (its pod is gone)"; {@code worker} may be empty. */
+    public static GangStatus workerLost(String experimentId, int rank, int workers, String worker, String how)
+    {
+        return new GangStatus(experimentId, Phase.WORKER_LOST,
+                "worker " + rank + " of " + workers + (worker.isEmpty() ? "" : " (" + worker + ")") + " was lost (" + how + ")");
     }
 
     /** Every one of {@code workers} exited 0: "the worker finished", "all 4 workers finished". */

@@ -43,7 +43,9 @@ import static java.util.Objects.requireNonNull;
  * workers are launched, workers whose experiment no longer holds GPUs (cancelled, preempted,
  * finished) are stopped, and what the workers do becomes the experiment's state — RUNNING once every
  * worker of the gang is up, SUCCEEDED, FAILED after its retries, or back to PENDING when its node or
- * a GPU reservation is lost. A gang whose workers are not all up within the start timeout of its
+ * a GPU reservation is lost, or when a RUNNING gang loses a worker not by its own failure (its pod
+ * deleted or evicted, its processes killed): the rest of that attempt is stopped with the grace, and
+ * no attempt is counted (a worker that exits with a failure code is a failed attempt). A gang whose workers are not all up within the start timeout of its
  * placement counts as a failed attempt, with that reason (the time counts from the placement, and
  * at most from when this controller first saw it: a restarted scheduler gives a gang its full time
  * again rather than failing it for the time the scheduler was down).
@@ -239,7 +241,9 @@ public final class ExecutionController
             }
         }
         GangStatus status = backend.status(run);
-        boolean notUp = status.phase() == GangStatus.Phase.GONE || status.phase() == GangStatus.Phase.STARTING;
+        // a gang not yet all up that misses a worker (a launch cut short) is still starting, as far as the timeout goes
+        boolean notUp = status.phase() == GangStatus.Phase.GONE || status.phase() == GangStatus.Phase.STARTING
+                || status.phase() == GangStatus.Phase.WORKER_LOST && state != ExperimentState.RUNNING;
         if (state == ExperimentState.SCHEDULED && notUp && startingFor(gang, run, now) >= startTimeout.toSeconds()) {
             // workers that never all come up (an image that cannot be pulled, a launch that keeps failing) would hold the GPUs for ever
             failAttempt(id, state, spec, "its workers did not all start within " + Durations.format(startTimeout) + " (" + status.reason() + ")");
@@ -275,6 +279,16 @@ public final class ExecutionController
             case LOST -> {
                 // at once, not after a grace period: the device is no longer reserved for these workers, others may get it now
                 backend.stop(run, Duration.ZERO);
+                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
+                        status.reason() + "; back in the queue, it resumes from its last checkpoint"));
+                return true;
+            }
+            case WORKER_LOST -> {
+                if (state != ExperimentState.RUNNING) {
+                    return false;   // never all up: it waits as a starting gang does, within the start timeout
+                }
+                // the others would wait for the lost one for ever: stop them, with the grace to checkpoint; not their fault, so not counted
+                backend.stop(run, grace);
                 publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
                         status.reason() + "; back in the queue, it resumes from its last checkpoint"));
                 return true;

@@ -121,6 +121,45 @@ final class ExecutionControllerTest
     }
 
     /**
+     * A running gang loses a rank (its processes killed from outside, supervising shell included, so
+     * no exit code): the other rank, which would wait for it for ever, is stopped with the grace (it
+     * checkpoints) and the experiment goes back to the queue, without counting an attempt.
+     */
+    @Test
+    void aRunningGangThatLosesARankIsStoppedAndRequeuedWithoutCountingAnAttempt()
+            throws Exception
+    {
+        String id = "exp-lostrank01";
+        experiments.insert(id, Specs.accepted("lost-rank", "default"), Optional.empty(), "submitted");
+        writer.place(id, List.of(new ReplicaPlacement("local-1", Map.of(0, 1000), 1000, 1024), new ReplicaPlacement("local-1", Map.of(1, 1000), 1000, 1024)),
+                "placed", List.of());
+        controller.reconcile();
+        await().atMost(Duration.ofSeconds(10)).until(() -> log(id).contains("started on gpus 0") && backend.logTail(id, 1, 20).contains("started on gpus 1"));
+        controller.reconcile();
+        assertThat(state(id)).isEqualTo(ExperimentState.RUNNING);
+
+        Path pidFile;
+        try (var found = Files.find(files.resolve("home").resolve("runs").resolve(id), 2, (path, attributes) -> path.getFileName().toString().equals("rank-1.pid"))) {
+            pidFile = found.findFirst().orElseThrow();
+        }
+        long session = Long.parseLong(Files.readString(pidFile).strip());
+        assertThat(new ProcessBuilder("kill", "-KILL", "--", "-" + session).start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(session).isEmpty());
+        controller.reconcile();
+
+        assertThat(experiments.find(id).orElseThrow()).satisfies(requeued -> {
+            assertThat(requeued.state()).isEqualTo(ExperimentState.PENDING);
+            assertThat(requeued.reason()).isEqualTo("worker 1 of 2 was lost (its processes ended without an exit code: killed, or with the scheduler);"
+                    + " back in the queue, it resumes from its last checkpoint");
+        });
+        assertThat(experiments.failedAttempts(id)).isZero();
+        assertThat(database.heldGpuMilli(id)).isZero();
+        // rank 0 was asked to stop, and had the grace to do so
+        await().atMost(Duration.ofSeconds(10)).until(() -> log(id).contains("stopped on gpus 0"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.workers().isEmpty());
+    }
+
+    /**
      * A gang whose workers never start (here: every launch fails, as when the backend cannot create
      * them) holds its GPUs only until the start timeout: then the attempt counts as failed, with the
      * reason, and the experiment goes back to the queue for its next try.

@@ -228,6 +228,59 @@ final class KubernetesExecutionTest
         assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
     }
 
+    /**
+     * A running gang loses a worker (its pod deleted by hand): the other worker, which would wait for
+     * it for ever, is stopped and the experiment goes back to the queue, without counting an attempt
+     * (with no retries, a counted attempt would have failed it).
+     */
+    @Test
+    void aRunningGangThatLosesAWorkerPodIsStoppedAndRequeuedWithoutCountingAnAttempt()
+    {
+        String id = placed(gang("lost-worker").toBuilder().setMaxRetries(0).build());
+        launched();
+        pods(id).forEach(pod -> phase(pod.getMetadata().getName(), "Running", null));
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
+        String kept = pod(id, 0);
+        String lost = pod(id, 1);
+
+        kubernetes.pods().inNamespace(NAMESPACE).withName(lost).delete();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(lost));
+        controller.reconcile();
+
+        Experiment requeued = client.get(id);
+        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
+        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+                .isEqualTo("worker 1 of 2 (pod " + lost + ") was lost (its pod is gone); back in the queue, it resumes from its last checkpoint");
+        assertThat(new ExperimentRepository(scheduler.dataSource()).failedAttempts(id)).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
+    }
+
+    /** An evicted worker pod (node pressure, say) is lost, not failed: the attempt is not counted. */
+    @Test
+    void aRunningGangWithAnEvictedWorkerIsRequeuedWithoutCountingAnAttempt()
+    {
+        String id = placed(gang("evicted-worker").toBuilder().setMaxRetries(0).build());
+        launched();
+        pods(id).forEach(pod -> phase(pod.getMetadata().getName(), "Running", null));
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
+        String kept = pod(id, 0);
+        String evicted = pod(id, 1);
+
+        Pod current = kubernetes.pods().inNamespace(NAMESPACE).withName(evicted).get();
+        current.setStatus(new PodStatusBuilder().withPhase("Failed").withReason("Evicted").withMessage("The node was low on resource: memory.").build());
+        kubernetes.pods().inNamespace(NAMESPACE).resource(current).updateStatus();
+        controller.reconcile();
+
+        Experiment requeued = client.get(id);
+        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
+        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+                .isEqualTo("worker 1 of 2 (pod " + evicted + ") was lost (evicted: The node was low on resource: memory.); back in the queue, it resumes from its last checkpoint");
+        assertThat(new ExperimentRepository(scheduler.dataSource()).failedAttempts(id)).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
+    }
+
     /** Rank 1's pod never leaves Pending (an image that cannot be pulled, say): past the start timeout the attempt ends, with the reason. */
     @Test
     void aGangWhoseWorkersDoNotAllStartWithinTheStartTimeoutIsRetriedWithTheReason()

@@ -312,7 +312,8 @@ public final class KubernetesLauncher
 
     /**
      * The gang's state from its pods' phases and exit codes; LOST when a GPU reservation its workers
-     * stand on (or, before they start, wait for) was deleted, evicted or ended.
+     * stand on (or, before they start, wait for) was deleted, evicted or ended; WORKER_LOST when a
+     * worker pod is missing (deleted, being deleted) or was evicted while the gang has others.
      */
     @Override
     public GangStatus status(RunAttempt run)
@@ -325,10 +326,10 @@ public final class KubernetesLauncher
         if (pods.isEmpty()) {
             return unpublishedReservationEnded(run)
                     .map(reason -> new GangStatus(experimentId, GangStatus.Phase.LOST, reason))
-                    .orElseGet(() -> gangStatus(experimentId, pods));
+                    .orElseGet(() -> gangStatus(run, pods));
         }
-        GangStatus status = gangStatus(experimentId, pods);
-        if (status.phase() != GangStatus.Phase.STARTING && status.phase() != GangStatus.Phase.RUNNING) {
+        GangStatus status = gangStatus(run, pods);
+        if (status.phase() != GangStatus.Phase.STARTING && status.phase() != GangStatus.Phase.RUNNING && status.phase() != GangStatus.Phase.WORKER_LOST) {
             return status;
         }
         return lostReservation(pods).map(reason -> new GangStatus(experimentId, GangStatus.Phase.LOST, reason)).orElse(status);
@@ -423,11 +424,14 @@ public final class KubernetesLauncher
 
     /**
      * RUNNING only once every worker of the gang runs (or has finished): the gang's size is what its
-     * pods were told (TRANCHE_WORLD_SIZE), so a gang whose launch created only some of its pods is
-     * STARTING, not RUNNING on the ones that exist.
+     * pods were told (TRANCHE_WORLD_SIZE), so a gang with a worker pod missing (deleted, or a launch
+     * cut short) is WORKER_LOST, not RUNNING on the ones that exist; so is one with a pod the node
+     * took away (evicted, preempted by the kubelet, node shutdown), which is not the worker's failure.
+     * A pod that failed by itself makes the gang FAILED.
      */
-    static GangStatus gangStatus(String experimentId, List<Pod> pods)
+    static GangStatus gangStatus(RunAttempt run, List<Pod> pods)
     {
+        String experimentId = run.experimentId();
         if (pods.isEmpty()) {
             return new GangStatus(experimentId, GangStatus.Phase.GONE, "no worker pods exist");
         }
@@ -437,15 +441,33 @@ public final class KubernetesLauncher
         }
         int running = 0;
         int succeeded = 0;
+        Optional<GangStatus> lost = Optional.empty();
+        Set<Integer> ranks = new HashSet<>();
         for (Pod pod : pods) {
+            rank(pod).ifPresent(ranks::add);
             String phase = pod.getStatus() == null || pod.getStatus().getPhase() == null ? "Pending" : pod.getStatus().getPhase();
             switch (phase) {
                 case "Failed" -> {
-                    return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker " + pod.getMetadata().getName() + " failed: " + exit(pod));
+                    Optional<String> disrupted = disrupted(pod);
+                    if (disrupted.isEmpty()) {
+                        return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker " + pod.getMetadata().getName() + " failed: " + exit(pod));
+                    }
+                    if (lost.isEmpty()) {
+                        lost = Optional.of(GangStatus.workerLost(experimentId, rank(pod).orElse(-1), workers, "pod " + pod.getMetadata().getName(), disrupted.get()));
+                    }
                 }
                 case "Running" -> running++;
                 case "Succeeded" -> succeeded++;
                 default -> { }
+            }
+        }
+        if (lost.isPresent()) {
+            return lost.get();
+        }
+        // (a pod without a rank label says nothing of which rank is missing: then only the count tells, below)
+        for (int rank = 0; ranks.size() == pods.size() && rank < workers; rank++) {
+            if (!ranks.contains(rank)) {
+                return GangStatus.workerLost(experimentId, rank, workers, "pod " + podName(run, rank), "its pod is gone");
             }
         }
         if (succeeded == workers) {
@@ -455,6 +477,41 @@ public final class KubernetesLauncher
             return GangStatus.running(experimentId, running, workers);
         }
         return new GangStatus(experimentId, GangStatus.Phase.STARTING, (running + succeeded) + " of " + workers + " workers started");
+    }
+
+    // the reasons a kubelet gives a pod it ended for its node's sake, not the worker's: node pressure, a critical pod, node shutdown
+    private static final Set<String> DISRUPTION_REASONS = Set.of("Evicted", "Preempting", "Shutdown", "NodeShutdown", "Terminated");
+
+    /** How the pod was taken away from outside (evicted, say), if it was: "evicted: The node was low on resource: memory.". */
+    private static Optional<String> disrupted(Pod pod)
+    {
+        String reason = pod.getStatus().getReason();
+        String message = pod.getStatus().getMessage();
+        if (reason != null && DISRUPTION_REASONS.contains(reason)) {
+            String what = reason.equals("Evicted") ? "evicted" : reason.equals("Preempting") ? "preempted by its node" : "its node shut down";
+            return Optional.of(message == null || message.isBlank() ? what : what + ": " + message.strip());
+        }
+        if (pod.getStatus().getConditions() != null) {
+            for (io.fabric8.kubernetes.api.model.PodCondition condition : pod.getStatus().getConditions()) {
+                // set by Kubernetes (1.26 and later) on a pod it ends for a disruption: eviction, preemption, a node's taint or shutdown
+                if ("DisruptionTarget".equals(condition.getType()) && "True".equals(condition.getStatus())) {
+                    return Optional.of("disrupted" + (condition.getMessage() == null || condition.getMessage().isBlank() ? "" : ": " + condition.getMessage().strip()));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The worker's rank, from its label. */
+    private static Optional<Integer> rank(Pod pod)
+    {
+        String rank = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(RANK_LABEL);
+        try {
+            return rank == null ? Optional.empty() : Optional.of(Integer.parseInt(rank));
+        }
+        catch (NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     /** The size of the gang a worker pod was started in (its TRANCHE_WORLD_SIZE), 0 if it does not say. */

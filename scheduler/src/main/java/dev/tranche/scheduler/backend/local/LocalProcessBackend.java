@@ -326,8 +326,9 @@ public final class LocalProcessBackend
                 running++;
             }
             else {
-                // neither running nor an exit code: it died unseen (with the previous scheduler, or its shell killed and then it ended)
-                return new GangStatus(experimentId, GangStatus.Phase.FAILED, "worker rank " + rank + " ended without an exit code (killed with its scheduler?)");
+                // neither running nor an exit code: it did not end by itself but was killed from outside, its supervising shell
+                // included (by hand, or with the previous scheduler): lost, not failed; the others would wait for it for ever
+                return GangStatus.workerLost(experimentId, rank, replicas, "", "its processes ended without an exit code: killed, or with the scheduler");
             }
         }
         if (succeeded == replicas) {

@@ -349,7 +349,7 @@ final class KubernetesBackendTest
         assertThat(client.configMaps().inNamespace(NAMESPACE).withName("tranche-" + id).get()).isNull();
     }
 
-    /** A launch cut short (one pod of two created): not RUNNING on the pod that exists, but STARTING until the gang is whole. */
+    /** A launch cut short (one pod of two created), or a pod deleted: not RUNNING on the pod that exists, but a gang that lost a worker. */
     @Test
     void aGangMissingAPodIsStartingNotRunning()
     {
@@ -360,8 +360,8 @@ final class KubernetesBackendTest
         await().atMost(Duration.ofSeconds(10)).until(() -> podNames(id).equals(Set.of(id + "-a1-0")));
         phase(id + "-a1-0", "Running", null);
         assertThat(launcher.status(run(id))).satisfies(status -> {
-            assertThat(status.phase()).isEqualTo(GangStatus.Phase.STARTING);
-            assertThat(status.reason()).isEqualTo("1 of 2 workers started");
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.WORKER_LOST);
+            assertThat(status.reason()).isEqualTo("worker 1 of 2 (pod " + id + "-a1-1) was lost (its pod is gone)");
         });
     }
 

@@ -142,8 +142,8 @@ final class LocalProcessBackendTest
         Files.deleteIfExists(directory.resolve("rank-1.start"));
 
         assertThat(backend.status(run(id))).satisfies(status -> {
-            assertThat(status.phase()).isEqualTo(GangStatus.Phase.FAILED);
-            assertThat(status.reason()).startsWith("worker rank 1 ");
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.WORKER_LOST);
+            assertThat(status.reason()).startsWith("worker 1 of 2 was lost ");
         });
         backend.stop(run(id), Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
