@@ -9,6 +9,7 @@ import static java.util.Objects.requireNonNull;
  * for a later one's, and stopping them never touches the later one's.
  */
 public record RunAttempt(String experimentId, int attempt)
+        implements Comparable<RunAttempt>
 {
     public RunAttempt
     {
@@ -16,6 +17,14 @@ public record RunAttempt(String experimentId, int attempt)
         if (attempt < 0) {
             throw new IllegalArgumentException("an attempt is numbered from 0: got " + attempt);
         }
+    }
+
+    /** By experiment, then attempt: the order backends list their workers in. */
+    @Override
+    public int compareTo(RunAttempt other)
+    {
+        int byExperiment = experimentId.compareTo(other.experimentId);
+        return byExperiment != 0 ? byExperiment : Integer.compare(attempt, other.attempt);
     }
 
     @Override

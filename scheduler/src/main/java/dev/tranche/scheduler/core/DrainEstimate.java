@@ -1,5 +1,6 @@
 package dev.tranche.scheduler.core;
 
+import dev.tranche.scheduler.core.model.Gpu;
 import dev.tranche.scheduler.core.model.GpuRequest;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
@@ -109,7 +110,7 @@ final class DrainEstimate
     private long perReplicaMilli(int node, GpuRequest gpu)
     {
         if (gpu.kind() == GpuRequest.Kind.MEMORY) {
-            List<dev.tranche.scheduler.core.model.Gpu> gpus = state.node(node).gpus();
+            List<Gpu> gpus = state.node(node).gpus();
             return gpus.isEmpty() ? 0 : Math.min(1000, gpu.milliOn(gpus.get(0).memoryMib()));
         }
         return gpu.totalMilli(0);
@@ -121,18 +122,20 @@ final class DrainEstimate
             return;
         }
         int n = size[node];
-        // a handful of pieces per node: sort pairs by remaining time through one packed index
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
+        // one primitive sort of (remaining seconds, position) packed keys: positions take 16 bits (a node
+        // holds far fewer pieces), remaining seconds the other 47 (over four million years)
         long[] times = remaining[node];
-        Arrays.sort(order, (a, b) -> Long.compare(times[a], times[b]));
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            keys[i] = (Math.min(times[i], (1L << 47) - 1) << 16) | i;
+        }
+        Arrays.sort(keys);
         long[] newTimes = new long[times.length];
         long[] newMilli = new long[times.length];
         for (int i = 0; i < n; i++) {
-            newTimes[i] = times[order[i]];
-            newMilli[i] = gpuMilli[node][order[i]];
+            int from = (int) (keys[i] & 0xFFFF);
+            newTimes[i] = times[from];
+            newMilli[i] = gpuMilli[node][from];
         }
         remaining[node] = newTimes;
         gpuMilli[node] = newMilli;

@@ -423,8 +423,8 @@ public final class SchedulingLoop
     /**
      * The nodes as a cycle sees them. One whose placements hold more CPU or memory than it reports
      * (it shrank: {@link ClusterRepository#registerNodes}) is given at least what they hold, so its
-     * running work loads as it runs, and is not schedulable: nothing new goes there until the work
-     * fits. A placement can only over-commit a node by the node shrinking, which the view shows, so
+     * running work loads as it runs; the snapshot already shows it not schedulable (so nothing new goes
+     * there until the work fits: {@link ClusterRepository}). A placement can only over-commit a node by the node shrinking, which the view shows, so
      * only such nodes are looked at.
      */
     static List<Node> schedulingView(List<NodeUsage> stored, List<RunningAllocation> running)
@@ -453,7 +453,7 @@ public final class SchedulingLoop
             long[] held = over.get(node.name());
             if (held != null) {
                 node = new Node(node.name(), Math.max(node.cpuMilli(), Math.max(usage.usedCpuMilli(), held[0])),
-                        Math.max(node.memoryMib(), Math.max(usage.usedMemoryMib(), held[1])), node.gpus(), false);
+                        Math.max(node.memoryMib(), Math.max(usage.usedMemoryMib(), held[1])), node.gpus(), node.schedulable());
             }
             nodes.add(node);
         }

@@ -557,7 +557,7 @@ public final class KubernetesLauncher
     @Override
     public Map<RunAttempt, Set<String>> workers()
     {
-        Map<RunAttempt, Set<String>> workers = new TreeMap<>(java.util.Comparator.comparing(RunAttempt::experimentId).thenComparingInt(RunAttempt::attempt));
+        Map<RunAttempt, Set<String>> workers = new TreeMap<>();
         for (ConfigMap gang : client.configMaps().inNamespace(namespace).withLabel(EXPERIMENT_LABEL).list().getItems()) {
             workers.computeIfAbsent(new RunAttempt(gang.getMetadata().getLabels().get(EXPERIMENT_LABEL), attempt(gang.getMetadata())), run -> new TreeSet<>());
         }
@@ -631,13 +631,19 @@ public final class KubernetesLauncher
     /** "exp-7k2m9q4xz1-a2-0": rank 0 of attempt 2 ("exp-7k2m9q4xz1-0" for attempt 0). */
     static String podName(RunAttempt run, int rank)
     {
-        return run.attempt() == 0 ? run.experimentId() + "-" + rank : run.experimentId() + "-a" + run.attempt() + "-" + rank;
+        return run.experimentId() + attemptSuffix(run) + "-" + rank;
     }
 
     /** The name of the attempt's ConfigMap and Service: "tranche-exp-7k2m9q4xz1-a2" ("tranche-exp-7k2m9q4xz1" for attempt 0). */
     static String groupName(RunAttempt run)
     {
-        return run.attempt() == 0 ? "tranche-" + run.experimentId() : "tranche-" + run.experimentId() + "-a" + run.attempt();
+        return "tranche-" + run.experimentId() + attemptSuffix(run);
+    }
+
+    /** "-a2" in the names of attempt 2's objects; nothing for attempt 0, named as before attempts were counted. */
+    private static String attemptSuffix(RunAttempt run)
+    {
+        return run.attempt() == 0 ? "" : "-a" + run.attempt();
     }
 
     static String credentialSecretName(RunAttempt run)

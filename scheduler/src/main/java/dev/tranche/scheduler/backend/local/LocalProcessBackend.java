@@ -340,7 +340,7 @@ public final class LocalProcessBackend
     @Override
     public Map<RunAttempt, Set<String>> workers()
     {
-        Map<RunAttempt, Set<String>> workers = new TreeMap<>(java.util.Comparator.comparing(RunAttempt::experimentId).thenComparingInt(RunAttempt::attempt));
+        Map<RunAttempt, Set<String>> workers = new TreeMap<>();
         if (!Files.isDirectory(runs)) {
             return workers;
         }
