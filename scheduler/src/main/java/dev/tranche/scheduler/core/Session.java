@@ -647,11 +647,7 @@ final class Session
     {
         if (drainEstimate == null) {
             drainEstimate = new DrainEstimate(state, snapshot.history());
-            for (RunningAllocation running : snapshot.running()) {
-                if (!evicted.contains(running.experimentId())) {
-                    drainEstimate.add(running.experimentId(), running.replicas());
-                }
-            }
+            drainEstimate.addRunning(runningTable, evicted);
         }
         if (drainPlacements < placements.size()) {
             int index = 0;
