@@ -43,6 +43,7 @@ final class DescribeCommand
             }
             out.printf("Created:     %s%n", Formats.time(experiment.getCreatedAt()));
             out.printf("Updated:     %s%n", Formats.time(experiment.getUpdatedAt()));
+            out.printf("Attempts:    %s%n", attempts(experiment, s));
             out.printf("GPU time:    %s GPU-hours, all attempts%n", Formats.gpuHours(experiment.getAttainedGpuSeconds()));
             out.printf("Model:       %s, conv filters %s, dense %d%s%n", s.getModel().getArchitecture(), s.getModel().getConvFiltersList(),
                     s.getModel().getDenseUnits(), s.getModel().getBlocksPerStage() > 0 ? ", " + s.getModel().getBlocksPerStage() + " blocks per stage" : "");
@@ -66,5 +67,15 @@ final class DescribeCommand
             }
             timeline.print(out);
         });
+    }
+
+    /** "none yet", or "2 (1 failed; 1 retry left)": every placement is an attempt; failed ones use up the spec's retries. */
+    static String attempts(Experiment experiment, ExperimentSpec spec)
+    {
+        if (experiment.getAttempts() == 0) {
+            return "none yet";
+        }
+        long left = Math.max(0, spec.getMaxRetries() - experiment.getFailedAttempts());
+        return experiment.getAttempts() + " (" + experiment.getFailedAttempts() + " failed; " + Formats.count(left, "retry", "retries") + " left)";
     }
 }

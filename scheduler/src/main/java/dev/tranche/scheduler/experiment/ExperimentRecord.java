@@ -17,7 +17,9 @@ public record ExperimentRecord(
         Instant createdAt,
         Instant updatedAt,
         Optional<Waiting> waiting,
-        long attainedGpuSeconds)
+        long attainedGpuSeconds,
+        int attempts,
+        int failedAttempts)
 {
     public ExperimentRecord
     {
@@ -31,6 +33,10 @@ public record ExperimentRecord(
         requireNonNull(waiting, "waiting is null");
         if (attainedGpuSeconds < 0) {
             throw new IllegalArgumentException("attainedGpuSeconds must be >= 0: got " + attainedGpuSeconds);
+        }
+        // no order between the two: an experiment placed before attempts were counted has 0 attempts yet may have failed
+        if (attempts < 0 || failedAttempts < 0) {
+            throw new IllegalArgumentException("attempts must be >= 0: got " + attempts + " and " + failedAttempts + " failed");
         }
         if (version < 1) {
             throw new IllegalArgumentException("version must be at least 1: got " + version);

@@ -42,7 +42,9 @@ final class ProtoMapper
                 .setCreatedAt(timestamp(record.createdAt()))
                 .setUpdatedAt(timestamp(record.updatedAt()))
                 .setVersion(record.version())
-                .setAttainedGpuSeconds(record.attainedGpuSeconds());
+                .setAttainedGpuSeconds(record.attainedGpuSeconds())
+                .setAttempts(record.attempts())
+                .setFailedAttempts(record.failedAttempts());
         history.forEach(transition -> experiment.addHistory(transition(transition)));
         record.waitingNow().ifPresent(waiting -> experiment.setWaiting(waiting(waiting)));
         return experiment.build();

@@ -52,7 +52,7 @@ public final class ExperimentRepository
             + " FROM gpu_allocations a JOIN replica_placements p ON p.experiment_id = a.experiment_id AND p.replica = a.replica"
             + " WHERE a.experiment_id = id), 0)";
     static final String COLUMNS = "id, seq, spec, state, reason, request_id, version, created_at, updated_at, "
-            + "waiting_reason, waiting_fit_checks, waiting_fit_nodes, waiting_fitting_nodes, "
+            + "waiting_reason, waiting_fit_checks, waiting_fit_nodes, waiting_fitting_nodes, attempts, failed_attempts, "
             + "attained_gpu_seconds + " + CURRENT_ATTEMPT_GPU_SECONDS + " AS attained_now";
     private static final String FOREIGN_KEY_VIOLATION = "23503";
     private static final String UNIQUE_VIOLATION = "23505";
@@ -116,7 +116,7 @@ public final class ExperimentRepository
             try (ResultSet row = insert.executeQuery()) {
                 if (row.next()) {
                     ExperimentRecord record = new ExperimentRecord(id, row.getLong(1), spec, ExperimentState.PENDING, reason, requestId,
-                            row.getLong(2), instant(row, 3), instant(row, 4), Optional.empty(), 0);
+                            row.getLong(2), instant(row, 3), instant(row, 4), Optional.empty(), 0, 0, 0);
                     return new Inserted(record, true);
                 }
             }
@@ -204,7 +204,7 @@ public final class ExperimentRepository
                 while (row.next()) {
                     NewExperiment experiment = byId.get(row.getString(1));
                     stored.put(experiment.id(), new ExperimentRecord(experiment.id(), row.getLong(2), experiment.spec(), ExperimentState.PENDING,
-                            experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5), Optional.empty(), 0));
+                            experiment.reason(), experiment.requestId(), row.getLong(3), instant(row, 4), instant(row, 5), Optional.empty(), 0, 0, 0));
                 }
             }
             List<Inserted> results = new ArrayList<>(batch.size());
@@ -384,11 +384,7 @@ public final class ExperimentRepository
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
-                ExperimentChange change = transition(connection, id, from, to, reason);
-                try (PreparedStatement count = connection.prepareStatement("UPDATE experiments SET failed_attempts = failed_attempts + 1 WHERE id = ?")) {
-                    count.setString(1, id);
-                    count.executeUpdate();
-                }
+                ExperimentChange change = transition(connection, id, from, to, reason, Counted.FAILED_ATTEMPT);
                 connection.commit();
                 return change;
             }
@@ -423,6 +419,23 @@ public final class ExperimentRepository
     static ExperimentChange transition(Connection connection, String id, Set<ExperimentState> from, ExperimentState to, String reason)
             throws SQLException
     {
+        return transition(connection, id, from, to, reason, Counted.NOTHING);
+    }
+
+    /** What a transition counts besides the change of state. */
+    enum Counted
+    {
+        NOTHING,
+        /** A placement: the experiment's next run attempt (the record after it carries its number). */
+        NEW_ATTEMPT,
+        /** An attempt that failed, which uses up one of the experiment's retries. */
+        FAILED_ATTEMPT,
+    }
+
+    /** Like {@link #transition(Connection, String, Set, ExperimentState, String)}, counting what {@code counted} says in the same update. */
+    static ExperimentChange transition(Connection connection, String id, Set<ExperimentState> from, ExperimentState to, String reason, Counted counted)
+            throws SQLException
+    {
         ExperimentRecord current;
         try (PreparedStatement lock = connection.prepareStatement("SELECT " + COLUMNS + " FROM experiments WHERE id = ? FOR UPDATE")) {
             lock.setString(1, id);
@@ -437,17 +450,24 @@ public final class ExperimentRepository
             throw new StateConflictException("experiment " + id + " is " + current.state() + "; it cannot become " + to);
         }
         Instant updatedAt;
+        int attempts;
+        int failedAttempts;
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE experiments SET state = ?, reason = ?, version = version + 1, updated_at = clock_timestamp(), "
                         // a new state: whatever a cycle said of the experiment's wait before no longer holds
-                        + "waiting_reason = NULL, waiting_fit_checks = NULL, waiting_fit_nodes = NULL, waiting_fitting_nodes = NULL "
-                        + "WHERE id = ? RETURNING updated_at")) {
+                        + "waiting_reason = NULL, waiting_fit_checks = NULL, waiting_fit_nodes = NULL, waiting_fitting_nodes = NULL, "
+                        + "attempts = attempts + ?, failed_attempts = failed_attempts + ? "
+                        + "WHERE id = ? RETURNING updated_at, attempts, failed_attempts")) {
             update.setString(1, to.name());
             update.setString(2, reason);
-            update.setString(3, id);
+            update.setInt(3, counted == Counted.NEW_ATTEMPT ? 1 : 0);
+            update.setInt(4, counted == Counted.FAILED_ATTEMPT ? 1 : 0);
+            update.setString(5, id);
             try (ResultSet row = update.executeQuery()) {
                 row.next();
                 updatedAt = instant(row, 1);
+                attempts = row.getInt(2);
+                failedAttempts = row.getInt(3);
             }
         }
         try (PreparedStatement append = connection.prepareStatement(
@@ -471,7 +491,7 @@ public final class ExperimentRepository
             }
         }
         ExperimentRecord after = new ExperimentRecord(current.id(), current.sequence(), current.spec(), to, reason, current.requestId(),
-                current.version() + 1, current.createdAt(), updatedAt, Optional.empty(), current.attainedGpuSeconds());
+                current.version() + 1, current.createdAt(), updatedAt, Optional.empty(), current.attainedGpuSeconds(), attempts, failedAttempts);
         return new ExperimentChange(after, new Transition(id, Optional.of(current.state()), to, reason, updatedAt));
     }
 
@@ -505,7 +525,9 @@ public final class ExperimentRepository
                 instant(row, "created_at"),
                 instant(row, "updated_at"),
                 waiting(row),
-                row.getLong("attained_now"));
+                row.getLong("attained_now"),
+                row.getInt("attempts"),
+                row.getInt("failed_attempts"));
     }
 
     private static Optional<Waiting> waiting(ResultSet row)

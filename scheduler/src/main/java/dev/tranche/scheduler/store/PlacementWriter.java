@@ -60,8 +60,10 @@ public final class PlacementWriter
                     PreparedStatement gpu = connection.prepareStatement(
                             "INSERT INTO gpu_allocations (experiment_id, replica, node, gpu_index, milli) VALUES (?, ?, ?, ?, ?)")) {
                 // the placement must be checked against the PENDING state before its rows go in
-                changes.add(ExperimentRepository.transition(connection, experimentId, EnumSet.of(ExperimentState.PENDING), ExperimentState.SCHEDULED, reason));
-                int attempt = nextAttempt(connection, experimentId);
+                ExperimentChange scheduled = ExperimentRepository.transition(connection, experimentId, EnumSet.of(ExperimentState.PENDING), ExperimentState.SCHEDULED, reason,
+                        ExperimentRepository.Counted.NEW_ATTEMPT);
+                changes.add(scheduled);
+                int attempt = scheduled.experiment().attempts();
                 for (int index = 0; index < replicas.size(); index++) {
                     ReplicaPlacement placement = replicas.get(index);
                     replica.setString(1, experimentId);
@@ -128,19 +130,6 @@ public final class PlacementWriter
 
     /** How a stored waiting reason's sentence begins. */
     public static final String WAITING_PREFIX = "waiting: ";
-
-    /** Counts one more placement of the experiment; returns its number, the attempt this placement is (1 for the first). */
-    private static int nextAttempt(Connection connection, String experimentId)
-            throws SQLException
-    {
-        try (PreparedStatement count = connection.prepareStatement("UPDATE experiments SET attempts = attempts + 1 WHERE id = ? RETURNING attempts")) {
-            count.setString(1, experimentId);
-            try (ResultSet row = count.executeQuery()) {
-                row.next();
-                return row.getInt(1);
-            }
-        }
-    }
 
     private static List<ExperimentChange> evict(Connection connection, List<Eviction> evictions)
             throws SQLException

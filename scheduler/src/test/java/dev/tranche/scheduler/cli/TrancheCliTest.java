@@ -85,7 +85,7 @@ final class TrancheCliTest
         CliRun describe = tranche("describe", id);
         assertThat(describe.code()).isZero();
         assertThat(describe.out()).contains("ID:          " + id).contains("Replicas:    1, each 0.5 GPU, 2 CPU, 4096 MiB")
-                .contains("GPU time:    0.00 GPU-hours, all attempts")
+                .contains("Attempts:    none yet").contains("GPU time:    0.00 GPU-hours, all attempts")
                 .contains("Timeline:").contains("submitted; waiting for the scheduler");
 
         CliRun cancel = tranche("cancel", id, "--reason", "testing");

@@ -118,6 +118,11 @@ final class ExecutionControllerTest
         assertThat(log(id)).doesNotContain("stopped on gpus 1");
         assertThat(state(id)).isEqualTo(ExperimentState.RUNNING);
         assertThat(backend.workers()).hasSize(1);
+        // the record says which attempt runs; a preemption is not a failed attempt
+        assertThat(experiments.find(id).orElseThrow()).satisfies(running -> {
+            assertThat(running.attempts()).isEqualTo(2);
+            assertThat(running.failedAttempts()).isZero();
+        });
     }
 
     /**
@@ -190,6 +195,8 @@ final class ExecutionControllerTest
             assertThat(requeued.state()).isEqualTo(ExperimentState.PENDING);
             assertThat(requeued.reason())
                     .isEqualTo("attempt 1 of 3 failed: its workers did not all start within 30s (no workers were started); retrying from the last checkpoint");
+            assertThat(requeued.attempts()).isEqualTo(1);
+            assertThat(requeued.failedAttempts()).isEqualTo(1);
         });
         assertThat(database.heldGpuMilli(id)).isZero();
     }

@@ -105,6 +105,7 @@ final class DashboardBrowserTest
         WebElement counts = waitFor(page, By.id("fit-counts"));
         assertThat(page.findElement(By.cssSelector("#reason .waiting")).getText()).isEqualTo("NEVER_FITS");
         assertThat(page.findElement(By.id("gpu-time")).getText()).as("never ran: no GPU time").contains("0.00 GPU-h");
+        assertThat(page.findElement(By.id("attempts")).getText()).as("never placed: no attempt").contains("none yet");
         assertThat(counts.getText()).contains("TOO_FEW_GPUS").contains("have too few GPUs").contains("nodes that fit one replica");
         assertThat(counts.findElement(By.cssSelector("tbody td.num")).getText()).isEqualTo("2");
         save("experiment-waiting");

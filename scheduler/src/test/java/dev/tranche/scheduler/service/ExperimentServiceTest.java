@@ -211,6 +211,28 @@ final class ExperimentServiceTest
     }
 
     @Test
+    void getSaysHowManyAttemptsThereWereAndHowManyFailed()
+            throws Exception
+    {
+        String id = client.submit(Specs.named("attempted", "vision")).getExperiment().getId();
+        assertThat(client.get(id).getAttempts()).isZero();
+        assertThat(client.get(id).getFailedAttempts()).isZero();
+
+        ExperimentRepository repository = new ExperimentRepository(scheduler.dataSource());
+        repository.transition(id, Set.of(PENDING), SCHEDULED, "placed on node-1");
+        // as the placement writer counts it (it needs a registered node, which this server has not)
+        try (java.sql.Connection connection = scheduler.dataSource().getConnection();
+                java.sql.Statement statement = connection.createStatement()) {
+            statement.executeUpdate("UPDATE experiments SET attempts = 2 WHERE id = '" + id + "'");
+        }
+        repository.transitionAfterFailure(id, Set.of(SCHEDULED), PENDING, "attempt 1 of 3 failed: its workers did not all start");
+        Experiment experiment = client.get(id);
+        assertThat(experiment.getAttempts()).isEqualTo(2);
+        assertThat(experiment.getFailedAttempts()).as("counted by the failure, in the same transaction").isEqualTo(1);
+        assertThat(experiment.getState()).isEqualTo(ExperimentState.PENDING);
+    }
+
+    @Test
     void cancelOfUnknownOrFinishedExperimentsIsRefused()
     {
         assertThatThrownBy(() -> client.cancel("exp-doesnotexist", ""))
