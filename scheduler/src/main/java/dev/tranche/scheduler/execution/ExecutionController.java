@@ -80,6 +80,8 @@ public final class ExecutionController
     private final Clock clock;
     /** When this controller first saw each placed attempt (by its clock): the start timeout counts from there at the earliest. */
     private final Map<RunAttempt, Instant> firstSeen = new HashMap<>();
+    // running gangs whose workers are no longer all up (a pod whose node stopped reporting it, say), since when
+    private final Map<RunAttempt, Instant> notUpSince = new HashMap<>();
     private final PortAllocator portAllocator = new PortAllocator(PortAllocator.FIRST_PORT, PortAllocator.LAST_PORT);
 
     public ExecutionController(ExecutionBackend backend, ClusterRepository cluster, ExperimentRepository experiments, ExperimentEventBus events,
@@ -139,6 +141,7 @@ public final class ExecutionController
         Instant now = clock.instant();
         firstSeen.keySet().removeIf(run -> !Integer.valueOf(run.attempt()).equals(held.get(run.experimentId())));
         held.forEach((id, attempt) -> firstSeen.putIfAbsent(new RunAttempt(id, attempt), now));
+        notUpSince.keySet().retainAll(firstSeen.keySet());
         Set<String> withWorkers = new HashSet<>();
         workers.keySet().forEach(run -> withWorkers.add(run.experimentId()));
         syncDevices(snapshot);
@@ -274,7 +277,21 @@ public final class ExecutionController
                 return true;
             }
             case STARTING -> {
-                return false;
+                if (state != ExperimentState.RUNNING) {
+                    return false;
+                }
+                // a gang that was all up and no longer is (a worker's pod in phase Unknown: its node stopped reporting it)
+                // would hold its GPUs for ever while the others wait for that worker: give it the start timeout to come back
+                Instant since = notUpSince.computeIfAbsent(run, ignored -> now);
+                if (Duration.between(since, now).compareTo(startTimeout) < 0) {
+                    return false;
+                }
+                notUpSince.remove(run);
+                backend.stop(run, grace);
+                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
+                        "its workers were not all up for " + Durations.format(startTimeout) + " (" + status.reason()
+                                + "); back in the queue, it resumes from its last checkpoint"));
+                return true;
             }
             case LOST -> {
                 // at once, not after a grace period: the device is no longer reserved for these workers, others may get it now
@@ -294,6 +311,7 @@ public final class ExecutionController
                 return true;
             }
             case RUNNING -> {
+                notUpSince.remove(run);
                 if (state == ExperimentState.SCHEDULED) {
                     publish(experiments.transition(id, EnumSet.of(state), ExperimentState.RUNNING, "workers running (" + status.reason() + ")"));
                     return true;

@@ -281,6 +281,46 @@ final class KubernetesExecutionTest
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
     }
 
+    /**
+     * A running gang whose worker pod goes to phase Unknown (its node stopped reporting it) keeps its
+     * GPUs only for the start timeout: a worker that comes back in time resets the wait, one that does
+     * not has the gang stopped and requeued, without counting an attempt (not the run's fault).
+     */
+    @Test
+    void aRunningGangWithAWorkerInPhaseUnknownIsRequeuedAfterTheStartTimeoutWithoutCountingAnAttempt()
+    {
+        String id = placed(gang("unknown-worker").toBuilder().setMaxRetries(0).build());
+        launched();
+        pods(id).forEach(pod -> phase(pod.getMetadata().getName(), "Running", null));
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
+        String kept = pod(id, 0);
+        String unreported = pod(id, 1);
+
+        phase(unreported, "Unknown", null);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.RUNNING);
+        clock.advance(Duration.ofMinutes(5));
+        // its node reports again: the wait starts over next time
+        phase(unreported, "Running", null);
+        controller.reconcile();
+        phase(unreported, "Unknown", null);
+        controller.reconcile();
+        clock.advance(Duration.ofMinutes(9));
+        controller.reconcile();
+        assertThat(client.get(id).getState()).as("9 minutes unknown, 14 since the first time: within the 10m").isEqualTo(ExperimentState.RUNNING);
+
+        clock.advance(Duration.ofMinutes(2));
+        controller.reconcile();
+        Experiment requeued = client.get(id);
+        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
+        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+                .isEqualTo("its workers were not all up for 10m (1 of 2 workers started; the state of pod " + unreported
+                        + " is unknown: its node does not report it); back in the queue, it resumes from its last checkpoint");
+        assertThat(requeued.getFailedAttempts()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
+    }
+
     /** Rank 1's pod never leaves Pending (an image that cannot be pulled, say): past the start timeout the attempt ends, with the reason. */
     @Test
     void aGangWhoseWorkersDoNotAllStartWithinTheStartTimeoutIsRetriedWithTheReason()

@@ -427,7 +427,8 @@ public final class KubernetesLauncher
      * pods were told (TRANCHE_WORLD_SIZE), so a gang with a worker pod missing (deleted, or a launch
      * cut short) is WORKER_LOST, not RUNNING on the ones that exist; so is one with a pod the node
      * took away (evicted, preempted by the kubelet, node shutdown), which is not the worker's failure.
-     * A pod that failed by itself makes the gang FAILED.
+     * A pod that failed by itself makes the gang FAILED. A pod in phase Unknown (its node stopped
+     * reporting) is not up: the gang is STARTING, and the controller decides how long it may stay so.
      */
     static GangStatus gangStatus(RunAttempt run, List<Pod> pods)
     {
@@ -441,6 +442,7 @@ public final class KubernetesLauncher
         }
         int running = 0;
         int succeeded = 0;
+        Optional<String> unknown = Optional.empty();
         Optional<GangStatus> lost = Optional.empty();
         Set<Integer> ranks = new HashSet<>();
         for (Pod pod : pods) {
@@ -458,6 +460,7 @@ public final class KubernetesLauncher
                 }
                 case "Running" -> running++;
                 case "Succeeded" -> succeeded++;
+                case "Unknown" -> unknown = unknown.or(() -> Optional.of(pod.getMetadata().getName()));
                 default -> { }
             }
         }
@@ -476,7 +479,9 @@ public final class KubernetesLauncher
         if (running + succeeded == workers) {
             return GangStatus.running(experimentId, running, workers);
         }
-        return new GangStatus(experimentId, GangStatus.Phase.STARTING, (running + succeeded) + " of " + workers + " workers started");
+        String started = (running + succeeded) + " of " + workers + " workers started";
+        return new GangStatus(experimentId, GangStatus.Phase.STARTING,
+                unknown.map(pod -> started + "; the state of pod " + pod + " is unknown: its node does not report it").orElse(started));
     }
 
     // the reasons a kubelet gives a pod it ended for its node's sake, not the worker's: node pressure, a critical pod, node shutdown
