@@ -34,7 +34,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -257,7 +256,7 @@ public final class SchedulingLoop
         Map<String, PendingExperiment> offered = new HashMap<>();
         considered.forEach(pending -> offered.put(pending.id(), pending));
         Decisions decisions = cycle.run(new ClusterSnapshot(nodes, stored.quotas(), stored.departments(), running, considered, List.of(),
-                attainedService(attained), window.beyond()));
+                ServiceHistory.attained(attained), window.beyond()));
         long decided = System.nanoTime();
 
         Map<String, Preemption> preemptions = new LinkedHashMap<>();
@@ -399,25 +398,6 @@ public final class SchedulingLoop
         delta.snapshot().held().forEach(each -> held.add(each.experiment().id()));
         specs.keySet().retainAll(held);
         latest = view;
-    }
-
-    /** What the store says each experiment has had of the GPUs (ended attempts, and the running one up to the view); durations are not known live. */
-    private static ServiceHistory attainedService(Map<String, Long> attained)
-    {
-        return new ServiceHistory()
-        {
-            @Override
-            public long attainedGpuSeconds(String experimentId)
-            {
-                return attained.getOrDefault(experimentId, 0L);
-            }
-
-            @Override
-            public OptionalLong expectedSeconds(String experimentId)
-            {
-                return OptionalLong.empty();
-            }
-        };
     }
 
     /**

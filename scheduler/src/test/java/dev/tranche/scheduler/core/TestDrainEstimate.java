@@ -16,7 +16,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -52,25 +51,11 @@ class TestDrainEstimate
                     new ReplicaPlacement("b", Map.of(g, 1000), 0, 0))));
             attained.put(id, (long) random.nextInt(10_000));
         }
-        ServiceHistory history = new ServiceHistory()
-        {
-            @Override
-            public long attainedGpuSeconds(String experimentId)
-            {
-                return attained.getOrDefault(experimentId, 0L);
-            }
+        ServiceHistory history = ServiceHistory.attained(attained);
 
-            @Override
-            public OptionalLong expectedSeconds(String experimentId)
-            {
-                return OptionalLong.empty();
-            }
-        };
-
-        CycleMemo memo = new CycleMemo();
-        ClusterState state = memo.emptyCluster(nodes, false);
-        CycleMemo.Table table = memo.load(running, state);
-        state.allocateRows(table.rows, table.node, table.cpu, table.memory, table.gpuStart, table.gpuPosition, table.gpuMilli);
+        Loaded loaded = Loaded.of(nodes, running);
+        ClusterState state = loaded.state();
+        CycleMemo.Table table = loaded.table();
         DrainEstimate fromTable = new DrainEstimate(state, history);
         fromTable.addRunning(table, Set.of());
         DrainEstimate fromRecords = new DrainEstimate(state, history);
@@ -97,25 +82,11 @@ class TestDrainEstimate
                 Fixtures.running("short", "p", 0, true, 1, "a", 0, 1, 2, 3),
                 Fixtures.running("long", "p", 0, true, 2, "a", 4, 5, 6, 7));
         long longRan = 3_600 + random.nextInt(100_000);
-        ServiceHistory history = new ServiceHistory()
-        {
-            @Override
-            public long attainedGpuSeconds(String experimentId)
-            {
-                // GPU-seconds over 4 GPUs: "long" has run longRan seconds, "short" nothing
-                return experimentId.equals("long") ? longRan * 4 : 0;
-            }
-
-            @Override
-            public OptionalLong expectedSeconds(String experimentId)
-            {
-                return OptionalLong.empty();
-            }
-        };
-        CycleMemo memo = new CycleMemo();
-        ClusterState state = memo.emptyCluster(nodes, false);
-        CycleMemo.Table table = memo.load(running, state);
-        state.allocateRows(table.rows, table.node, table.cpu, table.memory, table.gpuStart, table.gpuPosition, table.gpuMilli);
+        // GPU-seconds over 4 GPUs: "long" has run longRan seconds, "short" nothing
+        ServiceHistory history = ServiceHistory.attained(Map.of("long", longRan * 4));
+        Loaded loaded = Loaded.of(nodes, running);
+        ClusterState state = loaded.state();
+        CycleMemo.Table table = loaded.table();
         ResourceRequest four = new ResourceRequest(GpuRequest.whole(4), 0, 0);
 
         DrainEstimate all = new DrainEstimate(state, history);
@@ -127,6 +98,19 @@ class TestDrainEstimate
         DrainEstimate withoutShort = new DrainEstimate(state, history);
         withoutShort.addRunning(table, Set.of("short"));
         assertThat(withoutShort.secondsUntilRoom(0, four, 1)).isEqualTo(longRan);
+    }
+
+    /** The running work loaded as a cycle loads it: the cluster state holding it, and the table it was read into. */
+    private record Loaded(ClusterState state, CycleMemo.Table table)
+    {
+        static Loaded of(List<Node> nodes, List<RunningAllocation> running)
+        {
+            CycleMemo memo = new CycleMemo();
+            ClusterState state = memo.emptyCluster(nodes, false);
+            CycleMemo.Table table = memo.load(running, state);
+            state.allocateRows(table.rows, table.node, table.cpu, table.memory, table.gpuStart, table.gpuPosition, table.gpuMilli);
+            return new Loaded(state, table);
+        }
     }
 
     /** Seconds until the node frees {@code milli} beyond what is free now, shortest expected work first. */

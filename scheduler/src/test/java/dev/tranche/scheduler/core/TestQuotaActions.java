@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 import static dev.tranche.scheduler.core.Fixtures.gpus;
@@ -193,20 +194,7 @@ class TestQuotaActions
                 running("b-long", "team-b", 0, true, 1, "n1", 0, 1),
                 running("b-fresh", "team-b", 0, true, 2, "n1", 2, 3));
         List<ProjectQuota> quotas = List.of(ProjectQuota.of("team-a", 2000), ProjectQuota.of("team-b", 2000));
-        ServiceHistory history = new ServiceHistory()
-        {
-            @Override
-            public long attainedGpuSeconds(String experimentId)
-            {
-                return experimentId.equals("b-long") ? 36_000 : 60;
-            }
-
-            @Override
-            public OptionalLong expectedSeconds(String experimentId)
-            {
-                return OptionalLong.empty();
-            }
-        };
+        ServiceHistory history = ServiceHistory.attained(Map.of("b-long", 36_000L, "b-fresh", 60L, "a0", 60L));
         ClusterSnapshot snapshot = new ClusterSnapshot(List.of(node("n1", 4)), quotas, List.of(), running, List.of(pending("a0", "team-a", TWO_GPUS)),
                 List.of(), history);
 
@@ -308,21 +296,8 @@ class TestQuotaActions
         List<PendingExperiment> pending = List.of(big,
                 new PendingExperiment("small-1", "team-a", 0, true, 1, ONE_GPU, 2, 0),
                 new PendingExperiment("small-2", "team-a", 0, true, 1, ONE_GPU, 3, 0));
-        ServiceHistory history = new ServiceHistory()
-        {
-            @Override
-            public long attainedGpuSeconds(String experimentId)
-            {
-                // GPU-seconds: ten hours on one GPU, five minutes on two
-                return experimentId.equals("long-run") ? 36_000 : experimentId.equals("fresh-pair") ? 600 : 0;
-            }
-
-            @Override
-            public OptionalLong expectedSeconds(String experimentId)
-            {
-                return OptionalLong.empty();
-            }
-        };
+        // GPU-seconds: ten hours on one GPU, five minutes on two
+        ServiceHistory history = ServiceHistory.attained(Map.of("long-run", 36_000L, "fresh-pair", 600L));
         ClusterSnapshot snapshot = new ClusterSnapshot(nodes, quotas, List.of(), running, pending, List.of(), history);
 
         Decisions decisions = Fixtures.cycle(PlacementPolicies.DEFAULT).run(snapshot);

@@ -1,6 +1,9 @@
 package dev.tranche.scheduler.core.model;
 
+import java.util.Map;
 import java.util.OptionalLong;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * What the caller knows about experiments beyond the snapshot: the GPU service each has received so
@@ -25,6 +28,26 @@ public interface ServiceHistory
             return OptionalLong.empty();
         }
     };
+
+    /** What a live cluster knows: the GPU-seconds each experiment has had (0 for one not named); run times are not known. */
+    static ServiceHistory attained(Map<String, Long> attainedGpuSeconds)
+    {
+        requireNonNull(attainedGpuSeconds, "attainedGpuSeconds is null");
+        return new ServiceHistory()
+        {
+            @Override
+            public long attainedGpuSeconds(String experimentId)
+            {
+                return attainedGpuSeconds.getOrDefault(experimentId, 0L);
+            }
+
+            @Override
+            public OptionalLong expectedSeconds(String experimentId)
+            {
+                return OptionalLong.empty();
+            }
+        };
+    }
 
     /** GPU-seconds the experiment has held so far (a GPU for a second counts 1; 0 when never run). */
     long attainedGpuSeconds(String experimentId);
