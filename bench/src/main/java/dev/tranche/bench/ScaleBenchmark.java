@@ -17,6 +17,7 @@ import dev.tranche.scheduler.core.model.ServiceHistory;
 import dev.tranche.scheduler.core.placement.PlacementPolicies;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,6 +56,10 @@ public final class ScaleBenchmark
      * @param lines lines of alike work in the queue at the end
      * @param drainCpuSeconds CPU time of the scheduling thread during the drain: on a machine shared with
      *         other work this, not the wall time, says what one core can do (garbage collection excluded)
+     * @param cyclesWithCollection measured steady cycles during which the JVM collected garbage (its
+     *         collectors' counts moved): their time includes the pause, which is what sets the p99
+     * @param collectionMillis what the collectors report they spent in those cycles, all together
+     * @param cycleP99WithoutCollectionMillis the p99 of the other measured cycles: the cycle's own tail
      */
     public record Result(
             int nodes,
@@ -78,7 +83,10 @@ public final class ScaleBenchmark
             int lines,
             int steadyWarmup,
             double firstCycleP50Millis,
-            double firstCycleP99Millis) {}
+            double firstCycleP99Millis,
+            int cyclesWithCollection,
+            double collectionMillis,
+            double cycleP99WithoutCollectionMillis) {}
 
     private ScaleBenchmark() {}
 
@@ -156,6 +164,11 @@ public final class ScaleBenchmark
         // the first cycles after the drain, timed apart: the JIT still compiling and the heap still
         // growing into memory the process has never touched (each first touch is a page fault)
         double[] firstLatencies = new double[steadyCycles];
+        List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
+        double[] quietLatencies = new double[steadyCycles];
+        int quiet = 0;
+        int withCollection = 0;
+        long collectionMillis = 0;
         for (int c = 0, total = steadyWarmup + steadyCycles; c < total; c++) {
             List<String> ids = new ArrayList<>(running.keySet());
             for (int k = 0; k < submissionsPerSecond && !ids.isEmpty(); k++) {
@@ -165,6 +178,8 @@ public final class ScaleBenchmark
             for (int k = 0; k < submissionsPerSecond; k++) {
                 arrivals.add(experiment(random, sequence++));
             }
+            long collectionsBefore = collections(collectors);
+            long collectionTimeBefore = collectionTime(collectors);
             long cycleCpuStart = threads.getCurrentThreadCpuTime();
             long cycleStart = System.nanoTime();
             for (PendingExperiment arrival : arrivals) {
@@ -184,6 +199,13 @@ public final class ScaleBenchmark
                 continue;
             }
             int m = c - steadyWarmup;
+            if (collections(collectors) != collectionsBefore) {
+                withCollection++;
+                collectionMillis += collectionTime(collectors) - collectionTimeBefore;
+            }
+            else {
+                quietLatencies[quiet++] = millis;
+            }
             latencies[m] = millis;
             cpuLatencies[m] = cpuMillis;
             steadyPlaced += step.placed();
@@ -193,12 +215,34 @@ public final class ScaleBenchmark
         Arrays.sort(latencies);
         Arrays.sort(cpuLatencies);
         Arrays.sort(firstLatencies);
+        double[] quietSorted = Arrays.copyOf(quietLatencies, quiet);
+        Arrays.sort(quietSorted);
         return new Result(nodes, pending, placed, drainSeconds, drainCpuSeconds,
                 decided / Math.max(drainSeconds, 1e-9), placed / Math.max(drainSeconds, 1e-9),
                 steadyCycles, percentile(latencies, 0.50), percentile(latencies, 0.99), steadyCycles == 0 ? 0 : latencies[steadyCycles - 1], percentile(cpuLatencies, 0.50),
                 pendingAtStart, steadyCycles == 0 ? 0 : pendingSum / (double) steadyCycles, steadyCycles == 0 ? 0 : steadyPlaced / (double) steadyCycles,
                 steadyPlaced / Math.max(steadyCycleSeconds, 1e-9), drainCycles, steadyCycles == 0 ? 0 : consideredSum / (double) steadyCycles,
-                queue.lineCount(), steadyWarmup, percentile(firstLatencies, 0.50), percentile(firstLatencies, 0.99));
+                queue.lineCount(), steadyWarmup, percentile(firstLatencies, 0.50), percentile(firstLatencies, 0.99),
+                withCollection, collectionMillis, percentile(quietSorted, 0.99));
+    }
+
+    /** Collections so far, by all of the JVM's collectors (a count that moved during a cycle: one happened in it). */
+    private static long collections(List<GarbageCollectorMXBean> collectors)
+    {
+        long count = 0;
+        for (GarbageCollectorMXBean collector : collectors) {
+            count += Math.max(0, collector.getCollectionCount());
+        }
+        return count;
+    }
+
+    private static long collectionTime(List<GarbageCollectorMXBean> collectors)
+    {
+        long millis = 0;
+        for (GarbageCollectorMXBean collector : collectors) {
+            millis += Math.max(0, collector.getCollectionTime());
+        }
+        return millis;
     }
 
     private record Step(int placed, int considered) {}

@@ -25,6 +25,10 @@ class TestScaleBenchmark
         assertThat(result.steadyCycles()).isEqualTo(4);
         assertThat(result.cycleP50Millis()).isPositive().isLessThanOrEqualTo(result.cycleMaxMillis());
         assertThat(result.cycleP99Millis()).isLessThanOrEqualTo(result.cycleMaxMillis());
+        // the cycles are split by whether the JVM collected garbage during them: the others' p99 is the cycle's own tail
+        assertThat(result.cyclesWithCollection()).isBetween(0, 4);
+        assertThat(result.collectionMillis()).isNotNegative();
+        assertThat(result.cycleP99WithoutCollectionMillis()).isLessThanOrEqualTo(result.cycleMaxMillis());
         // the steady state keeps what the drain could not place
         assertThat(result.steadyPendingAtStart()).isEqualTo(300 - result.placed());
         assertThat(result.steadyPendingMean()).isGreaterThanOrEqualTo(result.steadyPendingAtStart());
