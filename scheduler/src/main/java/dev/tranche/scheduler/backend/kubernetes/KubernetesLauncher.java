@@ -293,7 +293,11 @@ public final class KubernetesLauncher
     /** The attempt's worker pods, those being deleted included. */
     private List<Pod> pods(RunAttempt run)
     {
-        return client.pods().inNamespace(namespace).withLabel(EXPERIMENT_LABEL, run.experimentId()).list().getItems().stream()
+        // selected by the API server, so that a status read does not fetch every earlier attempt's pods;
+        // attempt 0 (before attempts were counted) is the pods without the label. The check here only
+        // drops a label that is not a number, which the selector cannot tell.
+        var pods = client.pods().inNamespace(namespace).withLabels(selector(run));
+        return (run.attempt() == 0 ? pods.withoutLabel(ATTEMPT_LABEL) : pods).list().getItems().stream()
                 .filter(pod -> attempt(pod.getMetadata()) == run.attempt())
                 .toList();
     }
