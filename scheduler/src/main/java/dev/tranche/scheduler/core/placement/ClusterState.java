@@ -59,6 +59,10 @@ public final class ClusterState
     private long allocatedGpuMilli;
     // scratch for enterShape, which runs for every node a cycle loads
     private long[] packed = new long[8];
+    // the GPU part of the key a node's shape is looked up by: reused while lookups find a shape (the
+    // usual case: a cycle enters every node's shape, ~10,000 lookups), copied into a key that is kept
+    // only when a new shape is made
+    private long[] keyScratch = new long[8];
     private Object owner;
 
     public ClusterState(List<Node> nodes)
@@ -628,7 +632,11 @@ public final class ClusterState
             packed[g] = ((long) kinds[g] << 40) | ((long) nodeFree[g] << 16) | g;
         }
         Arrays.sort(packed, 0, gpus);
-        long[] key = new long[gpus];
+        if (keyScratch.length != gpus) {
+            // Arrays.equals compares whole arrays: the key must be exactly as long as the node has GPUs
+            keyScratch = new long[gpus];
+        }
+        long[] key = keyScratch;
         for (int c = 0; c < gpus; c++) {
             canonical[node][c] = (int) (packed[c] & 0xFFFF);
             key[c] = packed[c] >>> 16;
@@ -641,9 +649,11 @@ public final class ClusterState
                 }
             }
         }
-        NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(hardware[node], schedulable[node], reserved(node), cpuFree[node], memoryFree[node], key, taskKinds);
-        NodeShape shape = shapes.get(shapeKey);
+        NodeShape.ShapeKey probe = new NodeShape.ShapeKey(hardware[node], schedulable[node], reserved(node), cpuFree[node], memoryFree[node], key, taskKinds);
+        NodeShape shape = shapes.get(probe);
         if (shape == null) {
+            NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(probe.hardware(), probe.schedulable(), probe.reserved(), probe.cpuFree(), probe.memoryFree(),
+                    key.clone(), taskKinds);
             String[] models = new String[gpus];
             long[] memories = new long[gpus];
             int[] free = new int[gpus];
