@@ -178,8 +178,7 @@ public final class ScaleBenchmark
             for (int k = 0; k < submissionsPerSecond; k++) {
                 arrivals.add(experiment(random, sequence++));
             }
-            long collectionsBefore = collections(collectors);
-            long collectionTimeBefore = collectionTime(collectors);
+            CollectorTotals before = CollectorTotals.of(collectors);
             long cycleCpuStart = threads.getCurrentThreadCpuTime();
             long cycleStart = System.nanoTime();
             for (PendingExperiment arrival : arrivals) {
@@ -199,9 +198,10 @@ public final class ScaleBenchmark
                 continue;
             }
             int m = c - steadyWarmup;
-            if (collections(collectors) != collectionsBefore) {
+            CollectorTotals after = CollectorTotals.of(collectors);
+            if (after.count() != before.count()) {
                 withCollection++;
-                collectionMillis += collectionTime(collectors) - collectionTimeBefore;
+                collectionMillis += after.millis() - before.millis();
             }
             else {
                 quietLatencies[quiet++] = millis;
@@ -226,23 +226,20 @@ public final class ScaleBenchmark
                 withCollection, collectionMillis, percentile(quietSorted, 0.99));
     }
 
-    /** Collections so far, by all of the JVM's collectors (a count that moved during a cycle: one happened in it). */
-    private static long collections(List<GarbageCollectorMXBean> collectors)
+    /** Collections so far, and the time the collectors report for them, by all of the JVM's collectors (a count that moved during a cycle: one happened in it). */
+    private record CollectorTotals(long count, long millis)
     {
-        long count = 0;
-        for (GarbageCollectorMXBean collector : collectors) {
-            count += Math.max(0, collector.getCollectionCount());
+        static CollectorTotals of(List<GarbageCollectorMXBean> collectors)
+        {
+            long count = 0;
+            long millis = 0;
+            for (GarbageCollectorMXBean collector : collectors) {
+                // -1: the collector does not say
+                count += Math.max(0, collector.getCollectionCount());
+                millis += Math.max(0, collector.getCollectionTime());
+            }
+            return new CollectorTotals(count, millis);
         }
-        return count;
-    }
-
-    private static long collectionTime(List<GarbageCollectorMXBean> collectors)
-    {
-        long millis = 0;
-        for (GarbageCollectorMXBean collector : collectors) {
-            millis += Math.max(0, collector.getCollectionTime());
-        }
-        return millis;
     }
 
     private record Step(int placed, int considered) {}

@@ -652,8 +652,7 @@ public final class ClusterState
         NodeShape.ShapeKey probe = new NodeShape.ShapeKey(hardware[node], schedulable[node], reserved(node), cpuFree[node], memoryFree[node], key, taskKinds);
         NodeShape shape = shapes.get(probe);
         if (shape == null) {
-            NodeShape.ShapeKey shapeKey = new NodeShape.ShapeKey(probe.hardware(), probe.schedulable(), probe.reserved(), probe.cpuFree(), probe.memoryFree(),
-                    key.clone(), taskKinds);
+            NodeShape.ShapeKey shapeKey = probe.withGpus(key.clone());
             String[] models = new String[gpus];
             long[] memories = new long[gpus];
             int[] free = new int[gpus];

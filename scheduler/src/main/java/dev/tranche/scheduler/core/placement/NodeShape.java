@@ -226,6 +226,12 @@ public final class NodeShape
     /** Identity of a shape: hardware type, free CPU and memory, and canonical (GPU kind, free milli) pairs. */
     record ShapeKey(int hardware, boolean schedulable, boolean reserved, long cpuFree, long memoryFree, long[] gpus, int taskKinds)
     {
+        /** The same key over other GPU values: a lookup key over a reused array becomes one kept in the index. */
+        ShapeKey withGpus(long[] gpus)
+        {
+            return new ShapeKey(hardware, schedulable, reserved, cpuFree, memoryFree, gpus, taskKinds);
+        }
+
         @Override
         public boolean equals(Object o)
         {
