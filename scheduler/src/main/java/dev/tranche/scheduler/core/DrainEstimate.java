@@ -28,37 +28,49 @@ final class DrainEstimate
      * (0, 600 and 3,600 tried; docs/benchmarks.md, "Holding the nodes that drain first").
      */
     static final long MIN_REMAINING_SECONDS = 600;
-    /** Up to this many pieces a node's work is sorted in place; more, and by packed keys. */
-    private static final int INSERTION_SORT_MAX = 32;
+    /** Expected remaining seconds are kept in 31 bits (68 years): any longer is "never", and orders so. */
+    private static final long NEVER_SECONDS = Integer.MAX_VALUE;
 
     private final ClusterState state;
     private final ServiceHistory history;
-    // per node: expected remaining seconds and GPU milli of each piece of work on it, kept sorted by
-    // remaining time when clean
-    private final long[][] remaining;
-    private final long[][] gpuMilli;
-    private final int[] size;
-    private final boolean[] sorted;
+    // A piece of work is one long: expected remaining seconds in the high 32 bits, GPU milli in the low
+    // 32, so that sorting the longs orders by time (ties by amount, which cannot change an answer).
+    // The running work, flat: node n's pieces are base[baseStart[n]] to base[baseStart[n + 1] - 1],
+    // sorted in place the first time the node is asked about. Per-node arrays here were a fifth of a
+    // steady cycle's garbage (docs/benchmarks.md, "Fewer collections per cycle").
+    private int[] baseStart;
+    private long[] base;
+    private boolean[] baseSorted;
+    // work added during the cycle (a few pieces on a few nodes): a chain per node through extraNext
+    private final int[] extraHead;
+    private long[] extra = new long[16];
+    private int[] extraNext = new int[16];
+    private int extras;
+    private long[] scratch = new long[16];
 
     DrainEstimate(ClusterState state, ServiceHistory history)
     {
         this.state = state;
         this.history = history;
-        int nodes = state.nodeCount();
-        this.remaining = new long[nodes][];
-        this.gpuMilli = new long[nodes][];
-        this.size = new int[nodes];
-        this.sorted = new boolean[nodes];
-        Arrays.fill(sorted, true);
+        this.extraHead = new int[state.nodeCount()];
+        Arrays.fill(extraHead, -1);
     }
 
     /**
-     * Adds the running work the cycle loaded, less what it evicted. Reads the loaded table's flat arrays
-     * (node positions, GPU milli per replica) rather than the records: reading ~50,000 records' replica
-     * maps and node names made a steady cycle with a starving gang 60% dearer.
+     * Adds the running work the cycle loaded, less what it evicted; once, before anything else is
+     * added. Reads the loaded table's flat arrays (node positions, GPU milli per replica) rather than
+     * the records: reading ~50,000 records' replica maps and node names made a steady cycle with a
+     * starving gang 60% dearer.
      */
     void addRunning(CycleMemo.Table table, Set<String> evicted)
     {
+        if (baseStart != null || extras > 0) {
+            throw new IllegalStateException("the running work is added once, first");
+        }
+        int nodes = extraHead.length;
+        // one piece per replica row that holds GPU (0: none), and how many land on each node
+        long[] rowPiece = new long[table.rows];
+        int[] start = new int[nodes + 1];
         for (int a = 0; a < table.count; a++) {
             long milli = table.gpuOf[a];
             if (milli == 0) {
@@ -76,29 +88,49 @@ final class DrainEstimate
                     rowMilli += table.gpuMilli[i];
                 }
                 if (rowMilli > 0) {
-                    append(table.node[r], expected, rowMilli);
+                    rowPiece[r] = piece(expected, rowMilli);
+                    start[table.node[r] + 1]++;
                 }
             }
         }
+        for (int n = 0; n < nodes; n++) {
+            start[n + 1] += start[n];
+        }
+        long[] pieces = new long[start[nodes]];
+        int[] cursor = Arrays.copyOf(start, nodes);
+        for (int r = 0; r < table.rows; r++) {
+            if (rowPiece[r] != 0) {
+                pieces[cursor[table.node[r]]++] = rowPiece[r];
+            }
+        }
+        this.baseStart = start;
+        this.base = pieces;
+        this.baseSorted = new boolean[nodes];
     }
 
     /** Adds an experiment's work, placed on the nodes its replicas name. */
     void add(String experimentId, List<ReplicaPlacement> replicas)
     {
-        long[] replicaMilli = new long[replicas.size()];
         long milli = 0;
-        for (int i = 0; i < replicaMilli.length; i++) {
-            replicaMilli[i] = replicas.get(i).totalGpuMilli();
-            milli += replicaMilli[i];
+        for (ReplicaPlacement replica : replicas) {
+            milli += replica.totalGpuMilli();
         }
         if (milli == 0) {
             // holds no GPU: frees none
             return;
         }
         long expected = expectedSeconds(experimentId, milli);
-        for (int i = 0; i < replicaMilli.length; i++) {
-            if (replicaMilli[i] > 0) {
-                append(state.indexOf(replicas.get(i).node()), expected, replicaMilli[i]);
+        for (ReplicaPlacement replica : replicas) {
+            long replicaMilli = replica.totalGpuMilli();
+            if (replicaMilli > 0) {
+                int node = state.indexOf(replica.node());
+                if (extras == extra.length) {
+                    extra = Arrays.copyOf(extra, extras * 2);
+                    extraNext = Arrays.copyOf(extraNext, extras * 2);
+                }
+                extra[extras] = piece(expected, replicaMilli);
+                extraNext[extras] = extraHead[node];
+                extraHead[node] = extras++;
             }
         }
     }
@@ -109,21 +141,9 @@ final class DrainEstimate
         return Math.max(ranSeconds, MIN_REMAINING_SECONDS);
     }
 
-    private void append(int node, long expected, long milli)
+    private static long piece(long seconds, long milli)
     {
-        int n = size[node];
-        if (remaining[node] == null) {
-            remaining[node] = new long[4];
-            gpuMilli[node] = new long[4];
-        }
-        else if (n == remaining[node].length) {
-            remaining[node] = Arrays.copyOf(remaining[node], n * 2);
-            gpuMilli[node] = Arrays.copyOf(gpuMilli[node], n * 2);
-        }
-        remaining[node][n] = expected;
-        gpuMilli[node][n] = milli;
-        size[node] = n + 1;
-        sorted[node] = n == 0 || (sorted[node] && remaining[node][n - 1] <= expected);
+        return (Math.min(seconds, NEVER_SECONDS) << 32) | Math.min(milli, 0xFFFF_FFFFL);
     }
 
     /**
@@ -136,13 +156,32 @@ final class DrainEstimate
         if (need <= 0) {
             return 0;
         }
-        sortNode(node);
-        long[] times = remaining[node];
-        long[] milli = gpuMilli[node];
+        int i = 0;
+        int baseEnd = 0;
+        if (base != null) {
+            i = baseStart[node];
+            baseEnd = baseStart[node + 1];
+            if (!baseSorted[node]) {
+                // a handful of longs: the library sorts them in place, no garbage
+                Arrays.sort(base, i, baseEnd);
+                baseSorted[node] = true;
+            }
+        }
+        // the cycle's own pieces on this node, sorted apart, then both walked in one order
+        int added = 0;
+        for (int e = extraHead[node]; e >= 0; e = extraNext[e]) {
+            if (added == scratch.length) {
+                scratch = Arrays.copyOf(scratch, added * 2);
+            }
+            scratch[added++] = extra[e];
+        }
+        Arrays.sort(scratch, 0, added);
+        int j = 0;
         long seconds = 0;
-        for (int i = 0; i < size[node] && need > 0; i++) {
-            need -= milli[i];
-            seconds = times[i];
+        while (need > 0 && (i < baseEnd || j < added)) {
+            long next = j >= added || (i < baseEnd && base[i] <= scratch[j]) ? base[i++] : scratch[j++];
+            need -= next & 0xFFFF_FFFFL;
+            seconds = next >>> 32;
         }
         return seconds;
     }
@@ -154,50 +193,5 @@ final class DrainEstimate
             return gpus.isEmpty() ? 0 : Math.min(1000, gpu.milliOn(gpus.get(0).memoryMib()));
         }
         return gpu.totalMilli(0);
-    }
-
-    private void sortNode(int node)
-    {
-        if (sorted[node]) {
-            return;
-        }
-        int n = size[node];
-        long[] times = remaining[node];
-        long[] milli = gpuMilli[node];
-        if (n <= INSERTION_SORT_MAX) {
-            // the usual handful of pieces: a stable insertion sort in place, no garbage
-            for (int i = 1; i < n; i++) {
-                long time = times[i];
-                long amount = milli[i];
-                int j = i - 1;
-                while (j >= 0 && times[j] > time) {
-                    times[j + 1] = times[j];
-                    milli[j + 1] = milli[j];
-                    j--;
-                }
-                times[j + 1] = time;
-                milli[j + 1] = amount;
-            }
-        }
-        else {
-            // many small pieces: one primitive sort of (remaining seconds, position) packed keys, as
-            // stable; positions take the low 32 bits, remaining seconds the other 31 (68 years: any
-            // longer orders as "never", which it is)
-            long[] keys = new long[n];
-            for (int i = 0; i < n; i++) {
-                keys[i] = (Math.min(times[i], Integer.MAX_VALUE) << 32) | i;
-            }
-            Arrays.sort(keys);
-            long[] newTimes = new long[times.length];
-            long[] newMilli = new long[times.length];
-            for (int i = 0; i < n; i++) {
-                int from = (int) keys[i];
-                newTimes[i] = times[from];
-                newMilli[i] = milli[from];
-            }
-            remaining[node] = newTimes;
-            gpuMilli[node] = newMilli;
-        }
-        sorted[node] = true;
     }
 }

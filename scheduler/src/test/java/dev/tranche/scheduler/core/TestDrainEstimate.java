@@ -20,11 +20,12 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The drain estimate built from the cycle's loaded table answers as one built from the records, and
  * both as a plain oracle: a node has room once its work, shortest expected first, has freed enough.
- * Up to ~120 pieces on a node, so both of its sorts (a handful of pieces, and many) are covered.
+ * Up to ~120 pieces on a node; also with part of the work loaded and the rest added, as a cycle adds its placements.
  */
 class TestDrainEstimate
 {
@@ -60,6 +61,15 @@ class TestDrainEstimate
         fromTable.addRunning(table, Set.of());
         DrainEstimate fromRecords = new DrainEstimate(state, history);
         running.forEach(allocation -> fromRecords.add(allocation.experimentId(), allocation.replicas()));
+        // as a cycle has it: the loaded work first, then what the cycle placed (here: every other allocation)
+        List<RunningAllocation> loadedPart = new ArrayList<>();
+        List<RunningAllocation> placedPart = new ArrayList<>();
+        for (int i = 0; i < running.size(); i++) {
+            (i % 2 == 0 ? loadedPart : placedPart).add(running.get(i));
+        }
+        DrainEstimate mixed = new DrainEstimate(state, history);
+        mixed.addRunning(Loaded.of(nodes, loadedPart).table(), Set.of());
+        placedPart.forEach(allocation -> mixed.add(allocation.experimentId(), allocation.replicas()));
 
         for (int node = 0; node < nodes.size(); node++) {
             for (int count = 1; count <= 8; count++) {
@@ -68,6 +78,7 @@ class TestDrainEstimate
                     long expected = oracle(state, node, nodes.get(node).name(), running, history, count * 1000L * replicas);
                     assertThat(fromTable.secondsUntilRoom(node, request, replicas)).as("node %d, %d x %d GPUs", node, replicas, count).isEqualTo(expected);
                     assertThat(fromRecords.secondsUntilRoom(node, request, replicas)).as("node %d, %d x %d GPUs", node, replicas, count).isEqualTo(expected);
+                    assertThat(mixed.secondsUntilRoom(node, request, replicas)).as("node %d, %d x %d GPUs", node, replicas, count).isEqualTo(expected);
                 }
             }
         }
@@ -93,6 +104,7 @@ class TestDrainEstimate
         all.addRunning(table, Set.of());
         assertThat(all.secondsUntilRoom(0, four, 1)).isEqualTo(DrainEstimate.MIN_REMAINING_SECONDS);
         assertThat(all.secondsUntilRoom(0, four, 2)).isEqualTo(longRan);
+        assertThatThrownBy(() -> all.addRunning(table, Set.of())).as("the loaded work is added once").isInstanceOf(IllegalStateException.class);
 
         // with "short" evicted, only "long" is left to free anything: its time is the answer for one
         DrainEstimate withoutShort = new DrainEstimate(state, history);
