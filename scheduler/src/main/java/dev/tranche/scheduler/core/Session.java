@@ -430,30 +430,31 @@ final class Session
      */
     private static List<WorkloadShape> learnWorkload(ClusterSnapshot snapshot, CycleMemo.Table table)
     {
-        Map<ResourceRequest, Double> counts = new LinkedHashMap<>();
+        // sums in one-element arrays, not boxed: thousands of additions a cycle
+        Map<ResourceRequest, double[]> counts = new LinkedHashMap<>();
         for (PendingExperiment job : snapshot.pending()) {
-            counts.merge(job.request(), (double) job.replicas(), Double::sum);
+            counts.computeIfAbsent(job.request(), ignored -> new double[1])[0] += job.replicas();
         }
         for (WorkloadShape shape : snapshot.backlog()) {
-            counts.merge(shape.request(), shape.weight(), Double::sum);
+            counts.computeIfAbsent(shape.request(), ignored -> new double[1])[0] += shape.weight();
         }
         // many running replicas look alike: count them by what they hold, then read the request back once per kind
         // a large cluster is sampled with a fixed stride: the mix is what matters, and the stride keeps it deterministic
         // the table has what each replica holds in flat arrays (GPU entries in device index order), so
         // sampling reads no records
         int stride = Math.max(1, table.count / RUNNING_SAMPLE);
-        Map<HeldKind, Double> held = new LinkedHashMap<>();
+        Map<HeldKind, double[]> held = new LinkedHashMap<>();
         for (int a = 0; a < table.count; a += stride) {
             for (int r = table.firstRow[a]; r < table.firstRow[a + 1]; r++) {
                 int from = table.gpuStart[r];
                 int gpus = table.gpuStart[r + 1] - from;
                 HeldKind key = new HeldKind(gpus, gpus == 0 ? 0 : table.gpuMilli[from], table.cpu[r], table.memory[r]);
-                held.merge(key, (double) stride, Double::sum);
+                held.computeIfAbsent(key, ignored -> new double[1])[0] += stride;
             }
         }
-        held.forEach((key, count) -> counts.merge(key.request(), count, Double::sum));
+        held.forEach((key, count) -> counts.computeIfAbsent(key.request(), ignored -> new double[1])[0] += count[0]);
         List<WorkloadShape> shapes = new ArrayList<>();
-        counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count)));
+        counts.forEach((request, count) -> shapes.add(new WorkloadShape(request, count[0])));
         return shapes;
     }
 
@@ -618,7 +619,11 @@ final class Session
         // soonest drained first, then most free GPUs; ties by node order, so that the same nodes stay
         // held from one cycle to the next while the gang waits: one primitive sort of packed keys
         // (minutes until room: 22 bits, about 8 years; GPU milli not free: 20 bits; node: 21 bits)
-        long[] candidates = new long[capacity.length];
+        if (candidates == null) {
+            // one array for every project's reservation this cycle: a full cluster's node count each time was a fifteenth of its garbage
+            candidates = new long[capacity.length];
+        }
+        long[] candidates = this.candidates;
         int count = 0;
         for (int node = 0; node < capacity.length; node++) {
             if (capacity[node] > 0 && state.schedulable(node) && !state.reserved(node)) {
@@ -639,6 +644,7 @@ final class Session
         }
     }
 
+    private long[] candidates;
     private DrainEstimate drainEstimate;
     private int drainPlacements;
 

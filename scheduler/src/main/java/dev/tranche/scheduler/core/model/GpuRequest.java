@@ -26,11 +26,20 @@ public record GpuRequest(Kind kind, int milli, int count, long memoryMib, Set<St
         requireNonNull(allowedModels, "allowedModels is null");
         // sorted copy: equal requests hash equally and print the same way every time
         allowedModels = allowedModels.isEmpty() ? Set.of() : Set.copyOf(new TreeSet<>(allowedModels));
-        switch (kind) {
-            case NONE -> check(milli == 0 && count == 0 && memoryMib == 0 && allowedModels.isEmpty(), "a request for no GPU carries no amounts or models");
-            case FRACTION -> check(milli >= 1 && milli <= MILLI_PER_GPU && count == 1 && memoryMib == 0, "a fractional GPU request needs milli in 1..1000, got " + milli);
-            case WHOLE -> check(count >= 1 && milli == MILLI_PER_GPU && memoryMib == 0, "a whole-GPU request needs count >= 1, got " + count);
-            case MEMORY -> check(memoryMib >= 1 && count == 1 && milli == 0, "a GPU memory request needs memoryMib >= 1, got " + memoryMib);
+        // each message is built only when its check fails: requests are made for every submission and placement
+        boolean valid = switch (kind) {
+            case NONE -> milli == 0 && count == 0 && memoryMib == 0 && allowedModels.isEmpty();
+            case FRACTION -> milli >= 1 && milli <= MILLI_PER_GPU && count == 1 && memoryMib == 0;
+            case WHOLE -> count >= 1 && milli == MILLI_PER_GPU && memoryMib == 0;
+            case MEMORY -> memoryMib >= 1 && count == 1 && milli == 0;
+        };
+        if (!valid) {
+            throw new IllegalArgumentException(switch (kind) {
+                case NONE -> "a request for no GPU carries no amounts or models";
+                case FRACTION -> "a fractional GPU request needs milli in 1..1000, got " + milli;
+                case WHOLE -> "a whole-GPU request needs count >= 1, got " + count;
+                case MEMORY -> "a GPU memory request needs memoryMib >= 1, got " + memoryMib;
+            });
         }
     }
 
