@@ -6,11 +6,17 @@ import dev.tranche.scheduler.core.model.PendingExperiment;
 import dev.tranche.scheduler.core.model.ProjectQuota;
 import dev.tranche.scheduler.core.model.ReplicaPlacement;
 import dev.tranche.scheduler.core.model.ResourceRequest;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import static dev.tranche.scheduler.core.Fixtures.gpus;
 import static dev.tranche.scheduler.core.Fixtures.node;
@@ -91,5 +97,48 @@ class TestModelValidation
                 .hasMessage("experiment BB4321 appears twice in the snapshot");
         assertThatThrownBy(() -> new ClusterSnapshot(List.of(node("n1", 1)), List.of(ProjectQuota.of("p", 0), ProjectQuota.of("p", 1)), List.of(), List.of()))
                 .hasMessage("project quota p appears twice in the snapshot");
+    }
+
+    /** A replica's GPU shares read as the sorted, unmodifiable map they always were, however they were given. */
+    @Property(tries = 200)
+    void replicaSharesAreASortedUnmodifiableMap(@ForAll("shares") Map<Integer, Integer> given)
+    {
+        ReplicaPlacement replica = new ReplicaPlacement("n1", given, 0, 0);
+        TreeMap<Integer, Integer> expected = new TreeMap<>(given);
+        assertThat(replica.gpuMilli()).isEqualTo(expected).hasSameHashCodeAs(expected).hasToString(expected.toString());
+        assertThat(expected).isEqualTo(replica.gpuMilli());
+        assertThat(List.copyOf(replica.gpuMilli().keySet())).isEqualTo(List.copyOf(expected.keySet()));
+        assertThat(replica.totalGpuMilli()).isEqualTo(expected.values().stream().mapToLong(Integer::longValue).sum());
+        for (int i = -1; i <= 16; i++) {
+            assertThat(replica.gpuMilli().get(i)).isEqualTo(expected.get(i));
+        }
+        assertThat(replica.gpuMilli().get("0")).isNull();
+        int[] indexes = new int[replica.gpuCount()];
+        int[] milli = new int[replica.gpuCount()];
+        for (int i = 0; i < indexes.length; i++) {
+            indexes[i] = replica.gpuIndex(i);
+            milli[i] = replica.gpuMilliAt(i);
+        }
+        assertThat(ReplicaPlacement.of("n1", indexes, milli, 0, 0)).isEqualTo(replica);
+        assertThatThrownBy(() -> replica.gpuMilli().put(99, 1)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> replica.gpuMilli().clear()).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> replica.gpuMilli().remove(0)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> replica.gpuMilli().keySet().clear()).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Provide
+    Arbitrary<Map<Integer, Integer>> shares()
+    {
+        return Arbitraries.maps(Arbitraries.integers().between(0, 15), Arbitraries.integers().between(1, 1000)).ofMaxSize(16);
+    }
+
+    @Test
+    void replicaSharesGivenAsArrays()
+    {
+        assertThat(ReplicaPlacement.of("n1", new int[] {3, 0}, new int[] {250, 1000}, 1, 2))
+                .isEqualTo(new ReplicaPlacement("n1", Map.of(0, 1000, 3, 250), 1, 2));
+        assertThatThrownBy(() -> ReplicaPlacement.of("n1", new int[] {2, 2}, new int[] {250, 250}, 0, 0)).hasMessage("GPU 2 is listed twice");
+        assertThatThrownBy(() -> ReplicaPlacement.of("n1", new int[] {0, 1}, new int[] {250}, 0, 0)).hasMessage("2 GPU indexes but 1 amounts");
+        assertThatThrownBy(() -> ReplicaPlacement.of("n1", new int[] {0}, new int[] {0}, 0, 0)).hasMessage("replica on n1 holds 0 milli of GPU 0; must be 1..1000");
     }
 }

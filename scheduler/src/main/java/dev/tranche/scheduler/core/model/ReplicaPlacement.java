@@ -1,8 +1,6 @@
 package dev.tranche.scheduler.core.model;
 
-import java.util.Collections;
 import java.util.Map;
-import java.util.TreeMap;
 
 import static java.util.Objects.requireNonNull;
 
@@ -13,24 +11,48 @@ public record ReplicaPlacement(String node, Map<Integer, Integer> gpuMilli, long
     {
         requireNonNull(node, "node is null");
         requireNonNull(gpuMilli, "gpuMilli is null");
-        TreeMap<Integer, Integer> sorted = new TreeMap<>(gpuMilli);
-        sorted.forEach((index, milli) -> {
+        GpuMilliMap sorted = GpuMilliMap.copyOf(gpuMilli);
+        for (int i = 0; i < sorted.count(); i++) {
+            int milli = sorted.milliAt(i);
             if (milli < 1 || milli > GpuRequest.MILLI_PER_GPU) {
-                throw new IllegalArgumentException("replica on " + node + " holds " + milli + " milli of GPU " + index + "; must be 1..1000");
+                throw new IllegalArgumentException("replica on " + node + " holds " + milli + " milli of GPU " + sorted.indexAt(i) + "; must be 1..1000");
             }
-        });
-        gpuMilli = Collections.unmodifiableMap(sorted);
+        }
+        gpuMilli = sorted;
         if (cpuMilli < 0 || memoryMib < 0) {
             throw new IllegalArgumentException("replica on " + node + " has negative CPU or memory");
         }
     }
 
+    /**
+     * The replica holding {@code milli[i]} of GPU {@code gpuIndexes[i]}: as the constructor, without a
+     * map to copy (a cycle makes one per replica it places). GPU indexes must differ.
+     */
+    public static ReplicaPlacement of(String node, int[] gpuIndexes, int[] milli, long cpuMilli, long memoryMib)
+    {
+        return new ReplicaPlacement(node, GpuMilliMap.of(gpuIndexes, milli), cpuMilli, memoryMib);
+    }
+
     public long totalGpuMilli()
     {
-        long total = 0;
-        for (int milli : gpuMilli.values()) {
-            total += milli;
-        }
-        return total;
+        return ((GpuMilliMap) gpuMilli).total();
+    }
+
+    /** How many GPUs the replica holds a share of. With {@link #gpuIndex} and {@link #gpuMilliAt}: the map's entries, read without making any. */
+    public int gpuCount()
+    {
+        return ((GpuMilliMap) gpuMilli).count();
+    }
+
+    /** The GPU index of the {@code i}-th share, by ascending index. */
+    public int gpuIndex(int i)
+    {
+        return ((GpuMilliMap) gpuMilli).indexAt(i);
+    }
+
+    /** The milli-GPU of the {@code i}-th share, by ascending index. */
+    public int gpuMilliAt(int i)
+    {
+        return ((GpuMilliMap) gpuMilli).milliAt(i);
     }
 }

@@ -342,15 +342,14 @@ public final class ClusterState
     public Holding resolve(ReplicaPlacement placement)
     {
         int node = indexOf(placement.node());
-        int changes = placement.gpuMilli().size();
+        int changes = placement.gpuCount();
         int[] positions = new int[changes];
         int[] milli = new int[changes];
-        int i = 0;
         long gpu = 0;
-        for (Map.Entry<Integer, Integer> entry : placement.gpuMilli().entrySet()) {
-            positions[i] = gpuPosition(node, entry.getKey());
-            milli[i++] = entry.getValue();
-            gpu += entry.getValue();
+        for (int i = 0; i < changes; i++) {
+            positions[i] = gpuPosition(node, placement.gpuIndex(i));
+            milli[i] = placement.gpuMilliAt(i);
+            gpu += milli[i];
         }
         return new Holding(node, positions, milli, placement.cpuMilli(), placement.memoryMib(), gpu);
     }
@@ -370,12 +369,14 @@ public final class ClusterState
     /** Puts a replica on a node of its shape: canonical positions become this node's GPU indexes. */
     ReplicaPlacement place(int node, GpuChoice choice, long cpuMilli, long memoryMib)
     {
-        Map<Integer, Integer> gpus = new HashMap<>();
         List<Gpu> nodeGpus = nodes.get(node).gpus();
-        for (int i = 0; i < choice.count(); i++) {
-            gpus.put(nodeGpus.get(canonical[node][choice.position(i)]).index(), choice.milli(i));
+        int[] indexes = new int[choice.count()];
+        int[] milli = new int[choice.count()];
+        for (int i = 0; i < indexes.length; i++) {
+            indexes[i] = nodeGpus.get(canonical[node][choice.position(i)]).index();
+            milli[i] = choice.milli(i);
         }
-        ReplicaPlacement placement = new ReplicaPlacement(nodes.get(node).name(), gpus, cpuMilli, memoryMib);
+        ReplicaPlacement placement = ReplicaPlacement.of(nodes.get(node).name(), indexes, milli, cpuMilli, memoryMib);
         allocate(placement);
         return placement;
     }
