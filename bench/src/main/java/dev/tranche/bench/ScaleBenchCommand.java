@@ -94,13 +94,14 @@ public final class ScaleBenchCommand
                             + "\"cycle_p50_ms\": %.2f, \"cycle_p99_ms\": %.2f, \"cycle_max_ms\": %.2f, \"cycle_cpu_p50_ms\": %.2f, "
                             + "\"drain_cycles\": %d, \"steady_considered_mean\": %.0f, \"lines\": %d, \"steady_warmup\": %d, "
                             + "\"first_cycles_p50_ms\": %.2f, \"first_cycles_p99_ms\": %.2f, "
-                            + "\"cycles_with_collection\": %d, \"collection_ms\": %.0f, \"cycle_p99_without_collection_ms\": %.2f%s}%n",
+                            + "\"cycles_with_collection\": %d, \"collection_ms\": %.0f, \"cycle_p99_without_collection_ms\": %.2f, \"allocated_mb_per_cycle\": %s%s}%n",
                     result.nodes(), result.pending(), result.placed(), result.drainSeconds(), result.placementsPerSecond(), result.decisionsPerSecond(),
                     result.steadyCycles(), result.steadyPendingAtStart(), result.steadyPendingMean(), result.steadyPlacedPerCycle(), result.steadyPlacementsPerSecond(),
                     result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(),
                     result.drainCycles(), result.steadyConsideredMean(), result.lines(),
                     result.steadyWarmup(), result.firstCycleP50Millis(), result.firstCycleP99Millis(),
                     result.cyclesWithCollection(), result.collectionMillis(), result.cycleP99WithoutCollectionMillis(),
+                    Double.isNaN(result.allocatedMbPerCycle()) ? "null" : String.format(Locale.ROOT, "%.2f", result.allocatedMbPerCycle()),
                     reclaim == null ? "" : String.format(Locale.ROOT, ", \"reclaim_nodes\": %d, \"reclaim_running\": %d, \"reclaim_cold_p50_ms\": %.2f, "
                                     + "\"reclaim_cold_p99_ms\": %.2f, \"reclaim_cold_cpu_p50_ms\": %.2f, \"reclaim_warm_p50_ms\": %.2f, \"reclaim_victims\": %d, "
                                     + "\"reclaim_warmup\": %d, \"reclaim_first_cycles_p50_ms\": %.2f, \"reclaim_first_cycles_p99_ms\": %.2f",
@@ -113,11 +114,12 @@ public final class ScaleBenchCommand
             out.printf(Locale.ROOT, "steady: %d cycles at %d arrivals/s and as many completions after %d more, full backlog kept (%d queued at start, %.0f per cycle on average, "
                             + "in %d lines; a cycle considered %.0f):%n"
                             + "        cycle p50 %.1f ms, p99 %.1f ms, max %.1f ms (CPU p50 %.1f ms); %.1f placed per cycle%n"
-                            + "        garbage collected during %d of them (%.0f ms of collection in all); p99 of the others %.1f ms%n"
+                            + "        garbage collected during %d of them (%.0f ms of collection in all); p99 of the others %.1f ms; %s allocated per cycle%n"
                             + "        the first %d after the drain: p50 %.1f ms, p99 %.1f ms%n",
                     result.steadyCycles(), arrivals, result.steadyWarmup(), result.steadyPendingAtStart(), result.steadyPendingMean(), result.lines(), result.steadyConsideredMean(),
                     result.cycleP50Millis(), result.cycleP99Millis(), result.cycleMaxMillis(), result.cycleCpuP50Millis(), result.steadyPlacedPerCycle(),
                     result.cyclesWithCollection(), result.collectionMillis(), result.cycleP99WithoutCollectionMillis(),
+                    Double.isNaN(result.allocatedMbPerCycle()) ? "(not known)" : String.format(Locale.ROOT, "%.1f MB", result.allocatedMbPerCycle()),
                     result.steadyCycles(), result.firstCycleP50Millis(), result.firstCycleP99Millis());
             if (reclaim != null) {
                 out.printf(Locale.ROOT, "reclaim: %d full nodes, %d over-quota experiments running: cold cycle p50 %.2f ms, p99 %.2f ms after %d cold cycles "

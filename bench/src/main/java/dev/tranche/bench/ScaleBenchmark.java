@@ -60,6 +60,8 @@ public final class ScaleBenchmark
      *         collectors' counts moved): their time includes the pause, which is what sets the p99
      * @param collectionMillis what the collectors report they spent in those cycles, all together
      * @param cycleP99WithoutCollectionMillis the p99 of the other measured cycles: the cycle's own tail
+     * @param allocatedMbPerCycle what a measured steady cycle allocated on the heap, on average, in MB
+     *         (10^6 bytes): garbage sets how often the JVM collects, so how many cycles a pause lands in
      */
     public record Result(
             int nodes,
@@ -86,7 +88,8 @@ public final class ScaleBenchmark
             double firstCycleP99Millis,
             int cyclesWithCollection,
             double collectionMillis,
-            double cycleP99WithoutCollectionMillis) {}
+            double cycleP99WithoutCollectionMillis,
+            double allocatedMbPerCycle) {}
 
     private ScaleBenchmark() {}
 
@@ -127,6 +130,9 @@ public final class ScaleBenchmark
         PendingQueue queue = new PendingQueue(lineWindow, Math.max(lineWindow, MAX_LINE_WINDOW));
         Map<String, RunningAllocation> running = new LinkedHashMap<>();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        // the HotSpot bean says what a thread allocated; a JVM without it reports no allocation (NaN)
+        com.sun.management.ThreadMXBean allocations = threads instanceof com.sun.management.ThreadMXBean bean && bean.isThreadAllocatedMemorySupported()
+                && bean.isThreadAllocatedMemoryEnabled() ? bean : null;
 
         // the drain: the whole backlog arrives at once on an empty cluster; cycles run until one places nothing
         long sequence = 0;
@@ -169,6 +175,7 @@ public final class ScaleBenchmark
         int quiet = 0;
         int withCollection = 0;
         long collectionMillis = 0;
+        long allocatedBytes = 0;
         for (int c = 0, total = steadyWarmup + steadyCycles; c < total; c++) {
             List<String> ids = new ArrayList<>(running.keySet());
             for (int k = 0; k < submissionsPerSecond && !ids.isEmpty(); k++) {
@@ -180,6 +187,7 @@ public final class ScaleBenchmark
             }
             CollectorTotals before = CollectorTotals.of(collectors);
             long cycleCpuStart = threads.getCurrentThreadCpuTime();
+            long allocatedBefore = allocations == null ? 0 : allocations.getCurrentThreadAllocatedBytes();
             long cycleStart = System.nanoTime();
             for (PendingExperiment arrival : arrivals) {
                 queue.put(arrival, c + 1);
@@ -190,6 +198,7 @@ public final class ScaleBenchmark
             Step step = step(cycle, queue, cluster, quotas, running, c + 1, startSequence);
             double millis = (System.nanoTime() - cycleStart) / 1e6;
             double cpuMillis = (threads.getCurrentThreadCpuTime() - cycleCpuStart) / 1e6;
+            long allocated = allocations == null ? 0 : allocations.getCurrentThreadAllocatedBytes() - allocatedBefore;
             startSequence += step.placed();
             if (c < steadyCycles) {
                 firstLatencies[c] = millis;
@@ -209,6 +218,7 @@ public final class ScaleBenchmark
             latencies[m] = millis;
             cpuLatencies[m] = cpuMillis;
             steadyPlaced += step.placed();
+            allocatedBytes += allocated;
             consideredSum += step.considered();
             steadyCycleSeconds += millis / 1e3;
         }
@@ -223,7 +233,8 @@ public final class ScaleBenchmark
                 pendingAtStart, steadyCycles == 0 ? 0 : pendingSum / (double) steadyCycles, steadyCycles == 0 ? 0 : steadyPlaced / (double) steadyCycles,
                 steadyPlaced / Math.max(steadyCycleSeconds, 1e-9), drainCycles, steadyCycles == 0 ? 0 : consideredSum / (double) steadyCycles,
                 queue.lineCount(), steadyWarmup, percentile(firstLatencies, 0.50), percentile(firstLatencies, 0.99),
-                withCollection, collectionMillis, percentile(quietSorted, 0.99));
+                withCollection, collectionMillis, percentile(quietSorted, 0.99),
+                allocations == null ? Double.NaN : steadyCycles == 0 ? 0 : allocatedBytes / 1e6 / steadyCycles);
     }
 
     /** Collections so far, and the time the collectors report for them, by all of the JVM's collectors (a count that moved during a cycle: one happened in it). */

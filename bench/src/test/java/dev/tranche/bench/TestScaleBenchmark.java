@@ -29,6 +29,8 @@ class TestScaleBenchmark
         assertThat(result.cyclesWithCollection()).isBetween(0, 4);
         assertThat(result.collectionMillis()).isNotNegative();
         assertThat(result.cycleP99WithoutCollectionMillis()).isLessThanOrEqualTo(result.cycleMaxMillis());
+        // HotSpot counts what the cycle's thread allocated
+        assertThat(result.allocatedMbPerCycle()).isPositive();
         // the steady state keeps what the drain could not place
         assertThat(result.steadyPendingAtStart()).isEqualTo(300 - result.placed());
         assertThat(result.steadyPendingMean()).isGreaterThanOrEqualTo(result.steadyPendingAtStart());
