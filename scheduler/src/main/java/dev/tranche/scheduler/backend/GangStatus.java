@@ -9,6 +9,12 @@ public record GangStatus(String experimentId, Phase phase, String reason)
     {
         /** Created, not all running yet (image pull, scheduling of the pod). */
         STARTING,
+        /**
+         * Not all up because a worker's state is unknown: its node stopped reporting it (a pod in phase
+         * Unknown). Waited for as a starting gang is, within the start timeout; when the wait ends it is
+         * the node's failure, not the run's, so no attempt is counted.
+         */
+        UNREACHABLE,
         RUNNING,
         /** Every replica exited 0. */
         SUCCEEDED,

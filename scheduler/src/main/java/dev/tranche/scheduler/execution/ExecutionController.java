@@ -245,11 +245,18 @@ public final class ExecutionController
         }
         GangStatus status = backend.status(run);
         // a gang not yet all up that misses a worker (a launch cut short) is still starting, as far as the timeout goes
-        boolean notUp = status.phase() == GangStatus.Phase.GONE || status.phase() == GangStatus.Phase.STARTING
+        boolean notUp = status.phase() == GangStatus.Phase.GONE || status.phase() == GangStatus.Phase.STARTING || status.phase() == GangStatus.Phase.UNREACHABLE
                 || status.phase() == GangStatus.Phase.WORKER_LOST && state != ExperimentState.RUNNING;
         if (state == ExperimentState.SCHEDULED && notUp && startingFor(gang, run, now) >= startTimeout.toSeconds()) {
             // workers that never all come up (an image that cannot be pulled, a launch that keeps failing) would hold the GPUs for ever
-            failAttempt(id, state, spec, "its workers did not all start within " + Durations.format(startTimeout) + " (" + status.reason() + ")");
+            String why = "its workers did not all start within " + Durations.format(startTimeout) + " (" + status.reason() + ")";
+            if (status.phase() == GangStatus.Phase.UNREACHABLE) {
+                // a worker's node stopped reporting: the node failed, not the run
+                backend.stop(run, Duration.ZERO);
+                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING, why + "; not counted as a failed attempt, back in the queue"));
+                return true;
+            }
+            failAttempt(id, state, spec, why);
             backend.stop(run, Duration.ZERO);
             return true;
         }
@@ -276,7 +283,7 @@ public final class ExecutionController
                 backend.launch(launchRequest(gang, spec, gpuMemory, allocatePorts(gang)));
                 return true;
             }
-            case STARTING -> {
+            case STARTING, UNREACHABLE -> {
                 if (state != ExperimentState.RUNNING) {
                     return false;
                 }

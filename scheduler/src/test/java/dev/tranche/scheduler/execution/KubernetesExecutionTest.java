@@ -321,6 +321,33 @@ final class KubernetesExecutionTest
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
     }
 
+    /**
+     * A starting gang whose worker's pod goes to phase Unknown (its node stopped reporting it while the
+     * pod started) is not up; past the start timeout it goes back to the queue without counting an
+     * attempt: the node failed, not the run (with no retries, counting it would end the experiment).
+     */
+    @Test
+    void aStartingGangWithAWorkerInPhaseUnknownIsRequeuedAfterTheStartTimeoutWithoutCountingAnAttempt()
+    {
+        String id = placed(gang("unknown-start").toBuilder().setMaxRetries(0).build());
+        launched();
+        phase(pod(id, 0), "Running", null);
+        String unreported = pod(id, 1);
+        phase(unreported, "Unknown", null);
+        controller.reconcile();
+        assertThat(client.get(id).getState()).isEqualTo(ExperimentState.SCHEDULED);
+
+        sql("UPDATE replica_placements SET placed_at = now() - interval '11 minutes' WHERE experiment_id = '" + id + "'");
+        clock.advance(Duration.ofMinutes(11));
+        controller.reconcile();
+        Experiment requeued = client.get(id);
+        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
+        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+                .isEqualTo("its workers did not all start within 10m (1 of 2 workers started; the state of pod " + unreported
+                        + " is unknown: its node does not report it); not counted as a failed attempt, back in the queue");
+        assertThat(requeued.getFailedAttempts()).isZero();
+    }
+
     /** Rank 1's pod never leaves Pending (an image that cannot be pulled, say): past the start timeout the attempt ends, with the reason. */
     @Test
     void aGangWhoseWorkersDoNotAllStartWithinTheStartTimeoutIsRetriedWithTheReason()

@@ -32,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -333,7 +334,7 @@ public final class KubernetesLauncher
                     .orElseGet(() -> gangStatus(run, pods));
         }
         GangStatus status = gangStatus(run, pods);
-        if (status.phase() != GangStatus.Phase.STARTING && status.phase() != GangStatus.Phase.RUNNING && status.phase() != GangStatus.Phase.WORKER_LOST) {
+        if (!EnumSet.of(GangStatus.Phase.STARTING, GangStatus.Phase.UNREACHABLE, GangStatus.Phase.RUNNING, GangStatus.Phase.WORKER_LOST).contains(status.phase())) {
             return status;
         }
         return lostReservation(pods).map(reason -> new GangStatus(experimentId, GangStatus.Phase.LOST, reason)).orElse(status);
@@ -432,7 +433,7 @@ public final class KubernetesLauncher
      * cut short) is WORKER_LOST, not RUNNING on the ones that exist; so is one with a pod the node
      * took away (evicted, preempted by the kubelet, node shutdown), which is not the worker's failure.
      * A pod that failed by itself makes the gang FAILED. A pod in phase Unknown (its node stopped
-     * reporting) is not up: the gang is STARTING, and the controller decides how long it may stay so.
+     * reporting) is not up: the gang is UNREACHABLE, and the controller decides how long it may stay so.
      */
     static GangStatus gangStatus(RunAttempt run, List<Pod> pods)
     {
@@ -484,8 +485,9 @@ public final class KubernetesLauncher
             return GangStatus.running(experimentId, running, workers);
         }
         String started = (running + succeeded) + " of " + workers + " workers started";
-        return new GangStatus(experimentId, GangStatus.Phase.STARTING,
-                unknown.map(pod -> started + "; the state of pod " + pod + " is unknown: its node does not report it").orElse(started));
+        return unknown.map(pod -> new GangStatus(experimentId, GangStatus.Phase.UNREACHABLE,
+                        started + "; the state of pod " + pod + " is unknown: its node does not report it"))
+                .orElseGet(() -> new GangStatus(experimentId, GangStatus.Phase.STARTING, started));
     }
 
     // the reasons a kubelet gives a pod it ended for its node's sake, not the worker's: node pressure, a critical pod, node shutdown
