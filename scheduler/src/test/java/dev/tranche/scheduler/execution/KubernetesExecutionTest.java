@@ -118,7 +118,7 @@ final class KubernetesExecutionTest
         controller.reconcile();
         // back in the queue (the scheduling loop may already have placed it again: look at the history, not the state)
         Experiment retried = client.get(id);
-        assertThat(retried.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+        assertThat(lastRequeueReason(retried))
                 .isEqualTo("attempt 1 of 2 failed: worker " + id + "-a1-0 failed: exit code 1 (Completed); retrying from the last checkpoint");
 
         await().atMost(Duration.ofSeconds(20)).until(() -> client.get(id).getState() == ExperimentState.SCHEDULED);
@@ -149,7 +149,7 @@ final class KubernetesExecutionTest
         controller.reconcile();
         Experiment requeued = client.get(onLostNode);
         assertThat(requeued.getHistoryList()).extracting(step -> step.getTo()).contains(ExperimentState.RUNNING, ExperimentState.PENDING);
-        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+        assertThat(lastRequeueReason(requeued))
                 .isEqualTo("node local-1 was lost; back in the queue, it resumes from its last checkpoint");
     }
 
@@ -250,7 +250,7 @@ final class KubernetesExecutionTest
 
         Experiment requeued = client.get(id);
         assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+        assertThat(lastRequeueReason(requeued))
                 .isEqualTo("worker 1 of 2 (pod " + lost + ") was lost (its pod is gone); back in the queue, it resumes from its last checkpoint");
         assertThat(new ExperimentRepository(scheduler.dataSource()).failedAttempts(id)).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
@@ -275,7 +275,7 @@ final class KubernetesExecutionTest
 
         Experiment requeued = client.get(id);
         assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+        assertThat(lastRequeueReason(requeued))
                 .isEqualTo("worker 1 of 2 (pod " + evicted + ") was lost (evicted: The node was low on resource: memory.); back in the queue, it resumes from its last checkpoint");
         assertThat(new ExperimentRepository(scheduler.dataSource()).failedAttempts(id)).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
@@ -314,7 +314,7 @@ final class KubernetesExecutionTest
         controller.reconcile();
         Experiment requeued = client.get(id);
         assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+        assertThat(lastRequeueReason(requeued))
                 .isEqualTo("its workers were not all up for 10m (1 of 2 workers started; the state of pod " + unreported
                         + " is unknown: its node does not report it); back in the queue, it resumes from its last checkpoint");
         assertThat(requeued.getFailedAttempts()).isZero();
@@ -342,7 +342,7 @@ final class KubernetesExecutionTest
         controller.reconcile();
         Experiment requeued = client.get(id);
         assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(requeued.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+        assertThat(lastRequeueReason(requeued))
                 .isEqualTo("its workers did not all start within 10m (1 of 2 workers started; the state of pod " + unreported
                         + " is unknown: its node does not report it); not counted as a failed attempt, back in the queue");
         assertThat(requeued.getFailedAttempts()).isZero();
@@ -365,7 +365,7 @@ final class KubernetesExecutionTest
         clock.advance(Duration.ofMinutes(11));
         controller.reconcile();
         Experiment retried = client.get(id);
-        assertThat(retried.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason())
+        assertThat(lastRequeueReason(retried))
                 .isEqualTo("attempt 1 of 3 failed: its workers did not all start within 10m (1 of 2 workers started); retrying from the last checkpoint");
         await().atMost(Duration.ofSeconds(10)).until(() -> pods(id).isEmpty());
     }
@@ -512,5 +512,11 @@ final class KubernetesExecutionTest
         }
         current.setStatus(status.build());
         kubernetes.pods().inNamespace(NAMESPACE).resource(current).updateStatus();
+    }
+
+    /** Why the experiment last went back to PENDING. */
+    private static String lastRequeueReason(Experiment experiment)
+    {
+        return experiment.getHistoryList().stream().filter(step -> step.getTo() == ExperimentState.PENDING).reduce((a, b) -> b).orElseThrow().getReason();
     }
 }

@@ -35,24 +35,30 @@ public record ReplicaPlacement(String node, Map<Integer, Integer> gpuMilli, long
 
     public long totalGpuMilli()
     {
-        return ((GpuMilliMap) gpuMilli).total();
+        return shares().total();
     }
 
     /** How many GPUs the replica holds a share of. With {@link #gpuIndex} and {@link #gpuMilliAt}: the map's entries, read without making any. */
     public int gpuCount()
     {
-        return ((GpuMilliMap) gpuMilli).count();
+        return shares().count();
     }
 
     /** The GPU index of the {@code i}-th share, by ascending index. */
     public int gpuIndex(int i)
     {
-        return ((GpuMilliMap) gpuMilli).indexAt(i);
+        return shares().indexAt(i);
     }
 
     /** The milli-GPU of the {@code i}-th share, by ascending index. */
     public int gpuMilliAt(int i)
     {
-        return ((GpuMilliMap) gpuMilli).milliAt(i);
+        return shares().milliAt(i);
+    }
+
+    // the constructor always makes one
+    private GpuMilliMap shares()
+    {
+        return (GpuMilliMap) gpuMilli;
     }
 }
