@@ -245,6 +245,12 @@ final class KubernetesBackendTest
             assertThat(status.phase()).isEqualTo(GangStatus.Phase.STARTING);
             assertThat(status.reason()).isEqualTo("1 of 2 workers started");
         });
+        // a pod whose node stopped reporting it: not up, and told apart from one still starting
+        phase("exp-phases0001-a1-1", "Unknown", null);
+        assertThat(launcher.status(run("exp-phases0001"))).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.UNREACHABLE);
+            assertThat(status.reason()).isEqualTo("1 of 2 workers started; the state of pod exp-phases0001-a1-1 is unknown: its node does not report it");
+        });
         phase("exp-phases0001-a1-1", "Running", null);
         assertThat(launcher.status(run("exp-phases0001")).phase()).isEqualTo(GangStatus.Phase.RUNNING);
 
