@@ -237,9 +237,7 @@ public final class ExecutionController
         ExperimentState state = gang.experiment().state();
         for (ReplicaPlacement replica : gang.replicas()) {
             if (!nodeAlive.test(replica.node())) {
-                backend.stop(run, Duration.ZERO);
-                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
-                        "node " + replica.node() + " was lost; back in the queue, it resumes from its last checkpoint"));
+                requeue(run, state, Duration.ZERO, "node " + replica.node() + " was lost; back in the queue, it resumes from its last checkpoint");
                 return true;
             }
         }
@@ -252,8 +250,7 @@ public final class ExecutionController
             String why = "its workers did not all start within " + Durations.format(startTimeout) + " (" + status.reason() + ")";
             if (status.phase() == GangStatus.Phase.UNREACHABLE) {
                 // a worker's node stopped reporting: the node failed, not the run
-                backend.stop(run, Duration.ZERO);
-                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING, why + "; not counted as a failed attempt, back in the queue"));
+                requeue(run, state, Duration.ZERO, why + "; not counted as a failed attempt, back in the queue");
                 return true;
             }
             failAttempt(id, state, spec, why);
@@ -294,17 +291,13 @@ public final class ExecutionController
                     return false;
                 }
                 notUpSince.remove(run);
-                backend.stop(run, grace);
-                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
-                        "its workers were not all up for " + Durations.format(startTimeout) + " (" + status.reason()
-                                + "); back in the queue, it resumes from its last checkpoint"));
+                requeue(run, state, grace, "its workers were not all up for " + Durations.format(startTimeout) + " (" + status.reason()
+                        + "); back in the queue, it resumes from its last checkpoint");
                 return true;
             }
             case LOST -> {
                 // at once, not after a grace period: the device is no longer reserved for these workers, others may get it now
-                backend.stop(run, Duration.ZERO);
-                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
-                        status.reason() + "; back in the queue, it resumes from its last checkpoint"));
+                requeue(run, state, Duration.ZERO, status.reason() + "; back in the queue, it resumes from its last checkpoint");
                 return true;
             }
             case WORKER_LOST -> {
@@ -312,9 +305,7 @@ public final class ExecutionController
                     return false;   // never all up: it waits as a starting gang does, within the start timeout
                 }
                 // the others would wait for the lost one for ever: stop them, with the grace to checkpoint; not their fault, so not counted
-                backend.stop(run, grace);
-                publish(experiments.transition(id, EnumSet.of(state), ExperimentState.PENDING,
-                        status.reason() + "; back in the queue, it resumes from its last checkpoint"));
+                requeue(run, state, grace, status.reason() + "; back in the queue, it resumes from its last checkpoint");
                 return true;
             }
             case RUNNING -> {
@@ -400,6 +391,13 @@ public final class ExecutionController
         String json = ExperimentSpecs.toWorkerJson(spec);
         String id = gang.experiment().id();
         return new LaunchRequest(id, gang.attempt(), gang.experiment().project(), json, replicas, schedulerAddress, credentials.issue(id), gangPorts);
+    }
+
+    /** Stops the attempt's workers with {@code grace} and puts the experiment back in the queue, no attempt counted (not the run's fault). */
+    private void requeue(RunAttempt run, ExperimentState state, Duration grace, String reason)
+    {
+        backend.stop(run, grace);
+        publish(experiments.transition(run.experimentId(), EnumSet.of(state), ExperimentState.PENDING, reason));
     }
 
     private void publish(ExperimentChange change)

@@ -334,11 +334,15 @@ public final class KubernetesLauncher
                     .orElseGet(() -> gangStatus(run, pods));
         }
         GangStatus status = gangStatus(run, pods);
-        if (!EnumSet.of(GangStatus.Phase.STARTING, GangStatus.Phase.UNREACHABLE, GangStatus.Phase.RUNNING, GangStatus.Phase.WORKER_LOST).contains(status.phase())) {
+        if (!RESERVATIONS_ASKED.contains(status.phase())) {
             return status;
         }
         return lostReservation(pods).map(reason -> new GangStatus(experimentId, GangStatus.Phase.LOST, reason)).orElse(status);
     }
+
+    // gangs with workers that hold (or wait for) their device reservations: only these can have lost one
+    private static final Set<GangStatus.Phase> RESERVATIONS_ASKED = EnumSet.of(GangStatus.Phase.STARTING, GangStatus.Phase.UNREACHABLE, GangStatus.Phase.RUNNING,
+            GangStatus.Phase.WORKER_LOST);
 
     /** A launch waiting for its reservations, one of which ended before publishing (the device plugin had no device for it, say). */
     private Optional<String> unpublishedReservationEnded(RunAttempt run)
