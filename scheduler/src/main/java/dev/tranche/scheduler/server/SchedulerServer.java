@@ -175,6 +175,7 @@ public final class SchedulerServer
             ClusterRepository cluster = new ClusterRepository(database.dataSource());
             GangPortRepository gangPorts = new GangPortRepository(database.dataSource());
             SchedulerMetrics telemetry = new SchedulerMetrics();
+            stops.add("JVM metrics", telemetry.bindJvmMetrics());
             WorkerCredentials credentials = new WorkerCredentials(new SecretRepository(database.dataSource()).secret(WorkerCredentials.SECRET_NAME));
             AuditLog auditLog = stops.add("audit log", new AuditLog(new AuditRepository(database.dataSource()), AUDIT_QUEUE));
             TokenService tokens = new TokenService(new TokenRepository(database.dataSource()), new TokenSecrets(), credentials, projects::exists, clock);

@@ -9,6 +9,13 @@ import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -55,6 +62,24 @@ public final class SchedulerMetrics
                 .description("Time of one read of the store for the scheduling loop's view (on the reader's thread, not in a cycle)"));
         Gauge.builder("tranche.gpu.allocated.milli", allocatedMilli, AtomicLong::get).description("Milli-GPUs held by experiments").register(registry);
         Gauge.builder("tranche.gpu.idle.milli", idleMilli, AtomicLong::get).description("Milli-GPUs on schedulable nodes held by nobody").register(registry);
+    }
+
+    /**
+     * Adds the process's own health to the scrape: heap and its pools, garbage-collection pauses,
+     * threads, loaded classes, time spent compiling (JIT), CPU use and uptime. What it returns stops
+     * the collection listener; one server binds once.
+     */
+    public AutoCloseable bindJvmMetrics()
+    {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmCompilationMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        JvmGcMetrics collections = new JvmGcMetrics();
+        collections.bindTo(registry);
+        return collections;
     }
 
     /** A histogram on the cycle's scale, with exact bounds at its target (100 ms) and half of it beside the generated buckets. */
