@@ -31,6 +31,10 @@ final class CycleMetrics
     // the view each cycle decided from: its age at the cycle's start, and the reads that made the views
     private static final String VIEW_AGE = "tranche_scheduling_view_age_seconds";
     private static final String VIEW_READ = "tranche_scheduling_view_read_seconds";
+    // the server JVM's own work (Micrometer's JVM binders): CPU, JIT, collection pauses
+    private static final String CPU = "process_cpu_time_ns_total";
+    private static final String JIT = "jvm_compilation_time_ms_total";
+    private static final String GC_PAUSE = "jvm_gc_pause_seconds";
     static final double TARGET_SECONDS = 0.1;
 
     private final URI uri;
@@ -88,19 +92,20 @@ final class CycleMetrics
     }
 
     /** What /metrics said at one moment. */
-    record Snapshot(Histogram cycle, Map<String, Histogram> phases, Histogram viewAge, Histogram viewRead, long queued)
+    record Snapshot(Histogram cycle, Map<String, Histogram> phases, Histogram viewAge, Histogram viewRead, long queued, ProcessWork server)
     {
         Window since(Snapshot before)
         {
             Map<String, Histogram> phaseDeltas = new LinkedHashMap<>();
             phases.forEach((phase, histogram) -> phaseDeltas.put(phase, histogram.minus(before == null ? Histogram.empty() : before.phases().getOrDefault(phase, Histogram.empty()))));
             return new Window(cycle.minus(before == null ? Histogram.empty() : before.cycle()), phaseDeltas,
-                    viewAge.minus(before == null ? Histogram.empty() : before.viewAge()), viewRead.minus(before == null ? Histogram.empty() : before.viewRead()), queued);
+                    viewAge.minus(before == null ? Histogram.empty() : before.viewAge()), viewRead.minus(before == null ? Histogram.empty() : before.viewRead()), queued,
+                    server.since(before == null ? new ProcessWork(server.atNanos(), 0, 0, 0, 0) : before.server()));
         }
     }
 
-    /** The cycles between two snapshots. */
-    record Window(Histogram cycle, Map<String, Histogram> phases, Histogram viewAge, Histogram viewRead, long queued)
+    /** The cycles between two snapshots, and what the server's JVM spent meanwhile. */
+    record Window(Histogram cycle, Map<String, Histogram> phases, Histogram viewAge, Histogram viewRead, long queued, ProcessWork.Delta server)
     {
         long cycles()
         {
@@ -159,6 +164,7 @@ final class CycleMetrics
     Snapshot read()
     {
         String body;
+        long at;
         try {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -166,6 +172,7 @@ final class CycleMetrics
                 throw new IllegalStateException("the scheduler's /metrics answered " + response.statusCode());
             }
             body = response.body();
+            at = System.nanoTime();
         }
         catch (IOException e) {
             throw new IllegalStateException("cannot read the scheduler's /metrics: " + e.getMessage(), e);
@@ -174,16 +181,21 @@ final class CycleMetrics
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
-        return parse(body);
+        return parse(body, at);
     }
 
-    static Snapshot parse(String body)
+    /** {@code at}: when it was read ({@link System#nanoTime}), for the server's CPU share over a window. */
+    static Snapshot parse(String body, long at)
     {
         Parts cycle = new Parts();
         Parts viewAge = new Parts();
         Parts viewRead = new Parts();
         Map<String, Parts> phases = new TreeMap<>();
         long queued = 0;
+        long cpuNanos = -1;
+        long jitMillis = -1;
+        long gcPauses = 0;
+        double gcPauseSeconds = 0;
         for (String line : body.split("\n")) {
             if (line.startsWith("#")) {
                 continue;
@@ -207,6 +219,20 @@ final class CycleMetrics
             else if (line.startsWith(QUEUE)) {
                 queued += (long) value;
             }
+            else if (series(line, CPU)) {
+                cpuNanos = (long) value;
+            }
+            // labelled by compiler
+            else if (series(line, JIT)) {
+                jitMillis = Math.max(0, jitMillis) + (long) value;
+            }
+            // one series per collector and cause: summed
+            else if (line.startsWith(GC_PAUSE + "_count")) {
+                gcPauses += (long) value;
+            }
+            else if (line.startsWith(GC_PAUSE + "_sum")) {
+                gcPauseSeconds += value;
+            }
         }
         Map<String, Histogram> phaseHistograms = new LinkedHashMap<>();
         // in the order a cycle runs them
@@ -217,7 +243,14 @@ final class CycleMetrics
             }
         }
         phases.forEach((phase, parts) -> phaseHistograms.put(phase, parts.histogram()));
-        return new Snapshot(cycle.histogram(), phaseHistograms, viewAge.histogram(), viewRead.histogram(), queued);
+        return new Snapshot(cycle.histogram(), phaseHistograms, viewAge.histogram(), viewRead.histogram(), queued,
+                new ProcessWork(at, cpuNanos, jitMillis, gcPauses, gcPauseSeconds));
+    }
+
+    /** The line is a sample of exactly that series, with or without labels. */
+    private static boolean series(String line, String name)
+    {
+        return line.startsWith(name) && line.length() > name.length() && (line.charAt(name.length()) == ' ' || line.charAt(name.length()) == '{');
     }
 
     private static String label(String line, String name)

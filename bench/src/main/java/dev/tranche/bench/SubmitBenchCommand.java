@@ -61,8 +61,13 @@ public final class SubmitBenchCommand
     @Option(names = "--duration", defaultValue = "20", description = "Seconds measured (default: ${DEFAULT-VALUE}).")
     int durationSeconds;
 
-    @Option(names = "--warmup", defaultValue = "5", description = "Seconds of submissions before measuring (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "5", description = "Seconds of submissions before measuring (default: ${DEFAULT-VALUE}); open loop: at least that many.")
     int warmupSeconds;
+
+    @Option(names = "--max-warmup", defaultValue = "90",
+            description = "Open loop: after --warmup, go on warming up until the JIT compilers of the server (own server only) and of this generator have settled "
+                    + "(under 5% of a core each over the last 3 s), but for at most this many seconds in all; equal to --warmup for a fixed warm-up (default: ${DEFAULT-VALUE}).")
+    int maxWarmupSeconds;
 
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
     String output;
@@ -92,6 +97,9 @@ public final class SubmitBenchCommand
         }
         if (durationSeconds < 1 || durationSeconds > 3600 || warmupSeconds < 0 || warmupSeconds > 600) {
             throw new ParameterException(spec.commandLine(), "--duration must be in [1, 3600] and --warmup in [0, 600]");
+        }
+        if (maxWarmupSeconds < warmupSeconds || maxWarmupSeconds > 600) {
+            throw new ParameterException(spec.commandLine(), "--max-warmup must be in [--warmup (" + warmupSeconds + "), 600]: got " + maxWarmupSeconds);
         }
         if (!output.equals("table") && !output.equals("json")) {
             throw new ParameterException(spec.commandLine(), "--output must be table or json: got " + output);
@@ -240,7 +248,33 @@ public final class SubmitBenchCommand
     }
 
     record OpenLoopResult(int offeredPerSecond, double seconds, long sent, long acknowledged, long failed, long stored, double achievedPerSecond,
-            double p50Millis, double p99Millis, double p999Millis, double maxMillis, Optional<String> firstError) {}
+            double p50Millis, double p99Millis, double p999Millis, double maxMillis, Optional<String> firstError)
+    {
+        OpenLoopResult withStored(long count)
+        {
+            return new OpenLoopResult(offeredPerSecond, seconds, sent, acknowledged, failed, count, achievedPerSecond, p50Millis, p99Millis, p999Millis, maxMillis,
+                    firstError);
+        }
+    }
+
+    /**
+     * One rate as measured: its result; its warm-up (how long, and its latency apart: the seconds right
+     * after a change of load, while both JVMs still compile); the p99 of each five measured seconds;
+     * what the server and this generator spent over the measured seconds; and the project its
+     * submissions went to, counted once every rate is done.
+     */
+    record OpenLoopRun(OpenLoopResult result, double warmupSeconds, double warmupP50Millis, double warmupP99Millis, double warmupMaxMillis, double[] sliceP99Millis,
+            CycleMetrics.Window server, ProcessWork.Delta generator, String project)
+    {
+        String slices()
+        {
+            List<String> p99 = new ArrayList<>();
+            for (double millis : sliceP99Millis) {
+                p99.add(String.format(Locale.ROOT, "%.1f", millis));
+            }
+            return String.join(" / ", p99);
+        }
+    }
 
     /**
      * The highest offered rate that met the target with every lower rate meeting it too: a rate that
@@ -261,11 +295,11 @@ public final class SubmitBenchCommand
     private void reportOpenLoop(ConnectionSettings target)
     {
         PrintWriter out = spec.commandLine().getOut();
-        List<OpenLoopResult> results = new ArrayList<>();
         if (output.equals("table")) {
-            out.printf(Locale.ROOT, "open loop, asynchronous calls over %d connections, %d s measured per rate after %d s warm-up; latency from the due time of each submission%n",
-                    clients, durationSeconds, warmupSeconds);
-            out.printf(Locale.ROOT, "%9s %10s %9s %9s %9s %9s %9s  %s%n", "OFFERED/s", "ACHIEVED/s", "P50 ms", "P99 ms", "P99.9 ms", "MAX ms", "FAILED", "STORED");
+            out.printf(Locale.ROOT, "open loop, asynchronous calls over %d connections, %d s measured per rate after a warm-up of %s; latency from the due time of each submission%n",
+                    clients, durationSeconds, maxWarmupSeconds == warmupSeconds ? warmupSeconds + " s"
+                            : "at least " + warmupSeconds + " s, until the JIT compilers have settled (at most " + maxWarmupSeconds + " s)");
+            out.printf(Locale.ROOT, "%9s %10s %9s %9s %9s %9s %9s%n", "OFFERED/s", "ACHIEVED/s", "P50 ms", "P99 ms", "P99.9 ms", "MAX ms", "FAILED");
             out.flush();
         }
         if (preload > 0) {
@@ -275,20 +309,23 @@ public final class SubmitBenchCommand
             out.flush();
             sleepSeconds(3);
         }
-        List<CycleMetrics.Window> windows = new ArrayList<>();
+        List<OpenLoopRun> runs = new ArrayList<>();
         for (int rate : rates) {
-            CycleMetrics.Snapshot before = metrics == null ? null : metrics.read();
-            OpenLoopResult result = measureOpenLoop(target, rate);
-            results.add(result);
-            CycleMetrics.Window window = metrics == null ? null : metrics.read().since(before);
-            if (window != null) {
-                windows.add(window);
-            }
+            OpenLoopRun run = measureOpenLoop(target, rate);
+            runs.add(run);
             if (output.equals("table")) {
-                out.printf(Locale.ROOT, "%9d %10.1f %9.2f %9.2f %9.2f %9.2f %9d  %s%n", result.offeredPerSecond(), result.achievedPerSecond(), result.p50Millis(),
-                        result.p99Millis(), result.p999Millis(), result.maxMillis(), result.failed(),
-                        result.stored() == result.acknowledged() ? result.stored() + " = acknowledged" : "MISMATCH " + result.stored() + " != " + result.acknowledged());
+                OpenLoopResult result = run.result();
+                out.printf(Locale.ROOT, "%9d %10.1f %9.2f %9.2f %9.2f %9.2f %9d%n", result.offeredPerSecond(), result.achievedPerSecond(), result.p50Millis(),
+                        result.p99Millis(), result.p999Millis(), result.maxMillis(), result.failed());
                 result.firstError().ifPresent(error -> out.println("  first error: " + error));
+                if (run.warmupSeconds() > 0) {
+                    out.printf(Locale.ROOT, "  its %.1f s of warm-up, not in the figures above: p50 %.2f, p99 %.2f, max %.2f ms%n", run.warmupSeconds(),
+                            run.warmupP50Millis(), run.warmupP99Millis(), run.warmupMaxMillis());
+                }
+                out.printf(Locale.ROOT, "  p99 of each %d measured seconds: %s ms%n", SLICE_SECONDS, run.slices());
+                out.printf(Locale.ROOT, "  over the measured seconds: load generator %s%s%n", run.generator().summary(),
+                        run.server() == null ? "" : "; server " + run.server().server().summary());
+                CycleMetrics.Window window = run.server();
                 if (window != null) {
                     out.printf(Locale.ROOT, "  server scheduling cycles meanwhile: %d, mean %.1f ms, p50 <= %s ms, p99 <= %s ms, %.1f%% within 100 ms, %d queued at the end%n",
                             window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.percentWithinTarget(), window.queued());
@@ -298,27 +335,48 @@ public final class SubmitBenchCommand
                 out.flush();
             }
         }
+        // counted once every rate is done: paging through tens of thousands of experiments between
+        // rates would change the server's load (and make its JIT recompile) just before the next one
+        List<OpenLoopResult> results = new ArrayList<>();
+        try (TrancheClient counter = TrancheClient.connect(target)) {
+            for (OpenLoopRun run : runs) {
+                results.add(run.result().withStored(count(counter, run.project())));
+            }
+        }
         Optional<OpenLoopResult> best = highestSustained(results, targetP99Millis);
         if (output.equals("json")) {
             List<String> objects = new ArrayList<>();
-            for (OpenLoopResult result : results) {
-                objects.add(String.format(Locale.ROOT, "{\"offered_per_second\": %d, \"achieved_per_second\": %.1f, \"sent\": %d, \"acknowledged\": %d, \"failed\": %d, "
-                                + "\"stored\": %d, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"p999_ms\": %.2f, \"max_ms\": %.2f}",
-                        result.offeredPerSecond(), result.achievedPerSecond(), result.sent(), result.acknowledged(), result.failed(), result.stored(),
-                        result.p50Millis(), result.p99Millis(), result.p999Millis(), result.maxMillis()));
-            }
             List<String> cycles = new ArrayList<>();
-            for (CycleMetrics.Window window : windows) {
-                cycles.add(String.format(Locale.ROOT, "{\"cycles\": %d, \"mean_ms\": %.1f, \"p50_bound_ms\": \"%s\", \"p99_bound_ms\": \"%s\", "
-                                + "\"percent_within_100_ms\": %.1f, \"queued_at_end\": %d, \"phases\": %s, \"view\": %s}",
-                        window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.percentWithinTarget(), window.queued(),
-                        window.phaseJson(), window.viewJson()));
+            for (int i = 0; i < runs.size(); i++) {
+                OpenLoopResult result = results.get(i);
+                OpenLoopRun run = runs.get(i);
+                objects.add(String.format(Locale.ROOT, "{\"offered_per_second\": %d, \"achieved_per_second\": %.1f, \"sent\": %d, \"acknowledged\": %d, \"failed\": %d, "
+                                + "\"stored\": %d, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"p999_ms\": %.2f, \"max_ms\": %.2f, "
+                                + "\"warmup\": {\"seconds\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"max_ms\": %.2f}, \"p99_ms_by_%d_s\": [%s], "
+                                + "\"generator\": %s, \"server\": %s}",
+                        result.offeredPerSecond(), result.achievedPerSecond(), result.sent(), result.acknowledged(), result.failed(), result.stored(),
+                        result.p50Millis(), result.p99Millis(), result.p999Millis(), result.maxMillis(), run.warmupSeconds(), run.warmupP50Millis(),
+                        run.warmupP99Millis(), run.warmupMaxMillis(), SLICE_SECONDS, run.slices().replace(" / ", ", ").replace("NaN", "null"),
+                        run.generator().json(), run.server() == null ? "null" : run.server().server().json()));
+                CycleMetrics.Window window = run.server();
+                if (window != null) {
+                    cycles.add(String.format(Locale.ROOT, "{\"cycles\": %d, \"mean_ms\": %.1f, \"p50_bound_ms\": \"%s\", \"p99_bound_ms\": \"%s\", "
+                                    + "\"percent_within_100_ms\": %.1f, \"queued_at_end\": %d, \"phases\": %s, \"view\": %s}",
+                            window.cycles(), window.meanMillis(), window.quantileBound(0.50), window.quantileBound(0.99), window.percentWithinTarget(), window.queued(),
+                            window.phaseJson(), window.viewJson()));
+                }
             }
             out.printf(Locale.ROOT, "{\"mode\": \"open-loop\", \"connections\": %d, \"preload\": %d, \"target_p99_ms\": %.1f, \"highest_sustained_per_second\": %s, \"rates\": [%s], \"server_cycles\": [%s]}%n",
                     clients, preload, targetP99Millis, best.map(result -> Integer.toString(result.offeredPerSecond())).orElse("null"), String.join(", ", objects),
                     String.join(", ", cycles));
         }
         else {
+            List<String> stored = new ArrayList<>();
+            for (OpenLoopResult result : results) {
+                stored.add(result.offeredPerSecond() + "/s: " + (result.stored() == result.acknowledged() ? result.stored() + " = acknowledged"
+                        : "MISMATCH " + result.stored() + " != " + result.acknowledged()));
+            }
+            out.printf(Locale.ROOT, "stored in PostgreSQL (counted after the last rate): %s%n", String.join(", ", stored));
             out.printf(Locale.ROOT, "highest offered rate with p99 under %.0f ms and no failures, every lower rate too: %s%n", targetP99Millis,
                     best.map(result -> result.offeredPerSecond() + "/s").orElse("none of those offered"));
         }
@@ -330,16 +388,7 @@ public final class SubmitBenchCommand
         }
     }
 
-    /**
-     * Offers {@code rate} submissions per second on a fixed schedule: submission i is due at
-     * {@code start + i / rate}. One pacing thread sends each one at its due time as an asynchronous
-     * call, spread over the connections, and the answer's arrival records the time from due to
-     * answered; a sender that falls behind its schedule (or hits the in-flight bound) adds that delay
-     * to the latency, so queueing anywhere is counted (no coordinated omission). Asynchronous calls
-     * keep the load generator's own CPU small: on a 2-core machine a thread per call took a third of
-     * the machine from the server it measures.
-     */
-    private OpenLoopResult measureOpenLoop(ConnectionSettings target, int rate)
+    private OpenLoopRun measureOpenLoop(ConnectionSettings target, int rate)
     {
         String project = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         ExperimentSpec template = ExampleSpec.fashionMnistLenet().toBuilder().setProject(project).build();
@@ -355,28 +404,59 @@ public final class SubmitBenchCommand
             stubs.add(ExperimentServiceGrpc.newStub(connection.channel()).withExecutor(Runnable::run));
         }
         double periodNanos = 1e9 / rate;
-        long warmupDue = (long) warmupSeconds * rate;
-        long total = warmupDue + (long) durationSeconds * rate;
+        long measuredCount = (long) durationSeconds * rate;
         AtomicLong acknowledged = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         AtomicReference<String> firstError = new AtomicReference<>();
         // up to one minute, three significant digits; answers arrive on several transport threads
         org.HdrHistogram.Histogram all = new org.HdrHistogram.Histogram(60_000_000_000L, 3);
+        org.HdrHistogram.Histogram warm = new org.HdrHistogram.Histogram(60_000_000_000L, 3);
+        // the measured seconds again, five at a time: whether the tail is spread or one burst
+        org.HdrHistogram.Histogram[] slices = new org.HdrHistogram.Histogram[(durationSeconds + SLICE_SECONDS - 1) / SLICE_SECONDS];
+        for (int k = 0; k < slices.length; k++) {
+            slices[k] = new org.HdrHistogram.Histogram(60_000_000_000L, 2);
+        }
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
         long start = System.nanoTime() + 50_000_000L;
-        try {
-            for (long i = 0; i < total; i++) {
-                long due = start + (long) (i * periodNanos);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+        // The first submission measured, decided by the thread below once the warm-up is over; until
+        // then far beyond any index the loop reaches. That thread also reads what the server and this
+        // JVM had spent at that moment, so that the sending loop keeps its schedule.
+        AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE / 4);
+        AtomicReference<CycleMetrics.Snapshot> serverBefore = new AtomicReference<>();
+        AtomicReference<ProcessWork> generatorBefore = new AtomicReference<>();
+        AtomicReference<RuntimeException> boundaryFailure = new AtomicReference<>();
+        Thread boundary = new Thread(() -> {
+            try {
+                long first = endOfWarmup(start, periodNanos);
+                measureFrom.set(first);
+                parkUntil(start + (long) (first * periodNanos));
+                generatorBefore.set(ProcessWork.ofThisJvm());
+                if (metrics != null) {
+                    serverBefore.set(metrics.read());
                 }
+            }
+            catch (RuntimeException e) {
+                boundaryFailure.set(e);
+                // the loop must still end
+                measureFrom.compareAndSet(Long.MAX_VALUE / 4, 0);
+            }
+        }, "bench-measure-start");
+        boundary.setDaemon(true);
+        boundary.start();
+        long sent = 0;
+        try {
+            for (long i = 0; i < measureFrom.get() + measuredCount; i++) {
+                long due = start + (long) (i * periodNanos);
+                parkUntil(due);
                 inFlight.acquire();
-                boolean measured = i >= warmupDue;
+                long firstMeasured = measureFrom.get();
+                boolean measured = i >= firstMeasured;
+                org.HdrHistogram.Histogram slice = measured ? slices[(int) Math.min(slices.length - 1, (i - firstMeasured) / ((long) SLICE_SECONDS * rate))] : null;
                 SubmitExperimentRequest request = SubmitExperimentRequest.newBuilder()
                         .setSpec(template.toBuilder().setName("bench-" + i))
                         .setRequestId(UUID.randomUUID().toString())
                         .build();
+                sent++;
                 stubs.get((int) (i % stubs.size())).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                         .submit(request, new StreamObserver<>()
                         {
@@ -385,9 +465,11 @@ public final class SubmitBenchCommand
                             {
                                 long latency = System.nanoTime() - due;
                                 acknowledged.incrementAndGet();
-                                if (measured) {
-                                    synchronized (all) {
-                                        all.recordValue(Math.max(0, Math.min(latency, all.getHighestTrackableValue())));
+                                org.HdrHistogram.Histogram into = measured ? all : warm;
+                                synchronized (into) {
+                                    into.recordValue(Math.max(0, Math.min(latency, into.getHighestTrackableValue())));
+                                    if (slice != null) {
+                                        slice.recordValue(Math.max(0, Math.min(latency, slice.getHighestTrackableValue())));
                                     }
                                 }
                             }
@@ -409,24 +491,77 @@ public final class SubmitBenchCommand
             }
             // every call answered (or failed by its deadline)
             inFlight.acquire(MAX_IN_FLIGHT);
+            boundary.join();
         }
         catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
-        double measuredSeconds = (System.nanoTime() - start) / 1e9 - warmupSeconds;
-        long stored;
-        try (TrancheClient counter = TrancheClient.connect(target)) {
-            stored = count(counter, project);
+        if (boundaryFailure.get() != null) {
+            throw boundaryFailure.get();
         }
+        ProcessWork.Delta generator = ProcessWork.ofThisJvm().since(generatorBefore.get());
+        CycleMetrics.Window server = metrics == null ? null : metrics.read().since(serverBefore.get());
+        double warmedSeconds = measureFrom.get() * periodNanos / 1e9;
+        double measuredSeconds = (System.nanoTime() - start) / 1e9 - warmedSeconds;
         connections.forEach(TrancheClient::close);
         boolean any = all.getTotalCount() > 0;
-        return new OpenLoopResult(rate, durationSeconds, total, acknowledged.get(), failed.get(), stored, all.getTotalCount() / Math.max(measuredSeconds, 1e-9),
+        boolean anyWarm = warm.getTotalCount() > 0;
+        OpenLoopResult result = new OpenLoopResult(rate, durationSeconds, sent, acknowledged.get(), failed.get(), -1, all.getTotalCount() / Math.max(measuredSeconds, 1e-9),
                 any ? all.getValueAtPercentile(50) / 1e6 : Double.NaN, any ? all.getValueAtPercentile(99) / 1e6 : Double.NaN,
                 any ? all.getValueAtPercentile(99.9) / 1e6 : Double.NaN, any ? all.getMaxValue() / 1e6 : Double.NaN, Optional.ofNullable(firstError.get()));
+        double[] sliceP99 = new double[slices.length];
+        for (int k = 0; k < slices.length; k++) {
+            sliceP99[k] = slices[k].getTotalCount() > 0 ? slices[k].getValueAtPercentile(99) / 1e6 : Double.NaN;
+        }
+        return new OpenLoopRun(result, warmedSeconds, anyWarm ? warm.getValueAtPercentile(50) / 1e6 : Double.NaN,
+                anyWarm ? warm.getValueAtPercentile(99) / 1e6 : Double.NaN, anyWarm ? warm.getMaxValue() / 1e6 : Double.NaN, sliceP99, server, generator, project);
     }
 
-    /** Open loop: calls outstanding at once, a bound on the load generator's memory, far above what a healthy server needs. */
+    /**
+     * Waits out the warm-up of a rate that started at {@code start}: at least --warmup seconds, then
+     * until the JIT compilers have settled (the server's, read from its /metrics, and this JVM's), for
+     * at most --max-warmup seconds in all. Returns the index of the first submission to measure, one
+     * due a moment from now, so that no submission already sent is counted.
+     */
+    private long endOfWarmup(long start, double periodNanos)
+    {
+        parkUntil(start + (long) warmupSeconds * 1_000_000_000L);
+        long last = start + (long) maxWarmupSeconds * 1_000_000_000L;
+        java.util.ArrayDeque<long[]> readings = new java.util.ArrayDeque<>();
+        while (System.nanoTime() < last) {
+            long now = System.nanoTime();
+            long serverJit = metrics == null ? 0 : Math.max(0, metrics.read().server().jitMillis());
+            readings.addLast(new long[] {now, serverJit, Math.max(0, ProcessWork.ofThisJvm().jitMillis())});
+            if (readings.size() > SETTLE_SECONDS + 1) {
+                readings.removeFirst();
+            }
+            if (readings.size() == SETTLE_SECONDS + 1) {
+                long[] first = readings.getFirst();
+                long[] latest = readings.getLast();
+                double budget = SETTLED_JIT_SHARE * (latest[0] - first[0]) / 1e6;
+                if (latest[1] - first[1] <= budget && latest[2] - first[2] <= budget) {
+                    break;
+                }
+            }
+            parkUntil(now + 1_000_000_000L);
+        }
+        return (long) Math.ceil((System.nanoTime() + 20_000_000L - start) / periodNanos);
+    }
+
+    private static void parkUntil(long nanoTime)
+    {
+        long wait = nanoTime - System.nanoTime();
+        while (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            wait = nanoTime - System.nanoTime();
+        }
+    }
+
+    private static final int SLICE_SECONDS = 5;
+    // settled: each JIT compiled for at most 5% of the time over the last 3 s
+    private static final int SETTLE_SECONDS = 3;
+    private static final double SETTLED_JIT_SHARE = 0.05;
     private static final int MAX_IN_FLIGHT = 20_000;
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(60);
 

@@ -41,13 +41,22 @@ final class BenchCommandsTest
     @Test
     void openLoopSubmitBenchmarkReportsEachRateAndTheServersCycles()
     {
-        JsonObject result = run("bench", "submit", "--rate", "20,40", "--clients", "4", "--duration", "1", "--warmup", "0", "--preload", "20", "-o", "json");
+        JsonObject result = run("bench", "submit", "--rate", "20,40", "--clients", "4", "--duration", "1", "--warmup", "1", "--max-warmup", "3", "--preload", "20", "-o", "json");
         assertThat(result.get("mode").getAsString()).isEqualTo("open-loop");
         assertThat(result.getAsJsonArray("rates")).hasSize(2);
         for (var rate : result.getAsJsonArray("rates")) {
             JsonObject object = rate.getAsJsonObject();
-            assertThat(object.get("acknowledged").getAsLong()).isPositive().isEqualTo(object.get("stored").getAsLong());
+            // warm-up and measured seconds together, every one counted after the last rate
+            assertThat(object.get("acknowledged").getAsLong()).isEqualTo(object.get("sent").getAsLong()).isEqualTo(object.get("stored").getAsLong());
             assertThat(object.get("p99_ms").getAsDouble()).isGreaterThanOrEqualTo(object.get("p50_ms").getAsDouble());
+            // the warm-up's latency apart, and the CPU both JVMs spent over the measured second
+            assertThat(object.getAsJsonObject("warmup").get("max_ms").getAsDouble()).isPositive();
+            // at least --warmup; longer only while a JIT compiler is busy, never past --max-warmup
+            assertThat(object.getAsJsonObject("warmup").get("seconds").getAsDouble()).isBetween(1.0, 3.5);
+            assertThat(object.getAsJsonArray("p99_ms_by_5_s")).hasSize(1);
+            assertThat(object.getAsJsonObject("generator").get("cpu_percent_of_a_core").getAsDouble()).isPositive();
+            assertThat(object.getAsJsonObject("server").get("cpu_percent_of_a_core").getAsDouble()).isPositive();
+            assertThat(object.getAsJsonObject("server").get("jit_ms").getAsLong()).isNotNegative();
         }
         assertThat(result.getAsJsonArray("server_cycles")).hasSize(2);
         JsonObject cycles = result.getAsJsonArray("server_cycles").get(1).getAsJsonObject();
