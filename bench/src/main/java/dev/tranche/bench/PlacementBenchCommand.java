@@ -70,7 +70,7 @@ public final class PlacementBenchCommand
     int syntheticLists;
 
     @Option(names = "--unallocated", description = {
-            "Also print where each policy left the cluster's free GPU after the last task (% of the cluster's GPU, mean",
+            "Also print where each policy left the cluster's free GPU after the last task (%% of the cluster's GPU, mean",
             "over seeds): on nodes whose free CPU or memory no GPU task fits in, and in GPUs by how much each has free."})
     boolean unallocated;
 

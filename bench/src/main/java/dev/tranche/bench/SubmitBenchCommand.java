@@ -66,7 +66,7 @@ public final class SubmitBenchCommand
 
     @Option(names = "--max-warmup", defaultValue = "90",
             description = "Open loop: after --warmup, go on warming up until the JIT compilers of the server (own server only) and of this generator have settled "
-                    + "(under 5% of a core each over the last 3 s), but for at most this many seconds in all; equal to --warmup for a fixed warm-up (default: ${DEFAULT-VALUE}).")
+                    + "(under 5%% of a core each over the last 3 s), but for at most this many seconds in all; equal to --warmup for a fixed warm-up (default: ${DEFAULT-VALUE}).")
     int maxWarmupSeconds;
 
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
