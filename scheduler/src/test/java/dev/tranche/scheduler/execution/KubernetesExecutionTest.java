@@ -248,10 +248,7 @@ final class KubernetesExecutionTest
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(lost));
         controller.reconcile();
 
-        Experiment requeued = client.get(id);
-        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(lastRequeueReason(requeued))
-                .isEqualTo("worker 1 of 2 (pod " + lost + ") was lost (its pod is gone); back in the queue, it resumes from its last checkpoint");
+        requeuedWith(id, "worker 1 of 2 (pod " + lost + ") was lost (its pod is gone); back in the queue, it resumes from its last checkpoint");
         assertThat(new ExperimentRepository(scheduler.dataSource()).failedAttempts(id)).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
     }
@@ -273,10 +270,7 @@ final class KubernetesExecutionTest
         kubernetes.pods().inNamespace(NAMESPACE).resource(current).updateStatus();
         controller.reconcile();
 
-        Experiment requeued = client.get(id);
-        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(lastRequeueReason(requeued))
-                .isEqualTo("worker 1 of 2 (pod " + evicted + ") was lost (evicted: The node was low on resource: memory.); back in the queue, it resumes from its last checkpoint");
+        requeuedWith(id, "worker 1 of 2 (pod " + evicted + ") was lost (evicted: The node was low on resource: memory.); back in the queue, it resumes from its last checkpoint");
         assertThat(new ExperimentRepository(scheduler.dataSource()).failedAttempts(id)).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
     }
@@ -312,10 +306,7 @@ final class KubernetesExecutionTest
 
         clock.advance(Duration.ofMinutes(2));
         controller.reconcile();
-        Experiment requeued = client.get(id);
-        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(lastRequeueReason(requeued))
-                .isEqualTo("its workers were not all up for 10m (1 of 2 workers started; the state of pod " + unreported
+        Experiment requeued = requeuedWith(id, "its workers were not all up for 10m (1 of 2 workers started; the state of pod " + unreported
                         + " is unknown: its node does not report it); back in the queue, it resumes from its last checkpoint");
         assertThat(requeued.getFailedAttempts()).isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> !names(pods(id)).contains(kept));
@@ -340,10 +331,7 @@ final class KubernetesExecutionTest
         sql("UPDATE replica_placements SET placed_at = now() - interval '11 minutes' WHERE experiment_id = '" + id + "'");
         clock.advance(Duration.ofMinutes(11));
         controller.reconcile();
-        Experiment requeued = client.get(id);
-        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
-        assertThat(lastRequeueReason(requeued))
-                .isEqualTo("its workers did not all start within 10m (1 of 2 workers started; the state of pod " + unreported
+        Experiment requeued = requeuedWith(id, "its workers did not all start within 10m (1 of 2 workers started; the state of pod " + unreported
                         + " is unknown: its node does not report it); not counted as a failed attempt, back in the queue");
         assertThat(requeued.getFailedAttempts()).isZero();
     }
@@ -512,6 +500,15 @@ final class KubernetesExecutionTest
         }
         current.setStatus(status.build());
         kubernetes.pods().inNamespace(NAMESPACE).resource(current).updateStatus();
+    }
+
+    /** The experiment back in the queue (or already placed again), its last requeue saying {@code reason}. */
+    private Experiment requeuedWith(String id, String reason)
+    {
+        Experiment requeued = client.get(id);
+        assertThat(requeued.getState()).isIn(ExperimentState.PENDING, ExperimentState.SCHEDULED);
+        assertThat(lastRequeueReason(requeued)).isEqualTo(reason);
+        return requeued;
     }
 
     /** Why the experiment last went back to PENDING. */
