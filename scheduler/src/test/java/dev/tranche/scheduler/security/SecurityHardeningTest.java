@@ -14,6 +14,7 @@ import dev.tranche.proto.v1.AuthServiceGrpc;
 import dev.tranche.proto.v1.SubmitExperimentRequest;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
+import dev.tranche.testing.TempDirectories;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -86,6 +87,7 @@ final class SecurityHardeningTest
     void stop()
     {
         scheduler.close();
+        TempDirectories.deleteTree(datasets);
     }
 
     // 2. Unbounded request bodies

@@ -1,6 +1,7 @@
 package dev.tranche.scheduler.testing;
 
 import dev.tranche.scheduler.store.EmbeddedPostgresServer;
+import dev.tranche.testing.TempDirectories;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,14 +26,21 @@ public final class TestingPostgres
     public static synchronized EmbeddedPostgresServer server()
     {
         if (server == null) {
+            Path directory;
             try {
-                Path directory = Files.createTempDirectory("tranche-test-pg-");
-                server = EmbeddedPostgresServer.start(directory.resolve("data"), directory.resolve("secrets").resolve("postgres"), directory.resolve("postgres.log"));
+                directory = Files.createTempDirectory("tranche-test-pg-");
             }
             catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+            EmbeddedPostgresServer started = EmbeddedPostgresServer.start(directory.resolve("data"), directory.resolve("secrets").resolve("postgres"),
+                    directory.resolve("postgres.log"));
+            // the databases of a whole run take most of a gigabyte: gone with the JVM
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                started.close();
+                TempDirectories.deleteTree(directory);
+            }));
+            server = started;
         }
         return server;
     }

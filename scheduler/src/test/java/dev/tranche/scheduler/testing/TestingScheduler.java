@@ -7,6 +7,7 @@ import dev.tranche.scheduler.security.SecuritySettings;
 import dev.tranche.scheduler.inventory.Inventory;
 import dev.tranche.scheduler.server.SchedulerConfig;
 import dev.tranche.scheduler.server.SchedulerServer;
+import dev.tranche.testing.TempDirectories;
 
 import javax.sql.DataSource;
 
@@ -170,5 +171,6 @@ public final class TestingScheduler
     {
         client.close();
         server.close();
+        TempDirectories.deleteTree(home);
     }
 }

@@ -5,6 +5,7 @@ import dev.tranche.proto.v1.TrainingSpec;
 import dev.tranche.worker.model.Models;
 import dev.tranche.worker.model.Net;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
@@ -29,11 +30,13 @@ class CheckpointStoreTest
     private static final Models.Shape SHAPE = new Models.Shape(1, 28, 28, 10);
 
     private final ByteArrayOutputStream warnings = new ByteArrayOutputStream();
-    private final CheckpointStore store = new CheckpointStore(dir(), new PrintStream(warnings, true, StandardCharsets.UTF_8));
+    private CheckpointStore store;
 
-    private Path dir()
+    @BeforeEach
+    void createStore()
     {
-        return Path.of(System.getProperty("java.io.tmpdir"), "tranche-ckpt-" + System.nanoTime());
+        // inside the test's own directory (removed after it), not yet created: the store makes it
+        store = new CheckpointStore(dir.resolve("checkpoints"), new PrintStream(warnings, true, StandardCharsets.UTF_8));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tranche.worker.e2e;
 
 import dev.tranche.testing.Prerequisites;
+import dev.tranche.testing.TempDirectories;
 import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
@@ -33,9 +34,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -123,16 +126,23 @@ final class PlatformEndToEndTest
         }
         if (scheduler != null) {
             scheduler.destroy();
-            scheduler.waitFor(60, TimeUnit.SECONDS);
+            if (!scheduler.waitFor(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the scheduler did not stop within 60 s of SIGTERM; its home is left in " + home);
+            }
         }
         // workers the scheduler started (it leaves them running by design: a restarted scheduler re-adopts them)
+        List<ProcessHandle> killed = new ArrayList<>();
         if (home != null && Files.isDirectory(home.resolve("runs"))) {
             try (var pids = Files.walk(home.resolve("runs"))) {
                 pids.filter(path -> path.toString().endsWith(".pid")).forEach(path -> {
                     try {
                         ProcessHandle.of(Long.parseLong(Files.readString(path).strip())).ifPresent(process -> {
-                            process.descendants().forEach(ProcessHandle::destroyForcibly);
+                            process.descendants().forEach(child -> {
+                                child.destroyForcibly();
+                                killed.add(child);
+                            });
                             process.destroyForcibly();
+                            killed.add(process);
                         });
                     }
                     catch (IOException | NumberFormatException ignored) {
@@ -143,6 +153,18 @@ final class PlatformEndToEndTest
             catch (IOException ignored) {
                 // a temporary directory
             }
+        }
+        // nothing writes into the directory any more: the data, the home and its database go
+        for (ProcessHandle process : killed) {
+            try {
+                process.onExit().get(30, TimeUnit.SECONDS);
+            }
+            catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("worker process " + process.pid() + " did not exit after being killed", e);
+            }
+        }
+        if (dir != null) {
+            TempDirectories.deleteTree(dir);
         }
     }
 
