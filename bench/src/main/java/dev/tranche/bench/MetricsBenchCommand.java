@@ -31,9 +31,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-@Command(name = "metrics", description = {
-        "Metric ingestion: N concurrent worker streams send batches of points to a scheduler with an embedded",
-        "PostgreSQL (started in a temporary home); prints points/s and checks that every point is stored."})
+@Command(name = "metrics", description =
+        "Metric ingestion: N concurrent worker streams send batches of points to a scheduler with an embedded "
+        + "PostgreSQL (started in a temporary home); prints points/s and checks that every point is stored.")
 public final class MetricsBenchCommand
         implements Runnable
 {

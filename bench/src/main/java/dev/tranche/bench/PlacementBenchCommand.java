@@ -18,12 +18,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "placement", description = {
-        "Replays a GPU-sharing trace (the openb format of Weng et al., ATC'23) through the scheduling core with",
-        "the published protocol: every task, then random copies up to --tune x the cluster's GPUs, shuffled per",
-        "seed, placed one at a time, nothing departs. Prints the mean cluster GPU allocation at 100%% and 130%%",
-        "arrived workload beside the published simulator's figure for the same policy (default pod list, tune 1.3),",
-        "and the wall time of the whole sweep."})
+@Command(name = "placement", description =
+        "Replays a GPU-sharing trace (the openb format of Weng et al., ATC'23) through the scheduling core with "
+        + "the published protocol: every task, then random copies up to --tune x the cluster's GPUs, shuffled per "
+        + "seed, placed one at a time, nothing departs. Prints the mean cluster GPU allocation at 100%% and 130%% "
+        + "arrived workload beside the published simulator's figure for the same policy (default pod list, tune 1.3), "
+        + "and the wall time of the whole sweep.")
 public final class PlacementBenchCommand
         implements Callable<Integer>
 {

@@ -11,11 +11,11 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-@Command(name = "scale", description = {
-        "A synthetic cluster of N nodes x 8 GPUs and M pending experiments (fractions, whole GPUs, gangs):",
-        "placements per second while draining the backlog on one thread, then cycle latency while experiments",
-        "arrive and finish at --arrivals per second with the whole undrained backlog still queued; then a reclaim",
-        "on a full cluster, each repetition a fresh cycle over a freshly built snapshot (cold)."})
+@Command(name = "scale", description =
+        "A synthetic cluster of N nodes x 8 GPUs and M pending experiments (fractions, whole GPUs, gangs): "
+        + "placements per second while draining the backlog on one thread, then cycle latency while experiments "
+        + "arrive and finish at --arrivals per second with the whole undrained backlog still queued; then a reclaim "
+        + "on a full cluster, each repetition a fresh cycle over a freshly built snapshot (cold).")
 public final class ScaleBenchCommand
         implements Callable<Integer>
 {

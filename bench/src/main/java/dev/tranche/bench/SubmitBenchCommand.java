@@ -38,14 +38,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
-@Command(name = "submit", description = {
-        "Durable submissions over gRPC; every acknowledged submission is committed to PostgreSQL, and the",
-        "count is checked against the server afterwards. Closed loop (default): N clients submit as fast as",
-        "they can, each waiting for its answer. Open loop (--rate): submissions are offered on a fixed",
-        "schedule whatever the answers, and each latency counts from the moment the submission was due, so",
-        "queueing is not hidden (no coordinated omission); several rates run one after the other.",
-        "Without --server it starts its own scheduler (`tranche server`, in a JVM of its own, with TRANCHE_JAVA_OPTS)",
-        "with an embedded PostgreSQL in a temporary home."})
+@Command(name = "submit", description =
+        "Durable submissions over gRPC; every acknowledged submission is committed to PostgreSQL, and the "
+        + "count is checked against the server afterwards. Closed loop (default): N clients submit as fast as "
+        + "they can, each waiting for its answer. Open loop (--rate): submissions are offered on a fixed "
+        + "schedule whatever the answers, and each latency counts from the moment the submission was due, so "
+        + "queueing is not hidden (no coordinated omission); several rates run one after the other. "
+        + "Without --server it starts its own scheduler (`tranche server`, in a JVM of its own, with TRANCHE_JAVA_OPTS) "
+        + "with an embedded PostgreSQL in a temporary home.")
 public final class SubmitBenchCommand
         implements Runnable
 {

@@ -14,10 +14,10 @@ import java.nio.file.Path;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 
-@Command(name = "trace", description = {
-        "Writes a synthetic multi-team job trace in the format `tranche simulate --format tranche` reads: the",
-        "workload on which the production ordering's constants are chosen, so that no constant is tuned on the",
-        "Philly trace it is scored on. Its distributions are set a priori (docs/simulate.md, \"Synthetic traces\")."})
+@Command(name = "trace", description =
+        "Writes a synthetic multi-team job trace in the format `tranche simulate --format tranche` reads: the "
+        + "workload on which the production ordering's constants are chosen, so that no constant is tuned on the "
+        + "Philly trace it is scored on. Its distributions are set a priori (docs/simulate.md, \"Synthetic traces\").")
 public final class TraceBenchCommand
         implements Callable<Integer>
 {
