@@ -23,15 +23,16 @@ class TestBenchHelp
         assertThat(bench).as("the bench command is registered").isNotNull();
         ByteArrayOutputStream warnings = new ByteArrayOutputStream();
         PrintStream err = System.err;
-        List<String> pages = new ArrayList<>();
+        List<CommandLine> commands = new ArrayList<>();
+        collect(bench, commands);
         System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
         try {
-            render(bench, pages);
+            commands.forEach(command -> command.getUsageMessage(CommandLine.Help.Ansi.OFF));
         }
         finally {
             System.setErr(err);
         }
-        assertThat(pages).contains("submit", "scale", "placement");
+        assertThat(commands).extracting(CommandLine::getCommandName).contains("submit", "scale", "placement");
         assertThat(warnings.toString(StandardCharsets.UTF_8)).isEmpty();
     }
 
@@ -69,12 +70,5 @@ class TestBenchHelp
     {
         commands.add(command);
         command.getSubcommands().values().stream().distinct().forEach(sub -> collect(sub, commands));
-    }
-
-    private static void render(CommandLine command, List<String> pages)
-    {
-        command.getUsageMessage(CommandLine.Help.Ansi.OFF);
-        pages.add(command.getCommandName());
-        command.getSubcommands().values().stream().distinct().forEach(sub -> render(sub, pages));
     }
 }
