@@ -29,7 +29,7 @@ public record GangStatus(String experimentId, Phase phase, String reason)
         LOST,
         /**
          * A worker of the gang is gone, not by its own failure (its pod deleted or evicted, its
-         * processes killed without an exit code), while the others may still run, waiting for it; the
+         * processes killed without an exit code, a rank > 0 that ended while rank 0 runs), while the others may still run, waiting for it; the
          * reason names it. For a gang that was all up this is a lost attempt: the rest must stop (with
          * the grace, to checkpoint) and the experiment go back to the queue, no attempt counted. For one
          * still starting (a launch cut short) it is one not all up yet, bounded by the start timeout.
@@ -42,6 +42,18 @@ public record GangStatus(String experimentId, Phase phase, String reason)
     {
         return new GangStatus(experimentId, Phase.WORKER_LOST,
                 "worker " + rank + " of " + workers + (worker.isEmpty() ? "" : " (" + worker + ")") + " was lost (" + how + ")");
+    }
+
+    /**
+     * A rank > 0 that exited 0 while rank 0 still runs. Such a rank ends by itself only once its
+     * master (in rank 0) has been unreachable for a while, which normally means rank 0 finished; with
+     * rank 0 still running it lost the master (a partition, say), and rank 0's driver would wait for
+     * its executor for ever.
+     */
+    public static GangStatus endedBeforeRankZero(String experimentId, int rank, int workers, String worker)
+    {
+        return workerLost(experimentId, rank, workers, worker,
+                "it exited while worker 0 still trains: it lost touch with worker 0's Spark master, and the training cannot finish without it");
     }
 
     /** Every one of {@code workers} exited 0: "the worker finished", "all 4 workers finished". */

@@ -435,7 +435,8 @@ public final class KubernetesLauncher
      * RUNNING only once every worker of the gang runs (or has finished): the gang's size is what its
      * pods were told (TRANCHE_WORLD_SIZE), so a gang with a worker pod missing (deleted, or a launch
      * cut short) is WORKER_LOST, not RUNNING on the ones that exist; so is one with a pod the node
-     * took away (evicted, preempted by the kubelet, node shutdown), which is not the worker's failure.
+     * took away (evicted, preempted by the kubelet, node shutdown), which is not the worker's failure,
+     * and one whose rank > 0 pod succeeded while rank 0 still runs (it lost its master).
      * A pod that failed by itself makes the gang FAILED. A pod in phase Unknown (its node stopped
      * reporting) is not up: the gang is UNREACHABLE, and the controller decides how long it may stay so.
      */
@@ -451,6 +452,8 @@ public final class KubernetesLauncher
         }
         int running = 0;
         int succeeded = 0;
+        boolean rankZeroRunning = false;
+        Optional<Pod> endedRankAboveZero = Optional.empty();
         Optional<String> unknown = Optional.empty();
         Optional<GangStatus> lost = Optional.empty();
         Set<Integer> ranks = new HashSet<>();
@@ -467,8 +470,16 @@ public final class KubernetesLauncher
                         lost = Optional.of(GangStatus.workerLost(experimentId, rank(pod).orElse(-1), workers, "pod " + pod.getMetadata().getName(), disrupted.get()));
                     }
                 }
-                case "Running" -> running++;
-                case "Succeeded" -> succeeded++;
+                case "Running" -> {
+                    running++;
+                    rankZeroRunning |= rank(pod).orElse(-1) == 0;
+                }
+                case "Succeeded" -> {
+                    succeeded++;
+                    if (rank(pod).orElse(0) > 0 && endedRankAboveZero.isEmpty()) {
+                        endedRankAboveZero = Optional.of(pod);
+                    }
+                }
                 case "Unknown" -> unknown = unknown.or(() -> Optional.of(pod.getMetadata().getName()));
                 default -> { }
             }
@@ -484,6 +495,10 @@ public final class KubernetesLauncher
         }
         if (succeeded == workers) {
             return GangStatus.succeeded(experimentId, workers);
+        }
+        if (rankZeroRunning && endedRankAboveZero.isPresent()) {
+            return GangStatus.endedBeforeRankZero(experimentId, rank(endedRankAboveZero.get()).orElseThrow(), workers,
+                    "pod " + endedRankAboveZero.get().getMetadata().getName());
         }
         if (running + succeeded == workers) {
             return GangStatus.running(experimentId, running, workers);

@@ -298,6 +298,8 @@ public final class LocalProcessBackend
         }
         int running = 0;
         int succeeded = 0;
+        boolean rankZeroEnded = false;
+        int endedBeforeRankZero = -1;
         // read the process table at most once, and only if a rank has no exit code yet
         ProcessTable table = null;
         Map<String, List<Shell>> shells = null;
@@ -309,6 +311,10 @@ public final class LocalProcessBackend
                             + lastLine(runs.resolve(experimentId), rank));
                 }
                 succeeded++;
+                rankZeroEnded |= rank == 0;
+                if (rank > 0 && !rankZeroEnded && endedBeforeRankZero < 0) {
+                    endedBeforeRankZero = rank;
+                }
                 continue;
             }
             if (table == null) {
@@ -333,6 +339,9 @@ public final class LocalProcessBackend
         }
         if (succeeded == replicas) {
             return GangStatus.succeeded(experimentId, replicas);
+        }
+        if (endedBeforeRankZero > 0) {
+            return GangStatus.endedBeforeRankZero(experimentId, endedBeforeRankZero, replicas, "");
         }
         return GangStatus.running(experimentId, running, replicas);
     }

@@ -260,6 +260,20 @@ final class KubernetesBackendTest
             assertThat(status.reason()).isEqualTo("worker exp-phases0001-a1-1 failed: exit code 137 (OOMKilled)");
         });
 
+        // a rank > 0 ends by itself only after its master (rank 0) is gone; ending while rank 0 runs, it lost the master
+        launch(launcher, twoReplicas("exp-phases0003", "gpu-a"));
+        phase("exp-phases0003-a1-0", "Running", null);
+        phase("exp-phases0003-a1-1", "Succeeded", 0);
+        assertThat(launcher.status(run("exp-phases0003"))).satisfies(status -> {
+            assertThat(status.phase()).isEqualTo(GangStatus.Phase.WORKER_LOST);
+            assertThat(status.reason()).isEqualTo("worker 1 of 2 (pod exp-phases0003-a1-1) was lost (it exited while worker 0 still trains: "
+                    + "it lost touch with worker 0's Spark master, and the training cannot finish without it)");
+        });
+        // the usual end: rank 0 first, the others a few seconds later
+        phase("exp-phases0003-a1-0", "Succeeded", 0);
+        phase("exp-phases0003-a1-1", "Running", null);
+        assertThat(launcher.status(run("exp-phases0003")).phase()).isEqualTo(GangStatus.Phase.RUNNING);
+
         launch(launcher, twoReplicas("exp-phases0002", "gpu-a"));
         phase("exp-phases0002-a1-0", "Succeeded", 0);
         phase("exp-phases0002-a1-1", "Succeeded", 0);

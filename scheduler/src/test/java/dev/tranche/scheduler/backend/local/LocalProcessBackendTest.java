@@ -47,6 +47,7 @@ final class LocalProcessBackendTest
                 case "$mode" in
                   finish) echo done; exit 0 ;;
                   fail) echo "CUDA out of memory" ; exit 3 ;;
+                  rank1-ends) if [ "$TRANCHE_RANK" = 1 ]; then echo "master is gone: this replica is done"; exit 0; fi ;;
                 esac
                 while true; do sleep 0.1; done
                 """);
@@ -190,6 +191,28 @@ final class LocalProcessBackendTest
         backend.launch(gang("exp-failing001"));
         await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run("exp-failing001")).phase() == GangStatus.Phase.FAILED);
         assertThat(backend.status(run("exp-failing001")).reason()).startsWith("worker rank 0 failed: exit code 3: CUDA out of memory");
+    }
+
+    /**
+     * A rank > 0 ends by itself only once its master (rank 0) has been gone for a while; one that ends
+     * while rank 0 still runs lost its master (a partition, the master thread died), and rank 0 would
+     * wait for its executor for ever: the gang is lost, not running.
+     */
+    @Test
+    void aRankThatEndsWhileRankZeroStillRunsLeavesTheGangLost()
+            throws IOException
+    {
+        LocalProcessBackend backend = new LocalProcessBackend(home, List.of(worker.toString()));
+        String id = "exp-orphaned01";
+        Files.createDirectories(home.resolve("runs").resolve(id));
+        Files.writeString(home.resolve("runs").resolve(id).resolve("mode"), "rank1-ends");
+        backend.launch(gang(id));
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.status(run(id)).phase() == GangStatus.Phase.WORKER_LOST);
+        assertThat(backend.status(run(id)).reason())
+                .isEqualTo("worker 1 of 2 was lost (it exited while worker 0 still trains: it lost touch with worker 0's Spark master, "
+                        + "and the training cannot finish without it)");
+        backend.stop(run(id), Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(15)).until(() -> backend.workers().isEmpty());
     }
 
     @Test
