@@ -1,4 +1,4 @@
-package dev.tranche.testing;
+package dev.tranche.files;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,9 +10,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /**
- * Removing what tests write outside a JUnit {@code @TempDir} (a PostgreSQL data directory shared by
- * a whole test JVM, a server's home): left behind, one run of the suite leaves most of a gigabyte
- * in the machine's temporary directory.
+ * Removing scratch directories: what a worker lays out for Spark, what tests write outside a JUnit
+ * {@code @TempDir} (a PostgreSQL data directory shared by a whole test JVM, a server's home). Left
+ * behind, they pile up in the machine's temporary directory (one run of the test suite alone once
+ * left most of a gigabyte).
  */
 public final class TempDirectories
 {

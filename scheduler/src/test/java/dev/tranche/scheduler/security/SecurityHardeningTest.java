@@ -14,7 +14,7 @@ import dev.tranche.proto.v1.AuthServiceGrpc;
 import dev.tranche.proto.v1.SubmitExperimentRequest;
 import dev.tranche.scheduler.testing.Specs;
 import dev.tranche.scheduler.testing.TestingScheduler;
-import dev.tranche.testing.TempDirectories;
+import dev.tranche.files.TempDirectories;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;

@@ -1,7 +1,7 @@
 package dev.tranche.scheduler.testing;
 
 import dev.tranche.scheduler.store.EmbeddedPostgresServer;
-import dev.tranche.testing.TempDirectories;
+import dev.tranche.files.TempDirectories;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

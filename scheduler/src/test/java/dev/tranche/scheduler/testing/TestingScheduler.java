@@ -7,7 +7,7 @@ import dev.tranche.scheduler.security.SecuritySettings;
 import dev.tranche.scheduler.inventory.Inventory;
 import dev.tranche.scheduler.server.SchedulerConfig;
 import dev.tranche.scheduler.server.SchedulerServer;
-import dev.tranche.testing.TempDirectories;
+import dev.tranche.files.TempDirectories;
 
 import javax.sql.DataSource;
 

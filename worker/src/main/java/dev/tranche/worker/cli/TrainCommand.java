@@ -2,10 +2,12 @@ package dev.tranche.worker.cli;
 
 import com.google.gson.GsonBuilder;
 import dev.tranche.cli.OutputFormat;
+import dev.tranche.files.TempDirectories;
 import dev.tranche.proto.v1.ExperimentSpec;
 import dev.tranche.spec.ExperimentSpecFiles;
 import dev.tranche.spec.ExperimentSpecValidator;
 import dev.tranche.worker.cluster.Gang;
+import dev.tranche.worker.cluster.LocalGang;
 import dev.tranche.worker.cluster.SparkHome;
 import dev.tranche.worker.env.WorkerEnvironment;
 import dev.tranche.worker.metrics.MetricsClient;
@@ -179,22 +181,24 @@ class TrainCommand
             return trainSeeds(experiment, options, environment, listeners, stop, progress);
         }
 
-        List<Process> children = List.of();
+        LocalGang localGang = null;
+        Path scratch = null;
         org.apache.spark.rpc.RpcEnv sparkMaster = null;
         if (replicas > 1 && environment.worldSize() == 1) {
             // a gang on this machine: rank 0 here, ranks 1..N-1 as child processes
             environment = environment.asGangLeader(replicas, "127.0.0.1:" + freePort());
         }
-        TrainingResult result;
+        TrainingResult result = null;
         try {
             if (environment.worldSize() > 1) {
-                Path scratch = Files.createTempDirectory("tranche-gang-");
+                scratch = Files.createTempDirectory("tranche-gang-");
                 SparkHome home = SparkHome.create(scratch);
                 sparkMaster = Gang.startMaster(environment);
                 if (replicas > 1) {
-                    children = Gang.startLocalReplicas(replicas, Gang.Address.parse(environment.masterAddress().orElseThrow()), home,
-                            environment, k, scratch.resolve("logs"));
-                    progress.println("started ranks 1.." + (replicas - 1) + " as local processes; their logs are in " + scratch.resolve("logs"));
+                    // a rank that ends takes its executor with it, and the driver would wait for it for ever: stop as a signal would
+                    localGang = LocalGang.start(replicas, Gang.Address.parse(environment.masterAddress().orElseThrow()), home, environment, k,
+                            scratch.resolve("logs"), why -> stop.requestWithin(Duration.ofSeconds(graceSeconds), 1, "error: " + why + "; stopping", System.err));
+                    progress.println("started ranks 1.." + (replicas - 1) + " as local processes; their logs are in " + localGang.logs());
                     progress.flush();
                 }
                 long executorMemory = Math.max(512, experiment.getResources().getMemoryMib() * 3 / 4);
@@ -203,12 +207,22 @@ class TrainCommand
             result = train(experiment, options, environment, listeners, stop);
         }
         finally {
-            for (Process child : children) {
-                child.toHandle().destroy();
+            if (localGang != null) {
+                localGang.close();
             }
             if (sparkMaster != null) {
                 sparkMaster.shutdown();
             }
+            if (scratch != null) {
+                removeScratch(scratch, localGang, result, progress);
+            }
+        }
+        if (localGang != null && localGang.lost().isPresent()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("error: " + localGang.lost().get() + (result.stopped() && checkpointDir != null
+                    ? "; training checkpointed before it stopped: the same command resumes from there" : ""));
+            err.flush();
+            return 1;
         }
 
         if (output == OutputFormat.json) {
@@ -322,6 +336,8 @@ class TrainCommand
     {
         int cores = workers != null ? workers : Runtime.getRuntime().availableProcessors();
         Path scratch = Files.createTempDirectory("tranche-replica-");
+        // links to this class path and the Spark Worker's work directory: nothing anyone reads once the replica has ended
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> TempDirectories.deleteTree(scratch), "remove-scratch"));
         String sparkHome = System.getenv("SPARK_HOME");
         if (sparkHome == null || sparkHome.isEmpty()) {
             // a Spark Worker finds its executors' jars through $SPARK_HOME: start again with one
@@ -338,6 +354,27 @@ class TrainCommand
         }
         System.err.println(environment.deviceLine());
         return Gang.runExecutorHost(environment, cores, 4096, scratch.resolve("work"), System.err);
+    }
+
+    /**
+     * A gang's scratch: the Spark home's links go in any case; the ranks' logs, which the user was
+     * pointed to, stay when the training did not finish (a rank lost, stopped, or failed).
+     */
+    private static void removeScratch(Path scratch, LocalGang localGang, TrainingResult result, PrintWriter progress)
+    {
+        boolean finished = result != null && !result.stopped() && (localGang == null || localGang.lost().isEmpty());
+        if (finished || localGang == null) {
+            TempDirectories.deleteTree(scratch);
+            return;
+        }
+        try (java.util.stream.Stream<Path> entries = Files.list(scratch)) {
+            entries.filter(entry -> !entry.equals(localGang.logs())).forEach(TempDirectories::deleteTree);
+        }
+        catch (java.io.IOException e) {
+            // the logs are what matters here; links left behind are harmless
+        }
+        progress.println("the ranks' logs are kept in " + localGang.logs());
+        progress.flush();
     }
 
     private static int freePort()

@@ -156,34 +156,4 @@ public final class Gang
         }
         return 0;
     }
-
-    /**
-     * {@code tranche train --replicas N} on one machine: starts ranks 1..N-1 as child processes
-     * ({@code tranche worker}) with the environment a backend would give them.
-     */
-    public static List<Process> startLocalReplicas(int replicas, Address master, SparkHome home, WorkerEnvironment parent, int cores, Path logDir)
-            throws IOException
-    {
-        Files.createDirectories(logDir);
-        List<Process> children = new ArrayList<>();
-        for (int rank = 1; rank < replicas; rank++) {
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.tranche.cli.Tranche", "worker", "--workers", Integer.toString(cores)));
-            ProcessBuilder builder = new ProcessBuilder(command);
-            Map<String, String> env = builder.environment();
-            env.put(WorkerEnvironment.RANK, Integer.toString(rank));
-            env.put(WorkerEnvironment.WORLD_SIZE, Integer.toString(replicas));
-            env.put(WorkerEnvironment.MASTER_ADDRESS, master.host() + ":" + master.port());
-            parent.gradientPort().ifPresent(port -> env.put(WorkerEnvironment.GRADIENT_PORT, Integer.toString(port)));
-            parent.experimentId().ifPresent(id -> env.put(WorkerEnvironment.EXPERIMENT_ID, id));
-            env.put("SPARK_HOME", home.home().toString());
-            env.put("SPARK_SCALA_VERSION", "2.12");
-            env.put("CUDA_VISIBLE_DEVICES", parent.cudaVisibleDevices());
-            builder.redirectErrorStream(true).redirectOutput(logDir.resolve("rank-" + rank + ".log").toFile());
-            children.add(builder.start());
-        }
-        return children;
-    }
 }

@@ -27,29 +27,38 @@ public final class StopSignal
         requested.set(true);
     }
 
+    /**
+     * Asks training to stop, as a signal does: {@code why} is logged, and if the process is still
+     * running {@code grace} later it halts with {@code exitCode}. Only the first request counts.
+     */
+    public void requestWithin(Duration grace, int exitCode, String why, PrintStream log)
+    {
+        requireNonNull(grace, "grace is null");
+        if (requested.getAndSet(true)) {
+            return;
+        }
+        log.println(why + " (grace " + grace.toSeconds() + " s)");
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(grace.toMillis());
+            }
+            catch (InterruptedException e) {
+                return;
+            }
+            log.println("grace period over: exiting without a final checkpoint");
+            Runtime.getRuntime().halt(exitCode);
+        }, "stop-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+    }
+
     /** Installs the handlers for this process; call once from the command that trains. */
     public static StopSignal install(Duration grace, PrintStream log)
     {
         requireNonNull(grace, "grace is null");
         StopSignal stop = new StopSignal();
         for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), signal -> {
-                if (!stop.requested.getAndSet(true)) {
-                    log.println("SIG" + name + ": checkpointing and stopping (grace " + grace.toSeconds() + " s)");
-                    Thread watchdog = new Thread(() -> {
-                        try {
-                            Thread.sleep(grace.toMillis());
-                        }
-                        catch (InterruptedException e) {
-                            return;
-                        }
-                        log.println("grace period over: exiting without a final checkpoint");
-                        Runtime.getRuntime().halt(128 + signal.getNumber());
-                    }, "stop-watchdog");
-                    watchdog.setDaemon(true);
-                    watchdog.start();
-                }
-            });
+            Signal.handle(new Signal(name), signal -> stop.requestWithin(grace, 128 + signal.getNumber(), "SIG" + name + ": checkpointing and stopping", log));
         }
         return stop;
     }

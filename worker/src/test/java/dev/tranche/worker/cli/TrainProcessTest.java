@@ -91,6 +91,35 @@ class TrainProcessTest
         JsonObject result = JsonParser.parseString(run.lastLine()).getAsJsonObject();
         assertThat(result.get("epochs").getAsInt()).isEqualTo(1);
         assertThat(result.get("test_accuracy").getAsDouble()).isGreaterThan(0.3);
+        // a finished gang leaves nothing behind: not its Spark home, not its ranks' logs, not the ranks' own scratch
+        try (Stream<Path> left = Files.list(tmp())) {
+            assertThat(left.map(Path::toString).toList()).as(run.output()).isEmpty();
+        }
+    }
+
+    /**
+     * A rank killed mid-training takes the only executor with it: the driver would wait for it for
+     * ever. The run stops (as on SIGTERM, within the grace), says which rank ended and where its log
+     * is, keeps that log, and exits 1.
+     */
+    @Test
+    void aRankKilledMidTrainingStopsTheRunAndKeepsTheRanksLogs()
+            throws Exception
+    {
+        Path spec = spec(3);
+        Run run = start(spec, dir.resolve("checkpoints"), "table", "--replicas", "2", "--workers", "1", "--grace-seconds", "20");
+        run.awaitLine(line -> line.startsWith("epoch 1/3  batch"));
+        // rank 0's only child is rank 1 (its executor is rank 1's child)
+        List<ProcessHandle> children = run.process.toHandle().children().toList();
+        assertThat(children).as(run.output()).hasSize(1);
+        children.get(0).destroyForcibly();
+
+        assertThat(run.process.waitFor(90, TimeUnit.SECONDS)).as(run.output()).isTrue();
+        assertThat(run.process.exitValue()).as(run.output()).isEqualTo(1);
+        assertThat(run.stderr()).as(run.output()).containsPattern("error: rank 1 of 2 exited \\(exit code 137\\) while training ran; its log is \\S+/logs/rank-1.log");
+        String log = run.stderr().replaceAll("(?s).*its log is (\\S+/logs/rank-1\\.log).*", "$1");
+        assertThat(Path.of(log)).as(run.output()).exists();
+        assertThat(Files.readString(Path.of(log))).contains("rank 1/2: Spark worker with 1 cores joined");
     }
 
     private Path spec(int epochs)
@@ -109,12 +138,21 @@ class TrainProcessTest
         return spec;
     }
 
-    private static Run start(Path spec, Path checkpoints, String output, String... extra)
+    /** The runs' temporary directory: what they leave there is checked, apart from the machine's. */
+    private Path tmp()
+            throws IOException
+    {
+        return Files.createDirectories(dir.resolve("tmp"));
+    }
+
+    private Run start(Path spec, Path checkpoints, String output, String... extra)
             throws IOException
     {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx1g");
+        // inherited by the ranks that --replicas starts
+        command.add("-Djava.io.tmpdir=" + tmp());
         for (String flag : System.getProperty("worker.jvm.flags", "").split(" ")) {
             if (!flag.isBlank()) {
                 command.add(flag);

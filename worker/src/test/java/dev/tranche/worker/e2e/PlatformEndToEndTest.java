@@ -1,7 +1,7 @@
 package dev.tranche.worker.e2e;
 
 import dev.tranche.testing.Prerequisites;
-import dev.tranche.testing.TempDirectories;
+import dev.tranche.files.TempDirectories;
 import dev.tranche.client.ConnectionSettings;
 import dev.tranche.client.TrancheClient;
 import dev.tranche.proto.v1.Experiment;
